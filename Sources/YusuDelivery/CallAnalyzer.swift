@@ -1,0 +1,159 @@
+import Foundation
+import YusuSignal
+
+/// What the signal stages found on one channel: kept for frame dumps and reports.
+public struct ChannelResult: Sendable {
+    public var channel: Int
+    public var features: FrameFeatures
+    public var pitch: PitchTrack
+    /// Frame-level speech decisions of the detector.
+    public var speechFrames: [Bool]
+    /// Frame indices of syllable nuclei.
+    public var nuclei: [Int]
+    /// Utterance-level activity per frame (pauses shorter than an utterance pause bridged).
+    public var utteranceFrames: [Bool]
+}
+
+/// A scored call's measures and the per-channel analysis behind them.
+public struct CallAnalysis: Sendable {
+    public var measures: CallMeasures
+    public var channels: [ChannelResult]
+    public var analysisConfig: AnalysisConfig
+}
+
+/// Options chosen by the user for one call.
+public struct CallOptions: Sendable, Equatable {
+    /// Channel carrying the agent in a stereo file (0 or 1).
+    public var agentChannel: Int = 0
+    public init(agentChannel: Int = 0) { self.agentChannel = agentChannel }
+}
+
+/// The pipeline, and the only type that knows its order:
+/// decode -> frames -> pitch -> voice activity (with echo rejection from the other
+/// channel) -> syllable nuclei -> utterances / turns / endings / level per party ->
+/// interruptions, backchannels, holds for the call.
+public struct CallAnalyzer: Sendable {
+    public var analysis = AnalysisConfig()
+    public var pitch = PitchTrackerConfig()
+    public var voiceActivity = VoiceActivityConfig()
+    public var nuclei = SyllableNucleiConfig()
+    public var delivery = DeliveryConfig()
+
+    public init() {}
+
+    public func analyze(path: String, options: CallOptions = CallOptions()) throws -> CallAnalysis {
+        let recording = try RecordingAnalyzer(config: analysis).analyze(path: path)
+        let channelCount = recording.info.channelCount
+        guard options.agentChannel >= 0 && options.agentChannel < channelCount else {
+            throw AudioError.noSuchChannel(path: path, channel: options.agentChannel, channels: channelCount)
+        }
+        return analyze(recording: recording, options: options)
+    }
+
+    /// Runs every stage after decoding.
+    public func analyze(recording: RecordingAnalyzer.Result, options: CallOptions) -> CallAnalysis {
+        let hop = analysis.hopSeconds
+        let features = recording.channels
+        let tracks = features.map { PitchTracker(config: pitch).track($0) }
+        let detector = VoiceActivityDetector(config: voiceActivity)
+        var channels: [ChannelResult] = []
+        for c in features.indices {
+            let other = features.count == 2 ? features[1 - c] : nil
+            let speech = detector.detect(features[c], pitch: tracks[c], other: other)
+            let found = SyllableNucleusDetector(config: nuclei).detect(features[c], pitch: tracks[c], speech: speech)
+            channels.append(ChannelResult(channel: c, features: features[c], pitch: tracks[c], speechFrames: speech, nuclei: found, utteranceFrames: speech))
+        }
+        // Utterances of each channel first; turns need the other party's utterances.
+        let utteranceSpans = channels.map { channel in
+            Spans.bridged(Spans.fromFrames(channel.speechFrames, hopSeconds: hop), gapSeconds: delivery.utterancePauseSeconds)
+        }
+        for c in channels.indices {
+            channels[c].utteranceFrames = Self.frames(of: utteranceSpans[c], count: channels[c].features.frameCount, hopSeconds: hop)
+        }
+        let agentIndex = options.agentChannel
+        let customerIndex: Int? = channelCount(features) == 2 ? 1 - agentIndex : nil
+        let agent = measureSpeaker(.agent, channels[agentIndex], utteranceSpans: utteranceSpans[agentIndex],
+                                   otherUtterances: customerIndex.map { utteranceSpans[$0] } ?? [])
+        let customer = customerIndex.map {
+            measureSpeaker(.customer, channels[$0], utteranceSpans: utteranceSpans[$0], otherUtterances: utteranceSpans[agentIndex])
+        }
+        var interruptions: [Interruption]? = nil
+        var backchannels: [Backchannel]? = nil
+        if let customer {
+            let classified = OverlapClassifier(config: delivery).classify(agent: agent.utterances, customer: customer.utterances)
+            interruptions = classified.interruptions
+            backchannels = classified.backchannels
+        }
+        let everyone = utteranceSpans.flatMap { $0 }
+        let holds = Spans.silences(between: everyone, durationSeconds: recording.durationSeconds, minimumSeconds: delivery.minimumHoldSeconds)
+        let measures = CallMeasures(
+            file: recording.info.path, durationSeconds: recording.durationSeconds,
+            sampleRateHz: recording.info.sampleRateHz, channels: recording.info.channelCount,
+            formatName: recording.info.formatName,
+            agent: agent, customer: customer, interruptions: interruptions, backchannels: backchannels, holds: holds)
+        return CallAnalysis(measures: measures, channels: channels, analysisConfig: analysis)
+    }
+
+    private func channelCount(_ features: [FrameFeatures]) -> Int { features.count }
+
+    private func measureSpeaker(_ party: Party, _ channel: ChannelResult, utteranceSpans: [TimeSpan], otherUtterances: [TimeSpan]) -> SpeakerMeasures {
+        let hop = analysis.hopSeconds
+        let speechSpans = Spans.fromFrames(channel.speechFrames, hopSeconds: hop)
+        let phonation = Spans.bridged(speechSpans, gapSeconds: delivery.phonationPauseSeconds)
+        let turns = Spans.bridged(utteranceSpans, gapSeconds: delivery.turnPauseSeconds, unlessStartIn: otherUtterances)
+        let talk = Spans.totalSeconds(turns)
+        let phonationSeconds = Spans.totalSeconds(phonation)
+
+        // Speaker's median pitch over voiced speech frames.
+        var voiced: [Double] = []
+        for i in 0..<channel.features.frameCount where channel.utteranceFrames[i] && channel.pitch.f0Hz[i] > 0 {
+            voiced.append(Double(channel.pitch.f0Hz[i]))
+        }
+        let medianF0 = voiced.isEmpty ? nil : median(voiced)
+        let intonation = FinalIntonation(config: delivery)
+        var nucleusIndex = 0
+        let nuclei = channel.nuclei
+        var utterances: [Utterance] = []
+        var syllables = 0
+        for span in utteranceSpans {
+            let first = Int((span.startSeconds / hop).rounded())
+            let last = Int((span.endSeconds / hop).rounded())
+            while nucleusIndex < nuclei.count && nuclei[nucleusIndex] < first { nucleusIndex += 1 }
+            var count = 0
+            while nucleusIndex < nuclei.count && nuclei[nucleusIndex] < last { count += 1; nucleusIndex += 1 }
+            syllables += count
+            let ending = medianF0.flatMap {
+                intonation.measure(f0Hz: channel.pitch.f0Hz, frames: first..<last, medianF0Hz: $0, hopSeconds: hop)
+            }
+            utterances.append(Utterance(
+                startSeconds: span.startSeconds, endSeconds: span.endSeconds, syllables: count,
+                finalDropSemitones: ending?.dropSemitones, endRelativeToMedianSemitones: ending?.endRelativeToMedianSemitones,
+                fallingEnding: ending?.falling, endingSpan: ending?.span))
+        }
+        // P.56 over this party's speech, with a margin for the envelope's hangover.
+        let margin = Int((0.2 / hop).rounded())
+        var gate = [Bool](repeating: false, count: channel.features.frameCount)
+        for run in VoiceActivityDetector.runs(channel.speechFrames) {
+            for i in max(0, run.lowerBound - margin)..<min(gate.count, run.upperBound + margin) { gate[i] = true }
+        }
+        let level = ActiveSpeechLevel.measure(hopMeanSquare: channel.features.hopMeanSquare,
+                                              hopEnvelopePeak: channel.features.hopEnvelopePeak, gate: gate)
+        return SpeakerMeasures(
+            party: party, channel: channel.channel, syllables: syllables,
+            talkTimeSeconds: talk, phonationTimeSeconds: phonationSeconds,
+            speechRateCharactersPerMinute: talk > 0 ? Double(syllables) / talk * 60 : nil,
+            articulationRateCharactersPerMinute: phonationSeconds > 0 ? Double(syllables) / phonationSeconds * 60 : nil,
+            activeLevelDbov: speechSpans.isEmpty ? nil : level?.activeLevelDbov,
+            medianF0Hz: medianF0, utterances: utterances, turns: turns, phonationSpans: phonation)
+    }
+
+    static func frames(of spans: [TimeSpan], count: Int, hopSeconds: Double) -> [Bool] {
+        var flags = [Bool](repeating: false, count: count)
+        for span in spans {
+            let a = max(0, Int((span.startSeconds / hopSeconds).rounded()))
+            let b = min(count, Int((span.endSeconds / hopSeconds).rounded()))
+            if a < b { for i in a..<b { flags[i] = true } }
+        }
+        return flags
+    }
+}

@@ -1,0 +1,24 @@
+/// How frame decisions become utterances, turns and call events. Seconds throughout.
+public struct DeliveryConfig: Sendable, Equatable {
+    /// Pauses at least this long are taken out of phonation time (CONTRACT: 0.25 s).
+    public var phonationPauseSeconds: Double = 0.25
+    /// A pause at least this long ends an utterance.
+    public var utterancePauseSeconds: Double = 0.40
+    /// Pauses shorter than this are bridged inside a turn (CONTRACT: 1.5 s).
+    public var turnPauseSeconds: Double = 1.5
+    /// Silences at least this long are holds / dead air (CONTRACT: 10 s).
+    public var minimumHoldSeconds: Double = 10
+    /// Both speaking at least this long makes an interruption (CONTRACT: 0.5 s).
+    public var interruptionMinimumOverlapSeconds: Double = 0.5
+    /// The newcomer must go on at least this long (CONTRACT: 1 s).
+    public var interruptionMinimumNewcomerSeconds: Double = 1.0
+    /// Speech shorter than this inside the other's speech is a backchannel (CONTRACT: ~0.6 s).
+    public var backchannelMaximumSeconds: Double = 0.6
+    /// Final intonation: length of the voiced ending measured.
+    public var endingWindowSeconds: Double = 0.40
+    /// Final intonation: a falling ending drops at least this much, semitones.
+    public var fallingMinimumDropSemitones: Double = 2.0
+    /// Final intonation: ... and ends at least this far below the speaker's median, semitones.
+    public var fallingMinimumBelowMedianSemitones: Double = 1.5
+    public init() {}
+}

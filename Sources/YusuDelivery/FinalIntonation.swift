@@ -1,0 +1,64 @@
+// Final intonation of an utterance: does the voice sink at the end (句尾下沉)?
+//
+// Method: speaker-normalised pitch (semitones relative to the speaker's own median F0, as
+// in Ladd's register-relative description of final lowering and in 't Hart, Collier &
+// Cohen 1990 on declination), measured on the utterance's last voiced stretch:
+//   1. collect the last `endingWindowSeconds` of voiced frames before the utterance end,
+//      stopping at a voicing gap longer than 0.15 s;
+//   2. start and end pitch: medians of the first and last quarter of that stretch (robust
+//      to a stray octave error in a frame or two);
+//   3. final drop = start − end, semitones; the ending sinks when the drop is at least
+//      `fallingMinimumDropSemitones` and the end lies at least
+//      `fallingMinimumBelowMedianSemitones` below the speaker's median.
+import Foundation
+import YusuSignal
+
+public struct FinalIntonation: Sendable {
+    public var config: DeliveryConfig
+    public init(config: DeliveryConfig) { self.config = config }
+
+    public struct Ending: Sendable, Equatable {
+        public var dropSemitones: Double
+        public var endRelativeToMedianSemitones: Double
+        public var falling: Bool
+        public var span: TimeSpan
+    }
+
+    /// Measures the ending of the utterance spanning frames `frames` of `f0Hz`.
+    public func measure(f0Hz: [Float], frames: Range<Int>, medianF0Hz: Double, hopSeconds: Double) -> Ending? {
+        guard medianF0Hz > 0, !frames.isEmpty else { return nil }
+        let windowFrames = Int((config.endingWindowSeconds / hopSeconds).rounded())
+        let maxGapFrames = Int((0.15 / hopSeconds).rounded())
+        var picked: [Int] = []
+        var gap = 0
+        var i = min(frames.upperBound, f0Hz.count) - 1
+        while i >= frames.lowerBound && picked.count < windowFrames {
+            if f0Hz[i] > 0 {
+                picked.append(i)
+                gap = 0
+            } else if !picked.isEmpty {
+                gap += 1
+                if gap > maxGapFrames { break }
+            }
+            i -= 1
+        }
+        guard picked.count >= 6 else { return nil }
+        picked.reverse()
+        let semitones = picked.map { 12 * log2(Double(f0Hz[$0]) / medianF0Hz) }
+        let quarter = max(2, semitones.count / 4)
+        let start = median(Array(semitones.prefix(quarter)))
+        let end = median(Array(semitones.suffix(quarter)))
+        let drop = start - end
+        let falling = drop >= config.fallingMinimumDropSemitones && end <= -config.fallingMinimumBelowMedianSemitones
+        let span = TimeSpan(startSeconds: Double(picked.first!) * hopSeconds, endSeconds: Double(picked.last! + 1) * hopSeconds)
+        return Ending(dropSemitones: drop, endRelativeToMedianSemitones: end, falling: falling, span: span)
+    }
+}
+
+/// Median of `values` (mean of the middle two for an even count); 0 when empty.
+public func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    let mid = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}

@@ -1,0 +1,87 @@
+import YusuSignal
+
+/// Who is speaking: the call-centre agent or the customer.
+public enum Party: String, Sendable, Codable, CaseIterable {
+    case agent, customer
+    public var other: Party { self == .agent ? .customer : .agent }
+    public var chineseName: String { self == .agent ? "坐席" : "客户" }
+}
+
+/// One speaker's speech between pauses.
+public struct Utterance: Sendable, Equatable, Codable {
+    public var startSeconds: Double
+    public var endSeconds: Double
+    /// Syllable nuclei inside (Mandarin: characters, 字).
+    public var syllables: Int
+    /// The final pitch movement: semitones from the start to the end of the last voiced
+    /// stretch (positive = falling); nil when the utterance has no voiced ending to measure.
+    public var finalDropSemitones: Double?
+    /// Where the ending finished relative to the speaker's median pitch, semitones.
+    public var endRelativeToMedianSemitones: Double?
+    /// The voice sinks at the end (句尾下沉): it glides down and ends below the speaker's
+    /// usual register. nil when there is no voiced ending.
+    public var fallingEnding: Bool?
+    /// The last voiced stretch the ending was measured on.
+    public var endingSpan: TimeSpan?
+
+    public var span: TimeSpan { TimeSpan(startSeconds: startSeconds, endSeconds: endSeconds) }
+    public var durationSeconds: Double { endSeconds - startSeconds }
+}
+
+/// Everything measured of one party.
+public struct SpeakerMeasures: Sendable, Equatable {
+    public var party: Party
+    public var channel: Int
+    public var syllables: Int
+    /// Sum of turns (pauses under 1.5 s bridged unless the other party starts in them), s.
+    public var talkTimeSeconds: Double
+    /// Speech with pauses of 0.25 s or more taken out, s.
+    public var phonationTimeSeconds: Double
+    /// Syllables per minute of talk time (字/分钟); nil without talk time.
+    public var speechRateCharactersPerMinute: Double?
+    /// Syllables per minute of phonation time; nil without phonation time.
+    public var articulationRateCharactersPerMinute: Double?
+    /// ITU-T P.56 active speech level, dBov; nil when the party never speaks.
+    public var activeLevelDbov: Double?
+    /// The speaker's median F0 over voiced speech, Hz; nil when nothing voiced.
+    public var medianF0Hz: Double?
+    public var utterances: [Utterance]
+    public var turns: [TimeSpan]
+    /// Speech with short pauses (< 0.25 s) bridged: the phonation spans.
+    public var phonationSpans: [TimeSpan]
+}
+
+/// One party starting to speak over the other.
+public struct Interruption: Sendable, Equatable, Codable {
+    public var by: Party
+    /// When the newcomer started, s.
+    public var atSeconds: Double
+    /// How long both spoke at once, s.
+    public var overlapSeconds: Double
+}
+
+/// A short acknowledgement (嗯, 对, 好的) inside the other party's speech.
+public struct Backchannel: Sendable, Equatable, Codable {
+    public var by: Party
+    public var atSeconds: Double
+    public var durationSeconds: Double
+}
+
+/// Everything measured of a call.
+public struct CallMeasures: Sendable {
+    public var file: String
+    public var durationSeconds: Double
+    public var sampleRateHz: Int
+    public var channels: Int
+    public var formatName: String
+    public var agent: SpeakerMeasures
+    /// nil for mono recordings.
+    public var customer: SpeakerMeasures?
+    /// nil when not measurable (mono).
+    public var interruptions: [Interruption]?
+    /// nil when not measurable (mono).
+    public var backchannels: [Backchannel]?
+    /// Stretches where neither party speaks, at least `DeliveryConfig.minimumHoldSeconds`.
+    public var holds: [TimeSpan]
+    /// Utterances of the agent over the long-utterance limit are judged by the standard.
+}

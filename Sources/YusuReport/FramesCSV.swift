@@ -1,0 +1,28 @@
+import Foundation
+import YusuDelivery
+import YusuSignal
+
+/// Per-frame dump: `time_s,channel,energy_db,speech,f0_hz` (CONTRACT.md), streamed to a sink.
+public enum FramesCSV {
+    public static let header = "time_s,channel,energy_db,speech,f0_hz"
+
+    /// Writes the rows in chunks through `write`, so hours of frames never sit in one string.
+    public static func write(_ analysis: CallAnalysis, to write: (String) -> Void) {
+        write(header + "\n")
+        let config = analysis.analysisConfig
+        var chunk = ""
+        chunk.reserveCapacity(1 << 16)
+        for channel in analysis.channels {
+            for i in 0..<channel.features.frameCount {
+                let t = config.frameTimeSeconds(i)
+                chunk += String(format: "%.3f,%d,%.1f,%d,%.1f\n", t, channel.channel, channel.features.energyDb[i],
+                                channel.utteranceFrames[i] ? 1 : 0, channel.pitch.f0Hz[i])
+                if chunk.utf8.count > 60_000 {
+                    write(chunk)
+                    chunk.removeAll(keepingCapacity: true)
+                }
+            }
+        }
+        write(chunk)
+    }
+}

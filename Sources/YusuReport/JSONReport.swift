@@ -1,0 +1,158 @@
+import Foundation
+import YusuDelivery
+import YusuSignal
+
+/// The machine-readable score of a call, shaped as ../shared/eval/CONTRACT.md says (plus
+/// extra fields: units in every name, evidence for every verdict).
+public enum JSONReport {
+    struct Document: Encodable {
+        var file: String
+        var duration_s: Double
+        var sample_rate_hz: Int
+        var channels: Int
+        var format: String
+        var speakers: Speakers
+        var interruptions: [InterruptionDTO]?
+        var backchannels: [BackchannelDTO]?
+        var holds: [Span]
+        var verdicts: [VerdictDTO]
+        var score: Double?
+        var standard: StandardDTO
+
+        enum CodingKeys: String, CodingKey {
+            case file, duration_s, sample_rate_hz, channels, format, speakers, interruptions, backchannels, holds, verdicts, score, standard
+        }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(file, forKey: .file)
+            try c.encode(duration_s, forKey: .duration_s)
+            try c.encode(sample_rate_hz, forKey: .sample_rate_hz)
+            try c.encode(channels, forKey: .channels)
+            try c.encode(format, forKey: .format)
+            try c.encode(speakers, forKey: .speakers)
+            try c.encode(interruptions, forKey: .interruptions)   // null when not measurable
+            try c.encode(backchannels, forKey: .backchannels)
+            try c.encode(holds, forKey: .holds)
+            try c.encode(verdicts, forKey: .verdicts)
+            try c.encode(score, forKey: .score)
+            try c.encode(standard, forKey: .standard)
+        }
+    }
+    struct Speakers: Encodable {
+        var agent: Speaker
+        var customer: Speaker?
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(agent, forKey: .agent)
+            try c.encode(customer, forKey: .customer)
+        }
+        enum CodingKeys: String, CodingKey { case agent, customer }
+    }
+    struct Speaker: Encodable {
+        var channel: Int
+        var syllables: Int
+        var talk_time_s: Double
+        var phonation_time_s: Double
+        var speech_rate_cpm: Double?
+        var articulation_rate_cpm: Double?
+        var active_level_dbov: Double?
+        var median_f0_hz: Double?
+        var utterance_count: Int
+        var falling_endings: Int
+        var utterances: [UtteranceDTO]
+    }
+    struct UtteranceDTO: Encodable {
+        var start_s: Double
+        var end_s: Double
+        var syllables: Int
+        var falling_ending: Bool?
+        var final_drop_st: Double?
+        var end_vs_median_st: Double?
+        enum CodingKeys: String, CodingKey { case start_s, end_s, syllables, falling_ending, final_drop_st, end_vs_median_st }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(start_s, forKey: .start_s)
+            try c.encode(end_s, forKey: .end_s)
+            try c.encode(syllables, forKey: .syllables)
+            try c.encode(falling_ending, forKey: .falling_ending)   // null: no voiced ending to measure
+            try c.encode(final_drop_st, forKey: .final_drop_st)
+            try c.encode(end_vs_median_st, forKey: .end_vs_median_st)
+        }
+    }
+    struct InterruptionDTO: Encodable { var by: String; var at_s: Double; var overlap_s: Double }
+    struct BackchannelDTO: Encodable { var by: String; var at_s: Double; var duration_s: Double }
+    struct Span: Encodable { var start_s: Double; var end_s: Double; var duration_s: Double }
+    struct EvidenceDTO: Encodable { var start_s: Double; var end_s: Double; var note: String }
+    struct VerdictDTO: Encodable {
+        var rule: String
+        var name_zh: String
+        var name_en: String
+        var passed: Bool?
+        var value: Double?
+        var unit: String
+        var limit: LimitDTO
+        var evidence: [EvidenceDTO]
+        var reason: String?
+        enum CodingKeys: String, CodingKey { case rule, name_zh, name_en, passed, value, unit, limit, evidence, reason }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(rule, forKey: .rule)
+            try c.encode(name_zh, forKey: .name_zh)
+            try c.encode(name_en, forKey: .name_en)
+            try c.encode(passed, forKey: .passed)
+            try c.encode(value, forKey: .value)
+            try c.encode(unit, forKey: .unit)
+            try c.encode(limit, forKey: .limit)
+            try c.encode(evidence, forKey: .evidence)
+            try c.encodeIfPresent(reason, forKey: .reason)
+        }
+    }
+    struct LimitDTO: Encodable {
+        var min: Double?
+        var max: Double?
+    }
+    struct StandardDTO: Encodable { var name: String; var version: Int }
+
+    static func r(_ x: Double, _ digits: Double = 1000) -> Double { (x * digits).rounded() / digits }
+    static func r(_ x: Double?, _ digits: Double = 1000) -> Double? { x.map { r($0, digits) } }
+
+    static func speaker(_ s: SpeakerMeasures) -> Speaker {
+        Speaker(
+            channel: s.channel, syllables: s.syllables, talk_time_s: r(s.talkTimeSeconds), phonation_time_s: r(s.phonationTimeSeconds),
+            speech_rate_cpm: r(s.speechRateCharactersPerMinute, 10), articulation_rate_cpm: r(s.articulationRateCharactersPerMinute, 10),
+            active_level_dbov: r(s.activeLevelDbov, 100), median_f0_hz: r(s.medianF0Hz, 10),
+            utterance_count: s.utterances.count, falling_endings: s.utterances.filter { $0.fallingEnding == true }.count,
+            utterances: s.utterances.map {
+                UtteranceDTO(start_s: r($0.startSeconds), end_s: r($0.endSeconds), syllables: $0.syllables,
+                             falling_ending: $0.fallingEnding, final_drop_st: r($0.finalDropSemitones, 100),
+                             end_vs_median_st: r($0.endRelativeToMedianSemitones, 100))
+            })
+    }
+
+    /// Renders a scored call as pretty-printed JSON.
+    public static func render(_ call: CallMeasures, _ card: Scorecard) -> String {
+        let document = Document(
+            file: (call.file as NSString).lastPathComponent, duration_s: r(call.durationSeconds), sample_rate_hz: call.sampleRateHz,
+            channels: call.channels, format: call.formatName,
+            speakers: Speakers(agent: speaker(call.agent), customer: call.customer.map(speaker)),
+            interruptions: call.interruptions?.map { InterruptionDTO(by: $0.by.rawValue, at_s: r($0.atSeconds), overlap_s: r($0.overlapSeconds)) },
+            backchannels: call.backchannels?.map { BackchannelDTO(by: $0.by.rawValue, at_s: r($0.atSeconds), duration_s: r($0.durationSeconds)) },
+            holds: call.holds.map { Span(start_s: r($0.startSeconds), end_s: r($0.endSeconds), duration_s: r($0.durationSeconds)) },
+            verdicts: card.verdicts.map { v in
+                let limit: LimitDTO
+                switch v.limit {
+                case .range(let lo, let hi): limit = LimitDTO(min: lo, max: hi)
+                case .atMost(let hi): limit = LimitDTO(min: nil, max: hi)
+                }
+                return VerdictDTO(rule: v.rule.rawValue, name_zh: v.rule.chineseName, name_en: v.rule.englishName, passed: v.passed,
+                                  value: r(v.value), unit: v.unit, limit: limit,
+                                  evidence: v.evidence.map { EvidenceDTO(start_s: r($0.startSeconds), end_s: r($0.endSeconds), note: $0.note) },
+                                  reason: v.reason)
+            },
+            score: r(card.score, 10), standard: StandardDTO(name: card.standard.name, version: card.standard.version))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(document)) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import YusuDelivery
+
+/// The score of a call for a person: verdicts first, then the measures behind them.
+public enum TextReport {
+    public static func clock(_ seconds: Double) -> String {
+        let total = max(0, seconds)
+        let minutes = Int(total / 60)
+        return String(format: "%d:%04.1f", minutes, total - Double(minutes * 60))
+    }
+
+    static func limitText(_ limit: Limit, unit: String) -> String {
+        switch limit {
+        case .range(let lo, let hi): return "\(trim(lo))–\(trim(hi)) \(unit)"
+        case .atMost(let hi): return "≤ \(trim(hi)) \(unit)"
+        }
+    }
+
+    static func trim(_ x: Double) -> String {
+        x.rounded() == x ? String(Int(x)) : String(format: "%.2f", x)
+    }
+
+    public static func render(_ call: CallMeasures, _ card: Scorecard) -> String {
+        var out = ""
+        let name = (call.file as NSString).lastPathComponent
+        out += "Yusu 语速 — \(name)\n"
+        out += String(format: "%@, %d Hz, %@, %@ long\n", call.formatName, call.sampleRateHz,
+                      call.channels == 2 ? "stereo (agent = channel \(call.agent.channel))" : "mono (agent only)", clock(call.durationSeconds))
+        out += "Standard: \(card.standard.name) v\(card.standard.version)\n\n"
+        if let score = card.score {
+            out += String(format: "Score %.0f / 100\n\n", score)
+        } else {
+            out += "Score: not measurable\n\n"
+        }
+        for v in card.verdicts {
+            let mark = v.passed == nil ? "n/a " : (v.passed! ? "PASS" : "FAIL")
+            let value: String
+            if let x = v.value {
+                value = v.rule == .fallingEndings ? String(format: "%.0f%%", x * 100) : (x.rounded() == x ? String(Int(x)) : String(format: "%.1f", x))
+            } else {
+                value = "—"
+            }
+            let limit = v.rule == .fallingEndings ? (v.limit == .atMost(0) ? "none" : limitText(v.limit, unit: "")) : limitText(v.limit, unit: v.unit)
+            out += "  \(mark)  \(v.rule.chineseName) \(v.rule.englishName): \(value) (limit \(limit))\n"
+            if let reason = v.reason { out += "        \(reason)\n" }
+            if v.passed == false {
+                for e in v.evidence.prefix(5) {
+                    out += "        at \(clock(e.startSeconds))–\(clock(e.endSeconds)): \(e.note)\n"
+                }
+                if v.evidence.count > 5 { out += "        … and \(v.evidence.count - 5) more\n" }
+            }
+        }
+        out += "\nMeasures\n"
+        for s in [call.agent] + (call.customer.map { [$0] } ?? []) {
+            out += "  \(s.party.chineseName) \(s.party.rawValue) (channel \(s.channel)): "
+            out += "\(s.syllables) syllables in \(s.utterances.count) utterances; talk \(String(format: "%.1f", s.talkTimeSeconds)) s, "
+            out += "phonation \(String(format: "%.1f", s.phonationTimeSeconds)) s\n"
+            out += "    speech rate \(s.speechRateCharactersPerMinute.map { String(format: "%.0f", $0) } ?? "—") 字/分钟, "
+            out += "articulation rate \(s.articulationRateCharactersPerMinute.map { String(format: "%.0f", $0) } ?? "—") 字/分钟, "
+            out += "active level \(s.activeLevelDbov.map { String(format: "%.1f", $0) } ?? "—") dBov, "
+            out += "median pitch \(s.medianF0Hz.map { String(format: "%.0f", $0) } ?? "—") Hz\n"
+        }
+        if let interruptions = call.interruptions {
+            out += "  interruptions: \(interruptions.filter { $0.by == .agent }.count) by the agent, \(interruptions.filter { $0.by == .customer }.count) by the customer"
+            out += "; backchannels: \(call.backchannels?.count ?? 0)\n"
+        } else {
+            out += "  interruptions: not measurable (mono)\n"
+        }
+        out += "  holds / dead air ≥ 10 s: \(call.holds.count)"
+        if !call.holds.isEmpty {
+            out += " (" + call.holds.map { "\(clock($0.startSeconds))–\(clock($0.endSeconds))" }.joined(separator: ", ") + ")"
+        }
+        out += "\n"
+        return out
+    }
+}

@@ -1,0 +1,131 @@
+// Decoding with libsndfile (http://libsndfile.github.io/libsndfile/api.html).
+//
+// Whatever libsndfile reads (WAV PCM 16/24/32, float, μ-law, A-law, FLAC, OGG, ...) comes
+// out as interleaved Float32 in [-1, 1], block by block, so a recording of hours never sits
+// in memory whole. Checks made before any sample is read: the file exists, libsndfile
+// recognises it, 1–2 channels, 8–48 kHz, not empty. A short read before the header's
+// frame count is reported as truncation.
+import CSndFile
+import Foundation
+
+/// What a recording is, read from its header.
+public struct AudioFileInfo: Sendable, Equatable {
+    public var path: String
+    public var sampleRateHz: Int
+    public var channelCount: Int
+    /// Sample frames (one sample per channel) the header announces.
+    public var frameCount: Int64
+    /// e.g. "WAV μ-law", "FLAC PCM 16-bit".
+    public var formatName: String
+
+    public var durationSeconds: Double { Double(frameCount) / Double(sampleRateHz) }
+}
+
+/// Reads a sound file in blocks of interleaved Float32 samples.
+///
+/// Not thread-safe; one reader per file. The file is closed on `deinit`.
+public final class AudioFileReader {
+    public static let supportedSampleRatesHz = 8_000...48_000
+    public static let supportedChannelCounts = 1...2
+
+    public let info: AudioFileInfo
+    private var handle: OpaquePointer?
+    private var framesRead: Int64 = 0
+
+    /// Opens `path` and validates its header.
+    /// - Throws: `AudioError` naming the file and the reason.
+    public init(path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw AudioError.notFound(path: path)
+        }
+        var sfInfo = SF_INFO()
+        guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else {
+            let status = sf_error(nil)
+            let reason = String(cString: sf_strerror(nil))
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            if size == 0 { throw AudioError.empty(path: path) }
+            throw AudioError.unreadable(path: path, reason: reason, status: status)
+        }
+        self.handle = handle
+        let info = AudioFileInfo(
+            path: path,
+            sampleRateHz: Int(sfInfo.samplerate),
+            channelCount: Int(sfInfo.channels),
+            frameCount: Int64(sfInfo.frames),
+            formatName: Self.formatName(Int32(sfInfo.format))
+        )
+        self.info = info
+        guard Self.supportedChannelCounts.contains(info.channelCount) else {
+            throw AudioError.unsupportedChannelCount(path: path, channels: info.channelCount)
+        }
+        guard Self.supportedSampleRatesHz.contains(info.sampleRateHz) else {
+            throw AudioError.unsupportedSampleRate(path: path, sampleRateHz: info.sampleRateHz, supported: Self.supportedSampleRatesHz)
+        }
+        guard info.frameCount > 0 else { throw AudioError.empty(path: path) }
+        // Float reads of integer formats scale to [-1, 1) (SFC_SET_NORM_FLOAT is on by default);
+        // clipping keeps out-of-range float files from surprising the level measure.
+        sf_command(handle, Int32(SFC_SET_CLIPPING), nil, Int32(SF_TRUE))
+    }
+
+    deinit {
+        if let handle { sf_close(handle) }
+    }
+
+    /// Reads up to `buffer.count / channelCount` frames into `buffer` (interleaved).
+    /// - Returns: frames read; 0 at the end of the file.
+    /// - Throws: `AudioError.truncated` when the file ends before the header's frame count.
+    public func read(into buffer: inout [Float]) throws -> Int {
+        guard let handle else { return 0 }
+        let wanted = buffer.count / info.channelCount
+        guard wanted > 0 else { return 0 }
+        let remaining = info.frameCount - framesRead
+        if remaining <= 0 { return 0 }
+        let request = Int64(min(Int64(wanted), remaining))
+        let got = buffer.withUnsafeMutableBufferPointer { pointer in
+            sf_readf_float(handle, pointer.baseAddress, sf_count_t(request))
+        }
+        framesRead += Int64(got)
+        if got < request {
+            // libsndfile stops at the real end of the data; a header that promised more is a
+            // truncated file (a partial copy, an interrupted upload).
+            let missing = info.frameCount - framesRead
+            // Tolerate a sub-millisecond shortfall: some encoders round the header.
+            if Double(missing) > Double(info.sampleRateHz) * 0.001 {
+                throw AudioError.truncated(path: info.path, expectedFrames: info.frameCount, readFrames: framesRead)
+            }
+            framesRead = info.frameCount
+        }
+        return Int(got)
+    }
+
+    private static func formatName(_ format: Int32) -> String {
+        let major: String
+        switch yusu_sf_major_format(format) {
+        case Int32(SF_FORMAT_WAV), Int32(SF_FORMAT_WAVEX): major = "WAV"
+        case Int32(SF_FORMAT_FLAC): major = "FLAC"
+        case Int32(SF_FORMAT_OGG): major = "OGG"
+        case Int32(SF_FORMAT_AIFF): major = "AIFF"
+        case Int32(SF_FORMAT_AU): major = "AU"
+        case Int32(SF_FORMAT_RAW): major = "RAW"
+        case Int32(SF_FORMAT_W64): major = "W64"
+        case Int32(SF_FORMAT_RF64): major = "RF64"
+        default: major = "audio"
+        }
+        let sub: String
+        switch yusu_sf_subtype(format) {
+        case Int32(SF_FORMAT_PCM_S8), Int32(SF_FORMAT_PCM_U8): sub = "PCM 8-bit"
+        case Int32(SF_FORMAT_PCM_16): sub = "PCM 16-bit"
+        case Int32(SF_FORMAT_PCM_24): sub = "PCM 24-bit"
+        case Int32(SF_FORMAT_PCM_32): sub = "PCM 32-bit"
+        case Int32(SF_FORMAT_FLOAT): sub = "float"
+        case Int32(SF_FORMAT_DOUBLE): sub = "double"
+        case Int32(SF_FORMAT_ULAW): sub = "μ-law"
+        case Int32(SF_FORMAT_ALAW): sub = "A-law"
+        case Int32(SF_FORMAT_VORBIS): sub = "Vorbis"
+        case Int32(SF_FORMAT_OPUS): sub = "Opus"
+        default: sub = ""
+        }
+        return sub.isEmpty ? major : "\(major) \(sub)"
+    }
+}

@@ -1,0 +1,318 @@
+// Per-frame analysis of one channel: energy, band energies, spectral flatness and pitch
+// candidates, in one streaming pass with every buffer allocated up front.
+//
+// Stages per 10 ms frame (analysis rate 8 kHz):
+//   1. energy: Hann-weighted mean square of a 32 ms window, dBov (0 dBov = full-scale square);
+//   2. spectrum: 256-point real FFT of the Hann-windowed frame -> four band energies
+//      (60–300, 300–1000, 1000–2000, 2000–3800 Hz) and spectral flatness over 300–3400 Hz
+//      (Gray & Markel 1974: geometric over arithmetic mean of the power spectrum);
+//   3. pitch candidates: YIN's cumulative-mean-normalised difference function
+//      (de Cheveigné & Kawahara 2002, "YIN, a fundamental frequency estimator for speech
+//      and music", JASA 111(4), steps 2–5), with the difference function's cross term
+//      computed as an FFT cross-correlation (one 512-point r2c of the integration window,
+//      one of the whole lag span, one c2r). Every local minimum of the normalised
+//      difference in the lag range is a candidate, refined by parabolic interpolation;
+//      the `pitchCandidatesPerFrame` deepest are kept.
+// Departure from YIN: step 6 (best local estimate) and the absolute threshold's choice are
+// left to `PitchTracker`, which picks among the candidates of all frames at once by
+// dynamic programming (as RAPT does, Talkin 1995), the octave-error control YIN's
+// per-frame threshold cannot give on band-limited telephone speech.
+import Foundation
+
+/// Streams the samples of one channel (at `config.analysisRateHz`) and fills `features`.
+///
+/// All workspaces are allocated in `init`; `process` and `finish` allocate only when the
+/// caller's block is larger than any before (the input buffer grows once).
+public final class FrameAnalyzer {
+    public let config: AnalysisConfig
+    public private(set) var features: FrameFeatures
+
+    private let spectralFFT: RealFFT
+    private let pitchFFT: RealFFT
+    private let hann: [Float]
+    private let hannPowerSum: Float
+    private let pitchSpanSamples: Int
+    private let halfReachSamples: Int
+    private let bandBins: [(Int, Int)]
+    private let flatnessBins: (Int, Int)
+
+    private var buffer: [Float] = []
+    private var bufferStart = 0
+    private var samplesSeen = 0
+    private var nextFrame = 0
+
+    // Pitch workspaces.
+    private var window: [Float]
+    private var integrationSpectrum: [Float]
+    private var prefixEnergy: [Double]
+    private var normalisedDifference: [Float]
+    private var bestLag: [Float]
+    private var bestDip: [Float]
+
+    /// - Parameters:
+    ///   - config: the analysis grid.
+    ///   - expectedSamples: samples the channel will have at the analysis rate, to reserve
+    ///     feature storage once (an estimate is fine).
+    public init(config: AnalysisConfig = AnalysisConfig(), expectedSamples: Int = 0) {
+        self.config = config
+        features = FrameFeatures(config: config)
+        features.reserve(frames: expectedSamples / config.hopSamples + 2)
+        spectralFFT = RealFFT(size: config.spectralWindowSamples)
+        pitchSpanSamples = config.pitchIntegrationSamples + config.maxLagSamples + 1
+        var pitchSize = 64
+        while pitchSize < pitchSpanSamples { pitchSize *= 2 }
+        pitchFFT = RealFFT(size: pitchSize)
+        let n = config.spectralWindowSamples
+        hann = (0..<n).map { i in Float(0.5 - 0.5 * cos(2 * Double.pi * (Double(i) + 0.5) / Double(n))) }
+        hannPowerSum = hann.reduce(0) { $0 + $1 * $1 }
+        halfReachSamples = max(n, pitchSpanSamples) / 2 + 1
+        let binHz = Double(config.analysisRateHz) / Double(n)
+        let nyquistBin = n / 2
+        bandBins = FrameFeatures.bandEdgesHz.map { lo, hi in
+            (max(1, Int((lo / binHz).rounded())), min(nyquistBin, Int((hi / binHz).rounded())))
+        }
+        flatnessBins = (Int((300 / binHz).rounded()), min(nyquistBin, Int((3400 / binHz).rounded())))
+        window = [Float](repeating: 0, count: max(n, pitchSpanSamples))
+        integrationSpectrum = [Float](repeating: 0, count: 2 * pitchFFT.binCount)
+        prefixEnergy = [Double](repeating: 0, count: pitchSpanSamples + 1)
+        normalisedDifference = [Float](repeating: 1, count: config.maxLagSamples + 2)
+        bestLag = [Float](repeating: 0, count: config.pitchCandidatesPerFrame)
+        bestDip = [Float](repeating: 0, count: config.pitchCandidatesPerFrame)
+        buffer.reserveCapacity(16_384)
+    }
+
+    /// Appends samples and analyses every frame whose windows are complete.
+    public func process(_ samples: UnsafeBufferPointer<Float>) {
+        buffer.append(contentsOf: samples)
+        samplesSeen += samples.count
+        while frameCentre(nextFrame) + halfReachSamples <= samplesSeen {
+            analyseFrame(nextFrame)
+            nextFrame += 1
+        }
+        compact()
+    }
+
+    /// Convenience for tests and small signals.
+    public func process(_ samples: [Float]) {
+        samples.withUnsafeBufferPointer { process($0) }
+    }
+
+    /// Analyses the remaining frames (the signal is taken as silent past its end) and
+    /// returns the features: `ceil(samples / hop)` frames.
+    @discardableResult
+    public func finish() -> FrameFeatures {
+        let frameCount = (samplesSeen + config.hopSamples - 1) / config.hopSamples
+        while nextFrame < frameCount {
+            analyseFrame(nextFrame)
+            nextFrame += 1
+        }
+        buffer.removeAll()
+        return features
+    }
+
+    /// Samples processed so far.
+    public var sampleCount: Int { samplesSeen }
+
+    /// Attaches the P.56 hop accumulators measured at the file's own rate.
+    public func attachLevel(_ level: LevelAccumulator) {
+        let n = features.frameCount
+        features.hopMeanSquare = level.hopMeanSquare(frameCount: n)
+        features.hopEnvelopePeak = level.hopEnvelopePeak(frameCount: n)
+    }
+
+    @inline(__always) private func frameCentre(_ index: Int) -> Int {
+        index * config.hopSamples + config.hopSamples / 2
+    }
+
+    private func compact() {
+        // Keep what the next frame's windows reach back to.
+        let keepFrom = frameCentre(nextFrame) - halfReachSamples
+        let drop = keepFrom - bufferStart
+        if drop > 8_192 {
+            buffer.removeFirst(drop)
+            bufferStart += drop
+        }
+    }
+
+    /// Copies `count` samples starting at absolute index `start` into `window`, zero outside.
+    private func copyWindow(start: Int, count: Int) {
+        buffer.withUnsafeBufferPointer { b in
+            window.withUnsafeMutableBufferPointer { w in
+                for j in 0..<count {
+                    let index = start + j - bufferStart
+                    w[j] = (start + j) >= 0 && (start + j) < samplesSeen && index >= 0 && index < b.count ? b[index] : 0
+                }
+            }
+        }
+    }
+
+    private func analyseFrame(_ index: Int) {
+        let centre = frameCentre(index)
+        analyseSpectrum(centre: centre)
+        analysePitch(centre: centre)
+    }
+
+    private func analyseSpectrum(centre: Int) {
+        let n = config.spectralWindowSamples
+        copyWindow(start: centre - n / 2, count: n)
+        let fft = spectralFFT
+        var weightedPower: Float = 0
+        window.withUnsafeBufferPointer { w in
+            hann.withUnsafeBufferPointer { h in
+                for j in 0..<n {
+                    let v = w[j] * h[j]
+                    fft.real[j] = v
+                    weightedPower += v * v
+                }
+            }
+        }
+        features.energyDb.append(Self.decibels(weightedPower / hannPowerSum))
+        fft.forward()
+        // Parseval: mean square in a band = 2/N * sum |X_k|^2 / sum(w^2).
+        let scale = 2 / (Float(n) * hannPowerSum)
+        let s = fft.spectrum
+        for (b, bins) in bandBins.enumerated() {
+            var sum: Float = 0
+            var k = bins.0
+            while k < bins.1 {
+                sum += s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]
+                k += 1
+            }
+            features.bandDb[b].append(Self.decibels(sum * scale))
+        }
+        var logSum: Float = 0
+        var linearSum: Float = 0
+        var k = flatnessBins.0
+        while k < flatnessBins.1 {
+            let p = s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1] + 1e-12
+            logSum += log(p)
+            linearSum += p
+            k += 1
+        }
+        let count = Float(flatnessBins.1 - flatnessBins.0)
+        features.spectralFlatness.append(min(1, exp(logSum / count) / (linearSum / count)))
+    }
+
+    private func analysePitch(centre: Int) {
+        let integration = config.pitchIntegrationSamples
+        let maxLag = config.maxLagSamples
+        let minLag = max(2, config.minLagSamples)
+        let span = pitchSpanSamples
+        let fft = pitchFFT
+        let size = fft.size
+        let k = config.pitchCandidatesPerFrame
+        copyWindow(start: centre - span / 2, count: span)
+
+        // Energies of every lagged window from one prefix sum.
+        var total: Double = 0
+        window.withUnsafeBufferPointer { w in
+            prefixEnergy.withUnsafeMutableBufferPointer { p in
+                p[0] = 0
+                for j in 0..<span {
+                    total += Double(w[j]) * Double(w[j])
+                    p[j + 1] = total
+                }
+            }
+        }
+        let e0 = prefixEnergy[integration]
+        for c in 0..<k { bestLag[c] = 0; bestDip[c] = 0 }
+        // Silence (below about -100 dBov) has no pitch worth tracking.
+        guard e0 > Double(integration) * 1e-10 else {
+            appendCandidates(k)
+            return
+        }
+
+        // Cross term r(tau) = sum_{j<W} x[j] x[j+tau] as an FFT cross-correlation.
+        window.withUnsafeBufferPointer { w in
+            for j in 0..<integration { fft.real[j] = w[j] }
+        }
+        for j in integration..<size { fft.real[j] = 0 }
+        fft.forward()
+        integrationSpectrum.withUnsafeMutableBufferPointer { a in
+            for j in 0..<(2 * fft.binCount) { a[j] = fft.spectrum[j] }
+        }
+        window.withUnsafeBufferPointer { w in
+            for j in 0..<span { fft.real[j] = w[j] }
+        }
+        for j in span..<size { fft.real[j] = 0 }
+        fft.forward()
+        integrationSpectrum.withUnsafeBufferPointer { a in
+            let s = fft.spectrum
+            for bin in 0..<fft.binCount {
+                let ar = a[2 * bin], ai = a[2 * bin + 1]
+                let br = s[2 * bin], bi = s[2 * bin + 1]
+                // conj(A) * B
+                s[2 * bin] = ar * br + ai * bi
+                s[2 * bin + 1] = ar * bi - ai * br
+            }
+        }
+        fft.inverse()
+        let inverseScale = 1 / Double(size)
+
+        // YIN steps 2–3: difference and cumulative-mean-normalised difference.
+        var runningSum: Double = 0
+        prefixEnergy.withUnsafeBufferPointer { p in
+            normalisedDifference.withUnsafeMutableBufferPointer { d in
+                d[0] = 1
+                for tau in 1...maxLag {
+                    let lagged = p[tau + integration] - p[tau]
+                    let cross = Double(fft.real[tau]) * inverseScale
+                    let difference = max(0, e0 + lagged - 2 * cross)
+                    runningSum += difference
+                    d[tau] = runningSum > 0 ? Float(difference * Double(tau) / runningSum) : 1
+                }
+                d[maxLag + 1] = d[maxLag]
+            }
+        }
+
+        // Local minima in the lag range, refined by parabolic interpolation.
+        normalisedDifference.withUnsafeBufferPointer { d in
+            var tau = max(minLag, 1)
+            while tau <= maxLag {
+                let here = d[tau]
+                if here < d[tau - 1] && here <= d[tau + 1] && here < 1 {
+                    let left = d[tau - 1], right = d[tau + 1]
+                    let curvature = left - 2 * here + right
+                    var offset: Float = 0
+                    var value = here
+                    if curvature > 0 {
+                        offset = max(-0.5, min(0.5, 0.5 * (left - right) / curvature))
+                        value = max(0, here - 0.25 * (left - right) * offset)
+                    }
+                    insertCandidate(lag: Float(tau) + offset, dip: value, capacity: k)
+                }
+                tau += 1
+            }
+        }
+        appendCandidates(k)
+    }
+
+    @inline(__always) private func insertCandidate(lag: Float, dip: Float, capacity: Int) {
+        // Keep the `capacity` deepest dips, sorted ascending; empty slots have lag 0.
+        var slot = capacity
+        for c in 0..<capacity where bestLag[c] == 0 || dip < bestDip[c] {
+            slot = c
+            break
+        }
+        guard slot < capacity else { return }
+        var c = capacity - 1
+        while c > slot {
+            bestLag[c] = bestLag[c - 1]
+            bestDip[c] = bestDip[c - 1]
+            c -= 1
+        }
+        bestLag[slot] = lag
+        bestDip[slot] = dip
+    }
+
+    @inline(__always) private func appendCandidates(_ k: Int) {
+        for c in 0..<k {
+            features.candidateLagSamples.append(bestLag[c])
+            features.candidateDip.append(bestLag[c] == 0 ? 1 : bestDip[c])
+        }
+    }
+
+    @inline(__always) static func decibels(_ meanSquare: Float) -> Float {
+        10 * log10(max(meanSquare, 1e-12))
+    }
+}

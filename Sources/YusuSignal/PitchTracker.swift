@@ -1,0 +1,135 @@
+// F0 tracking over a whole channel: dynamic programming over per-frame YIN candidates.
+//
+// Method: the candidate lattice of RAPT (Talkin 1995, "A robust algorithm for pitch
+// tracking", in Speech Coding and Synthesis, §14.4: per-frame candidates plus an unvoiced
+// hypothesis, local costs, transition costs on log-F0 jumps and voicing changes, Viterbi
+// search), with YIN's cumulative-mean-normalised difference (de Cheveigné & Kawahara 2002)
+// as the local dissimilarity of a voiced candidate.
+// Stages:
+//   1. noise floor of the channel: a low percentile of frame energies;
+//   2. local cost: a voiced candidate costs its YIN dip plus a small preference for shorter
+//      lags (the sub-harmonic dips at 2T, 3T are almost as deep as T's); frames near the
+//      noise floor make every voiced candidate expensive; the unvoiced state costs a fixed
+//      voicing threshold;
+//   3. transitions: |log2 F0 jump| in octaves times a weight (octave errors cost more than
+//      any plausible glide), a fixed cost for voiced/unvoiced changes;
+//   4. Viterbi backtrace; F0 = rate / lag on voiced frames, 0 elsewhere.
+// Departure from RAPT: candidates come from YIN (FFT-based) rather than normalised
+// cross-correlation on a decimated signal, and the lattice is solved once per channel.
+import Foundation
+
+/// Tunable costs of the tracker. Units: YIN dip (0...1) per frame.
+public struct PitchTrackerConfig: Sendable, Equatable {
+    /// Cost of calling a frame unvoiced; a voiced candidate must dip below about this.
+    public var unvoicedCost: Float = 0.32
+    /// Cost per octave of F0 change between consecutive voiced frames.
+    public var octaveJumpCost: Float = 1.6
+    /// Cost of switching between voiced and unvoiced.
+    public var voicingSwitchCost: Float = 0.25
+    /// Extra cost per unit of lag / max lag (prefers the fundamental period over multiples).
+    public var longLagCost: Float = 0.12
+    /// Frames closer than this to the noise floor, dB, are pushed towards unvoiced.
+    public var minimumVoicedSnrDb: Float = 9
+    public init() {}
+}
+
+/// A channel's pitch track.
+public struct PitchTrack: Sendable {
+    /// F0 per frame, Hz; 0 where unvoiced.
+    public var f0Hz: [Float]
+    /// YIN dip of the chosen candidate (lower = more periodic); 1 where unvoiced.
+    public var dip: [Float]
+    public var voicedFrameCount: Int { f0Hz.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } }
+}
+
+public struct PitchTracker: Sendable {
+    public var config: PitchTrackerConfig
+    public init(config: PitchTrackerConfig = PitchTrackerConfig()) { self.config = config }
+
+    /// Tracks F0 over every frame of `features`.
+    /// - Complexity: O(frames × K²) time, O(frames × K) memory for backpointers.
+    public func track(_ features: FrameFeatures, noiseFloorDb: Float? = nil) -> PitchTrack {
+        let n = features.frameCount
+        let k = features.candidatesPerFrame
+        let states = k + 1
+        let rate = Float(features.config.analysisRateHz)
+        let maxLag = Float(features.config.maxLagSamples)
+        let floorDb = noiseFloorDb ?? NoiseFloor.estimate(features.energyDb)
+        guard n > 0 else { return PitchTrack(f0Hz: [], dip: []) }
+
+        var back = [UInt8](repeating: 0, count: n * states)
+        var previous = [Float](repeating: 0, count: states)
+        var current = [Float](repeating: 0, count: states)
+        var localCost = [Float](repeating: 0, count: states)
+        let lags = features.candidateLagSamples
+        let dips = features.candidateDip
+        let energy = features.energyDb
+
+        func fillLocal(_ i: Int) {
+            localCost[0] = config.unvoicedCost
+            let snr = energy[i] - floorDb
+            let quietPenalty: Float = snr < config.minimumVoicedSnrDb ? (config.minimumVoicedSnrDb - snr) * 0.1 : 0
+            for c in 0..<k {
+                let lag = lags[i * k + c]
+                localCost[c + 1] = lag > 0 ? dips[i * k + c] + config.longLagCost * lag / maxLag + quietPenalty : .infinity
+            }
+        }
+
+        fillLocal(0)
+        for s in 0..<states { previous[s] = localCost[s] }
+        for i in 1..<max(n, 1) {
+            fillLocal(i)
+            for s in 0..<states {
+                var best = Float.infinity
+                var bestFrom = 0
+                let lagHere: Float = s == 0 ? 0 : lags[i * k + s - 1]
+                for r in 0..<states {
+                    let before = previous[r]
+                    if !before.isFinite { continue }
+                    let lagBefore: Float = r == 0 ? 0 : lags[(i - 1) * k + r - 1]
+                    var transition: Float = 0
+                    if s == 0 && r == 0 {
+                        transition = 0
+                    } else if s == 0 || r == 0 {
+                        transition = config.voicingSwitchCost
+                    } else {
+                        transition = config.octaveJumpCost * abs(log2(lagHere / lagBefore))
+                    }
+                    let total = before + transition
+                    if total < best { best = total; bestFrom = r }
+                }
+                current[s] = best + localCost[s]
+                back[i * states + s] = UInt8(bestFrom)
+            }
+            swap(&previous, &current)
+        }
+        var state = 0
+        var bestFinal = Float.infinity
+        for s in 0..<states where previous[s] < bestFinal { bestFinal = previous[s]; state = s }
+        var f0 = [Float](repeating: 0, count: n)
+        var chosenDip = [Float](repeating: 1, count: n)
+        var i = n - 1
+        while i >= 0 {
+            if state > 0 {
+                let lag = lags[i * k + state - 1]
+                f0[i] = rate / lag
+                chosenDip[i] = dips[i * k + state - 1]
+            }
+            if i > 0 { state = Int(back[i * states + state]) }
+            i -= 1
+        }
+        return PitchTrack(f0Hz: f0, dip: chosenDip)
+    }
+}
+
+/// The level of a channel's background: line noise, or digital silence.
+public enum NoiseFloor {
+    /// A low percentile (10th) of the frame energies above digital silence, dBov.
+    public static func estimate(_ energyDb: [Float], percentile: Double = 0.10) -> Float {
+        var audible = energyDb.filter { $0 > -115 }
+        guard !audible.isEmpty else { return -120 }
+        audible.sort()
+        let index = min(audible.count - 1, Int(Double(audible.count) * percentile))
+        return audible[index]
+    }
+}

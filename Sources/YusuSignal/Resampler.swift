@@ -1,0 +1,136 @@
+// Band-limited sample-rate conversion to the analysis rate.
+//
+// Method: windowed-sinc interpolation at arbitrary ratio (Smith, "Digital Audio Resampling",
+// https://ccrma.stanford.edu/~jos/resample/), streaming:
+//   1. a Kaiser-windowed sinc low-pass, cut off at 92% of the lower Nyquist frequency,
+//      tabulated once with 512 points per input sample and read with linear interpolation;
+//   2. each output sample n sits at input position n * inputRate / outputRate and is the
+//      kernel-weighted sum of the input samples around it;
+//   3. input arrives in blocks of any size; only the kernel's span of history is kept.
+// Departure from Smith: no separate filter-table phases for up- vs down-sampling; Yusu only
+// ever converts down (or passes 8 kHz through untouched).
+import Foundation
+
+/// Streams one channel from `inputRateHz` to `outputRateHz` (input rate >= output rate).
+public struct Resampler: Sendable {
+    public let inputRateHz: Int
+    public let outputRateHz: Int
+    /// True when the rates are equal: samples pass through untouched.
+    public var isPassthrough: Bool { inputRateHz == outputRateHz }
+
+    private let stepInputSamples: Double
+    private let halfWidthInputSamples: Int
+    private let table: [Float]
+    private let tableStepsPerSample: Double
+    /// Input samples not yet fully used, starting at absolute input index `historyStart`.
+    private var history: [Float] = []
+    private var historyStart: Int = 0
+    private var inputCount: Int = 0
+    private var nextOutputIndex: Int = 0
+
+    private static let zeroCrossings = 12.0
+    private static let kaiserBeta = 8.0
+    private static let stepsPerSample = 512.0
+
+    /// - Parameters:
+    ///   - inputRateHz: rate of the samples given to `process`, >= `outputRateHz`.
+    ///   - outputRateHz: rate of the samples produced.
+    public init(inputRateHz: Int, outputRateHz: Int) {
+        precondition(inputRateHz >= outputRateHz && outputRateHz > 0, "Resampler converts down only")
+        self.inputRateHz = inputRateHz
+        self.outputRateHz = outputRateHz
+        stepInputSamples = Double(inputRateHz) / Double(outputRateHz)
+        // Cut-off in cycles per input sample.
+        let cutoff = 0.5 * Double(outputRateHz) / Double(inputRateHz) * 0.92
+        let halfWidth = Self.zeroCrossings / (2 * cutoff)
+        halfWidthInputSamples = Int(halfWidth.rounded(.up))
+        tableStepsPerSample = Self.stepsPerSample
+        let count = Int(halfWidth * Self.stepsPerSample) + 2
+        var table = [Float](repeating: 0, count: count)
+        let i0Beta = besselI0(Self.kaiserBeta)
+        for i in 0..<count {
+            let t = Double(i) / Self.stepsPerSample
+            if t >= halfWidth { continue }
+            let x = 2 * cutoff * t
+            let sinc = x == 0 ? 1.0 : sin(Double.pi * x) / (Double.pi * x)
+            let r = t / halfWidth
+            let window = besselI0(Self.kaiserBeta * (1 - r * r).squareRoot()) / i0Beta
+            table[i] = Float(2 * cutoff * sinc * window)
+        }
+        self.table = table
+        history.reserveCapacity(4 * halfWidthInputSamples + 8192)
+    }
+
+    /// Converts `input` and appends the output samples that are complete to `output`.
+    public mutating func process(_ input: UnsafeBufferPointer<Float>, into output: inout [Float]) {
+        if isPassthrough {
+            output.append(contentsOf: input)
+            return
+        }
+        history.append(contentsOf: input)
+        inputCount += input.count
+        emit(into: &output, finalBlock: false)
+    }
+
+    /// Emits the remaining output, treating the input as followed by silence.
+    public mutating func finish(into output: inout [Float]) {
+        if isPassthrough { return }
+        emit(into: &output, finalBlock: true)
+        history.removeAll(keepingCapacity: true)
+    }
+
+    /// Output samples that `inputFrames` input samples convert to.
+    public static func outputCount(inputFrames: Int64, inputRateHz: Int, outputRateHz: Int) -> Int64 {
+        (inputFrames * Int64(outputRateHz) + Int64(inputRateHz) - 1) / Int64(inputRateHz)
+    }
+
+    private mutating func emit(into output: inout [Float], finalBlock: Bool) {
+        let totalOutput = Self.outputCount(inputFrames: Int64(inputCount), inputRateHz: inputRateHz, outputRateHz: outputRateHz)
+        while Int64(nextOutputIndex) < totalOutput {
+            let position = Double(nextOutputIndex) * stepInputSamples
+            let centre = Int(position.rounded(.down))
+            let last = centre + halfWidthInputSamples
+            if !finalBlock && last >= inputCount { break }
+            let first = max(0, centre - halfWidthInputSamples + 1)
+            var sum: Float = 0
+            history.withUnsafeBufferPointer { h in
+                table.withUnsafeBufferPointer { tab in
+                    var k = first
+                    let end = min(last, inputCount - 1)
+                    while k <= end {
+                        let distance = abs(Double(k) - position) * tableStepsPerSample
+                        let i = Int(distance)
+                        if i + 1 < tab.count {
+                            let frac = Float(distance - Double(i))
+                            let weight = tab[i] + (tab[i + 1] - tab[i]) * frac
+                            sum += h[k - historyStart] * weight
+                        }
+                        k += 1
+                    }
+                }
+            }
+            output.append(sum)
+            nextOutputIndex += 1
+        }
+        // Drop history no future output sample can reach.
+        let nextCentre = Int((Double(nextOutputIndex) * stepInputSamples).rounded(.down))
+        let keepFrom = max(historyStart, nextCentre - halfWidthInputSamples)
+        let drop = keepFrom - historyStart
+        if drop > 4096 {
+            history.removeFirst(drop)
+            historyStart = keepFrom
+        }
+    }
+}
+
+/// Modified Bessel function of the first kind, order 0 (power series), for the Kaiser window.
+func besselI0(_ x: Double) -> Double {
+    var sum = 1.0, term = 1.0
+    let half = x / 2
+    for k in 1..<50 {
+        term *= (half / Double(k)) * (half / Double(k))
+        sum += term
+        if term < sum * 1e-12 { break }
+    }
+    return sum
+}

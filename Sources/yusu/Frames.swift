@@ -1,0 +1,21 @@
+import ArgumentParser
+import Foundation
+import YusuReport
+
+struct Frames: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Dump per-frame analysis: time_s,channel,energy_db,speech,f0_hz.",
+        discussion: "One row per 10 ms frame and channel; time_s is the frame centre, f0_hz is 0 where unvoiced."
+    )
+
+    @OptionGroup var recording: RecordingOptions
+
+    @Option(name: .long, help: "Output format: csv.")
+    var format: FramesFormat = .csv
+
+    func run() throws {
+        let analysis = try recording.analyze()
+        let out = FileHandle.standardOutput
+        FramesCSV.write(analysis) { out.write(Data($0.utf8)) }
+    }
+}
