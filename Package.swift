@@ -43,9 +43,11 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .testTarget(name: "YusuSignalTests", dependencies: ["YusuSignal"]),
-        .testTarget(name: "YusuDeliveryTests", dependencies: ["YusuDelivery", "YusuSignal"]),
-        .testTarget(name: "YusuReportTests", dependencies: ["YusuReport", "YusuDelivery", "YusuSignal"]),
-        .testTarget(name: "YusuCLITests", dependencies: ["YusuSignal"]),
+        // Synthetic signals with known answers and temporary files, shared by the suites.
+        .target(name: "YusuTestSupport", dependencies: ["YusuSignal"], path: "Tests/YusuTestSupport"),
+        .testTarget(name: "YusuSignalTests", dependencies: ["YusuSignal", "YusuTestSupport"]),
+        .testTarget(name: "YusuDeliveryTests", dependencies: ["YusuDelivery", "YusuSignal", "YusuTestSupport"]),
+        .testTarget(name: "YusuReportTests", dependencies: ["YusuReport", "YusuDelivery", "YusuSignal", "YusuTestSupport"]),
+        .testTarget(name: "YusuCLITests", dependencies: ["yusu", "YusuSignal", "YusuTestSupport"]),
     ]
 )

@@ -47,7 +47,11 @@ public struct CallAnalyzer: Sendable {
         guard options.agentChannel >= 0 && options.agentChannel < channelCount else {
             throw AudioError.noSuchChannel(path: path, channel: options.agentChannel, channels: channelCount)
         }
-        return analyze(recording: recording, options: options)
+        let result = analyze(recording: recording, options: options)
+        guard result.channels.contains(where: { $0.speechFrames.contains(true) }) else {
+            throw AudioError.noSpeech(path: path)
+        }
+        return result
     }
 
     /// Runs every stage after decoding.

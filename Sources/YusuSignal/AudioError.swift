@@ -16,6 +16,8 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
     case unsupportedSampleRate(path: String, sampleRateHz: Int, supported: ClosedRange<Int>)
     /// Decoding stopped early: the header promised more samples than the file holds.
     case truncated(path: String, expectedFrames: Int64, readFrames: Int64)
+    /// Decoded fine, but no channel holds any speech (digital silence, or line noise only).
+    case noSpeech(path: String)
     /// `--agent-channel` names a channel the file does not have.
     case noSuchChannel(path: String, channel: Int, channels: Int)
 
@@ -35,6 +37,8 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(path): sample rate \(rate) Hz is outside the supported \(supported.lowerBound)–\(supported.upperBound) Hz"
         case .truncated(let path, let expected, let read):
             return "\(path): the file is truncated (header says \(expected) sample frames, only \(read) could be read)"
+        case .noSpeech(let path):
+            return "\(path): no speech found on any channel (the recording is silent or holds only line noise)"
         case .noSuchChannel(let path, let channel, let channels):
             return "\(path): there is no channel \(channel) (the file has \(channels); channels count from 0)"
         }

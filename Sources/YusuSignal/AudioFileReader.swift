@@ -63,6 +63,9 @@ public final class AudioFileReader {
             throw AudioError.unsupportedSampleRate(path: path, sampleRateHz: info.sampleRateHz, supported: Self.supportedSampleRatesHz)
         }
         guard info.frameCount > 0 else { throw AudioError.empty(path: path) }
+        if let expected = Self.truncatedDataChunk(handle, blockAlign: Int64(info.channelCount) * Self.bytesPerSample(Int32(sfInfo.format))) {
+            throw AudioError.truncated(path: path, expectedFrames: expected, readFrames: info.frameCount)
+        }
         // Float reads of integer formats scale to [-1, 1) (SFC_SET_NORM_FLOAT is on by default);
         // clipping keeps out-of-range float files from surprising the level measure.
         sf_command(handle, Int32(SFC_SET_CLIPPING), nil, Int32(SF_TRUE))
@@ -97,6 +100,36 @@ public final class AudioFileReader {
             framesRead = info.frameCount
         }
         return Int(got)
+    }
+
+    /// libsndfile opens a WAV whose data chunk runs past the end of the file and quietly
+    /// shortens it; its log says "data : N (should be M)". A real size (not a streaming
+    /// placeholder of 0 or 0xFFFFFFFF) larger than the file means the file was cut short.
+    /// - Returns: the frames the header promised, when the file is truncated.
+    private static func truncatedDataChunk(_ handle: OpaquePointer, blockAlign: Int64) -> Int64? {
+        var log = [CChar](repeating: 0, count: 8192)
+        sf_command(handle, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
+        let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix("data") && line.contains("should be") {
+            let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int64($0) }
+            guard numbers.count >= 2, blockAlign > 0 else { continue }
+            let declared = numbers[0], actual = numbers[1]
+            if declared > actual && declared != 0 && declared < 0xFFFF_FFFF && declared != 0x7FFF_FFFF {
+                return declared / blockAlign
+            }
+        }
+        return nil
+    }
+
+    private static func bytesPerSample(_ format: Int32) -> Int64 {
+        switch yusu_sf_subtype(format) {
+        case Int32(SF_FORMAT_PCM_S8), Int32(SF_FORMAT_PCM_U8), Int32(SF_FORMAT_ULAW), Int32(SF_FORMAT_ALAW): return 1
+        case Int32(SF_FORMAT_PCM_16): return 2
+        case Int32(SF_FORMAT_PCM_24): return 3
+        case Int32(SF_FORMAT_PCM_32), Int32(SF_FORMAT_FLOAT): return 4
+        case Int32(SF_FORMAT_DOUBLE): return 8
+        default: return 0
+        }
     }
 
     private static func formatName(_ format: Int32) -> String {

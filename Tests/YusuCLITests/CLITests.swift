@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import YusuSignal
+import YusuTestSupport
+
+/// Runs the real `yusu` executable built beside the tests.
+struct CLI {
+    static var executable: URL {
+        // Tests run from the build products directory's test bundle; yusu sits beside it.
+        let candidates = [
+            Bundle.main.bundleURL.appendingPathComponent("yusu"),
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("yusu"),
+        ] + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent().appendingPathComponent("yusu") }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+@Suite("yusu on the command line")
+struct CLITests {
+    let demo = fixturesDirectory() + "/demo_call.wav"
+
+    @Test("score the bundled demo call as text")
+    func scoreText() throws {
+        let r = try CLI.run(["score", demo])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("语速适中") && r.stdout.contains("Speech rate"))
+        #expect(r.stdout.contains("Score "))
+    }
+
+    @Test("score as JSON: the demo's laid-out events are found")
+    func scoreJSON() throws {
+        let r = try CLI.run(["score", demo, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        #expect(abs((doc["duration_s"] as! Double) - 73.16) < 0.05)
+        // Demo timeline (Fixtures/README.md): one agent interruption at 58.4 s, one hold 23.8–38.8 s.
+        let interruptions = doc["interruptions"] as! [[String: Any]]
+        let agent = interruptions.filter { $0["by"] as? String == "agent" }
+        #expect(agent.count == 1 && abs((agent.first?["at_s"] as? Double ?? 0) - 58.38) < 0.3)
+        let holds = doc["holds"] as! [[String: Any]]
+        #expect(holds.count == 1 && abs((holds.first?["start_s"] as? Double ?? 0) - 23.81) < 0.5 && abs((holds.first?["end_s"] as? Double ?? 0) - 38.81) < 0.5)
+        let level = ((doc["speakers"] as! [String: Any])["agent"] as! [String: Any])["active_level_dbov"] as! Double
+        #expect(abs(level - -26) < 1.5)
+    }
+
+    @Test("--agent-channel 1 makes channel 1 the agent")
+    func agentChannel() throws {
+        let r = try CLI.run(["score", demo, "--format", "json", "--agent-channel", "1"])
+        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        #expect(((doc["speakers"] as! [String: Any])["agent"] as! [String: Any])["channel"] as? Int == 1)
+        let bad = try CLI.run(["score", demo, "--agent-channel", "2"])
+        #expect(bad.status == 64 && bad.stderr.contains("--agent-channel must be 0 or 1"))
+    }
+
+    @Test("frames as CSV")
+    func frames() throws {
+        let r = try CLI.run(["frames", demo, "--format", "csv"])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.first == "time_s,channel,energy_db,speech,f0_hz")
+        #expect(lines.count == 1 + 2 * 7316)
+    }
+
+    @Test("a standard file changes the limits; a bad one is refused with exit 2")
+    func standard() throws {
+        let dir = TemporaryDirectory()
+        let good = dir.file("s.json")
+        try Data(#"{"name": "strict", "version": 3, "call_duration_min_s": 60}"#.utf8).write(to: URL(fileURLWithPath: good))
+        let r = try CLI.run(["score", demo, "--format", "json", "--standard", good])
+        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let duration = (doc["verdicts"] as! [[String: Any]]).first { $0["rule"] as? String == "call_duration" }!
+        #expect(duration["passed"] as? Bool == true)
+        #expect((doc["standard"] as! [String: Any])["version"] as? Int == 3)
+        let bad = dir.file("bad.json")
+        try Data(#"{"speed": 3}"#.utf8).write(to: URL(fileURLWithPath: bad))
+        let rb = try CLI.run(["score", demo, "--standard", bad])
+        #expect(rb.status == 2 && rb.stderr.contains("unknown key \"speed\"") && rb.stdout.isEmpty)
+    }
+
+    @Test("bad inputs: one clear line naming the file, non-zero exit, no crash")
+    func badInputs() throws {
+        let dir = TemporaryDirectory()
+        let tone = Synth.sine(frequencyHz: 300, amplitude: 0.3, seconds: 1, rateHz: 8000)
+        var cases: [(String, String)] = []
+        cases.append((dir.file("missing.wav"), "no such file"))
+        let empty = dir.file("empty.wav"); FileManager.default.createFile(atPath: empty, contents: Data())
+        cases.append((empty, "empty"))
+        let text = dir.file("text.wav"); FileManager.default.createFile(atPath: text, contents: Data("hello".utf8))
+        cases.append((text, "not a readable audio file"))
+        let cut = try writeRecording(dir.file("cut.wav"), channels: [tone], rateHz: 8000)
+        let data = try Data(contentsOf: URL(fileURLWithPath: cut)); try data.prefix(data.count / 3).write(to: URL(fileURLWithPath: cut))
+        cases.append((cut, "truncated"))
+        cases.append((try writeRecording(dir.file("silent.wav"), channels: [[Float](repeating: 0, count: 16000)], rateHz: 8000), "no speech"))
+        cases.append((try writeRecording(dir.file("one.wav"), channels: [[0.1]], rateHz: 8000), "too short"))
+        cases.append((try writeRecording(dir.file("fast.wav"), channels: [Synth.sine(frequencyHz: 300, amplitude: 0.3, seconds: 1, rateHz: 96000)], rateHz: 96000), "96000 Hz"))
+        cases.append((try writeRecording(dir.file("six.wav"), channels: Array(repeating: tone, count: 6), rateHz: 8000), "6 channels"))
+        for (path, reason) in cases {
+            for command in ["score", "frames"] {
+                let r = try CLI.run([command, path])
+                #expect(r.status == 1, "\(command) \(path): status \(r.status)")
+                let lines = r.stderr.split(separator: "\n")
+                #expect(lines.count == 1, "\(r.stderr)")
+                #expect(r.stderr.contains(path) && r.stderr.contains(reason), "\(r.stderr)")
+                #expect(r.stdout.isEmpty)
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+@testable import YusuDelivery
+import YusuSignal
+import YusuTestSupport
+
+@Suite("Spans, turns, holds")
+struct SpanTests {
+    func span(_ a: Double, _ b: Double) -> TimeSpan { TimeSpan(startSeconds: a, endSeconds: b) }
+
+    @Test("short gaps bridge, long ones do not")
+    func bridging() {
+        let spans = [span(0, 1), span(1.2, 2), span(3, 4)]
+        #expect(Spans.bridged(spans, gapSeconds: 0.25) == [span(0, 2), span(3, 4)])
+        #expect(Spans.totalSeconds(Spans.bridged(spans, gapSeconds: 0.25)) == 3)
+    }
+
+    @Test("a turn is not bridged across the other party starting in the pause")
+    func turns() {
+        let mine = [span(0, 2), span(3, 5), span(6, 8)]
+        let theirs = [span(5.2, 5.8)]
+        #expect(Spans.bridged(mine, gapSeconds: 1.5, unlessStartIn: theirs) == [span(0, 5), span(6, 8)])
+    }
+
+    @Test("silences of 10 s or more between everyone's speech are holds")
+    func holds() {
+        let all = [span(0, 5), span(3, 20), span(35, 40), span(41, 45)]
+        #expect(Spans.silences(between: all, durationSeconds: 60, minimumSeconds: 10) == [span(20, 35), span(45, 60)])
+    }
+}
+
+@Suite("Interruptions and backchannels")
+struct OverlapTests {
+    func u(_ a: Double, _ b: Double) -> Utterance { Utterance(startSeconds: a, endSeconds: b, syllables: 5) }
+    let classifier = OverlapClassifier(config: DeliveryConfig())
+
+    @Test("the agent starting 1.2 s before the customer ends, and going on, interrupts")
+    func interruption() {
+        let r = classifier.classify(agent: [u(0, 3), u(8.8, 12)], customer: [u(3.5, 10)])
+        #expect(r.interruptions.count == 1)
+        #expect(r.interruptions.first?.by == .agent)
+        #expect(abs((r.interruptions.first?.atSeconds ?? 0) - 8.8) < 1e-9)
+        #expect(abs((r.interruptions.first?.overlapSeconds ?? 0) - 1.2) < 1e-9)
+    }
+
+    @Test("a 0.4 s 嗯 inside the customer's sentence is a backchannel, not an interruption")
+    func backchannel() {
+        let r = classifier.classify(agent: [u(5, 5.4)], customer: [u(3, 9)])
+        #expect(r.interruptions.isEmpty)
+        #expect(r.backchannels.count == 1 && r.backchannels[0].by == .agent)
+    }
+
+    @Test("latching (0.2 s overlap at a turn change) is neither")
+    func latching() {
+        let r = classifier.classify(agent: [u(0, 3)], customer: [u(2.8, 6)])
+        #expect(r.interruptions.isEmpty && r.backchannels.isEmpty)
+    }
+
+    @Test("the customer cutting in is the customer's interruption")
+    func customer() {
+        let r = classifier.classify(agent: [u(0, 6)], customer: [u(4.5, 8)])
+        #expect(r.interruptions.map(\.by) == [.customer])
+    }
+}
+
+@Suite("Final intonation")
+struct IntonationTests {
+    let intonation = FinalIntonation(config: DeliveryConfig())
+
+    /// 1 s of voicing at the median, then 0.4 s ending as `ending(t)` semitones.
+    func contour(_ ending: (Double) -> Double) -> [Float] {
+        (0..<140).map { i in
+            let st = i < 100 ? 0 : ending(Double(i - 100) / 40)
+            return Float(200 * pow(2, st / 12))
+        }
+    }
+
+    @Test("a 5-semitone fall ending 4 below the median sinks")
+    func falling() {
+        let e = intonation.measure(f0Hz: contour { 1 - 5 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)!
+        #expect(e.falling)
+        #expect(abs(e.dropSemitones - 5 * 0.75) < 0.6)
+    }
+
+    @Test("sustained and rising endings do not sink")
+    func notFalling() {
+        #expect(intonation.measure(f0Hz: contour { _ in 0.2 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)?.falling == false)
+        #expect(intonation.measure(f0Hz: contour { 2 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)?.falling == false)
+    }
+
+    @Test("a fall that stays above the speaker's register does not sink")
+    func highFall() {
+        #expect(intonation.measure(f0Hz: contour { 6 - 4 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)?.falling == false)
+    }
+
+    @Test("no voiced ending, no decision")
+    func unvoiced() {
+        #expect(intonation.measure(f0Hz: [Float](repeating: 0, count: 100), frames: 0..<100, medianF0Hz: 200, hopSeconds: 0.01) == nil)
+    }
+}
+
+@Suite("The standard")
+struct StandardTests {
+    @Test("defaults are the service norms and valid")
+    func defaults() {
+        let s = Standard()
+        #expect(s.speechRateMinCharactersPerMinute == 100 && s.speechRateMaxCharactersPerMinute == 120)
+        #expect(s.maxHoldSeconds == 60 && s.maxUtteranceSyllables == 20 && s.maxAgentInterruptions == 0)
+        #expect(s.callDurationMinSeconds == 180 && s.callDurationMaxSeconds == 300)
+        #expect(s.problems().isEmpty)
+        #expect(s.weights.values.reduce(0, +) == 100)
+    }
+
+    @Test("a file overrides some keys and keeps the rest")
+    func overrides() throws {
+        let s = try Standard.decode(Data(#"{"speech_rate_min_cpm": 90, "speech_rate_max_cpm": 130, "weights": {"holds": 0}}"#.utf8))
+        #expect(s.speechRateMinCharactersPerMinute == 90 && s.speechRateMaxCharactersPerMinute == 130)
+        #expect(s.weights["holds"] == 0 && s.weights["speech_rate"] == 25)
+        #expect(s.maxHoldSeconds == 60)
+    }
+
+    @Test("unknown keys, wrong types and bad values are rejected with the reason", arguments: [
+        (#"{"speech_rate_minimum": 90}"#, "unknown key \"speech_rate_minimum\""),
+        (#"{"speech_rate_min_cpm": "fast"}"#, "speech_rate_min_cpm"),
+        (#"{"speech_rate_min_cpm": 150}"#, "below speech_rate_max_cpm"),
+        (#"{"max_falling_ending_share": 1.5}"#, "max_falling_ending_share"),
+        (#"{"weights": {"loudness": 3}}"#, "unknown rule \"loudness\""),
+        (#"[1, 2]"#, "expected a JSON object"),
+        (#"{"#, "not valid JSON"),
+    ])
+    func rejects(json: String, reason: String) {
+        do {
+            _ = try Standard.decode(Data(json.utf8), path: "s.json")
+            Issue.record("accepted \(json)")
+        } catch let error as Standard.LoadError {
+            #expect(error.description.contains(reason), "\(error.description)")
+            #expect(error.description.hasPrefix("s.json: invalid standard"))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    func measures(rate: Double?, interruptions: [Interruption]?, holds: [TimeSpan] = [], utterances: [Utterance] = []) -> CallMeasures {
+        let agent = SpeakerMeasures(party: .agent, channel: 0, syllables: 100, talkTimeSeconds: 60, phonationTimeSeconds: 50,
+                                    speechRateCharactersPerMinute: rate, articulationRateCharactersPerMinute: 120, activeLevelDbov: -26,
+                                    medianF0Hz: 200, utterances: utterances, turns: [], phonationSpans: [])
+        return CallMeasures(file: "x.wav", durationSeconds: 200, sampleRateHz: 8000, channels: interruptions == nil ? 1 : 2, formatName: "WAV",
+                            agent: agent, customer: nil, interruptions: interruptions, backchannels: interruptions == nil ? nil : [], holds: holds)
+    }
+
+    @Test("verdicts compare each measure with its limit and carry evidence")
+    func verdicts() {
+        let falling = Utterance(startSeconds: 10, endSeconds: 12, syllables: 25, finalDropSemitones: 5, endRelativeToMedianSemitones: -4,
+                                fallingEnding: true, endingSpan: TimeSpan(startSeconds: 11.6, endSeconds: 12))
+        let level = Utterance(startSeconds: 20, endSeconds: 22, syllables: 8, finalDropSemitones: 0, endRelativeToMedianSemitones: 0,
+                              fallingEnding: false, endingSpan: nil)
+        let card = Standard().evaluate(measures(rate: 110, interruptions: [Interruption(by: .agent, atSeconds: 30, overlapSeconds: 1)],
+                                                holds: [TimeSpan(startSeconds: 50, endSeconds: 125)], utterances: [falling, level]))
+        let byRule = Dictionary(uniqueKeysWithValues: card.verdicts.map { ($0.rule, $0) })
+        #expect(byRule[.speechRate]?.passed == true)
+        #expect(byRule[.fallingEndings]?.passed == false && byRule[.fallingEndings]?.value == 0.5)
+        #expect(byRule[.fallingEndings]?.evidence.first?.startSeconds == 11.6)
+        #expect(byRule[.agentInterruptions]?.passed == false && byRule[.agentInterruptions]?.evidence.first?.startSeconds == 30)
+        #expect(byRule[.holds]?.passed == false && byRule[.holds]?.value == 75)
+        #expect(byRule[.longUtterances]?.passed == false && byRule[.longUtterances]?.evidence.first?.note == "25 syllables")
+        #expect(byRule[.callDuration]?.passed == true && byRule[.agentLevel]?.passed == true)
+        // Passed: speech rate 25, duration 5, level 10 of 100.
+        #expect(card.score == 40)
+    }
+
+    @Test("mono: interruptions are not measurable and leave the score, not counted as 0")
+    func mono() {
+        let card = Standard().evaluate(measures(rate: 110, interruptions: nil))
+        let v = card.verdicts.first { $0.rule == .agentInterruptions }!
+        #expect(v.passed == nil && v.value == nil && v.reason != nil)
+        // No measured endings either: both leave the score; all else passes.
+        #expect(card.score == 100)
+    }
+}

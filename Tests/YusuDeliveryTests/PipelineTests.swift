@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import YusuDelivery
+import YusuSignal
+import YusuTestSupport
+
+@Suite("The whole pipeline on a synthetic two-party call")
+struct PipelineTests {
+    /// Agent: 12 syllables from 0.5 s, then 10 syllables starting 1.2 s before the
+    /// customer's 14 syllables end (an interruption); customer: 14 syllables; a 12 s hold;
+    /// line noise on both channels and the agent's echo 28 dB down on the customer's.
+    static func makeCall(in dir: TemporaryDirectory) throws -> (path: String, interruptionAt: Double) {
+        let rate = 8000
+        let total = 30.0
+        let a1 = Synth.syllableTrain(count: 12, f0Hz: 190, leadSeconds: 0)   // 3.0 s
+        let c1 = Synth.syllableTrain(count: 14, f0Hz: 130, leadSeconds: 0)   // 3.5 s
+        let a2 = Synth.syllableTrain(count: 10, f0Hz: 190, leadSeconds: 0)   // 2.5 s
+        let customerStart = 4.0
+        let customerEnd = customerStart + 3.5 - 0.07
+        let interruptionAt = customerEnd - 1.2
+        var agent = Synth.place(a1, atSeconds: 0.5, totalSeconds: total, rateHz: rate)
+        agent = Synth.mix(agent, Synth.place(a2, atSeconds: interruptionAt, totalSeconds: total, rateHz: rate))
+        agent = Synth.mix(agent, Synth.place(a1, atSeconds: 22, totalSeconds: total, rateHz: rate))
+        var customer = Synth.place(c1, atSeconds: customerStart, totalSeconds: total, rateHz: rate)
+        customer = Synth.mix(customer, agent.map { $0 * pow(10, -28 / 20) })
+        agent = Synth.mix(agent, Synth.noise(seconds: total, rateHz: rate, rmsDbov: -62, seed: 5))
+        customer = Synth.mix(customer, Synth.noise(seconds: total, rateHz: rate, rmsDbov: -62, seed: 6))
+        let path = try writeRecording(dir.file("call.wav"), channels: [agent, customer], rateHz: rate, format: .wavMuLaw)
+        return (path, interruptionAt)
+    }
+
+    @Test("syllables, interruption, hold and echo come out as laid out")
+    func call() throws {
+        let dir = TemporaryDirectory()
+        let (path, at) = try Self.makeCall(in: dir)
+        let m = try CallAnalyzer().analyze(path: path).measures
+        #expect(m.channels == 2 && abs(m.durationSeconds - 30) < 0.01)
+        #expect(m.agent.syllables == 34, "agent syllables \(m.agent.syllables)")
+        #expect(m.customer?.syllables == 14, "customer syllables \(String(describing: m.customer?.syllables))")
+        let agentInterruptions = m.interruptions?.filter { $0.by == .agent } ?? []
+        #expect(agentInterruptions.count == 1)
+        #expect(abs((agentInterruptions.first?.atSeconds ?? 0) - at) < 0.15)
+        #expect(m.interruptions?.filter { $0.by == .customer }.isEmpty == true)
+        // Silence from the end of the agent's second burst (~10.4 s) to 22 s.
+        #expect(m.holds.count == 1)
+        if let hold = m.holds.first {
+            #expect(abs(hold.startSeconds - (at + 2.5 - 0.07)) < 0.3 && abs(hold.endSeconds - 22) < 0.3)
+        }
+        // The customer's channel holds the agent's echo; it must not become customer speech.
+        let customerSpeech = m.customer.map { Spans.totalSeconds($0.phonationSpans) } ?? 0
+        #expect(customerSpeech < 4.0, "customer speech \(customerSpeech) s")
+    }
+
+    @Test("swapping channels with --agent-channel 1 swaps the parties")
+    func agentChannel() throws {
+        let dir = TemporaryDirectory()
+        let (path, _) = try Self.makeCall(in: dir)
+        let m = try CallAnalyzer().analyze(path: path, options: CallOptions(agentChannel: 1)).measures
+        #expect(m.agent.channel == 1 && m.agent.syllables == 14)
+        #expect(m.interruptions?.filter { $0.by == .customer }.count == 1)
+    }
+
+    @Test("mono: the one channel is the agent; two-party measures are nil")
+    func mono() throws {
+        let dir = TemporaryDirectory()
+        let x = Synth.mix(Synth.syllableTrain(count: 15), Synth.noise(seconds: 4.35, rateHz: 8000, rmsDbov: -60))
+        let path = try writeRecording(dir.file("mono.flac"), channels: [x], rateHz: 8000, format: .flac)
+        let m = try CallAnalyzer().analyze(path: path).measures
+        #expect(m.customer == nil && m.interruptions == nil && m.backchannels == nil)
+        #expect(m.agent.syllables == 15)
+    }
+
+    @Test("silence is refused: no speech on any channel")
+    func silent() throws {
+        let dir = TemporaryDirectory()
+        let path = try writeRecording(dir.file("silent.wav"), channels: [[Float](repeating: 0, count: 16000), [Float](repeating: 0, count: 16000)], rateHz: 8000)
+        #expect(throws: AudioError.noSpeech(path: path)) { try CallAnalyzer().analyze(path: path) }
+    }
+
+    @Test("a channel that does not exist is refused")
+    func noChannel() throws {
+        let dir = TemporaryDirectory()
+        let path = try writeRecording(dir.file("m.wav"), channels: [Synth.syllableTrain(count: 5)], rateHz: 8000)
+        #expect(throws: AudioError.noSuchChannel(path: path, channel: 1, channels: 1)) {
+            try CallAnalyzer().analyze(path: path, options: CallOptions(agentChannel: 1))
+        }
+    }
+}

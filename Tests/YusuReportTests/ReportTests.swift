@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import YusuDelivery
+import YusuReport
+import YusuSignal
+import YusuTestSupport
+
+@Suite("Reports")
+struct ReportTests {
+    static func analysis(mono: Bool = false) throws -> (CallAnalysis, TemporaryDirectory) {
+        let dir = TemporaryDirectory()
+        let rate = 8000
+        let agent = Synth.mix(Synth.place(Synth.syllableTrain(count: 10), atSeconds: 0.2, totalSeconds: 6, rateHz: rate),
+                              Synth.noise(seconds: 6, rateHz: rate, rmsDbov: -60, seed: 1))
+        let customer = Synth.mix(Synth.place(Synth.syllableTrain(count: 8, f0Hz: 120), atSeconds: 3.5, totalSeconds: 6, rateHz: rate),
+                                 Synth.noise(seconds: 6, rateHz: rate, rmsDbov: -60, seed: 2))
+        let path = try writeRecording(dir.file("r.wav"), channels: mono ? [agent] : [agent, customer], rateHz: rate)
+        return (try CallAnalyzer().analyze(path: path), dir)
+    }
+
+    @Test("JSON follows CONTRACT.md: names, units and nulls")
+    func json() throws {
+        let (a, _) = try Self.analysis()
+        let card = Standard().evaluate(a.measures)
+        let doc = try JSONSerialization.jsonObject(with: Data(JSONReport.render(a.measures, card).utf8)) as! [String: Any]
+        #expect(doc["file"] as? String == "r.wav")
+        #expect(abs((doc["duration_s"] as? Double ?? 0) - 6) < 0.01)
+        #expect(doc["sample_rate_hz"] as? Int == 8000 && doc["channels"] as? Int == 2)
+        let speakers = doc["speakers"] as! [String: Any]
+        let agent = speakers["agent"] as! [String: Any]
+        for key in ["channel", "syllables", "talk_time_s", "phonation_time_s", "speech_rate_cpm", "articulation_rate_cpm", "active_level_dbov", "utterances"] {
+            #expect(agent[key] != nil, "agent.\(key) missing")
+        }
+        #expect(agent["syllables"] as? Int == a.measures.agent.syllables)
+        let utterances = agent["utterances"] as! [[String: Any]]
+        #expect(utterances.count == a.measures.agent.utterances.count)
+        for u in utterances {
+            for key in ["start_s", "end_s", "syllables", "falling_ending", "final_drop_st"] { #expect(u.keys.contains(key), "utterance.\(key)") }
+        }
+        #expect(speakers["customer"] is [String: Any])
+        #expect(doc["interruptions"] is [Any] && doc["holds"] is [Any])
+        let verdicts = doc["verdicts"] as! [[String: Any]]
+        #expect(verdicts.map { $0["rule"] as? String } == Rule.allCases.map(\.rawValue))
+        #expect(verdicts.allSatisfy { $0.keys.contains("passed") && $0.keys.contains("value") && $0.keys.contains("limit") })
+        #expect(abs((doc["score"] as? Double ?? -1) - (card.score ?? -2)) < 0.06)
+    }
+
+    @Test("JSON for mono: customer and interruptions are null, not missing or zero")
+    func monoJSON() throws {
+        let (a, _) = try Self.analysis(mono: true)
+        let text = JSONReport.render(a.measures, Standard().evaluate(a.measures))
+        let doc = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        #expect((doc["speakers"] as! [String: Any])["customer"] is NSNull)
+        #expect(doc["interruptions"] is NSNull)
+        let v = (doc["verdicts"] as! [[String: Any]]).first { $0["rule"] as? String == "agent_interruptions" }!
+        #expect(v["passed"] is NSNull)
+    }
+
+    @Test("text puts verdicts first with Chinese and English rule names")
+    func text() throws {
+        let (a, _) = try Self.analysis()
+        let card = Standard().evaluate(a.measures)
+        let text = TextReport.render(a.measures, card)
+        for rule in Rule.allCases {
+            #expect(text.contains(rule.chineseName) && text.contains(rule.englishName))
+        }
+        let firstVerdict = text.range(of: Rule.speechRate.chineseName)!.lowerBound
+        let measures = text.range(of: "Measures")!.lowerBound
+        #expect(firstVerdict < measures)
+        #expect(text.contains(String(format: "Score %.0f / 100", card.score ?? -1)))
+        #expect(TextReport.clock(83.25) == "1:23.2" || TextReport.clock(83.25) == "1:23.3")
+    }
+
+    @Test("frames CSV: header, one row per frame and channel, frame-centre times")
+    func frames() throws {
+        let (a, _) = try Self.analysis()
+        var out = ""
+        FramesCSV.write(a) { out += $0 }
+        let lines = out.split(separator: "\n")
+        #expect(lines.first == "time_s,channel,energy_db,speech,f0_hz")
+        #expect(lines.count == 1 + 2 * 600)
+        #expect(lines[1].hasPrefix("0.005,0,"))
+        let speechRows = lines.dropFirst().filter { $0.split(separator: ",")[3] == "1" }
+        #expect(speechRows.count > 200)
+    }
+}

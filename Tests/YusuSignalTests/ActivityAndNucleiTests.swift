@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+@testable import YusuSignal
+import YusuTestSupport
+
+@Suite("Voice activity, syllable nuclei, P.56 level")
+struct ActivityAndNucleiTests {
+    func analyse(_ x: [Float]) -> (FrameFeatures, PitchTrack) {
+        let analyzer = FrameAnalyzer()
+        analyzer.process(x)
+        let f = analyzer.finish()
+        return (f, PitchTracker().track(f))
+    }
+
+    @Test("a tone burst in line noise is speech exactly where it sounds")
+    func burst() {
+        let rate = 8000
+        let noise = Synth.noise(seconds: 4, rateHz: rate, rmsDbov: -60)
+        let tone = Synth.harmonicTone(seconds: 1.5, rateHz: rate, amplitude: 0.1, f0Hz: { _ in 150 })
+        let x = Synth.mix(noise, Synth.place(tone, atSeconds: 1.0, totalSeconds: 4, rateHz: rate))
+        let (f, p) = analyse(x)
+        let speech = VoiceActivityDetector().detect(f, pitch: p)
+        let truth = (0..<f.frameCount).map { i in (100..<250).contains(i) }
+        let agree = zip(speech, truth).filter { $0 == $1 }.count
+        #expect(Double(agree) / Double(f.frameCount) > 0.97)
+        #expect(speech[175] && !speech[50] && !speech[350])
+    }
+
+    @Test("echo of the other channel 25 dB down is not speech")
+    func echo() {
+        let rate = 8000
+        let talker = Synth.mix(Synth.noise(seconds: 3, rateHz: rate, rmsDbov: -65, seed: 2),
+                               Synth.place(Synth.syllableTrain(count: 8), atSeconds: 0.5, totalSeconds: 3, rateHz: rate))
+        let leak = Synth.mix(Synth.noise(seconds: 3, rateHz: rate, rmsDbov: -65, seed: 3), talker.map { $0 * pow(10, -25 / 20) })
+        let (ft, pt) = analyse(talker)
+        let (fl, pl) = analyse(leak)
+        let talkerSpeech = VoiceActivityDetector().detect(ft, pitch: pt, other: fl)
+        let leakSpeech = VoiceActivityDetector().detect(fl, pitch: pl, other: ft)
+        #expect(talkerSpeech.filter { $0 }.count > 150)
+        #expect(leakSpeech.filter { $0 }.count == 0)
+    }
+
+    @Test("gap filling and burst dropping")
+    func smoothing() {
+        var flags: [Bool] = [true, true, false, true, true, false, false, false, false, true, false]
+        VoiceActivityDetector.fillGaps(&flags, shorterThan: 2)
+        #expect(flags == [true, true, true, true, true, false, false, false, false, true, false])
+        VoiceActivityDetector.dropBursts(&flags, shorterThan: 2)
+        #expect(flags == [true, true, true, true, true, false, false, false, false, false, false])
+        #expect(VoiceActivityDetector.runs(flags) == [0..<5])
+    }
+
+    @Test("a syllable train of known count is counted", arguments: [(12, 0.18, 0.07), (20, 0.14, 0.06), (7, 0.25, 0.12)])
+    func syllableCount(count: Int, syllable: Double, gap: Double) {
+        let rate = 8000
+        let train = Synth.syllableTrain(count: count, syllableSeconds: syllable, gapSeconds: gap)
+        let x = Synth.mix(train, Synth.noise(seconds: Double(train.count) / Double(rate), rateHz: rate, rmsDbov: -60))
+        let (f, p) = analyse(x)
+        let speech = VoiceActivityDetector().detect(f, pitch: p)
+        let nuclei = SyllableNucleusDetector().detect(f, pitch: p, speech: speech)
+        #expect(nuclei.count == count, "found \(nuclei.count) of \(count)")
+        // Each nucleus lies inside its syllable.
+        let starts = Synth.syllableStarts(count: count, syllableSeconds: syllable, gapSeconds: gap)
+        for (n, s) in zip(nuclei, starts) {
+            let t = f.config.frameTimeSeconds(n)
+            #expect(t >= s && t <= s + syllable, "nucleus at \(t) s outside \(s)...\(s + syllable)")
+        }
+    }
+
+    @Test("P.56: a sine on half the time measures its own level, activity about one half")
+    func activeLevel() {
+        let rate = 8000
+        let tone = Synth.sine(frequencyHz: 400, amplitude: 0.1, seconds: 2, rateHz: rate)
+        let x = Synth.place(tone, atSeconds: 1, totalSeconds: 4, rateHz: rate) + Synth.place(tone, atSeconds: 0, totalSeconds: 2, rateHz: rate)
+        var level = LevelAccumulator(sampleRateHz: rate)
+        for s in x { level.add(s) }
+        level.finish()
+        let n = x.count / 80
+        let m = ActiveSpeechLevel.measure(hopMeanSquare: level.hopMeanSquare(frameCount: n), hopEnvelopePeak: level.hopEnvelopePeak(frameCount: n))!
+        #expect(abs(m.activeLevelDbov - (20 * log10(0.1) - 3.01)) < 0.3)
+        #expect(abs(m.activityFactor - 4.0 / 6.0) < 0.06)  // 4 s of tone in 6 s
+        #expect(abs(m.longTermLevelDbov - (20 * log10(0.1) - 3.01 + 10 * log10(4.0 / 6.0))) < 0.1)
+    }
+
+    @Test("P.56 gate leaves out what is not this party's speech")
+    func gatedLevel() {
+        let rate = 8000
+        let speech = Synth.sine(frequencyHz: 300, amplitude: 0.05, seconds: 2, rateHz: rate)
+        let music = Synth.sine(frequencyHz: 600, amplitude: 0.5, seconds: 2, rateHz: rate)
+        let x = speech + music
+        var level = LevelAccumulator(sampleRateHz: rate)
+        for s in x { level.add(s) }
+        level.finish()
+        let n = x.count / 80
+        let gate = (0..<n).map { $0 < 200 }
+        let m = ActiveSpeechLevel.measure(hopMeanSquare: level.hopMeanSquare(frameCount: n), hopEnvelopePeak: level.hopEnvelopePeak(frameCount: n), gate: gate)!
+        #expect(abs(m.activeLevelDbov - (20 * log10(0.05) - 3.01)) < 0.3)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import YusuSignal
+import YusuTestSupport
+
+@Suite("FFT, resampling, frames")
+struct DSPTests {
+    @Test("RealFFT matches a naive DFT, also with a dirty workspace")
+    func fftAgainstDFT() {
+        let fft = RealFFT(size: 64)
+        var rng = Synth.Random(seed: 3)
+        for round in 0..<2 {
+            let x = (0..<64).map { _ in rng.uniform() }
+            if round == 1 { for k in 0..<(2 * fft.binCount) { fft.spectrum[k] = 1e6 } }
+            for i in 0..<64 { fft.real[i] = x[i] }
+            fft.forward()
+            for k in 0..<fft.binCount {
+                var re = 0.0, im = 0.0
+                for n in 0..<64 {
+                    re += Double(x[n]) * cos(2 * .pi * Double(k * n) / 64)
+                    im -= Double(x[n]) * sin(2 * .pi * Double(k * n) / 64)
+                }
+                #expect(abs(Double(fft.spectrum[2 * k]) - re) < 1e-3)
+                #expect(abs(Double(fft.spectrum[2 * k + 1]) - im) < 1e-3)
+            }
+            fft.inverse()
+            for i in 0..<64 { #expect(abs(fft.real[i] / 64 - x[i]) < 1e-5) }
+        }
+    }
+
+    @Test("the resampler keeps the telephone band and removes what lies above it")
+    func resampler() {
+        for rate in [16000, 22050, 48000] {
+            var r = Resampler(inputRateHz: rate, outputRateHz: 8000)
+            let inBand = Synth.sine(frequencyHz: 1000, amplitude: 0.5, seconds: 1, rateHz: rate)
+            var out: [Float] = []
+            // Feed in uneven blocks, as a decoder would.
+            var i = 0
+            var size = 1
+            while i < inBand.count {
+                let end = min(inBand.count, i + size)
+                inBand[i..<end].withUnsafeBufferPointer { r.process($0, into: &out) }
+                i = end
+                size = size * 3 % 4097 + 1
+            }
+            r.finish(into: &out)
+            #expect(out.count == 8000)
+            let middle = Array(out[1000..<7000])
+            #expect(abs(Synth.levelDbov(middle) - (20 * log10(0.5) - 3.01)) < 0.1)
+            // Frequency: zero crossings of 1 kHz over 6000 samples (0.75 s) = 1500.
+            var crossings = 0
+            for j in 1..<middle.count where (middle[j - 1] < 0) != (middle[j] < 0) { crossings += 1 }
+            #expect(abs(crossings - 1500) <= 2)
+
+            var stop = Resampler(inputRateHz: rate, outputRateHz: 8000)
+            var gone: [Float] = []
+            let above = Synth.sine(frequencyHz: 5000, amplitude: 0.5, seconds: 1, rateHz: rate)
+            above.withUnsafeBufferPointer { stop.process($0, into: &gone) }
+            stop.finish(into: &gone)
+            #expect(Synth.levelDbov(Array(gone[1000..<7000])) < -60)
+        }
+    }
+
+    @Test("frame count, frame times and energy of a known sine")
+    func frames() {
+        let analyzer = FrameAnalyzer()
+        let x = Synth.sine(frequencyHz: 500, amplitude: 0.1, seconds: 1.005, rateHz: 8000)
+        analyzer.process(x)
+        let f = analyzer.finish()
+        #expect(f.frameCount == 101)  // ceil(8040 / 80)
+        #expect(abs(f.config.frameTimeSeconds(0) - 0.005) < 1e-12)
+        #expect(abs(Double(f.energyDb[50]) - (20 * log10(0.1) - 3.01)) < 0.2)
+        // A 500 Hz sine has its energy in the 300–1000 Hz band.
+        #expect(f.bandDb[1][50] > f.bandDb[0][50] + 20)
+        #expect(f.bandDb[1][50] > f.bandDb[3][50] + 20)
+        // Tonal: flatness near 0. White noise: much flatter.
+        #expect(f.spectralFlatness[50] < 0.1)
+        let noisy = FrameAnalyzer()
+        noisy.process(Synth.noise(seconds: 1, rateHz: 8000, rmsDbov: -30))
+        #expect(noisy.finish().spectralFlatness[50] > 0.4)
+    }
+
+    @Test("block size does not change the features")
+    func blockIndependence() {
+        let x = Synth.harmonicTone(seconds: 1, rateHz: 8000, f0Hz: { _ in 140 })
+        let whole = FrameAnalyzer()
+        whole.process(x)
+        let a = whole.finish()
+        let pieces = FrameAnalyzer()
+        var i = 0
+        while i < x.count {
+            let end = min(x.count, i + 333)
+            pieces.process(Array(x[i..<end]))
+            i = end
+        }
+        let b = pieces.finish()
+        #expect(a.energyDb == b.energyDb)
+        #expect(a.candidateLagSamples == b.candidateLagSamples)
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+import YusuSignal
+import YusuTestSupport
+
+@Suite("Decoding with libsndfile")
+struct DecodingTests {
+    let tone = Synth.sine(frequencyHz: 440, amplitude: 0.5, seconds: 1.0, rateHz: 8000)
+
+    @Test("every supported format decodes to the samples written", arguments: AudioFileFormat.allCases)
+    func roundTrip(format: AudioFileFormat) throws {
+        let dir = TemporaryDirectory()
+        let other = Synth.sine(frequencyHz: 220, amplitude: 0.25, seconds: 1.0, rateHz: 8000)
+        let path = try writeRecording(dir.file("t.\(format.fileExtension)"), channels: [tone, other], rateHz: 8000, format: format)
+        let reader = try AudioFileReader(path: path)
+        #expect(reader.info.channelCount == 2)
+        #expect(reader.info.sampleRateHz == 8000)
+        var block = [Float](repeating: 0, count: 2 * 1000)
+        var left: [Float] = [], right: [Float] = []
+        while true {
+            let got = try reader.read(into: &block)
+            if got == 0 { break }
+            for i in 0..<got { left.append(block[2 * i]); right.append(block[2 * i + 1]) }
+        }
+        #expect(abs(left.count - tone.count) <= 2_000)  // Vorbis may pad the end
+        // Lossy codecs differ sample by sample; compare levels (dB) and, for PCM, samples.
+        let n = min(tone.count, left.count)
+        #expect(abs(Synth.levelDbov(Array(left.prefix(n))) - Synth.levelDbov(tone)) < 0.5)
+        #expect(abs(Synth.levelDbov(Array(right.prefix(n))) - Synth.levelDbov(other)) < 0.5)
+        let tolerance: Float
+        switch format {
+        case .wavPCM16, .flac: tolerance = 1e-4
+        case .wavPCM24, .wavPCM32, .wavFloat: tolerance = 1e-6
+        case .wavMuLaw, .wavALaw: tolerance = 0.02
+        case .ogg: tolerance = .infinity
+        }
+        if tolerance.isFinite {
+            let worst = zip(left, tone).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst < tolerance, "largest sample error \(worst)")
+        }
+    }
+
+    @Test("the format is named from the header")
+    func formatName() throws {
+        let dir = TemporaryDirectory()
+        let path = try writeRecording(dir.file("u.wav"), channels: [tone], rateHz: 8000, format: .wavMuLaw)
+        #expect(try AudioFileReader(path: path).info.formatName == "WAV μ-law")
+    }
+
+    @Test("a missing file is reported by name")
+    func missing() {
+        #expect(throws: AudioError.notFound(path: "/nonexistent/call.wav")) { try AudioFileReader(path: "/nonexistent/call.wav") }
+    }
+
+    @Test("an empty file is reported as empty")
+    func empty() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("empty.wav")
+        FileManager.default.createFile(atPath: path, contents: Data())
+        #expect(throws: AudioError.empty(path: path)) { try AudioFileReader(path: path) }
+    }
+
+    @Test("a text file is not audio")
+    func notAudio() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("notes.wav")
+        FileManager.default.createFile(atPath: path, contents: Data("this is not a recording\n".utf8))
+        do {
+            _ = try AudioFileReader(path: path)
+            Issue.record("expected an error")
+        } catch let error as AudioError {
+            guard case .unreadable(let p, _, _) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(p == path)
+            #expect(error.description.contains("not a readable audio file"))
+        }
+    }
+
+    @Test("a truncated file is reported as truncated")
+    func truncated() throws {
+        let dir = TemporaryDirectory()
+        let path = try writeRecording(dir.file("cut.wav"), channels: [tone], rateHz: 8000)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try AudioFileReader(path: path)
+            Issue.record("a truncated WAV opened without complaint")
+        } catch AudioError.truncated(let p, let expected, let read) {
+            #expect(p == path && expected == 8000 && (3900..<4000).contains(read))
+        }
+        // FLAC: the stream info promises more samples than the frames that remain.
+        let flac = try writeRecording(dir.file("cut.flac"), channels: [tone], rateHz: 8000, format: .flac)
+        let flacData = try Data(contentsOf: URL(fileURLWithPath: flac))
+        try flacData.prefix(flacData.count / 2).write(to: URL(fileURLWithPath: flac))
+        #expect(throws: AudioError.self) {
+            let reader = try AudioFileReader(path: flac)
+            var block = [Float](repeating: 0, count: 4096)
+            while try reader.read(into: &block) > 0 {}
+        }
+    }
+
+    @Test("six channels are refused")
+    func sixChannels() throws {
+        let dir = TemporaryDirectory()
+        let path = try writeRecording(dir.file("six.wav"), channels: Array(repeating: tone, count: 6), rateHz: 8000)
+        #expect(throws: AudioError.unsupportedChannelCount(path: path, channels: 6)) { try AudioFileReader(path: path) }
+    }
+
+    @Test("96 kHz is refused")
+    func tooFast() throws {
+        let dir = TemporaryDirectory()
+        let path = try writeRecording(dir.file("fast.wav"), channels: [tone], rateHz: 96_000)
+        #expect(throws: AudioError.unsupportedSampleRate(path: path, sampleRateHz: 96_000, supported: 8_000...48_000)) {
+            try AudioFileReader(path: path)
+        }
+    }
+
+    @Test("a one-sample file is too short to analyse")
+    func oneSample() throws {
+        let dir = TemporaryDirectory()
+        let path = try writeRecording(dir.file("one.wav"), channels: [[0.5]], rateHz: 8000)
+        #expect(throws: AudioError.tooShort(path: path, durationSeconds: 1.0 / 8000, minimumSeconds: 0.5)) {
+            try RecordingAnalyzer().analyze(path: path)
+        }
+    }
+
+    @Test("16 kHz and 44.1 kHz recordings analyse on the same 10 ms grid as 8 kHz")
+    func grid() throws {
+        let dir = TemporaryDirectory()
+        for rate in [8000, 16000, 44100] {
+            let x = Synth.sine(frequencyHz: 300, amplitude: 0.5, seconds: 2.0, rateHz: rate)
+            let path = try writeRecording(dir.file("g\(rate).wav"), channels: [x], rateHz: rate)
+            let result = try RecordingAnalyzer().analyze(path: path)
+            #expect(result.channels[0].frameCount == 200)
+            #expect(abs(result.durationSeconds - 2.0) < 1e-9)
+            // A 300 Hz sine at amplitude 0.5 is -9.03 dBov whatever the file's rate.
+            let mid = result.channels[0].energyDb[100]
+            #expect(abs(Double(mid) - (20 * log10(0.5) - 3.01)) < 0.3)
+        }
+    }
+}

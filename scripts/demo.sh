@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Quick start: install the system libraries, build Yusu, score the bundled demo call.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq libsndfile1-dev libfftw3-dev pkg-config >/dev/null
+swift build -c release
+.build/release/yusu score Fixtures/demo_call.wav
