@@ -39,7 +39,11 @@ public struct CallAnalyzer: Sendable {
     public var nuclei = SyllableNucleiConfig()
     public var delivery = DeliveryConfig()
 
-    public init() {}
+    public init() {
+        #if YUSU_DEV_TUNING
+        applyDev()
+        #endif
+    }
 
     public func analyze(path: String, options: CallOptions = CallOptions()) throws -> CallAnalysis {
         let recording = try RecordingAnalyzer(config: analysis).analyze(path: path)
@@ -103,7 +107,14 @@ public struct CallAnalyzer: Sendable {
     private func measureSpeaker(_ party: Party, _ channel: ChannelResult, utteranceSpans: [TimeSpan], otherUtterances: [TimeSpan]) -> SpeakerMeasures {
         let hop = analysis.hopSeconds
         let speechSpans = Spans.fromFrames(channel.speechFrames, hopSeconds: hop)
-        let phonation = Spans.bridged(speechSpans, gapSeconds: delivery.phonationPauseSeconds)
+        let energy = channel.features.energyDb
+        var speechEnergies: [Float] = []
+        for i in 0..<energy.count where channel.speechFrames[i] { speechEnergies.append(energy[i]) }
+        let loudDb = Double(NoiseFloor.estimate(speechEnergies, percentile: 0.95))
+        let phonationFloorDb = Float(loudDb - delivery.phonationBelowPeakDb)
+        var phonationFrames = channel.speechFrames
+        for i in 0..<energy.count where energy[i] < phonationFloorDb { phonationFrames[i] = false }
+        let phonation = Spans.bridged(Spans.fromFrames(phonationFrames, hopSeconds: hop), gapSeconds: delivery.phonationPauseSeconds)
         let turns = Spans.bridged(utteranceSpans, gapSeconds: delivery.turnPauseSeconds, unlessStartIn: otherUtterances)
         let talk = Spans.totalSeconds(turns)
         let phonationSeconds = Spans.totalSeconds(phonation)

@@ -2,6 +2,10 @@
 public struct DeliveryConfig: Sendable, Equatable {
     /// Pauses at least this long are taken out of phonation time (CONTRACT: 0.25 s).
     public var phonationPauseSeconds: Double = 0.25
+    /// Phonation counts only frames within this much of the speaker's loud speech (95th
+    /// percentile of frame energy), dB: room tone in a pause is not phonation even where
+    /// it stands above the line noise.
+    public var phonationBelowPeakDb: Double = 20
     /// A pause at least this long ends an utterance.
     public var utterancePauseSeconds: Double = 0.40
     /// Pauses shorter than this are bridged inside a turn (CONTRACT: 1.5 s).

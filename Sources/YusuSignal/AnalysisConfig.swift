@@ -15,8 +15,8 @@ public struct AnalysisConfig: Sendable, Equatable {
     public var minF0Hz: Double = 60
     /// Highest F0 searched, Hz.
     public var maxF0Hz: Double = 500
-    /// YIN integration window, samples (30 ms).
-    public var pitchIntegrationSamples: Int = 240
+    /// YIN integration window, samples (20 ms: short enough not to smear voicing edges).
+    public var pitchIntegrationSamples: Int = 160
     /// Pitch candidates kept per frame for the tracker.
     public var pitchCandidatesPerFrame: Int = 4
 

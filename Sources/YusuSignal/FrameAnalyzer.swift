@@ -5,7 +5,8 @@
 //   1. energy: Hann-weighted mean square of a 32 ms window, dBov (0 dBov = full-scale square);
 //   2. spectrum: 256-point real FFT of the Hann-windowed frame -> four band energies
 //      (60–300, 300–1000, 1000–2000, 2000–3800 Hz) and spectral flatness over 300–3400 Hz
-//      (Gray & Markel 1974: geometric over arithmetic mean of the power spectrum);
+//      (Gray & Markel 1974: geometric over arithmetic mean of the power spectrum), and the
+//      syllable envelope: the mean log energy of 12 log-spaced bands over 250–3400 Hz;
 //   3. pitch candidates: YIN's cumulative-mean-normalised difference function
 //      (de Cheveigné & Kawahara 2002, "YIN, a fundamental frequency estimator for speech
 //      and music", JASA 111(4), steps 2–5), with the difference function's cross term
@@ -35,6 +36,7 @@ public final class FrameAnalyzer {
     private let halfReachSamples: Int
     private let bandBins: [(Int, Int)]
     private let flatnessBins: (Int, Int)
+    private let envelopeBins: [(Int, Int)]
 
     private var buffer: [Float] = []
     private var bufferStart = 0
@@ -46,6 +48,7 @@ public final class FrameAnalyzer {
     private var integrationSpectrum: [Float]
     private var prefixEnergy: [Double]
     private var normalisedDifference: [Float]
+    private var rawDifference: [Float]
     private var bestLag: [Float]
     private var bestDip: [Float]
 
@@ -72,10 +75,19 @@ public final class FrameAnalyzer {
             (max(1, Int((lo / binHz).rounded())), min(nyquistBin, Int((hi / binHz).rounded())))
         }
         flatnessBins = (Int((300 / binHz).rounded()), min(nyquistBin, Int((3400 / binHz).rounded())))
+        let (envelopeLow, envelopeHigh) = FrameFeatures.envelopeRangeHz
+        let bandsN = FrameFeatures.envelopeBandCount
+        envelopeBins = (0..<bandsN).map { b in
+            let lo = envelopeLow * pow(envelopeHigh / envelopeLow, Double(b) / Double(bandsN))
+            let hi = envelopeLow * pow(envelopeHigh / envelopeLow, Double(b + 1) / Double(bandsN))
+            let first = Int((lo / binHz).rounded(.up))
+            return (first, max(first + 1, Int((hi / binHz).rounded(.up))))
+        }
         window = [Float](repeating: 0, count: max(n, pitchSpanSamples))
         integrationSpectrum = [Float](repeating: 0, count: 2 * pitchFFT.binCount)
         prefixEnergy = [Double](repeating: 0, count: pitchSpanSamples + 1)
         normalisedDifference = [Float](repeating: 1, count: config.maxLagSamples + 2)
+        rawDifference = [Float](repeating: 0, count: config.maxLagSamples + 2)
         bestLag = [Float](repeating: 0, count: config.pitchCandidatesPerFrame)
         bestDip = [Float](repeating: 0, count: config.pitchCandidatesPerFrame)
         buffer.reserveCapacity(16_384)
@@ -180,6 +192,17 @@ public final class FrameAnalyzer {
             }
             features.bandDb[b].append(Self.decibels(sum * scale))
         }
+        var envelopeSum: Float = 0
+        for bins in envelopeBins {
+            var sum: Float = 0
+            var k = bins.0
+            while k < bins.1 {
+                sum += s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]
+                k += 1
+            }
+            envelopeSum += Self.decibels(sum * scale)
+        }
+        features.syllableEnvelopeDb.append(envelopeSum / Float(envelopeBins.count))
         var logSum: Float = 0
         var linearSum: Float = 0
         var k = flatnessBins.0
@@ -252,36 +275,43 @@ public final class FrameAnalyzer {
         // YIN steps 2–3: difference and cumulative-mean-normalised difference.
         var runningSum: Double = 0
         prefixEnergy.withUnsafeBufferPointer { p in
-            normalisedDifference.withUnsafeMutableBufferPointer { d in
-                d[0] = 1
-                for tau in 1...maxLag {
-                    let lagged = p[tau + integration] - p[tau]
-                    let cross = Double(fft.real[tau]) * inverseScale
-                    let difference = max(0, e0 + lagged - 2 * cross)
-                    runningSum += difference
-                    d[tau] = runningSum > 0 ? Float(difference * Double(tau) / runningSum) : 1
+            rawDifference.withUnsafeMutableBufferPointer { raw in
+                normalisedDifference.withUnsafeMutableBufferPointer { d in
+                    d[0] = 1
+                    raw[0] = 0
+                    for tau in 1...maxLag {
+                        let lagged = p[tau + integration] - p[tau]
+                        let cross = Double(fft.real[tau]) * inverseScale
+                        let difference = max(0, e0 + lagged - 2 * cross)
+                        raw[tau] = Float(difference)
+                        runningSum += difference
+                        d[tau] = runningSum > 0 ? Float(difference * Double(tau) / runningSum) : 1
+                    }
+                    d[maxLag + 1] = d[maxLag]
+                    raw[maxLag + 1] = raw[maxLag]
                 }
-                d[maxLag + 1] = d[maxLag]
             }
         }
 
-        // Local minima in the lag range, refined by parabolic interpolation.
+        // Local minima of d' in the lag range; the lag is refined by parabolic interpolation
+        // of the raw difference d (YIN step 5: d' is tilted by its factor tau, which pulls
+        // an interpolated minimum towards shorter lags, i.e. sharp F0).
         normalisedDifference.withUnsafeBufferPointer { d in
-            var tau = max(minLag, 1)
-            while tau <= maxLag {
-                let here = d[tau]
-                if here < d[tau - 1] && here <= d[tau + 1] && here < 1 {
-                    let left = d[tau - 1], right = d[tau + 1]
-                    let curvature = left - 2 * here + right
-                    var offset: Float = 0
-                    var value = here
-                    if curvature > 0 {
-                        offset = max(-0.5, min(0.5, 0.5 * (left - right) / curvature))
-                        value = max(0, here - 0.25 * (left - right) * offset)
+            rawDifference.withUnsafeBufferPointer { raw in
+                var tau = max(minLag, 1)
+                while tau <= maxLag {
+                    let here = d[tau]
+                    if here < d[tau - 1] && here <= d[tau + 1] && here < 1 {
+                        let left = raw[tau - 1], centre = raw[tau], right = raw[tau + 1]
+                        let curvature = left - 2 * centre + right
+                        var offset: Float = 0
+                        if curvature > 0 {
+                            offset = max(-0.5, min(0.5, 0.5 * (left - right) / curvature))
+                        }
+                        insertCandidate(lag: Float(tau) + offset, dip: here, capacity: k)
                     }
-                    insertCandidate(lag: Float(tau) + offset, dip: value, capacity: k)
+                    tau += 1
                 }
-                tau += 1
             }
         }
         appendCandidates(k)

@@ -5,12 +5,18 @@ public struct FrameFeatures: Sendable {
     /// Band edges of `bandDb`, Hz: [lower, upper) per band.
     public static let bandEdgesHz: [(Double, Double)] = [(60, 300), (300, 1000), (1000, 2000), (2000, 3800)]
     public static var bandCount: Int { bandEdgesHz.count }
+    /// Bands of the syllable envelope: 12 log-spaced over 250–3400 Hz.
+    public static let envelopeBandCount = 12
+    public static let envelopeRangeHz = (250.0, 3400.0)
 
     public let config: AnalysisConfig
     /// Hann-weighted mean-square level of the spectral window, dBov.
     public var energyDb: [Float] = []
     /// Band energies, dBov per band; `bandDb[b][i]` for band `b`, frame `i`.
     public var bandDb: [[Float]] = Array(repeating: [], count: FrameFeatures.bandCount)
+    /// Syllable envelope: mean of the log energies of 12 log-spaced bands over 250–3400 Hz, dB.
+    /// Each band counts alike, so a syllable onset in any region of the spectrum raises it.
+    public var syllableEnvelopeDb: [Float] = []
     /// Spectral flatness (geometric / arithmetic mean of power, 300–3400 Hz), 0...1.
     public var spectralFlatness: [Float] = []
     /// Pitch candidates: `candidateLagSamples[i * K + k]` (fractional lag at the analysis rate,
@@ -31,6 +37,7 @@ public struct FrameFeatures: Sendable {
         energyDb.reserveCapacity(frames)
         for b in 0..<bandDb.count { bandDb[b].reserveCapacity(frames) }
         spectralFlatness.reserveCapacity(frames)
+        syllableEnvelopeDb.reserveCapacity(frames)
         candidateLagSamples.reserveCapacity(frames * candidatesPerFrame)
         candidateDip.reserveCapacity(frames * candidatesPerFrame)
         hopMeanSquare.reserveCapacity(frames)

@@ -8,9 +8,11 @@
 // Stages:
 //   1. noise floor of the channel: a low percentile of frame energies;
 //   2. local cost: a voiced candidate costs its YIN dip plus a small preference for shorter
-//      lags (the sub-harmonic dips at 2T, 3T are almost as deep as T's); frames near the
-//      noise floor make every voiced candidate expensive; the unvoiced state costs a fixed
-//      voicing threshold;
+//      lags, and a penalty when a candidate at half or a third of its lag dips nearly as
+//      deep (the sub-harmonic dips at 2T, 3T are almost as deep as T's: YIN step 4 picks the
+//      first deep dip for this reason); frames near the noise floor make every voiced
+//      candidate expensive; the unvoiced state costs a voicing threshold raised for
+//      vowel-like spectral tilt and lowered for fricative-like tilt;
 //   3. transitions: |log2 F0 jump| in octaves times a weight (octave errors cost more than
 //      any plausible glide), a fixed cost for voiced/unvoiced changes;
 //   4. Viterbi backtrace; F0 = rate / lag on voiced frames, 0 elsewhere.
@@ -21,15 +23,29 @@ import Foundation
 /// Tunable costs of the tracker. Units: YIN dip (0...1) per frame.
 public struct PitchTrackerConfig: Sendable, Equatable {
     /// Cost of calling a frame unvoiced; a voiced candidate must dip below about this.
-    public var unvoicedCost: Float = 0.32
+    public var unvoicedCost: Float = 0.42
     /// Cost per octave of F0 change between consecutive voiced frames.
     public var octaveJumpCost: Float = 1.6
     /// Cost of switching between voiced and unvoiced.
-    public var voicingSwitchCost: Float = 0.25
+    public var voicingSwitchCost: Float = 0.4
     /// Extra cost per unit of lag / max lag (prefers the fundamental period over multiples).
-    public var longLagCost: Float = 0.12
+    public var longLagCost: Float = 0.05
+    /// Extra cost of a candidate whose lag is a multiple (2×, 3×) of another candidate's
+    /// that dips nearly as deep (within `subharmonicMarginDip`): YIN's preference for the
+    /// first deep dip, which keeps perfectly periodic tones off their sub-harmonics.
+    public var subharmonicPenalty: Float = 0.1
+    public var subharmonicMarginDip: Float = 0.1
+    /// Median filter along voiced runs, frames (odd; 1 = off): removes frame-to-frame
+    /// jitter of the period estimate without rounding off glides.
+    public var medianFrames: Int = 1
     /// Frames closer than this to the noise floor, dB, are pushed towards unvoiced.
     public var minimumVoicedSnrDb: Float = 9
+    /// Weight of the spectral tilt cue: the unvoiced cost rises by up to this much when the
+    /// 300–1000 Hz band is far louder than 2000–3800 Hz (vowels), and falls by as much when
+    /// the high band dominates (fricatives, hiss).
+    public var tiltWeight: Float = 0.25
+    /// Tilt (low minus high band, dB) that counts as fully vowel-like.
+    public var tiltScaleDb: Float = 20
     public init() {}
 }
 
@@ -66,12 +82,22 @@ public struct PitchTracker: Sendable {
         let energy = features.energyDb
 
         func fillLocal(_ i: Int) {
-            localCost[0] = config.unvoicedCost
+            let tilt = features.bandDb[1][i] - features.bandDb[3][i]
+            localCost[0] = config.unvoicedCost + config.tiltWeight * max(-1, min(1, tilt / config.tiltScaleDb))
             let snr = energy[i] - floorDb
             let quietPenalty: Float = snr < config.minimumVoicedSnrDb ? (config.minimumVoicedSnrDb - snr) * 0.1 : 0
             for c in 0..<k {
                 let lag = lags[i * k + c]
-                localCost[c + 1] = lag > 0 ? dips[i * k + c] + config.longLagCost * lag / maxLag + quietPenalty : .infinity
+                guard lag > 0 else { localCost[c + 1] = .infinity; continue }
+                let dip = dips[i * k + c]
+                var cost = dip + config.longLagCost * lag / maxLag + quietPenalty
+                for d in 0..<k where d != c {
+                    let shorter = lags[i * k + d]
+                    guard shorter > 0, shorter < lag, dips[i * k + d] < dip + config.subharmonicMarginDip else { continue }
+                    let ratio = lag / shorter
+                    if abs(ratio - 2) < 0.06 || abs(ratio - 3) < 0.09 { cost += config.subharmonicPenalty; break }
+                }
+                localCost[c + 1] = cost
             }
         }
 
@@ -118,7 +144,30 @@ public struct PitchTracker: Sendable {
             if i > 0 { state = Int(back[i * states + state]) }
             i -= 1
         }
+        if config.medianFrames > 1 { Self.medianSmooth(&f0, width: config.medianFrames) }
         return PitchTrack(f0Hz: f0, dip: chosenDip)
+    }
+
+    /// Median of each voiced frame's neighbourhood within its voiced run.
+    static func medianSmooth(_ f0: inout [Float], width: Int) {
+        let half = width / 2
+        let source = f0
+        var window = [Float](repeating: 0, count: width)
+        var i = 0
+        let n = f0.count
+        while i < n {
+            guard source[i] > 0 else { i += 1; continue }
+            var end = i
+            while end < n && source[end] > 0 { end += 1 }
+            for j in i..<end {
+                let lo = max(i, j - half), hi = min(end - 1, j + half)
+                let count = hi - lo + 1
+                for k in 0..<count { window[k] = source[lo + k] }
+                window[0..<count].sort()
+                f0[j] = count % 2 == 1 ? window[count / 2] : 0.5 * (window[count / 2 - 1] + window[count / 2])
+            }
+            i = end
+        }
     }
 }
 

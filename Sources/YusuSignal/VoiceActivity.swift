@@ -6,9 +6,12 @@
 // periodicity, with two rejections that telephone calls need:
 //   1. echo: a frame whose energy sits at least `echoMarginDb` below the other channel's
 //      in the same frame is that party's voice leaking across, not this party's speech;
-//   2. music: a stretch that stays voiced and level for longer than speech ever does
-//      (speech is modulated at the syllable rate, 3–8 Hz; Scheirer & Slaney 1997 use the
-//      4 Hz modulation energy to tell speech from music) is not speech.
+//   2. music: speech is modulated at the syllable rate (3–8 Hz: Scheirer & Slaney 1997,
+//      "Construction and evaluation of a robust multifeature speech/music discriminator",
+//      use the 4 Hz modulation energy and the share of low-energy frames), so within any
+//      2 s it has unvoiced consonants and deep dips between syllables. A 2 s window that
+//      is at least `musicVoicedShare` voiced and whose frame energies span less than
+//      `musicEnergyRangeDb` (10th to 90th percentile) is music or a tone, not speech.
 // Then hysteresis on the frame decisions, bursts shorter than `minimumBurstSeconds`
 // dropped and gaps shorter than `bridgeGapSeconds` filled.
 
@@ -20,12 +23,22 @@ public struct VoiceActivityConfig: Sendable, Equatable {
     public var continueSnrDb: Float = 7
     /// Voiced frames this far above the floor are speech, dB.
     public var voicedSnrDb: Float = 6
+    /// Frames more than this below the channel's loud speech (95th percentile of frame
+    /// energies) are pauses whatever the noise floor, dB: on a quiet line the floor alone
+    /// would count breath and reverberant tails as speech.
+    public var belowSpeechPeakDb: Float = 100
     /// A frame this far below the other channel is echo, dB.
     public var echoMarginDb: Float = 18
     /// Speech bursts shorter than this are dropped, seconds.
     public var minimumBurstSeconds: Double = 0.06
     /// Gaps shorter than this are filled, seconds.
     public var bridgeGapSeconds: Double = 0.12
+    /// Music test window, seconds.
+    public var musicWindowSeconds: Double = 2
+    /// A window at least this voiced ...
+    public var musicVoicedShare: Double = 0.85
+    /// ... whose energies span less than this (10th to 90th percentile, dB) is music.
+    public var musicEnergyRangeDb: Float = 8
     public init() {}
 }
 
@@ -40,6 +53,8 @@ public struct VoiceActivityDetector: Sendable {
         guard n > 0 else { return [] }
         let floorDb = NoiseFloor.estimate(features.energyDb)
         let energy = features.energyDb
+        let loudDb = NoiseFloor.estimate(energy, percentile: 0.95)
+        let relativeFloorDb = loudDb - config.belowSpeechPeakDb
         var speech = [Bool](repeating: false, count: n)
         var active = false
         for i in 0..<n {
@@ -50,6 +65,7 @@ public struct VoiceActivityDetector: Sendable {
             } else {
                 isSpeech = snr >= config.onsetSnrDb || (pitch.f0Hz[i] > 0 && snr >= config.voicedSnrDb + 3)
             }
+            if energy[i] < relativeFloorDb { isSpeech = false }
             if isSpeech, let other, i < other.frameCount, other.energyDb[i] - energy[i] >= config.echoMarginDb {
                 isSpeech = false
             }
@@ -57,9 +73,38 @@ public struct VoiceActivityDetector: Sendable {
             active = isSpeech
         }
         let hop = features.config.hopSeconds
+        rejectMusic(&speech, energy: energy, f0Hz: pitch.f0Hz, hopSeconds: hop)
         Self.fillGaps(&speech, shorterThan: Int((config.bridgeGapSeconds / hop).rounded()))
         Self.dropBursts(&speech, shorterThan: Int((config.minimumBurstSeconds / hop).rounded()))
         return speech
+    }
+
+    /// Clears speech in every window that is steadily voiced and level: music, not speech.
+    func rejectMusic(_ speech: inout [Bool], energy: [Float], f0Hz: [Float], hopSeconds: Double) {
+        let n = speech.count
+        let window = Int((config.musicWindowSeconds / hopSeconds).rounded())
+        guard window > 10, n >= window else { return }
+        let step = window / 4
+        var music = [Bool](repeating: false, count: n)
+        var scratch = [Float](repeating: 0, count: window)
+        var start = 0
+        while start + window <= n {
+            var active = 0, voiced = 0
+            for i in start..<(start + window) {
+                if speech[i] { active += 1 }
+                if f0Hz[i] > 0 { voiced += 1 }
+            }
+            if Double(active) >= 0.9 * Double(window) && Double(voiced) >= config.musicVoicedShare * Double(window) {
+                for j in 0..<window { scratch[j] = energy[start + j] }
+                scratch.sort()
+                let range = scratch[window * 9 / 10] - scratch[window / 10]
+                if range < config.musicEnergyRangeDb {
+                    for i in start..<(start + window) { music[i] = true }
+                }
+            }
+            start += step
+        }
+        for i in 0..<n where music[i] { speech[i] = false }
     }
 
     /// Sets runs of `false` shorter than `frames` (between two `true` runs) to `true`.

@@ -40,6 +40,24 @@ struct ActivityAndNucleiTests {
         #expect(leakSpeech.filter { $0 }.count == 0)
     }
 
+    @Test("hold music (steady harmonic notes) is not speech; speech beside it still is")
+    func music() {
+        let rate = 8000
+        // A tune: eight 1 s notes, continuous and level, as hold music is.
+        let notes = [262.0, 294, 330, 349, 392, 349, 330, 294]
+        let tune = Synth.harmonicTone(seconds: 8, rateHz: rate, amplitude: 0.1, f0Hz: { t in notes[min(7, Int(t))] })
+        let talk = Synth.syllableTrain(count: 16)
+        let x = Synth.mix(Synth.mix(Synth.noise(seconds: 14, rateHz: rate, rmsDbov: -60),
+                                    Synth.place(tune, atSeconds: 1, totalSeconds: 14, rateHz: rate)),
+                          Synth.place(talk, atSeconds: 9.5, totalSeconds: 14, rateHz: rate))
+        let (f, p) = analyse(x)
+        let speech = VoiceActivityDetector().detect(f, pitch: p)
+        let inMusic = (100..<900).filter { speech[$0] }.count
+        let inTalk = (980..<1350).filter { speech[$0] }.count
+        #expect(inMusic < 40, "\(inMusic) music frames called speech")
+        #expect(inTalk > 300, "\(inTalk) of 370 talk frames called speech")
+    }
+
     @Test("gap filling and burst dropping")
     func smoothing() {
         var flags: [Bool] = [true, true, false, true, true, false, false, false, false, true, false]

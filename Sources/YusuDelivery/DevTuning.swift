@@ -1,0 +1,50 @@
+// Development aid, compiled only with `-Xswiftc -DYUSU_DEV_TUNING`: the environment
+// variable YUSU_DEV="key=value,..." overrides stage parameters, so parameter sweeps over the
+// evaluation corpus (scripts/eval/) need no rebuild per setting. Release builds never read it.
+#if YUSU_DEV_TUNING
+import Foundation
+import YusuSignal
+func devValue(_ key: String) -> Double? {
+    guard let s = ProcessInfo.processInfo.environment["YUSU_DEV"] else { return nil }
+    for part in s.split(separator: ",") {
+        let kv = part.split(separator: "=")
+        if kv.count == 2 && kv[0] == key { return Double(kv[1]) }
+    }
+    return nil
+}
+extension CallAnalyzer {
+    mutating func applyDev() {
+        if let v = devValue("uv") { pitch.unvoicedCost = Float(v) }
+        if let v = devValue("oct") { pitch.octaveJumpCost = Float(v) }
+        if let v = devValue("sw") { pitch.voicingSwitchCost = Float(v) }
+        if let v = devValue("ll") { pitch.longLagCost = Float(v) }
+        if let v = devValue("vsnr") { pitch.minimumVoicedSnrDb = Float(v) }
+        if let v = devValue("piw") { analysis.pitchIntegrationSamples = Int(v) }
+        if let v = devValue("shp") { pitch.subharmonicPenalty = Float(v) }
+        if let v = devValue("shm") { pitch.subharmonicMarginDip = Float(v) }
+        if let v = devValue("med") { pitch.medianFrames = Int(v) }
+        if let v = devValue("tw") { pitch.tiltWeight = Float(v) }
+        if let v = devValue("ts") { pitch.tiltScaleDb = Float(v) }
+        if let v = devValue("dip") { nuclei.minimumProminenceDb = Float(v) }
+        if let v = devValue("nsnr") { nuclei.minimumSnrDb = Float(v) }
+        if let v = devValue("sw5") { nuclei.smoothingWindowFrames = v }
+        if let v = devValue("sp") { nuclei.minimumSpacingSeconds = v }
+        if let v = devValue("ref") { nuclei.referenceRatePerSecond = v > 0 ? v : nil }
+        if let v = devValue("alpha") { nuclei.stretchExponent = v }
+        if let v = devValue("minn") { nuclei.minimumNucleiForTempo = Int(v) }
+        if let v = devValue("maxst") { nuclei.maximumStretch = v }
+        if let v = devValue("vs") { nuclei.voicingSearchSeconds = v }
+        if let v = devValue("upause") { delivery.utterancePauseSeconds = v }
+        if let v = devValue("fdrop") { delivery.fallingMinimumDropSemitones = v }
+        if let v = devValue("fbelow") { delivery.fallingMinimumBelowMedianSemitones = v }
+        if let v = devValue("ewin") { delivery.endingWindowSeconds = v }
+        if let v = devValue("on") { voiceActivity.onsetSnrDb = Float(v) }
+        if let v = devValue("cont") { voiceActivity.continueSnrDb = Float(v) }
+        if let v = devValue("vvad") { voiceActivity.voicedSnrDb = Float(v) }
+        if let v = devValue("echo") { voiceActivity.echoMarginDb = Float(v) }
+        if let v = devValue("rel") { voiceActivity.belowSpeechPeakDb = Float(v) }
+        if let v = devValue("prel") { delivery.phonationBelowPeakDb = v }
+        if let v = devValue("bridge") { voiceActivity.bridgeGapSeconds = v }
+    }
+}
+#endif
