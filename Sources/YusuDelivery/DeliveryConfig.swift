@@ -7,7 +7,10 @@ public struct DeliveryConfig: Sendable, Equatable {
     /// it stands above the line noise.
     public var phonationBelowPeakDb: Double = 20
     /// A pause at least this long ends an utterance.
-    public var utterancePauseSeconds: Double = 0.40
+    public var utterancePauseSeconds: Double = 0.50
+    /// For interruptions, a party is "speaking" through pauses shorter than this: a
+    /// sentence-internal breath does not open the floor to the other party.
+    public var interruptionHostPauseSeconds: Double = 0.8
     /// Pauses shorter than this are bridged inside a turn (CONTRACT: 1.5 s).
     public var turnPauseSeconds: Double = 1.5
     /// Silences at least this long are holds / dead air (CONTRACT: 10 s).
@@ -20,9 +23,10 @@ public struct DeliveryConfig: Sendable, Equatable {
     public var backchannelMaximumSeconds: Double = 0.6
     /// Final intonation: length of the voiced ending measured.
     public var endingWindowSeconds: Double = 0.40
-    /// Final intonation: a falling ending drops at least this much, semitones.
-    public var fallingMinimumDropSemitones: Double = 2.0
-    /// Final intonation: ... and ends at least this far below the speaker's median, semitones.
-    public var fallingMinimumBelowMedianSemitones: Double = 1.5
+    /// Final intonation: a falling ending drops at least this much from the high point of
+    /// its last voiced stretch, semitones ...
+    public var fallingMinimumDropSemitones: Double = 0.25
+    /// ... and ends at least this far below the speaker's median, semitones.
+    public var fallingMinimumBelowMedianSemitones: Double = 2.0
     public init() {}
 }

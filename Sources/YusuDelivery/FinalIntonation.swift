@@ -5,11 +5,14 @@
 // Cohen 1990 on declination), measured on the utterance's last voiced stretch:
 //   1. collect the last `endingWindowSeconds` of voiced frames before the utterance end,
 //      stopping at a voicing gap longer than 0.15 s;
-//   2. start and end pitch: medians of the first and last quarter of that stretch (robust
-//      to a stray octave error in a frame or two);
-//   3. final drop = start − end, semitones; the ending sinks when the drop is at least
-//      `fallingMinimumDropSemitones` and the end lies at least
-//      `fallingMinimumBelowMedianSemitones` below the speaker's median.
+//   2. end pitch: the median of the stretch's last quarter; its high point: the 90th
+//      percentile of the stretch (both robust to a stray octave error in a frame or two);
+//   3. final drop = high point − end, semitones; the ending sinks when it ends at least
+//      `fallingMinimumBelowMedianSemitones` below the speaker's median and has fallen at
+//      least `fallingMinimumDropSemitones` to get there. Where the end lies carries most of
+//      the decision: the tracker often loses the last, creaky cycles of a sinking ending,
+//      so the glide itself is seen only in part, while a sustained or rising ending stays
+//      near the speaker's register.
 import Foundation
 import YusuSignal
 
@@ -46,9 +49,10 @@ public struct FinalIntonation: Sendable {
         picked.reverse()
         let semitones = picked.map { 12 * log2(Double(f0Hz[$0]) / medianF0Hz) }
         let quarter = max(2, semitones.count / 4)
-        let start = median(Array(semitones.prefix(quarter)))
         let end = median(Array(semitones.suffix(quarter)))
-        let drop = start - end
+        let sorted = semitones.sorted()
+        let high = sorted[min(sorted.count - 1, sorted.count * 9 / 10)]
+        let drop = high - end
         let falling = drop >= config.fallingMinimumDropSemitones && end <= -config.fallingMinimumBelowMedianSemitones
         let span = TimeSpan(startSeconds: Double(picked.first!) * hopSeconds, endSeconds: Double(picked.last! + 1) * hopSeconds)
         return Ending(dropSemitones: drop, endRelativeToMedianSemitones: end, falling: falling, span: span)

@@ -4,6 +4,11 @@
 /// `interruptionMinimumNewcomerSeconds`, is an interruption; a burst shorter than
 /// `backchannelMaximumSeconds` inside the other's speech is a backchannel; an overlap
 /// shorter than that at a turn change is latching, neither.
+///
+/// "Speaking" is judged on talk spans: each party's utterances joined across pauses
+/// shorter than `interruptionHostPauseSeconds`, so that a breath inside the customer's
+/// sentence is still the customer's floor, and the agent resuming after such a breath is
+/// not a new start.
 public struct OverlapClassifier: Sendable {
     public var config: DeliveryConfig
     public init(config: DeliveryConfig) { self.config = config }
@@ -11,15 +16,22 @@ public struct OverlapClassifier: Sendable {
     public func classify(agent: [Utterance], customer: [Utterance]) -> (interruptions: [Interruption], backchannels: [Backchannel]) {
         var interruptions: [Interruption] = []
         var backchannels: [Backchannel] = []
-        for (party, mine, theirs) in [(Party.agent, agent, customer), (Party.customer, customer, agent)] {
-            for u in mine {
-                // The other party's utterance under way when this one starts.
-                guard let host = theirs.first(where: { $0.startSeconds < u.startSeconds && $0.endSeconds > u.startSeconds }) else { continue }
-                let overlap = min(host.endSeconds, u.endSeconds) - u.startSeconds
-                if u.durationSeconds < config.backchannelMaximumSeconds && host.endSeconds > u.endSeconds {
+        let gap = config.interruptionHostPauseSeconds
+        let agentTalk = Spans.bridged(agent.map(\.span), gapSeconds: gap)
+        let customerTalk = Spans.bridged(customer.map(\.span), gapSeconds: gap)
+        for (party, mine, myTalk, theirTalk) in [(Party.agent, agent, agentTalk, customerTalk), (Party.customer, customer, customerTalk, agentTalk)] {
+            // Backchannels: short utterances inside the other's talk.
+            for u in mine where u.durationSeconds < config.backchannelMaximumSeconds {
+                if theirTalk.contains(where: { $0.startSeconds < u.startSeconds && $0.endSeconds > u.endSeconds }) {
                     backchannels.append(Backchannel(by: party, atSeconds: u.startSeconds, durationSeconds: u.durationSeconds))
-                } else if overlap >= config.interruptionMinimumOverlapSeconds && u.durationSeconds >= config.interruptionMinimumNewcomerSeconds {
-                    interruptions.append(Interruption(by: party, atSeconds: u.startSeconds, overlapSeconds: overlap))
+                }
+            }
+            // Interruptions: a talk span that starts inside the other's talk span.
+            for talk in myTalk {
+                guard let host = theirTalk.first(where: { $0.startSeconds < talk.startSeconds && $0.endSeconds > talk.startSeconds }) else { continue }
+                let overlap = min(host.endSeconds, talk.endSeconds) - talk.startSeconds
+                if overlap >= config.interruptionMinimumOverlapSeconds && talk.durationSeconds >= config.interruptionMinimumNewcomerSeconds {
+                    interruptions.append(Interruption(by: party, atSeconds: talk.startSeconds, overlapSeconds: overlap))
                 }
             }
         }

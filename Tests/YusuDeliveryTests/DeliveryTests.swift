@@ -56,6 +56,17 @@ struct OverlapTests {
         #expect(r.interruptions.isEmpty && r.backchannels.isEmpty)
     }
 
+    @Test("a breath inside the customer's sentence is still the customer's floor")
+    func hostPause() {
+        // Corpus case: the customer pauses 0.55 s mid-sentence; the agent starts 0.15 s
+        // before the first part ends and talks on through the second.
+        let r = classifier.classify(agent: [u(26.82, 30.6)], customer: [u(24.3, 26.97), u(27.52, 27.83)])
+        #expect(r.interruptions.map(\.by) == [.agent])
+        #expect(abs((r.interruptions.first?.overlapSeconds ?? 0) - 1.01) < 1e-9)
+        // ... and the customer resuming after the breath is not a new start.
+        #expect(!r.interruptions.contains { $0.by == .customer })
+    }
+
     @Test("the customer cutting in is the customer's interruption")
     func customer() {
         let r = classifier.classify(agent: [u(0, 6)], customer: [u(4.5, 8)])
@@ -80,6 +91,14 @@ struct IntonationTests {
         let e = intonation.measure(f0Hz: contour { 1 - 5 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)!
         #expect(e.falling)
         #expect(abs(e.dropSemitones - 5 * 0.75) < 0.6)
+    }
+
+    @Test("an ending low throughout sinks even when its glide is mostly lost")
+    func lowEnding() {
+        // Corpus case: the tracker loses the creaky start of the glide; what remains sits
+        // 5 semitones under the register, falling only half a semitone.
+        let e = intonation.measure(f0Hz: contour { -4.5 - 0.5 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)!
+        #expect(e.falling)
     }
 
     @Test("sustained and rising endings do not sink")

@@ -51,6 +51,24 @@ struct PipelineTests {
         #expect(customerSpeech < 4.0, "customer speech \(customerSpeech) s")
     }
 
+    @Test("room tone in a pause is not phonation, though it stands above the line noise")
+    func roomTone() throws {
+        // Corpus case: pauses inside slowed-down sentences carry the source recording's
+        // room tone, ~30 dB under the voice but 10 dB over the line noise.
+        let dir = TemporaryDirectory()
+        let rate = 8000
+        let train = Synth.syllableTrain(count: 8, leadSeconds: 0)  // 2.0 s
+        var agent = Synth.noise(seconds: 8, rateHz: rate, rmsDbov: -70, seed: 9)
+        agent = Synth.mix(agent, Synth.place(train, atSeconds: 1, totalSeconds: 8, rateHz: rate))
+        agent = Synth.mix(agent, Synth.place(Synth.noise(seconds: 0.6, rateHz: rate, rmsDbov: -52, seed: 10), atSeconds: 3, totalSeconds: 8, rateHz: rate))
+        agent = Synth.mix(agent, Synth.place(train, atSeconds: 3.6, totalSeconds: 8, rateHz: rate))
+        let path = try writeRecording(dir.file("room.wav"), channels: [agent], rateHz: rate)
+        let m = try CallAnalyzer().analyze(path: path).measures
+        // Two 1.93 s stretches of syllables; the 0.6 s of room tone between is not phonation.
+        #expect(m.agent.phonationTimeSeconds < 4.3, "phonation \(m.agent.phonationTimeSeconds) s")
+        #expect(m.agent.phonationTimeSeconds > 3.4)
+    }
+
     @Test("swapping channels with --agent-channel 1 swaps the parties")
     func agentChannel() throws {
         let dir = TemporaryDirectory()

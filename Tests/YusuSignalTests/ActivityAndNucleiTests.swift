@@ -85,6 +85,41 @@ struct ActivityAndNucleiTests {
         }
     }
 
+    @Test("slow speech: long syllables with a wobbling envelope count once each")
+    func slowSyllables() {
+        // Corpus case: at 0.6x tempo a vowel lasts ~0.4 s and its envelope wobbles (formant
+        // and tone movement), which fixed 80 ms spacing counted twice.
+        let rate = 8000
+        let count = 60
+        var x = Synth.syllableTrain(count: count, syllableSeconds: 0.42, gapSeconds: 0.1, f0Hz: 150)
+        // Two humps of 2 dB inside every syllable.
+        for i in 0..<x.count {
+            let t = Double(i) / Double(rate) - 0.3
+            let phase = t.truncatingRemainder(dividingBy: 0.52) / 0.42
+            if t > 0 && phase < 1 { x[i] *= Float(pow(10, (1 - cos(4 * Double.pi * phase)) * 0.05)) }
+        }
+        x = Synth.mix(x, Synth.noise(seconds: Double(x.count) / Double(rate), rateHz: rate, rmsDbov: -60))
+        let (f, p) = analyse(x)
+        let speech = VoiceActivityDetector().detect(f, pitch: p)
+        let nuclei = SyllableNucleusDetector().detect(f, pitch: p, speech: speech)
+        #expect(abs(nuclei.count - count) <= 3, "found \(nuclei.count) of \(count)")
+    }
+
+    @Test("tempo stretch: spacing keeps the higher of close peaks; smoothing widens fractionally")
+    func stretchMechanics() {
+        // Peaks at 10 (low), 16 (high), 30: spacing 8 drops 10 and keeps 16 and 30.
+        var x = [Float](repeating: 0, count: 40)
+        x[10] = 1; x[16] = 2; x[30] = 1
+        #expect(SyllableNucleusDetector.spacedPeaks(x, minimumDistance: 8) == [16, 30])
+        #expect(SyllableNucleusDetector.spacedPeaks(x, minimumDistance: 1) == [10, 16, 30])
+        // A unit impulse spread by a 6.5-frame window: 5 full frames of 1/6.5, two of 0.75/6.5.
+        var impulse = [Float](repeating: 0, count: 21)
+        impulse[10] = 1
+        let smoothed = SyllableNucleusDetector.movingAverage(impulse, widthFrames: 6.5)
+        #expect(abs(smoothed[10] - 1 / 6.5) < 1e-6 && abs(smoothed[13] - 0.75 / 6.5) < 1e-6 && smoothed[14] == 0)
+        #expect(abs(smoothed.reduce(0, +) - 1) < 1e-5)
+    }
+
     @Test("P.56: a sine on half the time measures its own level, activity about one half")
     func activeLevel() {
         let rate = 8000
