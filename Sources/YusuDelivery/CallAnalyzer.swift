@@ -137,9 +137,11 @@ public struct CallAnalyzer: Sendable {
             var count = 0
             while nucleusIndex < nuclei.count && nuclei[nucleusIndex] < last { count += 1; nucleusIndex += 1 }
             syllables += count
-            let ending = medianF0.flatMap {
+            // A short acknowledgement (嗯, 好的) is not a sentence: its ending is not judged.
+            let isSentence = span.durationSeconds >= delivery.backchannelMaximumSeconds
+            let ending = isSentence ? medianF0.flatMap {
                 intonation.measure(f0Hz: channel.pitch.f0Hz, frames: first..<last, medianF0Hz: $0, hopSeconds: hop)
-            }
+            } : nil
             utterances.append(Utterance(
                 startSeconds: span.startSeconds, endSeconds: span.endSeconds, syllables: count,
                 finalDropSemitones: ending?.dropSemitones, endRelativeToMedianSemitones: ending?.endRelativeToMedianSemitones,

@@ -5,7 +5,7 @@ public struct DeliveryConfig: Sendable, Equatable {
     /// Phonation counts only frames within this much of the speaker's loud speech (95th
     /// percentile of frame energy), dB: room tone in a pause is not phonation even where
     /// it stands above the line noise.
-    public var phonationBelowPeakDb: Double = 20
+    public var phonationBelowPeakDb: Double = 16
     /// A pause at least this long ends an utterance.
     public var utterancePauseSeconds: Double = 0.50
     /// For interruptions, a party is "speaking" through pauses shorter than this: a

@@ -24,9 +24,9 @@ import Foundation
 /// Tunable thresholds of the nucleus detector.
 public struct SyllableNucleiConfig: Sendable, Equatable {
     /// A nucleus stands at least this far above its surroundings, dB.
-    public var minimumProminenceDb: Float = 0.75
+    public var minimumProminenceDb: Float = 0.68
     /// ... at least this far above the envelope's floor (5th percentile), dB.
-    public var minimumSnrDb: Float = 6
+    public var minimumSnrDb: Float = 5
     /// ... and no further than this below the loudest frame within ±1 s, dB.
     public var maximumBelowPeakDb: Float = 25
     /// Nuclei closer than this: only the higher stays, seconds.
@@ -38,7 +38,7 @@ public struct SyllableNucleiConfig: Sendable, Equatable {
     /// Tempo adaptation: syllables per second of speech that the spacing and smoothing above
     /// suit. A channel whose first-pass rate is slower is analysed again with both stretched
     /// by reference / rate (at most `maximumStretch`); nil turns adaptation off.
-    public var referenceRatePerSecond: Double? = 4.2
+    public var referenceRatePerSecond: Double? = 4.4
     public var maximumStretch: Double = 2.0
     /// Stretch = (reference / rate) ^ exponent.
     public var stretchExponent: Double = 2

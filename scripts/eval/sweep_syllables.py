@@ -2,7 +2,7 @@
 """Sweep YUSU_DEV settings: utterance MAPE/bias and per-call agent syllable errors (development aid)."""
 import json, os, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
-cli = '.build/release/yusu'
+cli = os.environ.get('YUSU_CLI', '.build-dev/release/yusu')
 base = os.path.join(os.path.dirname(__file__), '../../../shared/corpus/dev')
 truth = json.load(open(os.path.join(base, 'utterances/truth.json')))
 calls = sorted(f for f in os.listdir(os.path.join(base, 'calls')) if f.endswith('.truth.json'))
