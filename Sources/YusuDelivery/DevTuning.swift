@@ -23,6 +23,8 @@ extension CallAnalyzer {
         if let v = devValue("shp") { pitch.subharmonicPenalty = Float(v) }
         if let v = devValue("shm") { pitch.subharmonicMarginDip = Float(v) }
         if let v = devValue("med") { pitch.medianFrames = Int(v) }
+        if let v = devValue("edge") { pitch.edgeFrames = Int(v) }
+        if let v = devValue("ejump") { pitch.edgeJumpCents = Float(v) }
         if let v = devValue("tw") { pitch.tiltWeight = Float(v) }
         if let v = devValue("ts") { pitch.tiltScaleDb = Float(v) }
         if let v = devValue("dip") { nuclei.minimumProminenceDb = Float(v) }
@@ -33,6 +35,7 @@ extension CallAnalyzer {
         if let v = devValue("alpha") { nuclei.stretchExponent = v }
         if let v = devValue("minn") { nuclei.minimumNucleiForTempo = Int(v) }
         if let v = devValue("maxst") { nuclei.maximumStretch = v }
+        if let v = devValue("pdip") { nuclei.periodicDip = Float(v) }
         if let v = devValue("vs") { nuclei.voicingSearchSeconds = v }
         if let v = devValue("upause") { delivery.utterancePauseSeconds = v }
         if let v = devValue("fdrop") { delivery.fallingMinimumDropSemitones = v }

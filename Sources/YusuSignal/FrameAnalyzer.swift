@@ -34,6 +34,8 @@ public final class FrameAnalyzer {
     private let hannPowerSum: Float
     private let pitchSpanSamples: Int
     private let halfReachSamples: Int
+    /// Where the pitch span starts relative to the frame centre, samples (negative).
+    private let pitchStartOffset: Int
     private let bandBins: [(Int, Int)]
     private let flatnessBins: (Int, Int)
     private let envelopeBins: [(Int, Int)]
@@ -68,7 +70,12 @@ public final class FrameAnalyzer {
         let n = config.spectralWindowSamples
         hann = (0..<n).map { i in Float(0.5 - 0.5 * cos(2 * Double.pi * (Double(i) + 0.5) / Double(n))) }
         hannPowerSum = hann.reduce(0) { $0 + $1 * $1 }
-        halfReachSamples = max(n, pitchSpanSamples) / 2 + 1
+        // YIN compares the window [s, s+W) with [s+tau, s+tau+W): their joint centre is
+        // s + (W + tau) / 2. Centre that on the frame for a typical lag (200 Hz), not the
+        // whole lag span, or every estimate is taken ~6 ms early.
+        let typicalLag = config.analysisRateHz / 200
+        pitchStartOffset = -(config.pitchIntegrationSamples + typicalLag) / 2
+        halfReachSamples = max(n / 2, pitchSpanSamples + pitchStartOffset, -pitchStartOffset) + 1
         let binHz = Double(config.analysisRateHz) / Double(n)
         let nyquistBin = n / 2
         bandBins = FrameFeatures.bandEdgesHz.map { lo, hi in
@@ -224,7 +231,7 @@ public final class FrameAnalyzer {
         let fft = pitchFFT
         let size = fft.size
         let k = config.pitchCandidatesPerFrame
-        copyWindow(start: centre - span / 2, count: span)
+        copyWindow(start: centre + pitchStartOffset, count: span)
 
         // Energies of every lagged window from one prefix sum.
         var total: Double = 0

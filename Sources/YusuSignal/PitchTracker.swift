@@ -25,9 +25,9 @@ public struct PitchTrackerConfig: Sendable, Equatable {
     /// Cost of calling a frame unvoiced; a voiced candidate must dip below about this.
     public var unvoicedCost: Float = 0.42
     /// Cost per octave of F0 change between consecutive voiced frames.
-    public var octaveJumpCost: Float = 1.6
+    public var octaveJumpCost: Float = 2.0
     /// Cost of switching between voiced and unvoiced.
-    public var voicingSwitchCost: Float = 0.4
+    public var voicingSwitchCost: Float = 0.5
     /// Extra cost per unit of lag / max lag (prefers the fundamental period over multiples).
     public var longLagCost: Float = 0.05
     /// Extra cost of a candidate whose lag is a multiple (2×, 3×) of another candidate's
@@ -35,6 +35,12 @@ public struct PitchTrackerConfig: Sendable, Equatable {
     /// first deep dip, which keeps perfectly periodic tones off their sub-harmonics.
     public var subharmonicPenalty: Float = 0.1
     public var subharmonicMarginDip: Float = 0.1
+    /// Edge repair: the first and last `edgeFrames` of a voiced run whose F0 jumps more than
+    /// `edgeJumpCents` from the run's next inner frame take that frame's F0. At voicing
+    /// edges the analysis window straddles voiced and unvoiced sound and the true period is
+    /// often not among the candidates at all; the nearest well-analysed frame is a better guess.
+    public var edgeFrames: Int = 0
+    public var edgeJumpCents: Float = 60
     /// Median filter along voiced runs, frames (odd; 1 = off): removes frame-to-frame
     /// jitter of the period estimate without rounding off glides.
     public var medianFrames: Int = 1
@@ -145,7 +151,32 @@ public struct PitchTracker: Sendable {
             i -= 1
         }
         if config.medianFrames > 1 { Self.medianSmooth(&f0, width: config.medianFrames) }
+        if config.edgeFrames > 0 { Self.repairEdges(&f0, frames: config.edgeFrames, jumpCents: config.edgeJumpCents) }
         return PitchTrack(f0Hz: f0, dip: chosenDip)
+    }
+
+    static func repairEdges(_ f0: inout [Float], frames: Int, jumpCents: Float) {
+        let n = f0.count
+        var i = 0
+        while i < n {
+            guard f0[i] > 0 else { i += 1; continue }
+            var end = i
+            while end < n && f0[end] > 0 { end += 1 }
+            if end - i > 2 * frames + 1 {
+                // Onset: walk inwards-out from the first interior frame.
+                var k = i + frames - 1
+                while k >= i {
+                    if abs(1200 * log2(f0[k] / f0[k + 1])) > jumpCents { f0[k] = f0[k + 1] }
+                    k -= 1
+                }
+                k = end - frames
+                while k < end {
+                    if abs(1200 * log2(f0[k] / f0[k - 1])) > jumpCents { f0[k] = f0[k - 1] }
+                    k += 1
+                }
+            }
+            i = end
+        }
     }
 
     /// Median of each voiced frame's neighbourhood within its voiced run.

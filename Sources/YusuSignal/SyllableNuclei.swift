@@ -14,7 +14,8 @@
 //   3. prominence: the peak's height above the higher of the lowest points between it and
 //      the nearest higher peak on either side (searched within ±1 s), at least
 //      `minimumProminenceDb`;
-//   4. validation: inside speech, voiced within `voicingSearchSeconds`, at least
+//   4. validation: inside speech, voiced (a tracked pitch, or a periodic frame by its YIN
+//      dip) within `voicingSearchSeconds`, at least
 //      `minimumSnrDb` above the envelope's floor and within `maximumBelowPeakDb` of the
 //      loudest frame within ±1 s.
 // Departure from de Jong & Wempe: band-log envelope instead of intensity, prominence
@@ -24,7 +25,7 @@ import Foundation
 /// Tunable thresholds of the nucleus detector.
 public struct SyllableNucleiConfig: Sendable, Equatable {
     /// A nucleus stands at least this far above its surroundings, dB.
-    public var minimumProminenceDb: Float = 0.68
+    public var minimumProminenceDb: Float = 0.75
     /// ... at least this far above the envelope's floor (5th percentile), dB.
     public var minimumSnrDb: Float = 5
     /// ... and no further than this below the loudest frame within ±1 s, dB.
@@ -33,6 +34,10 @@ public struct SyllableNucleiConfig: Sendable, Equatable {
     public var minimumSpacingSeconds: Double = 0.08
     /// A pitch within this distance of the peak makes it voiced, seconds.
     public var voicingSearchSeconds: Double = 0.06
+    /// ... as does a frame there whose deepest YIN dip is below this (periodic, even where
+    /// the pitch tracker's path chose "unvoiced"): keeps the count independent of the
+    /// tracker's voicing costs.
+    public var periodicDip: Float = 0.3
     /// Width of the envelope's moving average, frames (5 = 50 ms).
     public var smoothingWindowFrames: Double = 5
     /// Tempo adaptation: syllables per second of speech that the spacing and smoothing above
@@ -76,7 +81,11 @@ public struct SyllableNucleusDetector: Sendable {
         let voicingReach = Int((config.voicingSearchSeconds / hop).rounded())
         // Voiced frames, as a prefix count for O(1) "any voiced within ±reach".
         var voicedBefore = [Int](repeating: 0, count: n + 1)
-        for i in 0..<n { voicedBefore[i + 1] = voicedBefore[i] + (pitch.f0Hz[i] > 0 ? 1 : 0) }
+        let k = features.candidatesPerFrame
+        for i in 0..<n {
+            let periodic = pitch.f0Hz[i] > 0 || features.candidateDip[i * k] < config.periodicDip
+            voicedBefore[i + 1] = voicedBefore[i] + (periodic ? 1 : 0)
+        }
         var nuclei: [Int] = []
         for p in peaks {
             let value = envelope[p]
