@@ -8,9 +8,13 @@ let package = Package(
         .library(name: "YusuSignal", targets: ["YusuSignal"]),
         .library(name: "YusuDelivery", targets: ["YusuDelivery"]),
         .library(name: "YusuReport", targets: ["YusuReport"]),
+        .library(name: "YusuBatch", targets: ["YusuBatch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: System libraries (Debian: libsndfile1-dev, libfftw3-dev)
@@ -30,14 +34,22 @@ let package = Package(
         .target(name: "YusuSignal", dependencies: ["CSndFile", "CFFTW"]),
         // Utterances, turns, rates, endings, interruptions, holds, levels, the standard, verdicts.
         .target(name: "YusuDelivery", dependencies: ["YusuSignal"]),
-        // Text, JSON and CSV renderings of a scored call.
-        .target(name: "YusuReport", dependencies: ["YusuDelivery", "YusuSignal"]),
+        // Archive walking, the results database, parallel runs, nightly summaries.
+        .target(name: "YusuBatch", dependencies: [
+            "YusuDelivery", "YusuSignal",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "CSV", package: "CSV.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Text, JSON and CSV renderings of a scored call or a batch.
+        .target(name: "YusuReport", dependencies: ["YusuDelivery", "YusuSignal", "YusuBatch",
+                                                   .product(name: "CSV", package: "CSV.swift")]),
 
         // MARK: Tool
         .executableTarget(
             name: "yusu",
             dependencies: [
-                "YusuSignal", "YusuDelivery", "YusuReport",
+                "YusuSignal", "YusuDelivery", "YusuReport", "YusuBatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -48,6 +60,9 @@ let package = Package(
         .testTarget(name: "YusuSignalTests", dependencies: ["YusuSignal", "YusuTestSupport"]),
         .testTarget(name: "YusuDeliveryTests", dependencies: ["YusuDelivery", "YusuSignal", "YusuTestSupport"]),
         .testTarget(name: "YusuReportTests", dependencies: ["YusuReport", "YusuDelivery", "YusuSignal", "YusuTestSupport"]),
-        .testTarget(name: "YusuCLITests", dependencies: ["yusu", "YusuSignal", "YusuTestSupport"]),
+        .testTarget(name: "YusuBatchTests", dependencies: ["YusuBatch", "YusuDelivery", "YusuSignal", "YusuTestSupport",
+                                                          .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "YusuCLITests", dependencies: ["yusu", "YusuSignal", "YusuBatch", "YusuTestSupport",
+                                                        .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

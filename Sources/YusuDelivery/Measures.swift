@@ -26,6 +26,17 @@ public struct Utterance: Sendable, Equatable, Codable {
 
     public var span: TimeSpan { TimeSpan(startSeconds: startSeconds, endSeconds: endSeconds) }
     public var durationSeconds: Double { endSeconds - startSeconds }
+
+    public init(startSeconds: Double, endSeconds: Double, syllables: Int, finalDropSemitones: Double? = nil,
+                endRelativeToMedianSemitones: Double? = nil, fallingEnding: Bool? = nil, endingSpan: TimeSpan? = nil) {
+        self.startSeconds = startSeconds
+        self.endSeconds = endSeconds
+        self.syllables = syllables
+        self.finalDropSemitones = finalDropSemitones
+        self.endRelativeToMedianSemitones = endRelativeToMedianSemitones
+        self.fallingEnding = fallingEnding
+        self.endingSpan = endingSpan
+    }
 }
 
 /// Everything measured of one party.
@@ -49,6 +60,23 @@ public struct SpeakerMeasures: Sendable, Equatable {
     public var turns: [TimeSpan]
     /// Speech with short pauses (< 0.25 s) bridged: the phonation spans.
     public var phonationSpans: [TimeSpan]
+
+    public init(party: Party, channel: Int, syllables: Int, talkTimeSeconds: Double, phonationTimeSeconds: Double,
+                speechRateCharactersPerMinute: Double?, articulationRateCharactersPerMinute: Double?, activeLevelDbov: Double?,
+                medianF0Hz: Double?, utterances: [Utterance], turns: [TimeSpan], phonationSpans: [TimeSpan]) {
+        self.party = party
+        self.channel = channel
+        self.syllables = syllables
+        self.talkTimeSeconds = talkTimeSeconds
+        self.phonationTimeSeconds = phonationTimeSeconds
+        self.speechRateCharactersPerMinute = speechRateCharactersPerMinute
+        self.articulationRateCharactersPerMinute = articulationRateCharactersPerMinute
+        self.activeLevelDbov = activeLevelDbov
+        self.medianF0Hz = medianF0Hz
+        self.utterances = utterances
+        self.turns = turns
+        self.phonationSpans = phonationSpans
+    }
 }
 
 /// One party starting to speak over the other.
@@ -58,6 +86,12 @@ public struct Interruption: Sendable, Equatable, Codable {
     public var atSeconds: Double
     /// How long both spoke at once, s.
     public var overlapSeconds: Double
+
+    public init(by: Party, atSeconds: Double, overlapSeconds: Double) {
+        self.by = by
+        self.atSeconds = atSeconds
+        self.overlapSeconds = overlapSeconds
+    }
 }
 
 /// A short acknowledgement (嗯, 对, 好的) inside the other party's speech.
@@ -65,6 +99,12 @@ public struct Backchannel: Sendable, Equatable, Codable {
     public var by: Party
     public var atSeconds: Double
     public var durationSeconds: Double
+
+    public init(by: Party, atSeconds: Double, durationSeconds: Double) {
+        self.by = by
+        self.atSeconds = atSeconds
+        self.durationSeconds = durationSeconds
+    }
 }
 
 /// Everything measured of a call.
@@ -83,5 +123,19 @@ public struct CallMeasures: Sendable {
     public var backchannels: [Backchannel]?
     /// Stretches where neither party speaks, at least `DeliveryConfig.minimumHoldSeconds`.
     public var holds: [TimeSpan]
-    /// Utterances of the agent over the long-utterance limit are judged by the standard.
+
+    public init(file: String, durationSeconds: Double, sampleRateHz: Int, channels: Int, formatName: String,
+                agent: SpeakerMeasures, customer: SpeakerMeasures?, interruptions: [Interruption]?,
+                backchannels: [Backchannel]?, holds: [TimeSpan]) {
+        self.file = file
+        self.durationSeconds = durationSeconds
+        self.sampleRateHz = sampleRateHz
+        self.channels = channels
+        self.formatName = formatName
+        self.agent = agent
+        self.customer = customer
+        self.interruptions = interruptions
+        self.backchannels = backchannels
+        self.holds = holds
+    }
 }

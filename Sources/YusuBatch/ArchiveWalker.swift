@@ -1,0 +1,168 @@
+import CSV
+import Foundation
+
+/// One recording to score, with who and what it is.
+public struct BatchItem: Sendable, Equatable {
+    public var path: String
+    public var agentId: String
+    public var callId: String
+    /// Day of the call, `yyyy-MM-dd`.
+    public var callDate: String
+    public var agentChannel: Int
+    /// Extra manifest columns, kept with the results.
+    public var metadata: [String: String]
+}
+
+/// How agent ids, call ids and dates come from a path when there is no manifest.
+public struct PathPatterns: Sendable {
+    /// Regular expression with a named group `agent`, matched against the path relative to
+    /// the archive root. Default: the folder holding the file (`agent_17/0001.wav` → `agent_17`).
+    public var agent: NSRegularExpression
+    /// Named group `call`. Default: the file name without its extension.
+    public var call: NSRegularExpression
+    /// Named group `date` (`yyyy-MM-dd` or `yyyyMMdd`); when it does not match, the file's
+    /// modification day (UTC) is used.
+    public var date: NSRegularExpression
+
+    public static let defaultAgent = #"(?<agent>[^/]+)/[^/]+$"#
+    public static let defaultCall = #"(?<call>[^/]+?)(\.[^./]+)?$"#
+    public static let defaultDate = #"(?<date>\d{4}-\d{2}-\d{2}|\d{8})"#
+
+    public struct PatternError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(agent: String = defaultAgent, call: String = defaultCall, date: String = defaultDate) throws {
+        func compile(_ pattern: String, group: String, flag: String) throws -> NSRegularExpression {
+            guard pattern.contains("(?<\(group)>") else {
+                throw PatternError(description: "\(flag) '\(pattern)' needs a named group (?<\(group)>...)")
+            }
+            do { return try NSRegularExpression(pattern: pattern) } catch {
+                throw PatternError(description: "\(flag) '\(pattern)' is not a valid regular expression")
+            }
+        }
+        self.agent = try compile(agent, group: "agent", flag: "--agent-id-pattern")
+        self.call = try compile(call, group: "call", flag: "--call-id-pattern")
+        self.date = try compile(date, group: "date", flag: "--date-pattern")
+    }
+
+    static func capture(_ regex: NSRegularExpression, _ group: String, in text: String) -> String? {
+        let range = NSRange(text.startIndex..., in: text)
+        guard let match = regex.firstMatch(in: text, range: range) else { return nil }
+        let r = match.range(withName: group)
+        guard r.location != NSNotFound, let swiftRange = Range(r, in: text) else { return nil }
+        let value = String(text[swiftRange])
+        return value.isEmpty ? nil : value
+    }
+
+    /// `yyyyMMdd` → `yyyy-MM-dd`; `yyyy-MM-dd` unchanged.
+    static func normaliseDate(_ text: String) -> String {
+        if text.count == 8, !text.contains("-") {
+            let a = text.index(text.startIndex, offsetBy: 4), b = text.index(text.startIndex, offsetBy: 6)
+            return "\(text[..<a])-\(text[a..<b])-\(text[b...])"
+        }
+        return text
+    }
+}
+
+/// The day a file was last modified, UTC, `yyyy-MM-dd`.
+func modificationDay(_ path: String) -> String {
+    let date = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? nil
+    return utcDay(date ?? Date())
+}
+
+func utcDay(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyy-MM-dd"
+    return formatter.string(from: date)
+}
+
+/// Where the recordings come from: a folder tree, or a manifest CSV.
+public enum ArchiveSource: Sendable {
+    /// Every .wav, .flac and .ogg (any case) below the folder, walked lazily.
+    case directory(String, PathPatterns)
+    /// A CSV with header `path,agent_id,call_id,agent_channel` (more columns are metadata;
+    /// a `date` column gives the call's day). Relative paths are relative to the manifest.
+    case manifest(String)
+
+    public static let audioExtensions: Set<String> = ["wav", "flac", "ogg"]
+
+    public struct ManifestError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Calls `body` with each item in turn, never holding the whole archive in memory.
+    /// `body` returns false to stop early.
+    public func forEach(defaultAgentChannel: Int, _ body: (BatchItem) throws -> Bool) throws {
+        switch self {
+        case .directory(let root, let patterns):
+            let rootURL = URL(fileURLWithPath: root).standardizedFileURL
+            guard let walker = FileManager.default.enumerator(at: rootURL, includingPropertiesForKeys: [.isRegularFileKey],
+                                                              options: [.skipsHiddenFiles]) else { return }
+            let rootPath = rootURL.path.hasSuffix("/") ? rootURL.path : rootURL.path + "/"
+            // The enumerator lists one folder at a time; sort within nothing: order of the
+            // file system is fine for a batch and keeps memory flat.
+            while let next = walker.nextObject() as? URL {
+                guard Self.audioExtensions.contains(next.pathExtension.lowercased()) else { continue }
+                guard (try? next.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+                let path = next.standardizedFileURL.path
+                let relative = path.hasPrefix(rootPath) ? String(path.dropFirst(rootPath.count)) : next.lastPathComponent
+                let stem = next.deletingPathExtension().lastPathComponent
+                let item = BatchItem(
+                    path: path,
+                    agentId: PathPatterns.capture(patterns.agent, "agent", in: relative) ?? "unknown",
+                    callId: PathPatterns.capture(patterns.call, "call", in: relative) ?? stem,
+                    callDate: PathPatterns.capture(patterns.date, "date", in: relative).map(PathPatterns.normaliseDate) ?? modificationDay(path),
+                    agentChannel: defaultAgentChannel, metadata: [:])
+                if try !body(item) { return }
+            }
+        case .manifest(let manifestPath):
+            guard let stream = InputStream(fileAtPath: manifestPath) else {
+                throw ManifestError(description: "\(manifestPath): cannot open the manifest")
+            }
+            let reader: CSVReader
+            do { reader = try CSVReader(stream: stream, hasHeaderRow: true, trimFields: true) } catch {
+                throw ManifestError(description: "\(manifestPath): not a readable CSV (\(error))")
+            }
+            let header = reader.headerRow ?? []
+            guard header.contains("path") else {
+                throw ManifestError(description: "\(manifestPath): the header must name a 'path' column (path,agent_id,call_id,agent_channel); found \(header.joined(separator: ","))")
+            }
+            let base = URL(fileURLWithPath: manifestPath).deletingLastPathComponent()
+            var line = 1
+            while let row = reader.next() {
+                line += 1
+                var fields: [String: String] = [:]
+                for (name, value) in zip(header, row) { fields[name] = value }
+                guard let rawPath = fields["path"], !rawPath.isEmpty else { continue }
+                let path = rawPath.hasPrefix("/") ? rawPath : base.appendingPathComponent(rawPath).standardizedFileURL.path
+                var channel = defaultAgentChannel
+                if let text = fields["agent_channel"], !text.isEmpty {
+                    guard let c = Int(text), c == 0 || c == 1 else {
+                        throw ManifestError(description: "\(manifestPath):\(line): agent_channel must be 0 or 1 (got '\(text)')")
+                    }
+                    channel = c
+                }
+                let known: Set<String> = ["path", "agent_id", "call_id", "agent_channel"]
+                let metadata = fields.filter { !known.contains($0.key) }
+                let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+                let item = BatchItem(
+                    path: path,
+                    agentId: fields["agent_id"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown",
+                    callId: fields["call_id"].flatMap { $0.isEmpty ? nil : $0 } ?? stem,
+                    callDate: metadata["date"].flatMap { $0.isEmpty ? nil : PathPatterns.normaliseDate(String($0.prefix(10))) } ?? modificationDay(path),
+                    agentChannel: channel, metadata: metadata)
+                if try !body(item) { return }
+            }
+        }
+    }
+
+    /// Counts the items (a first, cheap pass, for progress totals).
+    public func count() throws -> Int {
+        var n = 0
+        try forEach(defaultAgentChannel: 0) { _ in n += 1; return true }
+        return n
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import GRDB
+import YusuDelivery
+
+/// Per agent and day: what a QA team reads the morning after.
+public struct NightlySummary: Sendable, Codable, Equatable {
+    public struct Group: Sendable, Codable, Equatable {
+        public var agentId: String
+        public var date: String
+        /// Calls scored.
+        public var calls: Int
+        /// Files that could not be scored.
+        public var failed: Int
+        public var meanScore: Double?
+        /// Per rule id: passed / measurable calls, 0...1; nil when no call was measurable.
+        public var passRate: [String: Double?]
+        public var meanSpeechRateCharactersPerMinute: Double?
+        /// Agent interruptions per call (calls where they were measurable).
+        public var interruptionsPerCall: Double?
+        /// Sinking endings / measured endings over the group's calls.
+        public var fallingEndingShare: Double?
+        public var worstCalls: [WorstCall]
+    }
+
+    public struct WorstCall: Sendable, Codable, Equatable {
+        public var callId: String
+        public var path: String
+        public var score: Double?
+        /// Failed rules with their first pieces of evidence.
+        public var failures: [Failure]
+    }
+
+    public struct Failure: Sendable, Codable, Equatable {
+        public var rule: String
+        public var value: Double?
+        public var evidence: [Moment]
+    }
+
+    public struct Moment: Sendable, Codable, Equatable {
+        public var startSeconds: Double
+        public var endSeconds: Double
+        public var note: String
+    }
+
+    public var standardKey: String?
+    public var since: String?
+    public var groups: [Group]
+
+    /// Reads the summary from `database`: calls on or after `since` (yyyy-MM-dd), scored
+    /// under `standardKey` (default: the standard of the latest run).
+    public static func load(from database: ResultsDatabase, since: String?, standardKey: String? = nil,
+                            worstPerGroup: Int = 3) throws -> NightlySummary {
+        try database.read { db in
+            let key = try standardKey ?? String.fetchOne(db, sql: "SELECT standard_key FROM runs ORDER BY id DESC LIMIT 1")
+            var conditions = ["1 = 1"]
+            var arguments: [DatabaseValueConvertible] = []
+            if let key { conditions.append("standard_key = ?"); arguments.append(key) }
+            if let since { conditions.append("call_date >= ?"); arguments.append(since) }
+            let whereClause = conditions.joined(separator: " AND ")
+            let ruleColumns = Rule.allCases.map { rule in
+                "SUM(verdict_\(rule.rawValue) = 1) AS pass_\(rule.rawValue), COUNT(verdict_\(rule.rawValue)) AS n_\(rule.rawValue)"
+            }.joined(separator: ", ")
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT agent_id, call_date,
+                       SUM(status = 'scored') AS calls, SUM(status = 'failed') AS failed,
+                       AVG(score) AS mean_score, AVG(agent_speech_rate_cpm) AS mean_rate,
+                       AVG(agent_interruptions) AS interruptions_per_call,
+                       SUM(agent_falling_endings) AS falling, SUM(agent_measured_endings) AS measured,
+                       \(ruleColumns)
+                FROM calls WHERE \(whereClause)
+                GROUP BY agent_id, call_date ORDER BY call_date, agent_id
+                """, arguments: StatementArguments(arguments))
+            var groups: [Group] = []
+            for row in rows {
+                let agent: String = row["agent_id"]
+                let date: String = row["call_date"]
+                var passRate: [String: Double?] = [:]
+                for rule in Rule.allCases {
+                    let n: Int = row["n_\(rule.rawValue)"] ?? 0
+                    let pass: Int = row["pass_\(rule.rawValue)"] ?? 0
+                    passRate[rule.rawValue] = n > 0 ? Double(pass) / Double(n) : nil
+                }
+                let measured: Int = row["measured"] ?? 0
+                let falling: Int = row["falling"] ?? 0
+                let worstRows = try Row.fetchAll(db, sql: """
+                    SELECT call_id, path, score, verdicts_json FROM calls
+                    WHERE \(whereClause) AND agent_id = ? AND call_date = ? AND status = 'scored'
+                    ORDER BY score ASC, call_id ASC LIMIT ?
+                    """, arguments: StatementArguments(arguments + [agent, date, worstPerGroup]))
+                let worst = worstRows.map { w -> WorstCall in
+                    WorstCall(callId: w["call_id"], path: w["path"], score: w["score"], failures: Self.failures(w["verdicts_json"]))
+                }
+                groups.append(Group(
+                    agentId: agent, date: date, calls: row["calls"] ?? 0, failed: row["failed"] ?? 0,
+                    meanScore: row["mean_score"], passRate: passRate, meanSpeechRateCharactersPerMinute: row["mean_rate"],
+                    interruptionsPerCall: row["interruptions_per_call"],
+                    fallingEndingShare: measured > 0 ? Double(falling) / Double(measured) : nil,
+                    worstCalls: worst))
+            }
+            return NightlySummary(standardKey: key, since: since, groups: groups)
+        }
+    }
+
+    static func failures(_ json: String?) -> [Failure] {
+        guard let json, let list = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else { return [] }
+        return list.compactMap { v in
+            guard (v["passed"] as? Bool) == false, let rule = v["rule"] as? String else { return nil }
+            let evidence = (v["evidence"] as? [[String: Any]] ?? []).prefix(3).map {
+                Moment(startSeconds: $0["start_s"] as? Double ?? 0, endSeconds: $0["end_s"] as? Double ?? 0, note: $0["note"] as? String ?? "")
+            }
+            return Failure(rule: rule, value: v["value"] as? Double, evidence: Array(evidence))
+        }
+    }
+}

@@ -1,0 +1,272 @@
+import Foundation
+import GRDB
+import YusuDelivery
+
+/// The nightly results: an SQLite file (WAL mode) with one row per call, its utterances
+/// and events, and one row per batch run.
+///
+/// Safe to interrupt: each call is written in its own transaction, so a kill loses at most
+/// the calls still being analysed. Safe to share: several batches may write the same file
+/// (SQLite's locking, a 30 s busy timeout); a call is keyed by (path, standard), so a file
+/// scored twice still has one row.
+public final class ResultsDatabase: @unchecked Sendable {
+    public static let schemaVersion = 1
+    public let path: String
+    let pool: DatabasePool
+
+    public struct DatabaseError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.label = "yusu-results"
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw DatabaseError(description: "\(path): cannot open the results database (\(error))")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: calls, utterances, events, runs") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                INSERT INTO meta (key, value) VALUES ('schema_version', '1');
+                CREATE TABLE runs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    started_at TEXT NOT NULL, finished_at TEXT,
+                    source TEXT NOT NULL, standard_key TEXT NOT NULL, standard_json TEXT NOT NULL,
+                    jobs INTEGER NOT NULL, yusu_version TEXT NOT NULL,
+                    files_seen INTEGER NOT NULL DEFAULT 0, files_scored INTEGER NOT NULL DEFAULT 0,
+                    files_skipped INTEGER NOT NULL DEFAULT 0, files_failed INTEGER NOT NULL DEFAULT 0,
+                    audio_seconds REAL NOT NULL DEFAULT 0, interrupted INTEGER NOT NULL DEFAULT 1);
+                CREATE TABLE calls (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    path TEXT NOT NULL, content_hash TEXT NOT NULL, standard_key TEXT NOT NULL,
+                    standard_name TEXT NOT NULL, standard_version INTEGER NOT NULL,
+                    run_id INTEGER REFERENCES runs(id), scored_at TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('scored', 'failed')), failure_reason TEXT,
+                    agent_id TEXT NOT NULL, call_id TEXT NOT NULL, call_date TEXT NOT NULL,
+                    agent_channel INTEGER NOT NULL, metadata_json TEXT NOT NULL DEFAULT '{}',
+                    duration_s REAL, sample_rate_hz INTEGER, channels INTEGER, format TEXT, analysis_s REAL,
+                    agent_syllables INTEGER, agent_talk_time_s REAL, agent_phonation_time_s REAL,
+                    agent_speech_rate_cpm REAL, agent_articulation_rate_cpm REAL, agent_level_dbov REAL,
+                    agent_median_f0_hz REAL, agent_utterances INTEGER,
+                    agent_falling_endings INTEGER, agent_measured_endings INTEGER,
+                    customer_syllables INTEGER, customer_speech_rate_cpm REAL, customer_level_dbov REAL,
+                    agent_interruptions INTEGER, customer_interruptions INTEGER, backchannels INTEGER,
+                    holds INTEGER, longest_hold_s REAL, long_utterances INTEGER,
+                    score REAL,
+                    verdict_speech_rate INTEGER, verdict_falling_endings INTEGER, verdict_agent_interruptions INTEGER,
+                    verdict_call_duration INTEGER, verdict_agent_level INTEGER, verdict_holds INTEGER,
+                    verdict_long_utterances INTEGER,
+                    verdicts_json TEXT,
+                    UNIQUE (path, standard_key));
+                CREATE INDEX calls_agent_date ON calls (agent_id, call_date);
+                CREATE INDEX calls_date ON calls (call_date);
+                CREATE INDEX calls_score ON calls (call_date, score);
+                CREATE TABLE utterances (
+                    call_row INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                    party TEXT NOT NULL, start_s REAL NOT NULL, end_s REAL NOT NULL, syllables INTEGER NOT NULL,
+                    falling_ending INTEGER, final_drop_st REAL, end_vs_median_st REAL);
+                CREATE INDEX utterances_call ON utterances (call_row);
+                CREATE TABLE events (
+                    call_row INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL, party TEXT, start_s REAL NOT NULL, end_s REAL NOT NULL, detail TEXT);
+                CREATE INDEX events_call ON events (call_row);
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: Runs
+
+    public func startRun(source: String, standard: Standard, jobs: Int, version: String) throws -> Int64 {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO runs (started_at, source, standard_key, standard_json, jobs, yusu_version)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [Self.timestamp(), source, standard.key, standard.canonicalJSON, jobs, version])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func finishRun(_ id: Int64, counts: BatchCounts, interrupted: Bool) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                UPDATE runs SET finished_at = ?, files_seen = ?, files_scored = ?, files_skipped = ?, files_failed = ?,
+                audio_seconds = ?, interrupted = ? WHERE id = ?
+                """, arguments: [Self.timestamp(), counts.seen, counts.scored, counts.skipped, counts.failed,
+                                 counts.audioSeconds, interrupted ? 1 : 0, id])
+        }
+    }
+
+    // MARK: Calls
+
+    /// True when `path` is already scored with this content and standard.
+    public func isScored(path: String, contentHash: String, standardKey: String) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM calls WHERE path = ? AND standard_key = ? AND content_hash = ? AND status = 'scored')
+                """, arguments: [path, standardKey, contentHash]) ?? false
+        }
+    }
+
+    /// Writes one call (replacing an earlier row for the same path and standard) with its
+    /// utterances and events, in one transaction.
+    public func record(_ result: CallRecord) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM calls WHERE path = ? AND standard_key = ?", arguments: [result.item.path, result.standard.key])
+            var values: [String: DatabaseValueConvertible?] = [
+                "path": result.item.path, "content_hash": result.contentHash, "standard_key": result.standard.key,
+                "standard_name": result.standard.name, "standard_version": result.standard.version,
+                "run_id": result.runId, "scored_at": Self.timestamp(),
+                "status": result.outcome.isScored ? "scored" : "failed",
+                "agent_id": result.item.agentId, "call_id": result.item.callId, "call_date": result.item.callDate,
+                "agent_channel": result.item.agentChannel, "metadata_json": Self.json(result.item.metadata),
+                "analysis_s": result.analysisSeconds,
+            ]
+            var utterances: [(String, Utterance)] = []
+            var events: [(String, String?, Double, Double, String?)] = []
+            switch result.outcome {
+            case .failed(let reason):
+                values["failure_reason"] = reason
+            case .scored(let m, let card):
+                values["duration_s"] = m.durationSeconds
+                values["sample_rate_hz"] = m.sampleRateHz
+                values["channels"] = m.channels
+                values["format"] = m.formatName
+                let a = m.agent
+                values["agent_syllables"] = a.syllables
+                values["agent_talk_time_s"] = a.talkTimeSeconds
+                values["agent_phonation_time_s"] = a.phonationTimeSeconds
+                values["agent_speech_rate_cpm"] = a.speechRateCharactersPerMinute
+                values["agent_articulation_rate_cpm"] = a.articulationRateCharactersPerMinute
+                values["agent_level_dbov"] = a.activeLevelDbov
+                values["agent_median_f0_hz"] = a.medianF0Hz
+                values["agent_utterances"] = a.utterances.count
+                values["agent_falling_endings"] = a.utterances.filter { $0.fallingEnding == true }.count
+                values["agent_measured_endings"] = a.utterances.filter { $0.fallingEnding != nil }.count
+                values["customer_syllables"] = m.customer?.syllables
+                values["customer_speech_rate_cpm"] = m.customer?.speechRateCharactersPerMinute
+                values["customer_level_dbov"] = m.customer?.activeLevelDbov
+                values["agent_interruptions"] = m.interruptions.map { $0.filter { $0.by == .agent }.count }
+                values["customer_interruptions"] = m.interruptions.map { $0.filter { $0.by == .customer }.count }
+                values["backchannels"] = m.backchannels?.count
+                values["holds"] = m.holds.count
+                values["longest_hold_s"] = m.holds.map(\.durationSeconds).max() ?? 0
+                values["long_utterances"] = a.utterances.filter { $0.syllables > result.standard.maxUtteranceSyllables }.count
+                values["score"] = card.score
+                for v in card.verdicts {
+                    values["verdict_\(v.rule.rawValue)"] = v.passed.map { $0 ? 1 : 0 }
+                }
+                values["verdicts_json"] = Self.verdictsJSON(card)
+                utterances = a.utterances.map { ("agent", $0) } + (m.customer?.utterances.map { ("customer", $0) } ?? [])
+                for i in m.interruptions ?? [] { events.append(("interruption", i.by.rawValue, i.atSeconds, i.atSeconds + i.overlapSeconds, nil)) }
+                for b in m.backchannels ?? [] { events.append(("backchannel", b.by.rawValue, b.atSeconds, b.atSeconds + b.durationSeconds, nil)) }
+                for h in m.holds { events.append(("hold", nil, h.startSeconds, h.endSeconds, nil)) }
+                for u in a.utterances where u.fallingEnding == true {
+                    let s = u.endingSpan ?? u.span
+                    events.append(("falling_ending", "agent", s.startSeconds, s.endSeconds, String(format: "%.1f st below median", -(u.endRelativeToMedianSemitones ?? 0))))
+                }
+                for u in a.utterances where u.syllables > result.standard.maxUtteranceSyllables {
+                    events.append(("long_utterance", "agent", u.startSeconds, u.endSeconds, "\(u.syllables) syllables"))
+                }
+            }
+            let columns = values.keys.sorted()
+            let sql = "INSERT INTO calls (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+            try db.execute(sql: sql, arguments: StatementArguments(columns.map { values[$0] ?? nil }))
+            let row = db.lastInsertedRowID
+            for (party, u) in utterances {
+                try db.execute(sql: """
+                    INSERT INTO utterances (call_row, party, start_s, end_s, syllables, falling_ending, final_drop_st, end_vs_median_st)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [row, party, u.startSeconds, u.endSeconds, u.syllables,
+                                     u.fallingEnding.map { $0 ? 1 : 0 }, u.finalDropSemitones, u.endRelativeToMedianSemitones])
+            }
+            for e in events {
+                try db.execute(sql: "INSERT INTO events (call_row, kind, party, start_s, end_s, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [row, e.0, e.1, e.2, e.3, e.4])
+            }
+        }
+    }
+
+    /// Runs a read-only query (for reports and tests).
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
+    }
+
+    static func timestamp() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date())
+    }
+
+    static func json(_ object: [String: String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func verdictsJSON(_ card: Scorecard) -> String {
+        let list: [[String: Any]] = card.verdicts.map { v in
+            var d: [String: Any] = ["rule": v.rule.rawValue, "passed": v.passed.map { $0 as Any } ?? NSNull(),
+                                    "value": v.value.map { $0 as Any } ?? NSNull(), "unit": v.unit]
+            d["evidence"] = v.evidence.prefix(20).map { ["start_s": $0.startSeconds, "end_s": $0.endSeconds, "note": $0.note] }
+            return d
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: list, options: [.sortedKeys])) ?? Data("[]".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// What became of one file.
+public enum CallOutcome: Sendable {
+    case scored(CallMeasures, Scorecard)
+    case failed(String)
+    var isScored: Bool { if case .scored = self { return true } else { return false } }
+}
+
+/// One file's result, ready to write.
+public struct CallRecord: Sendable {
+    public var item: BatchItem
+    public var contentHash: String
+    public var standard: Standard
+    public var runId: Int64
+    public var outcome: CallOutcome
+    public var analysisSeconds: Double
+}
+
+/// Running totals of a batch.
+public struct BatchCounts: Sendable, Equatable {
+    public var seen = 0
+    public var scored = 0
+    public var skipped = 0
+    public var failed = 0
+    public var audioSeconds = 0.0
+    public init() {}
+}
+
+extension Standard {
+    /// The standard's JSON with sorted keys: what is stored with each run.
+    public var canonicalJSON: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    /// Name, version and a fingerprint of every setting: calls scored under a different
+    /// key are scored again.
+    public var key: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: a fingerprint, not security
+        for byte in canonicalJSON.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        return "\(name)@\(version)#\(String(hash, radix: 16))"
+    }
+}

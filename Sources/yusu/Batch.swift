@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import YusuBatch
+import YusuDelivery
+
+struct Batch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score every call of an archive into a results database (nightly QA).",
+        discussion: """
+        SOURCE is a folder (walked recursively for .wav, .flac, .ogg in any case) or a
+        manifest CSV (header path,agent_id,call_id,agent_channel; more columns are kept as
+        metadata, a 'date' column gives the call's day). Each call is written as it
+        finishes; an interrupted batch loses nothing already written, and running it again
+        skips files already scored with the same content and standard. Exit status: 0 all
+        scored, 3 some files failed (each is in the database with its reason), 1 the
+        batch could not run.
+        """
+    )
+
+    @Argument(help: "A folder of recordings, or a manifest .csv.")
+    var source: String
+
+    @Option(name: .long, help: "The results database (SQLite; created if missing).")
+    var db: String = "results.sqlite"
+
+    @Option(name: .long, help: "A JSON file overriding the default standard; its name and version are recorded with each call.")
+    var standard: String?
+
+    @Option(name: .long, help: "Parallel analyses (default: the number of cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(name: .long, help: "Score again files already scored with the same content and standard.")
+    var rescore = false
+
+    @Option(name: .long, help: "Agent channel when a manifest row does not say (0 or 1).")
+    var agentChannel: Int = 0
+
+    @Flag(name: .long, help: "Accept mono recordings (by default a batch expects agent and customer on two channels).")
+    var allowMono = false
+
+    @Option(name: .long, help: "Without a manifest: regular expression with a group (?<agent>...) matched on the path below SOURCE.")
+    var agentIdPattern: String = PathPatterns.defaultAgent
+
+    @Option(name: .long, help: "Without a manifest: regular expression with a group (?<call>...).")
+    var callIdPattern: String = PathPatterns.defaultCall
+
+    @Option(name: .long, help: "Without a manifest: regular expression with a group (?<date>...) (yyyy-MM-dd or yyyyMMdd); otherwise the file's modification day.")
+    var datePattern: String = PathPatterns.defaultDate
+
+    @Flag(name: .long, help: "Only the final summary line (no progress).")
+    var quiet = false
+
+    func validate() throws {
+        guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be 1...256 (got \(jobs))") }
+        guard agentChannel == 0 || agentChannel == 1 else { throw ValidationError("--agent-channel must be 0 or 1 (got \(agentChannel))") }
+    }
+
+    func run() throws {
+        let rules = try loadStandard(standard)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
+            printError("\(source): no such folder or manifest")
+            throw ExitCode(1)
+        }
+        let archive: ArchiveSource
+        if isDirectory.boolValue {
+            do {
+                archive = .directory(source, try PathPatterns(agent: agentIdPattern, call: callIdPattern, date: datePattern))
+            } catch let error as PathPatterns.PatternError {
+                printError(error.description)
+                throw ExitCode(64)
+            }
+        } else {
+            archive = .manifest(source)
+        }
+        var options = BatchOptions(source: archive, sourceDescription: source, databasePath: db, standard: rules)
+        options.jobs = jobs
+        options.rescore = rescore
+        options.agentChannel = agentChannel
+        options.requireStereo = !allowMono
+        options.version = Yusu.configuration.version
+        let runner = BatchRunner(options: options)
+        // Ctrl-C / SIGTERM: finish the calls under way, record the run as interrupted.
+        let stop = StopSignals(runner: runner)
+        defer { withExtendedLifetime(stop) {} }
+        let counts: BatchCounts
+        do {
+            counts = try runner.run(progress: TerminalProgress(quiet: quiet))
+        } catch let error as ResultsDatabase.DatabaseError {
+            printError(error.description)
+            throw ExitCode(1)
+        } catch let error as ArchiveSource.ManifestError {
+            printError(error.description)
+            throw ExitCode(1)
+        }
+        if counts.failed > 0 { throw ExitCode(3) }
+    }
+}
+
+/// Turns SIGINT and SIGTERM into a graceful stop of the batch.
+final class StopSignals: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    init(runner: BatchRunner) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("\nyusu batch: stopping after the calls under way (again to abort)\n".utf8))
+                runner.requestStop()
+                signal(sig, SIG_DFL)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+import Testing
+@testable import YusuBatch
+import YusuDelivery
+import YusuTestSupport
+
+@Suite("Results database and nightly summary")
+struct DatabaseTests {
+    /// A call with chosen measures: rate, interruptions, sinking endings of measured.
+    static func measures(rate: Double, interruptions: Int, falling: Int, endings: Int, duration: Double = 200) -> CallMeasures {
+        var utterances: [Utterance] = []
+        for i in 0..<endings {
+            utterances.append(Utterance(startSeconds: Double(i) * 5, endSeconds: Double(i) * 5 + 3, syllables: 10,
+                                        finalDropSemitones: i < falling ? 4 : 0, endRelativeToMedianSemitones: i < falling ? -4 : 0,
+                                        fallingEnding: i < falling, endingSpan: nil))
+        }
+        let agent = SpeakerMeasures(party: .agent, channel: 0, syllables: 100, talkTimeSeconds: 60, phonationTimeSeconds: 50,
+                                    speechRateCharactersPerMinute: rate, articulationRateCharactersPerMinute: rate * 1.2,
+                                    activeLevelDbov: -26, medianF0Hz: 200, utterances: utterances, turns: [], phonationSpans: [])
+        let list = (0..<interruptions).map { Interruption(by: .agent, atSeconds: Double($0) * 10 + 1, overlapSeconds: 1) }
+        return CallMeasures(file: "x.wav", durationSeconds: duration, sampleRateHz: 8000, channels: 2, formatName: "WAV",
+                            agent: agent, customer: nil, interruptions: list, backchannels: [], holds: [])
+    }
+
+    func record(_ db: ResultsDatabase, run: Int64, agent: String, call: String, date: String, _ m: CallMeasures?, standard: Standard = Standard()) throws {
+        let item = BatchItem(path: "/archive/\(agent)/\(call).wav", agentId: agent, callId: call, callDate: date, agentChannel: 0, metadata: ["campaign": "x"])
+        let outcome: CallOutcome = m.map { .scored($0, standard.evaluate($0)) } ?? .failed("broken")
+        try db.record(CallRecord(item: item, contentHash: "h-\(call)", standard: standard, runId: run, outcome: outcome, analysisSeconds: 0.1))
+    }
+
+    @Test("the summary's numbers are the ones worked out by hand")
+    func summaryNumbers() throws {
+        let dir = TemporaryDirectory()
+        let db = try ResultsDatabase(path: dir.file("r.sqlite"))
+        let run = try db.startRun(source: "test", standard: Standard(), jobs: 1, version: "t")
+        // Agent A on 2026-11-20: rates 110 (pass) and 130 (fail); interruptions 0 and 2;
+        // sinking endings 1 of 4 and 0 of 2. One failed file.
+        try record(db, run: run, agent: "A", call: "a1", date: "2026-11-20", Self.measures(rate: 110, interruptions: 0, falling: 1, endings: 4))
+        try record(db, run: run, agent: "A", call: "a2", date: "2026-11-20", Self.measures(rate: 130, interruptions: 2, falling: 0, endings: 2))
+        try record(db, run: run, agent: "A", call: "a3", date: "2026-11-20", nil)
+        // Agent B on 2026-11-21: one call, rate 100 (pass), no interruptions, 3 of 3 sinking.
+        try record(db, run: run, agent: "B", call: "b1", date: "2026-11-21", Self.measures(rate: 100, interruptions: 0, falling: 3, endings: 3))
+        // Before --since: left out.
+        try record(db, run: run, agent: "B", call: "b0", date: "2026-11-01", Self.measures(rate: 100, interruptions: 5, falling: 0, endings: 1))
+
+        let s = try NightlySummary.load(from: db, since: "2026-11-15")
+        #expect(s.groups.map(\.agentId) == ["A", "B"])
+        let a = s.groups[0], b = s.groups[1]
+        #expect(a.calls == 2 && a.failed == 1 && a.date == "2026-11-20")
+        #expect(a.meanSpeechRateCharactersPerMinute == 120)
+        #expect(a.interruptionsPerCall == 1.0)
+        #expect(abs((a.fallingEndingShare ?? 0) - 1.0 / 6.0) < 1e-12)
+        #expect(a.passRate["speech_rate"] == 0.5)
+        #expect(a.passRate["agent_interruptions"] == 0.5)
+        #expect(a.passRate["falling_endings"] == 0.5)   // a1 has one sinking ending (none allowed), a2 none
+        #expect(a.passRate["call_duration"] == 1.0)
+        // Worst call first: a2 fails speech rate, interruptions, endings? (0 of 2 sinking: passes)
+        // a1 fails endings only. Scores: a1 = 85, a2 = 55.
+        #expect(a.worstCalls.map(\.callId) == ["a2", "a1"])
+        #expect(abs((a.worstCalls[0].score ?? 0) - 55) < 1e-9, "\(String(describing: a.worstCalls[0].score))")
+        #expect(abs((a.worstCalls[1].score ?? 0) - 85) < 1e-9, "\(String(describing: a.worstCalls[1].score))")
+        #expect(Set(a.worstCalls[0].failures.map(\.rule)) == ["speech_rate", "agent_interruptions"])
+        #expect(a.worstCalls[0].failures.first { $0.rule == "agent_interruptions" }?.evidence.map(\.startSeconds) == [1, 11])
+        #expect(b.calls == 1 && b.interruptionsPerCall == 0 && b.fallingEndingShare == 1.0 && b.passRate["speech_rate"] == 1.0)
+        // Without --since the November 1st call appears as its own group.
+        #expect(try NightlySummary.load(from: db, since: nil).groups.count == 3)
+    }
+
+    @Test("a path scored again replaces its row; utterances and events follow it")
+    func replace() throws {
+        let dir = TemporaryDirectory()
+        let db = try ResultsDatabase(path: dir.file("r.sqlite"))
+        let run = try db.startRun(source: "test", standard: Standard(), jobs: 1, version: "t")
+        try record(db, run: run, agent: "A", call: "a1", date: "2026-11-20", Self.measures(rate: 110, interruptions: 1, falling: 1, endings: 2))
+        #expect(try db.isScored(path: "/archive/A/a1.wav", contentHash: "h-a1", standardKey: Standard().key))
+        #expect(try db.isScored(path: "/archive/A/a1.wav", contentHash: "other", standardKey: Standard().key) == false)
+        try record(db, run: run, agent: "A", call: "a1", date: "2026-11-20", Self.measures(rate: 115, interruptions: 2, falling: 0, endings: 3))
+        func one<T: DatabaseValueConvertible & StatementColumnConvertible>(_ sql: String, as: T.Type = T.self) throws -> T? {
+            try db.read { d in try T.fetchOne(d, sql: sql) }
+        }
+        #expect(try one("SELECT COUNT(*) FROM calls", as: Int.self) == 1)
+        #expect(try one("SELECT agent_speech_rate_cpm FROM calls", as: Double.self) == 115)
+        #expect(try one("SELECT COUNT(*) FROM utterances", as: Int.self) == 3)
+        #expect(try one("SELECT COUNT(*) FROM events WHERE kind = 'interruption'", as: Int.self) == 2)
+        #expect(try one("SELECT value FROM meta WHERE key = 'schema_version'", as: String.self) == "1")
+        #expect(try one("SELECT metadata_json FROM calls", as: String.self) == #"{"campaign":"x"}"#)
+        // Another standard is another row.
+        var strict = Standard()
+        strict.name = "strict"
+        try record(db, run: run, agent: "A", call: "a1", date: "2026-11-20", Self.measures(rate: 115, interruptions: 2, falling: 0, endings: 3), standard: strict)
+        #expect(try one("SELECT COUNT(*) FROM calls", as: Int.self) == 2)
+    }
+
+    @Test("manifest and path patterns give agent, call, date and channel")
+    func sources() throws {
+        let dir = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir.file("team1/agent_7/20261120"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dir.file("team1/agent_7/20261120/call-42.WAV"), contents: Data())
+        FileManager.default.createFile(atPath: dir.file("team1/agent_7/20261120/notes.txt"), contents: Data())
+        FileManager.default.createFile(atPath: dir.file("team1/agent_7/20261120/call-43.flac"), contents: Data())
+        let patterns = try PathPatterns(agent: #"(?<agent>agent_\d+)"#, call: #"call-(?<call>\d+)"#)
+        var items: [BatchItem] = []
+        try ArchiveSource.directory(dir.path, patterns).forEach(defaultAgentChannel: 0) { items.append($0); return true }
+        #expect(items.count == 2)
+        #expect(Set(items.map(\.callId)) == ["42", "43"])
+        #expect(items.allSatisfy { $0.agentId == "agent_7" && $0.callDate == "2026-11-20" })
+        // Defaults: the folder holding the file is the agent, the stem is the call.
+        var plain: [BatchItem] = []
+        try ArchiveSource.directory(dir.path, try PathPatterns()).forEach(defaultAgentChannel: 1) { plain.append($0); return true }
+        #expect(Set(plain.map(\.agentId)) == ["20261120"] && Set(plain.map(\.callId)) == ["call-42", "call-43"] && plain.allSatisfy { $0.agentChannel == 1 })
+
+        let manifest = dir.file("m.csv")
+        try Data("path,agent_id,call_id,agent_channel,campaign,date\nteam1/agent_7/20261120/call-42.WAV,zhang,C1,1,retail,2026-11-19T10:00\n/abs/x.wav,li,C2,,loans,\n".utf8)
+            .write(to: URL(fileURLWithPath: manifest))
+        var rows: [BatchItem] = []
+        try ArchiveSource.manifest(manifest).forEach(defaultAgentChannel: 0) { rows.append($0); return true }
+        #expect(rows.count == 2)
+        #expect(rows[0].path == dir.file("team1/agent_7/20261120/call-42.WAV"))
+        #expect(rows[0].agentId == "zhang" && rows[0].callId == "C1" && rows[0].agentChannel == 1 && rows[0].callDate == "2026-11-19")
+        #expect(rows[0].metadata == ["campaign": "retail", "date": "2026-11-19T10:00"])
+        #expect(rows[1].agentChannel == 0 && rows[1].path == "/abs/x.wav")
+        #expect(throws: PathPatterns.PatternError.self) { try PathPatterns(agent: "[^/]+") }
+        let bad = dir.file("bad.csv")
+        try Data("file,agent\nx.wav,a\n".utf8).write(to: URL(fileURLWithPath: bad))
+        #expect(throws: ArchiveSource.ManifestError.self) { try ArchiveSource.manifest(bad).forEach(defaultAgentChannel: 0) { _ in true } }
+    }
+}
