@@ -23,6 +23,18 @@ public final class ResultsDatabase: @unchecked Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.label = "yusu-results"
+        // Opening switches the file to WAL and may migrate it: two batches starting at once
+        // on a new file would race there (SQLite's busy handler does not cover the journal
+        // mode change, and both would try to create the tables). An advisory lock on a
+        // sidecar file serialises just that step between processes.
+        let lockPath = path + ".lock"
+        let lockFile = open(lockPath, O_CREAT | O_RDWR, 0o644)
+        guard lockFile >= 0 else {
+            throw DatabaseError(description: "\(path): cannot open the results database (cannot create \(lockPath): \(String(cString: strerror(errno))))")
+        }
+        defer { close(lockFile) }
+        flock(lockFile, LOCK_EX)
+        defer { flock(lockFile, LOCK_UN) }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
