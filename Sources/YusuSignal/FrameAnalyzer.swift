@@ -41,18 +41,26 @@ public final class FrameAnalyzer {
     private let envelopeBins: [(Int, Int)]
 
     private var buffer: [Float] = []
+    private var lastEnergyDb: Float = -120
     private var bufferStart = 0
     private var samplesSeen = 0
     private var nextFrame = 0
 
-    // Pitch workspaces.
-    private var window: [Float]
-    private var integrationSpectrum: [Float]
-    private var prefixEnergy: [Double]
-    private var normalisedDifference: [Float]
-    private var rawDifference: [Float]
-    private var bestLag: [Float]
-    private var bestDip: [Float]
+    // Workspaces: raw pointers allocated once, so the frame loop neither allocates nor pays
+    // for the runtime exclusivity checks that access to a class's array properties costs.
+    private let window: UnsafeMutablePointer<Float>
+    private let windowCapacity: Int
+    private let integrationSpectrum: UnsafeMutablePointer<Float>
+    private let prefixEnergy: UnsafeMutablePointer<Double>
+    private let normalisedDifference: UnsafeMutablePointer<Float>
+    private let rawDifference: UnsafeMutablePointer<Float>
+    private let bestLag: UnsafeMutablePointer<Float>
+    private let bestDip: UnsafeMutablePointer<Float>
+    /// The quietest frame level so far, dB: frames within `pitchGateDb` of it skip the YIN
+    /// search (the tracker's quiet-frame penalty would never voice them anyway).
+    private var runningFloorDb: Float = 0
+    private var floorInitialised = false
+    private var framesAnalysed = 0
 
     /// - Parameters:
     ///   - config: the analysis grid.
@@ -90,15 +98,37 @@ public final class FrameAnalyzer {
             let first = Int((lo / binHz).rounded(.up))
             return (first, max(first + 1, Int((hi / binHz).rounded(.up))))
         }
-        window = [Float](repeating: 0, count: max(n, pitchSpanSamples))
-        integrationSpectrum = [Float](repeating: 0, count: 2 * pitchFFT.binCount)
-        prefixEnergy = [Double](repeating: 0, count: pitchSpanSamples + 1)
-        normalisedDifference = [Float](repeating: 1, count: config.maxLagSamples + 2)
-        rawDifference = [Float](repeating: 0, count: config.maxLagSamples + 2)
-        bestLag = [Float](repeating: 0, count: config.pitchCandidatesPerFrame)
-        bestDip = [Float](repeating: 0, count: config.pitchCandidatesPerFrame)
+        windowCapacity = max(n, pitchSpanSamples)
+        window = .allocate(capacity: windowCapacity)
+        window.initialize(repeating: 0, count: windowCapacity)
+        integrationSpectrum = .allocate(capacity: 2 * pitchFFT.binCount)
+        integrationSpectrum.initialize(repeating: 0, count: 2 * pitchFFT.binCount)
+        prefixEnergy = .allocate(capacity: pitchSpanSamples + 1)
+        prefixEnergy.initialize(repeating: 0, count: pitchSpanSamples + 1)
+        normalisedDifference = .allocate(capacity: config.maxLagSamples + 2)
+        normalisedDifference.initialize(repeating: 1, count: config.maxLagSamples + 2)
+        rawDifference = .allocate(capacity: config.maxLagSamples + 2)
+        rawDifference.initialize(repeating: 0, count: config.maxLagSamples + 2)
+        bestLag = .allocate(capacity: config.pitchCandidatesPerFrame)
+        bestLag.initialize(repeating: 0, count: config.pitchCandidatesPerFrame)
+        bestDip = .allocate(capacity: config.pitchCandidatesPerFrame)
+        bestDip.initialize(repeating: 0, count: config.pitchCandidatesPerFrame)
         buffer.reserveCapacity(16_384)
     }
+
+    deinit {
+        window.deallocate()
+        integrationSpectrum.deallocate()
+        prefixEnergy.deallocate()
+        normalisedDifference.deallocate()
+        rawDifference.deallocate()
+        bestLag.deallocate()
+        bestDip.deallocate()
+    }
+
+    /// Frames this close to the quietest level so far skip the pitch search, dB.
+    public static let pitchGateDb: Float = 6
+    static let pitchGateWarmupFrames = 100
 
     /// Appends samples and analyses every frame whose windows are complete.
     public func process(_ samples: UnsafeBufferPointer<Float>) {
@@ -155,13 +185,17 @@ public final class FrameAnalyzer {
 
     /// Copies `count` samples starting at absolute index `start` into `window`, zero outside.
     private func copyWindow(start: Int, count: Int) {
+        let w = window
+        let seen = samplesSeen, origin = bufferStart
         buffer.withUnsafeBufferPointer { b in
-            window.withUnsafeMutableBufferPointer { w in
-                for j in 0..<count {
-                    let index = start + j - bufferStart
-                    w[j] = (start + j) >= 0 && (start + j) < samplesSeen && index >= 0 && index < b.count ? b[index] : 0
-                }
+            let first = max(start, origin, 0), end = min(start + count, seen, origin + b.count)
+            if first >= end {
+                w.update(repeating: 0, count: count)
+                return
             }
+            if first > start { w.update(repeating: 0, count: first - start) }
+            (w + (first - start)).update(from: b.baseAddress! + (first - origin), count: end - first)
+            if end < start + count { (w + (end - start)).update(repeating: 0, count: start + count - end) }
         }
     }
 
@@ -176,16 +210,17 @@ public final class FrameAnalyzer {
         copyWindow(start: centre - n / 2, count: n)
         let fft = spectralFFT
         var weightedPower: Float = 0
-        window.withUnsafeBufferPointer { w in
-            hann.withUnsafeBufferPointer { h in
-                for j in 0..<n {
-                    let v = w[j] * h[j]
-                    fft.real[j] = v
-                    weightedPower += v * v
-                }
+        let w = window
+        hann.withUnsafeBufferPointer { h in
+            for j in 0..<n {
+                let v = w[j] * h[j]
+                fft.real[j] = v
+                weightedPower += v * v
             }
         }
-        features.energyDb.append(Self.decibels(weightedPower / hannPowerSum))
+        let energy = Self.decibels(weightedPower / hannPowerSum)
+        features.energyDb.append(energy)
+        lastEnergyDb = energy
         fft.forward()
         // Parseval: mean square in a band = 2/N * sum |X_k|^2 / sum(w^2).
         let scale = 2 / (Float(n) * hannPowerSum)
@@ -210,17 +245,24 @@ public final class FrameAnalyzer {
             envelopeSum += Self.decibels(sum * scale)
         }
         features.syllableEnvelopeDb.append(envelopeSum / Float(envelopeBins.count))
-        var logSum: Float = 0
-        var linearSum: Float = 0
+        // Geometric mean as one log per 8 bins: the product of 8 powers (>= 1e-12 each)
+        // stays well inside Double's range.
+        var logSum: Double = 0
+        var linearSum: Double = 0
+        var product: Double = 1
+        var inProduct = 0
         var k = flatnessBins.0
         while k < flatnessBins.1 {
-            let p = s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1] + 1e-12
-            logSum += log(p)
+            let p = Double(s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]) + 1e-12
+            product *= p
             linearSum += p
+            inProduct += 1
+            if inProduct == 8 { logSum += log(product); product = 1; inProduct = 0 }
             k += 1
         }
-        let count = Float(flatnessBins.1 - flatnessBins.0)
-        features.spectralFlatness.append(min(1, exp(logSum / count) / (linearSum / count)))
+        if inProduct > 0 { logSum += log(product) }
+        let count = Double(flatnessBins.1 - flatnessBins.0)
+        features.spectralFlatness.append(Float(min(1, exp(logSum / count) / (linearSum / count))))
     }
 
     private func analysePitch(centre: Int) {
@@ -231,21 +273,32 @@ public final class FrameAnalyzer {
         let fft = pitchFFT
         let size = fft.size
         let k = config.pitchCandidatesPerFrame
+        for c in 0..<k { bestLag[c] = 0; bestDip[c] = 0 }
+        // Background: the quietest level heard so far (digital silence aside). Frames near
+        // it have no pitch worth the search. It never rises, so a long steady sound (hold
+        // music) is never taken for background and keeps its pitch; nothing is gated in
+        // the first second, before the background has been heard.
+        let energy = lastEnergyDb
+        if energy > -100 {
+            runningFloorDb = floorInitialised ? min(runningFloorDb, energy) : energy
+            floorInitialised = true
+        }
+        framesAnalysed += 1
+        if energy < -100 || (framesAnalysed > Self.pitchGateWarmupFrames && energy < runningFloorDb + Self.pitchGateDb) {
+            appendCandidates(k)
+            return
+        }
         copyWindow(start: centre + pitchStartOffset, count: span)
 
         // Energies of every lagged window from one prefix sum.
         var total: Double = 0
-        window.withUnsafeBufferPointer { w in
-            prefixEnergy.withUnsafeMutableBufferPointer { p in
-                p[0] = 0
-                for j in 0..<span {
-                    total += Double(w[j]) * Double(w[j])
-                    p[j + 1] = total
-                }
-            }
+        let w = window, p = prefixEnergy
+        p[0] = 0
+        for j in 0..<span {
+            total += Double(w[j]) * Double(w[j])
+            p[j + 1] = total
         }
-        let e0 = prefixEnergy[integration]
-        for c in 0..<k { bestLag[c] = 0; bestDip[c] = 0 }
+        let e0 = p[integration]
         // Silence (below about -100 dBov) has no pitch worth tracking.
         guard e0 > Double(integration) * 1e-10 else {
             appendCandidates(k)
@@ -253,73 +306,57 @@ public final class FrameAnalyzer {
         }
 
         // Cross term r(tau) = sum_{j<W} x[j] x[j+tau] as an FFT cross-correlation.
-        window.withUnsafeBufferPointer { w in
-            for j in 0..<integration { fft.real[j] = w[j] }
-        }
-        for j in integration..<size { fft.real[j] = 0 }
+        fft.real.update(from: w, count: integration)
+        (fft.real + integration).update(repeating: 0, count: size - integration)
         fft.forward()
-        integrationSpectrum.withUnsafeMutableBufferPointer { a in
-            for j in 0..<(2 * fft.binCount) { a[j] = fft.spectrum[j] }
-        }
-        window.withUnsafeBufferPointer { w in
-            for j in 0..<span { fft.real[j] = w[j] }
-        }
-        for j in span..<size { fft.real[j] = 0 }
+        let a = integrationSpectrum
+        a.update(from: fft.spectrum, count: 2 * fft.binCount)
+        fft.real.update(from: w, count: span)
+        (fft.real + span).update(repeating: 0, count: size - span)
         fft.forward()
-        integrationSpectrum.withUnsafeBufferPointer { a in
-            let s = fft.spectrum
-            for bin in 0..<fft.binCount {
-                let ar = a[2 * bin], ai = a[2 * bin + 1]
-                let br = s[2 * bin], bi = s[2 * bin + 1]
-                // conj(A) * B
-                s[2 * bin] = ar * br + ai * bi
-                s[2 * bin + 1] = ar * bi - ai * br
-            }
+        let spectrum = fft.spectrum
+        for bin in 0..<fft.binCount {
+            let ar = a[2 * bin], ai = a[2 * bin + 1]
+            let br = spectrum[2 * bin], bi = spectrum[2 * bin + 1]
+            // conj(A) * B
+            spectrum[2 * bin] = ar * br + ai * bi
+            spectrum[2 * bin + 1] = ar * bi - ai * br
         }
         fft.inverse()
         let inverseScale = 1 / Double(size)
 
         // YIN steps 2–3: difference and cumulative-mean-normalised difference.
         var runningSum: Double = 0
-        prefixEnergy.withUnsafeBufferPointer { p in
-            rawDifference.withUnsafeMutableBufferPointer { raw in
-                normalisedDifference.withUnsafeMutableBufferPointer { d in
-                    d[0] = 1
-                    raw[0] = 0
-                    for tau in 1...maxLag {
-                        let lagged = p[tau + integration] - p[tau]
-                        let cross = Double(fft.real[tau]) * inverseScale
-                        let difference = max(0, e0 + lagged - 2 * cross)
-                        raw[tau] = Float(difference)
-                        runningSum += difference
-                        d[tau] = runningSum > 0 ? Float(difference * Double(tau) / runningSum) : 1
-                    }
-                    d[maxLag + 1] = d[maxLag]
-                    raw[maxLag + 1] = raw[maxLag]
-                }
-            }
+        let raw = rawDifference, d = normalisedDifference
+        d[0] = 1
+        raw[0] = 0
+        for tau in 1...maxLag {
+            let lagged = p[tau + integration] - p[tau]
+            let cross = Double(fft.real[tau]) * inverseScale
+            let difference = max(0, e0 + lagged - 2 * cross)
+            raw[tau] = Float(difference)
+            runningSum += difference
+            d[tau] = runningSum > 0 ? Float(difference * Double(tau) / runningSum) : 1
         }
+        d[maxLag + 1] = d[maxLag]
+        raw[maxLag + 1] = raw[maxLag]
 
         // Local minima of d' in the lag range; the lag is refined by parabolic interpolation
         // of the raw difference d (YIN step 5: d' is tilted by its factor tau, which pulls
         // an interpolated minimum towards shorter lags, i.e. sharp F0).
-        normalisedDifference.withUnsafeBufferPointer { d in
-            rawDifference.withUnsafeBufferPointer { raw in
-                var tau = max(minLag, 1)
-                while tau <= maxLag {
-                    let here = d[tau]
-                    if here < d[tau - 1] && here <= d[tau + 1] && here < 1 {
-                        let left = raw[tau - 1], centre = raw[tau], right = raw[tau + 1]
-                        let curvature = left - 2 * centre + right
-                        var offset: Float = 0
-                        if curvature > 0 {
-                            offset = max(-0.5, min(0.5, 0.5 * (left - right) / curvature))
-                        }
-                        insertCandidate(lag: Float(tau) + offset, dip: here, capacity: k)
-                    }
-                    tau += 1
+        var tau = max(minLag, 1)
+        while tau <= maxLag {
+            let here = d[tau]
+            if here < d[tau - 1] && here <= d[tau + 1] && here < 1 {
+                let left = raw[tau - 1], centre = raw[tau], right = raw[tau + 1]
+                let curvature = left - 2 * centre + right
+                var offset: Float = 0
+                if curvature > 0 {
+                    offset = max(-0.5, min(0.5, 0.5 * (left - right) / curvature))
                 }
+                insertCandidate(lag: Float(tau) + offset, dip: here, capacity: k)
             }
+            tau += 1
         }
         appendCandidates(k)
     }
