@@ -381,8 +381,7 @@ public final class FrameAnalyzer {
 
     @inline(__always) private func appendCandidates(_ k: Int) {
         for c in 0..<k {
-            features.candidateLagSamples.append(bestLag[c])
-            features.candidateDip.append(bestLag[c] == 0 ? 1 : bestDip[c])
+            features.appendCandidate(lag: bestLag[c], dip: bestLag[c] == 0 ? 1 : bestDip[c])
         }
     }
 

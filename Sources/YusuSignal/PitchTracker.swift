@@ -83,8 +83,11 @@ public struct PitchTracker: Sendable {
         var previous = [Float](repeating: 0, count: states)
         var current = [Float](repeating: 0, count: states)
         var localCost = [Float](repeating: 0, count: states)
-        let lags = features.candidateLagSamples
-        let dips = features.candidateDip
+        // Decoded once into small per-frame scratch rows as the lattice advances.
+        let lagsQ = features.candidateLagQ8
+        let dipsQ = features.candidateDipQ
+        @inline(__always) func lagAt(_ index: Int) -> Float { Float(lagsQ[index]) / 256 }
+        @inline(__always) func dipAt(_ index: Int) -> Float { Float(dipsQ[index]) / FrameFeatures.dipScale }
         let energy = features.energyDb
 
         func fillLocal(_ i: Int) {
@@ -93,13 +96,13 @@ public struct PitchTracker: Sendable {
             let snr = energy[i] - floorDb
             let quietPenalty: Float = snr < config.minimumVoicedSnrDb ? (config.minimumVoicedSnrDb - snr) * 0.1 : 0
             for c in 0..<k {
-                let lag = lags[i * k + c]
+                let lag = lagAt(i * k + c)
                 guard lag > 0 else { localCost[c + 1] = .infinity; continue }
-                let dip = dips[i * k + c]
+                let dip = dipAt(i * k + c)
                 var cost = dip + config.longLagCost * lag / maxLag + quietPenalty
                 for d in 0..<k where d != c {
-                    let shorter = lags[i * k + d]
-                    guard shorter > 0, shorter < lag, dips[i * k + d] < dip + config.subharmonicMarginDip else { continue }
+                    let shorter = lagAt(i * k + d)
+                    guard shorter > 0, shorter < lag, dipAt(i * k + d) < dip + config.subharmonicMarginDip else { continue }
                     let ratio = lag / shorter
                     if abs(ratio - 2) < 0.06 || abs(ratio - 3) < 0.09 { cost += config.subharmonicPenalty; break }
                 }
@@ -114,11 +117,11 @@ public struct PitchTracker: Sendable {
             for s in 0..<states {
                 var best = Float.infinity
                 var bestFrom = 0
-                let lagHere: Float = s == 0 ? 0 : lags[i * k + s - 1]
+                let lagHere: Float = s == 0 ? 0 : lagAt(i * k + s - 1)
                 for r in 0..<states {
                     let before = previous[r]
                     if !before.isFinite { continue }
-                    let lagBefore: Float = r == 0 ? 0 : lags[(i - 1) * k + r - 1]
+                    let lagBefore: Float = r == 0 ? 0 : lagAt((i - 1) * k + r - 1)
                     var transition: Float = 0
                     if s == 0 && r == 0 {
                         transition = 0
@@ -143,9 +146,9 @@ public struct PitchTracker: Sendable {
         var i = n - 1
         while i >= 0 {
             if state > 0 {
-                let lag = lags[i * k + state - 1]
+                let lag = lagAt(i * k + state - 1)
                 f0[i] = rate / lag
-                chosenDip[i] = dips[i * k + state - 1]
+                chosenDip[i] = dipAt(i * k + state - 1)
             }
             if i > 0 { state = Int(back[i * states + state]) }
             i -= 1

@@ -81,9 +81,8 @@ public struct SyllableNucleusDetector: Sendable {
         let voicingReach = Int((config.voicingSearchSeconds / hop).rounded())
         // Voiced frames, as a prefix count for O(1) "any voiced within ±reach".
         var voicedBefore = [Int](repeating: 0, count: n + 1)
-        let k = features.candidatesPerFrame
         for i in 0..<n {
-            let periodic = pitch.f0Hz[i] > 0 || features.candidateDip[i * k] < config.periodicDip
+            let periodic = pitch.f0Hz[i] > 0 || features.candidateDip(i, 0) < config.periodicDip
             voicedBefore[i + 1] = voicedBefore[i] + (periodic ? 1 : 0)
         }
         var nuclei: [Int] = []

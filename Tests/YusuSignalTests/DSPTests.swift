@@ -95,6 +95,6 @@ struct DSPTests {
         }
         let b = pieces.finish()
         #expect(a.energyDb == b.energyDb)
-        #expect(a.candidateLagSamples == b.candidateLagSamples)
+        #expect(a.candidateLagQ8 == b.candidateLagQ8 && a.candidateDipQ == b.candidateDipQ)
     }
 }
