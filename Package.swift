@@ -49,7 +49,7 @@ let package = Package(
         .executableTarget(
             name: "yusu",
             dependencies: [
-                "YusuSignal", "YusuDelivery", "YusuReport", "YusuBatch",
+                "YusuSignal", "YusuDelivery", "YusuReport", "YusuBatch", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

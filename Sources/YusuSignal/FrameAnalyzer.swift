@@ -61,6 +61,8 @@ public final class FrameAnalyzer {
     private var runningFloorDb: Float = 0
     private var floorInitialised = false
     private var framesAnalysed = 0
+    /// Frames whose pitch search ran (the others were background): for benchmarks.
+    public private(set) var pitchSearchCount = 0
 
     /// - Parameters:
     ///   - config: the analysis grid.
@@ -289,6 +291,7 @@ public final class FrameAnalyzer {
             return
         }
         copyWindow(start: centre + pitchStartOffset, count: span)
+        pitchSearchCount += 1
 
         // Energies of every lagged window from one prefix sum.
         var total: Double = 0

@@ -17,6 +17,12 @@ public struct RecordingAnalyzer: Sendable {
         public var channels: [FrameFeatures]
         /// Length of the recording, seconds (from the samples decoded).
         public var durationSeconds: Double
+
+        public init(info: AudioFileInfo, channels: [FrameFeatures], durationSeconds: Double) {
+            self.info = info
+            self.channels = channels
+            self.durationSeconds = durationSeconds
+        }
     }
 
     /// - Throws: `AudioError` for files that cannot be analysed.

@@ -8,7 +8,9 @@
 //      kernel-weighted sum of the input samples around it;
 //   3. input arrives in blocks of any size; only the kernel's span of history is kept.
 // Departure from Smith: no separate filter-table phases for up- vs down-sampling; Yusu only
-// ever converts down (or passes 8 kHz through untouched).
+// ever converts down (or passes 8 kHz through untouched). When the ratio is a whole number
+// (16, 24, 32, 48 kHz to 8 kHz) every output sample falls on an input sample, so the kernel
+// is sampled once into plain taps and each output is one contiguous dot product.
 import Foundation
 
 /// Streams one channel from `inputRateHz` to `outputRateHz` (input rate >= output rate).
@@ -22,6 +24,9 @@ public struct Resampler: Sendable {
     private let halfWidthInputSamples: Int
     private let table: [Float]
     private let tableStepsPerSample: Double
+    /// Whole-number ratio: taps at integer offsets -(count/2 - 1) ... count/2 from the centre.
+    private let decimation: Int?
+    private let taps: [Float]
     /// Input samples not yet fully used, starting at absolute input index `historyStart`.
     private var history: [Float] = []
     private var historyStart: Int = 0
@@ -58,6 +63,18 @@ public struct Resampler: Sendable {
             table[i] = Float(2 * cutoff * sinc * window)
         }
         self.table = table
+        if inputRateHz % outputRateHz == 0 {
+            decimation = inputRateHz / outputRateHz
+            // Offsets -(H-1)...(H-1) around the centre sample (the kernel is zero at ±H).
+            taps = (-(halfWidthInputSamples - 1)...(halfWidthInputSamples - 1)).map { offset in
+                let distance = Double(abs(offset)) * Self.stepsPerSample
+                let i = Int(distance)
+                return i + 1 < table.count ? table[i] : 0
+            }
+        } else {
+            decimation = nil
+            taps = []
+        }
         history.reserveCapacity(4 * halfWidthInputSamples + 8192)
     }
 
@@ -86,6 +103,10 @@ public struct Resampler: Sendable {
 
     private mutating func emit(into output: inout [Float], finalBlock: Bool) {
         let totalOutput = Self.outputCount(inputFrames: Int64(inputCount), inputRateHz: inputRateHz, outputRateHz: outputRateHz)
+        if let decimation {
+            emitDecimated(into: &output, finalBlock: finalBlock, factor: decimation, totalOutput: Int(totalOutput))
+            return
+        }
         while Int64(nextOutputIndex) < totalOutput {
             let position = Double(nextOutputIndex) * stepInputSamples
             let centre = Int(position.rounded(.down))
@@ -115,6 +136,42 @@ public struct Resampler: Sendable {
         // Drop history no future output sample can reach.
         let nextCentre = Int((Double(nextOutputIndex) * stepInputSamples).rounded(.down))
         let keepFrom = max(historyStart, nextCentre - halfWidthInputSamples)
+        let drop = keepFrom - historyStart
+        if drop > 4096 {
+            history.removeFirst(drop)
+            historyStart = keepFrom
+        }
+    }
+}
+
+extension Resampler {
+    /// Whole-number ratio: output n is the dot product of the taps with the input around
+    /// sample n * factor (zeros outside the signal).
+    fileprivate mutating func emitDecimated(into output: inout [Float], finalBlock: Bool, factor: Int, totalOutput: Int) {
+        let reach = taps.count / 2
+        while nextOutputIndex < totalOutput {
+            let centre = nextOutputIndex * factor
+            if !finalBlock && centre + reach >= inputCount { break }
+            var sum: Float = 0
+            let first = centre - reach, last = centre + reach
+            let start = historyStart, count = inputCount
+            history.withUnsafeBufferPointer { h in
+                taps.withUnsafeBufferPointer { t in
+                    if first >= start && last < count {
+                        let base = h.baseAddress! + (first - start)
+                        for j in 0..<t.count { sum += t[j] * base[j] }
+                    } else {
+                        for j in 0..<t.count {
+                            let k = first + j
+                            if k >= max(0, start) && k < count { sum += t[j] * h[k - start] }
+                        }
+                    }
+                }
+            }
+            output.append(sum)
+            nextOutputIndex += 1
+        }
+        let keepFrom = max(historyStart, nextOutputIndex * factor - reach)
         let drop = keepFrom - historyStart
         if drop > 4096 {
             history.removeFirst(drop)

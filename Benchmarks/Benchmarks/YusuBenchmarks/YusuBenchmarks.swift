@@ -1,0 +1,112 @@
+// Yusu's hot paths under ordo-one/benchmark: wall time, throughput and malloc counts.
+//
+// The allocation gate: the frame loop (FrameAnalyzer.process over 60 s of audio, analyser
+// made outside the measured region) must allocate nothing per frame. Its malloc count is
+// checked against the committed thresholds in Thresholds/ by
+//   swift package benchmark thresholds check --target YusuBenchmarks
+// 6,000 frames allocating even one block each would exceed them a hundredfold.
+import Benchmark
+import Foundation
+import YusuDelivery
+import YusuSignal
+
+/// 60 s of a two-voice "call" on one channel: syllable-rate modulated harmonic tones with
+/// pauses, in line noise: enough structure for every stage to do real work.
+func syntheticChannel(seconds: Double, f0Hz: Double, seed: UInt64, rateHz: Int = 8000) -> [Float] {
+    var state = seed
+    func noise() -> Float {
+        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+        return Float(Double(state >> 11) / Double(1 << 53) - 0.5) * 0.002
+    }
+    let n = Int(seconds * Double(rateHz))
+    var out = [Float](repeating: 0, count: n)
+    var phase = 0.0
+    for i in 0..<n {
+        let t = Double(i) / Double(rateHz)
+        let f0 = f0Hz * (1 + 0.08 * sin(2 * .pi * 0.4 * t))
+        phase += 2 * .pi * f0 / Double(rateHz)
+        let talking = sin(2 * .pi * t / 9) > -0.2           // turns of a few seconds
+        let syllable = max(0, sin(2 * .pi * 4.5 * t))        // 4.5 syllables per second
+        var v = 0.0
+        for k in 2...12 { v += sin(Double(k) * phase) / Double(k) }
+        out[i] = (talking ? Float(v * syllable * 0.1) : 0) + noise()
+    }
+    return out
+}
+
+let seconds60 = 60.0
+let agent = syntheticChannel(seconds: seconds60, f0Hz: 190, seed: 1)
+let customer = syntheticChannel(seconds: seconds60, f0Hz: 120, seed: 2)
+
+func features(_ samples: [Float]) -> FrameFeatures {
+    let a = FrameAnalyzer(expectedSamples: samples.count)
+    a.process(samples)
+    return a.finish()
+}
+
+/// A 5-minute stereo 8 kHz call written once for the whole-score benchmark.
+let fiveMinuteCall: String = {
+    let path = NSTemporaryDirectory() + "yusu-bench-5min.wav"
+    if !FileManager.default.fileExists(atPath: path) {
+        var channels: [[Float]] = [[], []]
+        for _ in 0..<5 { channels[0] += agent; channels[1] += customer }
+        try? AudioFileWriter.write(path: path, samples: AudioFileWriter.interleave(channels), channels: 2, sampleRateHz: 8000, format: .wavPCM16)
+    }
+    return path
+}()
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .mallocCountTotal, .throughput],
+        timeUnits: .milliseconds,
+        maxDuration: .seconds(5),
+        maxIterations: 20
+    )
+
+    // The allocation gate: the per-frame loop over 60 s (6,000 frames) of one channel.
+    Benchmark("frame-analysis-1ch-60s",
+              configuration: .init(metrics: [.wallClock, .mallocCountTotal],
+                                   thresholds: [.mallocCountTotal: .init(absolute: [.p90: 20])])) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let analyzer = FrameAnalyzer(expectedSamples: agent.count + 1024)
+            var block = [Float](repeating: 0, count: 4096)
+            benchmark.startMeasurement()
+            var i = 0
+            while i < agent.count {
+                let end = min(agent.count, i + 4096)
+                for j in i..<end { block[j - i] = agent[j] }
+                block.withUnsafeBufferPointer { analyzer.process(UnsafeBufferPointer(rebasing: $0[0..<(end - i)])) }
+                i = end
+            }
+            benchmark.stopMeasurement()
+            blackHole(analyzer.sampleCount)
+        }
+    }
+
+    let agentFeatures = features(agent)
+    let customerFeatures = features(customer)
+    let agentPitch = PitchTracker().track(agentFeatures)
+    let customerPitch = PitchTracker().track(customerFeatures)
+    let agentSpeech = VoiceActivityDetector().detect(agentFeatures, pitch: agentPitch, other: customerFeatures)
+
+    Benchmark("pitch-tracking-1ch-60s") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(PitchTracker().track(agentFeatures)) }
+    }
+    Benchmark("voice-activity-1ch-60s") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(VoiceActivityDetector().detect(agentFeatures, pitch: agentPitch, other: customerFeatures))
+        }
+    }
+    Benchmark("syllable-nuclei-1ch-60s") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(SyllableNucleusDetector().detect(agentFeatures, pitch: agentPitch, speech: agentSpeech))
+        }
+    }
+    blackHole(customerPitch)
+    Benchmark("whole-score-5min-stereo-8k",
+              configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxIterations: 10)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(Standard().evaluate(try CallAnalyzer().analyze(path: fiveMinuteCall).measures))
+        }
+    }
+}
