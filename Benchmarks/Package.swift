@@ -2,7 +2,12 @@
 // Yusu's benchmarks, a package of their own so that users of the library never pull in
 // benchmark dependencies. Run from this folder:  swift package benchmark
 // Allocation gate (CI):                          swift package benchmark thresholds check --target YusuBenchmarks
+import Foundation
 import PackageDescription
+
+// SwiftPM names a path dependency after its folder: whatever the checkout is called
+// (main, yusu, a CI clone), refer to the root package by that name.
+let root = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent.lowercased()
 
 let package = Package(
     name: "YusuBenchmarks",
@@ -14,8 +19,8 @@ let package = Package(
         .executableTarget(
             name: "YusuBenchmarks",
             dependencies: [
-                .product(name: "YusuSignal", package: "main"),
-                .product(name: "YusuDelivery", package: "main"),
+                .product(name: "YusuSignal", package: root),
+                .product(name: "YusuDelivery", package: root),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/YusuBenchmarks",
