@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "YusuTestSupport", dependencies: ["YusuSignal"], path: "Tests/YusuTestSupport"),
         .testTarget(name: "YusuSignalTests", dependencies: ["YusuSignal", "YusuTestSupport"]),
         .testTarget(name: "YusuDeliveryTests", dependencies: ["YusuDelivery", "YusuSignal", "YusuTestSupport"]),
-        .testTarget(name: "YusuReportTests", dependencies: ["YusuReport", "YusuDelivery", "YusuSignal", "YusuTestSupport"]),
+        .testTarget(name: "YusuReportTests", dependencies: ["YusuReport", "YusuBatch", "YusuDelivery", "YusuSignal", "YusuTestSupport"]),
         .testTarget(name: "YusuBatchTests", dependencies: ["YusuBatch", "YusuDelivery", "YusuSignal", "YusuTestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "YusuCLITests", dependencies: ["yusu", "YusuSignal", "YusuBatch", "YusuTestSupport",

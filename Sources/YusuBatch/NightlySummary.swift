@@ -20,31 +20,76 @@ public struct NightlySummary: Sendable, Codable, Equatable {
         /// Sinking endings / measured endings over the group's calls.
         public var fallingEndingShare: Double?
         public var worstCalls: [WorstCall]
+
+        public init(agentId: String, date: String, calls: Int, failed: Int, meanScore: Double?, passRate: [String: Double?],
+                    meanSpeechRateCharactersPerMinute: Double?, interruptionsPerCall: Double?, fallingEndingShare: Double?,
+                    worstCalls: [WorstCall]) {
+            self.agentId = agentId
+            self.date = date
+            self.calls = calls
+            self.failed = failed
+            self.meanScore = meanScore
+            self.passRate = passRate
+            self.meanSpeechRateCharactersPerMinute = meanSpeechRateCharactersPerMinute
+            self.interruptionsPerCall = interruptionsPerCall
+            self.fallingEndingShare = fallingEndingShare
+            self.worstCalls = worstCalls
+        }
     }
 
     public struct WorstCall: Sendable, Codable, Equatable {
         public var callId: String
         public var path: String
+        public var agentChannel: Int
         public var score: Double?
         /// Failed rules with their first pieces of evidence.
         public var failures: [Failure]
+
+        public init(callId: String, path: String, agentChannel: Int, score: Double?, failures: [Failure]) {
+            self.callId = callId
+            self.path = path
+            self.agentChannel = agentChannel
+            self.score = score
+            self.failures = failures
+        }
     }
 
     public struct Failure: Sendable, Codable, Equatable {
         public var rule: String
         public var value: Double?
         public var evidence: [Moment]
+
+        public init(rule: String, value: Double?, evidence: [Moment]) {
+            self.rule = rule
+            self.value = value
+            self.evidence = evidence
+        }
     }
 
     public struct Moment: Sendable, Codable, Equatable {
         public var startSeconds: Double
         public var endSeconds: Double
         public var note: String
+
+        public init(startSeconds: Double, endSeconds: Double, note: String) {
+            self.startSeconds = startSeconds
+            self.endSeconds = endSeconds
+            self.note = note
+        }
     }
 
     public var standardKey: String?
+    /// The standard's settings as stored with its latest run ("{}" when unknown).
+    public var standardJSON: String = "{}"
     public var since: String?
     public var groups: [Group]
+
+    public init(standardKey: String?, standardJSON: String = "{}", since: String?, groups: [Group]) {
+        self.standardKey = standardKey
+        self.standardJSON = standardJSON
+        self.since = since
+        self.groups = groups
+    }
 
     /// Reads the summary from `database`: calls on or after `since` (yyyy-MM-dd), scored
     /// under `standardKey` (default: the standard of the latest run).
@@ -83,12 +128,12 @@ public struct NightlySummary: Sendable, Codable, Equatable {
                 let measured: Int = row["measured"] ?? 0
                 let falling: Int = row["falling"] ?? 0
                 let worstRows = try Row.fetchAll(db, sql: """
-                    SELECT call_id, path, score, verdicts_json FROM calls
+                    SELECT call_id, path, agent_channel, score, verdicts_json FROM calls
                     WHERE \(whereClause) AND agent_id = ? AND call_date = ? AND status = 'scored'
                     ORDER BY score ASC, call_id ASC LIMIT ?
                     """, arguments: StatementArguments(arguments + [agent, date, worstPerGroup]))
                 let worst = worstRows.map { w -> WorstCall in
-                    WorstCall(callId: w["call_id"], path: w["path"], score: w["score"], failures: Self.failures(w["verdicts_json"]))
+                    WorstCall(callId: w["call_id"], path: w["path"], agentChannel: w["agent_channel"], score: w["score"], failures: Self.failures(w["verdicts_json"]))
                 }
                 groups.append(Group(
                     agentId: agent, date: date, calls: row["calls"] ?? 0, failed: row["failed"] ?? 0,
@@ -97,7 +142,8 @@ public struct NightlySummary: Sendable, Codable, Equatable {
                     fallingEndingShare: measured > 0 ? Double(falling) / Double(measured) : nil,
                     worstCalls: worst))
             }
-            return NightlySummary(standardKey: key, since: since, groups: groups)
+            let json = try key.flatMap { try String.fetchOne(db, sql: "SELECT standard_json FROM runs WHERE standard_key = ? ORDER BY id DESC LIMIT 1", arguments: [$0]) } ?? "{}"
+            return NightlySummary(standardKey: key, standardJSON: json, since: since, groups: groups)
         }
     }
 

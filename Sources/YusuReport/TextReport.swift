@@ -11,7 +11,7 @@ public enum TextReport {
 
     static func limitText(_ limit: Limit, unit: String) -> String {
         switch limit {
-        case .range(let lo, let hi): return "\(trim(lo))–\(trim(hi)) \(unit)"
+        case .range(let lo, let hi): return lo < 0 ? "\(trim(lo)) to \(trim(hi)) \(unit)" : "\(trim(lo))–\(trim(hi)) \(unit)"
         case .atMost(let hi): return "≤ \(trim(hi)) \(unit)"
         }
     }

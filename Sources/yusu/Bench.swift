@@ -26,7 +26,7 @@ struct Bench: ParsableCommand {
     var `repeat`: Int = 5
 
     @Option(name: .long, help: "Output format: text or json.")
-    var format: ScoreFormat = .text
+    var format: BenchFormat = .text
 
     func validate() throws {
         guard `repeat` >= 1 && `repeat` <= 1000 else { throw ValidationError("--repeat must be 1...1000") }
@@ -60,6 +60,10 @@ struct Bench: ParsableCommand {
         case .json: print(result.json)
         }
     }
+}
+
+enum BenchFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
 }
 
 struct BenchResult {

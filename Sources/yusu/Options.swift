@@ -3,7 +3,7 @@ import YusuDelivery
 import YusuSignal
 
 enum ScoreFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json
+    case text, json, html
 }
 
 enum FramesFormat: String, ExpressibleByArgument, CaseIterable {

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import YusuBatch
+import YusuDelivery
 import YusuReport
 
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, csv, json
+    case text, csv, json, html
 }
 
 struct Report: ParsableCommand {
@@ -19,8 +20,11 @@ struct Report: ParsableCommand {
     @Option(name: .long, help: "Only calls on or after this day (yyyy-MM-dd).")
     var since: String?
 
-    @Option(name: .long, help: "Output format: text, csv or json.")
+    @Option(name: .long, help: "Output format: text, csv, json or html.")
     var format: ReportFormat = .text
+
+    @Option(name: .long, help: "With --format html: a folder to write index.html and a page per worst call (calls/*.html) into, instead of printing the index.")
+    var out: String?
 
     @Option(name: .long, help: "Standard key to report on (default: the standard of the latest run).")
     var standardKey: String?
@@ -51,6 +55,37 @@ struct Report: ParsableCommand {
         case .text: print(BatchReport.text(summary), terminator: "")
         case .csv: print(try BatchReport.csv(summary), terminator: "")
         case .json: print(BatchReport.json(summary))
+        case .html:
+            guard let out else {
+                print(HTMLNightReport.render(summary), terminator: "")
+                return
+            }
+            try writeSite(summary, to: out)
         }
+    }
+
+    /// index.html plus one page per worst call, re-analysed from its recording (the
+    /// database keeps measures, not the pitch contour a page draws).
+    func writeSite(_ summary: NightlySummary, to folder: String) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: folder + "/calls", withIntermediateDirectories: true)
+        var linked = Set<String>()
+        let standard = (try? Standard.decode(Data(summary.standardJSON.utf8))) ?? Standard()
+        for group in summary.groups {
+            for call in group.worstCalls {
+                let page = HTMLNightReport.callPageName(call)
+                guard !linked.contains(page) else { continue }
+                do {
+                    let analysis = try CallAnalyzer().analyze(path: call.path, options: CallOptions(agentChannel: call.agentChannel))
+                    let html = HTMLCallReport.render(analysis, standard.evaluate(analysis.measures), title: "\(group.agentId) · \(call.callId)")
+                    try Data(html.utf8).write(to: URL(fileURLWithPath: folder + "/" + page))
+                    linked.insert(page)
+                } catch {
+                    printError("\(call.path): no page for this call (\(error))")
+                }
+            }
+        }
+        try Data(HTMLNightReport.render(summary, linked: linked).utf8).write(to: URL(fileURLWithPath: folder + "/index.html"))
+        FileHandle.standardError.write(Data("yusu report: wrote \(folder)/index.html and \(linked.count) call pages\n".utf8))
     }
 }

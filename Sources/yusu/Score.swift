@@ -15,7 +15,7 @@ struct Score: ParsableCommand {
 
     @OptionGroup var recording: RecordingOptions
 
-    @Option(name: .long, help: "Output format: text or json.")
+    @Option(name: .long, help: "Output format: text, json, or html (one self-contained page: verdicts, timeline, pitch, rate, levels, events).")
     var format: ScoreFormat = .text
 
     @Option(name: .long, help: "A JSON file overriding the default standard (see README: The standard).")
@@ -28,6 +28,7 @@ struct Score: ParsableCommand {
         switch format {
         case .json: print(JSONReport.render(analysis.measures, card))
         case .text: print(TextReport.render(analysis.measures, card), terminator: "")
+        case .html: print(HTMLCallReport.render(analysis, card), terminator: "")
         }
     }
 }

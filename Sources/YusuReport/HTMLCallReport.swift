@@ -1,0 +1,258 @@
+import Foundation
+import YusuDelivery
+import YusuSignal
+
+/// One call as a self-contained HTML page: verdicts, a timeline of both parties, the agent's
+/// pitch contour, speech rate over time, levels, and every event with its time.
+public enum HTMLCallReport {
+    /// Width of the drawing area in SVG units; the SVGs scale to the page.
+    static let width = 1000.0
+    static let left = 70.0
+
+    public static func render(_ analysis: CallAnalysis, _ card: Scorecard, title: String? = nil) -> String {
+        let m = analysis.measures
+        let name = (m.file as NSString).lastPathComponent
+        var body = "<header>\n<h1>Yusu 语速 — \(HTML.escape(title ?? name))</h1>\n"
+        body += "<div class=\"meta\">\(HTML.escape(m.formatName)), \(m.sampleRateHz) Hz, "
+        body += m.channels == 2 ? "stereo (agent = channel \(m.agent.channel))" : "mono (agent only)"
+        body += ", <span class=\"t\">\(HTML.clock(m.durationSeconds))</span> long · standard \(HTML.escape(card.standard.name)) v\(card.standard.version)</div>\n"
+        body += "<div class=\"score\" id=\"score\">\(card.score.map { String(format: "%.0f", $0) } ?? "—") <span class=\"en\">/ 100</span></div>\n</header>\n"
+        body += verdictTable(card)
+        body += "<h2>时间线 Timeline</h2>\n" + timeline(m) + timelineLegend()
+        body += "<h2>语调 Agent pitch (semitones over the agent's median\(m.agent.medianF0Hz.map { String(format: ", %.0f Hz", $0) } ?? ""))</h2>\n"
+        body += pitchContour(analysis)
+        body += "<h2>语速 Speech rate per 30 s (字/分钟)</h2>\n" + rateChart(analysis, card.standard)
+        body += "<h2>音量 Levels (P.56 active level, dBov)</h2>\n" + levels(m, card.standard)
+        body += "<h2>事件 Events</h2>\n" + eventTable(m, card.standard)
+        return HTML.page(title: "Yusu — \(title ?? name)", body: body)
+    }
+
+    // MARK: Verdicts
+
+    static func verdictTable(_ card: Scorecard) -> String {
+        var out = "<h2>规范 Verdicts</h2>\n<table id=\"verdicts\">\n<thead><tr><th>规范 Rule</th><th>Result</th><th>Value</th><th>Limit</th><th>Evidence</th></tr></thead>\n<tbody>\n"
+        for v in card.verdicts {
+            let (cls, label) = v.passed == nil ? ("na", "n/a") : (v.passed! ? ("pass", "PASS") : ("fail", "FAIL"))
+            let value: String
+            if let x = v.value {
+                value = v.rule == .fallingEndings ? String(format: "%.0f%%", x * 100) : (x.rounded() == x ? String(Int(x)) : String(format: "%.1f", x))
+            } else {
+                value = "—"
+            }
+            let limit: String
+            switch v.limit {
+            case .range(let lo, let hi): limit = lo < 0 ? "\(TextReport.trim(lo)) to \(TextReport.trim(hi)) \(v.unit)" : "\(TextReport.trim(lo))–\(TextReport.trim(hi)) \(v.unit)"
+            case .atMost(let hi): limit = v.rule == .fallingEndings ? "≤ \(String(format: "%.0f%%", hi * 100))" : "≤ \(TextReport.trim(hi)) \(v.unit)"
+            }
+            var evidence = v.reason.map { HTML.escape($0) } ?? ""
+            if v.passed == false {
+                evidence = v.evidence.prefix(6).map { "<span class=\"t\">\(HTML.clock($0.startSeconds))</span> \(HTML.escape($0.note))" }.joined(separator: "<br>")
+                if v.evidence.count > 6 { evidence += "<br>… \(v.evidence.count - 6) more below" }
+            }
+            out += "<tr data-rule=\"\(v.rule.rawValue)\" data-passed=\"\(v.passed.map { $0 ? "true" : "false" } ?? "null")\">"
+            out += "<td><span class=\"zh\">\(v.rule.chineseName)</span><br><span class=\"en\">\(v.rule.englishName)</span></td>"
+            out += "<td class=\"\(cls)\">\(label)</td><td class=\"num\">\(value)</td><td>\(HTML.escape(limit))</td><td>\(evidence)</td></tr>\n"
+        }
+        return out + "</tbody>\n</table>\n"
+    }
+
+    // MARK: Timeline
+
+    static func x(_ t: Double, _ duration: Double) -> Double { left + (width - left - 10) * t / max(duration, 1e-9) }
+
+    static func timeAxis(_ duration: Double, top: Double, bottom: Double) -> String {
+        let step = duration > 600 ? 120.0 : (duration > 240 ? 60.0 : (duration > 90 ? 30.0 : 10.0))
+        var out = ""
+        var t = 0.0
+        while t <= duration + 1e-9 {
+            let px = HTML.n(x(t, duration))
+            out += "<line x1=\"\(px)\" y1=\"\(HTML.n(top))\" x2=\"\(px)\" y2=\"\(HTML.n(bottom))\" stroke=\"#e3e3e3\"/>"
+            out += "<text x=\"\(px)\" y=\"\(HTML.n(bottom + 14))\" text-anchor=\"middle\">\(HTML.clock(t))</text>\n"
+            t += step
+        }
+        return out
+    }
+
+    static func timeline(_ m: CallMeasures) -> String {
+        let d = m.durationSeconds
+        let laneAgent = 30.0, laneCustomer = 80.0, laneHeight = 26.0
+        var svg = "<svg id=\"timeline\" viewBox=\"0 0 \(HTML.n(width)) 150\" role=\"img\" aria-label=\"Timeline of the call\">\n"
+        svg += timeAxis(d, top: 18, bottom: 120)
+        svg += "<text x=\"4\" y=\"\(HTML.n(laneAgent + 17))\">坐席 agent</text><text x=\"4\" y=\"\(HTML.n(laneCustomer + 17))\">客户 customer</text>\n"
+        for hold in m.holds {
+            svg += "<rect class=\"hold\" x=\"\(HTML.n(x(hold.startSeconds, d)))\" y=\"20\" width=\"\(HTML.n(x(hold.endSeconds, d) - x(hold.startSeconds, d)))\" height=\"96\" fill=\"#9e9e9e\" fill-opacity=\"0.25\">"
+            svg += "<title>hold / dead air \(HTML.clock(hold.startSeconds))–\(HTML.clock(hold.endSeconds)) (\(String(format: "%.0f", hold.durationSeconds)) s)</title></rect>\n"
+        }
+        func lane(_ s: SpeakerMeasures?, y: Double, color: String, party: String) {
+            guard let s else { return }
+            for u in s.utterances {
+                let long = party == "agent" && u.syllables > 20
+                svg += "<rect class=\"utterance \(party)\" x=\"\(HTML.n(x(u.startSeconds, d)))\" y=\"\(HTML.n(y))\" width=\"\(HTML.n(max(1, x(u.endSeconds, d) - x(u.startSeconds, d))))\" height=\"\(HTML.n(laneHeight))\" fill=\"\(color)\" fill-opacity=\"0.75\""
+                svg += long ? " stroke=\"#e65100\" stroke-width=\"2.5\"" : ""
+                svg += "><title>\(party) \(HTML.clock(u.startSeconds))–\(HTML.clock(u.endSeconds)), \(u.syllables) syllables\(long ? " (long)" : "")</title></rect>\n"
+            }
+        }
+        lane(m.agent, y: laneAgent, color: "#2f6db5", party: "agent")
+        lane(m.customer, y: laneCustomer, color: "#c77c0e", party: "customer")
+        for u in m.agent.utterances where u.fallingEnding == true {
+            let px = HTML.n(x(u.endSeconds, d))
+            svg += "<path class=\"falling\" d=\"M\(px) \(HTML.n(laneAgent - 2)) l-5 -9 h10 z\" fill=\"#b3261e\"><title>sinking ending at \(HTML.clock(u.endSeconds))</title></path>\n"
+        }
+        for i in m.interruptions ?? [] {
+            let y = i.by == .agent ? laneAgent : laneCustomer
+            svg += "<rect class=\"interruption\" x=\"\(HTML.n(x(i.atSeconds, d)))\" y=\"\(HTML.n(y - 4))\" width=\"\(HTML.n(max(2, x(i.atSeconds + i.overlapSeconds, d) - x(i.atSeconds, d))))\" height=\"\(HTML.n(laneHeight + 8))\" fill=\"none\" stroke=\"#b3261e\" stroke-width=\"2.5\">"
+            svg += "<title>\(i.by.rawValue) interrupts at \(HTML.clock(i.atSeconds)), overlap \(String(format: "%.1f", i.overlapSeconds)) s</title></rect>\n"
+        }
+        for b in m.backchannels ?? [] {
+            let y = b.by == .agent ? laneAgent : laneCustomer
+            svg += "<circle class=\"backchannel\" cx=\"\(HTML.n(x(b.atSeconds, d)))\" cy=\"\(HTML.n(y + laneHeight + 6))\" r=\"3.5\" fill=\"#1b7f3b\"><title>\(b.by.rawValue) backchannel at \(HTML.clock(b.atSeconds))</title></circle>\n"
+        }
+        return svg + "</svg>\n"
+    }
+
+    static func timelineLegend() -> String {
+        """
+        <div class="legend"><span><i class="swatch" style="background:#2f6db5"></i>agent speech</span><span><i class="swatch" style="background:#c77c0e"></i>customer speech</span><span><i class="swatch" style="border:2px solid #b3261e"></i>interruption</span><span><i class="swatch" style="background:#1b7f3b;border-radius:6px"></i>backchannel</span><span><i class="swatch" style="background:#9e9e9e;opacity:.5"></i>hold / dead air</span><span><i class="swatch" style="border:2px solid #e65100"></i>utterance over 20 syllables</span><span><i class="swatch" style="background:#b3261e;clip-path:polygon(0 0,100% 0,50% 100%)"></i>sinking ending</span></div>
+
+        """
+    }
+
+    // MARK: Pitch
+
+    static func pitchContour(_ analysis: CallAnalysis) -> String {
+        let m = analysis.measures
+        let d = m.durationSeconds
+        let height = 180.0, top = 10.0, range = 12.0
+        func y(_ st: Double) -> Double { top + (height - top - 20) * (range - max(-range, min(range, st))) / (2 * range) }
+        var svg = "<svg id=\"pitch\" viewBox=\"0 0 \(HTML.n(width)) \(HTML.n(height + 10))\" role=\"img\" aria-label=\"Agent pitch contour\">\n"
+        svg += timeAxis(d, top: top, bottom: height - 10)
+        for st in stride(from: -12.0, through: 12.0, by: 6.0) {
+            svg += "<line x1=\"\(HTML.n(left))\" y1=\"\(HTML.n(y(st)))\" x2=\"\(HTML.n(width - 10))\" y2=\"\(HTML.n(y(st)))\" stroke=\"\(st == 0 ? "#888" : "#eee")\"/>"
+            svg += "<text x=\"\(HTML.n(left - 6))\" y=\"\(HTML.n(y(st) + 4))\" text-anchor=\"end\">\(st > 0 ? "+" : "")\(Int(st)) st</text>\n"
+        }
+        guard let median = m.agent.medianF0Hz, let channel = analysis.channels.first(where: { $0.channel == m.agent.channel }) else {
+            return svg + "<text x=\"\(HTML.n(width / 2))\" y=\"90\" text-anchor=\"middle\">no voiced agent speech</text></svg>\n"
+        }
+        // One point per 50 ms of voiced speech, joined within voiced runs.
+        let hop = analysis.analysisConfig.hopSeconds
+        let f0 = channel.pitch.f0Hz
+        var path = ""
+        var penDown = false
+        var i = 0
+        while i < f0.count {
+            let end = min(f0.count, i + 5)
+            var voiced: [Double] = []
+            for j in i..<end where f0[j] > 0 && channel.utteranceFrames[j] { voiced.append(Double(f0[j])) }
+            if voiced.count >= 2 {
+                let st = 12 * log2(YusuDelivery.median(voiced) / median)
+                path += "\(penDown ? "L" : "M")\(HTML.n(x(Double(i + 2) * hop, d))) \(HTML.n(y(st))) "
+                penDown = true
+            } else {
+                penDown = false
+            }
+            i = end
+        }
+        svg += "<path class=\"contour\" d=\"\(path)\" fill=\"none\" stroke=\"#2f6db5\" stroke-width=\"1.2\"/>\n"
+        for u in m.agent.utterances where u.fallingEnding == true {
+            let s = u.endingSpan ?? u.span
+            svg += "<rect class=\"falling\" x=\"\(HTML.n(x(s.startSeconds, d) - 1))\" y=\"\(HTML.n(top))\" width=\"\(HTML.n(max(3, x(s.endSeconds, d) - x(s.startSeconds, d) + 2)))\" height=\"\(HTML.n(height - top - 20))\" fill=\"#b3261e\" fill-opacity=\"0.18\" stroke=\"#b3261e\" stroke-width=\"1\">"
+            svg += "<title>sinking ending \(HTML.clock(s.startSeconds))–\(HTML.clock(s.endSeconds)): ends \(String(format: "%.1f", -(u.endRelativeToMedianSemitones ?? 0))) st below the median</title></rect>\n"
+        }
+        return svg + "</svg>\n"
+    }
+
+    // MARK: Speech rate
+
+    /// Agent syllables per minute of talk time in consecutive 30 s windows (windows with
+    /// less than 5 s of talk are left out).
+    public static func rateWindows(_ analysis: CallAnalysis, windowSeconds: Double = 30) -> [(start: Double, rate: Double?)] {
+        let m = analysis.measures
+        guard let channel = analysis.channels.first(where: { $0.channel == m.agent.channel }) else { return [] }
+        let hop = analysis.analysisConfig.hopSeconds
+        var out: [(Double, Double?)] = []
+        var start = 0.0
+        while start < m.durationSeconds {
+            let window = TimeSpan(startSeconds: start, endSeconds: min(m.durationSeconds, start + windowSeconds))
+            let talk = m.agent.turns.reduce(0) { $0 + $1.overlapSeconds(with: window) }
+            let inUtterance = channel.nuclei.filter { n in
+                let t = (Double(n) + 0.5) * hop
+                return window.contains(t) && m.agent.utterances.contains { $0.span.contains(t) }
+            }.count
+            out.append((start, talk >= 5 ? Double(inUtterance) / talk * 60 : nil))
+            start += windowSeconds
+        }
+        return out
+    }
+
+    static func rateChart(_ analysis: CallAnalysis, _ standard: Standard) -> String {
+        let d = analysis.measures.durationSeconds
+        let windows = rateWindows(analysis)
+        let height = 180.0, top = 10.0
+        let maxRate = max(300.0, (windows.compactMap(\.rate).max() ?? 0) * 1.1)
+        func y(_ r: Double) -> Double { top + (height - top - 20) * (1 - min(r, maxRate) / maxRate) }
+        var svg = "<svg id=\"rate\" viewBox=\"0 0 \(HTML.n(width)) \(HTML.n(height + 10))\" role=\"img\" aria-label=\"Speech rate per 30 seconds\">\n"
+        svg += timeAxis(d, top: top, bottom: height - 10)
+        let lo = standard.speechRateMinCharactersPerMinute, hi = standard.speechRateMaxCharactersPerMinute
+        for r in stride(from: 0.0, through: maxRate, by: 100) {
+            svg += "<text x=\"\(HTML.n(left - 6))\" y=\"\(HTML.n(y(r) + 4))\" text-anchor=\"end\">\(Int(r))</text>"
+        }
+        for w in windows {
+            guard let rate = w.rate else { continue }
+            let x0 = x(w.start + 2, d), x1 = x(min(d, w.start + 28), d)
+            let inBand = rate >= lo && rate <= hi
+            svg += "<rect class=\"rate-window\" data-rate=\"\(HTML.n(rate))\" x=\"\(HTML.n(x0))\" y=\"\(HTML.n(y(rate)))\" width=\"\(HTML.n(max(1, x1 - x0)))\" height=\"\(HTML.n(y(0) - y(rate)))\" fill=\"\(inBand ? "#1b7f3b" : "#2f6db5")\" fill-opacity=\"0.7\">"
+            svg += "<title>\(HTML.clock(w.start))–\(HTML.clock(min(d, w.start + 30))): \(String(format: "%.0f", rate)) 字/分钟</title></rect>\n"
+        }
+        // The standard's band on top of the bars, so it shows where every window stands.
+        svg += "<rect class=\"band\" x=\"\(HTML.n(left))\" y=\"\(HTML.n(y(hi)))\" width=\"\(HTML.n(width - left - 10))\" height=\"\(HTML.n(y(lo) - y(hi)))\" fill=\"#1b7f3b\" fill-opacity=\"0.25\"><title>standard: \(TextReport.trim(lo))–\(TextReport.trim(hi)) 字/分钟</title></rect>\n"
+        for limit in [lo, hi] {
+            svg += "<line x1=\"\(HTML.n(left))\" y1=\"\(HTML.n(y(limit)))\" x2=\"\(HTML.n(width - 10))\" y2=\"\(HTML.n(y(limit)))\" stroke=\"#1b7f3b\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
+        }
+        svg += "<text x=\"\(HTML.n(width - 14))\" y=\"\(HTML.n(y(hi) - 4))\" text-anchor=\"end\" fill=\"#1b7f3b\">\(TextReport.trim(lo))–\(TextReport.trim(hi)) 字/分钟</text>\n"
+        return svg + "</svg>\n"
+    }
+
+    // MARK: Levels
+
+    static func levels(_ m: CallMeasures, _ standard: Standard) -> String {
+        let lo = -60.0, hi = 0.0
+        func x(_ db: Double) -> Double { left + 90 + (width - left - 110) * (max(lo, min(hi, db)) - lo) / (hi - lo) }
+        var svg = "<svg id=\"levels\" viewBox=\"0 0 \(HTML.n(width)) 110\" role=\"img\" aria-label=\"Active speech levels\">\n"
+        svg += "<rect x=\"\(HTML.n(x(standard.agentLevelMinDbov)))\" y=\"8\" width=\"\(HTML.n(x(standard.agentLevelMaxDbov) - x(standard.agentLevelMinDbov)))\" height=\"70\" fill=\"#1b7f3b\" fill-opacity=\"0.12\"><title>agent band \(TextReport.trim(standard.agentLevelMinDbov)) to \(TextReport.trim(standard.agentLevelMaxDbov)) dBov</title></rect>\n"
+        for db in stride(from: lo, through: hi, by: 10) {
+            svg += "<line x1=\"\(HTML.n(x(db)))\" y1=\"8\" x2=\"\(HTML.n(x(db)))\" y2=\"80\" stroke=\"#eee\"/><text x=\"\(HTML.n(x(db)))\" y=\"96\" text-anchor=\"middle\">\(Int(db))</text>"
+        }
+        for (row, s) in [m.agent, m.customer].enumerated() {
+            guard let s else { continue }
+            let y = 14.0 + Double(row) * 34
+            svg += "<text x=\"4\" y=\"\(HTML.n(y + 15))\">\(s.party.chineseName) \(s.party.rawValue)</text>"
+            if let level = s.activeLevelDbov {
+                svg += "<rect class=\"level \(s.party.rawValue)\" data-dbov=\"\(HTML.n(level))\" x=\"\(HTML.n(x(lo)))\" y=\"\(HTML.n(y))\" width=\"\(HTML.n(x(level) - x(lo)))\" height=\"22\" fill=\"\(s.party == .agent ? "#2f6db5" : "#c77c0e")\" fill-opacity=\"0.75\"><title>\(String(format: "%.1f", level)) dBov</title></rect>"
+                svg += "<text x=\"\(HTML.n(x(level) + 6))\" y=\"\(HTML.n(y + 15))\">\(String(format: "%.1f", level)) dBov</text>\n"
+            }
+        }
+        return svg + "</svg>\n"
+    }
+
+    // MARK: Events
+
+    static func eventTable(_ m: CallMeasures, _ standard: Standard) -> String {
+        var rows: [(Double, String, String)] = []
+        for i in m.interruptions ?? [] { rows.append((i.atSeconds, "interruption", "\(i.by == .agent ? "坐席打断客户 agent interrupts" : "客户打断坐席 customer interrupts"), overlap \(String(format: "%.1f", i.overlapSeconds)) s")) }
+        for b in m.backchannels ?? [] { rows.append((b.atSeconds, "backchannel", "\(b.by.rawValue) backchannel (\(String(format: "%.1f", b.durationSeconds)) s)")) }
+        for h in m.holds { rows.append((h.startSeconds, "hold", "hold / dead air until \(HTML.clock(h.endSeconds)) (\(String(format: "%.0f", h.durationSeconds)) s)")) }
+        for u in m.agent.utterances where u.fallingEnding == true {
+            rows.append(((u.endingSpan ?? u.span).startSeconds, "falling", "句尾下沉 sinking ending, ends \(String(format: "%.1f", -(u.endRelativeToMedianSemitones ?? 0))) st below the median"))
+        }
+        for u in m.agent.utterances where u.syllables > standard.maxUtteranceSyllables {
+            rows.append((u.startSeconds, "long", "单句过长 \(u.syllables) syllables until \(HTML.clock(u.endSeconds))"))
+        }
+        rows.sort { $0.0 < $1.0 }
+        var out = "<table id=\"events\">\n<thead><tr><th>Time</th><th>Event</th></tr></thead>\n<tbody>\n"
+        for r in rows {
+            out += "<tr class=\"event \(r.1)\" data-time=\"\(String(format: "%.2f", r.0))\"><td class=\"t\">\(HTML.clock(r.0))</td><td>\(HTML.escape(r.2))</td></tr>\n"
+        }
+        if rows.isEmpty { out += "<tr><td colspan=\"2\">No interruptions, holds, sinking endings or long utterances.</td></tr>\n" }
+        return out + "</tbody>\n</table>\n"
+    }
+}

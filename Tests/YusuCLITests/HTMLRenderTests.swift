@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+import YusuTestSupport
+
+/// Headless Chromium, if installed (Debian: chromium). CI installs it and sets
+/// YUSU_REQUIRE_CHROMIUM=1, so there its absence is a failure, not a skip.
+let chromiumPath: String? = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+    .first { FileManager.default.isExecutableFile(atPath: $0) }
+let chromiumRequired = ProcessInfo.processInfo.environment["YUSU_REQUIRE_CHROMIUM"] == "1"
+
+@Suite("HTML in a real browser", .serialized)
+struct HTMLRenderTests {
+    func runChromium(_ arguments: [String]) throws -> CLI.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromiumPath!)
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr", "--v=0"] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLI.Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test("Chromium is there when CI requires it")
+    func present() {
+        #expect(!chromiumRequired || chromiumPath != nil, "YUSU_REQUIRE_CHROMIUM=1 but no chromium found")
+    }
+
+    @Test("the demo call's page renders in headless Chromium without errors", .enabled(if: chromiumPath != nil))
+    func renders() throws {
+        let dir = TemporaryDirectory()
+        let page = dir.file("demo.html")
+        let r = try CLI.run(["score", fixturesDirectory() + "/demo_call.wav", "--format", "html"])
+        #expect(r.status == 0)
+        try Data(r.stdout.utf8).write(to: URL(fileURLWithPath: page))
+        // The DOM as Chromium parsed it: every part of the page is there.
+        let dom = try runChromium(["--dump-dom", "file://" + page])
+        #expect(dom.status == 0, "\(dom.stderr.suffix(500))")
+        for id in ["verdicts", "timeline", "pitch", "rate", "levels", "events", "score"] {
+            #expect(dom.stdout.contains("id=\"\(id)\""), "element #\(id) missing from the rendered DOM")
+        }
+        #expect(dom.stdout.contains("语速适中"))
+        // No page errors (console errors, failed loads) in Chromium's log.
+        let errors = dom.stderr.split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Uncaught") || $0.contains("ERR_FILE_NOT_FOUND") }
+        #expect(errors.isEmpty, "\(errors)")
+        // And it paints: a screenshot of a real size.
+        let png = dir.file("demo.png")
+        let shot = try runChromium(["--window-size=1200,2400", "--screenshot=\(png)", "file://" + page])
+        #expect(shot.status == 0)
+        let size = (try? FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0
+        #expect(size > 30_000, "screenshot is \(size) bytes")
+    }
+}

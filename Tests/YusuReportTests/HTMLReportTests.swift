@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import YusuBatch
+import YusuDelivery
+import YusuReport
+import YusuSignal
+import YusuTestSupport
+
+/// Counts of `needle` in `haystack`.
+func occurrences(_ needle: String, in haystack: String) -> Int {
+    haystack.components(separatedBy: needle).count - 1
+}
+
+/// Values of attribute `name` on the elements whose class list starts with `cls`.
+func attributeValues(_ name: String, class cls: String, in html: String) -> [String] {
+    let pattern = "class=\"\(NSRegularExpression.escapedPattern(for: cls))[^\"]*\"[^>]*\(name)=\"([^\"]*)\""
+    let regex = try! NSRegularExpression(pattern: pattern)
+    return regex.matches(in: html, range: NSRange(html.startIndex..., in: html)).compactMap {
+        Range($0.range(at: 1), in: html).map { String(html[$0]) }
+    }
+}
+
+@Suite("HTML reports")
+struct HTMLReportTests {
+    @Test("a call page: verdicts, timeline, pitch, rate, levels and events carry the measured numbers")
+    func callPage() throws {
+        let dir = TemporaryDirectory()
+        let (path, at) = try makeInterruptedCall(in: dir)
+        let analysis = try CallAnalyzer().analyze(path: path)
+        let m = analysis.measures
+        let card = Standard().evaluate(m)
+        let html = HTMLCallReport.render(analysis, card)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<meta charset=\"utf-8\">"))
+        // Self-contained: no scripts, no external resources.
+        #expect(!html.contains("<script") && !html.contains("http://") && !html.contains("https://") && !html.contains("<link"))
+        // Verdicts: one row per rule, passed state as the scorecard says, Chinese beside English.
+        #expect(occurrences("<tr data-rule=", in: html) == Rule.allCases.count)
+        for v in card.verdicts {
+            let state = v.passed.map { $0 ? "true" : "false" } ?? "null"
+            #expect(html.contains("<tr data-rule=\"\(v.rule.rawValue)\" data-passed=\"\(state)\">"))
+            #expect(html.contains(v.rule.chineseName) && html.contains(v.rule.englishName))
+        }
+        #expect(html.contains("id=\"score\">\(String(format: "%.0f", card.score ?? -1))"))
+        // Timeline: one bar per utterance of each party, the interruption and the hold marked.
+        let utterances = m.agent.utterances.count + (m.customer?.utterances.count ?? 0)
+        #expect(occurrences("class=\"utterance ", in: html) == utterances)
+        #expect(occurrences("class=\"interruption\"", in: html) == (m.interruptions?.count ?? 0))
+        #expect(m.interruptions?.contains { $0.by == .agent } == true)
+        #expect(html.contains("agent interrupts at \(TextReport.clock(m.interruptions!.first { $0.by == .agent }!.atSeconds))"))
+        #expect(abs(m.interruptions!.first { $0.by == .agent }!.atSeconds - at) < 0.15)
+        #expect(occurrences("class=\"hold\"", in: html) == m.holds.count && m.holds.count == 1)
+        // Events table: every event with its time, sorted.
+        let times = attributeValues("data-time", class: "event", in: html).compactMap(Double.init)
+        #expect(times == times.sorted() && times.count >= 2)
+        // Pitch contour drawn; rate windows as computed; levels as measured.
+        #expect(html.contains("<path class=\"contour\" d=\"M"))
+        let rates = attributeValues("data-rate", class: "rate-window", in: html).compactMap(Double.init)
+        let expected = HTMLCallReport.rateWindows(analysis).compactMap(\.rate)
+        #expect(rates.count == expected.count && zip(rates, expected).allSatisfy { abs($0 - $1) <= 0.06 })
+        let levels = attributeValues("data-dbov", class: "level", in: html).compactMap(Double.init)
+        #expect(levels.count == 2 && abs(levels[0] - (m.agent.activeLevelDbov ?? 0)) <= 0.06)
+    }
+
+    @Test("the night page: one row per agent and per day, pass rates, links only to written pages")
+    func nightPage() throws {
+        let worst = NightlySummary.WorstCall(callId: "c<1>", path: "/a/c1.wav", agentChannel: 0, score: 40,
+                                             failures: [.init(rule: "speech_rate", value: 150, evidence: [.init(startSeconds: 75.5, endSeconds: 80, note: "agent turn")])])
+        func group(_ agent: String, _ date: String, _ score: Double, _ rate: Double) -> NightlySummary.Group {
+            NightlySummary.Group(agentId: agent, date: date, calls: 4, failed: 1, meanScore: score,
+                                 passRate: Dictionary(uniqueKeysWithValues: Rule.allCases.map { ($0.rawValue, Optional(rate)) }),
+                                 meanSpeechRateCharactersPerMinute: 131, interruptionsPerCall: 0.25, fallingEndingShare: 0.1, worstCalls: [worst])
+        }
+        let summary = NightlySummary(standardKey: "default@1#x", since: "2026-11-20",
+                                     groups: [group("A", "2026-11-20", 60, 0.5), group("A", "2026-11-21", 80, 1.0), group("B", "2026-11-21", 70, 0.25)])
+        let page = HTMLNightReport.callPageName(worst)
+        let html = HTMLNightReport.render(summary, linked: [page])
+        #expect(occurrences("<tr class=\"agent\"", in: html) == 2)
+        #expect(occurrences("<tr class=\"day\"", in: html) == 3)
+        // Agent A over two days of 4 calls each: (0.5 + 1.0) / 2 = 75% per rule.
+        #expect(html.contains("data-agent=\"A\"><td>A</td><td class=\"num\">8</td><td class=\"num\">2</td><td class=\"num\">70</td>"))
+        #expect(occurrences("<td class=\"num \">75%</td>", in: html) == Rule.allCases.count)
+        #expect(html.contains("<a class=\"worst\" href=\"\(page)\">c&lt;1&gt; (40)</a>"))
+        #expect(html.contains("语速适中 <span class=\"t\">1:15.5</span>"))
+        #expect(occurrences("<svg class=\"trend\"", in: html) == 2)
+        let unlinked = HTMLNightReport.render(summary, linked: [])
+        #expect(!unlinked.contains("<a class=\"worst\"") && unlinked.contains("<span class=\"worst\">"))
+    }
+}
+
+/// A 30 s stereo call: the agent interrupts the customer 1.2 s before the end of their
+/// sentence, then a 12 s hold (as in the pipeline tests).
+func makeInterruptedCall(in dir: TemporaryDirectory) throws -> (String, Double) {
+    let rate = 8000
+    let total = 30.0
+    let a1 = Synth.syllableTrain(count: 12, f0Hz: 190, leadSeconds: 0)
+    let c1 = Synth.syllableTrain(count: 14, f0Hz: 130, leadSeconds: 0)
+    let a2 = Synth.syllableTrain(count: 10, f0Hz: 190, leadSeconds: 0)
+    let at = 4.0 + 3.5 - 0.07 - 1.2
+    var agent = Synth.place(a1, atSeconds: 0.5, totalSeconds: total, rateHz: rate)
+    agent = Synth.mix(agent, Synth.place(a2, atSeconds: at, totalSeconds: total, rateHz: rate))
+    agent = Synth.mix(agent, Synth.place(a1, atSeconds: 22, totalSeconds: total, rateHz: rate))
+    var customer = Synth.place(c1, atSeconds: 4.0, totalSeconds: total, rateHz: rate)
+    agent = Synth.mix(agent, Synth.noise(seconds: total, rateHz: rate, rmsDbov: -62, seed: 5))
+    customer = Synth.mix(customer, Synth.noise(seconds: total, rateHz: rate, rmsDbov: -62, seed: 6))
+    return (try writeRecording(dir.file("call.wav"), channels: [agent, customer], rateHz: rate), at)
+}
