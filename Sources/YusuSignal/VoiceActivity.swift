@@ -109,37 +109,27 @@ public struct VoiceActivityDetector: Sendable {
 
     /// Sets runs of `false` shorter than `frames` (between two `true` runs) to `true`.
     public static func fillGaps(_ flags: inout [Bool], shorterThan frames: Int) {
-        var i = 0
-        let n = flags.count
-        while i < n {
-            if !flags[i] {
-                var j = i
-                while j < n && !flags[j] { j += 1 }
-                if i > 0 && j < n && j - i < frames {
-                    for k in i..<j { flags[k] = true }
-                }
-                i = j
-            } else {
-                i += 1
-            }
-        }
+        flipShortRuns(of: false, in: &flags, shorterThan: frames, onlyInside: true)
     }
 
     /// Sets runs of `true` shorter than `frames` to `false`.
     public static func dropBursts(_ flags: inout [Bool], shorterThan frames: Int) {
+        flipShortRuns(of: true, in: &flags, shorterThan: frames, onlyInside: false)
+    }
+
+    /// Flips every run of `value` shorter than `frames`; with `onlyInside`, only runs with
+    /// the other value on both sides.
+    static func flipShortRuns(of value: Bool, in flags: inout [Bool], shorterThan frames: Int, onlyInside: Bool) {
         var i = 0
         let n = flags.count
         while i < n {
-            if flags[i] {
-                var j = i
-                while j < n && flags[j] { j += 1 }
-                if j - i < frames {
-                    for k in i..<j { flags[k] = false }
-                }
-                i = j
-            } else {
-                i += 1
+            guard flags[i] == value else { i += 1; continue }
+            var j = i
+            while j < n && flags[j] == value { j += 1 }
+            if j - i < frames && (!onlyInside || (i > 0 && j < n)) {
+                for k in i..<j { flags[k] = !value }
             }
+            i = j
         }
     }
 

@@ -17,6 +17,11 @@ struct CLI {
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
     static func run(_ arguments: [String]) throws -> Result {
+        try run(executable: executable, arguments)
+    }
+
+    /// Runs any program to completion, collecting its output.
+    static func run(executable: URL, _ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
