@@ -79,7 +79,7 @@ public struct CallAnalyzer: Sendable {
             channels[c].utteranceFrames = Self.frames(of: utteranceSpans[c], count: channels[c].features.frameCount, hopSeconds: hop)
         }
         let agentIndex = options.agentChannel
-        let customerIndex: Int? = channelCount(features) == 2 ? 1 - agentIndex : nil
+        let customerIndex: Int? = features.count == 2 ? 1 - agentIndex : nil
         let agent = measureSpeaker(.agent, channels[agentIndex], utteranceSpans: utteranceSpans[agentIndex],
                                    otherUtterances: customerIndex.map { utteranceSpans[$0] } ?? [])
         let customer = customerIndex.map {
@@ -101,8 +101,6 @@ public struct CallAnalyzer: Sendable {
             agent: agent, customer: customer, interruptions: interruptions, backchannels: backchannels, holds: holds)
         return CallAnalysis(measures: measures, channels: channels, analysisConfig: analysis)
     }
-
-    private func channelCount(_ features: [FrameFeatures]) -> Int { features.count }
 
     private func measureSpeaker(_ party: Party, _ channel: ChannelResult, utteranceSpans: [TimeSpan], otherUtterances: [TimeSpan]) -> SpeakerMeasures {
         let hop = analysis.hopSeconds
