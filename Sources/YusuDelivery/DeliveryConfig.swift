@@ -24,8 +24,8 @@ public struct DeliveryConfig: Sendable, Equatable {
     /// Final intonation: length of the voiced ending measured.
     public var endingWindowSeconds: Double = 0.40
     /// Final intonation: a falling ending drops at least this much from the high point of
-    /// its last voiced stretch, semitones ...
-    public var fallingMinimumDropSemitones: Double = 0.25
+    /// its last voiced stretch, semitones (0: it does not end on a rise) ...
+    public var fallingMinimumDropSemitones: Double = 0
     /// ... and ends at least this far below the speaker's median, semitones.
     public var fallingMinimumBelowMedianSemitones: Double = 2.0
     public init() {}
