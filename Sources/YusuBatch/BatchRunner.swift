@@ -103,7 +103,6 @@ public final class BatchRunner: @unchecked Sendable {
     private func process(_ item: BatchItem, database: ResultsDatabase, runId: Int64, progress: BatchProgressSink?) {
         let clock = Date()
         let outcome: BatchFileOutcome
-        var record: CallRecord?
         do {
             let hash = try Self.contentHash(path: item.path)
             if !options.rescore, try database.isScored(path: item.path, contentHash: hash, standardKey: options.standard.key) {
@@ -120,22 +119,20 @@ public final class BatchRunner: @unchecked Sendable {
                 } catch let error as AudioError {
                     callOutcome = .failed(error.description)
                 }
-                record = CallRecord(item: item, contentHash: hash, standard: options.standard, runId: runId,
-                                    outcome: callOutcome, analysisSeconds: Date().timeIntervalSince(clock))
-                try database.record(record!)
+                try database.record(CallRecord(item: item, contentHash: hash, standard: options.standard, runId: runId,
+                                               outcome: callOutcome, analysisSeconds: Date().timeIntervalSince(clock)))
                 switch callOutcome {
                 case .scored(let m, let card): outcome = .scored(durationSeconds: m.durationSeconds, score: card.score)
                 case .failed(let reason): outcome = .failed(reason)
                 }
             }
-        } catch let error as CocoaError where error.code == .fileReadNoSuchFile || error.code == .fileNoSuchFile {
-            outcome = .failed("\(item.path): no such file")
-            try? database.record(CallRecord(item: item, contentHash: "missing", standard: options.standard, runId: runId,
-                                            outcome: .failed("\(item.path): no such file"), analysisSeconds: 0))
         } catch {
-            outcome = .failed("\(item.path): \(error)")
-            try? database.record(CallRecord(item: item, contentHash: "unreadable", standard: options.standard, runId: runId,
-                                            outcome: .failed("\(item.path): \(error)"), analysisSeconds: 0))
+            // The file could not even be hashed (gone, unreadable): record it all the same.
+            let noSuchFile = (error as? CocoaError).map { $0.code == .fileReadNoSuchFile || $0.code == .fileNoSuchFile } ?? false
+            let reason = noSuchFile ? "\(item.path): no such file" : "\(item.path): \(error)"
+            outcome = .failed(reason)
+            try? database.record(CallRecord(item: item, contentHash: noSuchFile ? "missing" : "unreadable", standard: options.standard,
+                                            runId: runId, outcome: .failed(reason), analysisSeconds: 0))
         }
         lock.lock()
         counts.seen += 1

@@ -62,21 +62,19 @@ public struct CallAnalyzer: Sendable {
     public func analyze(recording: RecordingAnalyzer.Result, options: CallOptions) -> CallAnalysis {
         let hop = analysis.hopSeconds
         let features = recording.channels
-        let tracks = features.map { PitchTracker(config: pitch).track($0) }
+        let floors = features.map { NoiseFloor.estimate($0.energyDb) }
+        let tracks = features.indices.map { PitchTracker(config: pitch).track(features[$0], noiseFloorDb: floors[$0]) }
         let detector = VoiceActivityDetector(config: voiceActivity)
         var channels: [ChannelResult] = []
+        var utteranceSpans: [[TimeSpan]] = []
         for c in features.indices {
             let other = features.count == 2 ? features[1 - c] : nil
-            let speech = detector.detect(features[c], pitch: tracks[c], other: other)
+            let speech = detector.detect(features[c], pitch: tracks[c], other: other, noiseFloorDb: floors[c])
             let found = SyllableNucleusDetector(config: nuclei).detect(features[c], pitch: tracks[c], speech: speech)
-            channels.append(ChannelResult(channel: c, features: features[c], pitch: tracks[c], speechFrames: speech, nuclei: found, utteranceFrames: speech))
-        }
-        // Utterances of each channel first; turns need the other party's utterances.
-        let utteranceSpans = channels.map { channel in
-            Spans.bridged(Spans.fromFrames(channel.speechFrames, hopSeconds: hop), gapSeconds: delivery.utterancePauseSeconds)
-        }
-        for c in channels.indices {
-            channels[c].utteranceFrames = Self.frames(of: utteranceSpans[c], count: channels[c].features.frameCount, hopSeconds: hop)
+            let spans = Spans.bridged(Spans.fromFrames(speech, hopSeconds: hop), gapSeconds: delivery.utterancePauseSeconds)
+            utteranceSpans.append(spans)
+            channels.append(ChannelResult(channel: c, features: features[c], pitch: tracks[c], speechFrames: speech, nuclei: found,
+                                          utteranceFrames: Self.frames(of: spans, count: features[c].frameCount, hopSeconds: hop)))
         }
         let agentIndex = options.agentChannel
         let customerIndex: Int? = features.count == 2 ? 1 - agentIndex : nil

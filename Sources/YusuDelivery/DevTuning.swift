@@ -22,9 +22,6 @@ extension CallAnalyzer {
         if let v = devValue("piw") { analysis.pitchIntegrationSamples = Int(v) }
         if let v = devValue("shp") { pitch.subharmonicPenalty = Float(v) }
         if let v = devValue("shm") { pitch.subharmonicMarginDip = Float(v) }
-        if let v = devValue("med") { pitch.medianFrames = Int(v) }
-        if let v = devValue("edge") { pitch.edgeFrames = Int(v) }
-        if let v = devValue("ejump") { pitch.edgeJumpCents = Float(v) }
         if let v = devValue("tw") { pitch.tiltWeight = Float(v) }
         if let v = devValue("ts") { pitch.tiltScaleDb = Float(v) }
         if let v = devValue("dip") { nuclei.minimumProminenceDb = Float(v) }
@@ -45,7 +42,6 @@ extension CallAnalyzer {
         if let v = devValue("cont") { voiceActivity.continueSnrDb = Float(v) }
         if let v = devValue("vvad") { voiceActivity.voicedSnrDb = Float(v) }
         if let v = devValue("echo") { voiceActivity.echoMarginDb = Float(v) }
-        if let v = devValue("rel") { voiceActivity.belowSpeechPeakDb = Float(v) }
         if let v = devValue("prel") { delivery.phonationBelowPeakDb = v }
         if let v = devValue("bridge") { voiceActivity.bridgeGapSeconds = v }
     }

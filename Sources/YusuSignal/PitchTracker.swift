@@ -35,15 +35,6 @@ public struct PitchTrackerConfig: Sendable, Equatable {
     /// first deep dip, which keeps perfectly periodic tones off their sub-harmonics.
     public var subharmonicPenalty: Float = 0.1
     public var subharmonicMarginDip: Float = 0.1
-    /// Edge repair: the first and last `edgeFrames` of a voiced run whose F0 jumps more than
-    /// `edgeJumpCents` from the run's next inner frame take that frame's F0. At voicing
-    /// edges the analysis window straddles voiced and unvoiced sound and the true period is
-    /// often not among the candidates at all; the nearest well-analysed frame is a better guess.
-    public var edgeFrames: Int = 0
-    public var edgeJumpCents: Float = 60
-    /// Median filter along voiced runs, frames (odd; 1 = off): removes frame-to-frame
-    /// jitter of the period estimate without rounding off glides.
-    public var medianFrames: Int = 1
     /// Frames closer than this to the noise floor, dB, are pushed towards unvoiced.
     public var minimumVoicedSnrDb: Float = 9
     /// Weight of the spectral tilt cue: the unvoiced cost rises by up to this much when the
@@ -153,55 +144,7 @@ public struct PitchTracker: Sendable {
             if i > 0 { state = Int(back[i * states + state]) }
             i -= 1
         }
-        if config.medianFrames > 1 { Self.medianSmooth(&f0, width: config.medianFrames) }
-        if config.edgeFrames > 0 { Self.repairEdges(&f0, frames: config.edgeFrames, jumpCents: config.edgeJumpCents) }
         return PitchTrack(f0Hz: f0, dip: chosenDip)
-    }
-
-    static func repairEdges(_ f0: inout [Float], frames: Int, jumpCents: Float) {
-        let n = f0.count
-        var i = 0
-        while i < n {
-            guard f0[i] > 0 else { i += 1; continue }
-            var end = i
-            while end < n && f0[end] > 0 { end += 1 }
-            if end - i > 2 * frames + 1 {
-                // Onset: walk inwards-out from the first interior frame.
-                var k = i + frames - 1
-                while k >= i {
-                    if abs(1200 * log2(f0[k] / f0[k + 1])) > jumpCents { f0[k] = f0[k + 1] }
-                    k -= 1
-                }
-                k = end - frames
-                while k < end {
-                    if abs(1200 * log2(f0[k] / f0[k - 1])) > jumpCents { f0[k] = f0[k - 1] }
-                    k += 1
-                }
-            }
-            i = end
-        }
-    }
-
-    /// Median of each voiced frame's neighbourhood within its voiced run.
-    static func medianSmooth(_ f0: inout [Float], width: Int) {
-        let half = width / 2
-        let source = f0
-        var window = [Float](repeating: 0, count: width)
-        var i = 0
-        let n = f0.count
-        while i < n {
-            guard source[i] > 0 else { i += 1; continue }
-            var end = i
-            while end < n && source[end] > 0 { end += 1 }
-            for j in i..<end {
-                let lo = max(i, j - half), hi = min(end - 1, j + half)
-                let count = hi - lo + 1
-                for k in 0..<count { window[k] = source[lo + k] }
-                window[0..<count].sort()
-                f0[j] = count % 2 == 1 ? window[count / 2] : 0.5 * (window[count / 2 - 1] + window[count / 2])
-            }
-            i = end
-        }
     }
 }
 

@@ -23,10 +23,6 @@ public struct VoiceActivityConfig: Sendable, Equatable {
     public var continueSnrDb: Float = 7
     /// Voiced frames this far above the floor are speech, dB.
     public var voicedSnrDb: Float = 6
-    /// Frames more than this below the channel's loud speech (95th percentile of frame
-    /// energies) are pauses whatever the noise floor, dB: on a quiet line the floor alone
-    /// would count breath and reverberant tails as speech.
-    public var belowSpeechPeakDb: Float = 100
     /// A frame this far below the other channel is echo, dB.
     public var echoMarginDb: Float = 18
     /// Speech bursts shorter than this are dropped, seconds.
@@ -47,14 +43,13 @@ public struct VoiceActivityDetector: Sendable {
     public init(config: VoiceActivityConfig = VoiceActivityConfig()) { self.config = config }
 
     /// Per-frame speech decisions for `features`, using `other` (the other party's
-    /// channel, if any) to reject echo.
-    public func detect(_ features: FrameFeatures, pitch: PitchTrack, other: FrameFeatures? = nil) -> [Bool] {
+    /// channel, if any) to reject echo. `noiseFloorDb` is the channel's floor when the
+    /// caller already has it (`NoiseFloor.estimate(features.energyDb)` otherwise).
+    public func detect(_ features: FrameFeatures, pitch: PitchTrack, other: FrameFeatures? = nil, noiseFloorDb: Float? = nil) -> [Bool] {
         let n = features.frameCount
         guard n > 0 else { return [] }
-        let floorDb = NoiseFloor.estimate(features.energyDb)
+        let floorDb = noiseFloorDb ?? NoiseFloor.estimate(features.energyDb)
         let energy = features.energyDb
-        let loudDb = NoiseFloor.estimate(energy, percentile: 0.95)
-        let relativeFloorDb = loudDb - config.belowSpeechPeakDb
         var speech = [Bool](repeating: false, count: n)
         var active = false
         for i in 0..<n {
@@ -65,7 +60,6 @@ public struct VoiceActivityDetector: Sendable {
             } else {
                 isSpeech = snr >= config.onsetSnrDb || (pitch.f0Hz[i] > 0 && snr >= config.voicedSnrDb + 3)
             }
-            if energy[i] < relativeFloorDb { isSpeech = false }
             if isSpeech, let other, i < other.frameCount, other.energyDb[i] - energy[i] >= config.echoMarginDb {
                 isSpeech = false
             }

@@ -6,27 +6,8 @@ import YusuTestSupport
 
 @Suite("The whole pipeline on a synthetic two-party call")
 struct PipelineTests {
-    /// Agent: 12 syllables from 0.5 s, then 10 syllables starting 1.2 s before the
-    /// customer's 14 syllables end (an interruption); customer: 14 syllables; a 12 s hold;
-    /// line noise on both channels and the agent's echo 28 dB down on the customer's.
     static func makeCall(in dir: TemporaryDirectory) throws -> (path: String, interruptionAt: Double) {
-        let rate = 8000
-        let total = 30.0
-        let a1 = Synth.syllableTrain(count: 12, f0Hz: 190, leadSeconds: 0)   // 3.0 s
-        let c1 = Synth.syllableTrain(count: 14, f0Hz: 130, leadSeconds: 0)   // 3.5 s
-        let a2 = Synth.syllableTrain(count: 10, f0Hz: 190, leadSeconds: 0)   // 2.5 s
-        let customerStart = 4.0
-        let customerEnd = customerStart + 3.5 - 0.07
-        let interruptionAt = customerEnd - 1.2
-        var agent = Synth.place(a1, atSeconds: 0.5, totalSeconds: total, rateHz: rate)
-        agent = Synth.mix(agent, Synth.place(a2, atSeconds: interruptionAt, totalSeconds: total, rateHz: rate))
-        agent = Synth.mix(agent, Synth.place(a1, atSeconds: 22, totalSeconds: total, rateHz: rate))
-        var customer = Synth.place(c1, atSeconds: customerStart, totalSeconds: total, rateHz: rate)
-        customer = Synth.mix(customer, agent.map { $0 * pow(10, -28 / 20) })
-        agent = Synth.mix(agent, Synth.noise(seconds: total, rateHz: rate, rmsDbov: -62, seed: 5))
-        customer = Synth.mix(customer, Synth.noise(seconds: total, rateHz: rate, rmsDbov: -62, seed: 6))
-        let path = try writeRecording(dir.file("call.wav"), channels: [agent, customer], rateHz: rate, format: .wavMuLaw)
-        return (path, interruptionAt)
+        try writeInterruptedCall(in: dir, echoDb: -28, format: .wavMuLaw)
     }
 
     @Test("syllables, interruption, hold and echo come out as laid out")

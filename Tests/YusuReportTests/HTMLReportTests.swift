@@ -25,7 +25,7 @@ struct HTMLReportTests {
     @Test("a call page: verdicts, timeline, pitch, rate, levels and events carry the measured numbers")
     func callPage() throws {
         let dir = TemporaryDirectory()
-        let (path, at) = try makeInterruptedCall(in: dir)
+        let (path, at) = try writeInterruptedCall(in: dir)
         let analysis = try CallAnalyzer().analyze(path: path)
         let m = analysis.measures
         let card = Standard().evaluate(m)
@@ -85,22 +85,4 @@ struct HTMLReportTests {
         let unlinked = HTMLNightReport.render(summary, linked: [])
         #expect(!unlinked.contains("<a class=\"worst\"") && unlinked.contains("<span class=\"worst\">"))
     }
-}
-
-/// A 30 s stereo call: the agent interrupts the customer 1.2 s before the end of their
-/// sentence, then a 12 s hold (as in the pipeline tests).
-func makeInterruptedCall(in dir: TemporaryDirectory) throws -> (String, Double) {
-    let rate = 8000
-    let total = 30.0
-    let a1 = Synth.syllableTrain(count: 12, f0Hz: 190, leadSeconds: 0)
-    let c1 = Synth.syllableTrain(count: 14, f0Hz: 130, leadSeconds: 0)
-    let a2 = Synth.syllableTrain(count: 10, f0Hz: 190, leadSeconds: 0)
-    let at = 4.0 + 3.5 - 0.07 - 1.2
-    var agent = Synth.place(a1, atSeconds: 0.5, totalSeconds: total, rateHz: rate)
-    agent = Synth.mix(agent, Synth.place(a2, atSeconds: at, totalSeconds: total, rateHz: rate))
-    agent = Synth.mix(agent, Synth.place(a1, atSeconds: 22, totalSeconds: total, rateHz: rate))
-    var customer = Synth.place(c1, atSeconds: 4.0, totalSeconds: total, rateHz: rate)
-    agent = Synth.mix(agent, Synth.noise(seconds: total, rateHz: rate, rmsDbov: -62, seed: 5))
-    customer = Synth.mix(customer, Synth.noise(seconds: total, rateHz: rate, rmsDbov: -62, seed: 6))
-    return (try writeRecording(dir.file("call.wav"), channels: [agent, customer], rateHz: rate), at)
 }

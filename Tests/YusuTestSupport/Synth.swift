@@ -131,3 +131,28 @@ public func fixturesDirectory(filePath: String = #filePath) -> String {
     URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures").path
 }
+
+/// A 30 s stereo call with known events: the agent's 12 syllables from 0.5 s; the customer's
+/// 14 from 4.0 s; the agent's 10 starting 1.2 s before the customer ends (an interruption);
+/// silence to 22 s (a 12 s hold); the agent's 12 again. Line noise on both channels and,
+/// with `echoDb`, the agent's echo that far down on the customer's channel.
+/// - Returns: the path and when the interruption starts, seconds.
+@discardableResult
+public func writeInterruptedCall(in dir: TemporaryDirectory, echoDb: Float? = nil,
+                                 format: AudioFileFormat = .wavPCM16) throws -> (path: String, interruptionAt: Double) {
+    let rate = 8000
+    let total = 30.0
+    let a1 = Synth.syllableTrain(count: 12, f0Hz: 190, leadSeconds: 0)   // 3.0 s
+    let c1 = Synth.syllableTrain(count: 14, f0Hz: 130, leadSeconds: 0)   // 3.5 s
+    let a2 = Synth.syllableTrain(count: 10, f0Hz: 190, leadSeconds: 0)   // 2.5 s
+    let customerStart = 4.0
+    let interruptionAt = customerStart + 3.5 - 0.07 - 1.2
+    var agent = Synth.place(a1, atSeconds: 0.5, totalSeconds: total, rateHz: rate)
+    agent = Synth.mix(agent, Synth.place(a2, atSeconds: interruptionAt, totalSeconds: total, rateHz: rate))
+    agent = Synth.mix(agent, Synth.place(a1, atSeconds: 22, totalSeconds: total, rateHz: rate))
+    var customer = Synth.place(c1, atSeconds: customerStart, totalSeconds: total, rateHz: rate)
+    if let echoDb { customer = Synth.mix(customer, agent.map { $0 * pow(10, echoDb / 20) }) }
+    agent = Synth.mix(agent, Synth.noise(seconds: total, rateHz: rate, rmsDbov: -62, seed: 5))
+    customer = Synth.mix(customer, Synth.noise(seconds: total, rateHz: rate, rmsDbov: -62, seed: 6))
+    return (try writeRecording(dir.file("call.wav"), channels: [agent, customer], rateHz: rate, format: format), interruptionAt)
+}
