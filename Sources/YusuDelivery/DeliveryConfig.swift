@@ -23,10 +23,17 @@ public struct DeliveryConfig: Sendable, Equatable {
     public var backchannelMaximumSeconds: Double = 0.6
     /// Final intonation: length of the voiced ending measured.
     public var endingWindowSeconds: Double = 0.40
+    /// Final intonation: the last voiced stretch must have at least this much voicing,
+    /// seconds, to be judged at all ...
+    public var endingMinimumVoicedSeconds: Double = 0.05
+    /// ... and a voicing gap longer than this ends the stretch, seconds.
+    public var endingMaximumGapSeconds: Double = 0.15
     /// Final intonation: a falling ending drops at least this much from the high point of
     /// its last voiced stretch, semitones (0: it does not end on a rise) ...
     public var fallingMinimumDropSemitones: Double = 0
-    /// ... and ends at least this far below the speaker's median, semitones.
-    public var fallingMinimumBelowMedianSemitones: Double = 2.0
+    /// ... and ends at least this far below the speaker's median, semitones. Sustained
+    /// endings stay within about 0.7 st of the register; sinking ones whose glide the
+    /// tracker saw only in part can end as little as 1.2 st under it.
+    public var fallingMinimumBelowMedianSemitones: Double = 1.0
     public init() {}
 }

@@ -37,6 +37,8 @@ extension CallAnalyzer {
         if let v = devValue("upause") { delivery.utterancePauseSeconds = v }
         if let v = devValue("fdrop") { delivery.fallingMinimumDropSemitones = v }
         if let v = devValue("fbelow") { delivery.fallingMinimumBelowMedianSemitones = v }
+        if let v = devValue("emin") { delivery.endingMinimumVoicedSeconds = v }
+        if let v = devValue("egap") { delivery.endingMaximumGapSeconds = v }
         if let v = devValue("ewin") { delivery.endingWindowSeconds = v }
         if let v = devValue("on") { voiceActivity.onsetSnrDb = Float(v) }
         if let v = devValue("cont") { voiceActivity.continueSnrDb = Float(v) }

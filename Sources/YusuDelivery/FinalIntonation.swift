@@ -4,7 +4,9 @@
 // in Ladd's register-relative description of final lowering and in 't Hart, Collier &
 // Cohen 1990 on declination), measured on the utterance's last voiced stretch:
 //   1. collect the last `endingWindowSeconds` of voiced frames before the utterance end,
-//      stopping at a voicing gap longer than 0.15 s;
+//      stopping at a voicing gap longer than `endingMaximumGapSeconds`; a stretch with
+//      less than `endingMinimumVoicedSeconds` of voicing is not judged (a sinking ending
+//      often keeps only a few voiced frames before it turns creaky);
 //   2. end pitch: the median of the stretch's last quarter; its high point: the 90th
 //      percentile of the stretch (both robust to a stray octave error in a frame or two);
 //   3. final drop = high point − end, semitones; the ending sinks when it ends at least
@@ -31,7 +33,7 @@ public struct FinalIntonation: Sendable {
     public func measure(f0Hz: [Float], frames: Range<Int>, medianF0Hz: Double, hopSeconds: Double) -> Ending? {
         guard medianF0Hz > 0, !frames.isEmpty else { return nil }
         let windowFrames = Int((config.endingWindowSeconds / hopSeconds).rounded())
-        let maxGapFrames = Int((0.15 / hopSeconds).rounded())
+        let maxGapFrames = Int((config.endingMaximumGapSeconds / hopSeconds).rounded())
         var picked: [Int] = []
         var gap = 0
         var i = min(frames.upperBound, f0Hz.count) - 1
@@ -45,7 +47,7 @@ public struct FinalIntonation: Sendable {
             }
             i -= 1
         }
-        guard picked.count >= 6 else { return nil }
+        guard picked.count >= max(2, Int((config.endingMinimumVoicedSeconds / hopSeconds).rounded())) else { return nil }
         picked.reverse()
         let semitones = picked.map { 12 * log2(Double(f0Hz[$0]) / medianF0Hz) }
         let quarter = max(2, semitones.count / 4)

@@ -15,8 +15,18 @@ public enum FramesCSV {
         for channel in analysis.channels {
             for i in 0..<channel.features.frameCount {
                 let t = config.frameTimeSeconds(i)
-                chunk += String(format: "%.3f,%d,%.1f,%d,%.1f\n", t, channel.channel, channel.features.energyDb[i],
+                chunk += String(format: "%.3f,%d,%.1f,%d,%.1f", t, channel.channel, channel.features.energyDb[i],
                                 channel.utteranceFrames[i] ? 1 : 0, channel.pitch.f0Hz[i])
+                #if YUSU_DEV_TUNING
+                // Development columns: tilt, flatness, then each candidate's F0 and dip.
+                let f = channel.features
+                chunk += String(format: ",%.1f,%.3f", f.bandDb[1][i] - f.bandDb[3][i], f.bandDb[0][i] - f.energyDb[i])
+                for c in 0..<f.candidatesPerFrame {
+                    let lag = f.candidateLag(i, c)
+                    chunk += String(format: ",%.1f,%.3f", lag > 0 ? Float(config.analysisRateHz) / lag : 0, f.candidateDip(i, c))
+                }
+                #endif
+                chunk += "\n"
                 if chunk.utf8.count > 60_000 {
                     write(chunk)
                     chunk.removeAll(keepingCapacity: true)

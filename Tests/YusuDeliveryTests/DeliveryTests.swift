@@ -112,6 +112,30 @@ struct IntonationTests {
         #expect(intonation.measure(f0Hz: contour { 6 - 4 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)?.falling == false)
     }
 
+    @Test("a sinking ending that keeps only 50 ms of voicing is still judged")
+    func shortVoicedEnding() {
+        // Corpus case: the glide turns creaky and unvoiced; five voiced frames 5 st under
+        // the register remain after a 0.26 s gap.
+        var f0 = contour { _ in 0 }
+        for i in 100..<140 { f0[i] = 0 }
+        for i in 126..<131 { f0[i] = Float(200 * pow(2, -5.0 / 12)) }
+        let e = intonation.measure(f0Hz: f0, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)
+        #expect(e?.falling == true)
+        // Three frames are too few to say anything.
+        for i in 126..<128 { f0[i] = 0 }
+        #expect(intonation.measure(f0Hz: f0, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01) == nil)
+    }
+
+    @Test("a steep fall from high up that ends just under the register sinks")
+    func steepFallEndingJustBelow() {
+        // Corpus case: a 9-semitone glide from 8 st above the median ends just under it
+        // (the last quarter's median is 1.5 st below).
+        let sinking = intonation.measure(f0Hz: contour { 8 - 11 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)!
+        #expect(sinking.falling)
+        // A sustained ending 0.7 st under the register does not.
+        #expect(intonation.measure(f0Hz: contour { _ in -0.7 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)?.falling == false)
+    }
+
     @Test("no voiced ending, no decision")
     func unvoiced() {
         #expect(intonation.measure(f0Hz: [Float](repeating: 0, count: 100), frames: 0..<100, medianF0Hz: 200, hopSeconds: 0.01) == nil)
