@@ -110,7 +110,7 @@ public final class BatchRunner: @unchecked Sendable {
             } else {
                 var callOutcome: CallOutcome
                 do {
-                    let analysis = try CallAnalyzer().analyze(path: item.path, options: CallOptions(agentChannel: item.agentChannel))
+                    let analysis = try CallAnalyzer(standard: options.standard).analyze(path: item.path, options: CallOptions(agentChannel: item.agentChannel))
                     if options.requireStereo && analysis.measures.channels != 2 {
                         callOutcome = .failed("mono recording where stereo (agent and customer) is expected")
                     } else {

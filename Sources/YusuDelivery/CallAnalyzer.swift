@@ -45,6 +45,14 @@ public struct CallAnalyzer: Sendable {
         #endif
     }
 
+    /// The pipeline with the settings a standard carries (what counts as a sinking ending).
+    public init(standard: Standard) {
+        delivery.fallingMinimumBelowMedianSemitones = standard.sinkingEndingBelowRegisterSemitones
+        #if YUSU_DEV_TUNING
+        applyDev()
+        #endif
+    }
+
     public func analyze(path: String, options: CallOptions = CallOptions()) throws -> CallAnalysis {
         let recording = try RecordingAnalyzer(config: analysis).analyze(path: path)
         let channelCount = recording.info.channelCount

@@ -12,6 +12,9 @@ public struct Standard: Sendable, Equatable, Codable {
     public var speechRateMaxCharactersPerMinute: Double = 120
     /// 句尾不得下沉: largest share of the agent's measured endings that may fall, 0...1.
     public var maxFallingEndingShare: Double = 0
+    /// 句尾不得下沉: an ending sinks when its last voiced stretch ends at least this far
+    /// below the speaker's median pitch, semitones (and does not end on a rise).
+    public var sinkingEndingBelowRegisterSemitones: Double = DeliveryConfig().fallingMinimumBelowMedianSemitones
     /// 不打断客户: most agent interruptions allowed.
     public var maxAgentInterruptions: Int = 0
     /// 通话时长: call duration band, seconds.
@@ -34,6 +37,7 @@ public struct Standard: Sendable, Equatable, Codable {
         case speechRateMinCharactersPerMinute = "speech_rate_min_cpm"
         case speechRateMaxCharactersPerMinute = "speech_rate_max_cpm"
         case maxFallingEndingShare = "max_falling_ending_share"
+        case sinkingEndingBelowRegisterSemitones = "sinking_ending_below_register_st"
         case maxAgentInterruptions = "max_agent_interruptions"
         case callDurationMinSeconds = "call_duration_min_s"
         case callDurationMaxSeconds = "call_duration_max_s"
@@ -53,6 +57,7 @@ public struct Standard: Sendable, Equatable, Codable {
         speechRateMinCharactersPerMinute = try c.decodeIfPresent(Double.self, forKey: .speechRateMinCharactersPerMinute) ?? speechRateMinCharactersPerMinute
         speechRateMaxCharactersPerMinute = try c.decodeIfPresent(Double.self, forKey: .speechRateMaxCharactersPerMinute) ?? speechRateMaxCharactersPerMinute
         maxFallingEndingShare = try c.decodeIfPresent(Double.self, forKey: .maxFallingEndingShare) ?? maxFallingEndingShare
+        sinkingEndingBelowRegisterSemitones = try c.decodeIfPresent(Double.self, forKey: .sinkingEndingBelowRegisterSemitones) ?? sinkingEndingBelowRegisterSemitones
         maxAgentInterruptions = try c.decodeIfPresent(Int.self, forKey: .maxAgentInterruptions) ?? maxAgentInterruptions
         callDurationMinSeconds = try c.decodeIfPresent(Double.self, forKey: .callDurationMinSeconds) ?? callDurationMinSeconds
         callDurationMaxSeconds = try c.decodeIfPresent(Double.self, forKey: .callDurationMaxSeconds) ?? callDurationMaxSeconds
@@ -73,6 +78,8 @@ public struct Standard: Sendable, Equatable, Codable {
               "speech_rate_min_cpm (\(speechRateMinCharactersPerMinute)) must be > 0 and below speech_rate_max_cpm (\(speechRateMaxCharactersPerMinute))")
         check(speechRateMaxCharactersPerMinute <= 1000, "speech_rate_max_cpm (\(speechRateMaxCharactersPerMinute)) must be at most 1000")
         check((0...1).contains(maxFallingEndingShare), "max_falling_ending_share (\(maxFallingEndingShare)) must be between 0 and 1")
+        check((0...12).contains(sinkingEndingBelowRegisterSemitones),
+              "sinking_ending_below_register_st (\(sinkingEndingBelowRegisterSemitones)) must be between 0 and 12 semitones")
         check(maxAgentInterruptions >= 0, "max_agent_interruptions (\(maxAgentInterruptions)) must be >= 0")
         check(callDurationMinSeconds >= 0 && callDurationMinSeconds < callDurationMaxSeconds,
               "call_duration_min_s (\(callDurationMinSeconds)) must be >= 0 and below call_duration_max_s (\(callDurationMaxSeconds))")

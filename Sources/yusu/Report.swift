@@ -76,7 +76,7 @@ struct Report: ParsableCommand {
                 let page = HTMLNightReport.callPageName(call)
                 guard !linked.contains(page) else { continue }
                 do {
-                    let analysis = try CallAnalyzer().analyze(path: call.path, options: CallOptions(agentChannel: call.agentChannel))
+                    let analysis = try CallAnalyzer(standard: standard).analyze(path: call.path, options: CallOptions(agentChannel: call.agentChannel))
                     let html = HTMLCallReport.render(analysis, standard.evaluate(analysis.measures), title: "\(group.agentId) · \(call.callId)")
                     try Data(html.utf8).write(to: URL(fileURLWithPath: folder + "/" + page))
                     linked.insert(page)

@@ -23,7 +23,7 @@ struct Score: ParsableCommand {
 
     func run() throws {
         let rules = try loadStandard(standard)
-        let analysis = try recording.analyze()
+        let analysis = try recording.analyze(standard: rules)
         let card = rules.evaluate(analysis.measures)
         switch format {
         case .json: print(JSONReport.render(analysis.measures, card))

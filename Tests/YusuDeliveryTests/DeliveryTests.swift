@@ -162,11 +162,26 @@ struct StandardTests {
         #expect(s.maxHoldSeconds == 60)
     }
 
+    @Test("the standard says how far under the register an ending must end to sink")
+    func sinkingDepth() throws {
+        #expect(Standard().sinkingEndingBelowRegisterSemitones == DeliveryConfig().fallingMinimumBelowMedianSemitones)
+        let deep = try Standard.decode(Data(#"{"sinking_ending_below_register_st": 3}"#.utf8))
+        let analyzer = CallAnalyzer(standard: deep)
+        #expect(analyzer.delivery.fallingMinimumBelowMedianSemitones == 3)
+        // An ending 2 st under the register sinks by default, not under the deeper standard.
+        let f0: [Float] = (0..<140).map { i in Float(200 * pow(2, (i < 100 ? 0 : max(-2, -2.0 * Double(i - 100) / 10)) / 12)) }
+        let byDefault = FinalIntonation(config: CallAnalyzer(standard: Standard()).delivery)
+        let byDeep = FinalIntonation(config: analyzer.delivery)
+        #expect(byDefault.measure(f0Hz: f0, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)?.falling == true)
+        #expect(byDeep.measure(f0Hz: f0, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)?.falling == false)
+    }
+
     @Test("unknown keys, wrong types and bad values are rejected with the reason", arguments: [
         (#"{"speech_rate_minimum": 90}"#, "unknown key \"speech_rate_minimum\""),
         (#"{"speech_rate_min_cpm": "fast"}"#, "speech_rate_min_cpm"),
         (#"{"speech_rate_min_cpm": 150}"#, "below speech_rate_max_cpm"),
         (#"{"max_falling_ending_share": 1.5}"#, "max_falling_ending_share"),
+        (#"{"sinking_ending_below_register_st": -1}"#, "sinking_ending_below_register_st"),
         (#"{"weights": {"loudness": 3}}"#, "unknown rule \"loudness\""),
         (#"[1, 2]"#, "expected a JSON object"),
         (#"{"#, "not valid JSON"),
