@@ -57,24 +57,12 @@ public struct NightlySummary: Sendable, Codable, Equatable {
     public struct Failure: Sendable, Codable, Equatable {
         public var rule: String
         public var value: Double?
-        public var evidence: [Moment]
+        public var evidence: [Evidence]
 
-        public init(rule: String, value: Double?, evidence: [Moment]) {
+        public init(rule: String, value: Double?, evidence: [Evidence]) {
             self.rule = rule
             self.value = value
             self.evidence = evidence
-        }
-    }
-
-    public struct Moment: Sendable, Codable, Equatable {
-        public var startSeconds: Double
-        public var endSeconds: Double
-        public var note: String
-
-        public init(startSeconds: Double, endSeconds: Double, note: String) {
-            self.startSeconds = startSeconds
-            self.endSeconds = endSeconds
-            self.note = note
         }
     }
 
@@ -152,7 +140,7 @@ public struct NightlySummary: Sendable, Codable, Equatable {
         return list.compactMap { v in
             guard (v["passed"] as? Bool) == false, let rule = v["rule"] as? String else { return nil }
             let evidence = (v["evidence"] as? [[String: Any]] ?? []).prefix(3).map {
-                Moment(startSeconds: $0["start_s"] as? Double ?? 0, endSeconds: $0["end_s"] as? Double ?? 0, note: $0["note"] as? String ?? "")
+                Evidence(startSeconds: $0["start_s"] as? Double ?? 0, endSeconds: $0["end_s"] as? Double ?? 0, note: $0["note"] as? String ?? "")
             }
             return Failure(rule: rule, value: v["value"] as? Double, evidence: Array(evidence))
         }

@@ -39,11 +39,8 @@ public struct CallAnalyzer: Sendable {
     public var nuclei = SyllableNucleiConfig()
     public var delivery = DeliveryConfig()
 
-    public init() {
-        #if YUSU_DEV_TUNING
-        applyDev()
-        #endif
-    }
+    /// The pipeline with the default standard's settings.
+    public init() { self.init(standard: Standard()) }
 
     /// The pipeline with the settings a standard carries (what counts as a sinking ending).
     public init(standard: Standard) {

@@ -3,6 +3,12 @@ public struct Evidence: Sendable, Equatable, Codable {
     public var startSeconds: Double
     public var endSeconds: Double
     public var note: String
+
+    public init(startSeconds: Double, endSeconds: Double, note: String) {
+        self.startSeconds = startSeconds
+        self.endSeconds = endSeconds
+        self.note = note
+    }
 }
 
 /// The limit a value is compared with.

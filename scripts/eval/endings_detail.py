@@ -4,7 +4,6 @@ import json, os, subprocess, sys
 cli = sys.argv[1] if len(sys.argv) > 1 else '.build/release/yusu'
 root = os.path.join(os.path.dirname(__file__), '../../../shared/corpus/dev/calls')
 rows = []
-unmatched = 0
 unmatched_fp = []
 for n in sorted(f for f in os.listdir(root) if f.endswith('.truth.json')):
     t = json.load(open(os.path.join(root, n)))
@@ -12,16 +11,13 @@ for n in sorted(f for f in os.listdir(root) if f.endswith('.truth.json')):
     est = d['speakers']['agent']['utterances']
     used = set()
     for u in t['events']['agent_utterances']:
-        k = min(range(len(est)), key=lambda k: abs(est[k]['end_s'] - u['end_s']))
-        if abs(est[k]['end_s'] - u['end_s']) <= 0.3: used.add(k)
-    for k, e in enumerate(est):
-        if k not in used and e['falling_ending']:
-            unmatched_fp.append((t['file'], e['start_s'], e['end_s'], e['final_drop_st'], e['end_vs_median_st']))
-    for u in t['events']['agent_utterances']:
         j = min(range(len(est)), key=lambda k: abs(est[k]['end_s'] - u['end_s']))
         ok = abs(est[j]['end_s'] - u['end_s']) <= 0.3
+        if ok: used.add(j)
         e = est[j]
         rows.append((t['file'], u['end_s'], u['ending'], u['ending_drop_st'], ok, e['end_s'], e['falling_ending'], e['final_drop_st'], e['end_vs_median_st']))
+    unmatched_fp += [(t['file'], e['start_s'], e['end_s'], e['final_drop_st'], e['end_vs_median_st'])
+                     for k, e in enumerate(est) if k not in used and e['falling_ending']]
 tp = sum(1 for r in rows if r[2] == 'falling' and r[4] and r[6]); fn = sum(1 for r in rows if r[2] == 'falling' and not (r[4] and r[6]))
 fp = sum(1 for r in rows if r[2] != 'falling' and r[4] and r[6])
 print('unmatched estimated utterances called falling:', len(unmatched_fp))

@@ -6,19 +6,13 @@ voicing boundary (reference frames of 15 ms), and the fine error's spread by dis
 the estimated frame to the nearest unvoiced frame (1 = first/last voiced frame).
 Usage: scripts/eval/pitch_edges.py [path/to/yusu]
 """
-import csv, io, os, subprocess, sys
+import sys
 import numpy as np
+from pitch_corpus import files
 cli = sys.argv[1] if len(sys.argv) > 1 else '.build/release/yusu'
-base = os.path.join(os.path.dirname(__file__), '../../../shared/corpus/dev')
 for part in ('pitch', 'pitch_tel'):
-    root = os.path.join(base, part)
     tot = 0; miss = {}; fa = {}; rows = []
-    for f in sorted(os.listdir(root)):
-        if not f.endswith('.wav'): continue
-        ref = np.loadtxt(os.path.join(root, f[:-4] + '.f0ref')); rt = np.arange(len(ref)) * 0.015
-        out = subprocess.run([cli, 'frames', os.path.join(root, f)], capture_output=True, text=True).stdout
-        a = np.array([(float(r['time_s']), float(r['f0_hz'])) for r in csv.DictReader(io.StringIO(out)) if r['channel'] == '0'])
-        idx = np.clip(np.searchsorted(a[:, 0], rt), 0, len(a) - 1); est = a[idx, 1]
+    for _, ref, est, idx, a in files(cli, part):
         rv, ev = ref > 0, est > 0
         tot += len(ref)
         bounds = np.where(np.diff(rv.astype(int)) != 0)[0]
