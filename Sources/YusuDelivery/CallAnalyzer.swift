@@ -34,6 +34,7 @@ public struct CallOptions: Sendable, Equatable {
 /// interruptions, backchannels, holds for the call.
 public struct CallAnalyzer: Sendable {
     public var analysis = AnalysisConfig()
+    public var channelLevels = ChannelLevelsConfig()
     public var pitch = PitchTrackerConfig()
     public var voiceActivity = VoiceActivityConfig()
     public var nuclei = SyllableNucleiConfig()
@@ -50,14 +51,16 @@ public struct CallAnalyzer: Sendable {
         #endif
     }
 
-    public func analyze(path: String, options: CallOptions = CallOptions()) throws -> CallAnalysis {
+    /// - Parameter requireSpeech: throw `AudioError.noSpeech` when no channel holds speech
+    ///   (scoring needs some); `false` returns the analysis anyway (frame dumps).
+    public func analyze(path: String, options: CallOptions = CallOptions(), requireSpeech: Bool = true) throws -> CallAnalysis {
         let recording = try RecordingAnalyzer(config: analysis).analyze(path: path)
         let channelCount = recording.info.channelCount
         guard options.agentChannel >= 0 && options.agentChannel < channelCount else {
             throw AudioError.noSuchChannel(path: path, channel: options.agentChannel, channels: channelCount)
         }
         let result = analyze(recording: recording, options: options)
-        guard result.channels.contains(where: { $0.speechFrames.contains(true) }) else {
+        guard !requireSpeech || result.channels.contains(where: { $0.speechFrames.contains(true) }) else {
             throw AudioError.noSpeech(path: path)
         }
         return result
@@ -67,15 +70,15 @@ public struct CallAnalyzer: Sendable {
     public func analyze(recording: RecordingAnalyzer.Result, options: CallOptions) -> CallAnalysis {
         let hop = analysis.hopSeconds
         let features = recording.channels
-        let floors = features.map { NoiseFloor.estimate($0.energyDb) }
-        let tracks = features.indices.map { PitchTracker(config: pitch).track(features[$0], noiseFloorDb: floors[$0]) }
+        let levels = features.map { ChannelLevels.measure($0, config: channelLevels) }
+        let tracks = features.indices.map { PitchTracker(config: pitch).track(features[$0], levels: levels[$0]) }
         let detector = VoiceActivityDetector(config: voiceActivity)
         var channels: [ChannelResult] = []
         var utteranceSpans: [[TimeSpan]] = []
         for c in features.indices {
             let other = features.count == 2 ? features[1 - c] : nil
-            let speech = detector.detect(features[c], pitch: tracks[c], other: other, noiseFloorDb: floors[c])
-            let found = SyllableNucleusDetector(config: nuclei).detect(features[c], pitch: tracks[c], speech: speech)
+            let speech = detector.detect(features[c], pitch: tracks[c], other: other, levels: levels[c])
+            let found = SyllableNucleusDetector(config: nuclei).detect(features[c], pitch: tracks[c], speech: speech, levels: levels[c])
             let spans = Spans.bridged(Spans.fromFrames(speech, hopSeconds: hop), gapSeconds: delivery.utterancePauseSeconds)
             utteranceSpans.append(spans)
             channels.append(ChannelResult(channel: c, features: features[c], pitch: tracks[c], speechFrames: speech, nuclei: found,

@@ -46,6 +46,19 @@ extension CallAnalyzer {
         if let v = devValue("echo") { voiceActivity.echoMarginDb = Float(v) }
         if let v = devValue("prel") { delivery.phonationBelowPeakDb = v }
         if let v = devValue("bridge") { voiceActivity.bridgeGapSeconds = v }
+        if let v = devValue("obs") { voiceActivity.onsetBelowSpeechDb = Float(v) }
+        if let v = devValue("lfp") { channelLevels.floorPercentile = v }
+        if let v = devValue("lsp") { channelLevels.speechPercentile = v }
+        if let v = devValue("lpd") { channelLevels.periodicDip = Float(v) }
+        if let v = devValue("lvs") { channelLevels.voiceFloorShare = v }
+        if let v = devValue("lvb") { channelLevels.voiceFloorBelowSpeechDb = Float(v) }
+        if let v = devValue("lref") { channelLevels.referenceRangeDb = Float(v) }
+        if let v = devValue("lmin") { channelLevels.minimumSnrScale = Float(v) }
+        if let v = devValue("nbelow") { nuclei.maximumBelowPeakDb = Float(v) }
+        if let v = devValue("lpmin") { channelLevels.minimumPitchSnrScale = Float(v) }
+        if let v = devValue("uva") { voiceActivity.unvoicedAttachSeconds = v }
+        if let v = devValue("olb") { voiceActivity.onsetLookBackSeconds = v }
+        if let v = devValue("mvs") { voiceActivity.minimumVoicedSeconds = v }
     }
 }
 #endif

@@ -6,7 +6,8 @@
 // search), with YIN's cumulative-mean-normalised difference (de Cheveigné & Kawahara 2002)
 // as the local dissimilarity of a voiced candidate.
 // Stages:
-//   1. noise floor of the channel: a low percentile of frame energies;
+//   1. noise floor of the channel (`ChannelLevels`: a low percentile of frame energies,
+//      corrected for recordings without a pause, with thresholds scaled for noisy ones);
 //   2. local cost: a voiced candidate costs its YIN dip plus a small preference for shorter
 //      lags, and a penalty when a candidate at half or a third of its lag dips nearly as
 //      deep (the sub-harmonic dips at 2T, 3T are almost as deep as T's: YIN step 4 picks the
@@ -61,13 +62,16 @@ public struct PitchTracker: Sendable {
 
     /// Tracks F0 over every frame of `features`.
     /// - Complexity: O(frames × K²) time, O(frames × K) memory for backpointers.
-    public func track(_ features: FrameFeatures, noiseFloorDb: Float? = nil) -> PitchTrack {
+    /// `levels` are the channel's floor and threshold scale (`ChannelLevels.measure` when nil).
+    public func track(_ features: FrameFeatures, levels: ChannelLevels? = nil) -> PitchTrack {
         let n = features.frameCount
         let k = features.candidatesPerFrame
         let states = k + 1
         let rate = Float(features.config.analysisRateHz)
         let maxLag = Float(features.config.maxLagSamples)
-        let floorDb = noiseFloorDb ?? NoiseFloor.estimate(features.energyDb)
+        let levels = levels ?? ChannelLevels.measure(features)
+        let floorDb = levels.floorDb
+        let minimumVoicedSnrDb = config.minimumVoicedSnrDb * levels.pitchSnrScale
         guard n > 0 else { return PitchTrack(f0Hz: [], dip: []) }
 
         var back = [UInt8](repeating: 0, count: n * states)
@@ -85,7 +89,7 @@ public struct PitchTracker: Sendable {
             let tilt = features.bandDb[1][i] - features.bandDb[3][i]
             localCost[0] = config.unvoicedCost + config.tiltWeight * max(-1, min(1, tilt / config.tiltScaleDb))
             let snr = energy[i] - floorDb
-            let quietPenalty: Float = snr < config.minimumVoicedSnrDb ? (config.minimumVoicedSnrDb - snr) * 0.1 : 0
+            let quietPenalty: Float = snr < minimumVoicedSnrDb ? (minimumVoicedSnrDb - snr) * 0.1 : 0
             for c in 0..<k {
                 let lag = lagAt(i * k + c)
                 guard lag > 0 else { localCost[c + 1] = .infinity; continue }

@@ -57,24 +57,30 @@ public struct SyllableNucleusDetector: Sendable {
     public init(config: SyllableNucleiConfig = SyllableNucleiConfig()) { self.config = config }
 
     /// Frame indices of syllable nuclei within speech frames, ascending.
-    public func detect(_ features: FrameFeatures, pitch: PitchTrack, speech: [Bool]) -> [Int] {
-        let first = detect(features, pitch: pitch, speech: speech, stretch: 1)
+    /// `levels` scale the SNR threshold and correct the floor of a recording without a pause
+    /// (`ChannelLevels.measure` when nil).
+    public func detect(_ features: FrameFeatures, pitch: PitchTrack, speech: [Bool], levels: ChannelLevels? = nil) -> [Int] {
+        let levels = levels ?? ChannelLevels.measure(features)
+        let first = detect(features, pitch: pitch, speech: speech, levels: levels, stretch: 1)
         guard let reference = config.referenceRatePerSecond else { return first }
         let speechSeconds = Double(speech.reduce(0) { $0 + ($1 ? 1 : 0) }) * features.config.hopSeconds
         guard speechSeconds > 0, first.count >= config.minimumNucleiForTempo else { return first }
         let rate = Double(first.count) / speechSeconds
         guard rate < reference else { return first }
-        return detect(features, pitch: pitch, speech: speech, stretch: min(config.maximumStretch, pow(reference / rate, config.stretchExponent)))
+        return detect(features, pitch: pitch, speech: speech, levels: levels, stretch: min(config.maximumStretch, pow(reference / rate, config.stretchExponent)))
     }
 
     /// One pass with spacing and smoothing stretched by `stretch` (>= 1 for slow speech).
-    func detect(_ features: FrameFeatures, pitch: PitchTrack, speech: [Bool], stretch: Double) -> [Int] {
+    func detect(_ features: FrameFeatures, pitch: PitchTrack, speech: [Bool], levels: ChannelLevels, stretch: Double) -> [Int] {
         let n = features.frameCount
         guard n > 2 else { return [] }
         let hop = features.config.hopSeconds
         let window = config.smoothingWindowFrames * stretch
         let envelope = Self.movingAverage(features.syllableEnvelopeDb, widthFrames: window)
-        let floorDb = NoiseFloor.estimate(envelope, percentile: 0.05)
+        // Without a pause the envelope's low percentile is speech too: lower it as far as the
+        // channel's floor was lowered.
+        let floorDb = NoiseFloor.estimate(envelope, percentile: 0.05) - (levels.measuredFloorDb - levels.floorDb)
+        let minimumSnrDb = config.minimumSnrDb * levels.snrScale
         let reach = Int((1.0 / hop).rounded())
         let localMax = Self.slidingMaximum(envelope, halfWidth: reach)
         let peaks = Self.spacedPeaks(envelope, minimumDistance: Int((config.minimumSpacingSeconds * stretch / hop).rounded()))
@@ -88,7 +94,7 @@ public struct SyllableNucleusDetector: Sendable {
         var nuclei: [Int] = []
         for p in peaks {
             let value = envelope[p]
-            guard speech[p], value - floorDb >= config.minimumSnrDb, localMax[p] - value <= config.maximumBelowPeakDb else { continue }
+            guard speech[p], value - floorDb >= minimumSnrDb, localMax[p] - value <= config.maximumBelowPeakDb else { continue }
             let lo = max(0, p - voicingReach), hi = min(n, p + voicingReach + 1)
             guard voicedBefore[hi] - voicedBefore[lo] > 0 else { continue }
             guard Self.prominence(envelope, peak: p, reach: reach) >= config.minimumProminenceDb else { continue }

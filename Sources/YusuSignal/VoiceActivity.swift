@@ -1,9 +1,13 @@
 // Voice activity of one party's channel in a two-channel call.
 //
-// Method: energy detection against the channel's own noise floor (minimum-statistics
-// style: a low percentile of frame energies, after Martin 2001, "Noise power spectral
-// density estimation based on optimal smoothing and minimum statistics"), confirmed by
-// periodicity, with two rejections that telephone calls need:
+// Method: energy detection against the channel's own noise floor (`ChannelLevels`:
+// minimum-statistics style, after Martin 2001, "Noise power spectral density estimation
+// based on optimal smoothing and minimum statistics", with thresholds scaled down where the
+// floor-to-speech range is small), confirmed by periodicity, as double-threshold region
+// growing: frames over the onset threshold and near the party's own speech level seed
+// speech, which grows forwards (and `onsetLookBackSeconds` backwards) over frames over
+// the continuation threshold. Two
+// rejections that telephone calls need:
 //   1. echo: a frame whose energy sits at least `echoMarginDb` below the other channel's
 //      in the same frame is that party's voice leaking across, not this party's speech;
 //   2. music: speech is modulated at the syllable rate (3–8 Hz: Scheirer & Slaney 1997,
@@ -12,8 +16,12 @@
 //      2 s it has unvoiced consonants and deep dips between syllables. A 2 s window that
 //      is at least `musicVoicedShare` voiced and whose frame energies span less than
 //      `musicEnergyRangeDb` (10th to 90th percentile) is music or a tone, not speech.
-// Then hysteresis on the frame decisions, bursts shorter than `minimumBurstSeconds`
-// dropped and gaps shorter than `bridgeGapSeconds` filled.
+// Then bursts shorter than `minimumBurstSeconds`
+// dropped and gaps shorter than `bridgeGapSeconds` filled. Last, a run of speech frames
+// with less than `minimumVoicedSeconds` of pitch in it and no voiced run within
+// `unvoicedAttachSeconds` is dropped: every Mandarin syllable
+// has a voiced nucleus, so a run without one is a noise burst (a passing car, a door, a
+// street's hiss), not a word, and must not break a hold or count as a turn.
 
 /// Tunable thresholds of the detector, in dB over the noise floor and seconds.
 public struct VoiceActivityConfig: Sendable, Equatable {
@@ -23,12 +31,22 @@ public struct VoiceActivityConfig: Sendable, Equatable {
     public var continueSnrDb: Float = 7
     /// Voiced frames this far above the floor are speech, dB.
     public var voicedSnrDb: Float = 6
+    /// Speech starts only within this distance under the party's speech level, dB: quieter
+    /// voices (neighbouring agents on a headset, a distant talker in the street, babble) and
+    /// noise never start an utterance of this party, though they may continue one.
+    public var onsetBelowSpeechDb: Float = 30
+    /// Speech reaches back at most this far before the frame that started it, seconds.
+    public var onsetLookBackSeconds: Double = 0.05
     /// A frame this far below the other channel is echo, dB.
     public var echoMarginDb: Float = 18
     /// Speech bursts shorter than this are dropped, seconds.
     public var minimumBurstSeconds: Double = 0.06
     /// Gaps shorter than this are filled, seconds.
     public var bridgeGapSeconds: Double = 0.12
+    /// A speech run with less voiced time than this is a noise burst and dropped, seconds.
+    public var minimumVoicedSeconds: Double = 0.03
+    /// ... unless it is this close to a voiced run, seconds (an utterance pause).
+    public var unvoicedAttachSeconds: Double = 0.4
     /// Music test window, seconds.
     public var musicWindowSeconds: Double = 2
     /// A window at least this voiced ...
@@ -43,33 +61,51 @@ public struct VoiceActivityDetector: Sendable {
     public init(config: VoiceActivityConfig = VoiceActivityConfig()) { self.config = config }
 
     /// Per-frame speech decisions for `features`, using `other` (the other party's
-    /// channel, if any) to reject echo. `noiseFloorDb` is the channel's floor when the
-    /// caller already has it (`NoiseFloor.estimate(features.energyDb)` otherwise).
-    public func detect(_ features: FrameFeatures, pitch: PitchTrack, other: FrameFeatures? = nil, noiseFloorDb: Float? = nil) -> [Bool] {
+    /// channel, if any) to reject echo. `levels` are the channel's floor, speech level and
+    /// threshold scale when the caller already has them (`ChannelLevels.measure` otherwise).
+    public func detect(_ features: FrameFeatures, pitch: PitchTrack, other: FrameFeatures? = nil, levels: ChannelLevels? = nil) -> [Bool] {
         let n = features.frameCount
         guard n > 0 else { return [] }
-        let floorDb = noiseFloorDb ?? NoiseFloor.estimate(features.energyDb)
+        let levels = levels ?? ChannelLevels.measure(features)
+        let floorDb = levels.floorDb
+        let scale = levels.snrScale
+        let onsetSnrDb = config.onsetSnrDb * scale, continueSnrDb = config.continueSnrDb * scale
+        let voicedSnrDb = config.voicedSnrDb * scale, voicedOnsetSnrDb = (config.voicedSnrDb + 3) * scale
+        let onsetFloorDb = levels.speechLevelDb - config.onsetBelowSpeechDb
         let energy = features.energyDb
+        // Double-threshold region growing: onset frames (loud enough over the floor, and
+        // near the party's own speech level) seed speech, which then grows both ways over
+        // frames that pass the lower continuation threshold.
+        var seed = [Bool](repeating: false, count: n)
         var speech = [Bool](repeating: false, count: n)
-        var active = false
         for i in 0..<n {
             let snr = energy[i] - floorDb
-            var isSpeech: Bool
-            if active {
-                isSpeech = snr >= config.continueSnrDb || (pitch.f0Hz[i] > 0 && snr >= config.voicedSnrDb)
-            } else {
-                isSpeech = snr >= config.onsetSnrDb || (pitch.f0Hz[i] > 0 && snr >= config.voicedSnrDb + 3)
+            let voiced = pitch.f0Hz[i] > 0
+            var continues = snr >= continueSnrDb || (voiced && snr >= voicedSnrDb)
+            var starts = (snr >= onsetSnrDb || (voiced && snr >= voicedOnsetSnrDb)) && energy[i] >= onsetFloorDb
+            if continues, let other, i < other.frameCount, other.energyDb[i] - energy[i] >= config.echoMarginDb {
+                continues = false
+                starts = false
             }
-            if isSpeech, let other, i < other.frameCount, other.energyDb[i] - energy[i] >= config.echoMarginDb {
-                isSpeech = false
+            speech[i] = continues
+            seed[i] = starts && continues
+        }
+        // A run of continuation frames is speech from its first seed on, and up to
+        // `onsetLookBackSeconds` before it (the quiet consonant before a loud vowel).
+        let lookBack = Int((config.onsetLookBackSeconds / features.config.hopSeconds).rounded())
+        for run in Self.runs(speech) {
+            guard let firstSeed = run.first(where: { seed[$0] }) else {
+                for i in run { speech[i] = false }
+                continue
             }
-            speech[i] = isSpeech
-            active = isSpeech
+            for i in run.lowerBound..<max(run.lowerBound, firstSeed - lookBack) { speech[i] = false }
         }
         let hop = features.config.hopSeconds
         rejectMusic(&speech, energy: energy, f0Hz: pitch.f0Hz, hopSeconds: hop)
         Self.fillGaps(&speech, shorterThan: Int((config.bridgeGapSeconds / hop).rounded()))
         Self.dropBursts(&speech, shorterThan: Int((config.minimumBurstSeconds / hop).rounded()))
+        Self.dropUnvoicedRuns(&speech, f0Hz: pitch.f0Hz, minimumVoicedFrames: Int((config.minimumVoicedSeconds / hop).rounded()),
+                              attachFrames: Int((config.unvoicedAttachSeconds / hop).rounded()))
         return speech
     }
 
@@ -104,6 +140,29 @@ public struct VoiceActivityDetector: Sendable {
     /// Sets runs of `false` shorter than `frames` (between two `true` runs) to `true`.
     public static func fillGaps(_ flags: inout [Bool], shorterThan frames: Int) {
         flipShortRuns(of: false, in: &flags, shorterThan: frames, onlyInside: true)
+    }
+
+    /// Clears every run of `true` with fewer than `minimumVoicedFrames` frames of pitch,
+    /// unless it lies within `attachFrames` of a run that has them (a consonant cut off
+    /// from its syllable by a short gap stays with it).
+    public static func dropUnvoicedRuns(_ flags: inout [Bool], f0Hz: [Float], minimumVoicedFrames: Int, attachFrames: Int = 0) {
+        guard minimumVoicedFrames > 0 else { return }
+        let all = runs(flags)
+        let voiced = all.map { run in run.reduce(0) { $0 + (f0Hz[$1] > 0 ? 1 : 0) } >= minimumVoicedFrames }
+        for (k, run) in all.enumerated() where !voiced[k] {
+            var near = false
+            var j = k - 1
+            while j >= 0 && run.lowerBound - all[j].upperBound <= attachFrames {
+                if voiced[j] { near = true; break }
+                j -= 1
+            }
+            j = k + 1
+            while !near && j < all.count && all[j].lowerBound - run.upperBound <= attachFrames {
+                if voiced[j] { near = true; break }
+                j += 1
+            }
+            if !near { for i in run { flags[i] = false } }
+        }
     }
 
     /// Sets runs of `true` shorter than `frames` to `false`.

@@ -14,7 +14,11 @@ struct Frames: ParsableCommand {
     var format: FramesFormat = .csv
 
     func run() throws {
-        let analysis = try recording.analyze()
+        // The dump is how one finds out why no speech was found: write it regardless.
+        let analysis = try recording.analyze(requireSpeech: false)
+        if !analysis.channels.contains(where: { $0.speechFrames.contains(true) }) {
+            printError("\(recording.file): no speech found on any channel; writing the frames anyway (speech 0 throughout)")
+        }
         let out = FileHandle.standardOutput
         FramesCSV.write(analysis) { out.write(Data($0.utf8)) }
     }

@@ -25,9 +25,10 @@ struct RecordingOptions: ParsableArguments {
     }
 
     /// Runs the pipeline, printing a one-line error and exiting non-zero on bad input.
-    func analyze(standard: Standard = Standard()) throws -> CallAnalysis {
+    func analyze(standard: Standard = Standard(), requireSpeech: Bool = true) throws -> CallAnalysis {
         do {
-            return try CallAnalyzer(standard: standard).analyze(path: file, options: CallOptions(agentChannel: agentChannel))
+            return try CallAnalyzer(standard: standard).analyze(path: file, options: CallOptions(agentChannel: agentChannel),
+                                                                requireSpeech: requireSpeech)
         } catch let error as AudioError {
             printError(error.description)
             throw ExitStatus.badInput

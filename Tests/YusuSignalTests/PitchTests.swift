@@ -8,7 +8,7 @@ struct PitchTests {
     func track(_ x: [Float]) -> PitchTrack {
         let analyzer = FrameAnalyzer()
         analyzer.process(x)
-        return PitchTracker().track(analyzer.finish(), noiseFloorDb: -90)
+        return PitchTracker().track(analyzer.finish(), levels: .clean(floorDb: -90))
     }
 
     func cents(_ a: Double, _ b: Double) -> Double { 1200 * log2(a / b) }
@@ -59,7 +59,7 @@ struct PitchTests {
         #expect(silent.voicedFrameCount == 0)
         let analyzer = FrameAnalyzer()
         analyzer.process(Synth.noise(seconds: 1, rateHz: 8000, rmsDbov: -20))
-        let noisy = PitchTracker().track(analyzer.finish(), noiseFloorDb: -60)
+        let noisy = PitchTracker().track(analyzer.finish(), levels: .clean(floorDb: -60))
         #expect(noisy.voicedFrameCount < 10)
     }
 }
