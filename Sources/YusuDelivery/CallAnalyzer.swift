@@ -19,6 +19,9 @@ public struct CallAnalysis: Sendable {
     public var measures: CallMeasures
     public var channels: [ChannelResult]
     public var analysisConfig: AnalysisConfig
+
+    /// True when some channel holds speech (scoring needs some).
+    public var hasSpeech: Bool { channels.contains { $0.speechFrames.contains(true) } }
 }
 
 /// Options chosen by the user for one call.
@@ -60,7 +63,7 @@ public struct CallAnalyzer: Sendable {
             throw AudioError.noSuchChannel(path: path, channel: options.agentChannel, channels: channelCount)
         }
         let result = analyze(recording: recording, options: options)
-        guard !requireSpeech || result.channels.contains(where: { $0.speechFrames.contains(true) }) else {
+        guard !requireSpeech || result.hasSpeech else {
             throw AudioError.noSpeech(path: path)
         }
         return result

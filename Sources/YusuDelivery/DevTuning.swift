@@ -55,7 +55,6 @@ extension CallAnalyzer {
         if let v = devValue("lref") { channelLevels.referenceRangeDb = Float(v) }
         if let v = devValue("lmin") { channelLevels.minimumSnrScale = Float(v) }
         if let v = devValue("nbelow") { nuclei.maximumBelowPeakDb = Float(v) }
-        if let v = devValue("lpmin") { channelLevels.minimumPitchSnrScale = Float(v) }
         if let v = devValue("uva") { voiceActivity.unvoicedAttachSeconds = v }
         if let v = devValue("olb") { voiceActivity.onsetLookBackSeconds = v }
         if let v = devValue("mvs") { voiceActivity.minimumVoicedSeconds = v }

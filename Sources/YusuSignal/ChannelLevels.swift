@@ -32,9 +32,6 @@ public struct ChannelLevelsConfig: Sendable, Equatable {
     public var referenceRangeDb: Float = 25
     /// Smallest factor applied to the thresholds.
     public var minimumSnrScale: Float = 0.4
-    /// Smallest factor applied to the pitch tracker's quiet-frame threshold (1 = unscaled):
-    /// voicing near the floor decides where an ending's pitch stops, so it scales less.
-    public var minimumPitchSnrScale: Float = 0.4
     public init() {}
 }
 
@@ -50,8 +47,6 @@ public struct ChannelLevels: Sendable, Equatable {
     public var floorIsVoice: Bool
     /// Factor (minimumSnrScale...1) for every threshold expressed over the floor.
     public var snrScale: Float
-    /// Factor (minimumPitchSnrScale...1) for the pitch tracker's quiet-frame threshold.
-    public var pitchSnrScale: Float = 1
 
     public init(floorDb: Float, measuredFloorDb: Float, speechLevelDb: Float, floorIsVoice: Bool, snrScale: Float) {
         self.floorDb = floorDb
@@ -60,6 +55,10 @@ public struct ChannelLevels: Sendable, Equatable {
         self.floorIsVoice = floorIsVoice
         self.snrScale = snrScale
     }
+
+    /// How far the no-pause correction lowered the floor, dB (0 when it did not): detectors
+    /// that keep a floor of their own (the syllable envelope's) lower it as far.
+    public var floorCorrectionDb: Float { measuredFloorDb - floorDb }
 
     /// Levels of a clean channel with a known floor: thresholds unscaled.
     public static func clean(floorDb: Float) -> ChannelLevels {
@@ -72,6 +71,7 @@ public struct ChannelLevels: Sendable, Equatable {
         let energy = features.energyDb
         let measuredFloor = NoiseFloor.estimate(energy, percentile: config.floorPercentile)
         var periodic: [Float] = []
+        periodic.reserveCapacity(features.frameCount)
         var atFloor = 0, periodicAtFloor = 0
         for i in 0..<features.frameCount where energy[i] > -115 {
             let isPeriodic = features.candidateDip(i, 0) < config.periodicDip
@@ -92,9 +92,7 @@ public struct ChannelLevels: Sendable, Equatable {
         if floorIsVoice { floor = min(floor, speech - config.voiceFloorBelowSpeechDb) }
         let range = speech - floor
         let scale = max(config.minimumSnrScale, min(1, range / config.referenceRangeDb))
-        var levels = ChannelLevels(floorDb: floor, measuredFloorDb: measuredFloor, speechLevelDb: speech,
-                                   floorIsVoice: floorIsVoice, snrScale: scale)
-        levels.pitchSnrScale = max(config.minimumPitchSnrScale, min(1, range / config.referenceRangeDb))
-        return levels
+        return ChannelLevels(floorDb: floor, measuredFloorDb: measuredFloor, speechLevelDb: speech,
+                             floorIsVoice: floorIsVoice, snrScale: scale)
     }
 }

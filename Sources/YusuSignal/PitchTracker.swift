@@ -71,7 +71,7 @@ public struct PitchTracker: Sendable {
         let maxLag = Float(features.config.maxLagSamples)
         let levels = levels ?? ChannelLevels.measure(features)
         let floorDb = levels.floorDb
-        let minimumVoicedSnrDb = config.minimumVoicedSnrDb * levels.pitchSnrScale
+        let minimumVoicedSnrDb = config.minimumVoicedSnrDb * levels.snrScale
         guard n > 0 else { return PitchTrack(f0Hz: [], dip: []) }
 
         var back = [UInt8](repeating: 0, count: n * states)

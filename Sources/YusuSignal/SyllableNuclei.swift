@@ -77,9 +77,9 @@ public struct SyllableNucleusDetector: Sendable {
         let hop = features.config.hopSeconds
         let window = config.smoothingWindowFrames * stretch
         let envelope = Self.movingAverage(features.syllableEnvelopeDb, widthFrames: window)
-        // Without a pause the envelope's low percentile is speech too: lower it as far as the
+        // Without a pause the envelope's low percentile is speech too: lower it as the
         // channel's floor was lowered.
-        let floorDb = NoiseFloor.estimate(envelope, percentile: 0.05) - (levels.measuredFloorDb - levels.floorDb)
+        let floorDb = NoiseFloor.estimate(envelope, percentile: 0.05) - levels.floorCorrectionDb
         let minimumSnrDb = config.minimumSnrDb * levels.snrScale
         let reach = Int((1.0 / hop).rounded())
         let localMax = Self.slidingMaximum(envelope, halfWidth: reach)

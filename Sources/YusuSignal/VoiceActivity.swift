@@ -4,10 +4,10 @@
 // minimum-statistics style, after Martin 2001, "Noise power spectral density estimation
 // based on optimal smoothing and minimum statistics", with thresholds scaled down where the
 // floor-to-speech range is small), confirmed by periodicity, as double-threshold region
-// growing: frames over the onset threshold and near the party's own speech level seed
-// speech, which grows forwards (and `onsetLookBackSeconds` backwards) over frames over
-// the continuation threshold. Two
-// rejections that telephone calls need:
+// growing: frames over the onset threshold and within `onsetBelowSpeechDb` of the party's
+// own speech level seed speech, which grows forwards (and `onsetLookBackSeconds`
+// backwards) over frames over the continuation threshold. Two rejections that telephone
+// calls need:
 //   1. echo: a frame whose energy sits at least `echoMarginDb` below the other channel's
 //      in the same frame is that party's voice leaking across, not this party's speech;
 //   2. music: speech is modulated at the syllable rate (3–8 Hz: Scheirer & Slaney 1997,
@@ -16,12 +16,12 @@
 //      2 s it has unvoiced consonants and deep dips between syllables. A 2 s window that
 //      is at least `musicVoicedShare` voiced and whose frame energies span less than
 //      `musicEnergyRangeDb` (10th to 90th percentile) is music or a tone, not speech.
-// Then bursts shorter than `minimumBurstSeconds`
-// dropped and gaps shorter than `bridgeGapSeconds` filled. Last, a run of speech frames
-// with less than `minimumVoicedSeconds` of pitch in it and no voiced run within
-// `unvoicedAttachSeconds` is dropped: every Mandarin syllable
-// has a voiced nucleus, so a run without one is a noise burst (a passing car, a door, a
-// street's hiss), not a word, and must not break a hold or count as a turn.
+// Then bursts shorter than `minimumBurstSeconds` are dropped and gaps shorter than
+// `bridgeGapSeconds` filled. Last, a run of speech frames with less than
+// `minimumVoicedSeconds` of pitch and no voiced run within `unvoicedAttachSeconds` is
+// dropped: every Mandarin syllable has a voiced nucleus, so a run without one is a noise
+// burst (a passing car, a door, a street's hiss), not a word, and must not break a hold or
+// count as a turn.
 
 /// Tunable thresholds of the detector, in dB over the noise floor and seconds.
 public struct VoiceActivityConfig: Sendable, Equatable {
@@ -74,8 +74,8 @@ public struct VoiceActivityDetector: Sendable {
         let onsetFloorDb = levels.speechLevelDb - config.onsetBelowSpeechDb
         let energy = features.energyDb
         // Double-threshold region growing: onset frames (loud enough over the floor, and
-        // near the party's own speech level) seed speech, which then grows both ways over
-        // frames that pass the lower continuation threshold.
+        // near the party's own speech level) seed speech over the frames that pass the
+        // lower continuation threshold.
         var seed = [Bool](repeating: false, count: n)
         var speech = [Bool](repeating: false, count: n)
         for i in 0..<n {

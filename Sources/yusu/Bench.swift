@@ -167,20 +167,27 @@ struct BenchRunner {
                 return a.features
             }
         }
+        // Levels measured once per channel with the analyser's settings, as `score` does;
+        // every stage after them is handed the same levels.
+        var levels: [ChannelLevels] = []
+        let levelTime = best { levels = features.map { ChannelLevels.measure($0, config: analyzer.channelLevels) } }
         var tracks: [PitchTrack] = []
-        let pitch = best { tracks = features.map { PitchTracker(config: analyzer.pitch).track($0) } }
+        let pitch = best { tracks = features.indices.map { PitchTracker(config: analyzer.pitch).track(features[$0], levels: levels[$0]) } }
         var speech: [[Bool]] = []
         let vad = best {
             speech = features.indices.map { c in
-                VoiceActivityDetector(config: analyzer.voiceActivity).detect(features[c], pitch: tracks[c], other: features.count == 2 ? features[1 - c] : nil)
+                VoiceActivityDetector(config: analyzer.voiceActivity).detect(features[c], pitch: tracks[c], other: features.count == 2 ? features[1 - c] : nil,
+                                                                              levels: levels[c])
             }
         }
         let nuclei = best {
-            for c in features.indices { _ = SyllableNucleusDetector(config: analyzer.nuclei).detect(features[c], pitch: tracks[c], speech: speech[c]) }
+            for c in features.indices {
+                _ = SyllableNucleusDetector(config: analyzer.nuclei).detect(features[c], pitch: tracks[c], speech: speech[c], levels: levels[c])
+            }
         }
         let recording = RecordingAnalyzer.Result(info: info, channels: features, durationSeconds: info.durationSeconds)
         let afterDecode = best { _ = Standard().evaluate(analyzer.analyze(recording: recording, options: CallOptions()).measures) }
-        let measures = max(0, afterDecode - pitch - vad - nuclei)
+        let measures = max(0, afterDecode - levelTime - pitch - vad - nuclei)
         let whole = try best { _ = Standard().evaluate(try analyzer.analyze(path: path).measures) }
         let frameCount = features.first?.frameCount ?? 0
         let fftw = best { Self.fftwAlone(frames: frameCount * features.count, pitchFrames: pitchSearches, config: config) }
@@ -199,7 +206,7 @@ struct BenchRunner {
         }
         return BenchResult(
             file: path, durationSeconds: info.durationSeconds, channels: info.channelCount,
-            stages: [("decode", decode), ("frames (FFT analysis)", frames), ("pitch tracking", pitch),
+            stages: [("decode", decode), ("frames (FFT analysis)", frames), ("channel levels", levelTime), ("pitch tracking", pitch),
                      ("voice activity", vad), ("syllable nuclei", nuclei), ("measures and verdicts", measures)],
             wholeSeconds: whole, fftwAloneSeconds: fftw, frameLoopSeconds: frames, frames: frameCount,
             jobs: jobs, parallelWallSeconds: wall)

@@ -16,7 +16,7 @@ struct Frames: ParsableCommand {
     func run() throws {
         // The dump is how one finds out why no speech was found: write it regardless.
         let analysis = try recording.analyze(requireSpeech: false)
-        if !analysis.channels.contains(where: { $0.speechFrames.contains(true) }) {
+        if !analysis.hasSpeech {
             printError("\(recording.file): no speech found on any channel; writing the frames anyway (speech 0 throughout)")
         }
         let out = FileHandle.standardOutput

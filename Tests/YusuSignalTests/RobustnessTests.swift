@@ -10,12 +10,11 @@ import YusuTestSupport
 struct RobustnessTests {
     let rate = 8000
 
-    func analyse(_ x: [Float], levels config: ChannelLevelsConfig = ChannelLevelsConfig())
-        -> (features: FrameFeatures, levels: ChannelLevels, speech: [Bool], nuclei: [Int]) {
+    func analyse(_ x: [Float]) -> (features: FrameFeatures, levels: ChannelLevels, speech: [Bool], nuclei: [Int]) {
         let analyzer = FrameAnalyzer()
         analyzer.process(x)
         let f = analyzer.finish()
-        let levels = ChannelLevels.measure(f, config: config)
+        let levels = ChannelLevels.measure(f)
         let pitch = PitchTracker().track(f, levels: levels)
         let speech = VoiceActivityDetector().detect(f, pitch: pitch, levels: levels)
         let nuclei = SyllableNucleusDetector().detect(f, pitch: pitch, speech: speech, levels: levels)
@@ -27,7 +26,6 @@ struct RobustnessTests {
         var c = ChannelLevelsConfig()
         c.voiceFloorShare = 2  // never
         c.minimumSnrScale = 1
-        c.minimumPitchSnrScale = 1
         return c
     }
 
@@ -65,7 +63,7 @@ struct RobustnessTests {
         #expect(c.snrScale == 1, "with the floor put under the speech, thresholds keep their values")
         // The old estimate took -25 dB as the floor: the speech frames sat 8 dB over it,
         // under the 12 dB onset, and the recording was refused as silent.
-        #expect(unscaledLevels(compressed).floorDb == -25)
+        #expect(ChannelLevels.measure(compressed, config: unscaled).floorDb == -25)
         // Speech 15 dB over aperiodic noise: thresholds scaled by 15 / 25.
         let noisy = frames((0..<500).map { $0 % 2 == 0 ? -20 : -35 }, dip: (0..<500).map { $0 % 2 == 0 ? 0.1 : 0.9 })
         let n = ChannelLevels.measure(noisy)
@@ -75,8 +73,6 @@ struct RobustnessTests {
         let k = ChannelLevels.measure(clean)
         #expect(!k.floorIsVoice && k.snrScale == 1 && k.floorDb == -60 && k.speechLevelDb == -20)
     }
-
-    func unscaledLevels(_ f: FrameFeatures) -> ChannelLevels { ChannelLevels.measure(f, config: unscaled) }
 
     @Test("syllables 10 dB over white noise are found and counted")
     func noisySpeech() {

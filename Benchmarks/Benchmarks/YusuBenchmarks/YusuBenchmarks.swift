@@ -85,21 +85,23 @@ let benchmarks: @Sendable () -> Void = {
 
     let agentFeatures = features(agent)
     let customerFeatures = features(customer)
-    let agentPitch = PitchTracker().track(agentFeatures)
+    // Levels measured once, as `score` does: each stage below is timed alone.
+    let agentLevels = ChannelLevels.measure(agentFeatures)
+    let agentPitch = PitchTracker().track(agentFeatures, levels: agentLevels)
     let customerPitch = PitchTracker().track(customerFeatures)
-    let agentSpeech = VoiceActivityDetector().detect(agentFeatures, pitch: agentPitch, other: customerFeatures)
+    let agentSpeech = VoiceActivityDetector().detect(agentFeatures, pitch: agentPitch, other: customerFeatures, levels: agentLevels)
 
     Benchmark("pitch-tracking-1ch-60s") { benchmark in
-        for _ in benchmark.scaledIterations { blackHole(PitchTracker().track(agentFeatures)) }
+        for _ in benchmark.scaledIterations { blackHole(PitchTracker().track(agentFeatures, levels: agentLevels)) }
     }
     Benchmark("voice-activity-1ch-60s") { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(VoiceActivityDetector().detect(agentFeatures, pitch: agentPitch, other: customerFeatures))
+            blackHole(VoiceActivityDetector().detect(agentFeatures, pitch: agentPitch, other: customerFeatures, levels: agentLevels))
         }
     }
     Benchmark("syllable-nuclei-1ch-60s") { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(SyllableNucleusDetector().detect(agentFeatures, pitch: agentPitch, speech: agentSpeech))
+            blackHole(SyllableNucleusDetector().detect(agentFeatures, pitch: agentPitch, speech: agentSpeech, levels: agentLevels))
         }
     }
     blackHole(customerPitch)
