@@ -71,6 +71,19 @@ public struct CallAnalyzer: Sendable {
 
     /// Runs every stage after decoding.
     public func analyze(recording: RecordingAnalyzer.Result, options: CallOptions) -> CallAnalysis {
+        // A stereo file whose channels are one signal is a mono recording: analysing it as two
+        // parties would invent a customer who says everything the agent says.
+        if recording.channelsIdentical && recording.channels.count == 2 {
+            var mono = recording
+            mono.channels = [recording.channels[options.agentChannel]]
+            var result = analyze(recording: mono, options: CallOptions(agentChannel: 0))
+            result.channels[0].channel = options.agentChannel
+            result.measures.agent.channel = options.agentChannel
+            result.measures.channels = 2
+            result.measures.warnings.insert("the two channels carry the same signal (a mono recording saved as stereo): "
+                + "scored as mono; the customer and interruptions are not measurable", at: 0)
+            return result
+        }
         let hop = analysis.hopSeconds
         let features = recording.channels
         let levels = features.map { ChannelLevels.measure($0, config: channelLevels) }
@@ -103,11 +116,14 @@ public struct CallAnalyzer: Sendable {
         }
         let everyone = utteranceSpans.flatMap { $0 }
         let holds = Spans.silences(between: everyone, durationSeconds: recording.durationSeconds, minimumSeconds: delivery.minimumHoldSeconds)
-        let measures = CallMeasures(
+        var measures = CallMeasures(
             file: recording.info.path, durationSeconds: recording.durationSeconds,
             sampleRateHz: recording.info.sampleRateHz, channels: recording.info.channelCount,
             formatName: recording.info.formatName,
             agent: agent, customer: customer, interruptions: interruptions, backchannels: backchannels, holds: holds)
+        if recording.clippedSamples > 0 {
+            measures.warnings.append("\(recording.clippedSamples) samples beyond full scale were clipped to ±1 before analysis")
+        }
         return CallAnalysis(measures: measures, channels: channels, analysisConfig: analysis)
     }
 

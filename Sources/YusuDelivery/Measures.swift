@@ -123,6 +123,9 @@ public struct CallMeasures: Sendable {
     public var backchannels: [Backchannel]?
     /// Stretches where neither party speaks, at least `DeliveryConfig.minimumHoldSeconds`.
     public var holds: [TimeSpan]
+    /// What a reader must know about how the recording was read (clipped samples, a stereo
+    /// file scored as mono): shown in every report and on stderr.
+    public var warnings: [String] = []
 
     public init(file: String, durationSeconds: Double, sampleRateHz: Int, channels: Int, formatName: String,
                 agent: SpeakerMeasures, customer: SpeakerMeasures?, interruptions: [Interruption]?,

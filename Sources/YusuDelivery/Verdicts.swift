@@ -48,7 +48,7 @@ extension Standard {
         verdicts.append(Verdict(
             rule: .speechRate, passed: rate.map { $0 >= speechRateMinCharactersPerMinute && $0 <= speechRateMaxCharactersPerMinute },
             value: rate, unit: "字/分钟 (cpm)", limit: .range(speechRateMinCharactersPerMinute, speechRateMaxCharactersPerMinute),
-            evidence: agent.turns.prefix(3).map { Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds, note: "agent turn") },
+            evidence: Self.rateEvidence(agent, tooSlow: rate.map { $0 < speechRateMinCharactersPerMinute } ?? false),
             reason: rate == nil ? "the agent never speaks" : nil))
 
         // 句尾不得下沉
@@ -99,7 +99,7 @@ extension Standard {
         // 单句不超过20字
         let long = agent.utterances.filter { $0.syllables > maxUtteranceSyllables }
         verdicts.append(Verdict(
-            rule: .longUtterances, passed: long.isEmpty, value: Double(long.count), unit: "utterances",
+            rule: .longUtterances, passed: long.isEmpty, value: Double(long.count), unit: "utterances over \(maxUtteranceSyllables) 字",
             limit: .atMost(0),
             evidence: long.map { Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds, note: "\($0.syllables) syllables") },
             reason: nil))
@@ -112,5 +112,22 @@ extension Standard {
             if passed { earned += w }
         }
         return Scorecard(standard: self, verdicts: verdicts, score: possible > 0 ? (earned / possible * 100) : nil)
+    }
+
+    /// Where the rate is furthest out: the agent's three fastest turns (slowest when the call
+    /// is too slow), each with its own rate. Turns under 2 s (a backchannel, a "好的") have
+    /// no meaningful rate and are left out unless nothing else is there.
+    static func rateEvidence(_ agent: SpeakerMeasures, tooSlow: Bool) -> [Evidence] {
+        let rated: [(TimeSpan, Double)] = agent.turns.map { turn in
+            let syllables = agent.utterances.filter { turn.contains($0.startSeconds) }.reduce(0) { $0 + $1.syllables }
+            return (turn, Double(syllables) / max(turn.durationSeconds, 1e-9) * 60)
+        }
+        let long = rated.filter { $0.0.durationSeconds >= 2 }
+        let pool = long.isEmpty ? rated : long
+        let ordered = pool.sorted { tooSlow ? $0.1 < $1.1 : $0.1 > $1.1 }
+        return ordered.prefix(3).sorted { $0.0.startSeconds < $1.0.startSeconds }.map {
+            Evidence(startSeconds: $0.0.startSeconds, endSeconds: $0.0.endSeconds,
+                     note: String(format: "agent turn at %.0f 字/分钟 (%@)", $0.1, tooSlow ? "one of the slowest" : "one of the fastest"))
+        }
     }
 }

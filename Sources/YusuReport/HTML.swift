@@ -53,6 +53,9 @@ enum HTML {
         .legend span { display: inline-block; margin-right: 14px; font-size: 0.9em; }
         .swatch { display: inline-block; width: 12px; height: 12px; vertical-align: -1px; margin-right: 4px; }
         a { color: var(--agent); }
+        .warning { color: var(--bad); margin: 4px 0; }
+        .player { margin: 10px 0; } .player audio { width: 100%; max-width: 640px; vertical-align: middle; }
+        [data-t] { cursor: pointer; }
         @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } svg, table { break-inside: avoid; } a { color: inherit; } }
         </style>
         </head>
@@ -66,4 +69,10 @@ enum HTML {
 
     /// Minutes:seconds with tenths, as the text report writes times.
     static func clock(_ seconds: Double) -> String { TextReport.clock(seconds) }
+
+    /// A time that plays the recording from there (when the page has a player; otherwise a
+    /// plain link to the fragment).
+    static func timeLink(_ seconds: Double) -> String {
+        "<a class=\"t\" href=\"#t=\(String(format: "%.2f", seconds))\" data-t=\"\(String(format: "%.2f", seconds))\">\(clock(seconds))</a>"
+    }
 }

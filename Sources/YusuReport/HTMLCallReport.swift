@@ -9,16 +9,26 @@ public enum HTMLCallReport {
     static let width = 1000.0
     static let left = 70.0
 
-    public static func render(_ analysis: CallAnalysis, _ card: Scorecard, title: String? = nil) -> String {
+    /// Where the page's player finds the recording.
+    public enum Audio: Sendable, Equatable {
+        /// A URL (relative to the page, or file://) of a file the browser can play.
+        case link(String)
+        /// The bytes of a browser-playable file (WAV PCM, FLAC, OGG), embedded as a data URL.
+        case embedded(mimeType: String, data: Data)
+    }
+
+    public static func render(_ analysis: CallAnalysis, _ card: Scorecard, title: String? = nil, audio: Audio? = nil) -> String {
         let m = analysis.measures
         let name = (m.file as NSString).lastPathComponent
         var body = "<header>\n<h1>Yusu 语速 — \(HTML.escape(title ?? name))</h1>\n"
         body += "<div class=\"meta\">\(HTML.escape(m.formatName)), \(m.sampleRateHz) Hz, "
         body += m.channels == 2 ? "stereo (agent = channel \(m.agent.channel))" : "mono (agent only)"
         body += ", <span class=\"t\">\(HTML.clock(m.durationSeconds))</span> long · standard \(HTML.escape(card.standard.name)) v\(card.standard.version)</div>\n"
-        body += "<div class=\"score\" id=\"score\">\(card.score.map { String(format: "%.0f", $0) } ?? "—") <span class=\"en\">/ 100</span></div>\n</header>\n"
+        body += "<div class=\"score\" id=\"score\">\(card.score.map { String(format: "%.0f", $0) } ?? "—") <span class=\"en\">/ 100</span></div>\n"
+        for warning in m.warnings { body += "<div class=\"warning\">⚠ \(HTML.escape(warning))</div>\n" }
+        body += player(audio) + "</header>\n"
         body += verdictTable(card)
-        body += "<h2>时间线 Timeline</h2>\n" + timeline(m) + timelineLegend()
+        body += "<h2>时间线 Timeline</h2>\n" + timeline(m, longOver: card.standard.maxUtteranceSyllables) + timelineLegend(longOver: card.standard.maxUtteranceSyllables)
         body += "<h2>语调 Agent pitch (semitones over the agent's median\(m.agent.medianF0Hz.map { String(format: ", %.0f Hz", $0) } ?? ""))</h2>\n"
         body += pitchContour(analysis)
         body += "<h2>语速 Speech rate per 30 s (字/分钟)</h2>\n" + rateChart(analysis, card.standard)
@@ -27,26 +37,44 @@ public enum HTMLCallReport {
         return HTML.page(title: "Yusu — \(title ?? name)", body: body)
     }
 
+    // MARK: Player
+
+    /// The recording on the page, and a few lines that make every time a way to listen.
+    static func player(_ audio: Audio?) -> String {
+        guard let audio else { return "" }
+        let source: String
+        switch audio {
+        case .link(let url): source = HTML.escape(url)
+        case .embedded(let mime, let data): source = "data:\(mime);base64,\(data.base64EncodedString())"
+        }
+        return """
+        <div class="player"><audio id="player" controls preload="metadata" src="\(source)"></audio>
+        <span class="en">Click any time or any speech bar to listen from there.</span></div>
+        <script>
+        document.addEventListener('click', function (e) {
+          var el = e.target.closest ? e.target.closest('[data-t]') : null;
+          var p = document.getElementById('player');
+          if (!el || !p) return;
+          e.preventDefault();
+          p.currentTime = parseFloat(el.getAttribute('data-t'));
+          p.play();
+        });
+        </script>
+
+        """
+    }
+
     // MARK: Verdicts
 
     static func verdictTable(_ card: Scorecard) -> String {
         var out = "<h2>规范 Verdicts</h2>\n<table id=\"verdicts\">\n<thead><tr><th>规范 Rule</th><th>Result</th><th>Value</th><th>Limit</th><th>Evidence</th></tr></thead>\n<tbody>\n"
         for v in card.verdicts {
             let (cls, label) = v.passed == nil ? ("na", "n/a") : (v.passed! ? ("pass", "PASS") : ("fail", "FAIL"))
-            let value: String
-            if let x = v.value {
-                value = v.rule == .fallingEndings ? String(format: "%.0f%%", x * 100) : (x.rounded() == x ? String(Int(x)) : String(format: "%.1f", x))
-            } else {
-                value = "—"
-            }
-            let limit: String
-            switch v.limit {
-            case .range(let lo, let hi): limit = lo < 0 ? "\(TextReport.trim(lo)) to \(TextReport.trim(hi)) \(v.unit)" : "\(TextReport.trim(lo))–\(TextReport.trim(hi)) \(v.unit)"
-            case .atMost(let hi): limit = v.rule == .fallingEndings ? "≤ \(String(format: "%.0f%%", hi * 100))" : "≤ \(TextReport.trim(hi)) \(v.unit)"
-            }
+            let value = TextReport.valueText(v)
+            let limit = TextReport.limitText(v)
             var evidence = v.reason.map { HTML.escape($0) } ?? ""
             if v.passed == false {
-                evidence = v.evidence.prefix(6).map { "<span class=\"t\">\(HTML.clock($0.startSeconds))</span> \(HTML.escape($0.note))" }.joined(separator: "<br>")
+                evidence = v.evidence.prefix(6).map { "\(HTML.timeLink($0.startSeconds)) \(HTML.escape($0.note))" }.joined(separator: "<br>")
                 if v.evidence.count > 6 { evidence += "<br>… \(v.evidence.count - 6) more below" }
             }
             out += "<tr data-rule=\"\(v.rule.rawValue)\" data-passed=\"\(v.passed.map { $0 ? "true" : "false" } ?? "null")\">"
@@ -73,7 +101,7 @@ public enum HTMLCallReport {
         return out
     }
 
-    static func timeline(_ m: CallMeasures) -> String {
+    static func timeline(_ m: CallMeasures, longOver: Int) -> String {
         let d = m.durationSeconds
         let laneAgent = 30.0, laneCustomer = 80.0, laneHeight = 26.0
         var svg = "<svg id=\"timeline\" viewBox=\"0 0 \(HTML.n(width)) 150\" role=\"img\" aria-label=\"Timeline of the call\">\n"
@@ -86,8 +114,8 @@ public enum HTMLCallReport {
         func lane(_ s: SpeakerMeasures?, y: Double, color: String, party: String) {
             guard let s else { return }
             for u in s.utterances {
-                let long = party == "agent" && u.syllables > 20
-                svg += "<rect class=\"utterance \(party)\" x=\"\(HTML.n(x(u.startSeconds, d)))\" y=\"\(HTML.n(y))\" width=\"\(HTML.n(max(1, x(u.endSeconds, d) - x(u.startSeconds, d))))\" height=\"\(HTML.n(laneHeight))\" fill=\"\(color)\" fill-opacity=\"0.75\""
+                let long = party == "agent" && u.syllables > longOver
+                svg += "<rect class=\"utterance \(party)\" data-t=\"\(String(format: "%.2f", u.startSeconds))\" x=\"\(HTML.n(x(u.startSeconds, d)))\" y=\"\(HTML.n(y))\" width=\"\(HTML.n(max(1, x(u.endSeconds, d) - x(u.startSeconds, d))))\" height=\"\(HTML.n(laneHeight))\" fill=\"\(color)\" fill-opacity=\"0.75\""
                 svg += long ? " stroke=\"#e65100\" stroke-width=\"2.5\"" : ""
                 svg += "><title>\(party) \(HTML.clock(u.startSeconds))–\(HTML.clock(u.endSeconds)), \(u.syllables) syllables\(long ? " (long)" : "")</title></rect>\n"
             }
@@ -110,9 +138,9 @@ public enum HTMLCallReport {
         return svg + "</svg>\n"
     }
 
-    static func timelineLegend() -> String {
+    static func timelineLegend(longOver: Int) -> String {
         """
-        <div class="legend"><span><i class="swatch" style="background:#2f6db5"></i>agent speech</span><span><i class="swatch" style="background:#c77c0e"></i>customer speech</span><span><i class="swatch" style="border:2px solid #b3261e"></i>interruption</span><span><i class="swatch" style="background:#1b7f3b;border-radius:6px"></i>backchannel</span><span><i class="swatch" style="background:#9e9e9e;opacity:.5"></i>hold / dead air</span><span><i class="swatch" style="border:2px solid #e65100"></i>utterance over 20 syllables</span><span><i class="swatch" style="background:#b3261e;clip-path:polygon(0 0,100% 0,50% 100%)"></i>sinking ending</span></div>
+        <div class="legend"><span><i class="swatch" style="background:#2f6db5"></i>agent speech</span><span><i class="swatch" style="background:#c77c0e"></i>customer speech</span><span><i class="swatch" style="border:2px solid #b3261e"></i>interruption</span><span><i class="swatch" style="background:#1b7f3b;border-radius:6px"></i>backchannel</span><span><i class="swatch" style="background:#9e9e9e;opacity:.5"></i>hold / dead air</span><span><i class="swatch" style="border:2px solid #e65100"></i>utterance over \(longOver) syllables</span><span><i class="swatch" style="background:#b3261e;clip-path:polygon(0 0,100% 0,50% 100%)"></i>sinking ending</span></div>
 
         """
     }
@@ -250,7 +278,7 @@ public enum HTMLCallReport {
         rows.sort { $0.0 < $1.0 }
         var out = "<table id=\"events\">\n<thead><tr><th>Time</th><th>Event</th></tr></thead>\n<tbody>\n"
         for r in rows {
-            out += "<tr class=\"event \(r.1)\" data-time=\"\(String(format: "%.2f", r.0))\"><td class=\"t\">\(HTML.clock(r.0))</td><td>\(HTML.escape(r.2))</td></tr>\n"
+            out += "<tr class=\"event \(r.1)\" data-time=\"\(String(format: "%.2f", r.0))\"><td>\(HTML.timeLink(r.0))</td><td>\(HTML.escape(r.2))</td></tr>\n"
         }
         if rows.isEmpty { out += "<tr><td colspan=\"2\">No interruptions, holds, sinking endings or long utterances.</td></tr>\n" }
         return out + "</tbody>\n</table>\n"

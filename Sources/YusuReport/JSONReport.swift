@@ -18,9 +18,10 @@ public enum JSONReport {
         var verdicts: [VerdictDTO]
         var score: Double?
         var standard: StandardDTO
+        var warnings: [String]
 
         enum CodingKeys: String, CodingKey {
-            case file, duration_s, sample_rate_hz, channels, format, speakers, interruptions, backchannels, holds, verdicts, score, standard
+            case file, duration_s, sample_rate_hz, channels, format, speakers, interruptions, backchannels, holds, verdicts, score, standard, warnings
         }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -36,6 +37,7 @@ public enum JSONReport {
             try c.encode(verdicts, forKey: .verdicts)
             try c.encode(score, forKey: .score)
             try c.encode(standard, forKey: .standard)
+            try c.encode(warnings, forKey: .warnings)
         }
     }
     struct Speakers: Encodable {
@@ -130,7 +132,8 @@ public enum JSONReport {
     }
 
     /// Renders a scored call as pretty-printed JSON.
-    public static func render(_ call: CallMeasures, _ card: Scorecard) -> String {
+    /// - Throws: `EncodingError` when a measure is not a finite number.
+    public static func render(_ call: CallMeasures, _ card: Scorecard) throws -> String {
         let document = Document(
             file: (call.file as NSString).lastPathComponent, duration_s: r(call.durationSeconds), sample_rate_hz: call.sampleRateHz,
             channels: call.channels, format: call.formatName,
@@ -149,10 +152,11 @@ public enum JSONReport {
                                   evidence: v.evidence.map { EvidenceDTO(start_s: r($0.startSeconds), end_s: r($0.endSeconds), note: $0.note) },
                                   reason: v.reason)
             },
-            score: r(card.score, 10), standard: StandardDTO(name: card.standard.name, version: card.standard.version))
+            score: r(card.score, 10), standard: StandardDTO(name: card.standard.name, version: card.standard.version),
+            warnings: call.warnings)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(document)) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        // A value JSON cannot carry (NaN, infinity) is a bug to report, never an empty `{}`.
+        return String(decoding: try encoder.encode(document), as: UTF8.self)
     }
 }

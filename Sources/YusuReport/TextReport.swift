@@ -3,10 +3,10 @@ import YusuDelivery
 
 /// The score of a call for a person: verdicts first, then the measures behind them.
 public enum TextReport {
+    /// `m:ss.s`; rounded to the tenth first, so 59.97 s is 1:00.0, never 0:60.0.
     public static func clock(_ seconds: Double) -> String {
-        let total = max(0, seconds)
-        let minutes = Int(total / 60)
-        return String(format: "%d:%04.1f", minutes, total - Double(minutes * 60))
+        let tenths = Int((max(0, seconds) * 10).rounded())
+        return String(format: "%d:%02d.%d", tenths / 600, tenths / 10 % 60, tenths % 10)
     }
 
     static func limitText(_ limit: Limit, unit: String) -> String {
@@ -14,6 +14,26 @@ public enum TextReport {
         case .range(let lo, let hi): return lo < 0 ? "\(trim(lo)) to \(trim(hi)) \(unit)" : "\(trim(lo))–\(trim(hi)) \(unit)"
         case .atMost(let hi): return "≤ \(trim(hi)) \(unit)"
         }
+    }
+
+    /// A verdict's value with its unit: "238.6 字/分钟 (cpm)", "67% of endings", "—".
+    public static func valueText(_ v: Verdict) -> String {
+        guard let x = v.value else { return "—" }
+        if v.rule == .fallingEndings { return String(format: "%.0f%% of endings", x * 100) }
+        var unit = v.unit
+        if x == 1, let plural = ["interruptions", "utterances"].first(where: { unit.hasPrefix($0) }) {
+            unit = String(plural.dropLast()) + unit.dropFirst(plural.count)
+        }
+        return "\(x.rounded() == x ? String(Int(x)) : String(format: "%.1f", x)) \(unit)"
+    }
+
+    /// A verdict's limit, said in full: "100–120 字/分钟 (cpm)", "≤ 0% (no ending may sink)",
+    /// "≤ 0 utterances over 20 字".
+    public static func limitText(_ v: Verdict) -> String {
+        if v.rule == .fallingEndings, case .atMost(let hi) = v.limit {
+            return hi == 0 ? "≤ 0%: no ending may sink" : String(format: "≤ %.0f%% of endings", hi * 100)
+        }
+        return limitText(v.limit, unit: v.unit)
     }
 
     static func trim(_ x: Double) -> String {
@@ -26,7 +46,9 @@ public enum TextReport {
         out += "Yusu 语速 — \(name)\n"
         out += String(format: "%@, %d Hz, %@, %@ long\n", call.formatName, call.sampleRateHz,
                       call.channels == 2 ? "stereo (agent = channel \(call.agent.channel))" : "mono (agent only)", clock(call.durationSeconds))
-        out += "Standard: \(card.standard.name) v\(card.standard.version)\n\n"
+        out += "Standard: \(card.standard.name) v\(card.standard.version)\n"
+        for warning in call.warnings { out += "Warning: \(warning)\n" }
+        out += "\n"
         if let score = card.score {
             out += String(format: "Score %.0f / 100\n\n", score)
         } else {
@@ -34,14 +56,7 @@ public enum TextReport {
         }
         for v in card.verdicts {
             let mark = v.passed == nil ? "n/a " : (v.passed! ? "PASS" : "FAIL")
-            let value: String
-            if let x = v.value {
-                value = v.rule == .fallingEndings ? String(format: "%.0f%%", x * 100) : (x.rounded() == x ? String(Int(x)) : String(format: "%.1f", x))
-            } else {
-                value = "—"
-            }
-            let limit = v.rule == .fallingEndings ? (v.limit == .atMost(0) ? "none" : limitText(v.limit, unit: "")) : limitText(v.limit, unit: v.unit)
-            out += "  \(mark)  \(v.rule.chineseName) \(v.rule.englishName): \(value) (limit \(limit))\n"
+            out += "  \(mark)  \(v.rule.chineseName) \(v.rule.englishName): \(valueText(v)) (limit \(limitText(v)))\n"
             if let reason = v.reason { out += "        \(reason)\n" }
             if v.passed == false {
                 for e in v.evidence.prefix(5) {

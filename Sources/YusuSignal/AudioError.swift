@@ -20,6 +20,10 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
     case noSpeech(path: String)
     /// `--agent-channel` names a channel the file does not have.
     case noSuchChannel(path: String, channel: Int, channels: Int)
+    /// The file exists but cannot be opened (permission denied, a directory, an I/O error).
+    case cannotOpen(path: String, reason: String)
+    /// A decoded sample is NaN or infinite: the data is corrupt, and no measure of it is true.
+    case invalidSample(path: String, frame: Int64, channel: Int, sampleRateHz: Int, value: Float)
 
     public var description: String {
         switch self {
@@ -41,6 +45,10 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(path): no speech found on any channel (the recording is silent or holds only line noise)"
         case .noSuchChannel(let path, let channel, let channels):
             return "\(path): there is no channel \(channel) (the file has \(channels); channels count from 0)"
+        case .cannotOpen(let path, let reason):
+            return "\(path): cannot be opened (\(reason))"
+        case .invalidSample(let path, let frame, let channel, let rate, let value):
+            return "\(path): corrupt sample data: sample frame \(frame) (\(formatSeconds(Double(frame) / Double(rate))) s), channel \(channel) is \(value); every sample must be a finite number"
         }
     }
 }

@@ -29,6 +29,7 @@ public final class AudioFileReader {
     public static let supportedChannelCounts = 1...2
 
     public let info: AudioFileInfo
+    private static let openLock = NSLock()
     private var handle: OpaquePointer?
     private var framesRead: Int64 = 0
 
@@ -36,16 +37,26 @@ public final class AudioFileReader {
     /// - Throws: `AudioError` naming the file and the reason.
     public init(path: String) throws {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw AudioError.notFound(path: path)
         }
+        guard !isDirectory.boolValue else { throw AudioError.cannotOpen(path: path, reason: "it is a folder, not a file") }
+        // Permission and I/O problems are the operator's to fix, not "not audio": ask the OS first.
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw AudioError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        close(fd)
         var sfInfo = SF_INFO()
-        guard let handle = sf_open(path, Int32(SFM_READ), &sfInfo) else {
-            let status = sf_error(nil)
-            let reason = String(cString: sf_strerror(nil))
+        // libsndfile reports a failed open through one process-wide error slot (sf_error(NULL));
+        // under --jobs another thread's open could overwrite it between the two calls, so the
+        // open and the reading of its error happen under one lock.
+        let opened: (OpaquePointer?, Int32, String) = Self.openLock.withLock {
+            let h = sf_open(path, Int32(SFM_READ), &sfInfo)
+            return h == nil ? (nil, sf_error(nil), String(cString: sf_strerror(nil))) : (h, 0, "")
+        }
+        guard let handle = opened.0 else {
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
             if size == 0 { throw AudioError.empty(path: path) }
-            throw AudioError.unreadable(path: path, reason: reason, status: status)
+            throw AudioError.unreadable(path: path, reason: opened.2, status: opened.1)
         }
         self.handle = handle
         let info = AudioFileInfo(

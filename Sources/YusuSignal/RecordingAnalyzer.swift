@@ -2,12 +2,22 @@
 ///
 /// Memory stays bounded by the compact per-frame features: samples pass through one
 /// block buffer, a resampler's short history and each analyzer's window history.
+///
+/// What decoded samples mean is decided here, once:
+/// - a NaN or infinite sample is corrupt data: the file is refused, naming the first one;
+/// - a finite sample beyond full scale (a float file's overs, or garbage such as 1e20) is
+///   clipped to ±1 and counted, so levels stay on the dBov scale and the report says so;
+/// - the two channels of a stereo file are compared as they pass (correlation of the raw
+///   samples), so a mono recording saved as two identical channels is recognised.
 public struct RecordingAnalyzer: Sendable {
     public var config: AnalysisConfig
     /// Shortest recording analysed, seconds.
     public var minimumDurationSeconds: Double = 0.5
     /// Sample frames decoded per block.
     public var blockFrames = 8_192
+    /// Two channels correlated at least this much are one signal saved twice. Two parties
+    /// on separate channels, even with echo leaking across at -20 dB, correlate far less.
+    public var identicalChannelCorrelation = 0.99
 
     public init(config: AnalysisConfig = AnalysisConfig()) { self.config = config }
 
@@ -17,11 +27,19 @@ public struct RecordingAnalyzer: Sendable {
         public var channels: [FrameFeatures]
         /// Length of the recording, seconds (from the samples decoded).
         public var durationSeconds: Double
+        /// Samples beyond full scale that were clipped to ±1.
+        public var clippedSamples: Int = 0
+        /// Stereo whose channels carry the same signal (correlation of at least
+        /// `RecordingAnalyzer.identicalChannelCorrelation`): really a mono recording.
+        public var channelsIdentical = false
 
-        public init(info: AudioFileInfo, channels: [FrameFeatures], durationSeconds: Double) {
+        public init(info: AudioFileInfo, channels: [FrameFeatures], durationSeconds: Double,
+                    clippedSamples: Int = 0, channelsIdentical: Bool = false) {
             self.info = info
             self.channels = channels
             self.durationSeconds = durationSeconds
+            self.clippedSamples = clippedSamples
+            self.channelsIdentical = channelsIdentical
         }
     }
 
@@ -43,9 +61,30 @@ public struct RecordingAnalyzer: Sendable {
         var converted: [Float] = []
         converted.reserveCapacity(blockFrames + 64)
         var framesDecoded: Int64 = 0
+        var clipped = 0
+        var crossSum = 0.0, energy0 = 0.0, energy1 = 0.0
         while true {
             let got = try reader.read(into: &interleaved)
             if got == 0 { break }
+            for k in 0..<(got * channelCount) {
+                let x = interleaved[k]
+                if !x.isFinite {
+                    throw AudioError.invalidSample(path: path, frame: framesDecoded + Int64(k / channelCount), channel: k % channelCount,
+                                                   sampleRateHz: info.sampleRateHz, value: x)
+                }
+                if x > 1 || x < -1 {
+                    interleaved[k] = x > 1 ? 1 : -1
+                    clipped += 1
+                }
+            }
+            if channelCount == 2 {
+                for j in 0..<got {
+                    let a = Double(interleaved[2 * j]), b = Double(interleaved[2 * j + 1])
+                    crossSum += a * b
+                    energy0 += a * a
+                    energy1 += b * b
+                }
+            }
             framesDecoded += Int64(got)
             for c in 0..<channelCount {
                 for j in 0..<got {
@@ -71,6 +110,9 @@ public struct RecordingAnalyzer: Sendable {
             analyzers[c].attachLevel(levels[c])
             channels.append(analyzers[c].features)
         }
-        return Result(info: info, channels: channels, durationSeconds: Double(framesDecoded) / Double(info.sampleRateHz))
+        let identical = channelCount == 2 && energy0 > 0 && energy1 > 0
+            && crossSum / (energy0 * energy1).squareRoot() >= identicalChannelCorrelation
+        return Result(info: info, channels: channels, durationSeconds: Double(framesDecoded) / Double(info.sampleRateHz),
+                      clippedSamples: clipped, channelsIdentical: identical)
     }
 }

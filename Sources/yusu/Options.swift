@@ -6,6 +6,10 @@ enum ScoreFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json, html
 }
 
+enum HTMLAudioMode: String, ExpressibleByArgument, CaseIterable {
+    case auto, link, none
+}
+
 enum FramesFormat: String, ExpressibleByArgument, CaseIterable {
     case csv
 }

@@ -77,7 +77,8 @@ struct Report: ParsableCommand {
                 guard !linked.contains(page) else { continue }
                 do {
                     let analysis = try CallAnalyzer(standard: standard).analyze(path: call.path, options: CallOptions(agentChannel: call.agentChannel))
-                    let html = HTMLCallReport.render(analysis, standard.evaluate(analysis.measures), title: "\(group.agentId) · \(call.callId)")
+                    let html = HTMLCallReport.render(analysis, standard.evaluate(analysis.measures), title: "\(group.agentId) · \(call.callId)",
+                                                     audio: .link(URL(fileURLWithPath: call.path).standardizedFileURL.absoluteString))
                     try Data(html.utf8).write(to: URL(fileURLWithPath: folder + "/" + page))
                     linked.insert(page)
                 } catch {

@@ -14,9 +14,13 @@ struct Score: ParsableCommand {
     )
 
     @OptionGroup var recording: RecordingOptions
+    var file: String { recording.file }
 
     @Option(name: .long, help: "Output format: text, json, or html (one self-contained page: verdicts, timeline, pitch, rate, levels, events).")
     var format: ScoreFormat = .text
+
+    @Option(name: .long, help: "With --format html: how the page plays the recording. auto embeds it when small (telephone μ-law/A-law decoded to PCM so browsers play it), else links to it; link always links (file://); none leaves the player out.")
+    var audio: HTMLAudioMode = .auto
 
     @Option(name: .long, help: "A JSON file overriding the default standard (see README: The standard).")
     var standard: String?
@@ -25,10 +29,23 @@ struct Score: ParsableCommand {
         let rules = try loadStandard(standard)
         let analysis = try recording.analyze(standard: rules)
         let card = rules.evaluate(analysis.measures)
+        for warning in analysis.measures.warnings { printError("\(file): warning: \(warning)") }
         switch format {
-        case .json: print(JSONReport.render(analysis.measures, card))
+        case .json:
+            do {
+                print(try JSONReport.render(analysis.measures, card))
+            } catch {
+                printError("\(file): internal error, the result cannot be written as JSON (\(error))")
+                throw ExitStatus.badInput
+            }
         case .text: print(TextReport.render(analysis.measures, card), terminator: "")
-        case .html: print(HTMLCallReport.render(analysis, card), terminator: "")
+        case .html:
+            let audio: HTMLCallReport.Audio? = switch self.audio {
+            case .auto: .forRecording(path: file)
+            case .link: .link(URL(fileURLWithPath: file).standardizedFileURL.absoluteString)
+            case .none: nil
+            }
+            print(HTMLCallReport.render(analysis, card, audio: audio), terminator: "")
         }
     }
 }

@@ -22,7 +22,7 @@ struct ReportTests {
     func json() throws {
         let (a, _) = try Self.analysis()
         let card = Standard().evaluate(a.measures)
-        let doc = try JSONSerialization.jsonObject(with: Data(JSONReport.render(a.measures, card).utf8)) as! [String: Any]
+        let doc = try JSONSerialization.jsonObject(with: Data(try JSONReport.render(a.measures, card).utf8)) as! [String: Any]
         #expect(doc["file"] as? String == "r.wav")
         #expect(abs((doc["duration_s"] as? Double ?? 0) - 6) < 0.01)
         #expect(doc["sample_rate_hz"] as? Int == 8000 && doc["channels"] as? Int == 2)
@@ -48,7 +48,7 @@ struct ReportTests {
     @Test("JSON for mono: customer and interruptions are null, not missing or zero")
     func monoJSON() throws {
         let (a, _) = try Self.analysis(mono: true)
-        let text = JSONReport.render(a.measures, Standard().evaluate(a.measures))
+        let text = try JSONReport.render(a.measures, Standard().evaluate(a.measures))
         let doc = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
         #expect((doc["speakers"] as! [String: Any])["customer"] is NSNull)
         #expect(doc["interruptions"] is NSNull)
