@@ -11,6 +11,20 @@ public struct BatchItem: Sendable, Equatable {
     public var agentChannel: Int
     /// Extra manifest columns, kept with the results.
     public var metadata: [String: String]
+    /// Why this entry cannot be scored before any audio is read (a bad manifest row, a
+    /// folder that cannot be listed): the batch records it as a failed file and goes on.
+    public var problem: String? = nil
+
+    public init(path: String, agentId: String, callId: String, callDate: String, agentChannel: Int,
+                metadata: [String: String], problem: String? = nil) {
+        self.path = path
+        self.agentId = agentId
+        self.callId = callId
+        self.callDate = callDate
+        self.agentChannel = agentChannel
+        self.metadata = metadata
+        self.problem = problem
+    }
 }
 
 /// How agent ids, call ids and dates come from a path when there is no manifest.
@@ -63,6 +77,21 @@ public struct PathPatterns: Sendable {
         }
         return text
     }
+
+    /// The day as `yyyy-MM-dd` when `text` is a real calendar day written `yyyy-MM-dd` or
+    /// `yyyyMMdd` (optionally followed by a time, `2026-11-20T08:15`); nil otherwise
+    /// (`20/11/2026`, `2026-02-30`), since such a day would silently drop out of `--since`.
+    public static func validDay(_ text: String) -> String? {
+        let day = normaliseDate(text.count > 10 && text.dropFirst(10).first.map({ "T ".contains($0) }) == true ? String(text.prefix(10)) : text)
+        guard day.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else { return nil }
+        let parts = day.split(separator: "-").compactMap { Int($0) }
+        var components = DateComponents()
+        components.year = parts[0]; components.month = parts[1]; components.day = parts[2]
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard components.isValidDate(in: calendar) else { return nil }
+        return day
+    }
 }
 
 /// The day a file was last modified, UTC, `yyyy-MM-dd`.
@@ -99,12 +128,29 @@ public enum ArchiveSource: Sendable {
         switch self {
         case .directory(let root, let patterns):
             let rootURL = URL(fileURLWithPath: root).standardizedFileURL
+            // A folder that cannot be listed (permissions, I/O) is one failed entry, not a
+            // silent gap in the night.
+            var unlisted: [(String, String)] = []
             guard let walker = FileManager.default.enumerator(at: rootURL, includingPropertiesForKeys: [.isRegularFileKey],
-                                                              options: [.skipsHiddenFiles]) else { return }
+                                                              options: [.skipsHiddenFiles], errorHandler: { url, error in
+                unlisted.append((url.path, Self.reason(error)))
+                return true
+            }) else { return }
             let rootPath = rootURL.path.hasSuffix("/") ? rootURL.path : rootURL.path + "/"
+            func reportUnlisted() throws -> Bool {
+                while !unlisted.isEmpty {
+                    let (path, reason) = unlisted.removeFirst()
+                    let item = BatchItem(path: path, agentId: "unknown", callId: URL(fileURLWithPath: path).lastPathComponent,
+                                         callDate: utcDay(Date()), agentChannel: defaultAgentChannel, metadata: [:],
+                                         problem: "\(path): this folder cannot be read (\(reason)); its recordings were not scored")
+                    if try !body(item) { return false }
+                }
+                return true
+            }
             // The enumerator lists one folder at a time; sort within nothing: order of the
             // file system is fine for a batch and keeps memory flat.
             while let next = walker.nextObject() as? URL {
+                if try !reportUnlisted() { return }
                 guard Self.audioExtensions.contains(next.pathExtension.lowercased()) else { continue }
                 guard (try? next.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
                 let path = next.standardizedFileURL.path
@@ -114,10 +160,11 @@ public enum ArchiveSource: Sendable {
                     path: path,
                     agentId: PathPatterns.capture(patterns.agent, "agent", in: relative) ?? "unknown",
                     callId: PathPatterns.capture(patterns.call, "call", in: relative) ?? stem,
-                    callDate: PathPatterns.capture(patterns.date, "date", in: relative).map(PathPatterns.normaliseDate) ?? modificationDay(path),
+                    callDate: PathPatterns.capture(patterns.date, "date", in: relative).flatMap(PathPatterns.validDay) ?? modificationDay(path),
                     agentChannel: defaultAgentChannel, metadata: [:])
                 if try !body(item) { return }
             }
+            _ = try reportUnlisted()
         case .manifest(let manifestPath):
             guard let stream = InputStream(fileAtPath: manifestPath) else {
                 throw ManifestError(description: "\(manifestPath): cannot open the manifest")
@@ -134,29 +181,56 @@ public enum ArchiveSource: Sendable {
             var line = 1
             while let row = reader.next() {
                 line += 1
+                if row.allSatisfy({ $0.isEmpty }) { continue }  // a blank line
                 var fields: [String: String] = [:]
                 for (name, value) in zip(header, row) { fields[name] = value }
-                guard let rawPath = fields["path"], !rawPath.isEmpty else { continue }
-                let path = rawPath.hasPrefix("/") ? rawPath : base.appendingPathComponent(rawPath).standardizedFileURL.path
+                let rawPath = fields["path"] ?? ""
+                let path = rawPath.isEmpty ? "\(manifestPath):\(line)"
+                    : (rawPath.hasPrefix("/") ? rawPath : base.appendingPathComponent(rawPath).standardizedFileURL.path)
+                // A bad row is one failed entry with its reason; the rest of the night goes on.
+                var problems: [String] = []
+                if rawPath.isEmpty { problems.append("the row has no path") }
                 var channel = defaultAgentChannel
                 if let text = fields["agent_channel"], !text.isEmpty {
-                    guard let c = Int(text), c == 0 || c == 1 else {
-                        throw ManifestError(description: "\(manifestPath):\(line): agent_channel must be 0 or 1 (got '\(text)')")
-                    }
-                    channel = c
+                    if let c = Int(text), c == 0 || c == 1 { channel = c } else { problems.append("agent_channel must be 0 or 1 (got '\(text)')") }
                 }
                 let known: Set<String> = ["path", "agent_id", "call_id", "agent_channel"]
                 let metadata = fields.filter { !known.contains($0.key) }
+                var day: String? = nil
+                if let text = metadata["date"], !text.isEmpty {
+                    day = PathPatterns.validDay(text)
+                    if day == nil { problems.append("date must be a day written yyyy-MM-dd or yyyyMMdd (got '\(text)')") }
+                }
                 let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
                 let item = BatchItem(
                     path: path,
                     agentId: fields["agent_id"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown",
                     callId: fields["call_id"].flatMap { $0.isEmpty ? nil : $0 } ?? stem,
-                    callDate: metadata["date"].flatMap { $0.isEmpty ? nil : PathPatterns.normaliseDate(String($0.prefix(10))) } ?? modificationDay(path),
-                    agentChannel: channel, metadata: metadata)
+                    callDate: day ?? (rawPath.isEmpty ? utcDay(Date()) : modificationDay(path)),
+                    agentChannel: channel, metadata: metadata,
+                    problem: problems.isEmpty ? nil : "\(manifestPath):\(line): \(problems.joined(separator: "; "))")
                 if try !body(item) { return }
             }
+            // CSV.swift ends every stream with `cannotReadFile` (its end-of-input signal); any
+            // other error (bad UTF-8, a failing stream) stops the rows early and is reported.
+            if let error = reader.error, !(error is CSVError && "\(error)" == "cannotReadFile") {
+                // The rows before stay scored; what cannot be read is one failed entry.
+                let item = BatchItem(path: "\(manifestPath):\(line + 1)", agentId: "unknown", callId: "manifest-line-\(line + 1)",
+                                     callDate: utcDay(Date()), agentChannel: defaultAgentChannel, metadata: [:],
+                                     problem: "\(manifestPath):\(line + 1): the manifest cannot be read from this line on (\(error))")
+                _ = try body(item)
+            }
         }
+    }
+
+    /// The OS's words for a file-system error ("Permission denied"), not Foundation's.
+    static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        return ns.localizedDescription
     }
 
     /// Counts the items (a first, cheap pass, for progress totals).

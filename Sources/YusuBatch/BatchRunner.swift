@@ -18,6 +18,9 @@ public struct BatchOptions: Sendable {
     /// Stereo expected: a mono file is a failure ("mono where stereo is expected").
     public var requireStereo = true
     public var version = "0.1.0"
+    /// What a stored result was computed by: a file scored by another analysis is scored
+    /// again (unless the caller overrides it). Yusu's version plus `CallAnalyzer.analysisRevision`.
+    public var analysisVersion: String { "\(version)+\(CallAnalyzer.analysisRevision)" }
 
     public init(source: ArchiveSource, sourceDescription: String, databasePath: String, standard: Standard) {
         self.source = source
@@ -31,7 +34,8 @@ public struct BatchOptions: Sendable {
 public protocol BatchProgressSink: AnyObject, Sendable {
     func started(totalFiles: Int)
     func finished(item: BatchItem, outcome: BatchFileOutcome, counts: BatchCounts)
-    func done(counts: BatchCounts, elapsedSeconds: Double)
+    /// `interrupted`: stopped by a signal before every file was visited.
+    func done(counts: BatchCounts, elapsedSeconds: Double, interrupted: Bool, totalFiles: Int)
 }
 
 public enum BatchFileOutcome: Sendable, Equatable {
@@ -54,6 +58,9 @@ public final class BatchRunner: @unchecked Sendable {
     public func requestStop() {
         lock.lock(); stopRequested = true; lock.unlock()
     }
+
+    /// True once a stop was requested (the run then ends after the calls under way).
+    public var wasStopped: Bool { isStopping() }
 
     /// - Returns: the totals; `failed > 0` means some files could not be scored.
     @discardableResult
@@ -84,8 +91,9 @@ public final class BatchRunner: @unchecked Sendable {
         }
         group.wait()
         let final = snapshot()
-        try? database.finishRun(runId, counts: final, interrupted: isStopping() || walkError != nil)
-        progress?.done(counts: final, elapsedSeconds: Date().timeIntervalSince(started))
+        let interrupted = isStopping()
+        try? database.finishRun(runId, counts: final, interrupted: interrupted || walkError != nil)
+        progress?.done(counts: final, elapsedSeconds: Date().timeIntervalSince(started), interrupted: interrupted, totalFiles: total)
         if let walkError { throw walkError }
         return final
     }
@@ -103,36 +111,12 @@ public final class BatchRunner: @unchecked Sendable {
     private func process(_ item: BatchItem, database: ResultsDatabase, runId: Int64, progress: BatchProgressSink?) {
         let clock = Date()
         let outcome: BatchFileOutcome
-        do {
-            let hash = try Self.contentHash(path: item.path)
-            if !options.rescore, try database.isScored(path: item.path, contentHash: hash, standardKey: options.standard.key) {
-                outcome = .skipped
-            } else {
-                var callOutcome: CallOutcome
-                do {
-                    let analysis = try CallAnalyzer(standard: options.standard).analyze(path: item.path, options: CallOptions(agentChannel: item.agentChannel))
-                    if options.requireStereo && analysis.measures.channels != 2 {
-                        callOutcome = .failed("mono recording where stereo (agent and customer) is expected")
-                    } else {
-                        callOutcome = .scored(analysis.measures, options.standard.evaluate(analysis.measures))
-                    }
-                } catch let error as AudioError {
-                    callOutcome = .failed(error.description)
-                }
-                try database.record(CallRecord(item: item, contentHash: hash, standard: options.standard, runId: runId,
-                                               outcome: callOutcome, analysisSeconds: Date().timeIntervalSince(clock)))
-                switch callOutcome {
-                case .scored(let m, let card): outcome = .scored(durationSeconds: m.durationSeconds, score: card.score)
-                case .failed(let reason): outcome = .failed(reason)
-                }
-            }
-        } catch {
-            // The file could not even be hashed (gone, unreadable): record it all the same.
-            let noSuchFile = (error as? CocoaError).map { $0.code == .fileReadNoSuchFile || $0.code == .fileNoSuchFile } ?? false
-            let reason = noSuchFile ? "\(item.path): no such file" : "\(item.path): \(error)"
-            outcome = .failed(reason)
-            try? database.record(CallRecord(item: item, contentHash: noSuchFile ? "missing" : "unreadable", standard: options.standard,
-                                            runId: runId, outcome: .failed(reason), analysisSeconds: 0))
+        if let problem = item.problem {
+            outcome = .failed(problem)
+            record(CallRecord(item: item, contentHash: "none", standard: options.standard, analysisVersion: options.analysisVersion,
+                              runId: runId, outcome: .failed(problem), analysisSeconds: 0), in: database)
+        } else {
+            outcome = score(item, database: database, runId: runId, clock: clock)
         }
         lock.lock()
         counts.seen += 1
@@ -146,15 +130,83 @@ public final class BatchRunner: @unchecked Sendable {
         progress?.finished(item: item, outcome: outcome, counts: now)
     }
 
+    private func score(_ item: BatchItem, database: ResultsDatabase, runId: Int64, clock: Date) -> BatchFileOutcome {
+        let hash: String
+        do {
+            hash = try Self.contentHash(path: item.path)
+        } catch let error as HashError {
+            // Gone, forbidden or failing: its own reason, recorded all the same.
+            let reason = "\(item.path): \(error.reason)"
+            record(CallRecord(item: item, contentHash: error.missing ? "missing" : "unreadable", standard: options.standard,
+                              analysisVersion: options.analysisVersion, runId: runId, outcome: .failed(reason), analysisSeconds: 0), in: database)
+            return .failed(reason)
+        } catch {
+            let reason = "\(item.path): cannot be read (\(error))"
+            record(CallRecord(item: item, contentHash: "unreadable", standard: options.standard, analysisVersion: options.analysisVersion,
+                              runId: runId, outcome: .failed(reason), analysisSeconds: 0), in: database)
+            return .failed(reason)
+        }
+        do {
+            if !options.rescore, try database.isScored(path: item.path, contentHash: hash, standardKey: options.standard.key,
+                                                       analysisVersion: options.analysisVersion) {
+                return .skipped
+            }
+        } catch {
+            return .failed("\(item.path): the results database cannot be read (\(error))")
+        }
+        var callOutcome: CallOutcome
+        do {
+            let analysis = try CallAnalyzer(standard: options.standard).analyze(path: item.path, options: CallOptions(agentChannel: item.agentChannel))
+            if options.requireStereo && analysis.measures.channels != 2 {
+                callOutcome = .failed("mono recording where stereo (agent and customer) is expected")
+            } else {
+                callOutcome = .scored(analysis.measures, options.standard.evaluate(analysis.measures))
+            }
+        } catch let error as AudioError {
+            callOutcome = .failed(error.description)
+        } catch {
+            callOutcome = .failed("\(item.path): analysis failed (\(error))")
+        }
+        let written = CallRecord(item: item, contentHash: hash, standard: options.standard, analysisVersion: options.analysisVersion,
+                                 runId: runId, outcome: callOutcome, analysisSeconds: Date().timeIntervalSince(clock))
+        do {
+            try database.record(written)
+        } catch {
+            // Scored but not stored is a failure of the database, said as such.
+            return .failed("\(item.path): the result could not be written to the results database (\(error))")
+        }
+        switch callOutcome {
+        case .scored(let m, let card): return .scored(durationSeconds: m.durationSeconds, score: card.score)
+        case .failed(let reason): return .failed(reason)
+        }
+    }
+
+    /// Records a failure; a database that cannot take even that is reported by the outcome.
+    private func record(_ result: CallRecord, in database: ResultsDatabase) {
+        try? database.record(result)
+    }
+
+    struct HashError: Error {
+        var reason: String
+        var missing: Bool
+    }
+
     /// SHA-256 of the file's bytes, streamed in 1 MiB blocks.
     public static func contentHash(path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CocoaError(.fileReadNoSuchFile)
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            let code = errno
+            throw HashError(reason: code == ENOENT ? "no such file" : "cannot be opened (\(String(cString: strerror(code))))",
+                            missing: code == ENOENT)
         }
-        defer { try? handle.close() }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         var hasher = SHA256()
-        while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty {
-            hasher.update(data: block)
+        do {
+            while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty {
+                hasher.update(data: block)
+            }
+        } catch {
+            throw HashError(reason: "read error (\(ArchiveSource.reason(error)))", missing: false)
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }

@@ -27,6 +27,8 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
 
     public func finished(item: BatchItem, outcome: BatchFileOutcome, counts: BatchCounts) {
         lock.lock(); defer { lock.unlock() }
+        // Files that arrived after the count make the total grow, never the remainder negative.
+        total = max(total, counts.seen)
         if isTerminal {
             let now = Date()
             if now.timeIntervalSince(lastDraw) > 0.1 || counts.seen == total {
@@ -46,21 +48,28 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
         }
     }
 
-    public func done(counts: BatchCounts, elapsedSeconds: Double) {
+    public func done(counts: BatchCounts, elapsedSeconds: Double, interrupted: Bool, totalFiles: Int) {
         lock.lock(); defer { lock.unlock() }
+        total = max(total, totalFiles, counts.seen)
         if isTerminal { write("\r\u{1B}[2K" + bar(counts) + "\n") }
         let hours = counts.audioSeconds / 3600
         let rate = elapsedSeconds > 0 ? hours / (elapsedSeconds / 60) : 0
-        write(String(format: "yusu batch: %d scored, %d skipped, %d failed of %d; %.2f h of audio in %.1f s (%.2f h of audio per minute)\n",
-                     counts.scored, counts.skipped, counts.failed, counts.seen, hours, elapsedSeconds, rate))
+        let totals = String(format: "%d scored, %d skipped, %d failed of %d looked at; %.2f h of audio in %.1f s (%.2f h of audio per minute)",
+                            counts.scored, counts.skipped, counts.failed, counts.seen, hours, elapsedSeconds, rate)
+        if interrupted {
+            // The last line must say so: cron mail and CI read it (the exit status is 130).
+            write("yusu batch: INTERRUPTED: \(totals); \(max(0, total - counts.seen)) of \(total) files not visited, run again to finish\n")
+        } else {
+            write("yusu batch: \(totals)\n")
+        }
     }
 
     private func bar(_ counts: BatchCounts) -> String {
         let width = 30
-        let share = total > 0 ? Double(counts.seen) / Double(total) : 1
-        let filled = Int(share * Double(width))
+        let share = total > 0 ? min(1, Double(counts.seen) / Double(total)) : 1
+        let filled = max(0, min(width, Int(share * Double(width))))
         let elapsed = Date().timeIntervalSince(started)
-        let eta = counts.seen > 0 ? elapsed / Double(counts.seen) * Double(total - counts.seen) : 0
+        let eta = counts.seen > 0 ? elapsed / Double(counts.seen) * Double(max(0, total - counts.seen)) : 0
         return String(format: "[%@%@] %d/%d files  %.2f h audio  ETA %@  %d failed",
                       String(repeating: "#", count: filled), String(repeating: "-", count: width - filled),
                       counts.seen, total, counts.audioSeconds / 3600, Self.clock(eta), counts.failed)

@@ -10,19 +10,49 @@ import YusuDelivery
 /// (SQLite's locking, a 30 s busy timeout); a call is keyed by (path, standard), so a file
 /// scored twice still has one row.
 public final class ResultsDatabase: @unchecked Sendable {
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     public let path: String
-    let pool: DatabasePool
+    let pool: any DatabaseWriter
 
     public struct DatabaseError: Error, CustomStringConvertible {
         public var description: String
     }
 
-    public init(path: String) throws {
+    /// Opens (creating and migrating when needed) a database to write results into.
+    public convenience init(path: String) throws {
+        try self.init(path: path, readOnly: false)
+    }
+
+    /// - Parameter readOnly: for reports. Opens an existing file without creating, migrating
+    ///   or locking anything, and refuses one that is not a Yusu results database or is of
+    ///   a newer schema than this Yusu knows.
+    public init(path: String, readOnly: Bool) throws {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.label = "yusu-results"
+        if readOnly {
+            configuration.readonly = true
+            do {
+                // A queue, not a pool: a read-only pool needs WAL files it may not create.
+                pool = try DatabaseQueue(path: path, configuration: configuration)
+                let version = try pool.read { db -> Int? in
+                    guard try db.tableExists("meta") && db.tableExists("calls") else { return nil }
+                    return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'schema_version'").flatMap { Int($0) }
+                }
+                guard let version else {
+                    throw DatabaseError(description: "\(path): not a Yusu results database (no calls table)")
+                }
+                guard version <= Self.schemaVersion else {
+                    throw DatabaseError(description: "\(path): written by a newer Yusu (schema \(version); this one reads up to \(Self.schemaVersion))")
+                }
+            } catch let error as DatabaseError {
+                throw error
+            } catch {
+                throw DatabaseError(description: "\(path): cannot open the results database (\(error))")
+            }
+            return
+        }
         // Opening switches the file to WAL and may migrate it: two batches starting at once
         // on a new file would race there (SQLite's busy handler does not cover the journal
         // mode change, and both would try to create the tables). An advisory lock on a
@@ -93,6 +123,12 @@ public final class ResultsDatabase: @unchecked Sendable {
                 CREATE INDEX events_call ON events (call_row);
                 """)
         }
+        migrator.registerMigration("v2: analysis version") { db in
+            // Rows from before have no version: they count as another analysis and are
+            // scored again on the next run, as a changed Yusu should be.
+            try db.execute(sql: "ALTER TABLE calls ADD COLUMN analysis_version TEXT")
+            try db.execute(sql: "UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        }
         return migrator
     }
 
@@ -120,12 +156,13 @@ public final class ResultsDatabase: @unchecked Sendable {
 
     // MARK: Calls
 
-    /// True when `path` is already scored with this content and standard.
-    public func isScored(path: String, contentHash: String, standardKey: String) throws -> Bool {
+    /// True when `path` is already scored with this content, standard and analysis.
+    public func isScored(path: String, contentHash: String, standardKey: String, analysisVersion: String) throws -> Bool {
         try pool.read { db in
             try Bool.fetchOne(db, sql: """
-                SELECT EXISTS (SELECT 1 FROM calls WHERE path = ? AND standard_key = ? AND content_hash = ? AND status = 'scored')
-                """, arguments: [path, standardKey, contentHash]) ?? false
+                SELECT EXISTS (SELECT 1 FROM calls WHERE path = ? AND standard_key = ? AND content_hash = ?
+                               AND analysis_version = ? AND status = 'scored')
+                """, arguments: [path, standardKey, contentHash, analysisVersion]) ?? false
         }
     }
 
@@ -141,7 +178,7 @@ public final class ResultsDatabase: @unchecked Sendable {
                 "status": result.outcome.isScored ? "scored" : "failed",
                 "agent_id": result.item.agentId, "call_id": result.item.callId, "call_date": result.item.callDate,
                 "agent_channel": result.item.agentChannel, "metadata_json": Self.json(result.item.metadata),
-                "analysis_s": result.analysisSeconds,
+                "analysis_s": result.analysisSeconds, "analysis_version": result.analysisVersion,
             ]
             var utterances: [(String, Utterance)] = []
             var events: [(String, String?, Double, Double, String?)] = []
@@ -248,9 +285,22 @@ public struct CallRecord: Sendable {
     public var item: BatchItem
     public var contentHash: String
     public var standard: Standard
+    /// `BatchOptions.analysisVersion` of the analysis that produced it.
+    public var analysisVersion: String
     public var runId: Int64
     public var outcome: CallOutcome
     public var analysisSeconds: Double
+
+    public init(item: BatchItem, contentHash: String, standard: Standard, analysisVersion: String, runId: Int64,
+                outcome: CallOutcome, analysisSeconds: Double) {
+        self.item = item
+        self.contentHash = contentHash
+        self.standard = standard
+        self.analysisVersion = analysisVersion
+        self.runId = runId
+        self.outcome = outcome
+        self.analysisSeconds = analysisSeconds
+    }
 }
 
 /// Running totals of a batch.

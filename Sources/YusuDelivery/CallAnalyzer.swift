@@ -36,6 +36,10 @@ public struct CallOptions: Sendable, Equatable {
 /// channel) -> syllable nuclei -> utterances / turns / endings / level per party ->
 /// interruptions, backchannels, holds for the call.
 public struct CallAnalyzer: Sendable {
+    /// Changes whenever a change to the analysis changes results (a stage, a default
+    /// threshold). Stored with every batch result, so a re-run scores such files again.
+    public static let analysisRevision = "2026-11-24"
+
     public var analysis = AnalysisConfig()
     public var channelLevels = ChannelLevelsConfig()
     public var pitch = PitchTrackerConfig()

@@ -11,9 +11,10 @@ struct Batch: ParsableCommand {
         manifest CSV (header path,agent_id,call_id,agent_channel; more columns are kept as
         metadata, a 'date' column gives the call's day). Each call is written as it
         finishes; an interrupted batch loses nothing already written, and running it again
-        skips files already scored with the same content and standard. Exit status: 0 all
-        scored, 3 some files failed (each is in the database with its reason), 1 the
-        batch could not run.
+        skips files already scored with the same content, standard and analysis version.
+        Exit status: 0 all scored, 3 some files failed (each is in the database with its
+        reason), 130 interrupted (Ctrl-C or SIGTERM; the last line says how many files were
+        not visited), 1 the batch could not run.
         """
     )
 
@@ -29,7 +30,7 @@ struct Batch: ParsableCommand {
     @Option(name: .long, help: "Parallel analyses (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Flag(name: .long, help: "Score again files already scored with the same content and standard.")
+    @Flag(name: .long, help: "Score again files already scored with the same content, standard and analysis version.")
     var rescore = false
 
     @Option(name: .long, help: "Agent channel when a manifest row does not say (0 or 1).")
@@ -93,6 +94,9 @@ struct Batch: ParsableCommand {
             printError(error.description)
             throw ExitCode(1)
         }
+        // Interrupted (Ctrl-C, SIGTERM): 128 + SIGINT, the shell's convention, so cron and
+        // CI never take a partial night for a whole one.
+        if runner.wasStopped { throw ExitCode(130) }
         if counts.failed > 0 { throw ExitCode(3) }
     }
 }

@@ -46,7 +46,7 @@ struct Report: ParsableCommand {
         }
         let summary: NightlySummary
         do {
-            summary = try NightlySummary.load(from: try ResultsDatabase(path: db), since: since, standardKey: standardKey, worstPerGroup: worst)
+            summary = try NightlySummary.load(from: try ResultsDatabase(path: db, readOnly: true), since: since, standardKey: standardKey, worstPerGroup: worst)
         } catch let error as ResultsDatabase.DatabaseError {
             printError(error.description)
             throw ExitCode(1)

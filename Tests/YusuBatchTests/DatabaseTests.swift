@@ -26,7 +26,7 @@ struct DatabaseTests {
     func record(_ db: ResultsDatabase, run: Int64, agent: String, call: String, date: String, _ m: CallMeasures?, standard: Standard = Standard()) throws {
         let item = BatchItem(path: "/archive/\(agent)/\(call).wav", agentId: agent, callId: call, callDate: date, agentChannel: 0, metadata: ["campaign": "x"])
         let outcome: CallOutcome = m.map { .scored($0, standard.evaluate($0)) } ?? .failed("broken")
-        try db.record(CallRecord(item: item, contentHash: "h-\(call)", standard: standard, runId: run, outcome: outcome, analysisSeconds: 0.1))
+        try db.record(CallRecord(item: item, contentHash: "h-\(call)", standard: standard, analysisVersion: "v1", runId: run, outcome: outcome, analysisSeconds: 0.1))
     }
 
     @Test("the summary's numbers are the ones worked out by hand")
@@ -73,8 +73,10 @@ struct DatabaseTests {
         let db = try ResultsDatabase(path: dir.file("r.sqlite"))
         let run = try db.startRun(source: "test", standard: Standard(), jobs: 1, version: "t")
         try record(db, run: run, agent: "A", call: "a1", date: "2026-11-20", Self.measures(rate: 110, interruptions: 1, falling: 1, endings: 2))
-        #expect(try db.isScored(path: "/archive/A/a1.wav", contentHash: "h-a1", standardKey: Standard().key))
-        #expect(try db.isScored(path: "/archive/A/a1.wav", contentHash: "other", standardKey: Standard().key) == false)
+        #expect(try db.isScored(path: "/archive/A/a1.wav", contentHash: "h-a1", standardKey: Standard().key, analysisVersion: "v1"))
+        #expect(try db.isScored(path: "/archive/A/a1.wav", contentHash: "other", standardKey: Standard().key, analysisVersion: "v1") == false)
+        // Another analysis (a newer Yusu) scores the file again.
+        #expect(try db.isScored(path: "/archive/A/a1.wav", contentHash: "h-a1", standardKey: Standard().key, analysisVersion: "v2") == false)
         try record(db, run: run, agent: "A", call: "a1", date: "2026-11-20", Self.measures(rate: 115, interruptions: 2, falling: 0, endings: 3))
         func one<T: DatabaseValueConvertible & StatementColumnConvertible>(_ sql: String, as: T.Type = T.self) throws -> T? {
             try db.read { d in try T.fetchOne(d, sql: sql) }
@@ -83,7 +85,7 @@ struct DatabaseTests {
         #expect(try one("SELECT agent_speech_rate_cpm FROM calls", as: Double.self) == 115)
         #expect(try one("SELECT COUNT(*) FROM utterances", as: Int.self) == 3)
         #expect(try one("SELECT COUNT(*) FROM events WHERE kind = 'interruption'", as: Int.self) == 2)
-        #expect(try one("SELECT value FROM meta WHERE key = 'schema_version'", as: String.self) == "1")
+        #expect(try one("SELECT value FROM meta WHERE key = 'schema_version'", as: String.self) == "2")
         #expect(try one("SELECT metadata_json FROM calls", as: String.self) == #"{"campaign":"x"}"#)
         // Another standard is another row.
         var strict = Standard()
@@ -115,11 +117,25 @@ struct DatabaseTests {
             .write(to: URL(fileURLWithPath: manifest))
         var rows: [BatchItem] = []
         try ArchiveSource.manifest(manifest).forEach(defaultAgentChannel: 0) { rows.append($0); return true }
-        #expect(rows.count == 2)
+        #expect(rows.count == 2, "\(rows.map { $0.problem ?? $0.path })")
         #expect(rows[0].path == dir.file("team1/agent_7/20261120/call-42.WAV"))
         #expect(rows[0].agentId == "zhang" && rows[0].callId == "C1" && rows[0].agentChannel == 1 && rows[0].callDate == "2026-11-19")
         #expect(rows[0].metadata == ["campaign": "retail", "date": "2026-11-19T10:00"])
         #expect(rows[1].agentChannel == 0 && rows[1].path == "/abs/x.wav")
+        #expect(rows.allSatisfy { $0.problem == nil })
+        // Bad rows are entries with a reason, and the rows after them still come.
+        let mixed = dir.file("mixed.csv")
+        try Data("path,agent_id,call_id,agent_channel,date\na.wav,z,C1,2,\nb.wav,z,C2,0,20/11/2026\n,z,C3,0,\nc.wav,z,C4,1,20261121\nd.wav,z,C5,0,2026-02-30\n".utf8)
+            .write(to: URL(fileURLWithPath: mixed))
+        var mixedRows: [BatchItem] = []
+        try ArchiveSource.manifest(mixed).forEach(defaultAgentChannel: 0) { mixedRows.append($0); return true }
+        #expect(mixedRows.count == 5)
+        #expect(mixedRows[0].problem?.contains("mixed.csv:2: agent_channel must be 0 or 1 (got '2')") == true)
+        #expect(mixedRows[1].problem?.contains("mixed.csv:3: date must be a day written yyyy-MM-dd or yyyyMMdd (got '20/11/2026')") == true)
+        #expect(mixedRows[2].problem?.contains("mixed.csv:4: the row has no path") == true)
+        #expect(mixedRows[3].problem == nil && mixedRows[3].callDate == "2026-11-21" && mixedRows[3].agentChannel == 1)
+        #expect(mixedRows[4].problem?.contains("got '2026-02-30'") == true)
+        #expect(PathPatterns.validDay("2026-11-19T10:00") == "2026-11-19" && PathPatterns.validDay("2026-13-01") == nil)
         #expect(throws: PathPatterns.PatternError.self) { try PathPatterns(agent: "[^/]+") }
         let bad = dir.file("bad.csv")
         try Data("file,agent\nx.wav,a\n".utf8).write(to: URL(fileURLWithPath: bad))

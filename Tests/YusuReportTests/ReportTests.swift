@@ -69,6 +69,8 @@ struct ReportTests {
         #expect(firstVerdict < measures)
         #expect(text.contains(String(format: "Score %.0f / 100", card.score ?? -1)))
         #expect(TextReport.clock(83.25) == "1:23.2" || TextReport.clock(83.25) == "1:23.3")
+        // Rounded before it is split: never "0:60.0".
+        #expect(TextReport.clock(59.97) == "1:00.0" && TextReport.clock(119.96) == "2:00.0" && TextReport.clock(0.04) == "0:00.0")
     }
 
     @Test("frames CSV: header, one row per frame and channel, frame-centre times")

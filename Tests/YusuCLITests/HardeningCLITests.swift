@@ -1,0 +1,221 @@
+import Foundation
+import GRDB
+import Testing
+import YusuBatch
+import YusuSignal
+import YusuTestSupport
+
+/// The review's list ([7]): bad samples, mono saved as stereo, bad manifest rows, an
+/// interrupted night, read-only reports, a call page that plays the recording.
+@Suite("hardening: bad samples, bad rows, interrupted nights", .serialized)
+struct HardeningCLITests {
+    /// Two parties taking turns, 6 s at 8 kHz, as float samples.
+    static func call(seconds: Double = 6) -> [[Float]] {
+        let rate = 8000
+        let agent = Synth.mix(Synth.place(Synth.syllableTrain(count: 10, f0Hz: 180), atSeconds: 0.3, totalSeconds: seconds, rateHz: rate),
+                              Synth.noise(seconds: seconds, rateHz: rate, rmsDbov: -60, seed: 3))
+        let customer = Synth.mix(Synth.place(Synth.syllableTrain(count: 6, f0Hz: 120), atSeconds: 3.6, totalSeconds: seconds, rateHz: rate),
+                                 Synth.noise(seconds: seconds, rateHz: rate, rmsDbov: -60, seed: 4))
+        return [agent, customer]
+    }
+
+    @Test("a non-finite sample refuses the file, naming it, in every format and in a batch; overs are clipped and said")
+    func nonFiniteSamples() throws {
+        let dir = TemporaryDirectory()
+        var channels = Self.call()
+        channels[0][12_345] = .infinity
+        let inf = try writeRecording(dir.file("inf.wav"), channels: channels, rateHz: 8000, format: .wavFloat)
+        for format in ["text", "json", "html"] {
+            let r = try CLI.run(["score", inf, "--format", format])
+            #expect(r.status == 1, "\(format): \(r.status)")
+            #expect(r.stdout.isEmpty, "\(format) printed \(r.stdout.prefix(80))")
+            #expect(r.stderr.contains("corrupt sample data: sample frame 12345 (1.543 s), channel 0 is inf"), "\(r.stderr)")
+        }
+        channels = Self.call()
+        channels[1][20_000] = .nan
+        _ = try writeRecording(dir.file("nan.wav"), channels: channels, rateHz: 8000, format: .wavFloat)
+        let nan = try CLI.run(["score", dir.file("nan.wav"), "--format", "json"])
+        #expect(nan.status == 1 && nan.stderr.contains("channel 1 is nan"), "\(nan.stderr)")
+
+        // Garbage of 1e20 is clipped to full scale and the report says so; the level stays a level.
+        channels = Self.call()
+        for i in 8_000..<8_400 { channels[0][i] = 1e20 }
+        _ = try writeRecording(dir.file("huge.wav"), channels: channels, rateHz: 8000, format: .wavFloat)
+        let huge = try CLI.run(["score", dir.file("huge.wav"), "--format", "json"])
+        #expect(huge.status == 0, "\(huge.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(huge.stdout.utf8)) as! [String: Any]
+        let level = ((doc["speakers"] as! [String: Any])["agent"] as! [String: Any])["active_level_dbov"] as? Double ?? 99
+        #expect(level <= 3.1, "level \(level) dBov")  // a full-scale square wave is 0 dBov; a clipped sine about -3
+        #expect((doc["warnings"] as! [String]).contains { $0.contains("400 samples beyond full scale were clipped") })
+        #expect(huge.stderr.contains("warning: 400 samples beyond full scale"))
+
+        // In a batch the corrupt file is one failure with its reason; the night's report still writes.
+        try FileManager.default.createDirectory(atPath: dir.file("night/agent_A"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: inf, toPath: dir.file("night/agent_A/inf.wav"))
+        _ = try writeRecording(dir.file("night/agent_A/good.wav"), channels: Self.call(), rateHz: 8000)
+        let db = dir.file("r.sqlite")
+        let batch = try CLI.run(["batch", dir.file("night"), "--db", db, "--quiet"])
+        #expect(batch.status == 3, "\(batch.stderr)")
+        let reason = try ResultsDatabase(path: db).read { try String.fetchOne($0, sql: "SELECT failure_reason FROM calls WHERE status = 'failed'") }
+        #expect(reason?.contains("corrupt sample data") == true, "\(reason ?? "nil")")
+        let site = dir.file("site")
+        let report = try CLI.run(["report", "--db", db, "--format", "html", "--out", site])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(FileManager.default.fileExists(atPath: site + "/index.html"))
+    }
+
+    @Test("a stereo file with the same signal on both channels is scored as mono, and says so")
+    func identicalChannels() throws {
+        let dir = TemporaryDirectory()
+        let agent = Self.call()[0]
+        let path = try writeRecording(dir.file("dup.wav"), channels: [agent, agent], rateHz: 8000)
+        let r = try CLI.run(["score", path, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        #expect((doc["speakers"] as! [String: Any])["customer"] is NSNull)
+        #expect(doc["interruptions"] is NSNull)
+        #expect((doc["warnings"] as! [String]).first?.contains("the two channels carry the same signal") == true)
+        let interruptions = (doc["verdicts"] as! [[String: Any]]).first { $0["rule"] as? String == "agent_interruptions" }!
+        #expect(interruptions["passed"] is NSNull)
+        // A real two-party call is not taken for one.
+        let two = try writeRecording(dir.file("two.wav"), channels: Self.call(), rateHz: 8000)
+        let r2 = try CLI.run(["score", two, "--format", "json"])
+        let doc2 = try JSONSerialization.jsonObject(with: Data(r2.stdout.utf8)) as! [String: Any]
+        #expect((doc2["speakers"] as! [String: Any])["customer"] is [String: Any])
+        #expect((doc2["warnings"] as! [String]).isEmpty)
+    }
+
+    @Test("a bad manifest row is one failed file with its reason; the night goes on")
+    func badManifestRows() throws {
+        let dir = TemporaryDirectory()
+        let good = try (1...3).map { try writeRecording(dir.file("good\($0).wav"), channels: Self.call(), rateHz: 8000) }
+        let manifest = dir.file("m.csv")
+        try Data("path,agent_id,call_id,agent_channel,date\n\(good[0]),a,C1,2,\n\(good[1]),a,C2,0,20/11/2026\n\(good[2]),a,C3,0,2026-11-20\n".utf8)
+            .write(to: URL(fileURLWithPath: manifest))
+        let db = dir.file("r.sqlite")
+        let r = try CLI.run(["batch", manifest, "--db", db, "--quiet"])
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stderr.contains("1 scored, 0 skipped, 2 failed"), "\(r.stderr)")
+        let reasons = try ResultsDatabase(path: db).read {
+            try String.fetchAll($0, sql: "SELECT failure_reason FROM calls WHERE status = 'failed' ORDER BY failure_reason")
+        }
+        #expect(reasons.count == 2)
+        #expect(reasons.contains { $0.contains("m.csv:2: agent_channel must be 0 or 1 (got '2')") })
+        #expect(reasons.contains { $0.contains("m.csv:3: date must be a day") })
+    }
+
+    @Test("Ctrl-C stops after the calls under way, says INTERRUPTED with what was not visited, exits 130")
+    func interrupted() throws {
+        let dir = TemporaryDirectory()
+        let paths = try makeArchive(in: dir, calls: 30, seconds: 12)
+        let db = dir.file("r.sqlite")
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = ["batch", dir.file("archive"), "--db", db, "--jobs", "1"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            if ((try? countRows(db, "SELECT COUNT(*) FROM calls")) ?? 0) >= 2 { break }
+        }
+        kill(process.processIdentifier, SIGINT)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(stderr.suffix(300))")
+        let last = stderr.split(separator: "\n").last.map(String.init) ?? ""
+        let scored = try countRows(db, "SELECT COUNT(*) FROM calls")
+        #expect(scored < paths.count)
+        #expect(last.hasPrefix("yusu batch: INTERRUPTED: \(scored) scored"), "\(last)")
+        #expect(last.contains("\(paths.count - scored) of \(paths.count) files not visited"), "\(last)")
+        #expect(try countRows(db, "SELECT interrupted FROM runs") == 1)
+    }
+
+    @Test("progress survives files arriving during the run")
+    func progressGrows() {
+        final class Lines: @unchecked Sendable { var text = ""; let lock = NSLock() }
+        let lines = Lines()
+        let progress = TerminalProgress(isTerminal: true, write: { s in lines.lock.lock(); lines.text += s; lines.lock.unlock() })
+        progress.started(totalFiles: 2)
+        var counts = BatchCounts()
+        let item = BatchItem(path: "/a.wav", agentId: "a", callId: "a", callDate: "2026-11-20", agentChannel: 0, metadata: [:])
+        for _ in 0..<4 {
+            counts.seen += 1; counts.scored += 1
+            progress.finished(item: item, outcome: .scored(durationSeconds: 60, score: 80), counts: counts)
+        }
+        progress.done(counts: counts, elapsedSeconds: 1, interrupted: false, totalFiles: 2)
+        #expect(lines.text.contains("4/4 files"), "\(lines.text)")
+        #expect(lines.text.contains("yusu batch: 4 scored, 0 skipped, 0 failed of 4 looked at"))
+    }
+
+    @Test("report opens the database read-only: another SQLite file is refused and left as it was")
+    func readOnlyReport() throws {
+        let dir = TemporaryDirectory()
+        let other = dir.file("other.sqlite")
+        let queue = try DatabaseQueue(path: other)
+        try queue.write { try $0.execute(sql: "CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('mine')") }
+        try queue.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: other))
+        let r = try CLI.run(["report", "--db", other])
+        #expect(r.status == 1 && r.stderr.contains("not a Yusu results database"), "\(r.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: other)) == before)
+        #expect(!FileManager.default.fileExists(atPath: other + ".lock"))
+        // A real results database reads the same as before, and is not written to.
+        _ = try makeArchive(in: dir, calls: 2)
+        let db = dir.file("r.sqlite")
+        #expect(try CLI.run(["batch", dir.file("archive"), "--db", db, "--quiet"]).status == 0)
+        try FileManager.default.removeItem(atPath: db + ".lock")
+        let text = try CLI.run(["report", "--db", db])
+        #expect(text.status == 0 && text.stdout.contains("语速适中"), "\(text.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: db + ".lock"))
+    }
+
+    @Test("a folder the batch cannot read is recorded with its reason", .enabled(if: getuid() != 0))
+    func unreadableFolder() throws {
+        let dir = TemporaryDirectory()
+        _ = try makeArchive(in: dir, calls: 2)
+        let locked = dir.file("archive/locked")
+        try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: true)
+        chmod(locked, 0)
+        defer { chmod(locked, 0o755) }
+        let db = dir.file("r.sqlite")
+        let r = try CLI.run(["batch", dir.file("archive"), "--db", db, "--quiet"])
+        #expect(r.status == 3)
+        let reason = try ResultsDatabase(path: db).read { try String.fetchOne($0, sql: "SELECT failure_reason FROM calls WHERE status = 'failed'") }
+        #expect(reason?.contains("this folder cannot be read (Permission denied)") == true, "\(reason ?? "nil")")
+    }
+
+    @Test("the call page carries the recording and every time plays from there")
+    func callPageAudio() throws {
+        let r = try CLI.run(["score", fixturesDirectory() + "/demo_call.wav", "--format", "html"])
+        #expect(r.status == 0)
+        // μ-law is not playable in browsers: the page embeds it decoded to 16-bit PCM WAV.
+        #expect(r.stdout.contains("<audio id=\"player\" controls preload=\"metadata\" src=\"data:audio/wav;base64,UklGR"))
+        #expect(r.stdout.contains("data-t=\"") && r.stdout.contains("p.currentTime = parseFloat"))
+        let linked = try CLI.run(["score", fixturesDirectory() + "/demo_call.wav", "--format", "html", "--audio", "link"])
+        #expect(linked.stdout.contains("src=\"file:///") && linked.stdout.contains("demo_call.wav\""))
+        let none = try CLI.run(["score", fixturesDirectory() + "/demo_call.wav", "--format", "html", "--audio", "none"])
+        #expect(!none.stdout.contains("<audio"))
+    }
+
+    @Test("bench measures the demo: every stage timed, ratios consistent with the times")
+    func bench() throws {
+        let r = try CLI.run(["bench", "--format", "json", "--repeat", "1", "--jobs", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let duration = doc["duration_s"] as! Double
+        #expect(abs(duration - (try CLITests.demoTruth()["duration_s"] as! Double)) < 0.01)
+        let stages = doc["stages_ms"] as! [String: Double]
+        for stage in ["decode", "frames (FFT analysis)", "pitch tracking", "voice activity", "syllable nuclei", "measures and verdicts"] {
+            #expect((stages[stage] ?? 0) > 0, "stage \(stage) not timed")
+        }
+        let whole = doc["whole_score_ms"] as! Double
+        let ratio = doc["whole_score_x_realtime"] as! Double
+        #expect(abs(ratio - duration / (whole / 1000)) / ratio < 0.01)
+        #expect(doc["parallel_jobs"] as? Int == 2 && (doc["parallel_x_realtime"] as! Double) > 0)
+        let bad = try CLI.run(["bench", "--repeat", "0"])
+        #expect(bad.status == 64)
+    }
+}
