@@ -5,7 +5,11 @@ import YusuSignal
 /// The machine-readable score of a call, shaped as ../shared/eval/CONTRACT.md says (plus
 /// extra fields: units in every name, evidence for every verdict).
 public enum JSONReport {
+    /// Version of the document's shape, `schema/score.v<N>.schema.json` in the repository.
+    public static let schemaVersion = 1
+
     struct Document: Encodable {
+        var schema_version = JSONReport.schemaVersion
         var file: String
         var duration_s: Double
         var sample_rate_hz: Int
@@ -21,10 +25,11 @@ public enum JSONReport {
         var warnings: [String]
 
         enum CodingKeys: String, CodingKey {
-            case file, duration_s, sample_rate_hz, channels, format, speakers, interruptions, backchannels, holds, verdicts, score, standard, warnings
+            case schema_version, file, duration_s, sample_rate_hz, channels, format, speakers, interruptions, backchannels, holds, verdicts, score, standard, warnings
         }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(schema_version, forKey: .schema_version)
             try c.encode(file, forKey: .file)
             try c.encode(duration_s, forKey: .duration_s)
             try c.encode(sample_rate_hz, forKey: .sample_rate_hz)

@@ -44,4 +44,29 @@ struct HTMLRenderTests {
         let size = (try? FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0
         #expect(size > 30_000, "screenshot is \(size) bytes")
     }
+
+    @Test("the rule names render as Chinese glyphs, not empty boxes", .enabled(if: chromiumPath != nil))
+    func chineseGlyphs() throws {
+        let dir = TemporaryDirectory()
+        let r = try CLI.run(["score", fixturesDirectory() + "/demo_call.wav", "--format", "html", "--audio", "none"])
+        // The page's own head (its font stack), and a body holding one rule name, large.
+        let head = String(r.stdout[..<r.stdout.range(of: "<body>")!.lowerBound])
+        let names = r.stdout.components(separatedBy: "<span class=\"zh\">").dropFirst().map { String($0.prefix { $0 != "<" }) }
+        #expect(names.count >= 7 && names.contains("语速适中"))
+        func shot(_ text: String, _ name: String) throws -> Data {
+            let page = dir.file(name + ".html"), png = dir.file(name + ".png")
+            try Data((head + "<body><p class=\"zh\" style=\"font-size:64px;margin:0\">\(text)</p></body></html>").utf8)
+                .write(to: URL(fileURLWithPath: page))
+            let result = try runChromium(["--window-size=600,120", "--screenshot=\(png)", "file://" + page])
+            #expect(result.status == 0)
+            return try Data(contentsOf: URL(fileURLWithPath: png))
+        }
+        // Without a CJK font every character is the same empty box, so two different names
+        // of the same length paint the same pixels. With glyphs they differ. The same name
+        // twice must paint the same, or the comparison proves nothing.
+        let first = try shot(names[0], "a"), again = try shot(names[0], "b")
+        let other = try names.dropFirst().first { $0.count == names[0].count && $0 != names[0] }.map { try shot($0, "c") }
+        #expect(first == again, "screenshots are not deterministic")
+        #expect(other != nil && other != first, "'\(names[0])' paints like another name: no CJK glyphs (install fonts-noto-cjk)")
+    }
 }

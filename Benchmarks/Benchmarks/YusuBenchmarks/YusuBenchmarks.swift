@@ -105,8 +105,12 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
     blackHole(customerPitch)
+    // The whole score allocates per stage and per utterance, never per frame: 10% of slack
+    // lets a report change add a few arrays, while one allocation per frame (60,000 frames
+    // in this call) would still fail the gate many times over.
     Benchmark("whole-score-5min-stereo-8k",
-              configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxIterations: 10)) { benchmark in
+              configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxIterations: 10,
+                                   thresholds: [.mallocCountTotal: .init(relative: [.p90: 10])])) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(Standard().evaluate(try CallAnalyzer().analyze(path: fiveMinuteCall).measures))
         }

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+import YusuTestSupport
+
+/// python3 with the jsonschema module (Debian: python3-jsonschema), if installed. CI installs
+/// it and sets YUSU_REQUIRE_JSONSCHEMA=1, so there its absence is a failure, not a skip.
+let jsonSchemaAvailable: Bool = {
+    guard let r = try? CLI.run(executable: URL(fileURLWithPath: "/usr/bin/python3"), ["-c", "import jsonschema"]) else { return false }
+    return r.status == 0
+}()
+let jsonSchemaRequired = ProcessInfo.processInfo.environment["YUSU_REQUIRE_JSONSCHEMA"] == "1"
+
+@Suite("the JSON interface against its published schema")
+struct SchemaTests {
+    static let schema = fixturesDirectory() + "/../schema/score.v1.schema.json"
+
+    /// Validates each document with a real JSON Schema (2020-12) validator; returns its complaints.
+    func validate(_ documents: [String: String]) throws -> String {
+        let dir = TemporaryDirectory()
+        var paths: [String] = []
+        for (name, text) in documents {
+            let path = dir.file(name + ".json")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            paths.append(path)
+        }
+        let script = """
+        import json, sys, jsonschema
+        schema = json.load(open(sys.argv[1], encoding='utf-8'))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        v = jsonschema.Draft202012Validator(schema)
+        bad = 0
+        for p in sys.argv[2:]:
+            for e in v.iter_errors(json.load(open(p, encoding='utf-8'))):
+                bad += 1
+                print(p.rsplit('/', 1)[-1], list(e.absolute_path), e.message[:200])
+        sys.exit(1 if bad else 0)
+        """
+        let r = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, Self.schema] + paths)
+        return r.status == 0 ? "" : r.stdout + r.stderr
+    }
+
+    @Test("the validator is there when CI requires it")
+    func present() {
+        #expect(!jsonSchemaRequired || jsonSchemaAvailable, "YUSU_REQUIRE_JSONSCHEMA=1 but python3 cannot import jsonschema")
+    }
+
+    @Test("stereo, mono, mono-saved-as-stereo and clipped output all follow schema/score.v1", .enabled(if: jsonSchemaAvailable))
+    func outputsValidate() throws {
+        let dir = TemporaryDirectory()
+        let call = HardeningCLITests.call()
+        var clipped = call
+        for i in 8_000..<8_100 { clipped[0][i] = 3 }
+        let files = [
+            "demo": fixturesDirectory() + "/demo_call.wav",
+            "mono": try writeRecording(dir.file("mono.wav"), channels: [call[0]], rateHz: 16000),
+            "same": try writeRecording(dir.file("same.wav"), channels: [call[0], call[0]], rateHz: 8000),
+            "clipped": try writeRecording(dir.file("clipped.wav"), channels: clipped, rateHz: 8000, format: .wavFloat),
+        ]
+        var documents: [String: String] = [:]
+        for (name, path) in files {
+            let r = try CLI.run(["score", path, "--format", "json"])
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            documents[name] = r.stdout
+        }
+        let complaints = try validate(documents)
+        #expect(complaints.isEmpty, "\(complaints)")
+        // The schema is not vacuous: a document missing a field, or with a wrong type, fails.
+        var broken = try JSONSerialization.jsonObject(with: Data(documents["demo"]!.utf8)) as! [String: Any]
+        broken.removeValue(forKey: "holds")
+        broken["score"] = "high"
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: broken), as: UTF8.self)
+        let failures = try validate(["broken": text])
+        #expect(failures.contains("'holds' is a required property") && failures.contains("score"), "\(failures)")
+    }
+}
