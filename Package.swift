@@ -10,11 +10,14 @@ let package = Package(
         .library(name: "YusuReport", targets: ["YusuReport"]),
         .library(name: "YusuBatch", targets: ["YusuBatch"]),
     ],
+    // Exact versions of the direct dependencies, so that builds resolve the same code. (Package.resolved stays
+    // out of git: the mirrored packages this project builds against carry commit ids that
+    // are not GitHub's, and a resolved file pinning them would fail anywhere else.)
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", exact: "2.5.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         // MARK: System libraries (Debian: libsndfile1-dev, libfftw3-dev)

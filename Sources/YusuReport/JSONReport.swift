@@ -2,8 +2,8 @@ import Foundation
 import YusuDelivery
 import YusuSignal
 
-/// The machine-readable score of a call, shaped as ../shared/eval/CONTRACT.md says (plus
-/// extra fields: units in every name, evidence for every verdict).
+/// The machine-readable score of a call, as schema/score.v1.schema.json specifies (the shape
+/// the evaluation contract reads, plus units in every name and evidence for every verdict).
 public enum JSONReport {
     /// Version of the document's shape, `schema/score.v<N>.schema.json` in the repository.
     public static let schemaVersion = 1

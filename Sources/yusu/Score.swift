@@ -8,8 +8,10 @@ struct Score: ParsableCommand {
         abstract: "Score one call recording against the service standard.",
         discussion: """
         Text output is for people (verdicts first, Chinese rule names beside English);
-        JSON output follows ../shared/eval/CONTRACT.md. Exit status: 0 scored (whatever
-        the verdicts), 1 the recording cannot be analysed, 2 the standard file is invalid.
+        JSON output follows schema/score.v1.schema.json in the repository; HTML is one page
+        with the recording on it. Exit status: 0 scored (whatever the verdicts), 1 the
+        recording cannot be analysed (one line on stderr says why), 2 the standard file is
+        invalid.
         """
     )
 

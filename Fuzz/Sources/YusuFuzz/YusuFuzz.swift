@@ -1,0 +1,46 @@
+// libFuzzer entry point: every input is a would-be recording. It is written to a file (the
+// reader takes paths, as the product does) and scored. A thrown AudioError is a correct
+// answer to a bad file; a trap, a sanitizer report or a hang is a bug.
+import Foundation
+import YusuDelivery
+import YusuSignal
+
+enum Scratch {
+    static let path: String = {
+        let dir = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        return dir + "/yusu-fuzz-\(getpid()).wav"
+    }()
+}
+
+// SwiftPM links an executable target's entry point as `<module>_main`; hand it to
+// libFuzzer's driver (so libFuzzer's own `main` is not needed).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+@_cdecl("YusuFuzz_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments, fuzz)
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Data(bytes: data, count: size)
+    guard FileManager.default.createFile(atPath: Scratch.path, contents: bytes) else { return 0 }
+    defer { unlink(Scratch.path) }
+    do {
+        let analysis = try CallAnalyzer().analyze(path: Scratch.path)
+        let card = Standard().evaluate(analysis.measures)
+        // Every number a report prints must be finite.
+        for v in card.verdicts { if let x = v.value { precondition(x.isFinite, "\(v.rule) value \(x)") } }
+        if let level = analysis.measures.agent.activeLevelDbov { precondition(level.isFinite && level <= 0.1, "level \(level)") }
+    } catch is AudioError {
+        // a clear refusal: fine
+    } catch {
+        fatalError("unexpected error type: \(error)")
+    }
+    return 0
+}
