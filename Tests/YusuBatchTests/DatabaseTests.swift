@@ -136,6 +136,14 @@ struct DatabaseTests {
         #expect(mixedRows[3].problem == nil && mixedRows[3].callDate == "2026-11-21" && mixedRows[3].agentChannel == 1)
         #expect(mixedRows[4].problem?.contains("got '2026-02-30'") == true)
         #expect(PathPatterns.validDay("2026-11-19T10:00") == "2026-11-19" && PathPatterns.validDay("2026-13-01") == nil)
+        // A manifest that cannot be read past a line (bad UTF-8): the rows before still come,
+        // then one entry that says where reading stopped.
+        let broken = dir.file("broken.csv")
+        try (Data("path,agent_id\na.wav,z\n".utf8) + Data([0x62, 0xFF, 0xFE, 0x2E, 0x77, 0x61, 0x76, 0x2C, 0x7A, 0x0A])).write(to: URL(fileURLWithPath: broken))
+        var brokenRows: [BatchItem] = []
+        try ArchiveSource.manifest(broken).forEach(defaultAgentChannel: 0) { brokenRows.append($0); return true }
+        #expect(brokenRows.first?.problem == nil && brokenRows.first?.path.hasSuffix("a.wav") == true)
+        #expect(brokenRows.last?.problem?.contains("the manifest cannot be read from this line on") == true, "\(brokenRows.map { $0.problem ?? $0.path })")
         #expect(throws: PathPatterns.PatternError.self) { try PathPatterns(agent: "[^/]+") }
         let bad = dir.file("bad.csv")
         try Data("file,agent\nx.wav,a\n".utf8).write(to: URL(fileURLWithPath: bad))

@@ -104,8 +104,9 @@ struct HardeningCLITests {
         #expect(reasons.contains { $0.contains("m.csv:3: date must be a day") })
     }
 
-    @Test("Ctrl-C stops after the calls under way, says INTERRUPTED with what was not visited, exits 130")
-    func interrupted() throws {
+    @Test("Ctrl-C or SIGTERM stops after the calls under way, says INTERRUPTED with what was not visited, exits 130",
+          arguments: [SIGINT, SIGTERM])
+    func interrupted(_ sig: Int32) throws {
         let dir = TemporaryDirectory()
         let paths = try makeArchive(in: dir, calls: 30, seconds: 12)
         let db = dir.file("r.sqlite")
@@ -121,7 +122,7 @@ struct HardeningCLITests {
             Thread.sleep(forTimeInterval: 0.05)
             if ((try? countRows(db, "SELECT COUNT(*) FROM calls")) ?? 0) >= 2 { break }
         }
-        kill(process.processIdentifier, SIGINT)
+        kill(process.processIdentifier, sig)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 130, "\(stderr.suffix(300))")

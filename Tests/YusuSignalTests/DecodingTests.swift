@@ -47,6 +47,52 @@ struct DecodingTests {
         #expect(try AudioFileReader(path: path).info.formatName == "WAV μ-law")
     }
 
+    @Test("failed opens on many threads each report their own file's reason (libsndfile's error slot is global)")
+    func concurrentOpenErrors() throws {
+        let dir = TemporaryDirectory()
+        // Two kinds of bad file whose libsndfile reasons differ.
+        var paths: [(String, String)] = []
+        for i in 0..<16 {
+            if i % 2 == 0 {
+                let p = dir.file("text\(i).wav"); FileManager.default.createFile(atPath: p, contents: Data("hello world, not audio".utf8))
+                paths.append((p, "not a readable audio file"))
+            } else {
+                var header = Data("RIFF".utf8) + Data([36, 0, 0, 0]) + Data("WAVEfmt ".utf8) + Data([16, 0, 0, 0, 1, 0, 0, 0])
+                header += Data(repeating: 0, count: 24)
+                let p = dir.file("zero\(i).wav"); FileManager.default.createFile(atPath: p, contents: header)
+                paths.append((p, "No 'data' chunk marker"))
+            }
+        }
+        final class Messages: @unchecked Sendable {
+            let lock = NSLock()
+            var text = [String](repeating: "", count: 400)
+        }
+        let messages = Messages()
+        let files = paths.map(\.0)
+        DispatchQueue.concurrentPerform(iterations: 400) { k in
+            do { _ = try AudioFileReader(path: files[k % files.count]) } catch {
+                messages.lock.lock(); messages.text[k] = "\(error)"; messages.lock.unlock()
+            }
+        }
+        for k in 0..<400 {
+            let (path, expected) = paths[k % paths.count]
+            #expect(messages.text[k].hasPrefix(path) && messages.text[k].contains(expected), "\(messages.text[k])")
+            // A text file never gets the WAV file's reason, as it could when threads shared the slot.
+            if expected == "not a readable audio file" { #expect(!messages.text[k].contains("data' chunk")) }
+        }
+    }
+
+    @Test("a folder and an unreadable file are not 'no such file'")
+    func cannotOpen() throws {
+        let dir = TemporaryDirectory()
+        #expect(throws: AudioError.cannotOpen(path: dir.path, reason: "it is a folder, not a file")) { try AudioFileReader(path: dir.path) }
+        if getuid() != 0 {  // root reads everything
+            let p = try writeRecording(dir.file("locked.wav"), channels: [Synth.syllableTrain(count: 4)], rateHz: 8000)
+            chmod(p, 0)
+            #expect(throws: AudioError.cannotOpen(path: p, reason: "Permission denied")) { try AudioFileReader(path: p) }
+        }
+    }
+
     @Test("a missing file is reported by name")
     func missing() {
         #expect(throws: AudioError.notFound(path: "/nonexistent/call.wav")) { try AudioFileReader(path: "/nonexistent/call.wav") }
