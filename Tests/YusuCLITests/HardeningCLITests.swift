@@ -134,6 +134,25 @@ struct HardeningCLITests {
         #expect(try countRows(db, "SELECT interrupted FROM runs") == 1)
     }
 
+    @Test("a result the database will not take is a failure that says so, not 'could not be hashed'")
+    func databaseWriteError() throws {
+        let dir = TemporaryDirectory()
+        let good = try writeRecording(dir.file("good.wav"), channels: Self.call(), rateHz: 8000)
+        let db = dir.file("r.sqlite")
+        // A migrated database whose utterances table has gone: every call's transaction fails.
+        try ResultsDatabase(path: db).read { _ in }
+        let queue = try DatabaseQueue(path: db)
+        try queue.write { try $0.execute(sql: "DROP TABLE utterances") }
+        try queue.close()
+        let manifest = dir.file("m.csv")
+        try Data("path\n\(good)\n".utf8).write(to: URL(fileURLWithPath: manifest))
+        let m = try CLI.run(["batch", manifest, "--db", db])
+        #expect(m.status == 3, "\(m.stderr)")
+        #expect(m.stderr.contains("the result could not be written to the results database"), "\(m.stderr)")
+        #expect(m.stderr.contains("no such table: utterances"), "\(m.stderr)")
+        #expect(!m.stderr.contains("hashed"))
+    }
+
     @Test("progress survives files arriving during the run")
     func progressGrows() {
         final class Lines: @unchecked Sendable { var text = ""; let lock = NSLock() }
