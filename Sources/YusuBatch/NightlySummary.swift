@@ -90,29 +90,35 @@ public struct NightlySummary: Sendable, Codable, Equatable {
             if let key { conditions.append("standard_key = ?"); arguments.append(key) }
             if let since { conditions.append("call_date >= ?"); arguments.append(since) }
             let whereClause = conditions.joined(separator: " AND ")
-            let ruleColumns = Rule.allCases.map { rule in
-                "SUM(verdict_\(rule.rawValue) = 1) AS pass_\(rule.rawValue), COUNT(verdict_\(rule.rawValue)) AS n_\(rule.rawValue)"
-            }.joined(separator: ", ")
             let rows = try Row.fetchAll(db, sql: """
                 SELECT agent_id, call_date,
                        SUM(status = 'scored') AS calls, SUM(status = 'failed') AS failed,
                        AVG(score) AS mean_score, AVG(agent_speech_rate_cpm) AS mean_rate,
                        AVG(agent_interruptions) AS interruptions_per_call,
-                       SUM(agent_falling_endings) AS falling, SUM(agent_measured_endings) AS measured,
-                       \(ruleColumns)
+                       SUM(agent_falling_endings) AS falling, SUM(agent_measured_endings) AS measured
                 FROM calls WHERE \(whereClause)
                 GROUP BY agent_id, call_date ORDER BY call_date, agent_id
                 """, arguments: StatementArguments(arguments))
+            // Pass rates of every rule alike, from the verdict rows.
+            let rates = try Row.fetchAll(db, sql: """
+                SELECT c.agent_id, c.call_date, v.rule, SUM(v.passed = 1) AS pass, COUNT(v.passed) AS n
+                FROM calls c JOIN verdicts v ON v.call_row = c.id
+                WHERE \(whereClause.replacingOccurrences(of: "standard_key", with: "c.standard_key").replacingOccurrences(of: "call_date >=", with: "c.call_date >="))
+                GROUP BY c.agent_id, c.call_date, v.rule
+                """, arguments: StatementArguments(arguments))
+            var passRates: [String: [String: Double?]] = [:]
+            for r in rates {
+                let group = (r["agent_id"] as String) + "\u{1}" + (r["call_date"] as String)
+                let n: Int = r["n"] ?? 0
+                let pass: Int = r["pass"] ?? 0
+                passRates[group, default: [:]][r["rule"] as String] = n > 0 ? Double(pass) / Double(n) : nil
+            }
             var groups: [Group] = []
             for row in rows {
                 let agent: String = row["agent_id"]
                 let date: String = row["call_date"]
                 var passRate: [String: Double?] = [:]
-                for rule in Rule.allCases {
-                    let n: Int = row["n_\(rule.rawValue)"] ?? 0
-                    let pass: Int = row["pass_\(rule.rawValue)"] ?? 0
-                    passRate[rule.rawValue] = n > 0 ? Double(pass) / Double(n) : nil
-                }
+                for rule in RuleBook.ids { passRate[rule] = passRates[agent + "\u{1}" + date]?[rule] ?? nil }
                 let measured: Int = row["measured"] ?? 0
                 let falling: Int = row["falling"] ?? 0
                 let worstRows = try Row.fetchAll(db, sql: """

@@ -10,7 +10,7 @@ import YusuDelivery
 /// (SQLite's locking, a 30 s busy timeout); a call is keyed by (path, standard), so a file
 /// scored twice still has one row.
 public final class ResultsDatabase: @unchecked Sendable {
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
     public let path: String
     let pool: any DatabaseWriter
 
@@ -129,6 +129,31 @@ public final class ResultsDatabase: @unchecked Sendable {
             try db.execute(sql: "ALTER TABLE calls ADD COLUMN analysis_version TEXT")
             try db.execute(sql: "UPDATE meta SET value = '2' WHERE key = 'schema_version'")
         }
+        migrator.registerMigration("v3: one verdict row per call and rule") { db in
+            // Rules are handled alike: a row per call and rule, whatever rules there are. The
+            // per-rule columns of v1 stay (old readers) but are no longer written; their
+            // values move here, so old nights keep their pass rates.
+            try db.execute(sql: """
+                CREATE TABLE verdicts (
+                    call_row INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                    rule TEXT NOT NULL, passed INTEGER, value REAL, weight REAL,
+                    PRIMARY KEY (call_row, rule));
+                CREATE INDEX verdicts_rule ON verdicts (rule, passed);
+                """)
+            let old: [(String, String?)] = [
+                ("speech_rate", "agent_speech_rate_cpm"), ("falling_endings", nil), ("agent_interruptions", "agent_interruptions"),
+                ("call_duration", "duration_s"), ("agent_level", "agent_level_dbov"), ("holds", "longest_hold_s"),
+                ("long_utterances", "long_utterances"),
+            ]
+            for (rule, valueColumn) in old {
+                try db.execute(sql: """
+                    INSERT INTO verdicts (call_row, rule, passed, value)
+                    SELECT id, '\(rule)', verdict_\(rule), \(valueColumn ?? "CASE WHEN agent_measured_endings > 0 THEN CAST(agent_falling_endings AS REAL) / agent_measured_endings END")
+                    FROM calls WHERE status = 'scored'
+                    """)
+            }
+            try db.execute(sql: "UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        }
         return migrator
     }
 
@@ -211,10 +236,7 @@ public final class ResultsDatabase: @unchecked Sendable {
                 values["longest_hold_s"] = m.holds.map(\.durationSeconds).max() ?? 0
                 values["long_utterances"] = a.utterances.filter { $0.syllables > result.standard.maxUtteranceSyllables }.count
                 values["score"] = card.score
-                for v in card.verdicts {
-                    values["verdict_\(v.rule.rawValue)"] = v.passed.map { $0 ? 1 : 0 }
-                }
-                values["verdicts_json"] = Self.verdictsJSON(card)
+                values["verdicts_json"] = try Self.verdictsJSON(card)
                 utterances = a.utterances.map { ("agent", $0) } + (m.customer?.utterances.map { ("customer", $0) } ?? [])
                 for i in m.interruptions ?? [] { events.append(("interruption", i.by.rawValue, i.atSeconds, i.atSeconds + i.overlapSeconds, nil)) }
                 for b in m.backchannels ?? [] { events.append(("backchannel", b.by.rawValue, b.atSeconds, b.atSeconds + b.durationSeconds, nil)) }
@@ -226,6 +248,7 @@ public final class ResultsDatabase: @unchecked Sendable {
                 for u in a.utterances where u.syllables > result.standard.maxUtteranceSyllables {
                     events.append(("long_utterance", "agent", u.startSeconds, u.endSeconds, "\(u.syllables) syllables"))
                 }
+                for f in a.filledPauses { events.append(("filled_pause", "agent", f.startSeconds, f.endSeconds, nil)) }
             }
             let columns = values.keys.sorted()
             let sql = "INSERT INTO calls (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
@@ -241,6 +264,12 @@ public final class ResultsDatabase: @unchecked Sendable {
             for e in events {
                 try db.execute(sql: "INSERT INTO events (call_row, kind, party, start_s, end_s, detail) VALUES (?, ?, ?, ?, ?, ?)",
                                arguments: [row, e.0, e.1, e.2, e.3, e.4])
+            }
+            if case .scored(_, let card) = result.outcome {
+                for v in card.verdicts {
+                    try db.execute(sql: "INSERT INTO verdicts (call_row, rule, passed, value, weight) VALUES (?, ?, ?, ?, ?)",
+                                   arguments: [row, v.rule, v.passed.map { $0 ? 1 : 0 }, v.value, card.standard.weights[v.rule] ?? 0])
+                }
             }
         }
     }
@@ -261,15 +290,14 @@ public final class ResultsDatabase: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func verdictsJSON(_ card: Scorecard) -> String {
+    static func verdictsJSON(_ card: Scorecard) throws -> String {
         let list: [[String: Any]] = card.verdicts.map { v in
-            var d: [String: Any] = ["rule": v.rule.rawValue, "passed": v.passed.map { $0 as Any } ?? NSNull(),
+            var d: [String: Any] = ["rule": v.rule, "passed": v.passed.map { $0 as Any } ?? NSNull(),
                                     "value": v.value.map { $0 as Any } ?? NSNull(), "unit": v.unit]
             d["evidence"] = v.evidence.prefix(20).map { ["start_s": $0.startSeconds, "end_s": $0.endSeconds, "note": $0.note] }
             return d
         }
-        let data = (try? JSONSerialization.data(withJSONObject: list, options: [.sortedKeys])) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: try JSONSerialization.data(withJSONObject: list, options: [.sortedKeys]), as: UTF8.self)
     }
 }
 

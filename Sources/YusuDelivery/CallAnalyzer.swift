@@ -46,6 +46,7 @@ public struct CallAnalyzer: Sendable {
     public var voiceActivity = VoiceActivityConfig()
     public var nuclei = SyllableNucleiConfig()
     public var delivery = DeliveryConfig()
+    public var filledPauses = FilledPauseConfig()
 
     /// The pipeline with the default standard's settings.
     public init() { self.init(standard: Standard()) }
@@ -152,7 +153,23 @@ public struct CallAnalyzer: Sendable {
             voiced.append(Double(channel.pitch.f0Hz[i]))
         }
         let medianF0 = voiced.isEmpty ? nil : median(voiced)
+        // Pitch range: 10th to 90th percentile of voiced F0, with at least a second of it.
+        var pitchRange: Double? = nil
+        if voiced.count >= Int((1.0 / hop).rounded()) {
+            let sorted = voiced.sorted()
+            let p10 = sorted[Int(0.1 * Double(sorted.count - 1))], p90 = sorted[Int(0.9 * Double(sorted.count - 1))]
+            pitchRange = 12 * log2(p90 / p10)
+        }
         let intonation = FinalIntonation(config: delivery)
+        // Filled pauses count as one syllable each, whatever nuclei the held sound shows.
+        let fillers = FilledPauseDetector(config: filledPauses).detect(
+            features: channel.features, pitch: channel.pitch, speech: channel.speechFrames,
+            utterances: utteranceSpans, other: otherUtterances)
+        var inFiller = [Bool](repeating: false, count: channel.features.frameCount)
+        for f in fillers {
+            let a = max(0, Int((f.startSeconds / hop).rounded())), b = min(inFiller.count, Int((f.endSeconds / hop).rounded()))
+            if a < b { for i in a..<b { inFiller[i] = true } }
+        }
         var nucleusIndex = 0
         let nuclei = channel.nuclei
         var utterances: [Utterance] = []
@@ -162,7 +179,11 @@ public struct CallAnalyzer: Sendable {
             let last = Int((span.endSeconds / hop).rounded())
             while nucleusIndex < nuclei.count && nuclei[nucleusIndex] < first { nucleusIndex += 1 }
             var count = 0
-            while nucleusIndex < nuclei.count && nuclei[nucleusIndex] < last { count += 1; nucleusIndex += 1 }
+            while nucleusIndex < nuclei.count && nuclei[nucleusIndex] < last {
+                if !inFiller[nuclei[nucleusIndex]] { count += 1 }
+                nucleusIndex += 1
+            }
+            count += fillers.filter { span.contains($0.startSeconds) }.count
             syllables += count
             // A short acknowledgement (嗯, 好的) is not a sentence: its ending is not judged.
             let isSentence = span.durationSeconds >= delivery.backchannelMaximumSeconds
@@ -188,7 +209,8 @@ public struct CallAnalyzer: Sendable {
             speechRateCharactersPerMinute: talk > 0 ? Double(syllables) / talk * 60 : nil,
             articulationRateCharactersPerMinute: phonationSeconds > 0 ? Double(syllables) / phonationSeconds * 60 : nil,
             activeLevelDbov: speechSpans.isEmpty ? nil : level?.activeLevelDbov,
-            medianF0Hz: medianF0, utterances: utterances, turns: turns, phonationSpans: phonation)
+            medianF0Hz: medianF0, utterances: utterances, turns: turns, phonationSpans: phonation,
+            filledPauses: fillers, pitchRangeSemitones: pitchRange)
     }
 
     static func frames(of spans: [TimeSpan], count: Int, hopSeconds: Double) -> [Bool] {

@@ -57,6 +57,16 @@ extension CallAnalyzer {
         if let v = devValue("nbelow") { nuclei.maximumBelowPeakDb = Float(v) }
         if let v = devValue("uva") { voiceActivity.unvoicedAttachSeconds = v }
         if let v = devValue("olb") { voiceActivity.onsetLookBackSeconds = v }
+        if let v = devValue("fpshape") { filledPauses.maximumShapeChangeDb = Float(v) }
+        if let v = devValue("fplevel") { filledPauses.maximumLevelChangeDb = Float(v) }
+        if let v = devValue("fpstep") { filledPauses.maximumPitchStepSemitones = v }
+        if let v = devValue("fpshare") { filledPauses.minimumSteadyShare = v }
+        if let v = devValue("fpgap") { filledPauses.minimumGapBeforeSeconds = v }
+        if let v = devValue("fpmin") { filledPauses.minimumSeconds = v }
+        if let v = devValue("fpmax") { filledPauses.maximumSeconds = v }
+        if let v = devValue("fpfall") { filledPauses.maximumFallSemitones = v }
+        if let v = devValue("fprise") { filledPauses.maximumRiseSemitones = v }
+        if let v = devValue("fpspan") { filledPauses.spanFrames = Int(v) }
         if let v = devValue("mvs") { voiceActivity.minimumVoicedSeconds = v }
     }
 }

@@ -60,10 +60,18 @@ public struct SpeakerMeasures: Sendable, Equatable {
     public var turns: [TimeSpan]
     /// Speech with short pauses (< 0.25 s) bridged: the phonation spans.
     public var phonationSpans: [TimeSpan]
+    /// Filled pauses (嗯, 呃/啊 used to hesitate), `FilledPauseDetector`.
+    public var filledPauses: [TimeSpan]
+    /// Pitch range over the call: semitones between the 10th and 90th percentile of voiced
+    /// F0; nil with under a second of voiced speech.
+    public var pitchRangeSemitones: Double?
 
     public init(party: Party, channel: Int, syllables: Int, talkTimeSeconds: Double, phonationTimeSeconds: Double,
                 speechRateCharactersPerMinute: Double?, articulationRateCharactersPerMinute: Double?, activeLevelDbov: Double?,
-                medianF0Hz: Double?, utterances: [Utterance], turns: [TimeSpan], phonationSpans: [TimeSpan]) {
+                medianF0Hz: Double?, utterances: [Utterance], turns: [TimeSpan], phonationSpans: [TimeSpan],
+                filledPauses: [TimeSpan] = [], pitchRangeSemitones: Double? = nil) {
+        self.filledPauses = filledPauses
+        self.pitchRangeSemitones = pitchRangeSemitones
         self.party = party
         self.channel = channel
         self.syllables = syllables

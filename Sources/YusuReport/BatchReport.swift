@@ -14,17 +14,17 @@ public enum BatchReport {
         if let key = summary.standardKey { out += " — standard \(key)" }
         out += "\n"
         if summary.groups.isEmpty { return out + "\nNo calls.\n" }
-        let rules = Rule.allCases
+        let rules = RuleBook.all
         for g in summary.groups {
             out += "\n\(g.date)  agent \(g.agentId): \(g.calls) calls"
             if g.failed > 0 { out += ", \(g.failed) failed" }
             out += "; mean score \(num(g.meanScore, "%.0f")); speech rate \(num(g.meanSpeechRateCharactersPerMinute, "%.0f")) 字/分钟; "
             out += "interruptions/call \(num(g.interruptionsPerCall, "%.2f")); sinking endings \(pct(g.fallingEndingShare))\n"
-            out += "  pass rates: " + rules.map { "\($0.chineseName) \(pct(g.passRate[$0.rawValue] ?? nil))" }.joined(separator: "  ") + "\n"
+            out += "  pass rates: " + rules.map { "\($0.chineseName) \(pct(g.passRate[$0.id] ?? nil))" }.joined(separator: "  ") + "\n"
             for w in g.worstCalls {
                 out += "  worst: \(w.callId) score \(num(w.score, "%.0f"))  \(w.path)\n"
                 for f in w.failures {
-                    let name = Rule(rawValue: f.rule).map { "\($0.chineseName) \($0.englishName)" } ?? f.rule
+                    let name = RuleBook.rule(id: f.rule).map { "\($0.chineseName) \($0.englishName)" } ?? f.rule
                     let moments = f.evidence.map { "\(TextReport.clock($0.startSeconds)) \($0.note)" }.joined(separator: "; ")
                     out += "    \(name)\(moments.isEmpty ? "" : ": " + moments)\n"
                 }
@@ -35,7 +35,7 @@ public enum BatchReport {
 
     public static let csvHeader = ["date", "agent_id", "calls", "failed", "mean_score", "mean_speech_rate_cpm",
                                    "interruptions_per_call", "falling_ending_share"]
-        + Rule.allCases.map { "pass_rate_\($0.rawValue)" } + ["worst_call_id", "worst_call_score", "worst_call_path"]
+        + RuleBook.ids.map { "pass_rate_\($0)" } + ["worst_call_id", "worst_call_score", "worst_call_path"]
 
     public static func csv(_ summary: NightlySummary) throws -> String {
         let csv = try CSVWriter(stream: .toMemory())
@@ -44,7 +44,7 @@ public enum BatchReport {
         for g in summary.groups {
             var row = [g.date, g.agentId, String(g.calls), String(g.failed), f(g.meanScore, "%.1f"),
                        f(g.meanSpeechRateCharactersPerMinute, "%.1f"), f(g.interruptionsPerCall), f(g.fallingEndingShare)]
-            row += Rule.allCases.map { f(g.passRate[$0.rawValue] ?? nil) }
+            row += RuleBook.ids.map { f(g.passRate[$0] ?? nil) }
             let worst = g.worstCalls.first
             row += [worst?.callId ?? "", f(worst?.score, "%.1f"), worst?.path ?? ""]
             try csv.write(row: row)

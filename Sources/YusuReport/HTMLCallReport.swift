@@ -77,8 +77,8 @@ public enum HTMLCallReport {
                 evidence = v.evidence.prefix(6).map { "\(HTML.timeLink($0.startSeconds)) \(HTML.escape($0.note))" }.joined(separator: "<br>")
                 if v.evidence.count > 6 { evidence += "<br>… \(v.evidence.count - 6) more below" }
             }
-            out += "<tr data-rule=\"\(v.rule.rawValue)\" data-passed=\"\(v.passed.map { $0 ? "true" : "false" } ?? "null")\">"
-            out += "<td><span class=\"zh\">\(v.rule.chineseName)</span><br><span class=\"en\">\(v.rule.englishName)</span></td>"
+            out += "<tr data-rule=\"\(v.rule)\" data-passed=\"\(v.passed.map { $0 ? "true" : "false" } ?? "null")\">"
+            out += "<td><span class=\"zh\">\(v.chineseName)</span><br><span class=\"en\">\(v.englishName)</span></td>"
             out += "<td class=\"\(cls)\">\(label)</td><td class=\"num\">\(value)</td><td>\(HTML.escape(limit))</td><td>\(evidence)</td></tr>\n"
         }
         return out + "</tbody>\n</table>\n"
@@ -122,6 +122,9 @@ public enum HTMLCallReport {
         }
         lane(m.agent, y: laneAgent, color: "#2f6db5", party: "agent")
         lane(m.customer, y: laneCustomer, color: "#c77c0e", party: "customer")
+        for f in m.agent.filledPauses {
+            svg += "<rect class=\"filled-pause\" data-t=\"\(String(format: "%.2f", f.startSeconds))\" x=\"\(HTML.n(x(f.startSeconds, d)))\" y=\"\(HTML.n(laneAgent + laneHeight - 7))\" width=\"\(HTML.n(max(3, x(f.endSeconds, d) - x(f.startSeconds, d))))\" height=\"7\" fill=\"#7b1fa2\"><title>filled pause (嗯/呃) at \(HTML.clock(f.startSeconds))</title></rect>\n"
+        }
         for u in m.agent.utterances where u.fallingEnding == true {
             let px = HTML.n(x(u.endSeconds, d))
             svg += "<path class=\"falling\" d=\"M\(px) \(HTML.n(laneAgent - 2)) l-5 -9 h10 z\" fill=\"#b3261e\"><title>sinking ending at \(HTML.clock(u.endSeconds))</title></path>\n"
@@ -140,7 +143,7 @@ public enum HTMLCallReport {
 
     static func timelineLegend(longOver: Int) -> String {
         """
-        <div class="legend"><span><i class="swatch" style="background:#2f6db5"></i>agent speech</span><span><i class="swatch" style="background:#c77c0e"></i>customer speech</span><span><i class="swatch" style="border:2px solid #b3261e"></i>interruption</span><span><i class="swatch" style="background:#1b7f3b;border-radius:6px"></i>backchannel</span><span><i class="swatch" style="background:#9e9e9e;opacity:.5"></i>hold / dead air</span><span><i class="swatch" style="border:2px solid #e65100"></i>utterance over \(longOver) syllables</span><span><i class="swatch" style="background:#b3261e;clip-path:polygon(0 0,100% 0,50% 100%)"></i>sinking ending</span></div>
+        <div class="legend"><span><i class="swatch" style="background:#2f6db5"></i>agent speech</span><span><i class="swatch" style="background:#c77c0e"></i>customer speech</span><span><i class="swatch" style="border:2px solid #b3261e"></i>interruption</span><span><i class="swatch" style="background:#1b7f3b;border-radius:6px"></i>backchannel</span><span><i class="swatch" style="background:#9e9e9e;opacity:.5"></i>hold / dead air</span><span><i class="swatch" style="border:2px solid #e65100"></i>utterance over \(longOver) syllables</span><span><i class="swatch" style="background:#b3261e;clip-path:polygon(0 0,100% 0,50% 100%)"></i>sinking ending</span><span><i class="swatch" style="background:#7b1fa2"></i>filled pause (嗯/呃)</span></div>
 
         """
     }
@@ -271,6 +274,9 @@ public enum HTMLCallReport {
         for h in m.holds { rows.append((h.startSeconds, "hold", "hold / dead air until \(HTML.clock(h.endSeconds)) (\(String(format: "%.0f", h.durationSeconds)) s)")) }
         for u in m.agent.utterances where u.fallingEnding == true {
             rows.append(((u.endingSpan ?? u.span).startSeconds, "falling", "句尾下沉 sinking ending, ends \(String(format: "%.1f", -(u.endRelativeToMedianSemitones ?? 0))) st below the median"))
+        }
+        for f in m.agent.filledPauses {
+            rows.append((f.startSeconds, "filled-pause", "语气词 filled pause (嗯/呃), \(String(format: "%.1f", f.durationSeconds)) s"))
         }
         for u in m.agent.utterances where u.syllables > standard.maxUtteranceSyllables {
             rows.append((u.startSeconds, "long", "单句过长 \(u.syllables) syllables until \(HTML.clock(u.endSeconds))"))

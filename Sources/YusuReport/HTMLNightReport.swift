@@ -22,7 +22,7 @@ public enum HTMLNightReport {
         body += summary.standardKey.map { " · standard \(HTML.escape($0))" } ?? ""
         body += "</div></header>\n"
         guard !summary.groups.isEmpty else { return HTML.page(title: "Yusu nightly QA", body: body + "<p>No calls.</p>\n") }
-        let rules = Rule.allCases
+        let rules = RuleBook.all
         // Per agent, over all days.
         var agents: [String: [NightlySummary.Group]] = [:]
         for g in summary.groups { agents[g.agentId, default: []].append(g) }
@@ -38,7 +38,7 @@ public enum HTMLNightReport {
             body += "<tr class=\"agent\" data-agent=\"\(HTML.escape(agent))\"><td>\(HTML.escape(agent))</td><td class=\"num\">\(calls)</td><td class=\"num\">\(failed)</td>"
             body += "<td class=\"num\">\(mean.map { String(format: "%.0f", $0) } ?? "—")</td><td>\(sparkline(groups))</td>"
             for r in rules {
-                let rated = groups.compactMap { g in (g.passRate[r.rawValue] ?? nil).map { ($0, g.calls) } }
+                let rated: [(Double, Int)] = groups.compactMap { g in (g.passRate[r.id] ?? nil).map { ($0, g.calls) } }
                 let weight = rated.reduce(0) { $0 + $1.1 }
                 let rate = weight > 0 ? rated.reduce(0.0) { $0 + $1.0 * Double($1.1) } / Double(weight) : nil
                 body += "<td class=\"num \(rate.map { $0 >= 0.8 ? "pass" : ($0 < 0.5 ? "fail" : "") } ?? "na")\">\(pct(rate))</td>"
@@ -58,7 +58,7 @@ public enum HTMLNightReport {
                 let label = "\(HTML.escape(w.callId)) (\(w.score.map { String(format: "%.0f", $0) } ?? "—"))"
                 var cell = linked.contains(page) ? "<a class=\"worst\" href=\"\(page)\">\(label)</a>" : "<span class=\"worst\">\(label)</span>"
                 let failures = w.failures.map { f -> String in
-                    let name = Rule(rawValue: f.rule)?.chineseName ?? f.rule
+                    let name = RuleBook.rule(id: f.rule)?.chineseName ?? f.rule
                     let first = f.evidence.first.map { " <span class=\"t\">\(HTML.clock($0.startSeconds))</span>" } ?? ""
                     return "\(name)\(first)"
                 }

@@ -67,7 +67,30 @@ public enum JSONReport {
         var utterance_count: Int
         var falling_endings: Int
         var utterances: [UtteranceDTO]
+        var filled_pauses: [FillerDTO]
+        var pitch_range_st: Double?
+        enum CodingKeys: String, CodingKey {
+            case channel, syllables, talk_time_s, phonation_time_s, speech_rate_cpm, articulation_rate_cpm, active_level_dbov,
+                 median_f0_hz, utterance_count, falling_endings, utterances, filled_pauses, pitch_range_st
+        }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(channel, forKey: .channel)
+            try c.encode(syllables, forKey: .syllables)
+            try c.encode(talk_time_s, forKey: .talk_time_s)
+            try c.encode(phonation_time_s, forKey: .phonation_time_s)
+            try c.encode(speech_rate_cpm, forKey: .speech_rate_cpm)
+            try c.encode(articulation_rate_cpm, forKey: .articulation_rate_cpm)
+            try c.encode(active_level_dbov, forKey: .active_level_dbov)
+            try c.encode(median_f0_hz, forKey: .median_f0_hz)
+            try c.encode(utterance_count, forKey: .utterance_count)
+            try c.encode(falling_endings, forKey: .falling_endings)
+            try c.encode(utterances, forKey: .utterances)
+            try c.encode(filled_pauses, forKey: .filled_pauses)
+            try c.encode(pitch_range_st, forKey: .pitch_range_st)   // null: too little voiced speech
+        }
     }
+    struct FillerDTO: Encodable { var start_s: Double; var end_s: Double }
     struct UtteranceDTO: Encodable {
         var start_s: Double
         var end_s: Double
@@ -133,7 +156,9 @@ public enum JSONReport {
                 UtteranceDTO(start_s: r($0.startSeconds), end_s: r($0.endSeconds), syllables: $0.syllables,
                              falling_ending: $0.fallingEnding, final_drop_st: r($0.finalDropSemitones, 100),
                              end_vs_median_st: r($0.endRelativeToMedianSemitones, 100))
-            })
+            },
+            filled_pauses: s.filledPauses.map { FillerDTO(start_s: r($0.startSeconds), end_s: r($0.endSeconds)) },
+            pitch_range_st: r(s.pitchRangeSemitones, 100))
     }
 
     /// Renders a scored call as pretty-printed JSON.
@@ -152,7 +177,7 @@ public enum JSONReport {
                 case .range(let lo, let hi): limit = LimitDTO(min: lo, max: hi)
                 case .atMost(let hi): limit = LimitDTO(min: nil, max: hi)
                 }
-                return VerdictDTO(rule: v.rule.rawValue, name_zh: v.rule.chineseName, name_en: v.rule.englishName, passed: v.passed,
+                return VerdictDTO(rule: v.rule, name_zh: v.chineseName, name_en: v.englishName, passed: v.passed,
                                   value: r(v.value), unit: v.unit, limit: limit,
                                   evidence: v.evidence.map { EvidenceDTO(start_s: r($0.startSeconds), end_s: r($0.endSeconds), note: $0.note) },
                                   reason: v.reason)

@@ -16,25 +16,11 @@ public enum TextReport {
         }
     }
 
-    /// A verdict's value with its unit: "238.6 字/分钟 (cpm)", "67% of endings", "—".
-    public static func valueText(_ v: Verdict) -> String {
-        guard let x = v.value else { return "—" }
-        if v.rule == .fallingEndings { return String(format: "%.0f%% of endings", x * 100) }
-        var unit = v.unit
-        if x == 1, let plural = ["interruptions", "utterances"].first(where: { unit.hasPrefix($0) }) {
-            unit = String(plural.dropLast()) + unit.dropFirst(plural.count)
-        }
-        return "\(x.rounded() == x ? String(Int(x)) : String(format: "%.1f", x)) \(unit)"
-    }
+    /// A verdict's value with its unit, as its rule says it.
+    public static func valueText(_ v: Verdict) -> String { v.valueText }
 
-    /// A verdict's limit, said in full: "100–120 字/分钟 (cpm)", "≤ 0% (no ending may sink)",
-    /// "≤ 0 utterances over 20 字".
-    public static func limitText(_ v: Verdict) -> String {
-        if v.rule == .fallingEndings, case .atMost(let hi) = v.limit {
-            return hi == 0 ? "≤ 0%: no ending may sink" : String(format: "≤ %.0f%% of endings", hi * 100)
-        }
-        return limitText(v.limit, unit: v.unit)
-    }
+    /// A verdict's limit, said in full, as its rule says it.
+    public static func limitText(_ v: Verdict) -> String { v.limitText }
 
     static func trim(_ x: Double) -> String {
         x.rounded() == x ? String(Int(x)) : String(format: "%.2f", x)
@@ -56,7 +42,7 @@ public enum TextReport {
         }
         for v in card.verdicts {
             let mark = v.passed == nil ? "n/a " : (v.passed! ? "PASS" : "FAIL")
-            out += "  \(mark)  \(v.rule.chineseName) \(v.rule.englishName): \(valueText(v)) (limit \(limitText(v)))\n"
+            out += "  \(mark)  \(v.chineseName) \(v.englishName): \(v.valueText) (limit \(v.limitText))\n"
             if let reason = v.reason { out += "        \(reason)\n" }
             if v.passed == false {
                 for e in v.evidence.prefix(5) {

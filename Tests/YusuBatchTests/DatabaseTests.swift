@@ -56,10 +56,11 @@ struct DatabaseTests {
         #expect(a.passRate["falling_endings"] == 0.5)   // a1 has one sinking ending (none allowed), a2 none
         #expect(a.passRate["call_duration"] == 1.0)
         // Worst call first: a2 fails speech rate, interruptions, endings? (0 of 2 sinking: passes)
-        // a1 fails endings only. Scores: a1 = 85, a2 = 55.
+        // a1 fails endings only. Measurable weights: 95 of 100 (listening needs a customer).
+        // Scores: a1 = (95 - 15) / 95, a2 = (95 - 20 - 15) / 95.
         #expect(a.worstCalls.map(\.callId) == ["a2", "a1"])
-        #expect(abs((a.worstCalls[0].score ?? 0) - 55) < 1e-9, "\(String(describing: a.worstCalls[0].score))")
-        #expect(abs((a.worstCalls[1].score ?? 0) - 85) < 1e-9, "\(String(describing: a.worstCalls[1].score))")
+        #expect(abs((a.worstCalls[0].score ?? 0) - 60.0 / 95 * 100) < 1e-9, "\(String(describing: a.worstCalls[0].score))")
+        #expect(abs((a.worstCalls[1].score ?? 0) - 80.0 / 95 * 100) < 1e-9, "\(String(describing: a.worstCalls[1].score))")
         #expect(Set(a.worstCalls[0].failures.map(\.rule)) == ["speech_rate", "agent_interruptions"])
         #expect(a.worstCalls[0].failures.first { $0.rule == "agent_interruptions" }?.evidence.map(\.startSeconds) == [1, 11])
         #expect(b.calls == 1 && b.interruptionsPerCall == 0 && b.fallingEndingShare == 1.0 && b.passRate["speech_rate"] == 1.0)
@@ -85,7 +86,7 @@ struct DatabaseTests {
         #expect(try one("SELECT agent_speech_rate_cpm FROM calls", as: Double.self) == 115)
         #expect(try one("SELECT COUNT(*) FROM utterances", as: Int.self) == 3)
         #expect(try one("SELECT COUNT(*) FROM events WHERE kind = 'interruption'", as: Int.self) == 2)
-        #expect(try one("SELECT value FROM meta WHERE key = 'schema_version'", as: String.self) == "2")
+        #expect(try one("SELECT value FROM meta WHERE key = 'schema_version'", as: String.self) == "3")
         #expect(try one("SELECT metadata_json FROM calls", as: String.self) == #"{"campaign":"x"}"#)
         // Another standard is another row.
         var strict = Standard()
@@ -148,5 +149,36 @@ struct DatabaseTests {
         let bad = dir.file("bad.csv")
         try Data("file,agent\nx.wav,a\n".utf8).write(to: URL(fileURLWithPath: bad))
         #expect(throws: ArchiveSource.ManifestError.self) { try ArchiveSource.manifest(bad).forEach(defaultAgentChannel: 0) { _ in true } }
+    }
+
+    @Test("a database written before verdict rows (schema 2) is carried over: its pass rates survive the migration")
+    func migrateVerdictColumns() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("old.sqlite")
+        let queue = try DatabaseQueue(path: path)
+        try ResultsDatabase.migrator.migrate(queue, upTo: "v2: analysis version")
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO runs (started_at, source, standard_key, standard_json, jobs, yusu_version) VALUES ('t', 's', 'k', '{}', 1, 'old')")
+            for (call, rate, passed) in [("c1", 110.0, 1), ("c2", 150.0, 0)] {
+                try db.execute(sql: """
+                    INSERT INTO calls (path, content_hash, standard_key, standard_name, standard_version, run_id, scored_at, status,
+                                       agent_id, call_id, call_date, agent_channel, agent_speech_rate_cpm, agent_falling_endings,
+                                       agent_measured_endings, verdict_speech_rate, verdict_falling_endings, score)
+                    VALUES (?, 'h', 'k', 'default', 1, 1, 't', 'scored', 'A', ?, '2026-11-20', 0, ?, 1, 4, ?, 0, 50)
+                    """, arguments: ["/a/\(call).wav", call, rate, passed])
+            }
+        }
+        try queue.close()
+        let db = try ResultsDatabase(path: path)   // migrates to the current schema
+        let rows = try db.read { try Row.fetchAll($0, sql: "SELECT rule, passed, value FROM verdicts ORDER BY call_row, rule") }
+        #expect(rows.count == 14)   // 7 rules of schema 2, for each of the 2 calls
+        let rate = rows.filter { ($0["rule"] as String) == "speech_rate" }.map { ($0["passed"] as Int?, $0["value"] as Double?) }
+        #expect(rate.map(\.0) == [1, 0] && rate.map(\.1) == [110, 150])
+        let endings = rows.first { ($0["rule"] as String) == "falling_endings" }
+        #expect((endings?["value"] as Double?) == 0.25)
+        let summary = try NightlySummary.load(from: db, since: nil, standardKey: "k")
+        #expect(summary.groups.first?.passRate["speech_rate"] == 0.5 && summary.groups.first?.passRate["falling_endings"] == 0.0)
+        let filled: Double?? = summary.groups.first?.passRate["filled_pauses"]
+        #expect(filled.flatMap { $0 } == nil)   // not judged back then: no rate, not 0
     }
 }

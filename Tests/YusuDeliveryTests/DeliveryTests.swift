@@ -148,8 +148,8 @@ struct StandardTests {
     func defaults() {
         let s = Standard()
         #expect(s.speechRateMinCharactersPerMinute == 100 && s.speechRateMaxCharactersPerMinute == 120)
-        #expect(s.maxHoldSeconds == 60 && s.maxUtteranceSyllables == 20 && s.maxAgentInterruptions == 0)
-        #expect(s.callDurationMinSeconds == 180 && s.callDurationMaxSeconds == 300)
+        #expect(s["max_hold_s"] == 60 && s.maxUtteranceSyllables == 20 && s["max_agent_interruptions"] == 0)
+        #expect(s.callDurationMinSeconds == 180 && s["call_duration_max_s"] == 300)
         #expect(s.problems().isEmpty)
         #expect(s.weights.values.reduce(0, +) == 100)
     }
@@ -158,8 +158,8 @@ struct StandardTests {
     func overrides() throws {
         let s = try Standard.decode(Data(#"{"speech_rate_min_cpm": 90, "speech_rate_max_cpm": 130, "weights": {"holds": 0}}"#.utf8))
         #expect(s.speechRateMinCharactersPerMinute == 90 && s.speechRateMaxCharactersPerMinute == 130)
-        #expect(s.weights["holds"] == 0 && s.weights["speech_rate"] == 25)
-        #expect(s.maxHoldSeconds == 60)
+        #expect(s.weights["holds"] == 0 && s.weights["speech_rate"] == 20)
+        #expect(s["max_hold_s"] == 60)
     }
 
     @Test("the standard says how far under the register an ending must end to sink")
@@ -215,21 +215,23 @@ struct StandardTests {
         let card = Standard().evaluate(measures(rate: 110, interruptions: [Interruption(by: .agent, atSeconds: 30, overlapSeconds: 1)],
                                                 holds: [TimeSpan(startSeconds: 50, endSeconds: 125)], utterances: [falling, level]))
         let byRule = Dictionary(uniqueKeysWithValues: card.verdicts.map { ($0.rule, $0) })
-        #expect(byRule[.speechRate]?.passed == true)
-        #expect(byRule[.fallingEndings]?.passed == false && byRule[.fallingEndings]?.value == 0.5)
-        #expect(byRule[.fallingEndings]?.evidence.first?.startSeconds == 11.6)
-        #expect(byRule[.agentInterruptions]?.passed == false && byRule[.agentInterruptions]?.evidence.first?.startSeconds == 30)
-        #expect(byRule[.holds]?.passed == false && byRule[.holds]?.value == 75)
-        #expect(byRule[.longUtterances]?.passed == false && byRule[.longUtterances]?.evidence.first?.note == "25 syllables")
-        #expect(byRule[.callDuration]?.passed == true && byRule[.agentLevel]?.passed == true)
-        // Passed: speech rate 25, duration 5, level 10 of 100.
-        #expect(card.score == 40)
+        #expect(byRule["speech_rate"]?.passed == true)
+        #expect(byRule["falling_endings"]?.passed == false && byRule["falling_endings"]?.value == 0.5)
+        #expect(byRule["falling_endings"]?.evidence.first?.startSeconds == 11.6)
+        #expect(byRule["agent_interruptions"]?.passed == false && byRule["agent_interruptions"]?.evidence.first?.startSeconds == 30)
+        #expect(byRule["holds"]?.passed == false && byRule["holds"]?.value == 75)
+        #expect(byRule["long_utterances"]?.passed == false && byRule["long_utterances"]?.evidence.first?.note == "25 syllables")
+        #expect(byRule["call_duration"]?.passed == true && byRule["agent_level"]?.passed == true)
+        // Passed: speech rate 20, duration 5, level 10, filled pauses 10 (none) of the measurable
+        // 95 (listening needs a customer; the opening at 10 s fails; pitch range weighs 0).
+        #expect(byRule["opening"]?.passed == false && byRule["listening"]?.passed == nil)
+        #expect(abs((card.score ?? 0) - 45.0 / 95.0 * 100) < 1e-9)
     }
 
     @Test("mono: interruptions are not measurable and leave the score, not counted as 0")
     func mono() {
         let card = Standard().evaluate(measures(rate: 110, interruptions: nil))
-        let v = card.verdicts.first { $0.rule == .agentInterruptions }!
+        let v = card.verdicts.first { $0.rule == "agent_interruptions" }!
         #expect(v.passed == nil && v.value == nil && v.reason != nil)
         // No measured endings either: both leave the score; all else passes.
         #expect(card.score == 100)

@@ -34,11 +34,11 @@ struct HTMLReportTests {
         // Self-contained: no scripts, no external resources.
         #expect(!html.contains("<script") && !html.contains("http://") && !html.contains("https://") && !html.contains("<link"))
         // Verdicts: one row per rule, passed state as the scorecard says, Chinese beside English.
-        #expect(occurrences("<tr data-rule=", in: html) == Rule.allCases.count)
+        #expect(occurrences("<tr data-rule=", in: html) == RuleBook.all.count)
         for v in card.verdicts {
             let state = v.passed.map { $0 ? "true" : "false" } ?? "null"
-            #expect(html.contains("<tr data-rule=\"\(v.rule.rawValue)\" data-passed=\"\(state)\">"))
-            #expect(html.contains(v.rule.chineseName) && html.contains(v.rule.englishName))
+            #expect(html.contains("<tr data-rule=\"\(v.rule)\" data-passed=\"\(state)\">"))
+            #expect(html.contains(v.chineseName) && html.contains(v.englishName))
         }
         #expect(html.contains("id=\"score\">\(String(format: "%.0f", card.score ?? -1))"))
         // Timeline: one bar per utterance of each party, the interruption and the hold marked.
@@ -67,7 +67,7 @@ struct HTMLReportTests {
                                              failures: [.init(rule: "speech_rate", value: 150, evidence: [.init(startSeconds: 75.5, endSeconds: 80, note: "agent turn")])])
         func group(_ agent: String, _ date: String, _ score: Double, _ rate: Double) -> NightlySummary.Group {
             NightlySummary.Group(agentId: agent, date: date, calls: 4, failed: 1, meanScore: score,
-                                 passRate: Dictionary(uniqueKeysWithValues: Rule.allCases.map { ($0.rawValue, Optional(rate)) }),
+                                 passRate: Dictionary(uniqueKeysWithValues: RuleBook.ids.map { ($0, Optional(rate)) }),
                                  meanSpeechRateCharactersPerMinute: 131, interruptionsPerCall: 0.25, fallingEndingShare: 0.1, worstCalls: [worst])
         }
         let summary = NightlySummary(standardKey: "default@1#x", since: "2026-11-20",
@@ -78,7 +78,7 @@ struct HTMLReportTests {
         #expect(occurrences("<tr class=\"day\"", in: html) == 3)
         // Agent A over two days of 4 calls each: (0.5 + 1.0) / 2 = 75% per rule.
         #expect(html.contains("data-agent=\"A\"><td>A</td><td class=\"num\">8</td><td class=\"num\">2</td><td class=\"num\">70</td>"))
-        #expect(occurrences("<td class=\"num \">75%</td>", in: html) == Rule.allCases.count)
+        #expect(occurrences("<td class=\"num \">75%</td>", in: html) == RuleBook.all.count)
         #expect(html.contains("<a class=\"worst\" href=\"\(page)\">c&lt;1&gt; (40)</a>"))
         #expect(html.contains("语速适中 <span class=\"t\">1:15.5</span>"))
         #expect(occurrences("<svg class=\"trend\"", in: html) == 2)

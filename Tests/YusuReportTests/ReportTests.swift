@@ -40,7 +40,7 @@ struct ReportTests {
         #expect(speakers["customer"] is [String: Any])
         #expect(doc["interruptions"] is [Any] && doc["holds"] is [Any])
         let verdicts = doc["verdicts"] as! [[String: Any]]
-        #expect(verdicts.map { $0["rule"] as? String } == Rule.allCases.map(\.rawValue))
+        #expect(verdicts.map { $0["rule"] as? String } == RuleBook.ids)
         #expect(verdicts.allSatisfy { $0.keys.contains("passed") && $0.keys.contains("value") && $0.keys.contains("limit") })
         #expect(abs((doc["score"] as? Double ?? -1) - (card.score ?? -2)) < 0.06)
     }
@@ -61,10 +61,10 @@ struct ReportTests {
         let (a, _) = try Self.analysis()
         let card = Standard().evaluate(a.measures)
         let text = TextReport.render(a.measures, card)
-        for rule in Rule.allCases {
+        for rule in RuleBook.all {
             #expect(text.contains(rule.chineseName) && text.contains(rule.englishName))
         }
-        let firstVerdict = text.range(of: Rule.speechRate.chineseName)!.lowerBound
+        let firstVerdict = text.range(of: SpeechRateRule().chineseName)!.lowerBound
         let measures = text.range(of: "Measures")!.lowerBound
         #expect(firstVerdict < measures)
         #expect(text.contains(String(format: "Score %.0f / 100", card.score ?? -1)))

@@ -1,0 +1,41 @@
+import Foundation
+
+/// 铃响三声内接听, 首句问候 (the opening): the agent speaks first, within `max_opening_s` of
+/// the recording's start (default 5 s). A recording starts when the line connects, so the
+/// three rings are behind it. What is left is the gap before the greeting: 5 s of silence
+/// on an answered line is long enough for a caller to say "喂?" first.
+public struct OpeningRule: StandardRule {
+    public let id = "opening"
+    public let chineseName = "及时问候"
+    public let englishName = "Prompt greeting"
+    public let defaultWeight = 5.0
+    public let settings = [RuleSetting("max_opening_s", 5)]
+    public init() {}
+
+    public func problems(_ s: Standard) -> [String] {
+        check(s["max_opening_s"] > 0, "max_opening_s (\(s["max_opening_s"])) must be > 0")
+    }
+
+    public func judge(_ call: CallMeasures, _ s: Standard) -> Verdict {
+        let limit = s["max_opening_s"]
+        guard let agentFirst = call.agent.utterances.first?.startSeconds else {
+            return verdict(passed: nil, value: nil, unit: "s", limit: .atMost(limit), reason: "the agent never speaks")
+        }
+        let customerFirst = call.customer?.utterances.first { $0.durationSeconds >= 0.3 }?.startSeconds
+        let customerFirstAll = call.customer?.utterances.first?.startSeconds
+        let customerBefore = customerFirst.map { $0 < agentFirst } ?? false
+        let first = min(agentFirst, customerFirstAll ?? agentFirst)
+        var evidence: [Evidence] = []
+        if customerBefore, let c = customerFirst {
+            evidence.append(Evidence(startSeconds: c, endSeconds: agentFirst, note: "the customer speaks first"))
+        }
+        if agentFirst > limit {
+            evidence.append(Evidence(startSeconds: first, endSeconds: agentFirst,
+                                     note: String(format: "the agent's first words come %.1f s after the line opens", agentFirst)))
+        }
+        return verdict(passed: agentFirst <= limit && !customerBefore, value: agentFirst, unit: "s", limit: .atMost(limit),
+                       evidence: evidence,
+                       valueText: String(format: "agent first speaks at %.1f s%@", agentFirst, customerBefore ? ", after the customer" : ""),
+                       limitText: String(format: "agent first, within %.0f s", limit))
+    }
+}

@@ -1,0 +1,41 @@
+/// 语速适中: the agent's speech rate, characters (syllables) per minute of talk time, within
+/// a band (default 100–120 字/分钟, the common call-centre norm).
+public struct SpeechRateRule: StandardRule {
+    public let id = "speech_rate"
+    public let chineseName = "语速适中"
+    public let englishName = "Speech rate"
+    public let defaultWeight = 20.0
+    public let settings = [RuleSetting("speech_rate_min_cpm", 100), RuleSetting("speech_rate_max_cpm", 120)]
+    public init() {}
+
+    public func problems(_ s: Standard) -> [String] {
+        let lo = s["speech_rate_min_cpm"], hi = s["speech_rate_max_cpm"]
+        return check(lo > 0 && lo < hi, "speech_rate_min_cpm (\(lo)) must be > 0 and below speech_rate_max_cpm (\(hi))")
+            + check(hi <= 1000, "speech_rate_max_cpm (\(hi)) must be at most 1000")
+    }
+
+    public func judge(_ call: CallMeasures, _ s: Standard) -> Verdict {
+        let lo = s["speech_rate_min_cpm"], hi = s["speech_rate_max_cpm"]
+        let rate = call.agent.speechRateCharactersPerMinute
+        return verdict(passed: rate.map { $0 >= lo && $0 <= hi }, value: rate, unit: "字/分钟 (cpm)", limit: .range(lo, hi),
+                       evidence: Self.rateEvidence(call.agent, tooSlow: rate.map { $0 < lo } ?? false),
+                       reason: rate == nil ? "the agent never speaks" : nil)
+    }
+
+    /// Where the rate is furthest out: the agent's three fastest turns (slowest when the call
+    /// is too slow), each with its own rate. Turns under 2 s (a backchannel, a "好的") have
+    /// no meaningful rate and are left out unless nothing else is there.
+    static func rateEvidence(_ agent: SpeakerMeasures, tooSlow: Bool) -> [Evidence] {
+        let rated: [(TimeSpan, Double)] = agent.turns.map { turn in
+            let syllables = agent.utterances.filter { turn.contains($0.startSeconds) }.reduce(0) { $0 + $1.syllables }
+            return (turn, Double(syllables) / max(turn.durationSeconds, 1e-9) * 60)
+        }
+        let long = rated.filter { $0.0.durationSeconds >= 2 }
+        let pool = long.isEmpty ? rated : long
+        let ordered = pool.sorted { tooSlow ? $0.1 < $1.1 : $0.1 > $1.1 }
+        return ordered.prefix(3).sorted { $0.0.startSeconds < $1.0.startSeconds }.map {
+            Evidence(startSeconds: $0.0.startSeconds, endSeconds: $0.0.endSeconds,
+                     note: String(format: "agent turn at %.0f 字/分钟 (%@)", $0.1, tooSlow ? "one of the slowest" : "one of the fastest"))
+        }
+    }
+}
