@@ -21,10 +21,13 @@ public struct OverlapClassifier: Sendable {
         let customerTalk = Spans.bridged(customer.map(\.span), gapSeconds: gap)
         for (party, mine, myTalk, theirTalk) in [(Party.agent, agent, agentTalk, customerTalk), (Party.customer, customer, customerTalk, agentTalk)] {
             // Backchannels: short utterances inside the other's talk.
-            for u in mine where u.durationSeconds < config.backchannelMaximumSeconds {
-                if theirTalk.contains(where: { $0.startSeconds < u.startSeconds && $0.endSeconds > u.endSeconds }) {
-                    backchannels.append(Backchannel(by: party, atSeconds: u.startSeconds, durationSeconds: u.durationSeconds))
-                }
+            // Not one: the tail of my own sentence after the other talked over me. That
+            // happens when they started while I was still speaking, within my own
+            // turn's pause.
+            for (k, u) in mine.enumerated() where u.durationSeconds < config.backchannelMaximumSeconds {
+                guard let host = theirTalk.first(where: { $0.startSeconds < u.startSeconds && $0.endSeconds > u.endSeconds }) else { continue }
+                if k > 0, mine[k - 1].endSeconds > host.startSeconds, u.startSeconds - mine[k - 1].endSeconds < config.turnPauseSeconds { continue }
+                backchannels.append(Backchannel(by: party, atSeconds: u.startSeconds, durationSeconds: u.durationSeconds))
             }
             // Interruptions: a talk span that starts inside the other's talk span.
             for talk in myTalk {

@@ -138,3 +138,19 @@ struct FilledPauseTests {
         #expect(try CallAnalyzer().analyze(path: path).measures.agent.filledPauses.isEmpty)
     }
 }
+
+@Suite("Backchannels")
+struct BackchannelTests {
+    func u(_ a: Double, _ b: Double) -> Utterance { Utterance(startSeconds: a, endSeconds: b, syllables: 3) }
+
+    @Test("the tail of the agent's own sentence after the customer talked over it is not a backchannel; a 嗯 inside the customer's sentence is")
+    func tailIsNotBackchannel() {
+        let classifier = OverlapClassifier(config: DeliveryConfig())
+        // The agent speaks 24.3-27.0; the customer starts over them at 26.8; the agent's
+        // last word, after a 0.55 s pause, lands inside the customer's sentence.
+        let tail = classifier.classify(agent: [u(24.3, 26.97), u(27.52, 27.83)], customer: [u(26.8, 30.6)])
+        #expect(tail.backchannels.isEmpty, "\(tail.backchannels)")
+        let nod = classifier.classify(agent: [u(10, 14), u(18.2, 18.6)], customer: [u(15, 21)])
+        #expect(nod.backchannels.map(\.atSeconds) == [18.2])
+    }
+}
