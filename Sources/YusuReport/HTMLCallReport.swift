@@ -79,7 +79,7 @@ public enum HTMLCallReport {
             }
             out += "<tr data-rule=\"\(v.rule)\" data-passed=\"\(v.passed.map { $0 ? "true" : "false" } ?? "null")\">"
             out += "<td><span class=\"zh\">\(v.chineseName)</span><br><span class=\"en\">\(v.englishName)</span></td>"
-            out += "<td class=\"\(cls)\">\(label)</td><td class=\"num\">\(value)</td><td>\(HTML.escape(limit))</td><td>\(evidence)</td></tr>\n"
+            out += "<td class=\"\(cls)\">\(label)</td><td class=\"num\">\(value)</td><td>\(HTML.escape(limit))\((card.standard.weights[v.rule] ?? 0) == 0 ? "<br><span class=\"en\">weight 0: not in the score</span>" : "")</td><td>\(evidence)</td></tr>\n"
         }
         return out + "</tbody>\n</table>\n"
     }

@@ -42,7 +42,8 @@ public enum TextReport {
         }
         for v in card.verdicts {
             let mark = v.passed == nil ? "n/a " : (v.passed! ? "PASS" : "FAIL")
-            out += "  \(mark)  \(v.chineseName) \(v.englishName): \(v.valueText) (limit \(v.limitText))\n"
+            let unweighted = (card.standard.weights[v.rule] ?? 0) == 0 ? " [weight 0: not in the score]" : ""
+            out += "  \(mark)  \(v.chineseName) \(v.englishName): \(v.valueText) (limit \(v.limitText))\(unweighted)\n"
             if let reason = v.reason { out += "        \(reason)\n" }
             if v.passed == false {
                 for e in v.evidence.prefix(5) {
