@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/yaslab/CSV.swift", exact: "2.5.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // MARK: System libraries (Debian: libsndfile1-dev, libfftw3-dev)
@@ -44,6 +46,12 @@ let package = Package(
             .product(name: "CSV", package: "CSV.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The nightly batch on PostgreSQL: the shared work queue (SKIP LOCKED leases) and results.
+        .target(name: "YusuPostgres", dependencies: [
+            "YusuBatch", "YusuDelivery", "YusuSignal",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Text, JSON and CSV renderings of a scored call or a batch.
         .target(name: "YusuReport", dependencies: ["YusuDelivery", "YusuSignal", "YusuBatch",
                                                    .product(name: "CSV", package: "CSV.swift")]),
@@ -52,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "yusu",
             dependencies: [
-                "YusuSignal", "YusuDelivery", "YusuReport", "YusuBatch", "CFFTW",
+                "YusuSignal", "YusuDelivery", "YusuReport", "YusuBatch", "YusuPostgres", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,7 +73,7 @@ let package = Package(
         .testTarget(name: "YusuReportTests", dependencies: ["YusuReport", "YusuBatch", "YusuDelivery", "YusuSignal", "YusuTestSupport"]),
         .testTarget(name: "YusuBatchTests", dependencies: ["YusuBatch", "YusuDelivery", "YusuSignal", "YusuTestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "YusuCLITests", dependencies: ["yusu", "YusuSignal", "YusuBatch", "YusuTestSupport",
+        .testTarget(name: "YusuCLITests", dependencies: ["yusu", "YusuSignal", "YusuBatch", "YusuDelivery", "YusuPostgres", "YusuTestSupport",
                                                         .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

@@ -2,7 +2,7 @@ import CSV
 import Foundation
 
 /// One recording to score, with who and what it is.
-public struct BatchItem: Sendable, Equatable {
+public struct BatchItem: Sendable, Equatable, Codable {
     public var path: String
     public var agentId: String
     public var callId: String

@@ -194,82 +194,33 @@ public final class ResultsDatabase: @unchecked Sendable {
     /// Writes one call (replacing an earlier row for the same path and standard) with its
     /// utterances and events, in one transaction.
     public func record(_ result: CallRecord) throws {
+        let rows = try result.rows(scoredAt: Self.timestamp())
+        func value(_ v: SQLValue) -> DatabaseValueConvertible? {
+            switch v {
+            case .null: return nil
+            case .integer(let i): return i
+            case .real(let d): return d
+            case .text(let t): return t
+            }
+        }
         try pool.write { db in
             try db.execute(sql: "DELETE FROM calls WHERE path = ? AND standard_key = ?", arguments: [result.item.path, result.standard.key])
-            var values: [String: DatabaseValueConvertible?] = [
-                "path": result.item.path, "content_hash": result.contentHash, "standard_key": result.standard.key,
-                "standard_name": result.standard.name, "standard_version": result.standard.version,
-                "run_id": result.runId, "scored_at": Self.timestamp(),
-                "status": result.outcome.isScored ? "scored" : "failed",
-                "agent_id": result.item.agentId, "call_id": result.item.callId, "call_date": result.item.callDate,
-                "agent_channel": result.item.agentChannel, "metadata_json": Self.json(result.item.metadata),
-                "analysis_s": result.analysisSeconds, "analysis_version": result.analysisVersion,
-            ]
-            var utterances: [(String, Utterance)] = []
-            var events: [(String, String?, Double, Double, String?)] = []
-            switch result.outcome {
-            case .failed(let reason):
-                values["failure_reason"] = reason
-            case .scored(let m, let card):
-                values["duration_s"] = m.durationSeconds
-                values["sample_rate_hz"] = m.sampleRateHz
-                values["channels"] = m.channels
-                values["format"] = m.formatName
-                let a = m.agent
-                values["agent_syllables"] = a.syllables
-                values["agent_talk_time_s"] = a.talkTimeSeconds
-                values["agent_phonation_time_s"] = a.phonationTimeSeconds
-                values["agent_speech_rate_cpm"] = a.speechRateCharactersPerMinute
-                values["agent_articulation_rate_cpm"] = a.articulationRateCharactersPerMinute
-                values["agent_level_dbov"] = a.activeLevelDbov
-                values["agent_median_f0_hz"] = a.medianF0Hz
-                values["agent_utterances"] = a.utterances.count
-                values["agent_falling_endings"] = a.utterances.filter { $0.fallingEnding == true }.count
-                values["agent_measured_endings"] = a.utterances.filter { $0.fallingEnding != nil }.count
-                values["customer_syllables"] = m.customer?.syllables
-                values["customer_speech_rate_cpm"] = m.customer?.speechRateCharactersPerMinute
-                values["customer_level_dbov"] = m.customer?.activeLevelDbov
-                values["agent_interruptions"] = m.interruptions.map { $0.filter { $0.by == .agent }.count }
-                values["customer_interruptions"] = m.interruptions.map { $0.filter { $0.by == .customer }.count }
-                values["backchannels"] = m.backchannels?.count
-                values["holds"] = m.holds.count
-                values["longest_hold_s"] = m.holds.map(\.durationSeconds).max() ?? 0
-                values["long_utterances"] = a.utterances.filter { $0.syllables > result.standard.maxUtteranceSyllables }.count
-                values["score"] = card.score
-                values["verdicts_json"] = try Self.verdictsJSON(card)
-                utterances = a.utterances.map { ("agent", $0) } + (m.customer?.utterances.map { ("customer", $0) } ?? [])
-                for i in m.interruptions ?? [] { events.append(("interruption", i.by.rawValue, i.atSeconds, i.atSeconds + i.overlapSeconds, nil)) }
-                for b in m.backchannels ?? [] { events.append(("backchannel", b.by.rawValue, b.atSeconds, b.atSeconds + b.durationSeconds, nil)) }
-                for h in m.holds { events.append(("hold", nil, h.startSeconds, h.endSeconds, nil)) }
-                for u in a.utterances where u.fallingEnding == true {
-                    let s = u.endingSpan ?? u.span
-                    events.append(("falling_ending", "agent", s.startSeconds, s.endSeconds, String(format: "%.1f st below median", -(u.endRelativeToMedianSemitones ?? 0))))
-                }
-                for u in a.utterances where u.syllables > result.standard.maxUtteranceSyllables {
-                    events.append(("long_utterance", "agent", u.startSeconds, u.endSeconds, "\(u.syllables) syllables"))
-                }
-                for f in a.filledPauses { events.append(("filled_pause", "agent", f.startSeconds, f.endSeconds, nil)) }
-            }
-            let columns = values.keys.sorted()
-            let sql = "INSERT INTO calls (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
-            try db.execute(sql: sql, arguments: StatementArguments(columns.map { values[$0] ?? nil }))
+            let sql = "INSERT INTO calls (\(rows.call.map(\.0).joined(separator: ", "))) VALUES (\(rows.call.map { _ in "?" }.joined(separator: ", ")))"
+            try db.execute(sql: sql, arguments: StatementArguments(rows.call.map { value($0.1) }))
             let row = db.lastInsertedRowID
-            for (party, u) in utterances {
+            for u in rows.utterances {
                 try db.execute(sql: """
                     INSERT INTO utterances (call_row, party, start_s, end_s, syllables, falling_ending, final_drop_st, end_vs_median_st)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [row, party, u.startSeconds, u.endSeconds, u.syllables,
-                                     u.fallingEnding.map { $0 ? 1 : 0 }, u.finalDropSemitones, u.endRelativeToMedianSemitones])
+                    """, arguments: [row, u.0, u.1, u.2, u.3, value(u.4), value(u.5), value(u.6)])
             }
-            for e in events {
+            for e in rows.events {
                 try db.execute(sql: "INSERT INTO events (call_row, kind, party, start_s, end_s, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [row, e.0, e.1, e.2, e.3, e.4])
+                               arguments: [row, e.0, value(e.1), e.2, e.3, value(e.4)])
             }
-            if case .scored(_, let card) = result.outcome {
-                for v in card.verdicts {
-                    try db.execute(sql: "INSERT INTO verdicts (call_row, rule, passed, value, weight) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [row, v.rule, v.passed.map { $0 ? 1 : 0 }, v.value, card.standard.weights[v.rule] ?? 0])
-                }
+            for v in rows.verdicts {
+                try db.execute(sql: "INSERT INTO verdicts (call_row, rule, passed, value, weight) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [row, v.0, value(v.1), value(v.2), value(v.3)])
             }
         }
     }
@@ -279,7 +230,7 @@ public final class ResultsDatabase: @unchecked Sendable {
         try pool.read(body)
     }
 
-    static func timestamp() -> String {
+    public static func timestamp() -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return f.string(from: Date())
@@ -305,7 +256,7 @@ public final class ResultsDatabase: @unchecked Sendable {
 public enum CallOutcome: Sendable {
     case scored(CallMeasures, Scorecard)
     case failed(String)
-    var isScored: Bool { if case .scored = self { return true } else { return false } }
+    public var isScored: Bool { if case .scored = self { return true } else { return false } }
 }
 
 /// One file's result, ready to write.

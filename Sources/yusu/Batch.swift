@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import YusuBatch
 import YusuDelivery
+import YusuPostgres
 
 struct Batch: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,11 +19,17 @@ struct Batch: ParsableCommand {
         """
     )
 
-    @Argument(help: "A folder of recordings, or a manifest .csv.")
-    var source: String
+    @Argument(help: "A folder of recordings, or a manifest .csv (omit with --worker).")
+    var source: String?
 
-    @Option(name: .long, help: "The results database (SQLite; created if missing).")
+    @Option(name: .long, help: "The results database: an SQLite file (created if missing), or postgres://user@host:port/dbname (password from PGPASSWORD or a password file, never the URL).")
     var db: String = "results.sqlite"
+
+    @Flag(name: .long, help: "With a postgres:// database: only work the shared queue (no SOURCE), as many workers on as many machines as you like.")
+    var worker = false
+
+    @Option(name: .long, help: "With a postgres:// database: seconds a claimed file stays leased without renewal (renewed every third of it while the analysis runs); a worker that dies releases its files after this.")
+    var leaseSeconds: Double = 60
 
     @Option(name: .long, help: "A JSON file overriding the default standard; its name and version are recorded with each call.")
     var standard: String?
@@ -52,12 +59,21 @@ struct Batch: ParsableCommand {
     var quiet = false
 
     func validate() throws {
+        if worker {
+            guard PostgresTarget.isURL(db) else { throw ValidationError("--worker works a shared queue: it needs --db postgres://…") }
+            guard source == nil else { throw ValidationError("--worker takes no SOURCE (it only works the queue)") }
+        } else if source == nil {
+            throw ValidationError("missing SOURCE (a folder or a manifest), or --worker with --db postgres://…")
+        }
+        guard leaseSeconds >= 1 && leaseSeconds <= 3600 else { throw ValidationError("--lease-seconds must be 1...3600") }
         guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be 1...256 (got \(jobs))") }
         guard agentChannel == 0 || agentChannel == 1 else { throw ValidationError("--agent-channel must be 0 or 1 (got \(agentChannel))") }
     }
 
     func run() throws {
         let rules = try loadStandard(standard)
+        if PostgresTarget.isURL(db) { return try runOnPostgres(rules) }
+        let source = self.source ?? ""
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
             printError("\(source): no such folder or manifest")
@@ -101,16 +117,72 @@ struct Batch: ParsableCommand {
     }
 }
 
+extension Batch {
+    /// The archive for SOURCE (a folder or a manifest).
+    func archive(_ source: String) throws -> ArchiveSource {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
+            printError("\(source): no such folder or manifest")
+            throw ExitCode(1)
+        }
+        guard isDirectory.boolValue else { return .manifest(source) }
+        do {
+            return .directory(source, try PathPatterns(agent: agentIdPattern, call: callIdPattern, date: datePattern))
+        } catch let error as PathPatterns.PatternError {
+            printError(error.description)
+            throw ExitCode(64)
+        }
+    }
+
+    /// The shared queue on PostgreSQL: queue SOURCE (unless --worker), then work it.
+    func runOnPostgres(_ rules: Standard) throws {
+        let target: PostgresTarget
+        do { target = try PostgresTarget(url: db) } catch let error as PostgresTarget.ParseError {
+            printError(error.description)
+            throw ExitCode(64)
+        }
+        var options = PostgresBatch.Options(target: target, source: try source.map { try archive($0) },
+                                            sourceDescription: source ?? "(worker)", standard: rules)
+        options.jobs = jobs
+        options.rescore = rescore
+        options.agentChannel = agentChannel
+        options.requireStereo = !allowMono
+        options.version = Yusu.configuration.version
+        options.leaseSeconds = leaseSeconds
+        let runner = PostgresBatch(options: options)
+        let stop = StopSignals(stop: { runner.requestStop() })
+        defer { withExtendedLifetime(stop) {} }
+        let quiet = self.quiet
+        let counts: BatchCounts
+        do {
+            counts = try runner.run(progress: TerminalProgress(quiet: quiet), queueProgress: { q in
+                guard !quiet else { return }
+                FileHandle.standardError.write(Data(String(format: "yusu batch: queue %d done, %d failed, %d leased, %d waiting; %.2f h of audio scored\n",
+                                                          q.done, q.failed, q.leased, q.waiting, q.audioSecondsDone / 3600).utf8))
+            })
+        } catch let error as PostgresResults.DatabaseError {
+            printError(error.description)
+            throw ExitCode(1)
+        } catch let error as ArchiveSource.ManifestError {
+            printError(error.description)
+            throw ExitCode(1)
+        }
+        if runner.wasStopped { throw ExitCode(130) }
+        if counts.failed > 0 { throw ExitCode(3) }
+    }
+}
+
 /// Turns SIGINT and SIGTERM into a graceful stop of the batch.
 final class StopSignals: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
-    init(runner: BatchRunner) {
+    convenience init(runner: BatchRunner) { self.init(stop: { runner.requestStop() }) }
+    init(stop: @escaping @Sendable () -> Void) {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 FileHandle.standardError.write(Data("\nyusu batch: stopping after the calls under way (again to abort)\n".utf8))
-                runner.requestStop()
+                stop()
                 signal(sig, SIG_DFL)
             }
             source.resume()

@@ -1,0 +1,162 @@
+import Foundation
+import YusuBatch
+import YusuDelivery
+import YusuSignal
+
+/// `yusu batch … --db postgres://…`: queue the archive (unless only working), then work the
+/// shared queue with `jobs` analyses at once until nothing is left waiting or leased.
+/// Any number of these may run at once, on any number of machines.
+public final class PostgresBatch: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var target: PostgresTarget
+        /// nil: only work the queue (`--worker`).
+        public var source: ArchiveSource?
+        public var sourceDescription: String
+        public var standard: Standard
+        public var jobs = 2
+        public var rescore = false
+        public var agentChannel = 0
+        public var requireStereo = true
+        public var version = "0.1.0"
+        /// How long a claim holds without renewal; renewed every third of it.
+        public var leaseSeconds = 60.0
+        public var analysisVersion: String { "\(version)+\(CallAnalyzer.analysisRevision)" }
+
+        public init(target: PostgresTarget, source: ArchiveSource?, sourceDescription: String, standard: Standard) {
+            self.target = target
+            self.source = source
+            self.sourceDescription = sourceDescription
+            self.standard = standard
+        }
+    }
+
+    public let options: Options
+    public let worker: String
+    private let lock = NSLock()
+    private var counts = BatchCounts()
+    private var stopRequested = false
+    private var firstError: Error?
+
+    public init(options: Options) {
+        self.options = options
+        let host = ProcessInfo.processInfo.hostName
+        worker = "\(host):\(getpid()):\(UUID().uuidString.prefix(8))"
+    }
+
+    public func requestStop() { lock.lock(); stopRequested = true; lock.unlock() }
+    public var wasStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopRequested }
+
+    /// Queues the archive: hashes each file and inserts it unless already queued or scored.
+    /// - Returns: files newly waiting, and files seen.
+    public func enqueue(into db: PostgresResults) throws -> (queued: Int, seen: Int) {
+        guard let source = options.source else { return (0, 0) }
+        var queued = 0, seen = 0
+        try source.forEach(defaultAgentChannel: options.agentChannel) { item in
+            if wasStopped { return false }
+            seen += 1
+            let hash = item.problem == nil ? ((try? BatchRunner.contentHash(path: item.path)) ?? "unreadable") : "none"
+            if try db.enqueue(item, contentHash: hash, standard: options.standard, analysisVersion: options.analysisVersion, rescore: options.rescore) {
+                queued += 1
+            }
+            return true
+        }
+        return (queued, seen)
+    }
+
+    /// Queues (unless only working), then works until the whole queue is finished.
+    public func run(progress: BatchProgressSink?, queueProgress: @escaping @Sendable (QueueCounts) -> Void = { _ in }) throws -> BatchCounts {
+        let db = try PostgresResults(target: options.target)
+        try db.migrate()
+        let (queued, seen) = try enqueue(into: db)
+        if options.source != nil {
+            FileHandle.standardError.write(Data("yusu batch: \(queued) of \(seen) files queued (the rest already queued or scored)\n".utf8))
+        }
+        let runId = try db.startRun(source: options.sourceDescription, standard: options.standard, jobs: options.jobs,
+                                    version: options.version, worker: worker)
+        progress?.started(totalFiles: try db.queueCounts().open)
+        let started = Date()
+        // The heartbeat renews this worker's leases while its analyses run.
+        let heartbeat = try PostgresResults(target: options.target)
+        let done = DispatchSemaphore(value: 0)
+        let heartbeatThread = Thread { [options, worker] in
+            while done.wait(timeout: .now() + options.leaseSeconds / 3) == .timedOut {
+                _ = try? heartbeat.renew(worker: worker, leaseSeconds: options.leaseSeconds)
+                if let c = try? heartbeat.queueCounts() { queueProgress(c) }
+            }
+        }
+        heartbeatThread.start()
+        let group = DispatchGroup()
+        for _ in 0..<max(1, options.jobs) {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                do { try self.work(runId: runId, progress: progress) } catch {
+                    self.lock.lock(); if self.firstError == nil { self.firstError = error }; self.lock.unlock()
+                }
+            }.start()
+        }
+        group.wait()
+        done.signal()
+        let final = snapshot()
+        try? db.finishRun(runId, counts: final, interrupted: wasStopped)
+        if let c = try? db.queueCounts() { queueProgress(c) }
+        progress?.done(counts: final, elapsedSeconds: Date().timeIntervalSince(started), interrupted: wasStopped, totalFiles: final.seen)
+        if let firstError { throw firstError }
+        return final
+    }
+
+    private func snapshot() -> BatchCounts { lock.lock(); defer { lock.unlock() }; return counts }
+
+    /// One analysis slot: claim, score, write, until nothing is waiting or leased anywhere.
+    private func work(runId: Int64, progress: BatchProgressSink?) throws {
+        let db = try PostgresResults(target: options.target)
+        while !wasStopped {
+            guard let entry = try db.claim(worker: worker, leaseSeconds: options.leaseSeconds) else {
+                // Nothing to claim: done when nothing is open; otherwise other workers hold
+                // leases, which may yet run out (a dead worker), so wait and look again.
+                if try db.queueCounts().open == 0 { return }
+                Thread.sleep(forTimeInterval: min(1, options.leaseSeconds / 4))
+                continue
+            }
+            let clock = Date()
+            let outcome: CallOutcome
+            if let problem = entry.item.problem {
+                outcome = .failed(problem)
+            } else {
+                do {
+                    let analysis = try CallAnalyzer(standard: entry.standard).analyze(path: entry.item.path, options: CallOptions(agentChannel: entry.item.agentChannel))
+                    if options.requireStereo && analysis.measures.channels != 2 {
+                        outcome = .failed("mono recording where stereo (agent and customer) is expected")
+                    } else {
+                        outcome = .scored(analysis.measures, entry.standard.evaluate(analysis.measures))
+                    }
+                } catch let error as AudioError {
+                    outcome = .failed(error.description)
+                } catch {
+                    outcome = .failed("\(entry.item.path): analysis failed (\(error))")
+                }
+            }
+            let record = CallRecord(item: entry.item, contentHash: entry.contentHash, standard: entry.standard,
+                                    analysisVersion: entry.analysisVersion, runId: runId, outcome: outcome,
+                                    analysisSeconds: Date().timeIntervalSince(clock))
+            var audio: Double? = nil
+            if case .scored(let m, _) = outcome { audio = m.durationSeconds }
+            let kept = try db.complete(entry, worker: worker, record: record, audioSeconds: audio)
+            let result: BatchFileOutcome
+            switch outcome {
+            case .scored(let m, let card): result = kept ? .scored(durationSeconds: m.durationSeconds, score: card.score) : .skipped
+            case .failed(let reason): result = kept ? .failed(reason) : .skipped
+            }
+            lock.lock()
+            counts.seen += 1
+            switch result {
+            case .scored(let d, _): counts.scored += 1; counts.audioSeconds += d
+            case .skipped: counts.skipped += 1
+            case .failed: counts.failed += 1
+            }
+            let now = counts
+            lock.unlock()
+            progress?.finished(item: entry.item, outcome: result, counts: now)
+        }
+    }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import Testing
+import YusuBatch
+import YusuDelivery
+import YusuPostgres
+import YusuTestSupport
+
+enum RuleBookCount { static var value: Int { RuleBook.all.count } }
+
+/// A real PostgreSQL server for the tests: Debian's binaries, `initdb` into a temporary
+/// folder (as the `postgres` user when the tests run as root), `pg_ctl start` on a loopback
+/// port with password authentication, stopped when the test ends.
+final class TestPostgres: @unchecked Sendable {
+    static let binaries: String? = {
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
+        return versions.map { "\(root)/\($0)/bin" }.first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }
+    }()
+    static let required = ProcessInfo.processInfo.environment["YUSU_REQUIRE_POSTGRES"] == "1"
+    static let password = "yusu-test-secret"
+
+    let dir: String
+    let port: Int
+    var url: String { "postgres://postgres@127.0.0.1:\(port)/yusu" }
+    /// The environment a client needs (the password never on a command line).
+    var environment: [String: String] {
+        var e = ProcessInfo.processInfo.environment
+        e["PGPASSWORD"] = Self.password
+        return e
+    }
+
+    init() throws {
+        dir = NSTemporaryDirectory() + "yusu-pg-\(UUID().uuidString.prefix(8))"
+        port = 20000 + Int.random(in: 0..<20000)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Data((Self.password + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/pw"))
+        if getuid() == 0 {
+            let chown = Process()
+            chown.executableURL = URL(fileURLWithPath: "/bin/chown")
+            chown.arguments = ["-R", "postgres:postgres", dir]
+            try chown.run()
+            chown.waitUntilExit()
+        }
+        try Self.asPostgres("'\(Self.binaries!)/initdb' -D '\(dir)/data' -U postgres --pwfile='\(dir)/pw' --auth-local=trust --auth-host=scram-sha-256 -E UTF8")
+        try start()
+        try Self.asPostgres("PGPASSWORD='\(Self.password)' '\(Self.binaries!)/createdb' -h 127.0.0.1 -p \(port) -U postgres yusu")
+    }
+
+    func start() throws {
+        try Self.asPostgres("'\(Self.binaries!)/pg_ctl' -D '\(dir)/data' -l '\(dir)/log' -w -o \"-p \(port) -k '\(dir)' -c listen_addresses=127.0.0.1 -c fsync=off\" start")
+    }
+
+    func stop(mode: String = "fast") {
+        _ = try? Self.asPostgres("'\(Self.binaries!)/pg_ctl' -D '\(dir)/data' -m \(mode) -w stop")
+    }
+
+    deinit {
+        stop(mode: "immediate")
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// The first row's columns as whole numbers (counts), through the product's own client.
+    func ints(_ statement: String) throws -> [Int] {
+        try PostgresResults(target: try PostgresTarget(url: url, environment: environment)).integers(statement)
+    }
+
+    func int(_ statement: String) throws -> Int { try ints(statement).first ?? -1 }
+
+    func exec(_ statement: String) throws {
+        try PostgresResults(target: try PostgresTarget(url: url, environment: environment)).query(statement)
+    }
+
+    /// Runs a shell script (as the `postgres` user when root) with no pipes attached: a
+    /// server it starts must not hold our pipes open.
+    static func asPostgres(_ script: String) throws {
+        let file = NSTemporaryDirectory() + "yusu-pg-\(UUID().uuidString.prefix(8)).sh"
+        try Data(("set -e\n" + script + "\n").utf8).write(to: URL(fileURLWithPath: file))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        chmod(file, 0o755)
+        // posix_spawn and waitpid, not Foundation's Process: the server this starts stays
+        // behind as our grandchild, and Process's exit monitoring did not come back from it.
+        let arguments = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", "/bin/sh", file] : ["/bin/sh", file]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd in [Int32(0), 1, 2] { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ) == 0 else {
+            throw NSError(domain: "postgres", code: 1, userInfo: [NSLocalizedDescriptionKey: "cannot start \(arguments[0])"])
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitCode = (status >> 8) & 0xff
+        guard status & 0x7f == 0 && exitCode == 0 else {
+            throw NSError(domain: "postgres", code: Int(exitCode), userInfo: [NSLocalizedDescriptionKey: "failed: \(script)"])
+        }
+    }
+}
+
+/// Runs yusu in the background with an environment.
+func spawnYusu(_ arguments: [String], environment: [String: String]) throws -> Process {
+    let p = Process()
+    p.executableURL = CLI.executable
+    p.arguments = arguments
+    p.environment = environment
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    return p
+}
+
+@Suite("the nightly batch on PostgreSQL", .serialized, .enabled(if: TestPostgres.binaries != nil))
+struct PostgresTests {
+    @Test("PostgreSQL is there when CI requires it", .enabled(if: true))
+    func present() {
+        #expect(!TestPostgres.required || TestPostgres.binaries != nil)
+    }
+
+    @Test("four workers on one archive of 200 calls: every file scored exactly once, the work shared")
+    func fourWorkers() throws {
+        let pg = try TestPostgres()
+        let dir = TemporaryDirectory()
+        let paths = try makeArchive(in: dir, calls: 200, seconds: 4)
+        let first = try spawnYusu(["batch", dir.file("archive"), "--db", pg.url, "--jobs", "1", "--quiet"], environment: pg.environment)
+        // Once the queue is filled, three more workers join (as three more machines would).
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+            if (try? pg.int("SELECT COUNT(*) FROM queue")) == paths.count { break }
+        }
+        let others = try (0..<3).map { _ in try spawnYusu(["batch", "--worker", "--db", pg.url, "--jobs", "1", "--quiet"], environment: pg.environment) }
+        for p in [first] + others { p.waitUntilExit() }
+        #expect(([first] + others).allSatisfy { $0.terminationStatus == 0 }, "\(([first] + others).map(\.terminationStatus))")
+        #expect(try pg.ints("SELECT COUNT(*), COUNT(DISTINCT path) FROM calls") == [paths.count, paths.count])
+        #expect(try pg.int("SELECT COUNT(*) FROM queue WHERE state = 'done'") == paths.count)
+        #expect(try pg.int("SELECT COUNT(*) FROM verdicts") == paths.count * RuleBookCount.value)
+        // Every worker did a share (the first started earlier, so it did more).
+        let db = try PostgresResults(target: try PostgresTarget(url: pg.url, environment: pg.environment))
+        let shares = try db.column("SELECT COUNT(*) FROM calls c JOIN runs r ON r.id = c.run_id GROUP BY r.worker")
+        #expect(shares.count == 4 && shares.allSatisfy { $0 >= paths.count / 20 }, "\(shares)")
+        // Queued again: nothing to do, nothing scored twice.
+        let again = try CLI.runWith(["batch", dir.file("archive"), "--db", pg.url, "--quiet"], environment: pg.environment)
+        #expect(again.status == 0 && again.stderr.contains("0 of \(paths.count) files queued"), "\(again.stderr)")
+        #expect(try pg.int("SELECT COUNT(*) FROM calls") == paths.count)
+    }
+
+    @Test("a worker killed -9 mid-file loses only its lease: the file is scored once, by another")
+    func killedWorker() throws {
+        let pg = try TestPostgres()
+        let dir = TemporaryDirectory()
+        let paths = try makeArchive(in: dir, calls: 24, seconds: 20)
+        let first = try spawnYusu(["batch", dir.file("archive"), "--db", pg.url, "--jobs", "1", "--lease-seconds", "2", "--quiet"], environment: pg.environment)
+        // Let it get going, then kill it without warning while it holds a lease.
+        let deadline = Date().addingTimeInterval(120)
+        var leased = false
+        while Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+            let done = (try? pg.int("SELECT COUNT(*) FROM queue WHERE state = 'done'")) ?? 0
+            let held = (try? pg.int("SELECT COUNT(*) FROM queue WHERE state = 'leased'")) ?? 0
+            if done >= 2 && held == 1 { leased = true; break }
+        }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(leased)
+        #expect(try pg.int("SELECT COUNT(*) FROM queue WHERE state = 'leased'") == 1)
+        let second = try CLI.runWith(["batch", "--worker", "--db", pg.url, "--jobs", "2", "--lease-seconds", "2", "--quiet"], environment: pg.environment)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(try pg.ints("SELECT COUNT(*), COUNT(DISTINCT path) FROM calls") == [paths.count, paths.count])
+        #expect(try pg.int("SELECT COUNT(*) FROM queue WHERE state = 'done'") == paths.count)
+        // The killed worker's file was claimed twice and written once.
+        #expect(try pg.int("SELECT COUNT(*) FROM queue WHERE attempts >= 2") == 1)
+    }
+
+    @Test("a wrong password, a password in the URL, an older schema: each stops with a message that says which")
+    func refusals() throws {
+        let pg = try TestPostgres()
+        var wrong = pg.environment
+        wrong["PGPASSWORD"] = "not-it"
+        let r = try CLI.runWith(["batch", "--worker", "--db", pg.url], environment: wrong)
+        #expect(r.status == 1 && r.stderr.contains("password authentication failed"), "\(r.stderr)")
+        #expect(!r.stderr.contains("not-it"))
+        let inURL = try CLI.runWith(["batch", "--worker", "--db", "postgres://postgres:secret@127.0.0.1:\(pg.port)/yusu"], environment: pg.environment)
+        #expect(inURL.status == 64 && inURL.stderr.contains("carries a password") && !inURL.stderr.contains("secret@"), "\(inURL.stderr)")
+        // A password file works as libpq's does.
+        let dir = TemporaryDirectory()
+        try Data("127.0.0.1:\(pg.port):*:postgres:\(TestPostgres.password)\n".utf8).write(to: URL(fileURLWithPath: dir.file("pgpass")))
+        var fileEnv = ProcessInfo.processInfo.environment
+        fileEnv["PGPASSFILE"] = dir.file("pgpass")
+        let ok = try CLI.runWith(["batch", "--worker", "--db", pg.url, "--quiet"], environment: fileEnv)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        try pg.exec("UPDATE yusu_meta SET value = '2' WHERE key = 'schema_version'")
+        let old = try CLI.runWith(["batch", "--worker", "--db", pg.url], environment: pg.environment)
+        #expect(old.status == 1 && old.stderr.contains("the results schema is version 2, this Yusu uses version 3"), "\(old.stderr)")
+    }
+}
+
+extension CLI {
+    /// Runs yusu to completion with an environment of its own.
+    static func runWith(_ arguments: [String], environment: [String: String]) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
