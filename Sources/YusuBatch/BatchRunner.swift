@@ -119,12 +119,7 @@ public final class BatchRunner: @unchecked Sendable {
             outcome = score(item, database: database, runId: runId, clock: clock)
         }
         lock.lock()
-        counts.seen += 1
-        switch outcome {
-        case .scored(let duration, _): counts.scored += 1; counts.audioSeconds += duration
-        case .skipped: counts.skipped += 1
-        case .failed: counts.failed += 1
-        }
+        counts.add(outcome)
         let now = counts
         lock.unlock()
         progress?.finished(item: item, outcome: outcome, counts: now)
@@ -154,19 +149,7 @@ public final class BatchRunner: @unchecked Sendable {
         } catch {
             return .failed("\(item.path): the results database cannot be read (\(error))")
         }
-        var callOutcome: CallOutcome
-        do {
-            let analysis = try CallAnalyzer(standard: options.standard).analyze(path: item.path, options: CallOptions(agentChannel: item.agentChannel))
-            if options.requireStereo && analysis.measures.channels != 2 {
-                callOutcome = .failed("mono recording where stereo (agent and customer) is expected")
-            } else {
-                callOutcome = .scored(analysis.measures, options.standard.evaluate(analysis.measures))
-            }
-        } catch let error as AudioError {
-            callOutcome = .failed(error.description)
-        } catch {
-            callOutcome = .failed("\(item.path): analysis failed (\(error))")
-        }
+        let callOutcome = Self.analyze(item, standard: options.standard, requireStereo: options.requireStereo)
         let written = CallRecord(item: item, contentHash: hash, standard: options.standard, analysisVersion: options.analysisVersion,
                                  runId: runId, outcome: callOutcome, analysisSeconds: Date().timeIntervalSince(clock))
         do {
@@ -189,6 +172,23 @@ public final class BatchRunner: @unchecked Sendable {
     struct HashError: Error {
         var reason: String
         var missing: Bool
+    }
+
+    /// Scores one file of a batch (any engine): its problem, an analysis error, a mono file
+    /// where stereo is expected, or its measures and verdicts.
+    public static func analyze(_ item: BatchItem, standard: Standard, requireStereo: Bool) -> CallOutcome {
+        if let problem = item.problem { return .failed(problem) }
+        do {
+            let analysis = try CallAnalyzer(standard: standard).analyze(path: item.path, options: CallOptions(agentChannel: item.agentChannel))
+            if requireStereo && analysis.measures.channels != 2 {
+                return .failed("mono recording where stereo (agent and customer) is expected")
+            }
+            return .scored(analysis.measures, standard.evaluate(analysis.measures))
+        } catch let error as AudioError {
+            return .failed(error.description)
+        } catch {
+            return .failed("\(item.path): analysis failed (\(error))")
+        }
     }
 
     /// SHA-256 of the file's bytes, streamed in 1 MiB blocks.

@@ -290,6 +290,16 @@ public struct BatchCounts: Sendable, Equatable {
     public var failed = 0
     public var audioSeconds = 0.0
     public init() {}
+
+    /// Counts one file's outcome.
+    public mutating func add(_ outcome: BatchFileOutcome) {
+        seen += 1
+        switch outcome {
+        case .scored(let duration, _): scored += 1; audioSeconds += duration
+        case .skipped: skipped += 1
+        case .failed: failed += 1
+        }
+    }
 }
 
 extension Standard {

@@ -12,6 +12,8 @@ public struct ChannelResult: Sendable {
     public var nuclei: [Int]
     /// Utterance-level activity per frame (pauses shorter than an utterance pause bridged).
     public var utteranceFrames: [Bool]
+    /// The same as spans.
+    public var utteranceSpans: [TimeSpan]
 }
 
 /// A scored call's measures and the per-channel analysis behind them.
@@ -89,24 +91,35 @@ public struct CallAnalyzer: Sendable {
                 + "scored as mono; the customer and interruptions are not measurable", at: 0)
             return result
         }
+        return measure(signalStages(recording), recording: recording, options: options)
+    }
+
+    /// The signal stages of every channel: levels, pitch, voice activity, syllable nuclei,
+    /// utterances.
+    public func signalStages(_ recording: RecordingAnalyzer.Result) -> [ChannelResult] {
         let hop = analysis.hopSeconds
         let features = recording.channels
         let levels = features.map { ChannelLevels.measure($0, config: channelLevels) }
         let tracks = features.indices.map { PitchTracker(config: pitch).track(features[$0], levels: levels[$0]) }
         let detector = VoiceActivityDetector(config: voiceActivity)
         var channels: [ChannelResult] = []
-        var utteranceSpans: [[TimeSpan]] = []
         for c in features.indices {
             let other = features.count == 2 ? features[1 - c] : nil
             let speech = detector.detect(features[c], pitch: tracks[c], other: other, levels: levels[c])
             let found = SyllableNucleusDetector(config: nuclei).detect(features[c], pitch: tracks[c], speech: speech, levels: levels[c])
             let spans = Spans.bridged(Spans.fromFrames(speech, hopSeconds: hop), gapSeconds: delivery.utterancePauseSeconds)
-            utteranceSpans.append(spans)
             channels.append(ChannelResult(channel: c, features: features[c], pitch: tracks[c], speechFrames: speech, nuclei: found,
-                                          utteranceFrames: Self.frames(of: spans, count: features[c].frameCount, hopSeconds: hop)))
+                                          utteranceFrames: Self.frames(of: spans, count: features[c].frameCount, hopSeconds: hop),
+                                          utteranceSpans: spans))
         }
+        return channels
+    }
+
+    /// Measures, utterances, interruptions, backchannels and holds from the signal stages.
+    public func measure(_ channels: [ChannelResult], recording: RecordingAnalyzer.Result, options: CallOptions) -> CallAnalysis {
+        let utteranceSpans = channels.map(\.utteranceSpans)
         let agentIndex = options.agentChannel
-        let customerIndex: Int? = features.count == 2 ? 1 - agentIndex : nil
+        let customerIndex: Int? = channels.count == 2 ? 1 - agentIndex : nil
         let agent = measureSpeaker(.agent, channels[agentIndex], utteranceSpans: utteranceSpans[agentIndex],
                                    otherUtterances: customerIndex.map { utteranceSpans[$0] } ?? [])
         let customer = customerIndex.map {

@@ -83,7 +83,8 @@ public struct FilledPauseDetector: Sendable {
             // Steadiness over the run (its first `k` frames have no look-back inside the run).
             let judged = (i + k)..<j
             guard !judged.isEmpty else { continue }
-            let steadyCount = judged.filter { steady[$0] }.count
+            var steadyCount = 0
+            for f in judged where steady[f] { steadyCount += 1 }
             guard Double(steadyCount) >= config.minimumSteadyShare * Double(judged.count) else { continue }
             // Level or slowly falling pitch over the run: compare its first and last fifths.
             let fifth = max(1, length / 5)

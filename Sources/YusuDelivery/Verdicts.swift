@@ -66,9 +66,11 @@ public struct Verdict: Sendable, Equatable {
         return "\(number(x)) \(unit)"
     }
 
+    /// A limit's number: whole when it is whole, else two decimals.
+    public static func trim(_ x: Double) -> String { x.rounded() == x ? String(Int(x)) : String(format: "%.2f", x) }
+
     /// "100–120 字/分钟 (cpm)", "-35 to -15 dBov", "≤ 60 s".
     public static func defaultLimitText(_ limit: Limit, unit: String) -> String {
-        func trim(_ x: Double) -> String { x.rounded() == x ? String(Int(x)) : String(format: "%.2f", x) }
         switch limit {
         case .range(let lo, let hi): return lo < 0 ? "\(trim(lo)) to \(trim(hi)) \(unit)" : "\(trim(lo))–\(trim(hi)) \(unit)"
         case .atMost(let hi): return "≤ \(trim(hi)) \(unit)"

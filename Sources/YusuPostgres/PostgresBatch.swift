@@ -119,23 +119,7 @@ public final class PostgresBatch: @unchecked Sendable {
                 continue
             }
             let clock = Date()
-            let outcome: CallOutcome
-            if let problem = entry.item.problem {
-                outcome = .failed(problem)
-            } else {
-                do {
-                    let analysis = try CallAnalyzer(standard: entry.standard).analyze(path: entry.item.path, options: CallOptions(agentChannel: entry.item.agentChannel))
-                    if options.requireStereo && analysis.measures.channels != 2 {
-                        outcome = .failed("mono recording where stereo (agent and customer) is expected")
-                    } else {
-                        outcome = .scored(analysis.measures, entry.standard.evaluate(analysis.measures))
-                    }
-                } catch let error as AudioError {
-                    outcome = .failed(error.description)
-                } catch {
-                    outcome = .failed("\(entry.item.path): analysis failed (\(error))")
-                }
-            }
+            let outcome = BatchRunner.analyze(entry.item, standard: entry.standard, requireStereo: options.requireStereo)
             let record = CallRecord(item: entry.item, contentHash: entry.contentHash, standard: entry.standard,
                                     analysisVersion: entry.analysisVersion, runId: runId, outcome: outcome,
                                     analysisSeconds: Date().timeIntervalSince(clock))
@@ -148,12 +132,7 @@ public final class PostgresBatch: @unchecked Sendable {
             case .failed(let reason): result = kept ? .failed(reason) : .skipped
             }
             lock.lock()
-            counts.seen += 1
-            switch result {
-            case .scored(let d, _): counts.scored += 1; counts.audioSeconds += d
-            case .skipped: counts.skipped += 1
-            case .failed: counts.failed += 1
-            }
+            counts.add(result)
             let now = counts
             lock.unlock()
             progress?.finished(item: entry.item, outcome: result, counts: now)

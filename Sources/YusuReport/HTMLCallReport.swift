@@ -70,8 +70,8 @@ public enum HTMLCallReport {
         var out = "<h2>规范 Verdicts</h2>\n<table id=\"verdicts\">\n<thead><tr><th>规范 Rule</th><th>Result</th><th>Value</th><th>Limit</th><th>Evidence</th></tr></thead>\n<tbody>\n"
         for v in card.verdicts {
             let (cls, label) = v.passed == nil ? ("na", "n/a") : (v.passed! ? ("pass", "PASS") : ("fail", "FAIL"))
-            let value = TextReport.valueText(v)
-            let limit = TextReport.limitText(v)
+            let value = v.valueText
+            let limit = v.limitText
             var evidence = v.reason.map { HTML.escape($0) } ?? ""
             if v.passed == false {
                 evidence = v.evidence.prefix(6).map { "\(HTML.timeLink($0.startSeconds)) \(HTML.escape($0.note))" }.joined(separator: "<br>")
@@ -235,11 +235,11 @@ public enum HTMLCallReport {
             svg += "<title>\(HTML.clock(w.start))–\(HTML.clock(min(d, w.start + 30))): \(String(format: "%.0f", rate)) 字/分钟</title></rect>\n"
         }
         // The standard's band on top of the bars, so it shows where every window stands.
-        svg += "<rect class=\"band\" x=\"\(HTML.n(left))\" y=\"\(HTML.n(y(hi)))\" width=\"\(HTML.n(width - left - 10))\" height=\"\(HTML.n(y(lo) - y(hi)))\" fill=\"#1b7f3b\" fill-opacity=\"0.25\"><title>standard: \(TextReport.trim(lo))–\(TextReport.trim(hi)) 字/分钟</title></rect>\n"
+        svg += "<rect class=\"band\" x=\"\(HTML.n(left))\" y=\"\(HTML.n(y(hi)))\" width=\"\(HTML.n(width - left - 10))\" height=\"\(HTML.n(y(lo) - y(hi)))\" fill=\"#1b7f3b\" fill-opacity=\"0.25\"><title>standard: \(Verdict.trim(lo))–\(Verdict.trim(hi)) 字/分钟</title></rect>\n"
         for limit in [lo, hi] {
             svg += "<line x1=\"\(HTML.n(left))\" y1=\"\(HTML.n(y(limit)))\" x2=\"\(HTML.n(width - 10))\" y2=\"\(HTML.n(y(limit)))\" stroke=\"#1b7f3b\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>"
         }
-        svg += "<text x=\"\(HTML.n(width - 14))\" y=\"\(HTML.n(y(hi) - 4))\" text-anchor=\"end\" fill=\"#1b7f3b\">\(TextReport.trim(lo))–\(TextReport.trim(hi)) 字/分钟</text>\n"
+        svg += "<text x=\"\(HTML.n(width - 14))\" y=\"\(HTML.n(y(hi) - 4))\" text-anchor=\"end\" fill=\"#1b7f3b\">\(Verdict.trim(lo))–\(Verdict.trim(hi)) 字/分钟</text>\n"
         return svg + "</svg>\n"
     }
 
@@ -249,7 +249,7 @@ public enum HTMLCallReport {
         let lo = -60.0, hi = 0.0
         func x(_ db: Double) -> Double { left + 90 + (width - left - 110) * (max(lo, min(hi, db)) - lo) / (hi - lo) }
         var svg = "<svg id=\"levels\" viewBox=\"0 0 \(HTML.n(width)) 110\" role=\"img\" aria-label=\"Active speech levels\">\n"
-        svg += "<rect x=\"\(HTML.n(x(standard.agentLevelMinDbov)))\" y=\"8\" width=\"\(HTML.n(x(standard.agentLevelMaxDbov) - x(standard.agentLevelMinDbov)))\" height=\"70\" fill=\"#1b7f3b\" fill-opacity=\"0.12\"><title>agent band \(TextReport.trim(standard.agentLevelMinDbov)) to \(TextReport.trim(standard.agentLevelMaxDbov)) dBov</title></rect>\n"
+        svg += "<rect x=\"\(HTML.n(x(standard.agentLevelMinDbov)))\" y=\"8\" width=\"\(HTML.n(x(standard.agentLevelMaxDbov) - x(standard.agentLevelMinDbov)))\" height=\"70\" fill=\"#1b7f3b\" fill-opacity=\"0.12\"><title>agent band \(Verdict.trim(standard.agentLevelMinDbov)) to \(Verdict.trim(standard.agentLevelMaxDbov)) dBov</title></rect>\n"
         for db in stride(from: lo, through: hi, by: 10) {
             svg += "<line x1=\"\(HTML.n(x(db)))\" y1=\"8\" x2=\"\(HTML.n(x(db)))\" y2=\"80\" stroke=\"#eee\"/><text x=\"\(HTML.n(x(db)))\" y=\"96\" text-anchor=\"middle\">\(Int(db))</text>"
         }

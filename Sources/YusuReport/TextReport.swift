@@ -9,23 +9,6 @@ public enum TextReport {
         return String(format: "%d:%02d.%d", tenths / 600, tenths / 10 % 60, tenths % 10)
     }
 
-    static func limitText(_ limit: Limit, unit: String) -> String {
-        switch limit {
-        case .range(let lo, let hi): return lo < 0 ? "\(trim(lo)) to \(trim(hi)) \(unit)" : "\(trim(lo))–\(trim(hi)) \(unit)"
-        case .atMost(let hi): return "≤ \(trim(hi)) \(unit)"
-        }
-    }
-
-    /// A verdict's value with its unit, as its rule says it.
-    public static func valueText(_ v: Verdict) -> String { v.valueText }
-
-    /// A verdict's limit, said in full, as its rule says it.
-    public static func limitText(_ v: Verdict) -> String { v.limitText }
-
-    static func trim(_ x: Double) -> String {
-        x.rounded() == x ? String(Int(x)) : String(format: "%.2f", x)
-    }
-
     public static func render(_ call: CallMeasures, _ card: Scorecard) -> String {
         var out = ""
         let name = (call.file as NSString).lastPathComponent

@@ -74,23 +74,7 @@ struct Batch: ParsableCommand {
         let rules = try loadStandard(standard)
         if PostgresTarget.isURL(db) { return try runOnPostgres(rules) }
         let source = self.source ?? ""
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
-            printError("\(source): no such folder or manifest")
-            throw ExitCode(1)
-        }
-        let archive: ArchiveSource
-        if isDirectory.boolValue {
-            do {
-                archive = .directory(source, try PathPatterns(agent: agentIdPattern, call: callIdPattern, date: datePattern))
-            } catch let error as PathPatterns.PatternError {
-                printError(error.description)
-                throw ExitCode(64)
-            }
-        } else {
-            archive = .manifest(source)
-        }
-        var options = BatchOptions(source: archive, sourceDescription: source, databasePath: db, standard: rules)
+        var options = BatchOptions(source: try archive(source), sourceDescription: source, databasePath: db, standard: rules)
         options.jobs = jobs
         options.rescore = rescore
         options.agentChannel = agentChannel

@@ -186,8 +186,8 @@ struct BenchRunner {
             }
         }
         let recording = RecordingAnalyzer.Result(info: info, channels: features, durationSeconds: info.durationSeconds)
-        let afterDecode = best { _ = Standard().evaluate(analyzer.analyze(recording: recording, options: CallOptions()).measures) }
-        let measures = max(0, afterDecode - levelTime - pitch - vad - nuclei)
+        let signal = analyzer.signalStages(recording)
+        let measures = best { _ = Standard().evaluate(analyzer.measure(signal, recording: recording, options: CallOptions()).measures) }
         let whole = try best { _ = Standard().evaluate(try analyzer.analyze(path: path).measures) }
         let frameCount = features.first?.frameCount ?? 0
         let fftw = best { Self.fftwAlone(frames: frameCount * features.count, pitchFrames: pitchSearches, config: config) }

@@ -16,15 +16,17 @@ struct CLI {
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
-    static func run(_ arguments: [String]) throws -> Result {
-        try run(executable: executable, arguments)
+    /// Runs yusu to completion, with `environment` when given (else the tests' own).
+    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
+        try run(executable: executable, arguments, environment: environment)
     }
 
     /// Runs any program to completion, collecting its output.
-    static func run(executable: URL, _ arguments: [String]) throws -> Result {
+    static func run(executable: URL, _ arguments: [String], environment: [String: String]? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -141,7 +141,7 @@ struct PostgresTests {
         let shares = try db.column("SELECT COUNT(*) FROM calls c JOIN runs r ON r.id = c.run_id GROUP BY r.worker")
         #expect(shares.count == 4 && shares.allSatisfy { $0 >= paths.count / 20 }, "\(shares)")
         // Queued again: nothing to do, nothing scored twice.
-        let again = try CLI.runWith(["batch", dir.file("archive"), "--db", pg.url, "--quiet"], environment: pg.environment)
+        let again = try CLI.run(["batch", dir.file("archive"), "--db", pg.url, "--quiet"], environment: pg.environment)
         #expect(again.status == 0 && again.stderr.contains("0 of \(paths.count) files queued"), "\(again.stderr)")
         #expect(try pg.int("SELECT COUNT(*) FROM calls") == paths.count)
     }
@@ -165,7 +165,7 @@ struct PostgresTests {
         first.waitUntilExit()
         #expect(leased)
         #expect(try pg.int("SELECT COUNT(*) FROM queue WHERE state = 'leased'") == 1)
-        let second = try CLI.runWith(["batch", "--worker", "--db", pg.url, "--jobs", "2", "--lease-seconds", "2", "--quiet"], environment: pg.environment)
+        let second = try CLI.run(["batch", "--worker", "--db", pg.url, "--jobs", "2", "--lease-seconds", "2", "--quiet"], environment: pg.environment)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(try pg.ints("SELECT COUNT(*), COUNT(DISTINCT path) FROM calls") == [paths.count, paths.count])
         #expect(try pg.int("SELECT COUNT(*) FROM queue WHERE state = 'done'") == paths.count)
@@ -178,38 +178,20 @@ struct PostgresTests {
         let pg = try TestPostgres()
         var wrong = pg.environment
         wrong["PGPASSWORD"] = "not-it"
-        let r = try CLI.runWith(["batch", "--worker", "--db", pg.url], environment: wrong)
+        let r = try CLI.run(["batch", "--worker", "--db", pg.url], environment: wrong)
         #expect(r.status == 1 && r.stderr.contains("password authentication failed"), "\(r.stderr)")
         #expect(!r.stderr.contains("not-it"))
-        let inURL = try CLI.runWith(["batch", "--worker", "--db", "postgres://postgres:secret@127.0.0.1:\(pg.port)/yusu"], environment: pg.environment)
+        let inURL = try CLI.run(["batch", "--worker", "--db", "postgres://postgres:secret@127.0.0.1:\(pg.port)/yusu"], environment: pg.environment)
         #expect(inURL.status == 64 && inURL.stderr.contains("carries a password") && !inURL.stderr.contains("secret@"), "\(inURL.stderr)")
         // A password file works as libpq's does.
         let dir = TemporaryDirectory()
         try Data("127.0.0.1:\(pg.port):*:postgres:\(TestPostgres.password)\n".utf8).write(to: URL(fileURLWithPath: dir.file("pgpass")))
         var fileEnv = ProcessInfo.processInfo.environment
         fileEnv["PGPASSFILE"] = dir.file("pgpass")
-        let ok = try CLI.runWith(["batch", "--worker", "--db", pg.url, "--quiet"], environment: fileEnv)
+        let ok = try CLI.run(["batch", "--worker", "--db", pg.url, "--quiet"], environment: fileEnv)
         #expect(ok.status == 0, "\(ok.stderr)")
         try pg.exec("UPDATE yusu_meta SET value = '2' WHERE key = 'schema_version'")
-        let old = try CLI.runWith(["batch", "--worker", "--db", pg.url], environment: pg.environment)
+        let old = try CLI.run(["batch", "--worker", "--db", pg.url], environment: pg.environment)
         #expect(old.status == 1 && old.stderr.contains("the results schema is version 2, this Yusu uses version 3"), "\(old.stderr)")
-    }
-}
-
-extension CLI {
-    /// Runs yusu to completion with an environment of its own.
-    static func runWith(_ arguments: [String], environment: [String: String]) throws -> Result {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 }

@@ -33,15 +33,8 @@ public struct ListeningRule: StandardRule {
                            reason: "mono recording: the customer is not on a channel of their own")
         }
         let agentStarts = call.agent.utterances.map(\.startSeconds)
-        var floors: [TimeSpan] = []
-        for u in customer.utterances {
-            if let last = floors.last, u.startSeconds - last.endSeconds < Self.floorGapSeconds,
-               !agentStarts.contains(where: { $0 >= last.endSeconds && $0 < u.startSeconds }) {
-                floors[floors.count - 1].endSeconds = max(last.endSeconds, u.endSeconds)
-            } else {
-                floors.append(u.span)
-            }
-        }
+        let floors = Spans.bridged(customer.utterances.map(\.span), gapSeconds: Self.floorGapSeconds,
+                                   unlessStartIn: call.agent.utterances.map(\.span))
         let long = floors.filter { $0.durationSeconds >= minimum }
         // The agent's reply latched onto the end of the stretch (starting in its last half
         // second) answers the turn; it does not acknowledge while the customer talks.

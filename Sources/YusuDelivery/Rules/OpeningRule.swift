@@ -22,15 +22,13 @@ public struct OpeningRule: StandardRule {
             return verdict(passed: nil, value: nil, unit: "s", limit: .atMost(limit), reason: "the agent never speaks")
         }
         let customerFirst = call.customer?.utterances.first { $0.durationSeconds >= 0.3 }?.startSeconds
-        let customerFirstAll = call.customer?.utterances.first?.startSeconds
         let customerBefore = customerFirst.map { $0 < agentFirst } ?? false
-        let first = min(agentFirst, customerFirstAll ?? agentFirst)
         var evidence: [Evidence] = []
         if customerBefore, let c = customerFirst {
             evidence.append(Evidence(startSeconds: c, endSeconds: agentFirst, note: "the customer speaks first"))
         }
         if agentFirst > limit {
-            evidence.append(Evidence(startSeconds: first, endSeconds: agentFirst,
+            evidence.append(Evidence(startSeconds: 0, endSeconds: agentFirst,
                                      note: String(format: "the agent's first words come %.1f s after the line opens", agentFirst)))
         }
         return verdict(passed: agentFirst <= limit && !customerBefore, value: agentFirst, unit: "s", limit: .atMost(limit),
