@@ -36,6 +36,12 @@ public protocol BatchProgressSink: AnyObject, Sendable {
     func finished(item: BatchItem, outcome: BatchFileOutcome, counts: BatchCounts)
     /// `interrupted`: stopped by a signal before every file was visited.
     func done(counts: BatchCounts, elapsedSeconds: Double, interrupted: Bool, totalFiles: Int)
+    /// Where the whole shared queue stands (PostgreSQL batches, every few seconds).
+    func queue(_ counts: QueueCounts, at time: Date)
+}
+
+extension BatchProgressSink {
+    public func queue(_ counts: QueueCounts, at time: Date) {}
 }
 
 public enum BatchFileOutcome: Sendable, Equatable {

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import YusuDelivery
 
 /// Per agent and day: what a QA team reads the morning after.
@@ -79,66 +78,79 @@ public struct NightlySummary: Sendable, Codable, Equatable {
         self.groups = groups
     }
 
-    /// Reads the summary from `database`: calls on or after `since` (yyyy-MM-dd), scored
-    /// under `standardKey` (default: the standard of the latest run).
-    public static func load(from database: ResultsDatabase, since: String?, standardKey: String? = nil,
+    /// Reads the summary from `database` (SQLite or PostgreSQL, the same queries): calls on
+    /// or after `since` (yyyy-MM-dd), scored under `standardKey` (default: the standard of
+    /// the latest run). Text sorts byte-wise on both engines, so both give the same report.
+    public static func load(from database: any ResultsStore, since: String?, standardKey: String? = nil,
                             worstPerGroup: Int = 3) throws -> NightlySummary {
-        try database.read { db in
-            let key = try standardKey ?? String.fetchOne(db, sql: "SELECT standard_key FROM runs ORDER BY id DESC LIMIT 1")
-            var conditions = ["1 = 1"]
-            var arguments: [DatabaseValueConvertible] = []
-            if let key { conditions.append("standard_key = ?"); arguments.append(key) }
-            if let since { conditions.append("call_date >= ?"); arguments.append(since) }
-            let whereClause = conditions.joined(separator: " AND ")
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT agent_id, call_date,
-                       SUM(status = 'scored') AS calls, SUM(status = 'failed') AS failed,
-                       AVG(score) AS mean_score, AVG(agent_speech_rate_cpm) AS mean_rate,
-                       AVG(agent_interruptions) AS interruptions_per_call,
-                       SUM(agent_falling_endings) AS falling, SUM(agent_measured_endings) AS measured
-                FROM calls WHERE \(whereClause)
-                GROUP BY agent_id, call_date ORDER BY call_date, agent_id
-                """, arguments: StatementArguments(arguments))
-            // Pass rates of every rule alike, from the verdict rows.
-            let rates = try Row.fetchAll(db, sql: """
-                SELECT c.agent_id, c.call_date, v.rule, SUM(v.passed = 1) AS pass, COUNT(v.passed) AS n
-                FROM calls c JOIN verdicts v ON v.call_row = c.id
-                WHERE \(whereClause.replacingOccurrences(of: "standard_key", with: "c.standard_key").replacingOccurrences(of: "call_date >=", with: "c.call_date >="))
-                GROUP BY c.agent_id, c.call_date, v.rule
-                """, arguments: StatementArguments(arguments))
-            var passRates: [String: [String: Double?]] = [:]
-            for r in rates {
-                let group = (r["agent_id"] as String) + "\u{1}" + (r["call_date"] as String)
-                let n: Int = r["n"] ?? 0
-                let pass: Int = r["pass"] ?? 0
-                passRates[group, default: [:]][r["rule"] as String] = n > 0 ? Double(pass) / Double(n) : nil
-            }
-            var groups: [Group] = []
-            for row in rows {
-                let agent: String = row["agent_id"]
-                let date: String = row["call_date"]
-                var passRate: [String: Double?] = [:]
-                for rule in RuleBook.ids { passRate[rule] = passRates[agent + "\u{1}" + date]?[rule] ?? nil }
-                let measured: Int = row["measured"] ?? 0
-                let falling: Int = row["falling"] ?? 0
-                let worstRows = try Row.fetchAll(db, sql: """
-                    SELECT call_id, path, agent_channel, score, verdicts_json FROM calls
-                    WHERE \(whereClause) AND agent_id = ? AND call_date = ? AND status = 'scored'
-                    ORDER BY score ASC, call_id ASC LIMIT ?
-                    """, arguments: StatementArguments(arguments + [agent, date, worstPerGroup]))
-                let worst = worstRows.map { w -> WorstCall in
-                    WorstCall(callId: w["call_id"], path: w["path"], agentChannel: w["agent_channel"], score: w["score"], failures: Self.failures(w["verdicts_json"]))
-                }
-                groups.append(Group(
-                    agentId: agent, date: date, calls: row["calls"] ?? 0, failed: row["failed"] ?? 0,
-                    meanScore: row["mean_score"], passRate: passRate, meanSpeechRateCharactersPerMinute: row["mean_rate"],
-                    interruptionsPerCall: row["interruptions_per_call"],
-                    fallingEndingShare: measured > 0 ? Double(falling) / Double(measured) : nil,
-                    worstCalls: worst))
-            }
-            let json = try key.flatMap { try String.fetchOne(db, sql: "SELECT standard_json FROM runs WHERE standard_key = ? ORDER BY id DESC LIMIT 1", arguments: [$0]) } ?? "{}"
-            return NightlySummary(standardKey: key, standardJSON: json, since: since, groups: groups)
+        let key = try standardKey ?? database.fetch("SELECT standard_key FROM runs ORDER BY id DESC LIMIT 1", []).first?.string("standard_key")
+        var conditions = ["1 = 1"]
+        var arguments: [SQLValue] = []
+        if let key { conditions.append("c.standard_key = ?"); arguments.append(.text(key)) }
+        if let since { conditions.append("c.call_date >= ?"); arguments.append(.text(since)) }
+        let whereClause = conditions.joined(separator: " AND ")
+        let rows = try database.fetch("""
+            SELECT c.agent_id, c.call_date,
+                   SUM(CASE WHEN c.status = 'scored' THEN 1 ELSE 0 END) AS calls,
+                   SUM(CASE WHEN c.status = 'failed' THEN 1 ELSE 0 END) AS failed,
+                   CAST(AVG(c.score) AS {real}) AS mean_score, CAST(AVG(c.agent_speech_rate_cpm) AS {real}) AS mean_rate,
+                   CAST(AVG(c.agent_interruptions) AS {real}) AS interruptions_per_call,
+                   SUM(c.agent_falling_endings) AS falling, SUM(c.agent_measured_endings) AS measured
+            FROM calls c WHERE \(whereClause)
+            GROUP BY c.agent_id, c.call_date ORDER BY c.call_date {bin}, c.agent_id {bin}
+            """, arguments)
+        // Pass rates of every rule alike, from the verdict rows.
+        let rates = try database.fetch("""
+            SELECT c.agent_id, c.call_date, v.rule, SUM(CASE WHEN v.passed = 1 THEN 1 ELSE 0 END) AS pass, COUNT(v.passed) AS n
+            FROM calls c JOIN verdicts v ON v.call_row = c.id
+            WHERE \(whereClause)
+            GROUP BY c.agent_id, c.call_date, v.rule
+            """, arguments)
+        var passRates: [String: [String: Double?]] = [:]
+        for r in rates {
+            let group = (r.string("agent_id") ?? "") + "\u{1}" + (r.string("call_date") ?? "")
+            let n = r.int("n") ?? 0
+            let pass = r.int("pass") ?? 0
+            passRates[group, default: [:]][r.string("rule") ?? ""] = n > 0 ? Double(pass) / Double(n) : nil
         }
+        // The worst calls of every group in one query: numbered within their group by score
+        // (no score first), then call id.
+        var worst: [String: [WorstCall]] = [:]
+        if worstPerGroup > 0 {
+            let worstRows = try database.fetch("""
+                SELECT agent_id, call_date, call_id, path, agent_channel, score, verdicts_json FROM (
+                    SELECT c.agent_id, c.call_date, c.call_id, c.path, c.agent_channel, c.score, c.verdicts_json,
+                           ROW_NUMBER() OVER (PARTITION BY c.agent_id, c.call_date
+                                              ORDER BY CASE WHEN c.score IS NULL THEN 0 ELSE 1 END, c.score, c.call_id {bin}, c.path {bin}) AS place
+                    FROM calls c WHERE \(whereClause) AND c.status = 'scored') ranked
+                WHERE place <= ? ORDER BY place
+                """, arguments + [.integer(Int64(worstPerGroup))])
+            for w in worstRows {
+                let group = (w.string("agent_id") ?? "") + "\u{1}" + (w.string("call_date") ?? "")
+                worst[group, default: []].append(WorstCall(callId: w.string("call_id") ?? "", path: w.string("path") ?? "",
+                                                           agentChannel: w.int("agent_channel") ?? 0, score: w.double("score"),
+                                                           failures: Self.failures(w.string("verdicts_json"))))
+            }
+        }
+        var groups: [Group] = []
+        for row in rows {
+            let agent = row.string("agent_id") ?? ""
+            let date = row.string("call_date") ?? ""
+            var passRate: [String: Double?] = [:]
+            for rule in RuleBook.ids { passRate[rule] = passRates[agent + "\u{1}" + date]?[rule] ?? nil }
+            let measured = row.int("measured") ?? 0
+            let falling = row.int("falling") ?? 0
+            groups.append(Group(
+                agentId: agent, date: date, calls: row.int("calls") ?? 0, failed: row.int("failed") ?? 0,
+                meanScore: row.double("mean_score"), passRate: passRate, meanSpeechRateCharactersPerMinute: row.double("mean_rate"),
+                interruptionsPerCall: row.double("interruptions_per_call"),
+                fallingEndingShare: measured > 0 ? Double(falling) / Double(measured) : nil,
+                worstCalls: worst[agent + "\u{1}" + date] ?? []))
+        }
+        let json = try key.flatMap {
+            try database.fetch("SELECT standard_json FROM runs WHERE standard_key = ? ORDER BY id DESC LIMIT 1", [.text($0)]).first?.string("standard_json")
+        } ?? "{}"
+        return NightlySummary(standardKey: key, standardJSON: json, since: since, groups: groups)
     }
 
     static func failures(_ json: String?) -> [Failure] {

@@ -10,6 +10,13 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
     private var started = Date()
     private var lastDraw = Date.distantPast
     private let write: @Sendable (String) -> Void
+    /// The whole shared queue (PostgreSQL), when there is one: the bar shows it.
+    private var queue: QueueCounts?
+    /// (time, files finished in the whole queue): the queue's pace over the last minutes.
+    private var queueSamples: [(Date, Int)] = []
+    private var lastQueueLine = Date.distantPast
+    /// Seconds between queue lines when standard error is not a terminal.
+    public var queueLineSeconds = 60.0
 
     public init(isTerminal: Bool = isatty(STDERR_FILENO) == 1, quiet: Bool = false,
                 write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
@@ -33,9 +40,9 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
             let now = Date()
             if now.timeIntervalSince(lastDraw) > 0.1 || counts.seen == total {
                 lastDraw = now
-                write("\r\u{1B}[2K" + bar(counts))
+                write("\r\u{1B}[2K" + line(counts))
             }
-            if case .failed(let reason) = outcome { write("\r\u{1B}[2Kfailed: \(reason)\n" + bar(counts)) }
+            if case .failed(let reason) = outcome { write("\r\u{1B}[2Kfailed: \(reason)\n" + line(counts)) }
         } else if !quiet {
             let status: String
             switch outcome {
@@ -51,17 +58,63 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
     public func done(counts: BatchCounts, elapsedSeconds: Double, interrupted: Bool, totalFiles: Int) {
         lock.lock(); defer { lock.unlock() }
         total = max(total, totalFiles, counts.seen)
-        if isTerminal { write("\r\u{1B}[2K" + bar(counts) + "\n") }
+        if isTerminal { write("\r\u{1B}[2K" + line(counts) + "\n") }
+        if let queue, !quiet, !isTerminal { write("yusu batch: queue " + Self.queueStatus(queue, samples: queueSamples) + "\n") }
         let hours = counts.audioSeconds / 3600
         let rate = elapsedSeconds > 0 ? hours / (elapsedSeconds / 60) : 0
-        let totals = String(format: "%d scored, %d skipped, %d failed of %d looked at; %.2f h of audio in %.1f s (%.2f h of audio per minute)",
+        var totals = String(format: "%d scored, %d skipped, %d failed of %d looked at; %.2f h of audio in %.1f s (%.2f h of audio per minute)",
                             counts.scored, counts.skipped, counts.failed, counts.seen, hours, elapsedSeconds, rate)
+        if counts.databaseSeconds > 0 && counts.seen > 0 {
+            totals += String(format: "; database %.1f ms per call", counts.databaseSeconds * 1000 / Double(counts.seen))
+        }
         if interrupted {
             // The last line must say so: cron mail and CI read it (the exit status is 130).
             write("yusu batch: INTERRUPTED: \(totals); \(max(0, total - counts.seen)) of \(total) files not visited, run again to finish\n")
         } else {
             write("yusu batch: \(totals)\n")
         }
+    }
+
+    /// The whole shared queue, as every worker sees it: on a terminal it replaces this
+    /// process's bar; otherwise a line every `queueLineSeconds`.
+    public func queue(_ counts: QueueCounts, at now: Date = Date()) {
+        lock.lock(); defer { lock.unlock() }
+        queue = counts
+        queueSamples.append((now, counts.finished))
+        // The pace of the last five minutes, so that an ETA follows workers joining or leaving.
+        while queueSamples.count > 2, now.timeIntervalSince(queueSamples[0].0) > 300 { queueSamples.removeFirst() }
+        if isTerminal {
+            write("\r\u{1B}[2K" + Self.queueStatus(counts, samples: queueSamples))
+        } else if !quiet && now.timeIntervalSince(lastQueueLine) >= queueLineSeconds {
+            lastQueueLine = now
+            write("yusu batch: queue " + Self.queueStatus(counts, samples: queueSamples) + "\n")
+        }
+    }
+
+    private func line(_ counts: BatchCounts) -> String {
+        if let queue { return Self.queueStatus(queue, samples: queueSamples) }
+        return bar(counts)
+    }
+
+    /// Files per second finished in the whole queue over the samples, nil before there is a pace.
+    static func queuePace(_ samples: [(Date, Int)]) -> Double? {
+        guard let first = samples.first, let last = samples.last else { return nil }
+        let seconds = last.0.timeIntervalSince(first.0)
+        guard seconds > 0, last.1 > first.1 else { return nil }
+        return Double(last.1 - first.1) / seconds
+    }
+
+    /// "[####------] 120/200 files  3 failed  4 leased by 2 workers  73 waiting  2.10 h audio  30.0 files/min  ETA 0:02:26"
+    public static func queueStatus(_ q: QueueCounts, samples: [(Date, Int)]) -> String {
+        let width = 20
+        let share = q.total > 0 ? Double(q.finished) / Double(q.total) : 1
+        let filled = max(0, min(width, Int(share * Double(width))))
+        let pace = queuePace(samples)
+        let eta = q.open == 0 ? "0:00:00" : pace.map { clock(Double(q.open) / $0) } ?? "--:--:--"
+        return String(format: "[%@%@] %d/%d files  %d failed  %d leased by %d worker%@  %d waiting  %.2f h audio  %@  ETA %@",
+                      String(repeating: "#", count: filled), String(repeating: "-", count: width - filled),
+                      q.finished, q.total, q.failed, q.leased, q.leaseHolders, q.leaseHolders == 1 ? "" : "s", q.waiting,
+                      q.audioSecondsDone / 3600, pace.map { String(format: "%.1f files/min", $0 * 60) } ?? "-- files/min", eta)
     }
 
     private func bar(_ counts: BatchCounts) -> String {

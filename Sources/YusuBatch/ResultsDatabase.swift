@@ -9,8 +9,9 @@ import YusuDelivery
 /// the calls still being analysed. Safe to share: several batches may write the same file
 /// (SQLite's locking, a 30 s busy timeout); a call is keyed by (path, standard), so a file
 /// scored twice still has one row.
-public final class ResultsDatabase: @unchecked Sendable {
-    public static let schemaVersion = 3
+public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
+    public var dialect: SQLDialect { .sqlite }
+    public static var schemaVersion: Int { ResultsSQL.schemaVersion }
     public let path: String
     let pool: any DatabaseWriter
 
@@ -73,86 +74,26 @@ public final class ResultsDatabase: @unchecked Sendable {
         }
     }
 
+    /// Creates or upgrades the file's schema (`yusu db migrate`).
+    /// - Returns: the migrations applied now.
+    public static func upgrade(path: String) throws -> [String] {
+        let before: Set<String>
+        do {
+            before = try DatabaseQueue(path: path).read { try migrator.appliedIdentifiers($0) }
+        } catch {
+            throw DatabaseError(description: "\(path): cannot open the results database (\(error))")
+        }
+        _ = try ResultsDatabase(path: path)
+        return ResultsSQL.migrations.map(\.identifier).filter { !before.contains($0) }
+    }
+
+    /// `ResultsSQL.migrations`, as GRDB runs them: each once, in order, in a transaction.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: calls, utterances, events, runs") { db in
-            try db.execute(sql: """
-                CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-                INSERT INTO meta (key, value) VALUES ('schema_version', '1');
-                CREATE TABLE runs (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    started_at TEXT NOT NULL, finished_at TEXT,
-                    source TEXT NOT NULL, standard_key TEXT NOT NULL, standard_json TEXT NOT NULL,
-                    jobs INTEGER NOT NULL, yusu_version TEXT NOT NULL,
-                    files_seen INTEGER NOT NULL DEFAULT 0, files_scored INTEGER NOT NULL DEFAULT 0,
-                    files_skipped INTEGER NOT NULL DEFAULT 0, files_failed INTEGER NOT NULL DEFAULT 0,
-                    audio_seconds REAL NOT NULL DEFAULT 0, interrupted INTEGER NOT NULL DEFAULT 1);
-                CREATE TABLE calls (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    path TEXT NOT NULL, content_hash TEXT NOT NULL, standard_key TEXT NOT NULL,
-                    standard_name TEXT NOT NULL, standard_version INTEGER NOT NULL,
-                    run_id INTEGER REFERENCES runs(id), scored_at TEXT NOT NULL,
-                    status TEXT NOT NULL CHECK (status IN ('scored', 'failed')), failure_reason TEXT,
-                    agent_id TEXT NOT NULL, call_id TEXT NOT NULL, call_date TEXT NOT NULL,
-                    agent_channel INTEGER NOT NULL, metadata_json TEXT NOT NULL DEFAULT '{}',
-                    duration_s REAL, sample_rate_hz INTEGER, channels INTEGER, format TEXT, analysis_s REAL,
-                    agent_syllables INTEGER, agent_talk_time_s REAL, agent_phonation_time_s REAL,
-                    agent_speech_rate_cpm REAL, agent_articulation_rate_cpm REAL, agent_level_dbov REAL,
-                    agent_median_f0_hz REAL, agent_utterances INTEGER,
-                    agent_falling_endings INTEGER, agent_measured_endings INTEGER,
-                    customer_syllables INTEGER, customer_speech_rate_cpm REAL, customer_level_dbov REAL,
-                    agent_interruptions INTEGER, customer_interruptions INTEGER, backchannels INTEGER,
-                    holds INTEGER, longest_hold_s REAL, long_utterances INTEGER,
-                    score REAL,
-                    verdict_speech_rate INTEGER, verdict_falling_endings INTEGER, verdict_agent_interruptions INTEGER,
-                    verdict_call_duration INTEGER, verdict_agent_level INTEGER, verdict_holds INTEGER,
-                    verdict_long_utterances INTEGER,
-                    verdicts_json TEXT,
-                    UNIQUE (path, standard_key));
-                CREATE INDEX calls_agent_date ON calls (agent_id, call_date);
-                CREATE INDEX calls_date ON calls (call_date);
-                CREATE INDEX calls_score ON calls (call_date, score);
-                CREATE TABLE utterances (
-                    call_row INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
-                    party TEXT NOT NULL, start_s REAL NOT NULL, end_s REAL NOT NULL, syllables INTEGER NOT NULL,
-                    falling_ending INTEGER, final_drop_st REAL, end_vs_median_st REAL);
-                CREATE INDEX utterances_call ON utterances (call_row);
-                CREATE TABLE events (
-                    call_row INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
-                    kind TEXT NOT NULL, party TEXT, start_s REAL NOT NULL, end_s REAL NOT NULL, detail TEXT);
-                CREATE INDEX events_call ON events (call_row);
-                """)
-        }
-        migrator.registerMigration("v2: analysis version") { db in
-            // Rows from before have no version: they count as another analysis and are
-            // scored again on the next run, as a changed Yusu should be.
-            try db.execute(sql: "ALTER TABLE calls ADD COLUMN analysis_version TEXT")
-            try db.execute(sql: "UPDATE meta SET value = '2' WHERE key = 'schema_version'")
-        }
-        migrator.registerMigration("v3: one verdict row per call and rule") { db in
-            // Rules are handled alike: a row per call and rule, whatever rules there are. The
-            // per-rule columns of v1 stay (old readers) but are no longer written; their
-            // values move here, so old nights keep their pass rates.
-            try db.execute(sql: """
-                CREATE TABLE verdicts (
-                    call_row INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
-                    rule TEXT NOT NULL, passed INTEGER, value REAL, weight REAL,
-                    PRIMARY KEY (call_row, rule));
-                CREATE INDEX verdicts_rule ON verdicts (rule, passed);
-                """)
-            let old: [(String, String?)] = [
-                ("speech_rate", "agent_speech_rate_cpm"), ("falling_endings", nil), ("agent_interruptions", "agent_interruptions"),
-                ("call_duration", "duration_s"), ("agent_level", "agent_level_dbov"), ("holds", "longest_hold_s"),
-                ("long_utterances", "long_utterances"),
-            ]
-            for (rule, valueColumn) in old {
-                try db.execute(sql: """
-                    INSERT INTO verdicts (call_row, rule, passed, value)
-                    SELECT id, '\(rule)', verdict_\(rule), \(valueColumn ?? "CASE WHEN agent_measured_endings > 0 THEN CAST(agent_falling_endings AS REAL) / agent_measured_endings END")
-                    FROM calls WHERE status = 'scored'
-                    """)
+        for migration in ResultsSQL.migrations {
+            migrator.registerMigration(migration.identifier) { db in
+                for statement in migration.statements(.sqlite) { try db.execute(sql: SQLDialect.sqlite.render(statement)) }
             }
-            try db.execute(sql: "UPDATE meta SET value = '3' WHERE key = 'schema_version'")
         }
         return migrator
     }
@@ -161,21 +102,15 @@ public final class ResultsDatabase: @unchecked Sendable {
 
     public func startRun(source: String, standard: Standard, jobs: Int, version: String) throws -> Int64 {
         try pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO runs (started_at, source, standard_key, standard_json, jobs, yusu_version)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [Self.timestamp(), source, standard.key, standard.canonicalJSON, jobs, version])
-            return db.lastInsertedRowID
+            try Int64.fetchOne(db, sql: ResultsSQL.startRun, arguments: Self.arguments([
+                .text(Self.timestamp()), .text(source), .text(standard.key), .text(standard.canonicalJSON),
+                .integer(Int64(jobs)), .text(version), .null])) ?? db.lastInsertedRowID
         }
     }
 
     public func finishRun(_ id: Int64, counts: BatchCounts, interrupted: Bool) throws {
         try pool.write { db in
-            try db.execute(sql: """
-                UPDATE runs SET finished_at = ?, files_seen = ?, files_scored = ?, files_skipped = ?, files_failed = ?,
-                audio_seconds = ?, interrupted = ? WHERE id = ?
-                """, arguments: [Self.timestamp(), counts.seen, counts.scored, counts.skipped, counts.failed,
-                                 counts.audioSeconds, interrupted ? 1 : 0, id])
+            try db.execute(sql: ResultsSQL.finishRun, arguments: Self.arguments(ResultsSQL.finishRunValues(id, counts: counts, interrupted: interrupted, at: Self.timestamp())))
         }
     }
 
@@ -184,10 +119,7 @@ public final class ResultsDatabase: @unchecked Sendable {
     /// True when `path` is already scored with this content, standard and analysis.
     public func isScored(path: String, contentHash: String, standardKey: String, analysisVersion: String) throws -> Bool {
         try pool.read { db in
-            try Bool.fetchOne(db, sql: """
-                SELECT EXISTS (SELECT 1 FROM calls WHERE path = ? AND standard_key = ? AND content_hash = ?
-                               AND analysis_version = ? AND status = 'scored')
-                """, arguments: [path, standardKey, contentHash, analysisVersion]) ?? false
+            try Int.fetchOne(db, sql: ResultsSQL.isScored, arguments: Self.arguments([.text(path), .text(standardKey), .text(contentHash), .text(analysisVersion)])) ?? 0 > 0
         }
     }
 
@@ -195,39 +127,46 @@ public final class ResultsDatabase: @unchecked Sendable {
     /// utterances and events, in one transaction.
     public func record(_ result: CallRecord) throws {
         let rows = try result.rows(scoredAt: Self.timestamp())
-        func value(_ v: SQLValue) -> DatabaseValueConvertible? {
+        try pool.write { db in
+            try db.execute(sql: ResultsSQL.deleteCall, arguments: [result.item.path, result.standard.key])
+            let callRow = try Int64.fetchOne(db, sql: ResultsSQL.insertCall(columns: rows.call.map(\.0)), arguments: Self.arguments(rows.call.map(\.1)))
+                ?? db.lastInsertedRowID
+            for (sql, values) in ResultsSQL.childInserts(rows, callRow: callRow) {
+                try db.execute(sql: sql, arguments: Self.arguments(values))
+            }
+        }
+    }
+
+    static func arguments(_ values: [SQLValue]) -> StatementArguments {
+        StatementArguments(values.map { v -> DatabaseValueConvertible? in
             switch v {
             case .null: return nil
             case .integer(let i): return i
             case .real(let d): return d
             case .text(let t): return t
             }
-        }
-        try pool.write { db in
-            try db.execute(sql: "DELETE FROM calls WHERE path = ? AND standard_key = ?", arguments: [result.item.path, result.standard.key])
-            let sql = "INSERT INTO calls (\(rows.call.map(\.0).joined(separator: ", "))) VALUES (\(rows.call.map { _ in "?" }.joined(separator: ", ")))"
-            try db.execute(sql: sql, arguments: StatementArguments(rows.call.map { value($0.1) }))
-            let row = db.lastInsertedRowID
-            for u in rows.utterances {
-                try db.execute(sql: """
-                    INSERT INTO utterances (call_row, party, start_s, end_s, syllables, falling_ending, final_drop_st, end_vs_median_st)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [row, u.0, u.1, u.2, u.3, value(u.4), value(u.5), value(u.6)])
-            }
-            for e in rows.events {
-                try db.execute(sql: "INSERT INTO events (call_row, kind, party, start_s, end_s, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [row, e.0, value(e.1), e.2, e.3, value(e.4)])
-            }
-            for v in rows.verdicts {
-                try db.execute(sql: "INSERT INTO verdicts (call_row, rule, passed, value, weight) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [row, v.0, value(v.1), value(v.2), value(v.3)])
-            }
-        }
+        })
     }
 
     /// Runs a read-only query (for reports and tests).
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
         try pool.read(body)
+    }
+
+    public func fetch(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: SQLDialect.sqlite.render(sql), arguments: Self.arguments(values)).map { row in
+                SQLRow(columns: Array(row.columnNames), values: row.databaseValues.map { value in
+                    switch value.storage {
+                    case .null: return .null
+                    case .int64(let i): return .integer(i)
+                    case .double(let d): return .real(d)
+                    case .string(let s): return .text(s)
+                    case .blob(let b): return .text(String(decoding: b, as: UTF8.self))
+                    }
+                })
+            }
+        }
     }
 
     public static func timestamp() -> String {
@@ -282,6 +221,18 @@ public struct CallRecord: Sendable {
     }
 }
 
+/// Where a shared queue stands, across every worker (PostgreSQL).
+public struct QueueCounts: Sendable, Equatable {
+    public var waiting = 0, leased = 0, done = 0, failed = 0
+    /// Workers holding a lease now (one per process, whatever its `--jobs`).
+    public var leaseHolders = 0
+    public var audioSecondsDone = 0.0
+    public var total: Int { waiting + leased + done + failed }
+    public var open: Int { waiting + leased }
+    public var finished: Int { done + failed }
+    public init() {}
+}
+
 /// Running totals of a batch.
 public struct BatchCounts: Sendable, Equatable {
     public var seen = 0
@@ -289,6 +240,9 @@ public struct BatchCounts: Sendable, Equatable {
     public var skipped = 0
     public var failed = 0
     public var audioSeconds = 0.0
+    /// Time spent in the database for the files counted (claims and writes; measured by
+    /// the PostgreSQL batch), for the "per call" overhead in the last line.
+    public var databaseSeconds = 0.0
     public init() {}
 
     /// Counts one file's outcome.

@@ -18,8 +18,14 @@ public final class PostgresBatch: @unchecked Sendable {
         public var agentChannel = 0
         public var requireStereo = true
         public var version = "0.1.0"
-        /// How long a claim holds without renewal; renewed every third of it.
+        /// How long a claimed file stays leased without renewal; renewed every third of it.
         public var leaseSeconds = 60.0
+        /// How long to wait for a server that went away before giving up.
+        public var reconnectSeconds = 300.0
+        /// Seconds between looks at the whole queue for progress.
+        public var queuePollSeconds = 10.0
+        /// Queue SOURCE and stop: the workers (`--worker`) do the scoring.
+        public var enqueueOnly = false
         public var analysisVersion: String { "\(version)+\(CallAnalyzer.analysisRevision)" }
 
         public init(target: PostgresTarget, source: ArchiveSource?, sourceDescription: String, standard: Standard) {
@@ -36,6 +42,8 @@ public final class PostgresBatch: @unchecked Sendable {
     private var counts = BatchCounts()
     private var stopRequested = false
     private var firstError: Error?
+    /// Queue rows this worker is analysing now: the heartbeat renews exactly these.
+    private var inHand: Set<Int64> = []
 
     public init(options: Options) {
         self.options = options
@@ -45,6 +53,10 @@ public final class PostgresBatch: @unchecked Sendable {
 
     public func requestStop() { lock.lock(); stopRequested = true; lock.unlock() }
     public var wasStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopRequested }
+
+    func connect() throws -> PostgresResults {
+        try PostgresResults(target: options.target, reconnectSeconds: options.reconnectSeconds)
+    }
 
     /// Queues the archive: hashes each file and inserts it unless already queued or scored.
     /// - Returns: files newly waiting, and files seen.
@@ -64,24 +76,39 @@ public final class PostgresBatch: @unchecked Sendable {
     }
 
     /// Queues (unless only working), then works until the whole queue is finished.
-    public func run(progress: BatchProgressSink?, queueProgress: @escaping @Sendable (QueueCounts) -> Void = { _ in }) throws -> BatchCounts {
-        let db = try PostgresResults(target: options.target)
+    public func run(progress: BatchProgressSink?) throws -> BatchCounts {
+        let db = try connect()
         try db.migrate()
         let (queued, seen) = try enqueue(into: db)
         if options.source != nil {
             FileHandle.standardError.write(Data("yusu batch: \(queued) of \(seen) files queued (the rest already queued or scored)\n".utf8))
         }
+        if options.enqueueOnly {
+            var counts = BatchCounts()
+            counts.seen = seen
+            return counts
+        }
         let runId = try db.startRun(source: options.sourceDescription, standard: options.standard, jobs: options.jobs,
                                     version: options.version, worker: worker)
         progress?.started(totalFiles: try db.queueCounts().open)
         let started = Date()
-        // The heartbeat renews this worker's leases while its analyses run.
-        let heartbeat = try PostgresResults(target: options.target)
+        // The heartbeat renews the leases of the files in hand while their analyses run, and
+        // looks at the whole queue for progress. It has a connection of its own.
+        let heartbeat = try connect()
         let done = DispatchSemaphore(value: 0)
-        let heartbeatThread = Thread { [options, worker] in
-            while done.wait(timeout: .now() + options.leaseSeconds / 3) == .timedOut {
-                _ = try? heartbeat.renew(worker: worker, leaseSeconds: options.leaseSeconds)
-                if let c = try? heartbeat.queueCounts() { queueProgress(c) }
+        let heartbeatThread = Thread { [self] in
+            var renewed = Date(), polled = Date.distantPast
+            while done.wait(timeout: .now() + 0.5) == .timedOut {
+                let now = Date()
+                if now.timeIntervalSince(renewed) >= options.leaseSeconds / 3 {
+                    renewed = now
+                    lock.lock(); let ids = Array(inHand); lock.unlock()
+                    try? heartbeat.renew(ids, worker: worker, leaseSeconds: options.leaseSeconds)
+                }
+                if now.timeIntervalSince(polled) >= options.queuePollSeconds {
+                    polled = now
+                    if let c = try? heartbeat.queueCounts() { progress?.queue(c, at: now) }
+                }
             }
         }
         heartbeatThread.start()
@@ -92,15 +119,17 @@ public final class PostgresBatch: @unchecked Sendable {
                 defer { group.leave() }
                 do { try self.work(runId: runId, progress: progress) } catch {
                     self.lock.lock(); if self.firstError == nil { self.firstError = error }; self.lock.unlock()
+                    self.requestStop()
                 }
             }.start()
         }
         group.wait()
         done.signal()
         let final = snapshot()
+        let interrupted = wasStopped && firstError == nil
         try? db.finishRun(runId, counts: final, interrupted: wasStopped)
-        if let c = try? db.queueCounts() { queueProgress(c) }
-        progress?.done(counts: final, elapsedSeconds: Date().timeIntervalSince(started), interrupted: wasStopped, totalFiles: final.seen)
+        if let c = try? db.queueCounts() { progress?.queue(c, at: Date()) }
+        progress?.done(counts: final, elapsedSeconds: Date().timeIntervalSince(started), interrupted: interrupted, totalFiles: final.seen)
         if let firstError { throw firstError }
         return final
     }
@@ -109,8 +138,9 @@ public final class PostgresBatch: @unchecked Sendable {
 
     /// One analysis slot: claim, score, write, until nothing is waiting or leased anywhere.
     private func work(runId: Int64, progress: BatchProgressSink?) throws {
-        let db = try PostgresResults(target: options.target)
+        let db = try connect()
         while !wasStopped {
+            let claimClock = Date()
             guard let entry = try db.claim(worker: worker, leaseSeconds: options.leaseSeconds) else {
                 // Nothing to claim: done when nothing is open; otherwise other workers hold
                 // leases, which may yet run out (a dead worker), so wait and look again.
@@ -118,6 +148,9 @@ public final class PostgresBatch: @unchecked Sendable {
                 Thread.sleep(forTimeInterval: min(1, options.leaseSeconds / 4))
                 continue
             }
+            var databaseSeconds = Date().timeIntervalSince(claimClock)
+            lock.lock(); inHand.insert(entry.id); lock.unlock()
+            defer { lock.lock(); inHand.remove(entry.id); lock.unlock() }
             let clock = Date()
             let outcome = BatchRunner.analyze(entry.item, standard: entry.standard, requireStereo: options.requireStereo)
             let record = CallRecord(item: entry.item, contentHash: entry.contentHash, standard: entry.standard,
@@ -125,7 +158,9 @@ public final class PostgresBatch: @unchecked Sendable {
                                     analysisSeconds: Date().timeIntervalSince(clock))
             var audio: Double? = nil
             if case .scored(let m, _) = outcome { audio = m.durationSeconds }
+            let writeClock = Date()
             let kept = try db.complete(entry, worker: worker, record: record, audioSeconds: audio)
+            databaseSeconds += Date().timeIntervalSince(writeClock)
             let result: BatchFileOutcome
             switch outcome {
             case .scored(let m, let card): result = kept ? .scored(durationSeconds: m.durationSeconds, score: card.score) : .skipped
@@ -133,6 +168,7 @@ public final class PostgresBatch: @unchecked Sendable {
             }
             lock.lock()
             counts.add(result)
+            counts.databaseSeconds += databaseSeconds
             let now = counts
             lock.unlock()
             progress?.finished(item: entry.item, outcome: result, counts: now)

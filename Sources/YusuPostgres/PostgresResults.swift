@@ -8,9 +8,9 @@ import YusuDelivery
 
 /// The results database and the shared work queue on PostgreSQL.
 ///
-/// The result tables are SQLite's (`ResultsDatabase`), column for column, written from the
-/// same `CallRows`. The queue is PostgreSQL's own: one row per file, standard, content and
-/// analysis; workers on any number of machines claim rows with `FOR UPDATE SKIP LOCKED`
+/// The schema, its migrations and the queries are `ResultsSQL`'s, the same as SQLite's
+/// (`ResultsDatabase`); the queue is PostgreSQL's own: one row per file, standard, content
+/// and analysis; workers on any number of machines claim rows with `FOR UPDATE SKIP LOCKED`
 /// under a lease they renew while they work. A worker that dies loses only its lease:
 /// when it runs out, the row is claimed again. A result is written in the same transaction
 /// that marks its row done, and only while this worker still holds the lease, so every
@@ -18,22 +18,32 @@ import YusuDelivery
 ///
 /// One `PostgresResults` is one connection, used by one thread at a time (blocking calls
 /// on NIO futures); a worker opens one per parallel analysis and one for its heartbeat.
-public final class PostgresResults: @unchecked Sendable {
-    public static let schemaVersion = 3
+/// When the server goes away (a restart, a failover, a network cut), each operation waits
+/// for it and runs again on a new connection, for up to `reconnectSeconds`.
+public final class PostgresResults: ResultsStore, @unchecked Sendable {
+    public static var schemaVersion: Int { ResultsSQL.schemaVersion }
     public let target: PostgresTarget
-    let connection: PostgresConnection
+    public var dialect: SQLDialect { .postgres }
+    /// How long an operation waits for a lost server before it gives up.
+    public var reconnectSeconds: Double
+    /// Where "lost the server" and "reconnected" go (standard error by default).
+    public var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("yusu: " + $0 + "\n").utf8)) }
+    private var connection: PostgresConnection
+    private let configuration: PostgresConnection.Configuration
     let logger: Logger
 
     public struct DatabaseError: Error, CustomStringConvertible {
         public var description: String
+        /// The server went away (closed connection, shutdown, refused): worth waiting for.
+        public var connectionLost = false
     }
 
-    public init(target: PostgresTarget) throws {
+    public init(target: PostgresTarget, reconnectSeconds: Double = 300) throws {
         self.target = target
+        self.reconnectSeconds = reconnectSeconds
         var logger = Logger(label: "yusu-postgres")
         logger.logLevel = .critical
         self.logger = logger
-        let configuration: PostgresConnection.Configuration
         if let socket = target.socketDirectory {
             configuration = .init(unixSocketPath: socket + "/.s.PGSQL.\(target.port)", username: target.user,
                                   password: target.password, database: target.database)
@@ -41,23 +51,44 @@ public final class PostgresResults: @unchecked Sendable {
             configuration = .init(host: target.host, port: target.port, username: target.user, password: target.password,
                                   database: target.database, tls: .disable)
         }
-        do {
-            connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
-                                                        id: 1, logger: logger).wait()
-        } catch {
-            throw DatabaseError(description: "\(target): cannot connect (\(Self.reason(error)))")
-        }
+        connection = try Self.connect(configuration, target: target, logger: logger)
     }
 
-    deinit { try? connection.close().wait() }
+    deinit {
+        if !connection.isClosed { _ = try? Self.await(connection.close(), on: connection) }
+    }
+
+    static func connect(_ configuration: PostgresConnection.Configuration, target: PostgresTarget, logger: Logger) throws -> PostgresConnection {
+        do {
+            return try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
+                                                  id: 1, logger: logger).wait()
+        } catch {
+            throw DatabaseError(description: "\(target): cannot connect (\(Self.reason(error)))", connectionLost: Self.isConnectionLost(error))
+        }
+    }
 
     /// The server's own words (e.g. "password authentication failed for user x").
     static func reason(_ error: Error) -> String {
         if let e = error as? PSQLError {
             if let message = e.serverInfo?[.message] { return message }
+            if let underlying = e.underlying { return "\(e.code): \(underlying)" }
             return "\(e.code)"
         }
         return "\(error)"
+    }
+
+    /// Errors that mean the server or the network went away, not that a statement was wrong:
+    /// a closed or refused connection, and SQLSTATE classes 08 (connection exception) and
+    /// 57P (operator intervention: shutdown, restart, "starting up").
+    static func isConnectionLost(_ error: Error) -> Bool {
+        guard let e = error as? PSQLError else { return error is ChannelError || error is IOError }
+        if [PSQLError.Code.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown].contains(e.code) {
+            return true
+        }
+        if e.code == .server, let state = e.serverInfo?[.sqlState] {
+            return state.hasPrefix("08") || state.hasPrefix("57P")
+        }
+        return false
     }
 
     // MARK: Queries
@@ -75,13 +106,97 @@ public final class PostgresResults: @unchecked Sendable {
         return b
     }
 
-    /// Runs one statement with `$1…` parameters; returns its rows.
+    /// Runs one statement with `$1…` parameters, once; returns its rows.
     @discardableResult
     public func query(_ sql: String, _ values: [SQLValue] = []) throws -> [PostgresRow] {
+        guard !connection.isClosed else {
+            throw DatabaseError(description: "\(target): the connection is closed", connectionLost: true)
+        }
         do {
-            return try connection.query(PostgresQuery(unsafeSQL: sql, binds: Self.bind(values)), logger: logger).wait().rows
+            return try Self.await(connection.query(PostgresQuery(unsafeSQL: sql, binds: Self.bind(values)), logger: logger), on: connection).rows
+        } catch let error as DatabaseError {
+            throw DatabaseError(description: "\(target): \(error.description)", connectionLost: true)
         } catch {
-            throw DatabaseError(description: "\(target): \(Self.reason(error))")
+            throw DatabaseError(description: "\(target): \(Self.reason(error))", connectionLost: Self.isConnectionLost(error))
+        }
+    }
+
+    /// Waits for `future`, but not for ever on a dead connection: postgres-nio 1.x can leave
+    /// a query's future pending when the server closes the connection under it (a restart
+    /// with `-m fast`). The wait looks at the connection every second instead.
+    static func await<T>(_ future: EventLoopFuture<T>, on connection: PostgresConnection) throws -> T {
+        let finished = DispatchSemaphore(value: 0)
+        future.whenComplete { _ in finished.signal() }
+        while finished.wait(timeout: .now() + 1) == .timedOut {
+            if connection.isClosed {
+                // One more moment for a result already on its way.
+                if finished.wait(timeout: .now() + 0.5) == .success { break }
+                throw DatabaseError(description: "the server closed the connection", connectionLost: true)
+            }
+        }
+        return try future.wait()
+    }
+
+    /// Runs `body`; when the server goes away under it, waits for the server, connects
+    /// again and runs `body` again from the start, for up to `reconnectSeconds`. `body`
+    /// must be safe to repeat: one transaction, or statements that are idempotent.
+    public func retrying<T>(_ body: () throws -> T) throws -> T {
+        var deadline: Date? = nil
+        while true {
+            do {
+                return try body()
+            } catch let error as DatabaseError where error.connectionLost {
+                let until = deadline ?? Date().addingTimeInterval(reconnectSeconds)
+                deadline = until
+                try reconnect(until: until, after: error)
+            }
+        }
+    }
+
+    private func reconnect(until deadline: Date, after error: DatabaseError) throws {
+        log("lost the database (\(error.description)); waiting up to \(Int(reconnectSeconds)) s for it")
+        var pause = 0.25
+        while true {
+            if Date() >= deadline {
+                throw DatabaseError(description: "\(target): the database did not come back within \(Int(reconnectSeconds)) s (\(error.description))")
+            }
+            Thread.sleep(forTimeInterval: pause)
+            pause = min(pause * 2, 5)
+            do {
+                let fresh = try Self.connect(configuration, target: target, logger: logger)
+                let old = connection
+                connection = fresh
+                // Kept alive until closed (postgres-nio asserts a connection is closed before it goes).
+                if !old.isClosed { old.close().whenComplete { _ in withExtendedLifetime(old) {} } }
+                log("reconnected to \(target)")
+                return
+            } catch let e as DatabaseError where e.connectionLost {
+                continue
+            }
+        }
+    }
+
+    /// `ResultsStore`: a statement written for `SQLDialect.render`, with its rows as values.
+    public func fetch(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow] {
+        let rendered = SQLDialect.postgres.render(sql)
+        return try retrying { try query(rendered, values) }.map { row in
+            var columns: [String] = [], cells: [SQLValue] = []
+            for cell in row {
+                columns.append(cell.columnName)
+                cells.append(try Self.value(cell))
+            }
+            return SQLRow(columns: columns, values: cells)
+        }
+    }
+
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
+        case .float4, .float8: return .real(try cell.decode(Double.self))
+        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        case .numeric: return .real(Double(try cell.decode(String.self)) ?? .nan)
+        default: return .text(try cell.decode(String.self))
         }
     }
 
@@ -116,94 +231,52 @@ public final class PostgresResults: @unchecked Sendable {
 
     // MARK: Schema
 
-    /// Creates the schema on an empty database; checks the version of an existing one.
-    /// Several workers starting at once serialise on an advisory lock.
-    public func migrate() throws {
-        try query("SELECT pg_advisory_lock(7465)")
-        defer { _ = try? query("SELECT pg_advisory_unlock(7465)") }
-        let exists = try query("SELECT to_regclass('yusu_meta') IS NOT NULL").first.map { try $0.decode(Bool.self) } ?? false
-        if exists {
-            let version = try query("SELECT value FROM yusu_meta WHERE key = 'schema_version'").first.map { try $0.decode(String.self) }
-            guard let version, let number = Int(version) else {
-                throw DatabaseError(description: "\(target): not a Yusu results database (no schema version)")
+    /// What `migrate` may do to a database whose schema is older than this Yusu's.
+    public enum Upgrade: Sendable { case refuse, apply }
+
+    /// Creates the schema on an empty database (`ResultsSQL.migrations`, as SQLite runs
+    /// them) and checks the version of an existing one. An older schema is refused with a
+    /// message (workers of two versions must not share a queue) unless `upgrade` is
+    /// `.apply` (`yusu db migrate`). Several processes starting at once serialise on an
+    /// advisory lock.
+    /// - Parameter upTo: apply only this many migrations (tests build older schemas).
+    /// - Returns: the migrations applied now.
+    @discardableResult
+    public func migrate(upgrade: Upgrade = .refuse, upTo: Int? = nil) throws -> [String] {
+        try retrying {
+            try query("SELECT pg_advisory_lock(7465)")
+            defer { _ = try? query("SELECT pg_advisory_unlock(7465)") }
+            let hasMeta = try query("SELECT to_regclass('meta') IS NOT NULL AND to_regclass('yusu_migrations') IS NOT NULL").first.map { try $0.decode(Bool.self) } ?? false
+            let wanted = min(upTo ?? ResultsSQL.migrations.count, ResultsSQL.migrations.count)
+            var applied: Set<String> = []
+            if hasMeta {
+                let version = try query("SELECT value FROM meta WHERE key = 'schema_version'").first.map { try $0.decode(String.self) }
+                guard let version, let number = Int(version) else {
+                    throw DatabaseError(description: "\(target): not a Yusu results database (no schema version)")
+                }
+                if number > Self.schemaVersion {
+                    throw DatabaseError(description: "\(target): the results schema is version \(number), this Yusu uses version \(Self.schemaVersion) (written by a newer Yusu: upgrade this one)")
+                }
+                if number < wanted && upgrade == .refuse {
+                    throw DatabaseError(description: "\(target): the results schema is version \(number), this Yusu uses version \(Self.schemaVersion) (an older schema: stop the workers of the older Yusu, then upgrade it once with 'yusu db migrate --db \(target)')")
+                }
+                applied = Set(try query("SELECT identifier FROM yusu_migrations").map { try $0.decode(String.self) })
+            } else {
+                let foreign = try query("SELECT to_regclass('calls') IS NOT NULL OR to_regclass('meta') IS NOT NULL").first.map { try $0.decode(Bool.self) } ?? false
+                if foreign {
+                    throw DatabaseError(description: "\(target): has a calls or meta table but is not a Yusu results database (no yusu_migrations); point --db at a database of its own")
+                }
+                try query("CREATE TABLE IF NOT EXISTS yusu_migrations (identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
             }
-            guard number == Self.schemaVersion else {
-                throw DatabaseError(description: "\(target): the results schema is version \(number), this Yusu uses version \(Self.schemaVersion)"
-                                    + (number < Self.schemaVersion ? " (an older schema: upgrade it with a matching Yusu, or point at a new database)" : " (written by a newer Yusu)"))
+            var now: [String] = []
+            for migration in ResultsSQL.migrations.prefix(wanted) where !applied.contains(migration.identifier) {
+                try transaction {
+                    for statement in migration.statements(.postgres) { try query(SQLDialect.postgres.render(statement)) }
+                    try query("INSERT INTO yusu_migrations (identifier) VALUES ($1)", [.text(migration.identifier)])
+                }
+                now.append(migration.identifier)
             }
-            return
-        }
-        try transaction {
-            for statement in Self.schema { try query(statement) }
-            try query("INSERT INTO yusu_meta (key, value) VALUES ('schema_version', $1)", [.text(String(Self.schemaVersion))])
+            return now
         }
     }
-
-    /// SQLite's schema (ResultsDatabase migrations v1–v3) in PostgreSQL's words, plus the queue.
-    static let schema: [String] = [
-        "CREATE TABLE yusu_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        """
-        CREATE TABLE runs (
-            id BIGSERIAL PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT,
-            source TEXT NOT NULL, standard_key TEXT NOT NULL, standard_json TEXT NOT NULL,
-            jobs INTEGER NOT NULL, yusu_version TEXT NOT NULL, worker TEXT,
-            files_seen INTEGER NOT NULL DEFAULT 0, files_scored INTEGER NOT NULL DEFAULT 0,
-            files_skipped INTEGER NOT NULL DEFAULT 0, files_failed INTEGER NOT NULL DEFAULT 0,
-            audio_seconds DOUBLE PRECISION NOT NULL DEFAULT 0, interrupted INTEGER NOT NULL DEFAULT 1)
-        """,
-        """
-        CREATE TABLE calls (
-            id BIGSERIAL PRIMARY KEY,
-            path TEXT NOT NULL, content_hash TEXT NOT NULL, standard_key TEXT NOT NULL,
-            standard_name TEXT NOT NULL, standard_version INTEGER NOT NULL,
-            run_id BIGINT REFERENCES runs(id), scored_at TEXT NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ('scored', 'failed')), failure_reason TEXT,
-            agent_id TEXT NOT NULL, call_id TEXT NOT NULL, call_date TEXT NOT NULL,
-            agent_channel INTEGER NOT NULL, metadata_json TEXT NOT NULL DEFAULT '{}',
-            duration_s DOUBLE PRECISION, sample_rate_hz INTEGER, channels INTEGER, format TEXT, analysis_s DOUBLE PRECISION,
-            agent_syllables INTEGER, agent_talk_time_s DOUBLE PRECISION, agent_phonation_time_s DOUBLE PRECISION,
-            agent_speech_rate_cpm DOUBLE PRECISION, agent_articulation_rate_cpm DOUBLE PRECISION, agent_level_dbov DOUBLE PRECISION,
-            agent_median_f0_hz DOUBLE PRECISION, agent_utterances INTEGER,
-            agent_falling_endings INTEGER, agent_measured_endings INTEGER,
-            customer_syllables INTEGER, customer_speech_rate_cpm DOUBLE PRECISION, customer_level_dbov DOUBLE PRECISION,
-            agent_interruptions INTEGER, customer_interruptions INTEGER, backchannels INTEGER,
-            holds INTEGER, longest_hold_s DOUBLE PRECISION, long_utterances INTEGER,
-            score DOUBLE PRECISION, verdicts_json TEXT, analysis_version TEXT,
-            UNIQUE (path, standard_key))
-        """,
-        "CREATE INDEX calls_agent_date ON calls (agent_id, call_date)",
-        "CREATE INDEX calls_date ON calls (call_date)",
-        "CREATE INDEX calls_score ON calls (call_date, score)",
-        """
-        CREATE TABLE verdicts (
-            call_row BIGINT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
-            rule TEXT NOT NULL, passed INTEGER, value DOUBLE PRECISION, weight DOUBLE PRECISION,
-            PRIMARY KEY (call_row, rule))
-        """,
-        "CREATE INDEX verdicts_rule ON verdicts (rule, passed)",
-        """
-        CREATE TABLE utterances (
-            call_row BIGINT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
-            party TEXT NOT NULL, start_s DOUBLE PRECISION NOT NULL, end_s DOUBLE PRECISION NOT NULL, syllables INTEGER NOT NULL,
-            falling_ending INTEGER, final_drop_st DOUBLE PRECISION, end_vs_median_st DOUBLE PRECISION)
-        """,
-        "CREATE INDEX utterances_call ON utterances (call_row)",
-        """
-        CREATE TABLE events (
-            call_row BIGINT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
-            kind TEXT NOT NULL, party TEXT, start_s DOUBLE PRECISION NOT NULL, end_s DOUBLE PRECISION NOT NULL, detail TEXT)
-        """,
-        "CREATE INDEX events_call ON events (call_row)",
-        """
-        CREATE TABLE queue (
-            id BIGSERIAL PRIMARY KEY,
-            path TEXT NOT NULL, content_hash TEXT NOT NULL, standard_key TEXT NOT NULL, analysis_version TEXT NOT NULL,
-            standard_json TEXT NOT NULL, item_json TEXT NOT NULL,
-            state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'leased', 'done', 'failed')),
-            leased_by TEXT, lease_until TIMESTAMPTZ, attempts INTEGER NOT NULL DEFAULT 0,
-            audio_s DOUBLE PRECISION, enqueued_at TIMESTAMPTZ NOT NULL DEFAULT now(), finished_at TIMESTAMPTZ,
-            UNIQUE (path, standard_key, content_hash, analysis_version))
-        """,
-        "CREATE INDEX queue_claim ON queue (state, id)",
-    ]
 }

@@ -28,8 +28,14 @@ struct Batch: ParsableCommand {
     @Flag(name: .long, help: "With a postgres:// database: only work the shared queue (no SOURCE), as many workers on as many machines as you like.")
     var worker = false
 
+    @Flag(name: .long, help: "With a postgres:// database: only queue SOURCE and exit; workers (--worker) on any machine do the scoring.")
+    var enqueueOnly = false
+
     @Option(name: .long, help: "With a postgres:// database: seconds a claimed file stays leased without renewal (renewed every third of it while the analysis runs); a worker that dies releases its files after this.")
     var leaseSeconds: Double = 60
+
+    @Option(name: .long, help: "With a postgres:// database: seconds to wait for a server that went away (restart, failover) before giving up; work resumes when it is back.")
+    var reconnectSeconds: Double = 300
 
     @Option(name: .long, help: "A JSON file overriding the default standard; its name and version are recorded with each call.")
     var standard: String?
@@ -65,7 +71,12 @@ struct Batch: ParsableCommand {
         } else if source == nil {
             throw ValidationError("missing SOURCE (a folder or a manifest), or --worker with --db postgres://…")
         }
+        if enqueueOnly {
+            guard PostgresTarget.isURL(db) else { throw ValidationError("--enqueue-only fills a shared queue: it needs --db postgres://…") }
+            guard !worker && source != nil else { throw ValidationError("--enqueue-only needs SOURCE (and no --worker)") }
+        }
         guard leaseSeconds >= 1 && leaseSeconds <= 3600 else { throw ValidationError("--lease-seconds must be 1...3600") }
+        guard reconnectSeconds >= 0 && reconnectSeconds <= 86400 else { throw ValidationError("--reconnect-seconds must be 0...86400") }
         guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be 1...256 (got \(jobs))") }
         guard agentChannel == 0 || agentChannel == 1 else { throw ValidationError("--agent-channel must be 0 or 1 (got \(agentChannel))") }
     }
@@ -133,17 +144,17 @@ extension Batch {
         options.requireStereo = !allowMono
         options.version = Yusu.configuration.version
         options.leaseSeconds = leaseSeconds
+        options.reconnectSeconds = reconnectSeconds
+        options.enqueueOnly = enqueueOnly
+        let progress = TerminalProgress(quiet: quiet)
+        // A terminal redraws the whole queue often; a log gets a queue line a minute.
+        options.queuePollSeconds = isatty(STDERR_FILENO) == 1 ? 2 : 60
         let runner = PostgresBatch(options: options)
         let stop = StopSignals(stop: { runner.requestStop() })
         defer { withExtendedLifetime(stop) {} }
-        let quiet = self.quiet
         let counts: BatchCounts
         do {
-            counts = try runner.run(progress: TerminalProgress(quiet: quiet), queueProgress: { q in
-                guard !quiet else { return }
-                FileHandle.standardError.write(Data(String(format: "yusu batch: queue %d done, %d failed, %d leased, %d waiting; %.2f h of audio scored\n",
-                                                          q.done, q.failed, q.leased, q.waiting, q.audioSecondsDone / 3600).utf8))
-            })
+            counts = try runner.run(progress: progress)
         } catch let error as PostgresResults.DatabaseError {
             printError(error.description)
             throw ExitCode(1)

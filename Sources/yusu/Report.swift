@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import YusuBatch
 import YusuDelivery
+import YusuPostgres
 import YusuReport
 
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
@@ -14,7 +15,7 @@ struct Report: ParsableCommand {
         discussion: "Calls, pass rate per rule, mean speech rate, interruptions per call, sinking-ending share, and the worst calls with the moments that failed."
     )
 
-    @Option(name: .long, help: "The results database written by 'yusu batch'.")
+    @Option(name: .long, help: "The results database written by 'yusu batch': an SQLite file, or postgres://user@host:port/dbname (password from PGPASSWORD or a password file).")
     var db: String
 
     @Option(name: .long, help: "Only calls on or after this day (yyyy-MM-dd).")
@@ -40,14 +41,13 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: db) else {
-            printError("\(db): no such results database")
-            throw ExitCode(1)
-        }
         let summary: NightlySummary
         do {
-            summary = try NightlySummary.load(from: try ResultsDatabase(path: db, readOnly: true), since: since, standardKey: standardKey, worstPerGroup: worst)
+            summary = try NightlySummary.load(from: try openResults(db), since: since, standardKey: standardKey, worstPerGroup: worst)
         } catch let error as ResultsDatabase.DatabaseError {
+            printError(error.description)
+            throw ExitCode(1)
+        } catch let error as PostgresResults.DatabaseError {
             printError(error.description)
             throw ExitCode(1)
         }

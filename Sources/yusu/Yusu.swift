@@ -13,7 +13,7 @@ struct Yusu: ParsableCommand {
         dead air, sentence length.
         """,
         version: "0.1.0",
-        subcommands: [Score.self, Frames.self, Batch.self, Report.self, Bench.self]
+        subcommands: [Score.self, Frames.self, Batch.self, Report.self, Db.self, Bench.self]
     )
 }
 

@@ -86,7 +86,7 @@ struct DatabaseTests {
         #expect(try one("SELECT agent_speech_rate_cpm FROM calls", as: Double.self) == 115)
         #expect(try one("SELECT COUNT(*) FROM utterances", as: Int.self) == 3)
         #expect(try one("SELECT COUNT(*) FROM events WHERE kind = 'interruption'", as: Int.self) == 2)
-        #expect(try one("SELECT value FROM meta WHERE key = 'schema_version'", as: String.self) == "3")
+        #expect(try one("SELECT value FROM meta WHERE key = 'schema_version'", as: String.self) == String(ResultsSQL.schemaVersion))
         #expect(try one("SELECT metadata_json FROM calls", as: String.self) == #"{"campaign":"x"}"#)
         // Another standard is another row.
         var strict = Standard()

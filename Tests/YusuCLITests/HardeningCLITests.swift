@@ -170,6 +170,32 @@ struct HardeningCLITests {
         #expect(lines.text.contains("yusu batch: 4 scored, 0 skipped, 0 failed of 4 looked at"))
     }
 
+    @Test("a shared queue's progress: the whole queue, its pace over the last minutes, an ETA from it")
+    func queueProgress() {
+        final class Lines: @unchecked Sendable { var text = ""; let lock = NSLock() }
+        let lines = Lines()
+        let progress = TerminalProgress(isTerminal: true, write: { s in lines.lock.lock(); lines.text = s; lines.lock.unlock() })
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        var q = QueueCounts()
+        q.waiting = 190; q.leased = 4; q.leaseHolders = 2; q.done = 6
+        progress.queue(q, at: t0)
+        #expect(lines.text.contains("6/200 files") && lines.text.contains("4 leased by 2 workers") && lines.text.contains("ETA --:--:--"), "\(lines.text)")
+        // 60 more files in 120 s: 30 per minute; 134 open, so 4:28 to go.
+        q.done = 66; q.waiting = 130; q.audioSecondsDone = 66 * 300
+        progress.queue(q, at: t0.addingTimeInterval(120))
+        #expect(lines.text.contains("66/200 files") && lines.text.contains("30.0 files/min") && lines.text.contains("ETA 0:04:28")
+                && lines.text.contains("5.50 h audio"), "\(lines.text)")
+        // Ten minutes on, twice the workers: the pace follows the last five minutes, not the start.
+        q.done = 126; q.waiting = 70
+        progress.queue(q, at: t0.addingTimeInterval(420))
+        q.done = 186; q.waiting = 10; q.failed = 0
+        progress.queue(q, at: t0.addingTimeInterval(480))
+        #expect(lines.text.contains("186/200 files") && lines.text.contains("60.0 files/min") && lines.text.contains("ETA 0:00:14"), "\(lines.text)")
+        q.done = 200; q.waiting = 0; q.leased = 0
+        progress.queue(q, at: t0.addingTimeInterval(500))
+        #expect(lines.text.contains("200/200 files") && lines.text.contains("ETA 0:00:00"), "\(lines.text)")
+    }
+
     @Test("report opens the database read-only: another SQLite file is refused and left as it was")
     func readOnlyReport() throws {
         let dir = TemporaryDirectory()

@@ -99,14 +99,19 @@ final class TestPostgres: @unchecked Sendable {
     }
 }
 
-/// Runs yusu in the background with an environment.
-func spawnYusu(_ arguments: [String], environment: [String: String]) throws -> Process {
+/// Runs yusu in the background with an environment (standard error into `stderrFile`).
+func spawnYusu(_ arguments: [String], environment: [String: String], stderrFile: String? = nil) throws -> Process {
     let p = Process()
     p.executableURL = CLI.executable
     p.arguments = arguments
     p.environment = environment
     p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
+    if let stderrFile {
+        FileManager.default.createFile(atPath: stderrFile, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrFile))
+    } else {
+        p.standardError = FileHandle.nullDevice
+    }
     try p.run()
     return p
 }
@@ -190,8 +195,94 @@ struct PostgresTests {
         fileEnv["PGPASSFILE"] = dir.file("pgpass")
         let ok = try CLI.run(["batch", "--worker", "--db", pg.url, "--quiet"], environment: fileEnv)
         #expect(ok.status == 0, "\(ok.stderr)")
-        try pg.exec("UPDATE yusu_meta SET value = '2' WHERE key = 'schema_version'")
-        let old = try CLI.run(["batch", "--worker", "--db", pg.url], environment: pg.environment)
-        #expect(old.status == 1 && old.stderr.contains("the results schema is version 2, this Yusu uses version 3"), "\(old.stderr)")
+    }
+
+    @Test("an older schema: workers stop and say so; 'yusu db migrate' upgrades it; then they work")
+    func olderSchema() throws {
+        let pg = try TestPostgres()
+        let older = ResultsSQL.schemaVersion - 1
+        let applied = try PostgresResults(target: try PostgresTarget(url: pg.url, environment: pg.environment)).migrate(upTo: older)
+        #expect(applied.count == older)
+        let dir = TemporaryDirectory()
+        _ = try makeArchive(in: dir, calls: 2, seconds: 4)
+        let refused = try CLI.run(["batch", dir.file("archive"), "--db", pg.url], environment: pg.environment)
+        #expect(refused.status == 1 && refused.stderr.contains("the results schema is version \(older), this Yusu uses version \(ResultsSQL.schemaVersion)")
+                && refused.stderr.contains("yusu db migrate"), "\(refused.stderr)")
+        #expect(try pg.int("SELECT COUNT(*) FROM calls") == 0)
+        let migrate = try CLI.run(["db", "migrate", "--db", pg.url], environment: pg.environment)
+        #expect(migrate.status == 0 && migrate.stdout.contains("applied: \(ResultsSQL.migrations.last!.identifier)"), "\(migrate.stdout)\(migrate.stderr)")
+        let again = try CLI.run(["db", "migrate", "--db", pg.url], environment: pg.environment)
+        #expect(again.status == 0 && again.stdout.contains("nothing to do"), "\(again.stdout)")
+        let works = try CLI.run(["batch", dir.file("archive"), "--db", pg.url, "--quiet"], environment: pg.environment)
+        #expect(works.status == 0, "\(works.stderr)")
+        #expect(try pg.int("SELECT COUNT(*) FROM calls") == 2)
+        // A newer schema than this Yusu's is refused too, by workers and by reports.
+        try pg.exec("UPDATE meta SET value = '\(ResultsSQL.schemaVersion + 1)' WHERE key = 'schema_version'")
+        let newer = try CLI.run(["batch", "--worker", "--db", pg.url], environment: pg.environment)
+        #expect(newer.status == 1 && newer.stderr.contains("written by a newer Yusu"), "\(newer.stderr)")
+        let report = try CLI.run(["report", "--db", pg.url], environment: pg.environment)
+        #expect(report.status == 1 && report.stderr.contains("written by a newer Yusu"), "\(report.stderr)")
+    }
+
+    @Test("db copy moves an SQLite night into PostgreSQL; report reads the same text, CSV, JSON and HTML from either; nothing is scored again")
+    func copyAndReport() throws {
+        let pg = try TestPostgres()
+        let dir = TemporaryDirectory()
+        let paths = try makeArchive(in: dir, calls: 12, agents: ["agent_A", "agent_B", "agent_C"], seconds: 5)
+        let sqlite = dir.file("night.sqlite")
+        // A bad file among them: failures travel too.
+        try Data("not audio".utf8).write(to: URL(fileURLWithPath: dir.file("archive/agent_A/20261120/call_bad.wav")))
+        let night = try CLI.run(["batch", dir.file("archive"), "--db", sqlite, "--quiet"])
+        #expect(night.status == 3, "\(night.stderr)")
+        let copy = try CLI.run(["db", "copy", "--from", sqlite, "--to", pg.url, "--quiet"], environment: pg.environment)
+        #expect(copy.status == 0 && copy.stderr.contains("\(paths.count + 1) calls copied"), "\(copy.stderr)")
+        #expect(try pg.ints("SELECT COUNT(*), COUNT(DISTINCT path) FROM calls") == [paths.count + 1, paths.count + 1])
+        #expect(try pg.int("SELECT COUNT(*) FROM verdicts") == countRows(sqlite, "SELECT COUNT(*) FROM verdicts"))
+        #expect(try pg.int("SELECT COUNT(*) FROM utterances") == countRows(sqlite, "SELECT COUNT(*) FROM utterances"))
+        #expect(try pg.int("SELECT COUNT(*) FROM events") == countRows(sqlite, "SELECT COUNT(*) FROM events"))
+        #expect(try pg.int("SELECT COUNT(*) FROM calls c LEFT JOIN runs r ON r.id = c.run_id WHERE r.id IS NULL") == 0)
+        for format in ["text", "csv", "json", "html"] {
+            let fromSQLite = try CLI.run(["report", "--db", sqlite, "--format", format])
+            let fromPostgres = try CLI.run(["report", "--db", pg.url, "--format", format], environment: pg.environment)
+            #expect(fromSQLite.status == 0 && fromPostgres.status == 0, "\(fromPostgres.stderr)")
+            #expect(!fromSQLite.stdout.isEmpty && fromSQLite.stdout == fromPostgres.stdout, "\(format) differs")
+        }
+        // Copying again adds nothing; the archive queued on PostgreSQL scores nothing again
+        // but the file that failed.
+        let twice = try CLI.run(["db", "copy", "--from", sqlite, "--to", pg.url, "--quiet"], environment: pg.environment)
+        #expect(twice.status == 0 && twice.stderr.contains("0 calls copied") && twice.stderr.contains("\(paths.count + 1) already there"), "\(twice.stderr)")
+        let queued = try CLI.run(["batch", dir.file("archive"), "--db", pg.url, "--quiet"], environment: pg.environment)
+        #expect(queued.stderr.contains("1 of \(paths.count + 1) files queued"), "\(queued.stderr)")
+        #expect(try pg.ints("SELECT COUNT(*), COUNT(DISTINCT path) FROM calls") == [paths.count + 1, paths.count + 1])
+        #expect(try pg.int("SELECT COUNT(*) FROM runs") == countRows(sqlite, "SELECT COUNT(*) FROM runs") + 1)
+    }
+
+    @Test("the server restarted in the middle of a run: workers wait, reconnect and finish; nothing lost or scored twice")
+    func serverRestart() throws {
+        let pg = try TestPostgres()
+        let dir = TemporaryDirectory()
+        let paths = try makeArchive(in: dir, calls: 60, seconds: 8)
+        let logs = [dir.file("w0.log"), dir.file("w1.log")]
+        let first = try spawnYusu(["batch", dir.file("archive"), "--db", pg.url, "--jobs", "1", "--lease-seconds", "5"],
+                                  environment: pg.environment, stderrFile: logs[0])
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, ((try? pg.int("SELECT COUNT(*) FROM queue")) ?? 0) < paths.count { Thread.sleep(forTimeInterval: 0.1) }
+        let second = try spawnYusu(["batch", "--worker", "--db", pg.url, "--jobs", "1", "--lease-seconds", "5"],
+                                   environment: pg.environment, stderrFile: logs[1])
+        while Date() < deadline, ((try? pg.int("SELECT COUNT(*) FROM queue WHERE state = 'done'")) ?? 0) < 10 { Thread.sleep(forTimeInterval: 0.05) }
+        // A restart as an operator does it: connections cut, the server down for a moment.
+        pg.stop(mode: "fast")
+        let doneBefore = try? pg.int("SELECT COUNT(*) FROM queue WHERE state = 'done'")
+        #expect(doneBefore == nil)   // really down
+        Thread.sleep(forTimeInterval: 2)
+        try pg.start()
+        for p in [first, second] { p.waitUntilExit() }
+        let stderr = logs.map { (try? String(contentsOfFile: $0, encoding: .utf8)) ?? "" }
+        #expect(first.terminationStatus == 0 && second.terminationStatus == 0, "\(stderr)")
+        #expect(stderr.allSatisfy { $0.contains("lost the database") && $0.contains("reconnected") }, "\(stderr)")
+        #expect(try pg.ints("SELECT COUNT(*), COUNT(DISTINCT path) FROM calls") == [paths.count, paths.count])
+        #expect(try pg.int("SELECT COUNT(*) FROM queue WHERE state = 'done'") == paths.count)
+        #expect(try pg.int("SELECT COUNT(*) FROM verdicts") == paths.count * RuleBookCount.value)
+        #expect(try pg.int("SELECT COUNT(*) FROM runs WHERE interrupted = 0") == 2)
     }
 }

@@ -1,0 +1,277 @@
+import Foundation
+
+/// The one definition of the results schema, its migrations and its queries, for both
+/// engines: SQLite (the embedded default, `ResultsDatabase`) and PostgreSQL
+/// (`PostgresResults`).
+///
+/// Statements are written once, in the SQL both engines share, with `?` parameters and a
+/// few tokens for the words they do not share. `SQLDialect.render` turns them into either.
+/// What only one engine has (PostgreSQL's work queue) is a migration step with no SQLite
+/// statements, so the schema version means the same on both.
+public enum SQLDialect: Sendable, Equatable {
+    case sqlite, postgres
+
+    /// Replaces the tokens, and (PostgreSQL) numbers the `?` parameters `$1, $2, …`.
+    ///
+    /// - `{id}`: an auto-numbered primary key; `{ref}`: a column referring to one;
+    /// - `{real}`: a double-precision number;
+    /// - `{bin}`: byte-wise collation, so both engines sort text alike.
+    public func render(_ sql: String) -> String {
+        let tokens: [(String, String)]
+        switch self {
+        case .sqlite:
+            tokens = [("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT"), ("{ref}", "INTEGER"), ("{real}", "REAL"), ("{bin}", "COLLATE BINARY")]
+        case .postgres:
+            tokens = [("{id}", "BIGSERIAL PRIMARY KEY"), ("{ref}", "BIGINT"), ("{real}", "DOUBLE PRECISION"), ("{bin}", "COLLATE \"C\"")]
+        }
+        var text = sql
+        for (token, word) in tokens { text = text.replacingOccurrences(of: token, with: word) }
+        guard self == .postgres, text.contains("?") else { return text }
+        // No statement here has a "?" inside a string literal; parameters are numbered in order.
+        var numbered = "", n = 0
+        numbered.reserveCapacity(text.utf8.count + 16)
+        for c in text {
+            if c == "?" { n += 1; numbered += "$\(n)" } else { numbered.append(c) }
+        }
+        return numbered
+    }
+}
+
+/// One row of a query, engine-neutral.
+public struct SQLRow: Sendable {
+    public var columns: [String]
+    public var values: [SQLValue]
+
+    public init(columns: [String], values: [SQLValue]) {
+        self.columns = columns
+        self.values = values
+    }
+
+    public subscript(_ name: String) -> SQLValue {
+        guard let i = columns.firstIndex(of: name) else { return .null }
+        return values[i]
+    }
+
+    public func int(_ name: String) -> Int? {
+        switch self[name] {
+        case .integer(let i): return Int(i)
+        case .real(let d): return Int(d)
+        case .text(let t): return Int(t)
+        case .null: return nil
+        }
+    }
+
+    public func double(_ name: String) -> Double? {
+        switch self[name] {
+        case .integer(let i): return Double(i)
+        case .real(let d): return d
+        case .text(let t): return Double(t)
+        case .null: return nil
+        }
+    }
+
+    public func string(_ name: String) -> String? {
+        switch self[name] {
+        case .text(let t): return t
+        case .integer(let i): return String(i)
+        case .real(let d): return String(d)
+        case .null: return nil
+        }
+    }
+}
+
+/// A results database, whichever engine: what reports and copies read through.
+public protocol ResultsStore: AnyObject {
+    var dialect: SQLDialect { get }
+    /// Runs one statement written for `SQLDialect.render` (with `?` parameters).
+    func fetch(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow]
+}
+
+/// One step of the schema, the same on both engines.
+public struct SchemaMigration: Sendable {
+    /// GRDB's migration identifier on SQLite; a row of `yusu_migrations` on PostgreSQL.
+    public var identifier: String
+    /// Statements, one per entry, before rendering.
+    public var statements: @Sendable (SQLDialect) -> [String]
+}
+
+public enum ResultsSQL {
+    /// The number of migrations: the schema version both engines write into `meta`.
+    public static var schemaVersion: Int { migrations.count }
+
+    public static let migrations: [SchemaMigration] = [
+        SchemaMigration(identifier: "v1: calls, utterances, events, runs") { _ in
+            [
+                "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
+                "INSERT INTO meta (key, value) VALUES ('schema_version', '1')",
+                """
+                CREATE TABLE runs (
+                    id {id},
+                    started_at TEXT NOT NULL, finished_at TEXT,
+                    source TEXT NOT NULL, standard_key TEXT NOT NULL, standard_json TEXT NOT NULL,
+                    jobs INTEGER NOT NULL, yusu_version TEXT NOT NULL,
+                    files_seen INTEGER NOT NULL DEFAULT 0, files_scored INTEGER NOT NULL DEFAULT 0,
+                    files_skipped INTEGER NOT NULL DEFAULT 0, files_failed INTEGER NOT NULL DEFAULT 0,
+                    audio_seconds {real} NOT NULL DEFAULT 0, interrupted INTEGER NOT NULL DEFAULT 1)
+                """,
+                """
+                CREATE TABLE calls (
+                    id {id},
+                    path TEXT NOT NULL, content_hash TEXT NOT NULL, standard_key TEXT NOT NULL,
+                    standard_name TEXT NOT NULL, standard_version INTEGER NOT NULL,
+                    run_id {ref} REFERENCES runs(id), scored_at TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('scored', 'failed')), failure_reason TEXT,
+                    agent_id TEXT NOT NULL, call_id TEXT NOT NULL, call_date TEXT NOT NULL,
+                    agent_channel INTEGER NOT NULL, metadata_json TEXT NOT NULL DEFAULT '{}',
+                    duration_s {real}, sample_rate_hz INTEGER, channels INTEGER, format TEXT, analysis_s {real},
+                    agent_syllables INTEGER, agent_talk_time_s {real}, agent_phonation_time_s {real},
+                    agent_speech_rate_cpm {real}, agent_articulation_rate_cpm {real}, agent_level_dbov {real},
+                    agent_median_f0_hz {real}, agent_utterances INTEGER,
+                    agent_falling_endings INTEGER, agent_measured_endings INTEGER,
+                    customer_syllables INTEGER, customer_speech_rate_cpm {real}, customer_level_dbov {real},
+                    agent_interruptions INTEGER, customer_interruptions INTEGER, backchannels INTEGER,
+                    holds INTEGER, longest_hold_s {real}, long_utterances INTEGER,
+                    score {real},
+                    verdict_speech_rate INTEGER, verdict_falling_endings INTEGER, verdict_agent_interruptions INTEGER,
+                    verdict_call_duration INTEGER, verdict_agent_level INTEGER, verdict_holds INTEGER,
+                    verdict_long_utterances INTEGER,
+                    verdicts_json TEXT,
+                    UNIQUE (path, standard_key))
+                """,
+                "CREATE INDEX calls_agent_date ON calls (agent_id, call_date)",
+                "CREATE INDEX calls_date ON calls (call_date)",
+                "CREATE INDEX calls_score ON calls (call_date, score)",
+                """
+                CREATE TABLE utterances (
+                    call_row {ref} NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                    party TEXT NOT NULL, start_s {real} NOT NULL, end_s {real} NOT NULL, syllables INTEGER NOT NULL,
+                    falling_ending INTEGER, final_drop_st {real}, end_vs_median_st {real})
+                """,
+                "CREATE INDEX utterances_call ON utterances (call_row)",
+                """
+                CREATE TABLE events (
+                    call_row {ref} NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL, party TEXT, start_s {real} NOT NULL, end_s {real} NOT NULL, detail TEXT)
+                """,
+                "CREATE INDEX events_call ON events (call_row)",
+            ]
+        },
+        SchemaMigration(identifier: "v2: analysis version") { _ in
+            // Rows from before have no version: they count as another analysis and are
+            // scored again on the next run, as a changed Yusu should be.
+            ["ALTER TABLE calls ADD COLUMN analysis_version TEXT",
+             "UPDATE meta SET value = '2' WHERE key = 'schema_version'"]
+        },
+        SchemaMigration(identifier: "v3: one verdict row per call and rule") { _ in
+            // Rules are handled alike: a row per call and rule, whatever rules there are. The
+            // per-rule columns of v1 stay (old readers) but are no longer written; their
+            // values move here, so old nights keep their pass rates.
+            let old: [(String, String?)] = [
+                ("speech_rate", "agent_speech_rate_cpm"), ("falling_endings", nil), ("agent_interruptions", "agent_interruptions"),
+                ("call_duration", "duration_s"), ("agent_level", "agent_level_dbov"), ("holds", "longest_hold_s"),
+                ("long_utterances", "long_utterances"),
+            ]
+            return [
+                """
+                CREATE TABLE verdicts (
+                    call_row {ref} NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                    rule TEXT NOT NULL, passed INTEGER, value {real}, weight {real},
+                    PRIMARY KEY (call_row, rule))
+                """,
+                "CREATE INDEX verdicts_rule ON verdicts (rule, passed)",
+            ] + old.map { rule, valueColumn in
+                """
+                INSERT INTO verdicts (call_row, rule, passed, value)
+                SELECT id, '\(rule)', verdict_\(rule), \(valueColumn ?? "CASE WHEN agent_measured_endings > 0 THEN CAST(agent_falling_endings AS {real}) / agent_measured_endings END")
+                FROM calls WHERE status = 'scored'
+                """
+            } + ["UPDATE meta SET value = '3' WHERE key = 'schema_version'"]
+        },
+        SchemaMigration(identifier: "v4: worker of a run, the shared work queue") { dialect in
+            // The queue is PostgreSQL's (claims need FOR UPDATE SKIP LOCKED); an SQLite
+            // batch is one machine and needs none. The version still moves on both.
+            var statements = ["ALTER TABLE runs ADD COLUMN worker TEXT"]
+            if dialect == .postgres {
+                statements += [
+                    """
+                    CREATE TABLE queue (
+                        id BIGSERIAL PRIMARY KEY,
+                        path TEXT NOT NULL, content_hash TEXT NOT NULL, standard_key TEXT NOT NULL, analysis_version TEXT NOT NULL,
+                        standard_json TEXT NOT NULL, item_json TEXT NOT NULL,
+                        state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'leased', 'done', 'failed')),
+                        leased_by TEXT, lease_until TIMESTAMPTZ, attempts INTEGER NOT NULL DEFAULT 0,
+                        audio_s DOUBLE PRECISION, enqueued_at TIMESTAMPTZ NOT NULL DEFAULT now(), finished_at TIMESTAMPTZ,
+                        UNIQUE (path, standard_key, content_hash, analysis_version))
+                    """,
+                    "CREATE INDEX queue_claim ON queue (state, id)",
+                ]
+            }
+            return statements + ["UPDATE meta SET value = '4' WHERE key = 'schema_version'"]
+        },
+    ]
+
+    // MARK: Writing a call
+
+    /// Removes the earlier result of a path under a standard (a call has one row).
+    public static let deleteCall = "DELETE FROM calls WHERE path = ? AND standard_key = ?"
+
+    /// Inserts a `calls` row with these columns; returns its id (RETURNING works on both
+    /// engines: SQLite ≥ 3.35).
+    public static func insertCall(columns: [String]) -> String {
+        "INSERT INTO calls (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", "))) RETURNING id"
+    }
+
+    /// Child rows go in with multi-row inserts, this many rows per statement (a round trip
+    /// per statement on PostgreSQL; under both engines' parameter limits).
+    public static let rowsPerInsert = 200
+
+    public static func insertRows(table: String, columns: [String], rows: Int) -> String {
+        let one = "(" + columns.map { _ in "?" }.joined(separator: ", ") + ")"
+        return "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES " + Array(repeating: one, count: rows).joined(separator: ", ")
+    }
+
+    public static let verdictColumns = ["call_row", "rule", "passed", "value", "weight"]
+    public static let utteranceColumns = ["call_row", "party", "start_s", "end_s", "syllables", "falling_ending", "final_drop_st", "end_vs_median_st"]
+    public static let eventColumns = ["call_row", "kind", "party", "start_s", "end_s", "detail"]
+
+    /// The child rows of a call as (statement, parameters), chunked.
+    public static func childInserts(_ rows: CallRows, callRow: Int64) -> [(String, [SQLValue])] {
+        let id = SQLValue.integer(callRow)
+        let verdicts = rows.verdicts.map { [id, .text($0.0), $0.1, $0.2, $0.3] }
+        let utterances = rows.utterances.map { [id, .text($0.0), .real($0.1), .real($0.2), .integer(Int64($0.3)), $0.4, $0.5, $0.6] }
+        let events = rows.events.map { [id, .text($0.0), $0.1, .real($0.2), .real($0.3), $0.4] }
+        return chunked(table: "verdicts", columns: verdictColumns, verdicts)
+            + chunked(table: "utterances", columns: utteranceColumns, utterances)
+            + chunked(table: "events", columns: eventColumns, events)
+    }
+
+    public static func chunked(table: String, columns: [String], _ rows: [[SQLValue]]) -> [(String, [SQLValue])] {
+        stride(from: 0, to: rows.count, by: rowsPerInsert).map { start in
+            let slice = rows[start..<min(rows.count, start + rowsPerInsert)]
+            return (insertRows(table: table, columns: columns, rows: slice.count), slice.flatMap { $0 })
+        }
+    }
+
+    // MARK: Runs
+
+    public static let startRun = """
+        INSERT INTO runs (started_at, source, standard_key, standard_json, jobs, yusu_version, worker)
+        VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id
+        """
+
+    public static let finishRun = """
+        UPDATE runs SET finished_at = ?, files_seen = ?, files_scored = ?, files_skipped = ?, files_failed = ?,
+        audio_seconds = ?, interrupted = ? WHERE id = ?
+        """
+
+    public static func finishRunValues(_ id: Int64, counts: BatchCounts, interrupted: Bool, at time: String) -> [SQLValue] {
+        [.text(time), .integer(Int64(counts.seen)), .integer(Int64(counts.scored)), .integer(Int64(counts.skipped)),
+         .integer(Int64(counts.failed)), .real(counts.audioSeconds), .integer(interrupted ? 1 : 0), .integer(id)]
+    }
+
+    /// True when the path is scored with this content, standard and analysis.
+    public static let isScored = """
+        SELECT COUNT(*) AS n FROM calls WHERE path = ? AND standard_key = ? AND content_hash = ?
+        AND analysis_version = ? AND status = 'scored'
+        """
+}
