@@ -169,10 +169,16 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
         }
     }
 
-    public static func timestamp() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date())
+    /// Now, as ISO 8601 UTC with milliseconds ("2026-11-24T08:05:12.345Z"). Formatted by
+    /// hand: a formatter per call cost more than writing the call's rows.
+    public static func timestamp(_ date: Date = Date()) -> String {
+        let seconds = date.timeIntervalSince1970
+        var whole = time_t(seconds.rounded(.down))
+        let millis = min(999, Int((seconds - Double(whole)) * 1000))
+        var parts = tm()
+        gmtime_r(&whole, &parts)
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
     }
 
     static func json(_ object: [String: String]) -> String {

@@ -204,6 +204,13 @@ public enum ResultsSQL {
                         UNIQUE (path, standard_key, content_hash, analysis_version))
                     """,
                     "CREATE INDEX queue_claim ON queue (state, id)",
+                    // Raised inside a result's transaction when its lease is no longer held,
+                    // so the transaction's statements can go out together and still commit
+                    // nothing in that case.
+                    """
+                    CREATE FUNCTION yusu_lease_lost() RETURNS INTEGER LANGUAGE plpgsql AS $$
+                    BEGIN RAISE EXCEPTION 'the lease on this file was lost' USING ERRCODE = 'YU001'; END $$
+                    """,
                 ]
             }
             return statements + ["UPDATE meta SET value = '4' WHERE key = 'schema_version'"]
@@ -235,20 +242,26 @@ public enum ResultsSQL {
     public static let eventColumns = ["call_row", "kind", "party", "start_s", "end_s", "detail"]
 
     /// The child rows of a call as (statement, parameters), chunked.
-    public static func childInserts(_ rows: CallRows, callRow: Int64) -> [(String, [SQLValue])] {
-        let id = SQLValue.integer(callRow)
-        let verdicts = rows.verdicts.map { [id, .text($0.0), $0.1, $0.2, $0.3] }
-        let utterances = rows.utterances.map { [id, .text($0.0), .real($0.1), .real($0.2), .integer(Int64($0.3)), $0.4, $0.5, $0.6] }
-        let events = rows.events.map { [id, .text($0.0), $0.1, .real($0.2), .real($0.3), $0.4] }
-        return chunked(table: "verdicts", columns: verdictColumns, verdicts)
-            + chunked(table: "utterances", columns: utteranceColumns, utterances)
-            + chunked(table: "events", columns: eventColumns, events)
+    /// - Parameter callRowExpression: SQL for the call's id in place of a parameter (e.g.
+    ///   PostgreSQL's `currval('calls_id_seq')`, so the rows can be sent before the id is back).
+    public static func childInserts(_ rows: CallRows, callRow: Int64, callRowExpression: String? = nil) -> [(String, [SQLValue])] {
+        let first = callRowExpression == nil ? [SQLValue.integer(callRow)] : []
+        let verdicts = rows.verdicts.map { first + [.text($0.0), $0.1, $0.2, $0.3] }
+        let utterances = rows.utterances.map { first + [.text($0.0), .real($0.1), .real($0.2), .integer(Int64($0.3)), $0.4, $0.5, $0.6] }
+        let events = rows.events.map { first + [.text($0.0), $0.1, .real($0.2), .real($0.3), $0.4] }
+        return chunked(table: "verdicts", columns: verdictColumns, verdicts, firstValue: callRowExpression)
+            + chunked(table: "utterances", columns: utteranceColumns, utterances, firstValue: callRowExpression)
+            + chunked(table: "events", columns: eventColumns, events, firstValue: callRowExpression)
     }
 
-    public static func chunked(table: String, columns: [String], _ rows: [[SQLValue]]) -> [(String, [SQLValue])] {
+    /// - Parameter firstValue: SQL standing for the first column in every row (its value
+    ///   is then not among the parameters).
+    public static func chunked(table: String, columns: [String], _ rows: [[SQLValue]], firstValue: String? = nil) -> [(String, [SQLValue])] {
         stride(from: 0, to: rows.count, by: rowsPerInsert).map { start in
             let slice = rows[start..<min(rows.count, start + rowsPerInsert)]
-            return (insertRows(table: table, columns: columns, rows: slice.count), slice.flatMap { $0 })
+            var sql = insertRows(table: table, columns: columns, rows: slice.count)
+            if let firstValue { sql = sql.replacingOccurrences(of: "(?", with: "(" + firstValue) }
+            return (sql, slice.flatMap { $0 })
         }
     }
 

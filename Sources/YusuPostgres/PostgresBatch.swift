@@ -137,20 +137,33 @@ public final class PostgresBatch: @unchecked Sendable {
     private func snapshot() -> BatchCounts { lock.lock(); defer { lock.unlock() }; return counts }
 
     /// One analysis slot: claim, score, write, until nothing is waiting or leased anywhere.
+    /// After the first, each claim rides with the previous file's write (one wait a turn).
     private func work(runId: Int64, progress: BatchProgressSink?) throws {
         let db = try connect()
+        var ahead: QueueEntry? = nil
+        defer {
+            // Stopping with a file claimed ahead: give it back rather than let its lease run out.
+            if let ahead { try? db.release(ahead, worker: worker); lock.lock(); inHand.remove(ahead.id); lock.unlock() }
+        }
         while !wasStopped {
             let claimClock = Date()
-            guard let entry = try db.claim(worker: worker, leaseSeconds: options.leaseSeconds) else {
-                // Nothing to claim: done when nothing is open; otherwise other workers hold
-                // leases, which may yet run out (a dead worker), so wait and look again.
-                if try db.queueCounts().open == 0 { return }
-                Thread.sleep(forTimeInterval: min(1, options.leaseSeconds / 4))
-                continue
+            let claimed: QueueEntry
+            if let next = ahead {
+                claimed = next
+                ahead = nil
+            } else {
+                guard let entry = try db.claim(worker: worker, leaseSeconds: options.leaseSeconds) else {
+                    // Nothing to claim: done when nothing is open; otherwise other workers hold
+                    // leases, which may yet run out (a dead worker), so wait and look again.
+                    if try db.queueCounts().open == 0 { return }
+                    Thread.sleep(forTimeInterval: min(0.25, options.leaseSeconds / 4))
+                    continue
+                }
+                claimed = entry
+                lock.lock(); inHand.insert(entry.id); lock.unlock()
             }
+            let entry = claimed
             var databaseSeconds = Date().timeIntervalSince(claimClock)
-            lock.lock(); inHand.insert(entry.id); lock.unlock()
-            defer { lock.lock(); inHand.remove(entry.id); lock.unlock() }
             let clock = Date()
             let outcome = BatchRunner.analyze(entry.item, standard: entry.standard, requireStereo: options.requireStereo)
             let record = CallRecord(item: entry.item, contentHash: entry.contentHash, standard: entry.standard,
@@ -158,9 +171,17 @@ public final class PostgresBatch: @unchecked Sendable {
                                     analysisSeconds: Date().timeIntervalSince(clock))
             var audio: Double? = nil
             if case .scored(let m, _) = outcome { audio = m.durationSeconds }
+            // The rows are built first: the database time is the time spent in the database.
+            let rows = try record.rows(scoredAt: ResultsDatabase.timestamp())
             let writeClock = Date()
-            let kept = try db.complete(entry, worker: worker, record: record, audioSeconds: audio)
+            let (kept, next) = try db.complete(entry, worker: worker, rows: rows, scored: outcome.isScored, audioSeconds: audio,
+                                               thenClaimFor: wasStopped ? nil : options.leaseSeconds)
             databaseSeconds += Date().timeIntervalSince(writeClock)
+            lock.lock()
+            inHand.remove(entry.id)
+            if let next { inHand.insert(next.id) }
+            lock.unlock()
+            ahead = next
             let result: BatchFileOutcome
             switch outcome {
             case .scored(let m, let card): result = kept ? .scored(durationSeconds: m.durationSeconds, score: card.score) : .skipped

@@ -29,13 +29,15 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
     /// Where "lost the server" and "reconnected" go (standard error by default).
     public var log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("yusu: " + $0 + "\n").utf8)) }
     private var connection: PostgresConnection
-    private let configuration: PostgresConnection.Configuration
+    private var configuration: PostgresConnection.Configuration
     let logger: Logger
 
     public struct DatabaseError: Error, CustomStringConvertible {
         public var description: String
         /// The server went away (closed connection, shutdown, refused): worth waiting for.
         public var connectionLost = false
+        /// The server's SQLSTATE, when it said one.
+        public var sqlState: String? = nil
     }
 
     public init(target: PostgresTarget, reconnectSeconds: Double = 300) throws {
@@ -51,6 +53,11 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
             configuration = .init(host: target.host, port: target.port, username: target.user, password: target.password,
                                   database: target.database, tls: .disable)
         }
+        // Commits do not wait for the server's disk (PostgreSQL's synchronous_commit = off,
+        // per session): a result and its queue row change in one transaction, so a server
+        // crash that loses the last commits loses both together, and the file's lease runs
+        // out and it is scored again. Nothing is lost or doubled; a commit costs no flush.
+        configuration.options.additionalStartupParameters = [("synchronous_commit", "off"), ("application_name", "yusu")]
         connection = try Self.connect(configuration, target: target, logger: logger)
     }
 
@@ -117,8 +124,33 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
         } catch let error as DatabaseError {
             throw DatabaseError(description: "\(target): \(error.description)", connectionLost: true)
         } catch {
-            throw DatabaseError(description: "\(target): \(Self.reason(error))", connectionLost: Self.isConnectionLost(error))
+            throw DatabaseError(description: "\(target): \(Self.reason(error))", connectionLost: Self.isConnectionLost(error),
+                                sqlState: (error as? PSQLError)?.serverInfo?[.sqlState])
         }
+    }
+
+    /// Sends every statement at once and then waits for their answers, in order: one wait
+    /// instead of one per statement (postgres-nio runs them one after another on the
+    /// connection, from its event loop). Each statement's rows or error.
+    public func pipeline(_ statements: [(String, [SQLValue])]) throws -> [Result<[PostgresRow], DatabaseError>] {
+        guard !connection.isClosed else {
+            throw DatabaseError(description: "\(target): the connection is closed", connectionLost: true)
+        }
+        let futures = statements.map { connection.query(PostgresQuery(unsafeSQL: $0.0, binds: Self.bind($0.1)), logger: logger) }
+        var results: [Result<[PostgresRow], DatabaseError>] = []
+        for future in futures {
+            do {
+                results.append(.success(try Self.await(future, on: connection).rows))
+            } catch let error as DatabaseError {
+                results.append(.failure(DatabaseError(description: "\(target): \(error.description)", connectionLost: true)))
+            } catch {
+                results.append(.failure(DatabaseError(description: "\(target): \(Self.reason(error))", connectionLost: Self.isConnectionLost(error),
+                                                      sqlState: (error as? PSQLError)?.serverInfo?[.sqlState])))
+            }
+        }
+        // A lost connection is the whole pipeline's fate (to be run again).
+        for case .failure(let error) in results where error.connectionLost { throw error }
+        return results
     }
 
     /// Waits for `future`, but not for ever on a dead connection: postgres-nio 1.x can leave

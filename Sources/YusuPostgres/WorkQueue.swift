@@ -45,20 +45,34 @@ extension PostgresResults {
     /// retry claims another file; the first one's lease is never renewed (renewals name the
     /// files in hand) and runs out, and another claim takes it.
     public func claim(worker: String, leaseSeconds: Double) throws -> QueueEntry? {
-        let rows = try retrying {
-            try query("""
-                UPDATE queue SET state = 'leased', leased_by = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
-                WHERE id = (SELECT id FROM queue
-                            WHERE state = 'waiting' OR (state = 'leased' AND lease_until < now())
-                            ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
-                RETURNING id, item_json, content_hash, standard_json, analysis_version
-                """, [.text(worker), .real(leaseSeconds)])
-        }
+        let statement = Self.claimStatement(worker: worker, leaseSeconds: leaseSeconds)
+        return try Self.entry(try retrying { try query(statement.0, statement.1) })
+    }
+
+    static func claimStatement(worker: String, leaseSeconds: Double) -> (String, [SQLValue]) {
+        ("""
+         UPDATE queue SET state = 'leased', leased_by = $1, lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
+         WHERE id = (SELECT id FROM queue
+                     WHERE state = 'waiting' OR (state = 'leased' AND lease_until < now())
+                     ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1)
+         RETURNING id, item_json, content_hash, standard_json, analysis_version
+         """, [.text(worker), .real(leaseSeconds)])
+    }
+
+    static func entry(_ rows: [PostgresRow]) throws -> QueueEntry? {
         guard let row = rows.first else { return nil }
         let (id, itemJSON, hash, standardJSON, version) = try row.decode((Int64, String, String, String, String).self)
         let item = try JSONDecoder().decode(BatchItem.self, from: Data(itemJSON.utf8))
         let standard = try Standard.decode(Data(standardJSON.utf8), path: "queued standard")
         return QueueEntry(id: id, item: item, contentHash: hash, standard: standard, analysisVersion: version)
+    }
+
+    /// Gives a claimed file back to the queue unscored (a worker stopping with one in hand).
+    public func release(_ entry: QueueEntry, worker: String) throws {
+        try retrying {
+            try query("UPDATE queue SET state = 'waiting', leased_by = NULL, lease_until = NULL WHERE id = $1 AND leased_by = $2 AND state = 'leased'",
+                      [.integer(entry.id), .text(worker)])
+        }
     }
 
     /// Extends the leases of the files this worker has in hand.
@@ -74,28 +88,83 @@ extension PostgresResults {
     /// Writes the result and marks the row done (or failed), in one transaction, only while
     /// this worker still holds the lease. Safe to repeat after a lost connection: a commit
     /// that did happen leaves the row no longer leased, and the repeat writes nothing.
+    ///
+    /// Four statements go out together and are waited for once (`pipeline`): BEGIN; the
+    /// queue update with the removal of an earlier result, which raises `YU001` when the
+    /// lease is gone; the call with its verdicts, utterances and events in one statement;
+    /// COMMIT (which rolls back after an error).
     /// - Returns: false when the lease was lost (another worker took the file): nothing written.
     @discardableResult
     public func complete(_ entry: QueueEntry, worker: String, record: CallRecord, audioSeconds: Double?) throws -> Bool {
-        let rows = try record.rows(scoredAt: ResultsDatabase.timestamp())
-        let render = SQLDialect.postgres.render
+        try complete(entry, worker: worker, rows: try record.rows(scoredAt: ResultsDatabase.timestamp()),
+                     scored: record.outcome.isScored, audioSeconds: audioSeconds)
+    }
+
+    /// `complete` with the rows already built (`CallRecord.rows`).
+    @discardableResult
+    public func complete(_ entry: QueueEntry, worker: String, rows: CallRows, scored: Bool, audioSeconds: Double?) throws -> Bool {
+        try complete(entry, worker: worker, rows: rows, scored: scored, audioSeconds: audioSeconds, thenClaimFor: nil).kept
+    }
+
+    /// `complete`, and with `thenClaimFor` (lease seconds) the claim of the next file sent
+    /// in the same pipeline, after the commit: a worker's turn costs one wait.
+    /// - Returns: whether the result was kept, and the next file claimed (if asked and any).
+    public func complete(_ entry: QueueEntry, worker: String, rows: CallRows, scored: Bool, audioSeconds: Double?,
+                         thenClaimFor leaseSeconds: Double?) throws -> (kept: Bool, next: QueueEntry?) {
+        let state = scored ? "done" : "failed"
+        let mark = ("""
+            WITH mark AS (UPDATE queue SET state = $3, finished_at = now(), audio_s = $4, leased_by = NULL, lease_until = NULL
+                          WHERE id = $1 AND leased_by = $2 AND state = 'leased' RETURNING id),
+                 gone AS (DELETE FROM calls WHERE path = $5 AND standard_key = $6 AND EXISTS (SELECT 1 FROM mark))
+            SELECT CASE WHEN EXISTS (SELECT 1 FROM mark) THEN 1 ELSE yusu_lease_lost() END
+            """, [SQLValue.integer(entry.id), .text(worker), .text(state), audioSeconds.map { .real($0) } ?? .null,
+                  .text(entry.item.path), .text(entry.standard.key)])
+        var statements = [("BEGIN", [])] + [mark] + Self.insertCall(rows) + [("COMMIT", [])]
+        if let leaseSeconds { statements.append(Self.claimStatement(worker: worker, leaseSeconds: leaseSeconds)) }
         return try retrying {
-            try transaction {
-                let held = try query("SELECT 1 FROM queue WHERE id = $1 AND leased_by = $2 AND state = 'leased' FOR UPDATE",
-                                     [.integer(entry.id), .text(worker)])
-                guard !held.isEmpty else { return false }
-                try query(render(ResultsSQL.deleteCall), [.text(entry.item.path), .text(entry.standard.key)])
-                let inserted = try query(render(ResultsSQL.insertCall(columns: rows.call.map(\.0))), rows.call.map(\.1))
-                let callRow = try inserted[0].decode(Int64.self)
-                for (sql, values) in ResultsSQL.childInserts(rows, callRow: callRow) {
-                    try query(render(sql), values)
-                }
-                let state = record.outcome.isScored ? "done" : "failed"
-                try query("UPDATE queue SET state = $2, finished_at = now(), audio_s = $3, leased_by = NULL, lease_until = NULL WHERE id = $1",
-                          [.integer(entry.id), .text(state), audioSeconds.map { .real($0) } ?? .null])
-                return true
+            let answers = try pipeline(statements)
+            let written = answers.prefix(statements.count - (leaseSeconds == nil ? 0 : 1))
+            var kept = true
+            for case .failure(let error) in written {
+                if error.sqlState == "YU001" { kept = false; break }
+                _ = try? query("ROLLBACK")
+                throw error
             }
+            var next: QueueEntry? = nil
+            if leaseSeconds != nil, let last = answers.last {
+                next = try Self.entry(try last.get())
+            }
+            return (kept, next)
         }
+    }
+
+    /// The call and its child rows. Up to `ResultsSQL.rowsPerInsert` rows per table, one
+    /// statement (data-modifying WITH); longer calls, a statement per chunk.
+    static func insertCall(_ rows: CallRows) -> [(String, [SQLValue])] {
+        let render = SQLDialect.postgres.render
+        let callSQL = render(ResultsSQL.insertCall(columns: rows.call.map(\.0)))
+        let children = ResultsSQL.childInserts(rows, callRow: 0, callRowExpression: "currval('calls_id_seq')")
+        let limit = ResultsSQL.rowsPerInsert
+        guard rows.verdicts.count <= limit, rows.utterances.count <= limit, rows.events.count <= limit else {
+            return [(callSQL, rows.call.map(\.1))] + children.map { (render($0.0), $0.1) }
+        }
+        var values = rows.call.map(\.1)
+        var parts: [String] = []
+        func table(_ name: String, _ columns: [String], _ types: [String], _ list: [[SQLValue]]) {
+            guard !list.isEmpty else { return }
+            let tuples = list.map { row -> String in
+                "(" + zip(row, types).map { value, type in values.append(value); return "$\(values.count)::\(type)" }.joined(separator: ", ") + ")"
+            }
+            parts.append("\(name) AS (INSERT INTO \(name) (\(columns.joined(separator: ", "))) SELECT c.id, x.* FROM c CROSS JOIN (VALUES \(tuples.joined(separator: ", "))) AS x)")
+        }
+        table("verdicts", ResultsSQL.verdictColumns, ["text", "integer", "float8", "float8"],
+              rows.verdicts.map { [.text($0.0), $0.1, $0.2, $0.3] })
+        table("utterances", ResultsSQL.utteranceColumns, ["text", "float8", "float8", "integer", "integer", "float8", "float8"],
+              rows.utterances.map { [.text($0.0), .real($0.1), .real($0.2), .integer(Int64($0.3)), $0.4, $0.5, $0.6] })
+        table("events", ResultsSQL.eventColumns, ["text", "text", "float8", "float8", "text"],
+              rows.events.map { [.text($0.0), $0.1, .real($0.2), .real($0.3), $0.4] })
+        let call = "c AS (" + callSQL + ")"
+        return [("WITH " + ([call] + parts).joined(separator: ",\n     ") + "\nSELECT id FROM c", values)]
     }
 
     /// Where the whole queue stands.

@@ -29,6 +29,15 @@ struct DatabaseTests {
         try db.record(CallRecord(item: item, contentHash: "h-\(call)", standard: standard, analysisVersion: "v1", runId: run, outcome: outcome, analysisSeconds: 0.1))
     }
 
+    @Test("timestamps are ISO 8601 UTC with milliseconds, and sort as the times do")
+    func timestamps() {
+        #expect(ResultsDatabase.timestamp(Date(timeIntervalSince1970: 1_795_000_000.1234)) == "2026-11-18T11:06:40.123Z")
+        #expect(ResultsDatabase.timestamp(Date(timeIntervalSince1970: 0.9999)) == "1970-01-01T00:00:00.999Z")
+        let a = ResultsDatabase.timestamp(Date(timeIntervalSince1970: 1_795_000_059.9995))
+        let b = ResultsDatabase.timestamp(Date(timeIntervalSince1970: 1_795_000_060.0))
+        #expect(a < b, "\(a) \(b)")
+    }
+
     @Test("the summary's numbers are the ones worked out by hand")
     func summaryNumbers() throws {
         let dir = TemporaryDirectory()
