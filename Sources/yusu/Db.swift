@@ -65,10 +65,12 @@ struct Db: ParsableCommand {
         @Flag(name: .long, help: "Only the final line.")
         var quiet = false
 
+        func validate() throws {
+            guard PostgresTarget.isURL(to) else { throw ValidationError("--to must be a postgres:// URL (got '\(to)')") }
+            guard !PostgresTarget.isURL(from) else { throw ValidationError("--from is the SQLite results file (got a URL)") }
+        }
+
         func run() throws {
-            guard PostgresTarget.isURL(to) else {
-                throw ValidationError("--to must be a postgres:// URL (got '\(to)')")
-            }
             guard FileManager.default.fileExists(atPath: from) else {
                 printError("\(from): no such results database")
                 throw ExitCode(1)

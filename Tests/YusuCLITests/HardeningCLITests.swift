@@ -170,6 +170,22 @@ struct HardeningCLITests {
         #expect(lines.text.contains("yusu batch: 4 scored, 0 skipped, 0 failed of 4 looked at"))
     }
 
+    @Test("yusu db: status and migrate on an SQLite file; copy refuses arguments the wrong way round")
+    func dbCommands() throws {
+        let dir = TemporaryDirectory()
+        _ = try makeArchive(in: dir, calls: 2, seconds: 4)
+        let db = dir.file("r.sqlite")
+        #expect(try CLI.run(["batch", dir.file("archive"), "--db", db, "--quiet"]).status == 0)
+        let status = try CLI.run(["db", "status", "--db", db])
+        #expect(status.status == 0 && status.stdout.contains("schema \(ResultsSQL.schemaVersion); calls: 2 scored, 0 failed"), "\(status.stdout)")
+        let migrate = try CLI.run(["db", "migrate", "--db", db])
+        #expect(migrate.status == 0 && migrate.stdout.contains("nothing to do"), "\(migrate.stdout)")
+        let wrongWay = try CLI.run(["db", "copy", "--from", "postgres://u@h/d", "--to", db])
+        #expect(wrongWay.status == 64 && wrongWay.stderr.contains("--to must be a postgres:// URL"), "\(wrongWay.stderr)")
+        let missing = try CLI.run(["db", "status", "--db", dir.file("none.sqlite")])
+        #expect(missing.status == 1 && missing.stderr.contains("no such results database"), "\(missing.stderr)")
+    }
+
     @Test("a shared queue's progress: the whole queue, its pace over the last minutes, an ETA from it")
     func queueProgress() {
         final class Lines: @unchecked Sendable { var text = ""; let lock = NSLock() }
