@@ -59,20 +59,56 @@ public final class PostgresBatch: @unchecked Sendable {
     }
 
     /// Queues the archive: hashes each file and inserts it unless already queued or scored.
+    /// Files are hashed `jobs` at a time (reading shared storage is the slow part), each
+    /// thread with a connection of its own; workers elsewhere may start on the first files
+    /// while the rest are still being queued.
     /// - Returns: files newly waiting, and files seen.
     public func enqueue(into db: PostgresResults) throws -> (queued: Int, seen: Int) {
         guard let source = options.source else { return (0, 0) }
-        var queued = 0, seen = 0
+        final class Shared: @unchecked Sendable {
+            let lock = NSLock()
+            var connections: [PostgresResults] = []
+            var queued = 0, seen = 0
+            var firstError: Error? = nil
+            func with<T>(_ body: (Shared) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(self) }
+        }
+        let threads = max(1, options.jobs)
+        let shared = Shared()
+        shared.connections = [db]
+        for _ in 1..<threads { shared.connections.append(try connect()) }
+        let slots = DispatchSemaphore(value: threads)
+        let group = DispatchGroup()
+        let hashing = DispatchQueue(label: "yusu.enqueue", attributes: .concurrent)
         try source.forEach(defaultAgentChannel: options.agentChannel) { item in
-            if wasStopped { return false }
-            seen += 1
-            let hash = item.problem == nil ? ((try? BatchRunner.contentHash(path: item.path)) ?? "unreadable") : "none"
-            if try db.enqueue(item, contentHash: hash, standard: options.standard, analysisVersion: options.analysisVersion, rescore: options.rescore) {
-                queued += 1
+            let stop = shared.with { s -> Bool in
+                let stop = self.wasStopped || s.firstError != nil
+                if !stop { s.seen += 1 }
+                return stop
+            }
+            if stop { return false }
+            slots.wait()
+            let connection = shared.with { $0.connections.removeLast() }
+            group.enter()
+            hashing.async { [options] in
+                defer {
+                    shared.with { $0.connections.append(connection) }
+                    slots.signal()
+                    group.leave()
+                }
+                let hash = item.problem == nil ? ((try? BatchRunner.contentHash(path: item.path)) ?? "unreadable") : "none"
+                do {
+                    let added = try connection.enqueue(item, contentHash: hash, standard: options.standard,
+                                                       analysisVersion: options.analysisVersion, rescore: options.rescore)
+                    if added { shared.with { $0.queued += 1 } }
+                } catch {
+                    shared.with { if $0.firstError == nil { $0.firstError = error } }
+                }
             }
             return true
         }
-        return (queued, seen)
+        group.wait()
+        if let error = shared.firstError { throw error }
+        return (shared.queued, shared.seen)
     }
 
     /// Queues (unless only working), then works until the whole queue is finished.
