@@ -116,39 +116,28 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
     /// Runs one statement with `$1…` parameters, once; returns its rows.
     @discardableResult
     public func query(_ sql: String, _ values: [SQLValue] = []) throws -> [PostgresRow] {
-        guard !connection.isClosed else {
-            throw DatabaseError(description: "\(target): the connection is closed", connectionLost: true)
-        }
-        do {
-            return try Self.await(connection.query(PostgresQuery(unsafeSQL: sql, binds: Self.bind(values)), logger: logger), on: connection).rows
-        } catch let error as DatabaseError {
-            throw DatabaseError(description: "\(target): \(error.description)", connectionLost: true)
-        } catch {
-            throw DatabaseError(description: "\(target): \(Self.reason(error))", connectionLost: Self.isConnectionLost(error),
-                                sqlState: (error as? PSQLError)?.serverInfo?[.sqlState])
-        }
+        try pipeline([(sql, values)])[0].get()
     }
 
     /// Sends every statement at once and then waits for their answers, in order: one wait
     /// instead of one per statement (postgres-nio runs them one after another on the
-    /// connection, from its event loop). Each statement's rows or error.
+    /// connection, from its event loop). Each statement's rows or error; a lost connection
+    /// is thrown, as it is the whole pipeline's fate (to be run again).
     public func pipeline(_ statements: [(String, [SQLValue])]) throws -> [Result<[PostgresRow], DatabaseError>] {
         guard !connection.isClosed else {
             throw DatabaseError(description: "\(target): the connection is closed", connectionLost: true)
         }
         let futures = statements.map { connection.query(PostgresQuery(unsafeSQL: $0.0, binds: Self.bind($0.1)), logger: logger) }
-        var results: [Result<[PostgresRow], DatabaseError>] = []
-        for future in futures {
+        let results = futures.map { future -> Result<[PostgresRow], DatabaseError> in
             do {
-                results.append(.success(try Self.await(future, on: connection).rows))
+                return .success(try Self.await(future, on: connection).rows)
             } catch let error as DatabaseError {
-                results.append(.failure(DatabaseError(description: "\(target): \(error.description)", connectionLost: true)))
+                return .failure(DatabaseError(description: "\(target): \(error.description)", connectionLost: true))
             } catch {
-                results.append(.failure(DatabaseError(description: "\(target): \(Self.reason(error))", connectionLost: Self.isConnectionLost(error),
-                                                      sqlState: (error as? PSQLError)?.serverInfo?[.sqlState])))
+                return .failure(DatabaseError(description: "\(target): \(Self.reason(error))", connectionLost: Self.isConnectionLost(error),
+                                              sqlState: (error as? PSQLError)?.serverInfo?[.sqlState]))
             }
         }
-        // A lost connection is the whole pipeline's fate (to be run again).
         for case .failure(let error) in results where error.connectionLost { throw error }
         return results
     }
@@ -309,6 +298,19 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
                 now.append(migration.identifier)
             }
             return now
+        }
+    }
+}
+
+extension PostgresResults {
+    /// For readers (`yusu report`): a Yusu results database of this schema or an older one.
+    public func checkReadable() throws {
+        let hasMeta = try fetch("SELECT CASE WHEN to_regclass('meta') IS NOT NULL AND to_regclass('calls') IS NOT NULL THEN 1 ELSE 0 END AS ok", [])
+            .first?.int("ok") == 1
+        guard hasMeta else { throw DatabaseError(description: "\(target): not a Yusu results database (no calls table)") }
+        let version = try fetch("SELECT value FROM meta WHERE key = 'schema_version'", []).first?.int("value") ?? 0
+        guard version <= Self.schemaVersion else {
+            throw DatabaseError(description: "\(target): written by a newer Yusu (schema \(version); this one reads up to \(Self.schemaVersion))")
         }
     }
 }

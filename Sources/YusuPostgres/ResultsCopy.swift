@@ -53,6 +53,7 @@ public struct ResultsCopy {
             counts.runs += 1
         }
         let callColumns = try columns("calls")
+        let childColumns = try ["verdicts", "utterances", "events"].map { ($0, try columns($0).filter { $0 != "call_row" }) }
         let total = try source.fetch("SELECT COUNT(*) AS n FROM calls", []).first?.int("n") ?? 0
         var after: Int64 = 0
         var looked = 0
@@ -67,7 +68,6 @@ public struct ResultsCopy {
                     children[table, default: [:]][Int64(row.int("call_row") ?? 0), default: []].append(row)
                 }
             }
-            let childColumns = try ["verdicts", "utterances", "events"].map { ($0, try columns($0).filter { $0 != "call_row" }) }
             let pageCounts = try target.retrying {
                 try target.transaction { () -> Counts in
                     var c = Counts()
@@ -104,18 +104,5 @@ public struct ResultsCopy {
             progress(looked, total)
         }
         return counts
-    }
-}
-
-extension PostgresResults {
-    /// For readers (`yusu report`): a Yusu results database of this schema or an older one.
-    public func checkReadable() throws {
-        let hasMeta = try fetch("SELECT CASE WHEN to_regclass('meta') IS NOT NULL AND to_regclass('calls') IS NOT NULL THEN 1 ELSE 0 END AS ok", [])
-            .first?.int("ok") == 1
-        guard hasMeta else { throw DatabaseError(description: "\(target): not a Yusu results database (no calls table)") }
-        let version = try fetch("SELECT value FROM meta WHERE key = 'schema_version'", []).first?.int("value") ?? 0
-        guard version <= Self.schemaVersion else {
-            throw DatabaseError(description: "\(target): written by a newer Yusu (schema \(version); this one reads up to \(Self.schemaVersion))")
-        }
     }
 }

@@ -95,19 +95,14 @@ struct Batch: ParsableCommand {
         // Ctrl-C / SIGTERM: finish the calls under way, record the run as interrupted.
         let stop = StopSignals(runner: runner)
         defer { withExtendedLifetime(stop) {} }
-        let counts: BatchCounts
-        do {
-            counts = try runner.run(progress: TerminalProgress(quiet: quiet))
-        } catch let error as ResultsDatabase.DatabaseError {
-            printError(error.description)
-            throw ExitCode(1)
-        } catch let error as ArchiveSource.ManifestError {
-            printError(error.description)
-            throw ExitCode(1)
-        }
-        // Interrupted (Ctrl-C, SIGTERM): 128 + SIGINT, the shell's convention, so cron and
-        // CI never take a partial night for a whole one.
-        if runner.wasStopped { throw ExitCode(130) }
+        let counts = try reportingDatabaseErrors { try runner.run(progress: TerminalProgress(quiet: quiet)) }
+        try exitStatus(counts, stopped: runner.wasStopped)
+    }
+
+    /// Interrupted (Ctrl-C, SIGTERM): 128 + SIGINT, the shell's convention, so cron and CI
+    /// never take a partial night for a whole one; 3 when some files failed.
+    func exitStatus(_ counts: BatchCounts, stopped: Bool) throws {
+        if stopped { throw ExitCode(130) }
         if counts.failed > 0 { throw ExitCode(3) }
     }
 }
@@ -131,12 +126,7 @@ extension Batch {
 
     /// The shared queue on PostgreSQL: queue SOURCE (unless --worker), then work it.
     func runOnPostgres(_ rules: Standard) throws {
-        let target: PostgresTarget
-        do { target = try PostgresTarget(url: db) } catch let error as PostgresTarget.ParseError {
-            printError(error.description)
-            throw ExitCode(64)
-        }
-        var options = PostgresBatch.Options(target: target, source: try source.map { try archive($0) },
+        var options = PostgresBatch.Options(target: try postgresTarget(db), source: try source.map { try archive($0) },
                                             sourceDescription: source ?? "(worker)", standard: rules)
         options.jobs = jobs
         options.rescore = rescore
@@ -152,18 +142,8 @@ extension Batch {
         let runner = PostgresBatch(options: options)
         let stop = StopSignals(stop: { runner.requestStop() })
         defer { withExtendedLifetime(stop) {} }
-        let counts: BatchCounts
-        do {
-            counts = try runner.run(progress: progress)
-        } catch let error as PostgresResults.DatabaseError {
-            printError(error.description)
-            throw ExitCode(1)
-        } catch let error as ArchiveSource.ManifestError {
-            printError(error.description)
-            throw ExitCode(1)
-        }
-        if runner.wasStopped { throw ExitCode(130) }
-        if counts.failed > 0 { throw ExitCode(3) }
+        let counts = try reportingDatabaseErrors { try runner.run(progress: progress) }
+        try exitStatus(counts, stopped: runner.wasStopped)
     }
 }
 

@@ -25,12 +25,16 @@ func postgresTarget(_ url: String) throws -> PostgresTarget {
     }
 }
 
-/// Runs `body`, turning either engine's database errors into one line and exit 1.
+/// Runs `body`, turning either engine's database errors (and a manifest that cannot be
+/// read) into one line and exit 1.
 func reportingDatabaseErrors<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as ResultsDatabase.DatabaseError {
         printError(error.description)
         throw ExitCode(1)
     } catch let error as PostgresResults.DatabaseError {
+        printError(error.description)
+        throw ExitCode(1)
+    } catch let error as ArchiveSource.ManifestError {
         printError(error.description)
         throw ExitCode(1)
     }

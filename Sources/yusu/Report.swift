@@ -41,15 +41,8 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
-        let summary: NightlySummary
-        do {
-            summary = try NightlySummary.load(from: try openResults(db), since: since, standardKey: standardKey, worstPerGroup: worst)
-        } catch let error as ResultsDatabase.DatabaseError {
-            printError(error.description)
-            throw ExitCode(1)
-        } catch let error as PostgresResults.DatabaseError {
-            printError(error.description)
-            throw ExitCode(1)
+        let summary = try reportingDatabaseErrors {
+            try NightlySummary.load(from: try openResults(db), since: since, standardKey: standardKey, worstPerGroup: worst)
         }
         switch format {
         case .text: print(BatchReport.text(summary), terminator: "")
