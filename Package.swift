@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "YusuDelivery", targets: ["YusuDelivery"]),
         .library(name: "YusuReport", targets: ["YusuReport"]),
         .library(name: "YusuBatch", targets: ["YusuBatch"]),
+        .library(name: "YusuNightReport", targets: ["YusuNightReport"]),
     ],
     // Exact versions of the direct dependencies, so that builds resolve the same code. (Package.resolved stays
     // out of git: the mirrored packages this project builds against carry commit ids that
@@ -52,15 +53,17 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Text, JSON and CSV renderings of a scored call or a batch.
-        .target(name: "YusuReport", dependencies: ["YusuDelivery", "YusuSignal", "YusuBatch",
-                                                   .product(name: "CSV", package: "CSV.swift")]),
+        // Text, JSON, HTML and CSV renderings of one scored call (no database in sight).
+        .target(name: "YusuReport", dependencies: ["YusuDelivery", "YusuSignal"]),
+        // Text, CSV, JSON and HTML renderings of a night (a results database's summary).
+        .target(name: "YusuNightReport", dependencies: ["YusuBatch", "YusuDelivery", "YusuReport",
+                                                        .product(name: "CSV", package: "CSV.swift")]),
 
         // MARK: Tool
         .executableTarget(
             name: "yusu",
             dependencies: [
-                "YusuSignal", "YusuDelivery", "YusuReport", "YusuBatch", "YusuPostgres", "CFFTW",
+                "YusuSignal", "YusuDelivery", "YusuReport", "YusuNightReport", "YusuBatch", "YusuPostgres", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -70,7 +73,7 @@ let package = Package(
         .target(name: "YusuTestSupport", dependencies: ["YusuSignal"], path: "Tests/YusuTestSupport"),
         .testTarget(name: "YusuSignalTests", dependencies: ["YusuSignal", "YusuTestSupport"]),
         .testTarget(name: "YusuDeliveryTests", dependencies: ["YusuDelivery", "YusuSignal", "YusuTestSupport"]),
-        .testTarget(name: "YusuReportTests", dependencies: ["YusuReport", "YusuBatch", "YusuDelivery", "YusuSignal", "YusuTestSupport"]),
+        .testTarget(name: "YusuReportTests", dependencies: ["YusuReport", "YusuNightReport", "YusuBatch", "YusuDelivery", "YusuSignal", "YusuTestSupport"]),
         .testTarget(name: "YusuBatchTests", dependencies: ["YusuBatch", "YusuDelivery", "YusuSignal", "YusuTestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "YusuCLITests", dependencies: ["yusu", "YusuSignal", "YusuBatch", "YusuDelivery", "YusuPostgres", "YusuTestSupport",

@@ -110,21 +110,56 @@ func utcDay(_ date: Date) -> String {
 
 /// Where the recordings come from: a folder tree, or a manifest CSV.
 public enum ArchiveSource: Sendable {
-    /// Every .wav, .flac and .ogg (any case) below the folder, walked lazily.
+    /// Every recording (`audioExtensions`, any case) below the folder, walked lazily.
     case directory(String, PathPatterns)
     /// A CSV with header `path,agent_id,call_id,agent_channel` (more columns are metadata;
     /// a `date` column gives the call's day). Relative paths are relative to the manifest.
     case manifest(String)
 
-    public static let audioExtensions: Set<String> = ["wav", "flac", "ogg"]
+    /// The file name extensions of every format `yusu score` reads (libsndfile's: WAV and
+    /// its relatives, FLAC, Ogg Vorbis and Opus, MP3, AIFF, AU, CAF).
+    public static let audioExtensions: Set<String> = ["wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "aifc",
+                                                      "au", "snd", "w64", "rf64", "caf"]
+
+    /// True when the file at `path` is a recording rather than a manifest: by its name, or by
+    /// the first bytes of a RIFF/RF64 WAV, FLAC, Ogg, MP3, AIFF, AU or CAF file.
+    public static func looksLikeAudio(path: String) -> Bool {
+        if audioExtensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased()) { return true }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = [UInt8]((try? handle.read(upToCount: 4)) ?? Data())
+        guard head.count == 4 else { return false }
+        let magic = String(decoding: head, as: UTF8.self)
+        if ["RIFF", "RF64", "fLaC", "OggS", "FORM", ".snd", "caff"].contains(magic) { return true }
+        if head[0] == 0x49 && head[1] == 0x44 && head[2] == 0x33 { return true }  // ID3: MP3
+        return head[0] == 0xFF && head[1] & 0xE0 == 0xE0                       // an MPEG audio frame
+    }
+
+    /// What a folder holds: the recordings Yusu would score, and the other files it skips.
+    public struct Survey: Sendable, Equatable {
+        public var recordings = 0
+        /// Files skipped for not being recordings, by extension ("" for none).
+        public var skippedByExtension: [String: Int] = [:]
+        public var skipped: Int { skippedByExtension.values.reduce(0, +) }
+        public init() {}
+
+        /// "3 other files skipped (2 .txt, 1 .pdf)", or "" when none.
+        public var skippedText: String {
+            guard skipped > 0 else { return "" }
+            let kinds = skippedByExtension.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(5)
+                .map { "\($0.value) \($0.key.isEmpty ? "without extension" : "." + $0.key)" }
+            return "\(skipped) other file\(skipped == 1 ? "" : "s") skipped (\(kinds.joined(separator: ", "))\(skippedByExtension.count > 5 ? ", …" : ""))"
+        }
+    }
 
     public struct ManifestError: Error, CustomStringConvertible {
         public var description: String
     }
 
     /// Calls `body` with each item in turn, never holding the whole archive in memory.
-    /// `body` returns false to stop early.
-    public func forEach(defaultAgentChannel: Int, _ body: (BatchItem) throws -> Bool) throws {
+    /// `body` returns false to stop early. `skipped` hears of each file of a folder that is
+    /// not a recording.
+    public func forEach(defaultAgentChannel: Int, skipped: ((String) -> Void)? = nil, _ body: (BatchItem) throws -> Bool) throws {
         switch self {
         case .directory(let root, let patterns):
             let rootURL = URL(fileURLWithPath: root).standardizedFileURL
@@ -151,9 +186,17 @@ public enum ArchiveSource: Sendable {
             // file system is fine for a batch and keeps memory flat.
             while let next = walker.nextObject() as? URL {
                 if try !reportUnlisted() { return }
-                guard Self.audioExtensions.contains(next.pathExtension.lowercased()) else { continue }
-                guard (try? next.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
                 let path = next.standardizedFileURL.path
+                // What the path is, links followed: a folder is walked, a recording that is not
+                // a regular file (a FIFO, a device, a broken link) is a failed entry with its reason.
+                var status = stat()
+                let exists = stat(path, &status) == 0
+                if exists && status.st_mode & S_IFMT == S_IFDIR { continue }
+                let ext = next.pathExtension.lowercased()
+                guard Self.audioExtensions.contains(ext) else {
+                    skipped?(ext)
+                    continue
+                }
                 let relative = path.hasPrefix(rootPath) ? String(path.dropFirst(rootPath.count)) : next.lastPathComponent
                 let stem = next.deletingPathExtension().lastPathComponent
                 let item = BatchItem(
@@ -161,7 +204,8 @@ public enum ArchiveSource: Sendable {
                     agentId: PathPatterns.capture(patterns.agent, "agent", in: relative) ?? "unknown",
                     callId: PathPatterns.capture(patterns.call, "call", in: relative) ?? stem,
                     callDate: PathPatterns.capture(patterns.date, "date", in: relative).flatMap(PathPatterns.validDay) ?? modificationDay(path),
-                    agentChannel: defaultAgentChannel, metadata: [:])
+                    agentChannel: defaultAgentChannel, metadata: [:],
+                    problem: exists ? nil : "a link to a file that does not exist")
                 if try !body(item) { return }
             }
             _ = try reportUnlisted()
@@ -175,7 +219,7 @@ public enum ArchiveSource: Sendable {
             }
             let header = reader.headerRow ?? []
             guard header.contains("path") else {
-                throw ManifestError(description: "\(manifestPath): the header must name a 'path' column (path,agent_id,call_id,agent_channel); found \(header.joined(separator: ","))")
+                throw ManifestError(description: "\(manifestPath): the header must name a 'path' column (path,agent_id,call_id,agent_channel); found \(Self.printable(header.joined(separator: ",")))")
             }
             let base = URL(fileURLWithPath: manifestPath).deletingLastPathComponent()
             var line = 1
@@ -190,6 +234,10 @@ public enum ArchiveSource: Sendable {
                 // A bad row is one failed entry with its reason; the rest of the night goes on.
                 var problems: [String] = []
                 if rawPath.isEmpty { problems.append("the row has no path") }
+                // A NUL would cut the path short where the file system reads it: refuse the row.
+                for (name, value) in fields.sorted(by: { $0.key < $1.key }) where value.utf8.contains(0) {
+                    problems.append("the \(Self.printable(name)) field holds a NUL byte ('\(Self.printable(value))')")
+                }
                 var channel = defaultAgentChannel
                 if let text = fields["agent_channel"], !text.isEmpty {
                     if let c = Int(text), c == 0 || c == 1 { channel = c } else { problems.append("agent_channel must be 0 or 1 (got '\(text)')") }
@@ -233,10 +281,33 @@ public enum ArchiveSource: Sendable {
         return ns.localizedDescription
     }
 
-    /// Counts the items (a first, cheap pass, for progress totals).
-    public func count() throws -> Int {
-        var n = 0
-        try forEach(defaultAgentChannel: 0) { _ in n += 1; return true }
-        return n
+    /// Counts the items and what was skipped (a first, cheap pass, for progress totals and
+    /// to say what an empty night looked at).
+    public func survey() throws -> Survey {
+        var survey = Survey()
+        try forEach(defaultAgentChannel: 0, skipped: { survey.skippedByExtension[$0, default: 0] += 1 }) { _ in
+            survey.recordings += 1
+            return true
+        }
+        return survey
+    }
+
+    /// Counts the items.
+    public func count() throws -> Int { try survey().recordings }
+
+    /// Checks that the source can be read at all (a manifest opens and names its `path`
+    /// column), before anything is created for it.
+    public func validate() throws {
+        guard case .manifest = self else { return }
+        try forEach(defaultAgentChannel: 0) { _ in false }
+    }
+
+    /// Text fit for a one-line message: control characters and NUL escaped, at most `limit` characters.
+    public static func printable(_ text: String, limit: Int = 80) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(limit) {
+            if scalar.properties.generalCategory == .control { out += String(format: "\\x%02x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+        }
+        return text.unicodeScalars.count > limit ? out + "…" : out
     }
 }

@@ -69,9 +69,10 @@ extension CallRecord {
             values["backchannels"] = SQLValue(m.backchannels?.count)
             values["holds"] = SQLValue(m.holds.count)
             values["longest_hold_s"] = SQLValue(m.holds.map(\.durationSeconds).max() ?? 0)
-            values["long_utterances"] = SQLValue(a.utterances.filter { $0.syllables > standard.maxUtteranceSyllables }.count)
+            values["long_utterances"] = SQLValue(a.utterances.filter { $0.syllables > standard[LongUtterancesRule.self].maximumSyllables }.count)
             values["score"] = SQLValue(card.score)
             values["verdicts_json"] = .text(try ResultsDatabase.verdictsJSON(card))
+            values["warnings_json"] = .text(String(decoding: try JSONSerialization.data(withJSONObject: m.warnings), as: UTF8.self))
             verdicts = card.verdicts.map { ($0.rule, SQLValue($0.passed), SQLValue($0.value), SQLValue(card.standard.weights[$0.rule] ?? 0)) }
             let parties = [("agent", a.utterances)] + (m.customer.map { [("customer", $0.utterances)] } ?? [])
             for (party, list) in parties {
@@ -88,7 +89,7 @@ extension CallRecord {
                 events.append(("falling_ending", .text("agent"), s.startSeconds, s.endSeconds,
                                .text(String(format: "%.1f st below median", -(u.endRelativeToMedianSemitones ?? 0)))))
             }
-            for u in a.utterances where u.syllables > standard.maxUtteranceSyllables {
+            for u in a.utterances where u.syllables > standard[LongUtterancesRule.self].maximumSyllables {
                 events.append(("long_utterance", .text("agent"), u.startSeconds, u.endSeconds, .text("\(u.syllables) syllables")))
             }
             for f in a.filledPauses { events.append(("filled_pause", .text("agent"), f.startSeconds, f.endSeconds, .null)) }

@@ -56,12 +56,32 @@ public struct NightlySummary: Sendable, Codable, Equatable {
     public struct Failure: Sendable, Codable, Equatable {
         public var rule: String
         public var value: Double?
+        /// The value as the rule says it ("235 字/分钟"); nil for rows written before it was kept.
+        public var valueText: String?
         public var evidence: [Evidence]
 
-        public init(rule: String, value: Double?, evidence: [Evidence]) {
+        public init(rule: String, value: Double?, valueText: String? = nil, evidence: [Evidence]) {
             self.rule = rule
             self.value = value
+            self.valueText = valueText
             self.evidence = evidence
+        }
+    }
+
+    /// A file that could not be scored, and why.
+    public struct FailedFile: Sendable, Codable, Equatable {
+        public var path: String
+        public var agentId: String
+        public var callId: String
+        public var date: String
+        public var reason: String
+
+        public init(path: String, agentId: String, callId: String, date: String, reason: String) {
+            self.path = path
+            self.agentId = agentId
+            self.callId = callId
+            self.date = date
+            self.reason = reason
         }
     }
 
@@ -70,12 +90,20 @@ public struct NightlySummary: Sendable, Codable, Equatable {
     public var standardJSON: String = "{}"
     public var since: String?
     public var groups: [Group]
+    /// Every file of these days that could not be scored, with its reason.
+    public var failedFiles: [FailedFile]
+    /// Scored calls whose recording carries a warning (two voices in a mono file, clipping),
+    /// one entry per warning, in `reason`.
+    public var warnings: [FailedFile]
 
-    public init(standardKey: String?, standardJSON: String = "{}", since: String?, groups: [Group]) {
+    public init(standardKey: String?, standardJSON: String = "{}", since: String?, groups: [Group], failedFiles: [FailedFile] = [],
+                warnings: [FailedFile] = []) {
         self.standardKey = standardKey
         self.standardJSON = standardJSON
         self.since = since
         self.groups = groups
+        self.failedFiles = failedFiles
+        self.warnings = warnings
     }
 
     /// Reads the summary from `database` (SQLite or PostgreSQL, the same queries): calls on
@@ -147,10 +175,30 @@ public struct NightlySummary: Sendable, Codable, Equatable {
                 fallingEndingShare: measured > 0 ? Double(falling) / Double(measured) : nil,
                 worstCalls: worst[agent + "\u{1}" + date] ?? []))
         }
+        let failed = try database.fetch("""
+            SELECT c.path, c.agent_id, c.call_id, c.call_date, c.failure_reason FROM calls c
+            WHERE \(whereClause) AND c.status = 'failed'
+            ORDER BY c.call_date {bin}, c.agent_id {bin}, c.path {bin}
+            """, arguments).map {
+            FailedFile(path: $0.string("path") ?? "", agentId: $0.string("agent_id") ?? "", callId: $0.string("call_id") ?? "",
+                       date: $0.string("call_date") ?? "", reason: $0.string("failure_reason") ?? "")
+        }
+        var warnings: [FailedFile] = []
+        for row in try database.fetch("""
+            SELECT c.path, c.agent_id, c.call_id, c.call_date, c.warnings_json FROM calls c
+            WHERE \(whereClause) AND c.status = 'scored' AND c.warnings_json IS NOT NULL AND c.warnings_json <> '[]'
+            ORDER BY c.call_date {bin}, c.agent_id {bin}, c.path {bin}
+            """, arguments) {
+            let list = (try? JSONSerialization.jsonObject(with: Data((row.string("warnings_json") ?? "[]").utf8))) as? [String] ?? []
+            for text in list {
+                warnings.append(FailedFile(path: row.string("path") ?? "", agentId: row.string("agent_id") ?? "", callId: row.string("call_id") ?? "",
+                                           date: row.string("call_date") ?? "", reason: text))
+            }
+        }
         let json = try key.flatMap {
             try database.fetch("SELECT standard_json FROM runs WHERE standard_key = ? ORDER BY id DESC LIMIT 1", [.text($0)]).first?.string("standard_json")
         } ?? "{}"
-        return NightlySummary(standardKey: key, standardJSON: json, since: since, groups: groups)
+        return NightlySummary(standardKey: key, standardJSON: json, since: since, groups: groups, failedFiles: failed, warnings: warnings)
     }
 
     static func failures(_ json: String?) -> [Failure] {
@@ -160,7 +208,7 @@ public struct NightlySummary: Sendable, Codable, Equatable {
             let evidence = (v["evidence"] as? [[String: Any]] ?? []).prefix(3).map {
                 Evidence(startSeconds: $0["start_s"] as? Double ?? 0, endSeconds: $0["end_s"] as? Double ?? 0, note: $0["note"] as? String ?? "")
             }
-            return Failure(rule: rule, value: v["value"] as? Double, evidence: Array(evidence))
+            return Failure(rule: rule, value: v["value"] as? Double, valueText: v["value_text"] as? String, evidence: Array(evidence))
         }
     }
 }

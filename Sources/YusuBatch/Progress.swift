@@ -29,7 +29,7 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         total = totalFiles
         started = Date()
-        if !isTerminal && !quiet { write("yusu batch: \(totalFiles) files to look at\n") }
+        if !isTerminal && !quiet { write("yusu batch: \(plural(totalFiles, "file")) to look at\n") }
     }
 
     public func finished(item: BatchItem, outcome: BatchFileOutcome, counts: BatchCounts) {
@@ -42,37 +42,46 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
                 lastDraw = now
                 write("\r\u{1B}[2K" + line(counts))
             }
-            if case .failed(let reason) = outcome { write("\r\u{1B}[2Kfailed: \(reason)\n" + line(counts)) }
+            if case .failed(let reason) = outcome { write("\r\u{1B}[2Kfailed: \(ArchiveSource.printable(item.path, limit: .max)): \(reason)\n" + line(counts)) }
         } else if !quiet {
             let status: String
             switch outcome {
             case .scored(let duration, let score):
                 status = String(format: "scored %.0f s, score %@", duration, score.map { String(format: "%.0f", $0) } ?? "n/a")
             case .skipped: status = "skipped (already scored)"
+            case .elsewhere: status = "scored by another batch"
             case .failed(let reason): status = "FAILED: \(reason)"
             }
-            write("[\(counts.seen)/\(total)] \(item.path): \(status)\n")
+            write("[\(counts.seen)/\(total)] \(ArchiveSource.printable(item.path, limit: .max)): \(status)\n")
         }
     }
 
-    public func done(counts: BatchCounts, elapsedSeconds: Double, interrupted: Bool, totalFiles: Int) {
+    public func done(counts: BatchCounts, elapsedSeconds: Double, ending: BatchEnding, totalFiles: Int) {
         lock.lock(); defer { lock.unlock() }
         total = max(total, totalFiles, counts.seen)
         if isTerminal { write("\r\u{1B}[2K" + line(counts) + "\n") }
         if let queue, !quiet, !isTerminal { write("yusu batch: queue " + Self.queueStatus(queue, samples: queueSamples) + "\n") }
+        let totals = Self.totals(counts, elapsedSeconds: elapsedSeconds)
+        let notVisited = "\(max(0, total - counts.seen)) of \(plural(total, "file")) not visited"
+        switch ending {
+        case .complete: write("yusu batch: \(totals)\n")
+        // The last line must say so: cron mail and CI read it (the exit status is 130 or 1).
+        case .interrupted: write("yusu batch: INTERRUPTED: \(totals); \(notVisited), run again to finish\n")
+        case .stopped(let reason): write("yusu batch: STOPPED: \(reason); \(totals); \(notVisited), run again when it is fixed\n")
+        }
+    }
+
+    /// "3 scored, 0 skipped, 1 failed of 4 looked at; …"
+    static func totals(_ counts: BatchCounts, elapsedSeconds: Double) -> String {
         let hours = counts.audioSeconds / 3600
         let rate = elapsedSeconds > 0 ? hours / (elapsedSeconds / 60) : 0
-        var totals = String(format: "%d scored, %d skipped, %d failed of %d looked at; %.2f h of audio in %.1f s (%.2f h of audio per minute)",
-                            counts.scored, counts.skipped, counts.failed, counts.seen, hours, elapsedSeconds, rate)
+        var totals = "\(counts.scored) scored, \(counts.skipped) skipped, \(counts.failed) failed"
+        if counts.elsewhere > 0 { totals += ", \(counts.elsewhere) scored by another batch" }
+        totals += " of \(counts.seen) looked at" + String(format: "; %.2f h of audio in %.1f s (%.2f h of audio per minute)", hours, elapsedSeconds, rate)
         if counts.databaseSeconds > 0 && counts.seen > 0 {
             totals += String(format: "; database %.1f ms per call", counts.databaseSeconds * 1000 / Double(counts.seen))
         }
-        if interrupted {
-            // The last line must say so: cron mail and CI read it (the exit status is 130).
-            write("yusu batch: INTERRUPTED: \(totals); \(max(0, total - counts.seen)) of \(total) files not visited, run again to finish\n")
-        } else {
-            write("yusu batch: \(totals)\n")
-        }
+        return totals
     }
 
     /// The whole shared queue, as every worker sees it: on a terminal it replaces this
@@ -133,3 +142,6 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
         return String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
     }
 }
+
+/// "1 file", "3 files".
+public func plural(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }

@@ -2,18 +2,23 @@ import Foundation
 import GRDB
 import YusuDelivery
 
-/// The nightly results: an SQLite file (WAL mode) with one row per call, its utterances
-/// and events, and one row per batch run.
+/// The nightly results: an SQLite file with one row per call, its utterances and events,
+/// and one row per batch run. WAL mode while batches write; a batch that ends leaves a
+/// complete file in rollback-journal mode, which a copy of the file alone carries whole
+/// and a reader on a read-only mount can open.
 ///
-/// Safe to interrupt: each call is written in its own transaction, so a kill loses at most
-/// the calls still being analysed. Safe to share: several batches may write the same file
-/// (SQLite's locking, a 30 s busy timeout); a call is keyed by (path, standard), so a file
-/// scored twice still has one row.
+/// Safe to interrupt: each call is written in its own transaction, with its run's counts,
+/// so a kill loses at most the calls still being analysed and the run's record always
+/// matches its rows. Safe to share: several batches may write the same file (SQLite's
+/// locking, a 30 s busy timeout) and split its work through claims; a call is keyed by
+/// (path, standard), so a file scored twice still has one row.
 public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
     public var dialect: SQLDialect { .sqlite }
     public static var schemaVersion: Int { ResultsSQL.schemaVersion }
     public let path: String
     let pool: any DatabaseWriter
+    /// What a reader should know about how the file was opened (read as it stands, WAL left out).
+    public private(set) var warnings: [String] = []
 
     public struct DatabaseError: Error, CustomStringConvertible {
         public var description: String
@@ -24,9 +29,10 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
         try self.init(path: path, readOnly: false)
     }
 
-    /// - Parameter readOnly: for reports. Opens an existing file without creating, migrating
-    ///   or locking anything, and refuses one that is not a Yusu results database or is of
-    ///   a newer schema than this Yusu knows.
+    /// - Parameter readOnly: for reports. Opens an existing file without creating, migrating,
+    ///   locking or writing anything (a read-only mount, a snapshot, a reviewer without
+    ///   write access to the folder), and refuses one that is not a Yusu results database or
+    ///   is of a newer schema than this Yusu knows.
     public init(path: String, readOnly: Bool) throws {
         self.path = path
         var configuration = Configuration()
@@ -35,8 +41,7 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
         if readOnly {
             configuration.readonly = true
             do {
-                // A queue, not a pool: a read-only pool needs WAL files it may not create.
-                pool = try DatabaseQueue(path: path, configuration: configuration)
+                pool = try Self.openForReading(path: path, configuration: configuration, warnings: &warnings)
                 let version = try pool.read { db -> Int? in
                     guard try db.tableExists("meta") && db.tableExists("calls") else { return nil }
                     return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'schema_version'").flatMap { Int($0) }
@@ -50,7 +55,7 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
             } catch let error as DatabaseError {
                 throw error
             } catch {
-                throw DatabaseError(description: "\(path): cannot open the results database (\(error))")
+                throw DatabaseError(description: "\(path): cannot open the results database (\(Self.reason(error)))")
             }
             return
         }
@@ -70,8 +75,53 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
         } catch {
-            throw DatabaseError(description: "\(path): cannot open the results database (\(error))")
+            throw DatabaseError(description: "\(path): cannot open the results database (\(Self.reason(error)))")
         }
+    }
+
+    /// A read-only connection. A file in WAL mode needs its `-shm` index, which SQLite
+    /// creates beside it; where it cannot (a read-only mount, a folder the reader may not
+    /// write), the file is read as it stands, without its WAL, and the reader is told so
+    /// when a WAL with content is there.
+    static func openForReading(path: String, configuration: Configuration, warnings: inout [String]) throws -> DatabaseQueue {
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.read { _ = try Row.fetchOne($0, sql: "SELECT * FROM sqlite_master LIMIT 1") }
+            return queue
+        } catch let error as GRDB.DatabaseError where [.SQLITE_CANTOPEN, .SQLITE_READONLY].contains(error.resultCode) {
+            var allowed = CharacterSet.urlPathAllowed
+            allowed.remove(charactersIn: "?#%")
+            let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?immutable=1"
+            let immutable = try DatabaseQueue(path: uri, configuration: configuration)
+            try immutable.read { _ = try Row.fetchOne($0, sql: "SELECT * FROM sqlite_master LIMIT 1") }
+            let walBytes = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+            if walBytes > 0 {
+                warnings.append("\(path): a batch is writing this database, or ended without closing it: read as it stands, without the \(walBytes / 1024) KiB of its write-ahead log that cannot be opened read-only here")
+            }
+            return immutable
+        }
+    }
+
+    /// SQLite's own words for an error ("database or disk is full").
+    static func reason(_ error: Error) -> String {
+        if let e = error as? GRDB.DatabaseError { return e.message ?? "\(e)" }
+        return "\(error)"
+    }
+
+    /// Ends this process's use of the file for writing: moves everything out of the WAL into
+    /// the file and, when no other batch has it open, switches it to rollback-journal mode,
+    /// so the file alone is the whole database. Another batch still writing keeps WAL mode;
+    /// the last to finish does this.
+    /// - Returns: true when the file is left complete on its own.
+    @discardableResult
+    public func closeForCopying() -> Bool {
+        guard let pool = pool as? DatabasePool else { return false }
+        _ = try? pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        try? pool.close()
+        guard let queue = try? DatabaseQueue(path: path) else { return false }
+        defer { try? queue.close() }
+        let mode = try? queue.writeWithoutTransaction { try String.fetchOne($0, sql: "PRAGMA journal_mode = DELETE") }
+        return mode == "delete"
     }
 
     /// Creates or upgrades the file's schema (`yusu db migrate`).
@@ -124,9 +174,11 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
     }
 
     /// Writes one call (replacing an earlier row for the same path and standard) with its
-    /// utterances and events, in one transaction.
+    /// utterances and events, counts it in its run and drops this batch's claim on the file,
+    /// in one transaction.
     public func record(_ result: CallRecord) throws {
         let rows = try result.rows(scoredAt: Self.timestamp())
+        let audio: Double? = if case .scored(let m, _) = result.outcome { m.durationSeconds } else { nil }
         try pool.write { db in
             try db.execute(sql: ResultsSQL.deleteCall, arguments: [result.item.path, result.standard.key])
             let callRow = try Int64.fetchOne(db, sql: ResultsSQL.insertCall(columns: rows.call.map(\.0)), arguments: Self.arguments(rows.call.map(\.1)))
@@ -134,6 +186,53 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
             for (sql, values) in ResultsSQL.childInserts(rows, callRow: callRow) {
                 try db.execute(sql: sql, arguments: Self.arguments(values))
             }
+            try db.execute(sql: ResultsSQL.countCallInRun,
+                           arguments: Self.arguments(ResultsSQL.countCallInRunValues(result.runId, scored: result.outcome.isScored, audioSeconds: audio)))
+            try db.execute(sql: "DELETE FROM claims WHERE path = ? AND standard_key = ?", arguments: [result.item.path, result.standard.key])
+        }
+    }
+
+    // MARK: Claims (batches sharing the file)
+
+    /// Claims `path` under `standardKey` for `holder` until `leaseSeconds` from now, unless
+    /// another holder's lease on it is still running.
+    /// - Returns: true when this holder has the file now.
+    public func claim(path: String, standardKey: String, holder: String, leaseSeconds: Double) throws -> Bool {
+        let now = Date().timeIntervalSince1970
+        return try pool.writeWithoutTransaction { db in
+            var mine = false
+            try db.inTransaction(.immediate) {
+                let row = try Row.fetchOne(db, sql: "SELECT holder, lease_until FROM claims WHERE path = ? AND standard_key = ?",
+                                           arguments: [path, standardKey])
+                if let row, (row["holder"] as String) != holder, (row["lease_until"] as Double) > now { return .commit }
+                try db.execute(sql: "INSERT OR REPLACE INTO claims (path, standard_key, holder, lease_until) VALUES (?, ?, ?, ?)",
+                               arguments: [path, standardKey, holder, now + leaseSeconds])
+                mine = true
+                return .commit
+            }
+            return mine
+        }
+    }
+
+    /// Extends this holder's leases.
+    public func renewClaims(holder: String, leaseSeconds: Double) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE claims SET lease_until = ? WHERE holder = ?", arguments: [Date().timeIntervalSince1970 + leaseSeconds, holder])
+        }
+    }
+
+    /// Drops a claim without a result (the file was already scored, or the batch stopped).
+    public func releaseClaim(path: String, standardKey: String, holder: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM claims WHERE path = ? AND standard_key = ? AND holder = ?", arguments: [path, standardKey, holder])
+        }
+    }
+
+    /// Whether another holder's lease on `path` is running now.
+    public func isClaimedByOther(path: String, standardKey: String, holder: String) throws -> Bool {
+        try pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM claims WHERE path = ? AND standard_key = ? AND holder != ? AND lease_until > ?",
+                              arguments: [path, standardKey, holder, Date().timeIntervalSince1970]) ?? false
         }
     }
 
@@ -189,7 +288,8 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
     static func verdictsJSON(_ card: Scorecard) throws -> String {
         let list: [[String: Any]] = card.verdicts.map { v in
             var d: [String: Any] = ["rule": v.rule, "passed": v.passed.map { $0 as Any } ?? NSNull(),
-                                    "value": v.value.map { $0 as Any } ?? NSNull(), "unit": v.unit]
+                                    "value": v.value.map { $0 as Any } ?? NSNull(), "unit": v.unit,
+                                    "value_text": v.valueText, "limit_text": v.limitText]
             d["evidence"] = v.evidence.prefix(20).map { ["start_s": $0.startSeconds, "end_s": $0.endSeconds, "note": $0.note] }
             return d
         }
@@ -244,6 +344,8 @@ public struct BatchCounts: Sendable, Equatable {
     public var seen = 0
     public var scored = 0
     public var skipped = 0
+    /// Scored by another batch sharing the results database while this one ran.
+    public var elsewhere = 0
     public var failed = 0
     public var audioSeconds = 0.0
     /// Time spent in the database for the files counted (claims and writes; measured by
@@ -257,27 +359,8 @@ public struct BatchCounts: Sendable, Equatable {
         switch outcome {
         case .scored(let duration, _): scored += 1; audioSeconds += duration
         case .skipped: skipped += 1
+        case .elsewhere: elsewhere += 1
         case .failed: failed += 1
         }
-    }
-}
-
-extension Standard {
-    /// The standard's JSON with sorted keys: what is stored with each run.
-    public var canonicalJSON: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
-    }
-
-    /// Name, version and a fingerprint of every setting: calls scored under a different
-    /// key are scored again.
-    public var key: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: a fingerprint, not security
-        for byte in canonicalJSON.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return "\(name)@\(version)#\(String(hash, radix: 16))"
     }
 }

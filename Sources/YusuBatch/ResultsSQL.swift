@@ -215,6 +215,23 @@ public enum ResultsSQL {
             }
             return statements + ["UPDATE meta SET value = '4' WHERE key = 'schema_version'"]
         },
+        SchemaMigration(identifier: "v5: call warnings; claims, so that batches sharing an SQLite file share its work") { dialect in
+            // Two `yusu batch` runs on one SQLite file split the archive: a batch claims a
+            // file (path, standard) under a lease before it reads it, renews the lease while
+            // it works and drops the claim in the transaction that writes the result. The
+            // PostgreSQL queue does this job there; the version moves on both.
+            // Also: what a reader must know about how a call's recording was read (two voices
+            // in a mono file, clipped samples), for every report to show.
+            var statements = ["ALTER TABLE calls ADD COLUMN warnings_json TEXT"]
+            if dialect == .sqlite {
+                statements.append("""
+                    CREATE TABLE claims (
+                        path TEXT NOT NULL, standard_key TEXT NOT NULL, holder TEXT NOT NULL, lease_until {real} NOT NULL,
+                        PRIMARY KEY (path, standard_key))
+                    """)
+            }
+            return statements + ["UPDATE meta SET value = '5' WHERE key = 'schema_version'"]
+        },
     ]
 
     // MARK: Writing a call
@@ -272,14 +289,26 @@ public enum ResultsSQL {
         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id
         """
 
+    /// Counts one written call in its run, in the transaction that writes it: the run's
+    /// counts of scored and failed files are always those of its rows in `calls`, whatever
+    /// stops the batch (a kill, a full disk).
+    public static let countCallInRun = """
+        UPDATE runs SET files_seen = files_seen + 1, files_scored = files_scored + ?, files_failed = files_failed + ?,
+        audio_seconds = audio_seconds + ? WHERE id = ?
+        """
+
+    public static func countCallInRunValues(_ runId: Int64, scored: Bool, audioSeconds: Double?) -> [SQLValue] {
+        [.integer(scored ? 1 : 0), .integer(scored ? 0 : 1), .real(audioSeconds ?? 0), .integer(runId)]
+    }
+
+    /// Closes a run: when it ended, the files it skipped (already scored), and whether it
+    /// was cut short. Scored and failed were counted call by call.
     public static let finishRun = """
-        UPDATE runs SET finished_at = ?, files_seen = ?, files_scored = ?, files_skipped = ?, files_failed = ?,
-        audio_seconds = ?, interrupted = ? WHERE id = ?
+        UPDATE runs SET finished_at = ?, files_skipped = ?, files_seen = files_scored + files_failed + ?, interrupted = ? WHERE id = ?
         """
 
     public static func finishRunValues(_ id: Int64, counts: BatchCounts, interrupted: Bool, at time: String) -> [SQLValue] {
-        [.text(time), .integer(Int64(counts.seen)), .integer(Int64(counts.scored)), .integer(Int64(counts.skipped)),
-         .integer(Int64(counts.failed)), .real(counts.audioSeconds), .integer(interrupted ? 1 : 0), .integer(id)]
+        [.text(time), .integer(Int64(counts.skipped)), .integer(Int64(counts.skipped)), .integer(interrupted ? 1 : 0), .integer(id)]
     }
 
     /// True when the path is scored with this content, standard and analysis.

@@ -49,13 +49,15 @@ public struct CallAnalyzer: Sendable {
     public var nuclei = SyllableNucleiConfig()
     public var delivery = DeliveryConfig()
     public var filledPauses = FilledPauseConfig()
+    /// How large and how long a recording may be.
+    public var limits = InputLimits()
 
     /// The pipeline with the default standard's settings.
     public init() { self.init(standard: Standard()) }
 
     /// The pipeline with the settings a standard carries (what counts as a sinking ending).
     public init(standard: Standard) {
-        delivery.fallingMinimumBelowMedianSemitones = standard.sinkingEndingBelowRegisterSemitones
+        delivery.fallingMinimumBelowMedianSemitones = standard[FallingEndingsRule.self].belowRegisterSemitones
         #if YUSU_DEV_TUNING
         applyDev()
         #endif
@@ -63,8 +65,11 @@ public struct CallAnalyzer: Sendable {
 
     /// - Parameter requireSpeech: throw `AudioError.noSpeech` when no channel holds speech
     ///   (scoring needs some); `false` returns the analysis anyway (frame dumps).
-    public func analyze(path: String, options: CallOptions = CallOptions(), requireSpeech: Bool = true) throws -> CallAnalysis {
-        let recording = try RecordingAnalyzer(config: analysis).analyze(path: path)
+    /// - Parameter stop: a stop request ends decoding between blocks with `StopRequested`.
+    public func analyze(path: String, options: CallOptions = CallOptions(), requireSpeech: Bool = true, stop: StopFlag? = nil) throws -> CallAnalysis {
+        var reader = RecordingAnalyzer(config: analysis)
+        reader.limits = limits
+        let recording = try reader.analyze(path: path, stop: stop)
         let channelCount = recording.info.channelCount
         guard options.agentChannel >= 0 && options.agentChannel < channelCount else {
             throw AudioError.noSuchChannel(path: path, channel: options.agentChannel, channels: channelCount)
@@ -141,6 +146,10 @@ public struct CallAnalyzer: Sendable {
             agent: agent, customer: customer, interruptions: interruptions, backchannels: backchannels, holds: holds)
         if recording.clippedSamples > 0 {
             measures.warnings.append("\(recording.clippedSamples) samples beyond full scale were clipped to ±1 before analysis")
+        }
+        if channels.count == 1, let voices = TwoVoices.detect(TwoVoices.stretches(f0Hz: channels[agentIndex].pitch.f0Hz, speech: channels[agentIndex].utteranceFrames,
+                                                                                 hopSeconds: analysis.hopSeconds)) {
+            measures.warnings.append(TwoVoices.warning(lowHz: voices.lowHz, highHz: voices.highHz))
         }
         return CallAnalysis(measures: measures, channels: channels, analysisConfig: analysis)
     }

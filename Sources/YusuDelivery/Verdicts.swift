@@ -32,8 +32,8 @@ public struct Verdict: Sendable, Equatable {
     public var evidence: [Evidence]
     /// Why the rule could not be measured, when `passed` is nil.
     public var reason: String?
-    /// The value and the limit as a person reads them ("235 字/分钟 (cpm)", "≤ 0%: no ending
-    /// may sink"), said by the rule.
+    /// The value and the limit as a person reads them ("235 字/分钟", "none may sink"), said
+    /// by the rule.
     public var valueText: String
     public var limitText: String
 
@@ -52,11 +52,11 @@ public struct Verdict: Sendable, Equatable {
         self.limitText = limitText
     }
 
-    static func number(_ x: Double) -> String {
+    public static func number(_ x: Double) -> String {
         x.rounded() == x && abs(x) < 1e15 ? String(Int(x)) : String(format: "%.1f", x)
     }
 
-    /// "235 字/分钟 (cpm)", "1 interruption", "—".
+    /// "235 字/分钟", "1 interruption", "—".
     public static func defaultValueText(_ value: Double?, unit: String) -> String {
         guard let x = value else { return "—" }
         var unit = unit
@@ -67,15 +67,7 @@ public struct Verdict: Sendable, Equatable {
     }
 
     /// A limit's number: whole when it is whole, else two decimals.
-    public static func trim(_ x: Double) -> String { x.rounded() == x ? String(Int(x)) : String(format: "%.2f", x) }
-
-    /// "100–120 字/分钟 (cpm)", "-35 to -15 dBov", "≤ 60 s".
-    public static func defaultLimitText(_ limit: Limit, unit: String) -> String {
-        switch limit {
-        case .range(let lo, let hi): return lo < 0 ? "\(trim(lo)) to \(trim(hi)) \(unit)" : "\(trim(lo))–\(trim(hi)) \(unit)"
-        case .atMost(let hi): return "≤ \(trim(hi)) \(unit)"
-        }
-    }
+    public static func trim(_ x: Double) -> String { x.rounded() == x && abs(x) < 1e15 ? String(Int(x)) : String(format: "%.2f", x) }
 }
 
 /// The verdicts and the 0–100 score of a call.
@@ -92,7 +84,7 @@ extension Standard {
     /// Judges a call by every rule. Rules whose measure is missing are "not measurable"
     /// and leave the score.
     public func evaluate(_ call: CallMeasures) -> Scorecard {
-        let verdicts = RuleBook.all.map { $0.judge(call, self) }
+        let verdicts = RuleBook.all.map { $0.judge(call, in: self) }
         var earned = 0.0, possible = 0.0
         for v in verdicts {
             guard let passed = v.passed else { continue }

@@ -17,6 +17,8 @@ public final class PostgresBatch: @unchecked Sendable {
         public var rescore = false
         public var agentChannel = 0
         public var requireStereo = true
+        /// How large and how long one file may be.
+        public var limits = InputLimits()
         public var version = "0.1.0"
         /// How long a claimed file stays leased without renewal; renewed every third of it.
         public var leaseSeconds = 60.0
@@ -51,7 +53,10 @@ public final class PostgresBatch: @unchecked Sendable {
         worker = "\(host):\(getpid()):\(UUID().uuidString.prefix(8))"
     }
 
-    public func requestStop() { lock.lock(); stopRequested = true; lock.unlock() }
+    /// Set by a stop request: hashing and decoding check it between blocks.
+    public let stopFlag = StopFlag()
+
+    public func requestStop() { lock.lock(); stopRequested = true; lock.unlock(); stopFlag.stop() }
     public var wasStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopRequested }
 
     func connect() throws -> PostgresResults {
@@ -95,7 +100,7 @@ public final class PostgresBatch: @unchecked Sendable {
                     slots.signal()
                     group.leave()
                 }
-                let hash = item.problem == nil ? ((try? BatchRunner.contentHash(path: item.path)) ?? "unreadable") : "none"
+                let hash = item.problem == nil ? ((try? BatchRunner.contentHash(path: item.path, limits: options.limits, stop: self.stopFlag)) ?? "unreadable") : "none"
                 do {
                     let added = try connection.enqueue(item, contentHash: hash, standard: options.standard,
                                                        analysisVersion: options.analysisVersion, rescore: options.rescore)
@@ -162,10 +167,10 @@ public final class PostgresBatch: @unchecked Sendable {
         group.wait()
         done.signal()
         let final = snapshot()
-        let interrupted = wasStopped && firstError == nil
+        let ending: BatchEnding = firstError.map { .stopped("\($0)") } ?? (wasStopped ? .interrupted : .complete)
         try? db.finishRun(runId, counts: final, interrupted: wasStopped)
         if let c = try? db.queueCounts() { progress?.queue(c, at: Date()) }
-        progress?.done(counts: final, elapsedSeconds: Date().timeIntervalSince(started), interrupted: interrupted, totalFiles: final.seen)
+        progress?.done(counts: final, elapsedSeconds: Date().timeIntervalSince(started), ending: ending, totalFiles: final.seen)
         if let firstError { throw firstError }
         return final
     }
@@ -201,7 +206,16 @@ public final class PostgresBatch: @unchecked Sendable {
             let entry = claimed
             var databaseSeconds = Date().timeIntervalSince(claimClock)
             let clock = Date()
-            let outcome = BatchRunner.analyze(entry.item, standard: entry.standard, requireStereo: options.requireStereo)
+            let outcome: CallOutcome
+            do {
+                outcome = try BatchRunner.analyze(entry.item, standard: entry.standard, requireStereo: options.requireStereo,
+                                                  limits: options.limits, stop: stopFlag)
+            } catch {
+                // Stopped half way: the file goes back to the queue for another worker.
+                try? db.release(entry, worker: worker)
+                lock.lock(); inHand.remove(entry.id); lock.unlock()
+                return
+            }
             let record = CallRecord(item: entry.item, contentHash: entry.contentHash, standard: entry.standard,
                                     analysisVersion: entry.analysisVersion, runId: runId, outcome: outcome,
                                     analysisSeconds: Date().timeIntervalSince(clock))

@@ -77,6 +77,9 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
     /// The server's own words (e.g. "password authentication failed for user x").
     static func reason(_ error: Error) -> String {
         if let e = error as? PSQLError {
+            if e.code == .authMechanismRequiresPassword {
+                return "the server asks for a password and none was given: set PGPASSWORD, or put it in a password file (PGPASSFILE, else ~/.pgpass, lines host:port:database:user:password, mode 0600)"
+            }
             if let message = e.serverInfo?[.message] { return message }
             if let underlying = e.underlying { return "\(e.code): \(underlying)" }
             return "\(e.code)"

@@ -24,7 +24,7 @@ public struct PostgresTarget: Sendable, Equatable, CustomStringConvertible {
         guard Self.isURL(text), let url = URLComponents(string: text) else {
             throw ParseError(description: "\(text): not a postgres:// URL (postgres://user@host:port/dbname)")
         }
-        if url.password != nil {
+        if url.password != nil || (url.queryItems ?? []).contains(where: { ["password", "sslpassword"].contains($0.name.lowercased()) }) {
             throw ParseError(description: "the database URL carries a password; give it in PGPASSWORD or a password file (PGPASSFILE, ~/.pgpass) instead, so it never shows in a process list or a log")
         }
         host = url.host.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding } ?? environment["PGHOST"] ?? "localhost"

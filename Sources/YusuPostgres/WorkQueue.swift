@@ -119,7 +119,9 @@ extension PostgresResults {
             SELECT CASE WHEN EXISTS (SELECT 1 FROM mark) THEN 1 ELSE yusu_lease_lost() END
             """, [SQLValue.integer(entry.id), .text(worker), .text(state), audioSeconds.map { .real($0) } ?? .null,
                   .text(entry.item.path), .text(entry.standard.key)])
-        var statements = [("BEGIN", [])] + [mark] + Self.insertCall(rows) + [("COMMIT", [])]
+        let runId: Int64 = rows.call.first { $0.0 == "run_id" }.flatMap { if case .integer(let id) = $0.1 { return id } else { return nil } } ?? 0
+        let count = (SQLDialect.postgres.render(ResultsSQL.countCallInRun), ResultsSQL.countCallInRunValues(runId, scored: scored, audioSeconds: audioSeconds))
+        var statements = [("BEGIN", [])] + [mark] + Self.insertCall(rows) + [count, ("COMMIT", [])]
         if let leaseSeconds { statements.append(Self.claimStatement(worker: worker, leaseSeconds: leaseSeconds)) }
         return try retrying {
             let answers = try pipeline(statements)

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Small helpers for writing self-contained HTML by hand: escaping and number formatting.
-enum HTML {
-    static func escape(_ text: String) -> String {
+public enum HTML {
+    public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.count)
         for c in text {
@@ -19,14 +19,14 @@ enum HTML {
     }
 
     /// A number for an SVG attribute: at most 1 decimal, no exponent.
-    static func n(_ x: Double) -> String {
+    public static func n(_ x: Double) -> String {
         guard x.isFinite else { return "0" }
         let r = (x * 10).rounded() / 10
         return r == r.rounded() ? String(Int(r)) : String(format: "%.1f", r)
     }
 
     /// Shared page frame: fonts that carry Chinese on common systems, print-friendly.
-    static func page(title: String, body: String) -> String {
+    public static func page(title: String, body: String, extraStyle: String = "") -> String {
         """
         <!DOCTYPE html>
         <html lang="zh-CN">
@@ -56,6 +56,7 @@ enum HTML {
         .warning { color: var(--bad); margin: 4px 0; }
         .player { margin: 10px 0; } .player audio { width: 100%; max-width: 640px; vertical-align: middle; }
         [data-t] { cursor: pointer; }
+        \(extraStyle)
         @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } svg, table { break-inside: avoid; } a { color: inherit; } }
         </style>
         </head>
@@ -68,11 +69,11 @@ enum HTML {
     }
 
     /// Minutes:seconds with tenths, as the text report writes times.
-    static func clock(_ seconds: Double) -> String { TextReport.clock(seconds) }
+    public static func clock(_ seconds: Double) -> String { TextReport.clock(seconds) }
 
     /// A time that plays the recording from there (when the page has a player; otherwise a
     /// plain link to the fragment).
-    static func timeLink(_ seconds: Double) -> String {
+    public static func timeLink(_ seconds: Double) -> String {
         "<a class=\"t\" href=\"#t=\(String(format: "%.2f", seconds))\" data-t=\"\(String(format: "%.2f", seconds))\">\(clock(seconds))</a>"
     }
 }

@@ -28,7 +28,7 @@ public enum HTMLCallReport {
         for warning in m.warnings { body += "<div class=\"warning\">⚠ \(HTML.escape(warning))</div>\n" }
         body += player(audio) + "</header>\n"
         body += verdictTable(card)
-        body += "<h2>时间线 Timeline</h2>\n" + timeline(m, longOver: card.standard.maxUtteranceSyllables) + timelineLegend(longOver: card.standard.maxUtteranceSyllables)
+        body += "<h2>时间线 Timeline</h2>\n" + timeline(m, longOver: card.standard[LongUtterancesRule.self].maximumSyllables) + timelineLegend(longOver: card.standard[LongUtterancesRule.self].maximumSyllables)
         body += "<h2>语调 Agent pitch (semitones over the agent's median\(m.agent.medianF0Hz.map { String(format: ", %.0f Hz", $0) } ?? ""))</h2>\n"
         body += pitchContour(analysis)
         body += "<h2>语速 Speech rate per 30 s (字/分钟)</h2>\n" + rateChart(analysis, card.standard)
@@ -223,7 +223,7 @@ public enum HTMLCallReport {
         func y(_ r: Double) -> Double { top + (height - top - 20) * (1 - min(r, maxRate) / maxRate) }
         var svg = "<svg id=\"rate\" viewBox=\"0 0 \(HTML.n(width)) \(HTML.n(height + 10))\" role=\"img\" aria-label=\"Speech rate per 30 seconds\">\n"
         svg += timeAxis(d, top: top, bottom: height - 10)
-        let lo = standard.speechRateMinCharactersPerMinute, hi = standard.speechRateMaxCharactersPerMinute
+        let lo = standard[SpeechRateRule.self].minimumCharactersPerMinute, hi = standard[SpeechRateRule.self].maximumCharactersPerMinute
         for r in stride(from: 0.0, through: maxRate, by: 100) {
             svg += "<text x=\"\(HTML.n(left - 6))\" y=\"\(HTML.n(y(r) + 4))\" text-anchor=\"end\">\(Int(r))</text>"
         }
@@ -249,7 +249,7 @@ public enum HTMLCallReport {
         let lo = -60.0, hi = 0.0
         func x(_ db: Double) -> Double { left + 90 + (width - left - 110) * (max(lo, min(hi, db)) - lo) / (hi - lo) }
         var svg = "<svg id=\"levels\" viewBox=\"0 0 \(HTML.n(width)) 110\" role=\"img\" aria-label=\"Active speech levels\">\n"
-        svg += "<rect x=\"\(HTML.n(x(standard.agentLevelMinDbov)))\" y=\"8\" width=\"\(HTML.n(x(standard.agentLevelMaxDbov) - x(standard.agentLevelMinDbov)))\" height=\"70\" fill=\"#1b7f3b\" fill-opacity=\"0.12\"><title>agent band \(Verdict.trim(standard.agentLevelMinDbov)) to \(Verdict.trim(standard.agentLevelMaxDbov)) dBov</title></rect>\n"
+        svg += "<rect x=\"\(HTML.n(x(standard[AgentLevelRule.self].minimumDbov)))\" y=\"8\" width=\"\(HTML.n(x(standard[AgentLevelRule.self].maximumDbov) - x(standard[AgentLevelRule.self].minimumDbov)))\" height=\"70\" fill=\"#1b7f3b\" fill-opacity=\"0.12\"><title>agent band \(Verdict.trim(standard[AgentLevelRule.self].minimumDbov)) to \(Verdict.trim(standard[AgentLevelRule.self].maximumDbov)) dBov</title></rect>\n"
         for db in stride(from: lo, through: hi, by: 10) {
             svg += "<line x1=\"\(HTML.n(x(db)))\" y1=\"8\" x2=\"\(HTML.n(x(db)))\" y2=\"80\" stroke=\"#eee\"/><text x=\"\(HTML.n(x(db)))\" y=\"96\" text-anchor=\"middle\">\(Int(db))</text>"
         }
@@ -278,7 +278,7 @@ public enum HTMLCallReport {
         for f in m.agent.filledPauses {
             rows.append((f.startSeconds, "filled-pause", "语气词 filled pause (嗯/呃), \(String(format: "%.1f", f.durationSeconds)) s"))
         }
-        for u in m.agent.utterances where u.syllables > standard.maxUtteranceSyllables {
+        for u in m.agent.utterances where u.syllables > standard[LongUtterancesRule.self].maximumSyllables {
             rows.append((u.startSeconds, "long", "单句过长 \(u.syllables) syllables until \(HTML.clock(u.endSeconds))"))
         }
         rows.sort { $0.0 < $1.0 }

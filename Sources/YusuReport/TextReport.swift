@@ -26,7 +26,7 @@ public enum TextReport {
         for v in card.verdicts {
             let mark = v.passed == nil ? "n/a " : (v.passed! ? "PASS" : "FAIL")
             let unweighted = (card.standard.weights[v.rule] ?? 0) == 0 ? " [weight 0: not in the score]" : ""
-            out += "  \(mark)  \(v.chineseName) \(v.englishName): \(v.valueText) (limit \(v.limitText))\(unweighted)\n"
+            out += "  \(mark)  \(v.chineseName) \(v.englishName): \(v.valueText); limit \(v.limitText)\(unweighted)\n"
             if let reason = v.reason { out += "        \(reason)\n" }
             if v.passed == false {
                 for e in v.evidence.prefix(5) {
@@ -46,8 +46,18 @@ public enum TextReport {
             out += "median pitch \(s.medianF0Hz.map { String(format: "%.0f", $0) } ?? "—") Hz\n"
         }
         if let interruptions = call.interruptions {
-            out += "  interruptions: \(interruptions.filter { $0.by == .agent }.count) by the agent, \(interruptions.filter { $0.by == .customer }.count) by the customer"
-            out += "; backchannels: \(call.backchannels?.count ?? 0)\n"
+            for party in Party.allCases {
+                let mine = interruptions.filter { $0.by == party }
+                out += "  interruptions by the \(party.rawValue): \(mine.count)"
+                if !mine.isEmpty { out += " (at " + mine.map { clock($0.atSeconds) }.joined(separator: ", ") + ")" }
+                out += "\n"
+            }
+            let backchannels = call.backchannels ?? []
+            out += "  backchannels (嗯, 对, 好的 inside the other's speech): \(backchannels.count)"
+            if !backchannels.isEmpty {
+                out += " (" + backchannels.map { "\($0.by.rawValue) at \(clock($0.atSeconds))" }.joined(separator: ", ") + ")"
+            }
+            out += "\n"
         } else {
             out += "  interruptions: not measurable (mono)\n"
         }

@@ -33,16 +33,18 @@ public final class AudioFileReader {
     private var handle: OpaquePointer?
     private var framesRead: Int64 = 0
 
+    /// The limits this reader was opened with.
+    public let limits: InputLimits
+
     /// Opens `path` and validates its header.
+    /// - Parameter limits: how large and how long a file may be; checked before decoding
+    ///   (size, the header's duration) and while reading (a header that under-states).
     /// - Throws: `AudioError` naming the file and the reason.
-    public init(path: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw AudioError.notFound(path: path)
-        }
-        guard !isDirectory.boolValue else { throw AudioError.cannotOpen(path: path, reason: "it is a folder, not a file") }
+    public init(path: String, limits: InputLimits = InputLimits()) throws {
+        self.limits = limits
+        try Self.checkFile(path: path, limits: limits)
         // Permission and I/O problems are the operator's to fix, not "not audio": ask the OS first.
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else { throw AudioError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         close(fd)
         var sfInfo = SF_INFO()
@@ -54,8 +56,6 @@ public final class AudioFileReader {
             return h == nil ? (nil, sf_error(nil), String(cString: sf_strerror(nil))) : (h, 0, "")
         }
         guard let handle = opened.0 else {
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-            if size == 0 { throw AudioError.empty(path: path) }
             throw AudioError.unreadable(path: path, reason: opened.2, status: opened.1)
         }
         self.handle = handle
@@ -74,6 +74,9 @@ public final class AudioFileReader {
             throw AudioError.unsupportedSampleRate(path: path, sampleRateHz: info.sampleRateHz, supported: Self.supportedSampleRatesHz)
         }
         guard info.frameCount > 0 else { throw AudioError.empty(path: path) }
+        if info.durationSeconds > limits.maximumDurationSeconds {
+            throw AudioError.tooLong(path: path, durationSeconds: info.durationSeconds, limitSeconds: limits.maximumDurationSeconds)
+        }
         if let expected = Self.truncatedDataChunk(handle, blockAlign: Int64(info.channelCount) * Self.bytesPerSample(Int32(sfInfo.format))) {
             throw AudioError.truncated(path: path, expectedFrames: expected, readFrames: info.frameCount)
         }
@@ -84,6 +87,36 @@ public final class AudioFileReader {
 
     deinit {
         if let handle { sf_close(handle) }
+    }
+
+    /// What the path is, before anything opens it: a regular file of a size within the
+    /// limit. Opening a FIFO blocks until a writer comes, and a device such as /dev/zero
+    /// never ends, so neither is read at all.
+    /// - Returns: the file's size, bytes.
+    /// - Throws: `AudioError` naming the file and what it is.
+    @discardableResult
+    public static func checkFile(path: String, limits: InputLimits) throws -> Int64 {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { throw AudioError.notFound(path: path) }
+            throw AudioError.cannotOpen(path: path, reason: String(cString: strerror(code)))
+        }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw AudioError.cannotOpen(path: path, reason: "it is a folder, not a file")
+        case S_IFIFO: throw AudioError.notRegularFile(path: path, kind: "a FIFO (named pipe)")
+        case S_IFCHR: throw AudioError.notRegularFile(path: path, kind: "a character device")
+        case S_IFBLK: throw AudioError.notRegularFile(path: path, kind: "a block device")
+        case S_IFSOCK: throw AudioError.notRegularFile(path: path, kind: "a socket")
+        default: throw AudioError.notRegularFile(path: path, kind: "not a file")
+        }
+        let bytes = Int64(status.st_size)
+        if bytes > limits.maximumFileBytes {
+            throw AudioError.tooLarge(path: path, bytes: bytes, limitBytes: limits.maximumFileBytes)
+        }
+        if bytes == 0 { throw AudioError.empty(path: path) }
+        return bytes
     }
 
     /// Reads up to `buffer.count / channelCount` frames into `buffer` (interleaved).
@@ -100,6 +133,10 @@ public final class AudioFileReader {
             sf_readf_float(handle, pointer.baseAddress, sf_count_t(request))
         }
         framesRead += Int64(got)
+        if Double(framesRead) > limits.maximumDurationSeconds * Double(info.sampleRateHz) {
+            throw AudioError.tooLong(path: info.path, durationSeconds: Double(framesRead) / Double(info.sampleRateHz),
+                                     limitSeconds: limits.maximumDurationSeconds)
+        }
         if got < request {
             // libsndfile stops at the real end of the data; a header that promised more is a
             // truncated file (a partial copy, an interrupted upload).
@@ -154,6 +191,8 @@ public final class AudioFileReader {
         case Int32(SF_FORMAT_RAW): major = "RAW"
         case Int32(SF_FORMAT_W64): major = "W64"
         case Int32(SF_FORMAT_RF64): major = "RF64"
+        case Int32(SF_FORMAT_MPEG): major = "MP3"
+        case Int32(SF_FORMAT_CAF): major = "CAF"
         default: major = "audio"
         }
         let sub: String
@@ -168,6 +207,7 @@ public final class AudioFileReader {
         case Int32(SF_FORMAT_ALAW): sub = "A-law"
         case Int32(SF_FORMAT_VORBIS): sub = "Vorbis"
         case Int32(SF_FORMAT_OPUS): sub = "Opus"
+        case Int32(SF_FORMAT_MPEG_LAYER_III): sub = ""
         default: sub = ""
         }
         return sub.isEmpty ? major : "\(major) \(sub)"

@@ -4,7 +4,7 @@ import CSndFile
 import Foundation
 
 public enum AudioFileFormat: String, Sendable, CaseIterable {
-    case wavPCM16, wavPCM24, wavPCM32, wavFloat, wavMuLaw, wavALaw, flac, ogg
+    case wavPCM16, wavPCM24, wavPCM32, wavFloat, wavMuLaw, wavALaw, flac, ogg, opus, mp3
 
     var sndfileFormat: Int32 {
         switch self {
@@ -16,6 +16,8 @@ public enum AudioFileFormat: String, Sendable, CaseIterable {
         case .wavALaw: return Int32(SF_FORMAT_WAV | SF_FORMAT_ALAW)
         case .flac: return Int32(SF_FORMAT_FLAC | SF_FORMAT_PCM_16)
         case .ogg: return Int32(SF_FORMAT_OGG | SF_FORMAT_VORBIS)
+        case .opus: return Int32(SF_FORMAT_OGG | SF_FORMAT_OPUS)
+        case .mp3: return Int32(SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III)
         }
     }
 
@@ -23,6 +25,8 @@ public enum AudioFileFormat: String, Sendable, CaseIterable {
         switch self {
         case .flac: return "flac"
         case .ogg: return "ogg"
+        case .opus: return "opus"
+        case .mp3: return "mp3"
         default: return "wav"
         }
     }

@@ -18,6 +18,8 @@ public struct RecordingAnalyzer: Sendable {
     /// Two channels correlated at least this much are one signal saved twice. Two parties
     /// on separate channels, even with echo leaking across at -20 dB, correlate far less.
     public var identicalChannelCorrelation = 0.99
+    /// How large and how long a file may be.
+    public var limits = InputLimits()
 
     public init(config: AnalysisConfig = AnalysisConfig()) { self.config = config }
 
@@ -43,9 +45,10 @@ public struct RecordingAnalyzer: Sendable {
         }
     }
 
-    /// - Throws: `AudioError` for files that cannot be analysed.
-    public func analyze(path: String) throws -> Result {
-        let reader = try AudioFileReader(path: path)
+    /// - Parameter stop: checked between blocks; when set, decoding ends with `StopRequested`.
+    /// - Throws: `AudioError` for files that cannot be analysed, `StopRequested` when stopped.
+    public func analyze(path: String, stop: StopFlag? = nil) throws -> Result {
+        let reader = try AudioFileReader(path: path, limits: limits)
         let info = reader.info
         guard info.durationSeconds >= minimumDurationSeconds else {
             throw AudioError.tooShort(path: path, durationSeconds: info.durationSeconds, minimumSeconds: minimumDurationSeconds)
@@ -64,6 +67,7 @@ public struct RecordingAnalyzer: Sendable {
         var clipped = 0
         var crossSum = 0.0, energy0 = 0.0, energy1 = 0.0
         while true {
+            if stop?.isStopped == true { throw StopRequested() }
             let got = try reader.read(into: &interleaved)
             if got == 0 { break }
             for k in 0..<(got * channelCount) {

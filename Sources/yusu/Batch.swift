@@ -8,14 +8,9 @@ struct Batch: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score every call of an archive into a results database (nightly QA).",
         discussion: """
-        SOURCE is a folder (walked recursively for .wav, .flac, .ogg in any case) or a
-        manifest CSV (header path,agent_id,call_id,agent_channel; more columns are kept as
-        metadata, a 'date' column gives the call's day). Each call is written as it
-        finishes; an interrupted batch loses nothing already written, and running it again
-        skips files already scored with the same content, standard and analysis version.
-        Exit status: 0 all scored, 3 some files failed (each is in the database with its
-        reason), 130 interrupted (Ctrl-C or SIGTERM; the last line says how many files were
-        not visited), 1 the batch could not run.
+        SOURCE is a folder, walked recursively for every format 'yusu score' reads (.wav, .flac, .ogg, .opus, .mp3, .aiff, .au, .caf, .w64, .rf64 in any case), or a manifest CSV with the header path,agent_id,call_id,agent_channel (more columns are kept as metadata; a 'date' column gives the call's day). Each call is written as it finishes; an interrupted batch loses nothing already written, and running it again skips files already scored with the same content, standard and analysis version. Batches sharing one SQLite file split the work between them.
+
+        Exit status: 0 all scored; 3 some files failed (each is in the database with its reason, and in every report); 4 nothing to score (no recording in SOURCE); 130 interrupted (Ctrl-C or SIGTERM; the last line says how many files were not visited); 1 the batch could not run or had to stop (the results database cannot be written: the last line says why); 64 bad usage.
         """
     )
 
@@ -64,6 +59,8 @@ struct Batch: ParsableCommand {
     @Flag(name: .long, help: "Only the final summary line (no progress).")
     var quiet = false
 
+    @OptionGroup var limits: LimitOptions
+
     func validate() throws {
         if worker {
             guard PostgresTarget.isURL(db) else { throw ValidationError("--worker works a shared queue: it needs --db postgres://…") }
@@ -83,39 +80,70 @@ struct Batch: ParsableCommand {
 
     func run() throws {
         let rules = try loadStandard(standard)
-        if PostgresTarget.isURL(db) { return try runOnPostgres(rules) }
-        let source = self.source ?? ""
-        var options = BatchOptions(source: try archive(source), sourceDescription: source, databasePath: db, standard: rules)
+        let source = try archive(self.source)
+        if PostgresTarget.isURL(db) { return try runOnPostgres(rules, source: source) }
+        guard let source else { return }
+        var options = BatchOptions(source: source, sourceDescription: self.source ?? "", databasePath: db, standard: rules)
         options.jobs = jobs
         options.rescore = rescore
         options.agentChannel = agentChannel
         options.requireStereo = !allowMono
+        options.limits = limits.inputLimits
         options.version = Yusu.configuration.version
         let runner = BatchRunner(options: options)
-        // Ctrl-C / SIGTERM: finish the calls under way, record the run as interrupted.
+        // Nothing is created for a night with nothing in it.
+        let survey = try reportingDatabaseErrors { try runner.survey() }
+        try refuseEmpty(survey)
+        // Ctrl-C / SIGTERM: stop the calls under way, record the run as interrupted.
         let stop = StopSignals(runner: runner)
         defer { withExtendedLifetime(stop) {} }
-        let counts = try reportingDatabaseErrors { try runner.run(progress: TerminalProgress(quiet: quiet)) }
-        try exitStatus(counts, stopped: runner.wasStopped)
+        let counts = try reportingDatabaseErrors { try runner.run(progress: TerminalProgress(quiet: quiet), survey: survey) }
+        try exitStatus(counts, stopped: runner.wasStopped, stopReason: runner.stopReason)
     }
 
-    /// Interrupted (Ctrl-C, SIGTERM): 128 + SIGINT, the shell's convention, so cron and CI
-    /// never take a partial night for a whole one; 3 when some files failed.
-    func exitStatus(_ counts: BatchCounts, stopped: Bool) throws {
+    /// An archive with no recording in it is not a night that went well: exit 4 and a line
+    /// that says what was looked at and what was skipped.
+    func refuseEmpty(_ survey: ArchiveSource.Survey) throws {
+        guard survey.recordings == 0 else { return }
+        var line = "yusu batch: NOTHING TO SCORE: no recordings in \(self.source ?? "")"
+        if case .directory = try archive(self.source) {
+            line += " (looked for \(ArchiveSource.audioExtensions.sorted().map { "." + $0 }.joined(separator: " ")))"
+        }
+        if !survey.skippedText.isEmpty { line += "; " + survey.skippedText }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+        throw ExitCode(4)
+    }
+
+    /// Stopped by a failure that would repeat: 1. Interrupted (Ctrl-C, SIGTERM): 128 +
+    /// SIGINT, the shell's convention, so cron and CI never take a partial night for a whole
+    /// one. 3 when some files failed.
+    func exitStatus(_ counts: BatchCounts, stopped: Bool, stopReason: String? = nil) throws {
+        if stopReason != nil { throw ExitCode(1) }
         if stopped { throw ExitCode(130) }
         if counts.failed > 0 { throw ExitCode(3) }
     }
 }
 
 extension Batch {
-    /// The archive for SOURCE (a folder or a manifest).
-    func archive(_ source: String) throws -> ArchiveSource {
+    /// The archive for SOURCE (a folder or a manifest); nil without SOURCE (a worker).
+    /// Checked before anything is created: a recording given as SOURCE is refused with a
+    /// pointer to 'yusu score', and a manifest must open and name its 'path' column.
+    func archive(_ source: String?) throws -> ArchiveSource? {
+        guard let source else { return nil }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
             printError("\(source): no such folder or manifest")
             throw ExitCode(1)
         }
-        guard isDirectory.boolValue else { return .manifest(source) }
+        guard isDirectory.boolValue else {
+            if ArchiveSource.looksLikeAudio(path: source) {
+                printError("\(source) is a recording, not a folder or a manifest: to score one call, use 'yusu score \(source)'")
+                throw ExitCode.validationFailure
+            }
+            let manifest = ArchiveSource.manifest(source)
+            try reportingDatabaseErrors { try manifest.validate() }
+            return manifest
+        }
         do {
             return .directory(source, try PathPatterns(agent: agentIdPattern, call: callIdPattern, date: datePattern))
         } catch let error as PathPatterns.PatternError {
@@ -125,9 +153,10 @@ extension Batch {
     }
 
     /// The shared queue on PostgreSQL: queue SOURCE (unless --worker), then work it.
-    func runOnPostgres(_ rules: Standard) throws {
-        var options = PostgresBatch.Options(target: try postgresTarget(db), source: try source.map { try archive($0) },
-                                            sourceDescription: source ?? "(worker)", standard: rules)
+    func runOnPostgres(_ rules: Standard, source: ArchiveSource?) throws {
+        var options = PostgresBatch.Options(target: try postgresTarget(db), source: source,
+                                            sourceDescription: self.source ?? "(worker)", standard: rules)
+        options.limits = limits.inputLimits
         options.jobs = jobs
         options.rescore = rescore
         options.agentChannel = agentChannel
@@ -142,6 +171,10 @@ extension Batch {
         let runner = PostgresBatch(options: options)
         let stop = StopSignals(stop: { runner.requestStop() })
         defer { withExtendedLifetime(stop) {} }
+        if let source {
+            let survey = try reportingDatabaseErrors { try source.survey() }
+            try refuseEmpty(survey)
+        }
         let counts = try reportingDatabaseErrors { try runner.run(progress: progress) }
         try exitStatus(counts, stopped: runner.wasStopped)
     }
@@ -156,7 +189,7 @@ final class StopSignals: @unchecked Sendable {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                FileHandle.standardError.write(Data("\nyusu batch: stopping after the calls under way (again to abort)\n".utf8))
+                FileHandle.standardError.write(Data("\nyusu batch: stopping: the files under way end now and are not recorded (again to abort)\n".utf8))
                 stop()
                 signal(sig, SIG_DFL)
             }

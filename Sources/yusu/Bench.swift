@@ -8,11 +8,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time each analysis stage and the whole score on one core, and N analyses in parallel.",
         discussion: """
-        Stages run one after another on one thread, each the best of --repeat runs:
-        decode (libsndfile + resampling), frames (FFT frame analysis and P.56 sums), pitch,
-        voice activity, syllable nuclei, measures and verdicts; then the whole 'score' from
-        the file, and FFTW alone on the same frames (the floor the frame loop can approach).
-        With --jobs N, N whole analyses run at once and the throughput is reported.
+        Stages run one after another on one thread, each the best of --repeat runs: decode (libsndfile + resampling), frames (FFT frame analysis and P.56 sums), pitch, voice activity, syllable nuclei, measures and verdicts; then the whole 'score' from the file, and FFTW alone on the same frames (the floor the frame loop can approach). With --jobs N, N whole analyses run at once and the throughput is reported.
         """
     )
 

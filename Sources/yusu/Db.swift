@@ -15,7 +15,9 @@ func openResults(_ db: String) throws -> any ResultsStore {
         printError("\(db): no such results database")
         throw ExitCode(1)
     }
-    return try ResultsDatabase(path: db, readOnly: true)
+    let database = try ResultsDatabase(path: db, readOnly: true)
+    for warning in database.warnings { printError("warning: \(warning)") }
+    return database
 }
 
 func postgresTarget(_ url: String) throws -> PostgresTarget {
@@ -50,10 +52,7 @@ struct Db: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy every result of an SQLite results file into PostgreSQL, without scoring anything again.",
             discussion: """
-            Runs, calls, verdicts, utterances and events are copied as they are, a page of
-            calls per transaction. Copying again is safe: runs are copied once, and a call
-            already in the target (same path and standard) is kept unless --replace. Files
-            copied this way are not queued again by 'yusu batch --db postgres://…'.
+            Runs, calls, verdicts, utterances and events are copied as they are, a page of calls per transaction. Copying again is safe: runs are copied once, and a call already in the target (same path and standard) is kept unless --replace. Files copied this way are not queued again by 'yusu batch --db postgres://…'.
             """
         )
 

@@ -16,11 +16,13 @@ enum FramesFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// Options shared by the commands that analyse one recording.
 struct RecordingOptions: ParsableArguments {
-    @Argument(help: "The recording: WAV (PCM, float, μ-law, A-law), FLAC or OGG; mono or stereo; 8–48 kHz.")
+    @Argument(help: "The recording: WAV (PCM, float, μ-law, A-law), FLAC, Ogg (Vorbis, Opus), MP3, AIFF; mono or stereo; 8–48 kHz; a regular file.")
     var file: String
 
     @Option(name: .long, help: "Channel that carries the agent in a stereo file (0 or 1); the other is the customer.")
     var agentChannel: Int = 0
+
+    @OptionGroup var limits: LimitOptions
 
     func validate() throws {
         guard agentChannel == 0 || agentChannel == 1 else {
@@ -31,11 +33,30 @@ struct RecordingOptions: ParsableArguments {
     /// Runs the pipeline, printing a one-line error and exiting non-zero on bad input.
     func analyze(standard: Standard = Standard(), requireSpeech: Bool = true) throws -> CallAnalysis {
         do {
-            return try CallAnalyzer(standard: standard).analyze(path: file, options: CallOptions(agentChannel: agentChannel),
-                                                                requireSpeech: requireSpeech)
+            var analyzer = CallAnalyzer(standard: standard)
+            analyzer.limits = limits.inputLimits
+            return try analyzer.analyze(path: file, options: CallOptions(agentChannel: agentChannel), requireSpeech: requireSpeech)
         } catch let error as AudioError {
             printError(error.description)
             throw ExitStatus.badInput
         }
+    }
+}
+
+/// How much work one file may cost, for every command that reads recordings.
+struct LimitOptions: ParsableArguments {
+    @Option(name: .long, help: "Refuse files larger than this many megabytes (MiB).")
+    var maxFileMb: Double = Double(InputLimits().maximumFileBytes) / 1_048_576
+
+    @Option(name: .long, help: "Refuse recordings longer than this many seconds (43200 = 12 hours).")
+    var maxDurationS: Double = InputLimits().maximumDurationSeconds
+
+    func validate() throws {
+        guard maxFileMb > 0 && maxFileMb <= 1_048_576 else { throw ValidationError("--max-file-mb must be above 0 and at most 1048576 (got \(maxFileMb))") }
+        guard maxDurationS >= 1 && maxDurationS <= 7 * 86_400 else { throw ValidationError("--max-duration-s must be from 1 to 604800 (got \(maxDurationS))") }
+    }
+
+    var inputLimits: InputLimits {
+        InputLimits(maximumFileBytes: Int64(maxFileMb * 1_048_576), maximumDurationSeconds: maxDurationS)
     }
 }

@@ -4,6 +4,7 @@ import YusuBatch
 import YusuDelivery
 import YusuPostgres
 import YusuReport
+import YusuNightReport
 
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
     case text, csv, json, html
@@ -45,9 +46,9 @@ struct Report: ParsableCommand {
             try NightlySummary.load(from: try openResults(db), since: since, standardKey: standardKey, worstPerGroup: worst)
         }
         switch format {
-        case .text: print(BatchReport.text(summary), terminator: "")
-        case .csv: print(try BatchReport.csv(summary), terminator: "")
-        case .json: print(BatchReport.json(summary))
+        case .text: print(NightReport.text(summary), terminator: "")
+        case .csv: print(try NightReport.csv(summary), terminator: "")
+        case .json: print(NightReport.json(summary))
         case .html:
             guard let out else {
                 print(HTMLNightReport.render(summary), terminator: "")

@@ -7,11 +7,7 @@ struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score one call recording against the service standard.",
         discussion: """
-        Text output is for people (verdicts first, Chinese rule names beside English);
-        JSON output follows schema/score.v1.schema.json in the repository; HTML is one page
-        with the recording on it. Exit status: 0 scored (whatever the verdicts), 1 the
-        recording cannot be analysed (one line on stderr says why), 2 the standard file is
-        invalid.
+        Text output is for people (verdicts first, Chinese rule names beside English); JSON output follows schema/score.v1.schema.json in the repository; HTML is one page with the recording on it. Exit status: 0 scored (whatever the verdicts), 1 the recording cannot be analysed (one line on stderr says why), 2 the standard file is invalid.
         """
     )
 

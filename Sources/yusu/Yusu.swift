@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import YusuDelivery
 
 @main
 struct Yusu: ParsableCommand {
@@ -7,14 +8,48 @@ struct Yusu: ParsableCommand {
         commandName: "yusu",
         abstract: "Yusu 语速 — speech rate and voice delivery of call-centre recordings, from the audio alone.",
         discussion: """
-        Scores a call recording (agent on one channel, customer on the other) against a
-        call-centre service standard: speech rate 100–120 字/分钟, no sinking sentence
-        endings, no interrupting the customer, call duration, speaking level, holds and
-        dead air, sentence length.
+        Scores a call recording (agent on one channel, customer on the other) against a call-centre service standard, with no speech recogniser. The rules, each with its default limit (change them with --standard FILE):
+
+        \(RuleBook.all.map { "  " + $0.id.padding(toLength: 20, withPad: " ", startingAt: 0) + "\($0.chineseName)  \($0.defaultLimitText)" }.joined(separator: "\n"))
+
+        Start with 'yusu score Fixtures/demo_call.wav'. Exit statuses: 0 done, 1 the input cannot be used, 2 the standard file is invalid, 64 bad usage; 'yusu help batch' for a batch's.
         """,
         version: "0.1.0",
         subcommands: [Score.self, Frames.self, Batch.self, Report.self, Db.self, Bench.self]
     )
+
+    /// Checks what ArgumentParser would misread, then runs the command.
+    ///
+    /// - No arguments: the help goes to standard error and the exit status is 64, so a
+    ///   script that lost its arguments never sees success.
+    /// - A word that starts with one dash (`-dash.wav`): ArgumentParser reads it as a bundle
+    ///   of short flags, and the `h` in it as `-h`, printing help and exiting 0. Yusu has no
+    ///   short options but `-h`, so such a word is refused with a hint.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.isEmpty {
+            FileHandle.standardError.write(Data((Yusu.helpMessage() + "\n").utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
+        if let problem = Self.misreadArgument(arguments) {
+            printError(problem)
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
+        Self.main(arguments)
+    }
+
+    /// The first argument ArgumentParser would take for something it is not, said as a
+    /// one-line error; nil when there is none.
+    static func misreadArgument(_ arguments: [String]) -> String? {
+        for argument in arguments {
+            if argument == "--" { return nil }
+            guard argument.hasPrefix("-"), !argument.hasPrefix("--"), argument != "-", argument != "-h" else { continue }
+            if let second = argument.dropFirst().first, second.isNumber || second == "." { continue }  // a negative number
+            return "unknown option '\(argument)': Yusu's options are words after two dashes (--format). "
+                + "To name a file that starts with '-', write ./\(argument) or put -- before it."
+        }
+        return nil
+    }
 }
 
 /// Prints `message` as one line on standard error, prefixed with the tool's name.

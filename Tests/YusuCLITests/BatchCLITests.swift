@@ -141,8 +141,9 @@ struct BatchCLITests {
         let csv = try CLI.run(["report", "--db", db, "--format", "csv", "--since", "2026-11-21"])
         let lines = csv.stdout.split(separator: "\n")
         #expect(csv.status == 0 && lines.count == 3, "\(csv.stdout)")
-        #expect(lines.first?.hasPrefix("date,agent_id,calls,failed,mean_score,mean_speech_rate_cpm") == true)
-        #expect(lines.dropFirst().allSatisfy { $0.contains(",zhang,1,0,") })
+        #expect(lines.first?.hasPrefix("row,date,agent_id,calls,failed,mean_score,mean_speech_rate_cpm") == true)
+        #expect(lines.dropFirst().allSatisfy { $0.hasPrefix("day,") && $0.contains(",zhang,1,0,") })
+        #expect(csv.stdout.hasSuffix("\n"))
         let json = try CLI.run(["report", "--db", db, "--format", "json"])
         let doc = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
         let groups = doc["groups"] as! [[String: Any]]

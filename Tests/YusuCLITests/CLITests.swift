@@ -48,10 +48,19 @@ struct CLITests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("语速适中") && r.stdout.contains("Speech rate"))
         #expect(r.stdout.contains("Score "))
-        // Limits said in full, evidence where the rate is furthest out.
-        #expect(r.stdout.contains("(limit ≤ 0%: no ending may sink)") && !r.stdout.contains("limit none"))
-        #expect(r.stdout.contains("(limit ≤ 0 utterances over 20 字)"))
+        // Limits said in full and plainly (no brackets inside brackets), evidence where the
+        // rate is furthest out.
+        #expect(r.stdout.contains("; limit none may sink"))
+        #expect(r.stdout.contains("1 utterance over 20 字; limit no utterance over 20 字"))
         #expect(r.stdout.contains("字/分钟 (one of the fastest)"))
+        #expect(!r.stdout.contains("(limit") && !r.stdout.contains("))"), "\(r.stdout)")
+        // A duration is its own evidence: no "whole call" line under it.
+        #expect(!r.stdout.contains("whole call"))
+        // Backchannels and interruptions with their times.
+        #expect(r.stdout.contains("backchannels (嗯, 对, 好的 inside the other's speech): 1 (agent at 0:06."), "\(r.stdout)")
+        #expect(r.stdout.contains("interruptions by the agent: 1 (at 0:44."), "\(r.stdout)")
+        // The listening rule has nothing to judge on a call with no long customer turn.
+        #expect(r.stdout.contains("n/a   适时回应客户 Active listening") && r.stdout.contains("not applicable: the customer never held the floor"))
     }
 
     /// The demo's timeline and summary, written by Fixtures/make_demo_call.py.

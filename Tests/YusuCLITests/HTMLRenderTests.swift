@@ -20,7 +20,7 @@ struct HTMLRenderTests {
         #expect(!chromiumRequired || chromiumPath != nil, "YUSU_REQUIRE_CHROMIUM=1 but no chromium found")
     }
 
-    @Test("the demo call's page renders in headless Chromium without errors", .enabled(if: chromiumPath != nil))
+    @Test("the demo call's page renders in headless Chromium without errors", .enabled(if: chromiumPath != nil, "no Chromium (Debian: chromium)"))
     func renders() throws {
         let dir = TemporaryDirectory()
         let page = dir.file("demo.html")
@@ -45,7 +45,7 @@ struct HTMLRenderTests {
         #expect(size > 30_000, "screenshot is \(size) bytes")
     }
 
-    @Test("the rule names render as Chinese glyphs, not empty boxes", .enabled(if: chromiumPath != nil))
+    @Test("the rule names render as Chinese glyphs, not empty boxes", .enabled(if: chromiumPath != nil, "no Chromium (Debian: chromium)"))
     func chineseGlyphs() throws {
         let dir = TemporaryDirectory()
         let r = try CLI.run(["score", fixturesDirectory() + "/demo_call.wav", "--format", "html", "--audio", "none"])
@@ -68,5 +68,60 @@ struct HTMLRenderTests {
         let other = try names.dropFirst().first { $0.count == names[0].count && $0 != names[0] }.map { try shot($0, "c") }
         #expect(first == again, "screenshots are not deterministic")
         #expect(other != nil && other != first, "'\(names[0])' paints like another name: no CJK glyphs (install fonts-noto-cjk)")
+    }
+
+    @Test("the night page reads on a laptop screen: nothing spills off a 1366-pixel window, headers stay short, the trend is a line",
+          .enabled(if: chromiumPath != nil, "no Chromium (Debian: chromium)"))
+    func nightPageOnALaptop() throws {
+        let dir = TemporaryDirectory()
+        // Three days, two agents, so each has a trend of several points; and a failed file.
+        var lines = "path,agent_id,call_id,date\n"
+        for (k, day) in ["2026-11-20", "2026-11-21", "2026-11-22"].enumerated() {
+            for agent in ["王芳", "agent_with_a_rather_long_identifier_0042"] {
+                let path = try writeRecording(dir.file("\(agent)-\(k).wav"), channels: HardeningCLITests.call(seconds: 6 + Double(k)), rateHz: 8000)
+                lines += "\(path),\(agent),c\(k),\(day)\n"
+            }
+        }
+        lines += "/nonexistent/missing.wav,王芳,gone,2026-11-22\n"
+        try Data(lines.utf8).write(to: URL(fileURLWithPath: dir.file("m.csv")))
+        let db = dir.file("r.sqlite")
+        #expect(try CLI.run(["batch", dir.file("m.csv"), "--db", db, "--quiet"]).status == 3)
+        let site = dir.file("site")
+        let report = try CLI.run(["report", "--db", db, "--format", "html", "--out", site])
+        #expect(report.status == 0, "\(report.stderr)")
+        let page = site + "/index.html"
+        var html = try String(contentsOfFile: page, encoding: .utf8)
+        // Measured by the browser: the page's width, the tallest header cell, the trend line's stroke.
+        html = html.replacingOccurrences(of: "</body>", with: """
+            <script>
+            var heads = Array.from(document.querySelectorAll('#agents th, #rules th, #days th')).map(function (e) { return e.getBoundingClientRect().height; });
+            var line = document.querySelector('.trend polyline');
+            document.body.setAttribute('data-measured', [document.documentElement.scrollWidth, Math.max.apply(null, heads),
+              line ? line.getBoundingClientRect().width : 0, line ? getComputedStyle(line).strokeWidth : '0'].join(' '));
+            </script></body>
+            """)
+        let measured = dir.file("measured.html")
+        try Data(html.utf8).write(to: URL(fileURLWithPath: measured))
+        let dom = try runChromium(["--window-size=1366,768", "--dump-dom", "file://" + measured])
+        #expect(dom.status == 0)
+        guard let attribute = dom.stdout.range(of: #"data-measured="([^"]*)""#, options: .regularExpression) else {
+            Issue.record("no measurement in the DOM"); return
+        }
+        let values = dom.stdout[attribute].dropFirst("data-measured=\"".count).dropLast().split(separator: " ")
+        let width = Double(values[0]) ?? 9999, tallestHeader = Double(values[1]) ?? 9999, trendWidth = Double(values[2]) ?? 0
+        #expect(width <= 1366, "the page is \(width) px wide in a 1366 px window")
+        #expect(tallestHeader <= 60, "a header cell is \(tallestHeader) px tall (wrapped over several lines)")
+        #expect(trendWidth >= 100, "the trend line is \(trendWidth) px wide")
+        #expect(String(values[3]) == "2.5px")
+        // What the page says: both agents, their calls, the failed file and its reason.
+        #expect(dom.stdout.contains("王芳") && dom.stdout.contains("agent_with_a_rather_long_identifier_0042"))
+        #expect(dom.stdout.contains("/nonexistent/missing.wav</td><td>no such file</td>"), "\(dom.stdout.suffix(1500))")
+        // And a screenshot of it, kept for a person to look at when this fails.
+        let png = dir.file("night.png")
+        #expect(try runChromium(["--window-size=1366,900", "--screenshot=\(png)", "file://" + page]).status == 0)
+        #expect(((try? FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0) > 20_000)
+        if let keep = ProcessInfo.processInfo.environment["YUSU_KEEP_SCREENSHOTS"] {
+            try? FileManager.default.copyItem(atPath: png, toPath: keep + "/night.png")
+        }
     }
 }

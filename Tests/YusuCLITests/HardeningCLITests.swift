@@ -134,7 +134,7 @@ struct HardeningCLITests {
         #expect(try countRows(db, "SELECT interrupted FROM runs") == 1)
     }
 
-    @Test("a result the database will not take is a failure that says so, not 'could not be hashed'")
+    @Test("a result the database will not take stops the night with the database's reason, not 'could not be hashed'")
     func databaseWriteError() throws {
         let dir = TemporaryDirectory()
         let good = try writeRecording(dir.file("good.wav"), channels: Self.call(), rateHz: 8000)
@@ -147,9 +147,9 @@ struct HardeningCLITests {
         let manifest = dir.file("m.csv")
         try Data("path\n\(good)\n".utf8).write(to: URL(fileURLWithPath: manifest))
         let m = try CLI.run(["batch", manifest, "--db", db])
-        #expect(m.status == 3, "\(m.stderr)")
-        #expect(m.stderr.contains("the result could not be written to the results database"), "\(m.stderr)")
-        #expect(m.stderr.contains("no such table: utterances"), "\(m.stderr)")
+        #expect(m.status == 1, "\(m.stderr)")
+        #expect(m.stderr.contains("yusu batch: STOPPED: the results database cannot be written (no such table: utterances)"), "\(m.stderr)")
+        #expect(m.stderr.contains("1 of 1 file not visited"), "\(m.stderr)")
         #expect(!m.stderr.contains("hashed"))
     }
 
@@ -165,7 +165,7 @@ struct HardeningCLITests {
             counts.seen += 1; counts.scored += 1
             progress.finished(item: item, outcome: .scored(durationSeconds: 60, score: 80), counts: counts)
         }
-        progress.done(counts: counts, elapsedSeconds: 1, interrupted: false, totalFiles: 2)
+        progress.done(counts: counts, elapsedSeconds: 1, ending: .complete, totalFiles: 2)
         #expect(lines.text.contains("4/4 files"), "\(lines.text)")
         #expect(lines.text.contains("yusu batch: 4 scored, 0 skipped, 0 failed of 4 looked at"))
     }
@@ -234,19 +234,29 @@ struct HardeningCLITests {
         #expect(!FileManager.default.fileExists(atPath: db + ".lock"))
     }
 
-    @Test("a folder the batch cannot read is recorded with its reason", .enabled(if: getuid() != 0))
+    @Test("a folder the batch cannot read, and a file it cannot open, are recorded with their reasons (as an unprivileged user under root)")
     func unreadableFolder() throws {
+        if let why = Unprivileged.unavailable { try Test.cancel("as another user: \(why)") }
         let dir = TemporaryDirectory()
         _ = try makeArchive(in: dir, calls: 2)
         let locked = dir.file("archive/locked")
         try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: true)
+        let lockedFile = try writeRecording(dir.file("archive/agent_A/locked.wav"), channels: Self.call(), rateHz: 8000)
+        Unprivileged.open(dir.path)
+        chmod(dir.path, 0o777)   // the database is created by the unprivileged user
         chmod(locked, 0)
+        chmod(lockedFile, 0)
         defer { chmod(locked, 0o755) }
         let db = dir.file("r.sqlite")
-        let r = try CLI.run(["batch", dir.file("archive"), "--db", db, "--quiet"])
-        #expect(r.status == 3)
-        let reason = try ResultsDatabase(path: db).read { try String.fetchOne($0, sql: "SELECT failure_reason FROM calls WHERE status = 'failed'") }
-        #expect(reason?.contains("this folder cannot be read (Permission denied)") == true, "\(reason ?? "nil")")
+        let r = try Unprivileged.run(["batch", dir.file("archive"), "--db", db, "--quiet"])
+        #expect(r.status == 3, "\(r.stderr)")
+        let reasons = try ResultsDatabase(path: db).read {
+            try String.fetchAll($0, sql: "SELECT failure_reason FROM calls WHERE status = 'failed' ORDER BY path")
+        }
+        #expect(reasons.contains { $0.contains("this folder cannot be read (Permission denied)") }, "\(reasons)")
+        #expect(reasons.contains { $0 == "cannot be opened (Permission denied)" }, "\(reasons)")
+        let score = try Unprivileged.run(["score", lockedFile])
+        #expect(score.status == 1 && score.stderr.contains("locked.wav: cannot be opened (Permission denied)"), "\(score.stderr)")
     }
 
     @Test("the call page carries the recording and every time plays from there")

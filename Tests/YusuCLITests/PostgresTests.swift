@@ -11,12 +11,21 @@ enum RuleBookCount { static var value: Int { RuleBook.all.count } }
 /// folder (as the `postgres` user when the tests run as root), `pg_ctl start` on a loopback
 /// port with password authentication, stopped when the test ends.
 final class TestPostgres: @unchecked Sendable {
-    static let binaries: String? = {
-        let root = "/usr/lib/postgresql"
+    /// Where Debian keeps the server binaries (YUSU_POSTGRES_ROOT moves it: hiding them
+    /// shows that the guard below fails).
+    static let root = ProcessInfo.processInfo.environment["YUSU_POSTGRES_ROOT"] ?? "/usr/lib/postgresql"
+    static let binaries: String? = findBinaries(under: root)
+    static let required = ProcessInfo.processInfo.environment["YUSU_REQUIRE_POSTGRES"] == "1"
+
+    static func findBinaries(under root: String) -> String? {
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
         return versions.map { "\(root)/\($0)/bin" }.first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }
-    }()
-    static let required = ProcessInfo.processInfo.environment["YUSU_REQUIRE_POSTGRES"] == "1"
+    }
+
+    /// The guard: why the PostgreSQL tests cannot run where they are required, or nil.
+    static func missing(required: Bool, binaries: String?) -> String? {
+        required && binaries == nil ? "YUSU_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries (initdb) under \(root): install Debian's postgresql" : nil
+    }
     static let password = "yusu-test-secret"
 
     let dir: String
@@ -116,11 +125,35 @@ func spawnYusu(_ arguments: [String], environment: [String: String], stderrFile:
     return p
 }
 
-@Suite("the nightly batch on PostgreSQL", .serialized, .enabled(if: TestPostgres.binaries != nil))
-struct PostgresTests {
-    @Test("PostgreSQL is there when CI requires it", .enabled(if: true))
+/// The guard lives outside the suite it guards: that suite is disabled when the binaries
+/// are missing, and a guard inside it would be disabled with it.
+@Suite("PostgreSQL is there when required")
+struct PostgresGuardTests {
+    @Test("PostgreSQL is there when CI requires it")
     func present() {
-        #expect(!TestPostgres.required || TestPostgres.binaries != nil)
+        if let problem = TestPostgres.missing(required: TestPostgres.required, binaries: TestPostgres.binaries) { Issue.record("\(problem)") }
+    }
+
+    @Test("the guard fails when the binaries are hidden and CI requires them")
+    func guardCanFail() {
+        let hidden = TestPostgres.findBinaries(under: "/nonexistent/postgresql")
+        #expect(hidden == nil)
+        #expect(TestPostgres.missing(required: true, binaries: hidden) != nil)
+        #expect(TestPostgres.missing(required: false, binaries: hidden) == nil)
+    }
+}
+
+@Suite("the nightly batch on PostgreSQL", .serialized,
+       .enabled(if: TestPostgres.binaries != nil, "no PostgreSQL server binaries (Debian: postgresql) under /usr/lib/postgresql"))
+struct PostgresTests {
+    @Test("no password at all: the message says where one goes")
+    func missingPassword() throws {
+        let pg = try TestPostgres()
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "PGPASSWORD")
+        environment["PGPASSFILE"] = "/nonexistent"
+        let r = try CLI.run(["report", "--db", pg.url], environment: environment)
+        #expect(r.status == 1 && r.stderr.contains("asks for a password and none was given: set PGPASSWORD, or put it in a password file"), "\(r.stderr)")
     }
 
     @Test("four workers on one archive of 200 calls: every file scored exactly once, the work shared")

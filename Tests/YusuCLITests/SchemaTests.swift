@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import YusuBatch
 import YusuTestSupport
 
 /// python3 with the jsonschema module (Debian: python3-jsonschema), if installed. CI installs
@@ -13,9 +14,10 @@ let jsonSchemaRequired = ProcessInfo.processInfo.environment["YUSU_REQUIRE_JSONS
 @Suite("the JSON interface against its published schema")
 struct SchemaTests {
     static let schema = fixturesDirectory() + "/../schema/score.v1.schema.json"
+    static let reportSchema = fixturesDirectory() + "/../schema/report.v1.schema.json"
 
     /// Validates each document with a real JSON Schema (2020-12) validator; returns its complaints.
-    func validate(_ documents: [String: String]) throws -> String {
+    func validate(_ documents: [String: String], schema: String = SchemaTests.schema) throws -> String {
         let dir = TemporaryDirectory()
         var paths: [String] = []
         for (name, text) in documents {
@@ -35,7 +37,7 @@ struct SchemaTests {
                 print(p.rsplit('/', 1)[-1], list(e.absolute_path), e.message[:200])
         sys.exit(1 if bad else 0)
         """
-        let r = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, Self.schema] + paths)
+        let r = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, schema] + paths)
         return r.status == 0 ? "" : r.stdout + r.stderr
     }
 
@@ -44,7 +46,7 @@ struct SchemaTests {
         #expect(!jsonSchemaRequired || jsonSchemaAvailable, "YUSU_REQUIRE_JSONSCHEMA=1 but python3 cannot import jsonschema")
     }
 
-    @Test("stereo, mono, mono-saved-as-stereo and clipped output all follow schema/score.v1", .enabled(if: jsonSchemaAvailable))
+    @Test("stereo, mono, mono-saved-as-stereo and clipped output all follow schema/score.v1", .enabled(if: jsonSchemaAvailable, "python3 cannot import jsonschema (Debian: python3-jsonschema)"))
     func outputsValidate() throws {
         let dir = TemporaryDirectory()
         let call = HardeningCLITests.call()
@@ -71,5 +73,30 @@ struct SchemaTests {
         let text = String(decoding: try JSONSerialization.data(withJSONObject: broken), as: UTF8.self)
         let failures = try validate(["broken": text])
         #expect(failures.contains("'holds' is a required property") && failures.contains("score"), "\(failures)")
+    }
+
+    @Test("report --format json follows schema/report.v1: a night with scored calls, a failed file and a warning",
+          .enabled(if: jsonSchemaAvailable, "python3 cannot import jsonschema (Debian: python3-jsonschema)"))
+    func reportValidates() throws {
+        let dir = TemporaryDirectory()
+        _ = try makeArchive(in: dir, calls: 3)
+        try Data("not audio".utf8).write(to: URL(fileURLWithPath: dir.file("archive/agent_A/20261120/broken.wav")))
+        let db = dir.file("r.sqlite")
+        #expect(try CLI.run(["batch", dir.file("archive"), "--db", db, "--quiet"]).status == 3)
+        let empty = dir.file("empty.sqlite")
+        _ = try ResultsDatabase(path: empty)
+        var documents: [String: String] = [:]
+        for (name, path) in [("night", db), ("empty", empty)] {
+            let r = try CLI.run(["report", "--db", path, "--format", "json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            documents[name] = r.stdout
+        }
+        let complaints = try validate(documents, schema: Self.reportSchema)
+        #expect(complaints.isEmpty, "\(complaints)")
+        #expect(documents["night"]!.contains("\"failed_files\" : [") && documents["night"]!.contains("broken.wav"))
+        var broken = try JSONSerialization.jsonObject(with: Data(documents["night"]!.utf8)) as! [String: Any]
+        broken.removeValue(forKey: "failed_files")
+        let failures = try validate(["broken": String(decoding: try JSONSerialization.data(withJSONObject: broken), as: UTF8.self)], schema: Self.reportSchema)
+        #expect(failures.contains("'failed_files' is a required property"), "\(failures)")
     }
 }

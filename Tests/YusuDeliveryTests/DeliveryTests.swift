@@ -147,9 +147,9 @@ struct StandardTests {
     @Test("defaults are the service norms and valid")
     func defaults() {
         let s = Standard()
-        #expect(s.speechRateMinCharactersPerMinute == 100 && s.speechRateMaxCharactersPerMinute == 120)
-        #expect(s["max_hold_s"] == 60 && s.maxUtteranceSyllables == 20 && s["max_agent_interruptions"] == 0)
-        #expect(s.callDurationMinSeconds == 180 && s["call_duration_max_s"] == 300)
+        #expect(s[SpeechRateRule.self].minimumCharactersPerMinute == 100 && s[SpeechRateRule.self].maximumCharactersPerMinute == 120)
+        #expect(s[HoldsRule.self].maximumSeconds == 60 && s[LongUtterancesRule.self].maximumSyllables == 20 && s[AgentInterruptionsRule.self].maximumCount == 0)
+        #expect(s[CallDurationRule.self].minimumSeconds == 180 && s[CallDurationRule.self].maximumSeconds == 300)
         #expect(s.problems().isEmpty)
         #expect(s.weights.values.reduce(0, +) == 100)
     }
@@ -157,14 +157,14 @@ struct StandardTests {
     @Test("a file overrides some keys and keeps the rest")
     func overrides() throws {
         let s = try Standard.decode(Data(#"{"speech_rate_min_cpm": 90, "speech_rate_max_cpm": 130, "weights": {"holds": 0}}"#.utf8))
-        #expect(s.speechRateMinCharactersPerMinute == 90 && s.speechRateMaxCharactersPerMinute == 130)
+        #expect(s[SpeechRateRule.self].minimumCharactersPerMinute == 90 && s[SpeechRateRule.self].maximumCharactersPerMinute == 130)
         #expect(s.weights["holds"] == 0 && s.weights["speech_rate"] == 20)
-        #expect(s["max_hold_s"] == 60)
+        #expect(s[HoldsRule.self].maximumSeconds == 60)
     }
 
     @Test("the standard says how far under the register an ending must end to sink")
     func sinkingDepth() throws {
-        #expect(Standard().sinkingEndingBelowRegisterSemitones == DeliveryConfig().fallingMinimumBelowMedianSemitones)
+        #expect(Standard()[FallingEndingsRule.self].belowRegisterSemitones == DeliveryConfig().fallingMinimumBelowMedianSemitones)
         let deep = try Standard.decode(Data(#"{"sinking_ending_below_register_st": 3}"#.utf8))
         let analyzer = CallAnalyzer(standard: deep)
         #expect(analyzer.delivery.fallingMinimumBelowMedianSemitones == 3)
@@ -176,6 +176,23 @@ struct StandardTests {
         #expect(byDeep.measure(f0Hz: f0, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)?.falling == false)
     }
 
+    @Test("a standard's size is bounded: a long name, a large file")
+    func bounded() throws {
+        let longName = "{\"name\": \"" + String(repeating: "x", count: 200) + "\"}"
+        #expect(throws: Standard.LoadError.self) { try Standard.decode(Data(longName.utf8)) }
+        do { _ = try Standard.decode(Data(longName.utf8)) } catch let error as Standard.LoadError {
+            #expect(error.description.contains("name is 200 characters long; at most 100"), "\(error)")
+        }
+        let huge = "{\"name\": \"" + String(repeating: "x", count: 70_000) + "\"}"
+        do { _ = try Standard.decode(Data(huge.utf8)); Issue.record("accepted a 70 kB standard") } catch let error as Standard.LoadError {
+            #expect(error.description.contains("a standard is at most 64 KiB"), "\(error)")
+        }
+        // The name and version a file gives survive; a round trip keeps every setting.
+        let named = try Standard.decode(Data(#"{"name": "retail-hotline", "version": 2, "max_hold_s": 90}"#.utf8))
+        #expect(named.name == "retail-hotline" && named.version == 2 && named[HoldsRule.self].maximumSeconds == 90)
+        #expect(try Standard.decode(JSONEncoder().encode(named)) == named)
+    }
+
     @Test("unknown keys, wrong types and bad values are rejected with the reason", arguments: [
         (#"{"speech_rate_minimum": 90}"#, "unknown key \"speech_rate_minimum\""),
         (#"{"speech_rate_min_cpm": "fast"}"#, "speech_rate_min_cpm"),
@@ -185,6 +202,15 @@ struct StandardTests {
         (#"{"weights": {"loudness": 3}}"#, "unknown rule \"loudness\""),
         (#"[1, 2]"#, "expected a JSON object"),
         (#"{"#, "not valid JSON"),
+        // [10]: every message names its key; what JSON readers disagree on is refused.
+        (#"{"max_agent_interruptions": 1.5}"#, "max_agent_interruptions: expected a whole number, got 1.5"),
+        (#"{"max_agent_interruptions": 1234567890123456789012345}"#, "max_agent_interruptions: 1234567890123456789012345 has more digits"),
+        (#"{"max_hold_s": 30, "max_hold_s": 90}"#, "duplicate key \"max_hold_s\" on line 1"),
+        (#"{"weights": {"holds": 5, "holds": 0}}"#, "duplicate key \"holds\""),
+        (#"{"speech_rate_max_cmp": 140}"#, "unknown key \"speech_rate_max_cmp\""),
+        (#"{"weights": {"holds": "x"}}"#, "weights.holds: expected a number, got x"),
+        (#"{"version": 0}"#, "version (0) must be between 1 and 1000000"),
+        (#"{"name": "a\nb"}"#, "name must be a non-empty line of text"),
     ])
     func rejects(json: String, reason: String) {
         do {

@@ -3,6 +3,7 @@ import Testing
 import YusuBatch
 import YusuDelivery
 import YusuReport
+import YusuNightReport
 import YusuSignal
 import YusuTestSupport
 
@@ -76,9 +77,13 @@ struct HTMLReportTests {
         let html = HTMLNightReport.render(summary, linked: [page])
         #expect(occurrences("<tr class=\"agent\"", in: html) == 2)
         #expect(occurrences("<tr class=\"day\"", in: html) == 3)
-        // Agent A over two days of 4 calls each: (0.5 + 1.0) / 2 = 75% per rule.
-        #expect(html.contains("data-agent=\"A\"><td>A</td><td class=\"num\">8</td><td class=\"num\">2</td><td class=\"num\">70</td>"))
-        #expect(occurrences("<td class=\"num \">75%</td>", in: html) == RuleBook.all.count)
+        // Agent A: 8 calls, 2 failed files, mean score 70; its weakest rules at 75% (two days
+        // of 4 calls at 50% and 100%).
+        #expect(html.contains("data-agent=\"A\"><td>A</td><td class=\"num\">8</td><td class=\"num\"><span class=\"fail\">2</span></td><td class=\"num\">70</td>"), "\(html)")
+        #expect(html.contains("<span class=\"\">语速适中 75%</span>"))
+        // One row per rule, all agents: (4·0.5 + 4·1.0 + 4·0.25) / 12 = 58%, agent B under 50%.
+        #expect(occurrences("<tr data-rule=", in: html) == RuleBook.all.count)
+        #expect(html.contains("<td class=\"num \">58%</td><td class=\"num\">12</td><td>B 25%</td>"))
         #expect(html.contains("<a class=\"worst\" href=\"\(page)\">c&lt;1&gt; (40)</a>"))
         #expect(html.contains("语速适中 <span class=\"t\">1:15.5</span>"))
         #expect(occurrences("<svg class=\"trend\"", in: html) == 2)

@@ -22,7 +22,7 @@ struct DecodingTests {
             if got == 0 { break }
             for i in 0..<got { left.append(block[2 * i]); right.append(block[2 * i + 1]) }
         }
-        #expect(abs(left.count - tone.count) <= 2_000)  // Vorbis may pad the end
+        #expect(abs(left.count - tone.count) <= 2_000)  // Vorbis, Opus and MP3 may pad the start or end
         // Lossy codecs differ sample by sample; compare levels (dB) and, for PCM, samples.
         let n = min(tone.count, left.count)
         #expect(abs(Synth.levelDbov(Array(left.prefix(n))) - Synth.levelDbov(tone)) < 0.5)
@@ -32,7 +32,7 @@ struct DecodingTests {
         case .wavPCM16, .flac: tolerance = 1e-4
         case .wavPCM24, .wavPCM32, .wavFloat: tolerance = 1e-6
         case .wavMuLaw, .wavALaw: tolerance = 0.02
-        case .ogg: tolerance = .infinity
+        case .ogg, .opus, .mp3: tolerance = .infinity
         }
         if tolerance.isFinite {
             let worst = zip(left, tone).map { abs($0 - $1) }.max() ?? 0
@@ -86,11 +86,8 @@ struct DecodingTests {
     func cannotOpen() throws {
         let dir = TemporaryDirectory()
         #expect(throws: AudioError.cannotOpen(path: dir.path, reason: "it is a folder, not a file")) { try AudioFileReader(path: dir.path) }
-        if getuid() != 0 {  // root reads everything
-            let p = try writeRecording(dir.file("locked.wav"), channels: [Synth.syllableTrain(count: 4)], rateHz: 8000)
-            chmod(p, 0)
-            #expect(throws: AudioError.cannotOpen(path: p, reason: "Permission denied")) { try AudioFileReader(path: p) }
-        }
+        // An unreadable file (root reads everything, so the CLI tests check it as another
+        // user): HardeningCLITests.unreadableFolder.
     }
 
     @Test("a missing file is reported by name")

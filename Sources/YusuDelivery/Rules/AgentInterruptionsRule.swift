@@ -3,23 +3,34 @@ import Foundation
 /// 不打断客户: the agent starting to talk over the customer (backchannels and latching are
 /// not interruptions). Default: none.
 public struct AgentInterruptionsRule: StandardRule {
+    public struct Settings: RuleSettings {
+        /// Agent interruptions a call may have.
+        public var maximumCount = 0
+        enum CodingKeys: String, CodingKey, CaseIterable { case maximumCount = "max_agent_interruptions" }
+        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public init() {}
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            maximumCount = try c.value(.maximumCount, or: Settings().maximumCount)
+        }
+        public func problems() -> [String] {
+            check((0...10_000).contains(maximumCount), "max_agent_interruptions (\(maximumCount)) must be from 0 to 10000")
+        }
+    }
+
     public let id = "agent_interruptions"
     public let chineseName = "不打断客户"
     public let englishName = "No interrupting the customer"
     public let defaultWeight = 15.0
-    public let settings = [RuleSetting("max_agent_interruptions", 0, integer: true)]
     public init() {}
 
-    public func problems(_ s: Standard) -> [String] {
-        check(s["max_agent_interruptions"] >= 0, "max_agent_interruptions (\(s["max_agent_interruptions"])) must be >= 0")
-    }
+    public func limitText(_ s: Settings) -> String { s.maximumCount == 0 ? "none" : "at most \(s.maximumCount)" }
 
-    public func judge(_ call: CallMeasures, _ s: Standard) -> Verdict {
-        let limit = s["max_agent_interruptions"]
+    public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let mine = call.interruptions?.filter { $0.by == .agent }
         return verdict(
-            passed: mine.map { Double($0.count) <= limit }, value: mine.map { Double($0.count) },
-            unit: "interruptions", limit: .atMost(limit),
+            s, passed: mine.map { $0.count <= s.maximumCount }, value: mine.map { Double($0.count) },
+            unit: "interruptions", limit: .atMost(Double(s.maximumCount)),
             evidence: (mine ?? []).map {
                 Evidence(startSeconds: $0.atSeconds, endSeconds: $0.atSeconds + $0.overlapSeconds,
                          note: String(format: "agent talks over the customer for %.1f s", $0.overlapSeconds))

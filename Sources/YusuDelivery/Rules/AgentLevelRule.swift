@@ -1,22 +1,38 @@
+import Foundation
+
 /// 音量适中: the agent's ITU-T P.56 active speech level within a band (default -35 to -15 dBov).
 public struct AgentLevelRule: StandardRule {
+    public struct Settings: RuleSettings {
+        /// Quietest level that passes, dBov.
+        public var minimumDbov = -35.0
+        /// Loudest level that passes, dBov.
+        public var maximumDbov = -15.0
+        enum CodingKeys: String, CodingKey, CaseIterable { case minimumDbov = "agent_level_min_dbov", maximumDbov = "agent_level_max_dbov" }
+        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public init() {}
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self), d = Settings()
+            minimumDbov = try c.value(.minimumDbov, or: d.minimumDbov)
+            maximumDbov = try c.value(.maximumDbov, or: d.maximumDbov)
+        }
+        public func problems() -> [String] {
+            check(minimumDbov < maximumDbov && maximumDbov <= 0 && minimumDbov >= -100,
+                  "agent_level_min_dbov (\(show(minimumDbov))) must be below agent_level_max_dbov (\(show(maximumDbov))), both within -100...0 dBov")
+        }
+    }
+
     public let id = "agent_level"
     public let chineseName = "音量适中"
     public let englishName = "Speaking level"
     public let defaultWeight = 10.0
-    public let settings = [RuleSetting("agent_level_min_dbov", -35), RuleSetting("agent_level_max_dbov", -15)]
     public init() {}
 
-    public func problems(_ s: Standard) -> [String] {
-        let lo = s["agent_level_min_dbov"], hi = s["agent_level_max_dbov"]
-        return check(lo < hi && hi <= 0 && lo >= -100,
-                     "agent_level_min_dbov (\(lo)) must be below agent_level_max_dbov (\(hi)), both within -100...0 dBov")
-    }
+    public func limitText(_ s: Settings) -> String { "\(show(s.minimumDbov)) to \(show(s.maximumDbov)) dBov" }
 
-    public func judge(_ call: CallMeasures, _ s: Standard) -> Verdict {
-        let lo = s["agent_level_min_dbov"], hi = s["agent_level_max_dbov"]
+    public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let level = call.agent.activeLevelDbov
-        return verdict(passed: level.map { $0 >= lo && $0 <= hi }, value: level, unit: "dBov", limit: .range(lo, hi),
-                       reason: level == nil ? "the agent never speaks" : nil)
+        return verdict(s, passed: level.map { $0 >= s.minimumDbov && $0 <= s.maximumDbov }, value: level, unit: "dBov",
+                       limit: .range(s.minimumDbov, s.maximumDbov), reason: level == nil ? "the agent never speaks" : nil,
+                       valueText: level.map { String(format: "%.1f dBov", $0) })
     }
 }

@@ -7,23 +7,35 @@ import Foundation
 /// close to none, while spontaneous conversation has several a minute. One every 20 s is
 /// where a listener starts to notice hesitation. A QA team should set its own.
 public struct FilledPausesRule: StandardRule {
+    public struct Settings: RuleSettings {
+        /// Filled pauses per minute of agent talk that pass.
+        public var maximumPerMinute = 3.0
+        enum CodingKeys: String, CodingKey, CaseIterable { case maximumPerMinute = "max_filled_pauses_per_min" }
+        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public init() {}
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            maximumPerMinute = try c.value(.maximumPerMinute, or: Settings().maximumPerMinute)
+        }
+        public func problems() -> [String] {
+            check(maximumPerMinute >= 0 && maximumPerMinute <= 1000, "max_filled_pauses_per_min (\(show(maximumPerMinute))) must be from 0 to 1000")
+        }
+    }
+
     public let id = "filled_pauses"
     public let chineseName = "避免过多语气词"
     public let englishName = "Few filled pauses (嗯/啊)"
     public let defaultWeight = 10.0
-    public let settings = [RuleSetting("max_filled_pauses_per_min", 3)]
     public init() {}
 
-    public func problems(_ s: Standard) -> [String] {
-        check(s["max_filled_pauses_per_min"] >= 0, "max_filled_pauses_per_min (\(s["max_filled_pauses_per_min"])) must be >= 0")
-    }
+    public func limitText(_ s: Settings) -> String { "at most \(show(s.maximumPerMinute)) per minute of talk" }
 
-    public func judge(_ call: CallMeasures, _ s: Standard) -> Verdict {
-        let limit = s["max_filled_pauses_per_min"]
+    public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let agent = call.agent
         let perMinute: Double? = agent.talkTimeSeconds > 0 ? Double(agent.filledPauses.count) / (agent.talkTimeSeconds / 60) : nil
         return verdict(
-            passed: perMinute.map { $0 <= limit + 1e-9 }, value: perMinute, unit: "per minute of talk", limit: .atMost(limit),
+            s, passed: perMinute.map { $0 <= s.maximumPerMinute + 1e-9 }, value: perMinute, unit: "per minute of talk",
+            limit: .atMost(s.maximumPerMinute),
             evidence: agent.filledPauses.map {
                 Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds, note: String(format: "filled pause (嗯/呃), %.1f s", $0.durationSeconds))
             },

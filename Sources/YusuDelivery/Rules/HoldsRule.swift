@@ -3,24 +3,37 @@ import Foundation
 /// 等待超过1分钟需再次反馈: no stretch where nobody speaks (hold, dead air) longer than a limit
 /// (default 60 s): past it the agent must come back to the customer.
 public struct HoldsRule: StandardRule {
+    public struct Settings: RuleSettings {
+        /// Longest silence that passes, seconds.
+        public var maximumSeconds = 60.0
+        enum CodingKeys: String, CodingKey, CaseIterable { case maximumSeconds = "max_hold_s" }
+        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public init() {}
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            maximumSeconds = try c.value(.maximumSeconds, or: Settings().maximumSeconds)
+        }
+        public func problems() -> [String] {
+            check(maximumSeconds >= 10 && maximumSeconds <= 86_400,
+                  "max_hold_s (\(show(maximumSeconds))) must be from 10 (holds are silences of 10 s or more) to 86400")
+        }
+    }
+
     public let id = "holds"
     public let chineseName = "等待不超过1分钟"
     public let englishName = "Holds and dead air"
     public let defaultWeight = 10.0
-    public let settings = [RuleSetting("max_hold_s", 60)]
     public init() {}
 
-    public func problems(_ s: Standard) -> [String] {
-        check(s["max_hold_s"] >= 10, "max_hold_s (\(s["max_hold_s"])) must be at least 10 (holds are silences of 10 s or more)")
-    }
+    public func limitText(_ s: Settings) -> String { "at most \(show(s.maximumSeconds)) s" }
 
-    public func judge(_ call: CallMeasures, _ s: Standard) -> Verdict {
-        let limit = s["max_hold_s"]
+    public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let longest = call.holds.map(\.durationSeconds).max() ?? 0
-        return verdict(passed: longest <= limit, value: longest, unit: "s", limit: .atMost(limit),
-                       evidence: call.holds.filter { $0.durationSeconds > limit }.map {
+        return verdict(s, passed: longest <= s.maximumSeconds, value: longest, unit: "s", limit: .atMost(s.maximumSeconds),
+                       evidence: call.holds.filter { $0.durationSeconds > s.maximumSeconds }.map {
                            Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds,
                                     note: String(format: "nobody speaks for %.0f s", $0.durationSeconds))
-                       })
+                       },
+                       valueText: call.holds.isEmpty ? "no hold or dead air of 10 s or more" : String(format: "longest %.0f s", longest))
     }
 }

@@ -9,26 +9,41 @@ import Foundation
 /// that switches the rule on should first check that its channels are recorded at the same
 /// gain.
 public struct LevelVsCustomerRule: StandardRule {
+    public struct Settings: RuleSettings {
+        /// Agent minus customer level, lowest that passes, dB.
+        public var minimumDb = -6.0
+        /// Agent minus customer level, highest that passes, dB.
+        public var maximumDb = 6.0
+        enum CodingKeys: String, CodingKey, CaseIterable { case minimumDb = "level_vs_customer_min_db", maximumDb = "level_vs_customer_max_db" }
+        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public init() {}
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self), d = Settings()
+            minimumDb = try c.value(.minimumDb, or: d.minimumDb)
+            maximumDb = try c.value(.maximumDb, or: d.maximumDb)
+        }
+        public func problems() -> [String] {
+            check(minimumDb < maximumDb && minimumDb >= -60 && maximumDb <= 60,
+                  "level_vs_customer_min_db (\(show(minimumDb))) must be below level_vs_customer_max_db (\(show(maximumDb))), both within -60...60 dB")
+        }
+    }
+
     public let id = "level_vs_customer"
     public let chineseName = "音量适应客户"
     public let englishName = "Level matched to the customer"
     public let defaultWeight = 0.0
-    public let settings = [RuleSetting("level_vs_customer_min_db", -6), RuleSetting("level_vs_customer_max_db", 6)]
     public init() {}
 
-    public func problems(_ s: Standard) -> [String] {
-        let lo = s["level_vs_customer_min_db"], hi = s["level_vs_customer_max_db"]
-        return check(lo < hi && lo >= -60 && hi <= 60, "level_vs_customer_min_db (\(lo)) must be below level_vs_customer_max_db (\(hi)), both within -60...60 dB")
-    }
+    public func limitText(_ s: Settings) -> String { "agent \(show(s.minimumDb)) to \(show(s.maximumDb)) dB against the customer" }
 
-    public func judge(_ call: CallMeasures, _ s: Standard) -> Verdict {
-        let lo = s["level_vs_customer_min_db"], hi = s["level_vs_customer_max_db"]
+    public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
+        let limit = Limit.range(s.minimumDb, s.maximumDb)
         guard let customer = call.customer else {
-            return verdict(passed: nil, value: nil, unit: "dB", limit: .range(lo, hi),
-                           reason: "mono recording: the customer is not on a channel of their own")
+            return verdict(s, passed: nil, value: nil, unit: "dB", limit: limit, reason: "mono recording: the customer is not on a channel of their own")
         }
         let difference: Double? = call.agent.activeLevelDbov.flatMap { a in customer.activeLevelDbov.map { a - $0 } }
-        return verdict(passed: difference.map { $0 >= lo && $0 <= hi }, value: difference, unit: "dB (agent − customer)", limit: .range(lo, hi),
-                       reason: difference == nil ? "one party never speaks" : nil)
+        return verdict(s, passed: difference.map { $0 >= s.minimumDb && $0 <= s.maximumDb }, value: difference, unit: "dB", limit: limit,
+                       reason: difference == nil ? "one party never speaks" : nil,
+                       valueText: difference.map { String(format: "agent %.1f dB %@ than the customer", abs($0), $0 >= 0 ? "louder" : "quieter") })
     }
 }

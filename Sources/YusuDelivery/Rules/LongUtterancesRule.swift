@@ -1,20 +1,34 @@
+import Foundation
+
 /// 单句不超过20字: no agent utterance longer than a number of syllables (default 20 字).
 public struct LongUtterancesRule: StandardRule {
+    public struct Settings: RuleSettings {
+        /// Most syllables (字) an utterance may have.
+        public var maximumSyllables = 20
+        enum CodingKeys: String, CodingKey, CaseIterable { case maximumSyllables = "max_utterance_syllables" }
+        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public init() {}
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            maximumSyllables = try c.value(.maximumSyllables, or: Settings().maximumSyllables)
+        }
+        public func problems() -> [String] {
+            check((1...10_000).contains(maximumSyllables), "max_utterance_syllables (\(maximumSyllables)) must be from 1 to 10000")
+        }
+    }
+
     public let id = "long_utterances"
     public let chineseName = "单句不超过20字"
     public let englishName = "Short sentences"
     public let defaultWeight = 5.0
-    public let settings = [RuleSetting("max_utterance_syllables", 20, integer: true)]
     public init() {}
 
-    public func problems(_ s: Standard) -> [String] {
-        check(s["max_utterance_syllables"] >= 1, "max_utterance_syllables (\(s["max_utterance_syllables"])) must be >= 1")
-    }
+    public func limitText(_ s: Settings) -> String { "no utterance over \(s.maximumSyllables) 字" }
 
-    public func judge(_ call: CallMeasures, _ s: Standard) -> Verdict {
-        let limit = Int(s["max_utterance_syllables"])
-        let long = call.agent.utterances.filter { $0.syllables > limit }
-        return verdict(passed: long.isEmpty, value: Double(long.count), unit: "utterances over \(limit) 字", limit: .atMost(0),
-                       evidence: long.map { Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds, note: "\($0.syllables) syllables") })
+    public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
+        let long = call.agent.utterances.filter { $0.syllables > s.maximumSyllables }
+        return verdict(s, passed: long.isEmpty, value: Double(long.count), unit: "utterances over \(s.maximumSyllables) 字", limit: .atMost(0),
+                       evidence: long.map { Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds, note: "\($0.syllables) syllables") },
+                       valueText: long.count == 1 ? "1 utterance over \(s.maximumSyllables) 字" : "\(long.count) utterances over \(s.maximumSyllables) 字")
     }
 }

@@ -5,21 +5,33 @@ import Foundation
 /// three rings are behind it. What is left is the gap before the greeting: 5 s of silence
 /// on an answered line is long enough for a caller to say "喂?" first.
 public struct OpeningRule: StandardRule {
+    public struct Settings: RuleSettings {
+        /// The agent's first words come at most this long after the line opens, seconds.
+        public var maximumSeconds = 5.0
+        enum CodingKeys: String, CodingKey, CaseIterable { case maximumSeconds = "max_opening_s" }
+        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public init() {}
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            maximumSeconds = try c.value(.maximumSeconds, or: Settings().maximumSeconds)
+        }
+        public func problems() -> [String] {
+            check(maximumSeconds > 0 && maximumSeconds <= 3600, "max_opening_s (\(show(maximumSeconds))) must be above 0 and at most 3600")
+        }
+    }
+
     public let id = "opening"
     public let chineseName = "及时问候"
     public let englishName = "Prompt greeting"
     public let defaultWeight = 5.0
-    public let settings = [RuleSetting("max_opening_s", 5)]
     public init() {}
 
-    public func problems(_ s: Standard) -> [String] {
-        check(s["max_opening_s"] > 0, "max_opening_s (\(s["max_opening_s"])) must be > 0")
-    }
+    public func limitText(_ s: Settings) -> String { "agent first, within \(show(s.maximumSeconds)) s" }
 
-    public func judge(_ call: CallMeasures, _ s: Standard) -> Verdict {
-        let limit = s["max_opening_s"]
+    public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
+        let limit = s.maximumSeconds
         guard let agentFirst = call.agent.utterances.first?.startSeconds else {
-            return verdict(passed: nil, value: nil, unit: "s", limit: .atMost(limit), reason: "the agent never speaks")
+            return verdict(s, passed: nil, value: nil, unit: "s", limit: .atMost(limit), reason: "the agent never speaks")
         }
         let customerFirst = call.customer?.utterances.first { $0.durationSeconds >= 0.3 }?.startSeconds
         let customerBefore = customerFirst.map { $0 < agentFirst } ?? false
@@ -31,9 +43,8 @@ public struct OpeningRule: StandardRule {
             evidence.append(Evidence(startSeconds: 0, endSeconds: agentFirst,
                                      note: String(format: "the agent's first words come %.1f s after the line opens", agentFirst)))
         }
-        return verdict(passed: agentFirst <= limit && !customerBefore, value: agentFirst, unit: "s", limit: .atMost(limit),
+        return verdict(s, passed: agentFirst <= limit && !customerBefore, value: agentFirst, unit: "s", limit: .atMost(limit),
                        evidence: evidence,
-                       valueText: String(format: "agent first speaks at %.1f s%@", agentFirst, customerBefore ? ", after the customer" : ""),
-                       limitText: String(format: "agent first, within %.0f s", limit))
+                       valueText: String(format: "agent first speaks at %.1f s%@", agentFirst, customerBefore ? ", after the customer" : ""))
     }
 }

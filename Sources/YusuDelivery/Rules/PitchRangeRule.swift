@@ -9,22 +9,38 @@ import Foundation
 /// by several semitones. A QA team that switches the rule on should calibrate the band on
 /// its own agents.
 public struct PitchRangeRule: StandardRule {
+    public struct Settings: RuleSettings {
+        /// Narrowest range that passes, semitones.
+        public var minimumSemitones = 3.0
+        /// Widest range that passes, semitones.
+        public var maximumSemitones = 12.0
+        enum CodingKeys: String, CodingKey, CaseIterable { case minimumSemitones = "pitch_range_min_st", maximumSemitones = "pitch_range_max_st" }
+        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public init() {}
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self), d = Settings()
+            minimumSemitones = try c.value(.minimumSemitones, or: d.minimumSemitones)
+            maximumSemitones = try c.value(.maximumSemitones, or: d.maximumSemitones)
+        }
+        public func problems() -> [String] {
+            check(minimumSemitones >= 0 && minimumSemitones < maximumSemitones && maximumSemitones <= 36,
+                  "pitch_range_min_st (\(show(minimumSemitones))) must be >= 0 and below pitch_range_max_st (\(show(maximumSemitones))), at most 36")
+        }
+    }
+
     public let id = "pitch_range"
     public let chineseName = "语调有活力"
     public let englishName = "Lively pitch range"
     public let defaultWeight = 0.0
-    public let settings = [RuleSetting("pitch_range_min_st", 3), RuleSetting("pitch_range_max_st", 12)]
     public init() {}
 
-    public func problems(_ s: Standard) -> [String] {
-        let lo = s["pitch_range_min_st"], hi = s["pitch_range_max_st"]
-        return check(lo >= 0 && lo < hi && hi <= 36, "pitch_range_min_st (\(lo)) must be >= 0 and below pitch_range_max_st (\(hi)), at most 36")
-    }
+    public func limitText(_ s: Settings) -> String { "\(show(s.minimumSemitones))–\(show(s.maximumSemitones)) st" }
 
-    public func judge(_ call: CallMeasures, _ s: Standard) -> Verdict {
-        let lo = s["pitch_range_min_st"], hi = s["pitch_range_max_st"]
+    public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let range = call.agent.pitchRangeSemitones
-        return verdict(passed: range.map { $0 >= lo && $0 <= hi }, value: range, unit: "st (10th–90th percentile)", limit: .range(lo, hi),
-                       reason: range == nil ? "too little voiced agent speech to measure" : nil)
+        return verdict(s, passed: range.map { $0 >= s.minimumSemitones && $0 <= s.maximumSemitones }, value: range, unit: "st",
+                       limit: .range(s.minimumSemitones, s.maximumSemitones),
+                       reason: range == nil ? "too little voiced agent speech to measure" : nil,
+                       valueText: range.map { String(format: "%.1f st between the 10th and 90th percentile of pitch", $0) })
     }
 }

@@ -1,25 +1,45 @@
+import Foundation
+
 /// 语速适中: the agent's speech rate, characters (syllables) per minute of talk time, within
 /// a band (default 100–120 字/分钟, the common call-centre norm).
 public struct SpeechRateRule: StandardRule {
+    public struct Settings: RuleSettings {
+        /// Lowest rate that passes, 字/分钟 (characters per minute of talk time).
+        public var minimumCharactersPerMinute = 100.0
+        /// Highest rate that passes, 字/分钟.
+        public var maximumCharactersPerMinute = 120.0
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case minimumCharactersPerMinute = "speech_rate_min_cpm", maximumCharactersPerMinute = "speech_rate_max_cpm"
+        }
+        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public init() {}
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self), d = Settings()
+            minimumCharactersPerMinute = try c.value(.minimumCharactersPerMinute, or: d.minimumCharactersPerMinute)
+            maximumCharactersPerMinute = try c.value(.maximumCharactersPerMinute, or: d.maximumCharactersPerMinute)
+        }
+        public func problems() -> [String] {
+            let lo = minimumCharactersPerMinute, hi = maximumCharactersPerMinute
+            return check(lo > 0 && lo < hi, "speech_rate_min_cpm (\(show(lo))) must be > 0 and below speech_rate_max_cpm (\(show(hi)))")
+                + check(hi <= 1000, "speech_rate_max_cpm (\(show(hi))) must be at most 1000")
+        }
+    }
+
     public let id = "speech_rate"
     public let chineseName = "语速适中"
     public let englishName = "Speech rate"
     public let defaultWeight = 20.0
-    public let settings = [RuleSetting("speech_rate_min_cpm", 100), RuleSetting("speech_rate_max_cpm", 120)]
     public init() {}
 
-    public func problems(_ s: Standard) -> [String] {
-        let lo = s["speech_rate_min_cpm"], hi = s["speech_rate_max_cpm"]
-        return check(lo > 0 && lo < hi, "speech_rate_min_cpm (\(lo)) must be > 0 and below speech_rate_max_cpm (\(hi))")
-            + check(hi <= 1000, "speech_rate_max_cpm (\(hi)) must be at most 1000")
-    }
+    public func limitText(_ s: Settings) -> String { "\(show(s.minimumCharactersPerMinute))–\(show(s.maximumCharactersPerMinute)) 字/分钟" }
 
-    public func judge(_ call: CallMeasures, _ s: Standard) -> Verdict {
-        let lo = s["speech_rate_min_cpm"], hi = s["speech_rate_max_cpm"]
+    public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
+        let lo = s.minimumCharactersPerMinute, hi = s.maximumCharactersPerMinute
         let rate = call.agent.speechRateCharactersPerMinute
-        return verdict(passed: rate.map { $0 >= lo && $0 <= hi }, value: rate, unit: "字/分钟 (cpm)", limit: .range(lo, hi),
+        return verdict(s, passed: rate.map { $0 >= lo && $0 <= hi }, value: rate, unit: "字/分钟", limit: .range(lo, hi),
                        evidence: Self.rateEvidence(call.agent, tooSlow: rate.map { $0 < lo } ?? false),
-                       reason: rate == nil ? "the agent never speaks" : nil)
+                       reason: rate == nil ? "the agent never speaks" : nil,
+                       valueText: rate.map { String(format: "%.0f 字/分钟", $0) })
     }
 
     /// Where the rate is furthest out: the agent's three fastest turns (slowest when the call
