@@ -281,7 +281,7 @@ public final class BatchRunner: @unchecked Sendable {
                                stop: StopFlag? = nil) throws -> CallOutcome {
         if let problem = item.problem { return .failed(problem) }
         do {
-            var analyzer = CallAnalyzer(standard: standard)
+            var analyzer = CallAnalyzer()
             analyzer.limits = limits
             let analysis = try analyzer.analyze(path: item.path, options: CallOptions(agentChannel: item.agentChannel), stop: stop)
             if requireStereo && analysis.measures.channels != 2 {

@@ -59,8 +59,12 @@ extension CallRecord {
             values["agent_level_dbov"] = SQLValue(a.activeLevelDbov)
             values["agent_median_f0_hz"] = SQLValue(a.medianF0Hz)
             values["agent_utterances"] = SQLValue(a.utterances.count)
-            values["agent_falling_endings"] = SQLValue(a.utterances.filter { $0.fallingEnding == true }.count)
-            values["agent_measured_endings"] = SQLValue(a.utterances.filter { $0.fallingEnding != nil }.count)
+            // What the rules decided, read from their verdicts: nothing is judged again here.
+            let endings = card.verdict(FallingEndingsRule().id)
+            let long = card.verdict(LongUtterancesRule().id)
+            let judged = endings?.utteranceJudgements ?? []
+            values["agent_falling_endings"] = SQLValue(endings?.flaggedUtterances.count)
+            values["agent_measured_endings"] = SQLValue(endings?.judgedUtterances)
             values["customer_syllables"] = SQLValue(m.customer?.syllables)
             values["customer_speech_rate_cpm"] = SQLValue(m.customer?.speechRateCharactersPerMinute)
             values["customer_level_dbov"] = SQLValue(m.customer?.activeLevelDbov)
@@ -69,27 +73,29 @@ extension CallRecord {
             values["backchannels"] = SQLValue(m.backchannels?.count)
             values["holds"] = SQLValue(m.holds.count)
             values["longest_hold_s"] = SQLValue(m.holds.map(\.durationSeconds).max() ?? 0)
-            values["long_utterances"] = SQLValue(a.utterances.filter { $0.syllables > standard[LongUtterancesRule.self].maximumSyllables }.count)
+            values["long_utterances"] = SQLValue(long?.flaggedUtterances.count)
             values["score"] = SQLValue(card.score)
             values["verdicts_json"] = .text(try ResultsDatabase.verdictsJSON(card))
             values["warnings_json"] = .text(String(decoding: try JSONSerialization.data(withJSONObject: m.warnings), as: UTF8.self))
             verdicts = card.verdicts.map { ($0.rule, SQLValue($0.passed), SQLValue($0.value), SQLValue(card.standard.weights[$0.rule] ?? 0)) }
-            let parties = [("agent", a.utterances)] + (m.customer.map { [("customer", $0.utterances)] } ?? [])
-            for (party, list) in parties {
-                for u in list {
-                    utterances.append((party, u.startSeconds, u.endSeconds, u.syllables, SQLValue(u.fallingEnding),
+            let parties = [("agent", a.utterances, judged)] + (m.customer.map { [("customer", $0.utterances, [Bool?]())] } ?? [])
+            for (party, list, marks) in parties {
+                for (k, u) in list.enumerated() {
+                    utterances.append((party, u.startSeconds, u.endSeconds, u.syllables, SQLValue(k < marks.count ? marks[k] : nil),
                                        SQLValue(u.finalDropSemitones), SQLValue(u.endRelativeToMedianSemitones)))
                 }
             }
             for i in m.interruptions ?? [] { events.append(("interruption", .text(i.by.rawValue), i.atSeconds, i.atSeconds + i.overlapSeconds, .null)) }
             for b in m.backchannels ?? [] { events.append(("backchannel", .text(b.by.rawValue), b.atSeconds, b.atSeconds + b.durationSeconds, .null)) }
             for h in m.holds { events.append(("hold", .null, h.startSeconds, h.endSeconds, .null)) }
-            for u in a.utterances where u.fallingEnding == true {
+            for k in endings?.flaggedUtterances ?? [] {
+                let u = a.utterances[k]
                 let s = u.endingSpan ?? u.span
                 events.append(("falling_ending", .text("agent"), s.startSeconds, s.endSeconds,
-                               .text(String(format: "%.1f st below median", -(u.endRelativeToMedianSemitones ?? 0)))))
+                               .text(String(format: "%.1f st below the register", -(u.endRelativeToMedianSemitones ?? 0)))))
             }
-            for u in a.utterances where u.syllables > standard[LongUtterancesRule.self].maximumSyllables {
+            for k in long?.flaggedUtterances ?? [] {
+                let u = a.utterances[k]
                 events.append(("long_utterance", .text("agent"), u.startSeconds, u.endSeconds, .text("\(u.syllables) syllables")))
             }
             for f in a.filledPauses { events.append(("filled_pause", .text("agent"), f.startSeconds, f.endSeconds, .null)) }

@@ -28,12 +28,5 @@ public struct DeliveryConfig: Sendable, Equatable {
     public var endingMinimumVoicedSeconds: Double = 0.05
     /// ... and a voicing gap longer than this ends the stretch, seconds.
     public var endingMaximumGapSeconds: Double = 0.15
-    /// Final intonation: a falling ending drops at least this much from the high point of
-    /// its last voiced stretch, semitones (0: it does not end on a rise) ...
-    public var fallingMinimumDropSemitones: Double = 0
-    /// ... and ends at least this far below the speaker's median, semitones. Sustained
-    /// endings stay within about 0.7 st of the register; sinking ones whose glide the
-    /// tracker saw only in part can end as little as 1.2 st under it.
-    public var fallingMinimumBelowMedianSemitones: Double = 1.0
     public init() {}
 }

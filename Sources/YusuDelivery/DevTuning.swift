@@ -12,7 +12,7 @@ func devValue(_ key: String) -> Double? {
     }
     return nil
 }
-extension CallAnalyzer {
+extension AnalysisSettings {
     mutating func applyDev() {
         if let v = devValue("uv") { pitch.unvoicedCost = Float(v) }
         if let v = devValue("oct") { pitch.octaveJumpCost = Float(v) }
@@ -35,8 +35,6 @@ extension CallAnalyzer {
         if let v = devValue("pdip") { nuclei.periodicDip = Float(v) }
         if let v = devValue("vs") { nuclei.voicingSearchSeconds = v }
         if let v = devValue("upause") { delivery.utterancePauseSeconds = v }
-        if let v = devValue("fdrop") { delivery.fallingMinimumDropSemitones = v }
-        if let v = devValue("fbelow") { delivery.fallingMinimumBelowMedianSemitones = v }
         if let v = devValue("emin") { delivery.endingMinimumVoicedSeconds = v }
         if let v = devValue("egap") { delivery.endingMaximumGapSeconds = v }
         if let v = devValue("ewin") { delivery.endingWindowSeconds = v }
@@ -68,6 +66,12 @@ extension CallAnalyzer {
         if let v = devValue("fprise") { filledPauses.maximumRiseSemitones = v }
         if let v = devValue("fpspan") { filledPauses.spanFrames = Int(v) }
         if let v = devValue("mvs") { voiceActivity.minimumVoicedSeconds = v }
+        if let v = devValue("plag") { pitch.lagSeconds = v }
+        if let v = devValue("tprior") { nuclei.tempoPriorSeconds = v }
+        if let v = devValue("lminp") { channelLevels.minimumPeriodicFrames = Int(v) }
+        if let v = devValue("nahead") { nuclei.lookAheadSeconds = v }
+        if let v = devValue("forget") { channelLevels.forgetSeconds = v }
+        if let v = devValue("warm") { channelLevels.warmUpSeconds = v }
     }
 }
 #endif

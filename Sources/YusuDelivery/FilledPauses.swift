@@ -41,70 +41,100 @@ public struct FilledPauseConfig: Sendable, Equatable {
     public init() {}
 }
 
-public struct FilledPauseDetector: Sendable {
-    public var config: FilledPauseConfig
-    public init(config: FilledPauseConfig = FilledPauseConfig()) { self.config = config }
+/// The detector of one channel, fed each frame once its F0 and speech decision are final.
+/// It finds candidates from this channel alone (stages 1–3, and the gap before); the caller
+/// adds the context it knows (the utterance the candidate opens or not, the other party).
+/// Look-ahead: the run's end; memory: the last `spanFrames` frames and the open run.
+public struct FilledPauseTracker: Sendable {
+    public let config: FilledPauseConfig
+    let hopSeconds: Double
+    let minimumFrames: Int, maximumFrames: Int, gapFrames: Int
+    /// The last frames' features, for the steadiness test.
+    private var recent: FrameRing<(f0: Float, energy: Float, b1: Float, b2: Float, b3: Float)>
+    private var runStart: Int? = nil
+    private var runSteady = 0
+    private var runF0: [Float] = []
+    /// Frames since the last voiced speech frame (capped), and that count when the run began.
+    private var sinceVoiced = 0
+    private var gapBeforeRun = 0
+    private var framesIn = 0
 
-    /// Filled pauses of one party.
-    /// - Parameters:
-    ///   - utterances: this party's utterance spans (pauses shorter than an utterance pause bridged);
-    ///   - other: the other party's utterance spans (a sound inside them is a backchannel).
-    public func detect(features: FrameFeatures, pitch: PitchTrack, speech: [Bool], utterances: [TimeSpan], other: [TimeSpan]) -> [TimeSpan] {
-        let n = features.frameCount
-        let hop = features.config.hopSeconds
-        guard n > config.spanFrames + 2 else { return [] }
+    /// A run that passed this channel's tests: [start, end) frames, and the gap before it.
+    public struct Candidate: Sendable, Equatable {
+        public var startFrame: Int
+        public var endFrame: Int
+        /// Unvoiced or silent frames right before it, up to the gap needed.
+        public var gapBeforeFrames: Int
+    }
+
+    public init(config: FilledPauseConfig = FilledPauseConfig(), hopSeconds: Double = 0.01) {
+        self.config = config
+        self.hopSeconds = hopSeconds
+        minimumFrames = Int((config.minimumSeconds / hopSeconds).rounded())
+        maximumFrames = Int((config.maximumSeconds / hopSeconds).rounded())
+        gapFrames = Int((config.minimumGapBeforeSeconds / hopSeconds).rounded())
+        recent = FrameRing(capacity: config.spanFrames + 2, filler: (0, 0, 0, 0, 0))
+        runF0.reserveCapacity(maximumFrames + 1)
+    }
+
+    /// Adds the next frame. - Returns: a candidate when a run ends here and passes.
+    public mutating func push(_ frame: Frame, f0Hz: Float, speech: Bool) -> Candidate? {
+        let i = framesIn
+        framesIn += 1
+        recent.append((f0Hz, frame.energyDb, frame.band1Db, frame.band2Db, frame.band3Db))
+        let voicedSpeech = f0Hz > 0 && speech
+        guard voicedSpeech else {
+            let found = closeRun(at: i)
+            sinceVoiced = min(sinceVoiced + 1, gapFrames)
+            return found
+        }
+        if runStart == nil {
+            runStart = i
+            runSteady = 0
+            runF0.removeAll(keepingCapacity: true)
+            gapBeforeRun = sinceVoiced
+        }
+        if runF0.count <= maximumFrames { runF0.append(f0Hz) }
+        if i - runStart! >= config.spanFrames && isSteady(i) { runSteady += 1 }
+        sinceVoiced = 0
+        return nil
+    }
+
+    /// The channel has ended: a run open at its end is judged.
+    public mutating func finish() -> Candidate? { closeRun(at: framesIn) }
+
+    /// Stage 2: the spectral shape, the level and the pitch hold over `spanFrames`.
+    private func isSteady(_ i: Int) -> Bool {
         let k = config.spanFrames
-        // Steady frames.
-        var steady = [Bool](repeating: false, count: n)
-        for i in k..<n {
-            let a = pitch.f0Hz[i], b = pitch.f0Hz[i - k]
-            guard a > 0, b > 0 else { continue }
-            var shape: Float = 0
-            for band in 1..<FrameFeatures.bandCount {
-                shape += abs((features.bandDb[band][i] - features.energyDb[i]) - (features.bandDb[band][i - k] - features.energyDb[i - k]))
-            }
-            shape /= Float(FrameFeatures.bandCount - 1)
-            let level = abs(features.energyDb[i] - features.energyDb[i - k])
-            let step = abs(12 * log2(Double(a) / Double(b)))
-            steady[i] = shape <= config.maximumShapeChangeDb && level <= config.maximumLevelChangeDb && step <= config.maximumPitchStepSemitones
-        }
-        var found: [TimeSpan] = []
-        let minimumFrames = Int((config.minimumSeconds / hop).rounded())
-        let maximumFrames = Int((config.maximumSeconds / hop).rounded())
-        let gapFrames = Int((config.minimumGapBeforeSeconds / hop).rounded())
-        var i = 0
-        while i < n {
-            guard pitch.f0Hz[i] > 0 && speech[i] else { i += 1; continue }
-            var j = i
-            while j < n && pitch.f0Hz[j] > 0 && speech[j] { j += 1 }
-            defer { i = j }
-            let length = j - i
-            guard length >= minimumFrames && length <= maximumFrames else { continue }
-            // Steadiness over the run (its first `k` frames have no look-back inside the run).
-            let judged = (i + k)..<j
-            guard !judged.isEmpty else { continue }
-            var steadyCount = 0
-            for f in judged where steady[f] { steadyCount += 1 }
-            guard Double(steadyCount) >= config.minimumSteadyShare * Double(judged.count) else { continue }
-            // Level or slowly falling pitch over the run: compare its first and last fifths.
-            let fifth = max(1, length / 5)
-            let start = median((i..<(i + fifth)).map { Double(pitch.f0Hz[$0]) })
-            let end = median(((j - fifth)..<j).map { Double(pitch.f0Hz[$0]) })
-            let movement = 12 * log2(end / start)
-            guard movement >= -config.maximumFallSemitones && movement <= config.maximumRiseSemitones else { continue }
-            let span = TimeSpan(startSeconds: Double(i) * hop, endSeconds: Double(j) * hop)
-            // Context: apart from the speech before it, unless it opens the utterance.
-            guard let utterance = utterances.first(where: { $0.startSeconds <= span.startSeconds + hop && span.startSeconds < $0.endSeconds }) else { continue }
-            let opens = span.startSeconds - utterance.startSeconds < config.minimumGapBeforeSeconds
-            var gap = 0
-            var g = i - 1
-            while g >= 0 && gap < gapFrames && !(pitch.f0Hz[g] > 0 && speech[g]) { gap += 1; g -= 1 }
-            guard opens || gap >= gapFrames else { continue }
-            // Not a backchannel: the other party is not talking around it.
-            let mid = (span.startSeconds + span.endSeconds) / 2
-            guard !other.contains(where: { $0.contains(mid) }) else { continue }
-            found.append(span)
-        }
-        return found
+        guard i >= k else { return false }
+        let a = recent[i], b = recent[i - k]
+        guard a.f0 > 0, b.f0 > 0 else { return false }
+        let shape = (abs((a.b1 - a.energy) - (b.b1 - b.energy)) + abs((a.b2 - a.energy) - (b.b2 - b.energy))
+                     + abs((a.b3 - a.energy) - (b.b3 - b.energy))) / 3
+        let level = abs(a.energy - b.energy)
+        let step = abs(12 * log2(Double(a.f0) / Double(b.f0)))
+        return shape <= config.maximumShapeChangeDb && level <= config.maximumLevelChangeDb && step <= config.maximumPitchStepSemitones
+    }
+
+    /// Stage 3 on a run ending at `end` (exclusive).
+    private mutating func closeRun(at end: Int) -> Candidate? {
+        guard let start = runStart else { return nil }
+        runStart = nil
+        let length = end - start
+        guard length >= minimumFrames && length <= maximumFrames else { return nil }
+        let judged = length - config.spanFrames
+        guard judged > 0, Double(runSteady) >= config.minimumSteadyShare * Double(judged) else { return nil }
+        // Level or slowly falling pitch: its first and last fifths.
+        let fifth = max(1, length / 5)
+        let first = median(runF0[0..<fifth].map(Double.init)), last = median(runF0[(length - fifth)..<length].map(Double.init))
+        let movement = 12 * log2(last / first)
+        guard movement >= -config.maximumFallSemitones && movement <= config.maximumRiseSemitones else { return nil }
+        return Candidate(startFrame: start, endFrame: end, gapBeforeFrames: gapBeforeRun)
+    }
+
+    /// Whether a candidate stands apart from the speech before it: a gap of at least
+    /// `minimumGapBeforeSeconds`, unless it opens its utterance (which began at `utteranceStartFrame`).
+    public func standsApart(_ c: Candidate, utteranceStartFrame: Int) -> Bool {
+        Double(c.startFrame - utteranceStartFrame) * hopSeconds < config.minimumGapBeforeSeconds || c.gapBeforeFrames >= gapFrames
     }
 }

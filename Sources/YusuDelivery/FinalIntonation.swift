@@ -9,12 +9,9 @@
 //      often keeps only a few voiced frames before it turns creaky);
 //   2. end pitch: the median of the stretch's last quarter; its high point: the 90th
 //      percentile of the stretch (both robust to a stray octave error in a frame or two);
-//   3. final drop = high point − end, semitones; the ending sinks when it ends at least
-//      `fallingMinimumBelowMedianSemitones` below the speaker's median and has fallen at
-//      least `fallingMinimumDropSemitones` to get there. Where the end lies carries most of
-//      the decision: the tracker often loses the last, creaky cycles of a sinking ending,
-//      so the glide itself is seen only in part, while a sustained or rising ending stays
-//      near the speaker's register.
+//   3. final drop = high point − end, semitones, and where the end lies against the
+//      speaker's register. Whether that sinks is the standard's to say
+//      (`FallingEndingsRule.isSinking`): the measure knows nothing of a limit.
 import Foundation
 import YusuSignal
 
@@ -25,20 +22,24 @@ public struct FinalIntonation: Sendable {
     public struct Ending: Sendable, Equatable {
         public var dropSemitones: Double
         public var endRelativeToMedianSemitones: Double
-        public var falling: Bool
         public var span: TimeSpan
     }
 
     /// Measures the ending of the utterance spanning frames `frames` of `f0Hz`.
     public func measure(f0Hz: [Float], frames: Range<Int>, medianF0Hz: Double, hopSeconds: Double) -> Ending? {
+        measure(f0Hz: { f0Hz[$0] }, frames: frames, medianF0Hz: medianF0Hz, hopSeconds: hopSeconds)
+    }
+
+    /// The same over F0 read by frame number (a ring of the latest frames).
+    public func measure(f0Hz: (Int) -> Float, frames: Range<Int>, medianF0Hz: Double, hopSeconds: Double) -> Ending? {
         guard medianF0Hz > 0, !frames.isEmpty else { return nil }
         let windowFrames = Int((config.endingWindowSeconds / hopSeconds).rounded())
         let maxGapFrames = Int((config.endingMaximumGapSeconds / hopSeconds).rounded())
         var picked: [Int] = []
         var gap = 0
-        var i = min(frames.upperBound, f0Hz.count) - 1
+        var i = frames.upperBound - 1
         while i >= frames.lowerBound && picked.count < windowFrames {
-            if f0Hz[i] > 0 {
+            if f0Hz(i) > 0 {
                 picked.append(i)
                 gap = 0
             } else if !picked.isEmpty {
@@ -49,15 +50,14 @@ public struct FinalIntonation: Sendable {
         }
         guard picked.count >= max(2, Int((config.endingMinimumVoicedSeconds / hopSeconds).rounded())) else { return nil }
         picked.reverse()
-        let semitones = picked.map { 12 * log2(Double(f0Hz[$0]) / medianF0Hz) }
+        let semitones = picked.map { 12 * log2(Double(f0Hz($0)) / medianF0Hz) }
         let quarter = max(2, semitones.count / 4)
         let end = median(Array(semitones.suffix(quarter)))
         let sorted = semitones.sorted()
         let high = sorted[min(sorted.count - 1, sorted.count * 9 / 10)]
         let drop = high - end
-        let falling = drop >= config.fallingMinimumDropSemitones && end <= -config.fallingMinimumBelowMedianSemitones
         let span = TimeSpan(startSeconds: Double(picked.first!) * hopSeconds, endSeconds: Double(picked.last! + 1) * hopSeconds)
-        return Ending(dropSemitones: drop, endRelativeToMedianSemitones: end, falling: falling, span: span)
+        return Ending(dropSemitones: drop, endRelativeToMedianSemitones: end, span: span)
     }
 }
 

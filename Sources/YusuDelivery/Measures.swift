@@ -11,30 +11,30 @@ public enum Party: String, Sendable, Codable, CaseIterable {
 public struct Utterance: Sendable, Equatable, Codable {
     public var startSeconds: Double
     public var endSeconds: Double
-    /// Syllable nuclei inside (Mandarin: characters, 字).
+    /// Syllable nuclei inside (Mandarin: characters, 字), filled pauses counted as one each.
     public var syllables: Int
-    /// The final pitch movement: semitones from the start to the end of the last voiced
-    /// stretch (positive = falling); nil when the utterance has no voiced ending to measure.
+    /// The final pitch movement: semitones from the high point to the end of the last voiced
+    /// stretch (positive = falling); nil when the utterance has no voiced ending to measure,
+    /// or is an acknowledgement (under `DeliveryConfig.backchannelMaximumSeconds`).
     public var finalDropSemitones: Double?
-    /// Where the ending finished relative to the speaker's median pitch, semitones.
+    /// Where the ending finished relative to the speaker's register (median F0 of what the
+    /// speaker had said by then), semitones.
     public var endRelativeToMedianSemitones: Double?
-    /// The voice sinks at the end (句尾下沉): it glides down and ends below the speaker's
-    /// usual register. nil when there is no voiced ending.
-    public var fallingEnding: Bool?
     /// The last voiced stretch the ending was measured on.
     public var endingSpan: TimeSpan?
 
     public var span: TimeSpan { TimeSpan(startSeconds: startSeconds, endSeconds: endSeconds) }
     public var durationSeconds: Double { endSeconds - startSeconds }
+    /// Whether the ending was measured (a voiced ending of a sentence).
+    public var hasEnding: Bool { finalDropSemitones != nil && endRelativeToMedianSemitones != nil }
 
     public init(startSeconds: Double, endSeconds: Double, syllables: Int, finalDropSemitones: Double? = nil,
-                endRelativeToMedianSemitones: Double? = nil, fallingEnding: Bool? = nil, endingSpan: TimeSpan? = nil) {
+                endRelativeToMedianSemitones: Double? = nil, endingSpan: TimeSpan? = nil) {
         self.startSeconds = startSeconds
         self.endSeconds = endSeconds
         self.syllables = syllables
         self.finalDropSemitones = finalDropSemitones
         self.endRelativeToMedianSemitones = endRelativeToMedianSemitones
-        self.fallingEnding = fallingEnding
         self.endingSpan = endingSpan
     }
 }
@@ -58,8 +58,6 @@ public struct SpeakerMeasures: Sendable, Equatable {
     public var medianF0Hz: Double?
     public var utterances: [Utterance]
     public var turns: [TimeSpan]
-    /// Speech with short pauses (< 0.25 s) bridged: the phonation spans.
-    public var phonationSpans: [TimeSpan]
     /// Filled pauses (嗯, 呃/啊 used to hesitate), `FilledPauseDetector`.
     public var filledPauses: [TimeSpan]
     /// Pitch range over the call: semitones between the 10th and 90th percentile of voiced
@@ -68,7 +66,7 @@ public struct SpeakerMeasures: Sendable, Equatable {
 
     public init(party: Party, channel: Int, syllables: Int, talkTimeSeconds: Double, phonationTimeSeconds: Double,
                 speechRateCharactersPerMinute: Double?, articulationRateCharactersPerMinute: Double?, activeLevelDbov: Double?,
-                medianF0Hz: Double?, utterances: [Utterance], turns: [TimeSpan], phonationSpans: [TimeSpan],
+                medianF0Hz: Double?, utterances: [Utterance], turns: [TimeSpan],
                 filledPauses: [TimeSpan] = [], pitchRangeSemitones: Double? = nil) {
         self.filledPauses = filledPauses
         self.pitchRangeSemitones = pitchRangeSemitones
@@ -83,7 +81,6 @@ public struct SpeakerMeasures: Sendable, Equatable {
         self.medianF0Hz = medianF0Hz
         self.utterances = utterances
         self.turns = turns
-        self.phonationSpans = phonationSpans
     }
 }
 

@@ -36,6 +36,11 @@ public struct Verdict: Sendable, Equatable {
     /// by the rule.
     public var valueText: String
     public var limitText: String
+    /// For rules that judge each agent utterance (endings, length): one entry per agent
+    /// utterance, in order: true where it counts against the call, false where it passed,
+    /// nil where the rule did not judge it. Reports and the database read this; none of
+    /// them judges an utterance again.
+    public var utteranceJudgements: [Bool?]? = nil
 
     public init(rule: String, chineseName: String, englishName: String, passed: Bool?, value: Double?, unit: String,
                 limit: Limit, evidence: [Evidence], reason: String?, valueText: String, limitText: String) {
@@ -68,6 +73,15 @@ public struct Verdict: Sendable, Equatable {
 
     /// A limit's number: whole when it is whole, else two decimals.
     public static func trim(_ x: Double) -> String { x.rounded() == x && abs(x) < 1e15 ? String(Int(x)) : String(format: "%.2f", x) }
+}
+
+extension Verdict {
+    /// The agent utterances this verdict flags (indices), when it judges utterances.
+    public var flaggedUtterances: [Int] {
+        (utteranceJudgements ?? []).enumerated().compactMap { $0.element == true ? $0.offset : nil }
+    }
+    /// How many utterances it judged.
+    public var judgedUtterances: Int { (utteranceJudgements ?? []).compactMap { $0 }.count }
 }
 
 /// The verdicts and the 0–100 score of a call.

@@ -1,42 +1,30 @@
 import Foundation
-import YusuDelivery
-import YusuSignal
 
-/// Per-frame dump: `time_s,channel,energy_db,speech,f0_hz` (CONTRACT.md), streamed to a sink.
-public enum FramesCSV {
+/// Per-frame dump: `time_s,channel,energy_db,speech,f0_hz` (CONTRACT.md), one row per frame
+/// and channel as the analysis decides them (the channels' rows interleaved in time), written
+/// in chunks so that hours of frames never sit in one string.
+public final class FramesCSV {
     public static let header = "time_s,channel,energy_db,speech,f0_hz"
+    private let write: (String) -> Void
+    private var chunk = ""
 
-    /// Writes the rows in chunks through `write`, so hours of frames never sit in one string.
-    public static func write(_ analysis: CallAnalysis, to write: (String) -> Void) {
-        write(header + "\n")
-        let config = analysis.analysisConfig
-        var chunk = ""
+    public init(write: @escaping (String) -> Void) {
+        self.write = write
         chunk.reserveCapacity(1 << 16)
-        for channel in analysis.channels {
-            #if YUSU_DEV_TUNING
-            let nucleusSet = Set(channel.nuclei)
-            #endif
-            for i in 0..<channel.features.frameCount {
-                let t = config.frameTimeSeconds(i)
-                chunk += String(format: "%.3f,%d,%.1f,%d,%.1f", t, channel.channel, channel.features.energyDb[i],
-                                channel.utteranceFrames[i] ? 1 : 0, channel.pitch.f0Hz[i])
-                #if YUSU_DEV_TUNING
-                // Development columns: tilt, flatness, then each candidate's F0 and dip.
-                let f = channel.features
-                chunk += String(format: ",%.1f,%.3f", f.bandDb[1][i] - f.bandDb[3][i], f.bandDb[0][i] - f.energyDb[i])
-                chunk += String(format: ",%.2f,%d", f.syllableEnvelopeDb[i], nucleusSet.contains(i) ? 1 : 0)
-                for c in 0..<f.candidatesPerFrame {
-                    let lag = f.candidateLag(i, c)
-                    chunk += String(format: ",%.1f,%.3f", lag > 0 ? Float(config.analysisRateHz) / lag : 0, f.candidateDip(i, c))
-                }
-                #endif
-                chunk += "\n"
-                if chunk.utf8.count > 60_000 {
-                    write(chunk)
-                    chunk.removeAll(keepingCapacity: true)
-                }
-            }
-        }
+        // Buffered with the first rows: a file refused before its first chunk leaves stdout empty.
+        chunk = Self.header + "\n"
+    }
+
+    /// One row: the frame centre's time, the channel, its energy, whether it is in an
+    /// utterance, its F0 (0 unvoiced).
+    public func row(timeSeconds: Double, channel: Int, energyDb: Float, speech: Bool, f0Hz: Float) {
+        chunk += String(format: "%.3f,%d,%.1f,%d,%.1f\n", timeSeconds, channel, energyDb, speech ? 1 : 0, f0Hz)
+        if chunk.utf8.count > 60_000 { flush() }
+    }
+
+    public func flush() {
+        guard !chunk.isEmpty else { return }
         write(chunk)
+        chunk.removeAll(keepingCapacity: true)
     }
 }

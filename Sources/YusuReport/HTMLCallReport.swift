@@ -28,12 +28,13 @@ public enum HTMLCallReport {
         for warning in m.warnings { body += "<div class=\"warning\">⚠ \(HTML.escape(warning))</div>\n" }
         body += player(audio) + "</header>\n"
         body += verdictTable(card)
-        body += "<h2>时间线 Timeline</h2>\n" + timeline(m, longOver: card.standard[LongUtterancesRule.self].maximumSyllables) + timelineLegend(longOver: card.standard[LongUtterancesRule.self].maximumSyllables)
+        let long = card.verdict(LongUtterancesRule().id)
+        body += "<h2>时间线 Timeline</h2>\n" + timeline(m, card: card) + timelineLegend(longText: long?.limitText)
         body += "<h2>语调 Agent pitch (semitones over the agent's median\(m.agent.medianF0Hz.map { String(format: ", %.0f Hz", $0) } ?? ""))</h2>\n"
-        body += pitchContour(analysis)
-        body += "<h2>语速 Speech rate per 30 s (字/分钟)</h2>\n" + rateChart(analysis, card.standard)
-        body += "<h2>音量 Levels (P.56 active level, dBov)</h2>\n" + levels(m, card.standard)
-        body += "<h2>事件 Events</h2>\n" + eventTable(m, card.standard)
+        body += pitchContour(analysis, card: card)
+        body += "<h2>语速 Speech rate per 30 s (字/分钟)</h2>\n" + rateChart(analysis, card: card)
+        body += "<h2>音量 Levels (P.56 active level, dBov)</h2>\n" + levels(m, card: card)
+        body += "<h2>事件 Events</h2>\n" + eventTable(m, card: card)
         return HTML.page(title: "Yusu — \(title ?? name)", body: body)
     }
 
@@ -101,7 +102,11 @@ public enum HTMLCallReport {
         return out
     }
 
-    static func timeline(_ m: CallMeasures, longOver: Int) -> String {
+    /// The agent utterances a verdict flags.
+    static func flagged(_ card: Scorecard, _ rule: String) -> Set<Int> { Set(card.verdict(rule)?.flaggedUtterances ?? []) }
+
+    static func timeline(_ m: CallMeasures, card: Scorecard) -> String {
+        let longOnes = flagged(card, LongUtterancesRule().id), sinking = flagged(card, FallingEndingsRule().id)
         let d = m.durationSeconds
         let laneAgent = 30.0, laneCustomer = 80.0, laneHeight = 26.0
         var svg = "<svg id=\"timeline\" viewBox=\"0 0 \(HTML.n(width)) 150\" role=\"img\" aria-label=\"Timeline of the call\">\n"
@@ -113,8 +118,8 @@ public enum HTMLCallReport {
         }
         func lane(_ s: SpeakerMeasures?, y: Double, color: String, party: String) {
             guard let s else { return }
-            for u in s.utterances {
-                let long = party == "agent" && u.syllables > longOver
+            for (k, u) in s.utterances.enumerated() {
+                let long = party == "agent" && longOnes.contains(k)
                 svg += "<rect class=\"utterance \(party)\" data-t=\"\(String(format: "%.2f", u.startSeconds))\" x=\"\(HTML.n(x(u.startSeconds, d)))\" y=\"\(HTML.n(y))\" width=\"\(HTML.n(max(1, x(u.endSeconds, d) - x(u.startSeconds, d))))\" height=\"\(HTML.n(laneHeight))\" fill=\"\(color)\" fill-opacity=\"0.75\""
                 svg += long ? " stroke=\"#e65100\" stroke-width=\"2.5\"" : ""
                 svg += "><title>\(party) \(HTML.clock(u.startSeconds))–\(HTML.clock(u.endSeconds)), \(u.syllables) syllables\(long ? " (long)" : "")</title></rect>\n"
@@ -125,7 +130,7 @@ public enum HTMLCallReport {
         for f in m.agent.filledPauses {
             svg += "<rect class=\"filled-pause\" data-t=\"\(String(format: "%.2f", f.startSeconds))\" x=\"\(HTML.n(x(f.startSeconds, d)))\" y=\"\(HTML.n(laneAgent + laneHeight - 7))\" width=\"\(HTML.n(max(3, x(f.endSeconds, d) - x(f.startSeconds, d))))\" height=\"7\" fill=\"#7b1fa2\"><title>filled pause (嗯/呃) at \(HTML.clock(f.startSeconds))</title></rect>\n"
         }
-        for u in m.agent.utterances where u.fallingEnding == true {
+        for (k, u) in m.agent.utterances.enumerated() where sinking.contains(k) {
             let px = HTML.n(x(u.endSeconds, d))
             svg += "<path class=\"falling\" d=\"M\(px) \(HTML.n(laneAgent - 2)) l-5 -9 h10 z\" fill=\"#b3261e\"><title>sinking ending at \(HTML.clock(u.endSeconds))</title></path>\n"
         }
@@ -141,16 +146,16 @@ public enum HTMLCallReport {
         return svg + "</svg>\n"
     }
 
-    static func timelineLegend(longOver: Int) -> String {
+    static func timelineLegend(longText: String?) -> String {
         """
-        <div class="legend"><span><i class="swatch" style="background:#2f6db5"></i>agent speech</span><span><i class="swatch" style="background:#c77c0e"></i>customer speech</span><span><i class="swatch" style="border:2px solid #b3261e"></i>interruption</span><span><i class="swatch" style="background:#1b7f3b;border-radius:6px"></i>backchannel</span><span><i class="swatch" style="background:#9e9e9e;opacity:.5"></i>hold / dead air</span><span><i class="swatch" style="border:2px solid #e65100"></i>utterance over \(longOver) syllables</span><span><i class="swatch" style="background:#b3261e;clip-path:polygon(0 0,100% 0,50% 100%)"></i>sinking ending</span><span><i class="swatch" style="background:#7b1fa2"></i>filled pause (嗯/呃)</span></div>
+        <div class="legend"><span><i class="swatch" style="background:#2f6db5"></i>agent speech</span><span><i class="swatch" style="background:#c77c0e"></i>customer speech</span><span><i class="swatch" style="border:2px solid #b3261e"></i>interruption</span><span><i class="swatch" style="background:#1b7f3b;border-radius:6px"></i>backchannel</span><span><i class="swatch" style="background:#9e9e9e;opacity:.5"></i>hold / dead air</span><span><i class="swatch" style="border:2px solid #e65100"></i>too long (\(HTML.escape(longText ?? "")))</span><span><i class="swatch" style="background:#b3261e;clip-path:polygon(0 0,100% 0,50% 100%)"></i>sinking ending</span><span><i class="swatch" style="background:#7b1fa2"></i>filled pause (嗯/呃)</span></div>
 
         """
     }
 
     // MARK: Pitch
 
-    static func pitchContour(_ analysis: CallAnalysis) -> String {
+    static func pitchContour(_ analysis: CallAnalysis, card: Scorecard) -> String {
         let m = analysis.measures
         let d = m.durationSeconds
         let height = 180.0, top = 10.0, range = 12.0
@@ -161,33 +166,24 @@ public enum HTMLCallReport {
             svg += "<line x1=\"\(HTML.n(left))\" y1=\"\(HTML.n(y(st)))\" x2=\"\(HTML.n(width - 10))\" y2=\"\(HTML.n(y(st)))\" stroke=\"\(st == 0 ? "#888" : "#eee")\"/>"
             svg += "<text x=\"\(HTML.n(left - 6))\" y=\"\(HTML.n(y(st) + 4))\" text-anchor=\"end\">\(st > 0 ? "+" : "")\(Int(st)) st</text>\n"
         }
-        guard let median = m.agent.medianF0Hz, let channel = analysis.channels.first(where: { $0.channel == m.agent.channel }) else {
+        guard let median = m.agent.medianF0Hz, !analysis.agentContour.isEmpty else {
             return svg + "<text x=\"\(HTML.n(width / 2))\" y=\"90\" text-anchor=\"middle\">no voiced agent speech</text></svg>\n"
         }
         // One point per 50 ms of voiced speech, joined within voiced runs.
-        let hop = analysis.analysisConfig.hopSeconds
-        let f0 = channel.pitch.f0Hz
         var path = ""
-        var penDown = false
-        var i = 0
-        while i < f0.count {
-            let end = min(f0.count, i + 5)
-            var voiced: [Double] = []
-            for j in i..<end where f0[j] > 0 && channel.utteranceFrames[j] { voiced.append(Double(f0[j])) }
-            if voiced.count >= 2 {
-                let st = 12 * log2(YusuDelivery.median(voiced) / median)
-                path += "\(penDown ? "L" : "M")\(HTML.n(x(Double(i + 2) * hop, d))) \(HTML.n(y(st))) "
-                penDown = true
-            } else {
-                penDown = false
-            }
-            i = end
+        var previous = -1.0
+        for point in analysis.agentContour {
+            let t = Double(point.timeSeconds)
+            let st = 12 * log2(Double(point.f0Hz) / median)
+            path += "\(previous >= 0 && t - previous < 0.06 ? "L" : "M")\(HTML.n(x(t, d))) \(HTML.n(y(st))) "
+            previous = t
         }
         svg += "<path class=\"contour\" d=\"\(path)\" fill=\"none\" stroke=\"#2f6db5\" stroke-width=\"1.2\"/>\n"
-        for u in m.agent.utterances where u.fallingEnding == true {
+        for k in flagged(card, FallingEndingsRule().id).sorted() {
+            let u = m.agent.utterances[k]
             let s = u.endingSpan ?? u.span
             svg += "<rect class=\"falling\" x=\"\(HTML.n(x(s.startSeconds, d) - 1))\" y=\"\(HTML.n(top))\" width=\"\(HTML.n(max(3, x(s.endSeconds, d) - x(s.startSeconds, d) + 2)))\" height=\"\(HTML.n(height - top - 20))\" fill=\"#b3261e\" fill-opacity=\"0.18\" stroke=\"#b3261e\" stroke-width=\"1\">"
-            svg += "<title>sinking ending \(HTML.clock(s.startSeconds))–\(HTML.clock(s.endSeconds)): ends \(String(format: "%.1f", -(u.endRelativeToMedianSemitones ?? 0))) st below the median</title></rect>\n"
+            svg += "<title>sinking ending \(HTML.clock(s.startSeconds))–\(HTML.clock(s.endSeconds)): ends \(String(format: "%.1f", -(u.endRelativeToMedianSemitones ?? 0))) st below the register</title></rect>\n"
         }
         return svg + "</svg>\n"
     }
@@ -198,24 +194,27 @@ public enum HTMLCallReport {
     /// less than 5 s of talk are left out).
     public static func rateWindows(_ analysis: CallAnalysis, windowSeconds: Double = 30) -> [(start: Double, rate: Double?)] {
         let m = analysis.measures
-        guard let channel = analysis.channels.first(where: { $0.channel == m.agent.channel }) else { return [] }
-        let hop = analysis.analysisConfig.hopSeconds
         var out: [(Double, Double?)] = []
         var start = 0.0
+        var k = 0
         while start < m.durationSeconds {
             let window = TimeSpan(startSeconds: start, endSeconds: min(m.durationSeconds, start + windowSeconds))
             let talk = m.agent.turns.reduce(0) { $0 + $1.overlapSeconds(with: window) }
-            let inUtterance = channel.nuclei.filter { n in
-                let t = (Double(n) + 0.5) * hop
-                return window.contains(t) && m.agent.utterances.contains { $0.span.contains(t) }
-            }.count
-            out.append((start, talk >= 5 ? Double(inUtterance) / talk * 60 : nil))
+            let nuclei = k < analysis.agentNucleiPer30s.count ? analysis.agentNucleiPer30s[k] : 0
+            out.append((start, talk >= 5 ? Double(nuclei) / talk * 60 : nil))
             start += windowSeconds
+            k += 1
         }
         return out
     }
 
-    static func rateChart(_ analysis: CallAnalysis, _ standard: Standard) -> String {
+    /// A verdict's band, as its rule set it.
+    static func band(_ card: Scorecard, _ rule: String) -> (Double, Double)? {
+        if case .range(let lo, let hi)? = card.verdict(rule)?.limit { return (lo, hi) }
+        return nil
+    }
+
+    static func rateChart(_ analysis: CallAnalysis, card: Scorecard) -> String {
         let d = analysis.measures.durationSeconds
         let windows = rateWindows(analysis)
         let height = 180.0, top = 10.0
@@ -223,7 +222,7 @@ public enum HTMLCallReport {
         func y(_ r: Double) -> Double { top + (height - top - 20) * (1 - min(r, maxRate) / maxRate) }
         var svg = "<svg id=\"rate\" viewBox=\"0 0 \(HTML.n(width)) \(HTML.n(height + 10))\" role=\"img\" aria-label=\"Speech rate per 30 seconds\">\n"
         svg += timeAxis(d, top: top, bottom: height - 10)
-        let lo = standard[SpeechRateRule.self].minimumCharactersPerMinute, hi = standard[SpeechRateRule.self].maximumCharactersPerMinute
+        let (lo, hi) = band(card, SpeechRateRule().id) ?? (100, 120)
         for r in stride(from: 0.0, through: maxRate, by: 100) {
             svg += "<text x=\"\(HTML.n(left - 6))\" y=\"\(HTML.n(y(r) + 4))\" text-anchor=\"end\">\(Int(r))</text>"
         }
@@ -245,11 +244,12 @@ public enum HTMLCallReport {
 
     // MARK: Levels
 
-    static func levels(_ m: CallMeasures, _ standard: Standard) -> String {
+    static func levels(_ m: CallMeasures, card: Scorecard) -> String {
         let lo = -60.0, hi = 0.0
+        let (bandLo, bandHi) = band(card, AgentLevelRule().id) ?? (-35, -15)
         func x(_ db: Double) -> Double { left + 90 + (width - left - 110) * (max(lo, min(hi, db)) - lo) / (hi - lo) }
         var svg = "<svg id=\"levels\" viewBox=\"0 0 \(HTML.n(width)) 110\" role=\"img\" aria-label=\"Active speech levels\">\n"
-        svg += "<rect x=\"\(HTML.n(x(standard[AgentLevelRule.self].minimumDbov)))\" y=\"8\" width=\"\(HTML.n(x(standard[AgentLevelRule.self].maximumDbov) - x(standard[AgentLevelRule.self].minimumDbov)))\" height=\"70\" fill=\"#1b7f3b\" fill-opacity=\"0.12\"><title>agent band \(Verdict.trim(standard[AgentLevelRule.self].minimumDbov)) to \(Verdict.trim(standard[AgentLevelRule.self].maximumDbov)) dBov</title></rect>\n"
+        svg += "<rect x=\"\(HTML.n(x(bandLo)))\" y=\"8\" width=\"\(HTML.n(x(bandHi) - x(bandLo)))\" height=\"70\" fill=\"#1b7f3b\" fill-opacity=\"0.12\"><title>agent band \(Verdict.trim(bandLo)) to \(Verdict.trim(bandHi)) dBov</title></rect>\n"
         for db in stride(from: lo, through: hi, by: 10) {
             svg += "<line x1=\"\(HTML.n(x(db)))\" y1=\"8\" x2=\"\(HTML.n(x(db)))\" y2=\"80\" stroke=\"#eee\"/><text x=\"\(HTML.n(x(db)))\" y=\"96\" text-anchor=\"middle\">\(Int(db))</text>"
         }
@@ -267,18 +267,20 @@ public enum HTMLCallReport {
 
     // MARK: Events
 
-    static func eventTable(_ m: CallMeasures, _ standard: Standard) -> String {
+    static func eventTable(_ m: CallMeasures, card: Scorecard) -> String {
         var rows: [(Double, String, String)] = []
         for i in m.interruptions ?? [] { rows.append((i.atSeconds, "interruption", "\(i.by == .agent ? "坐席打断客户 agent interrupts" : "客户打断坐席 customer interrupts"), overlap \(String(format: "%.1f", i.overlapSeconds)) s")) }
         for b in m.backchannels ?? [] { rows.append((b.atSeconds, "backchannel", "\(b.by.rawValue) backchannel (\(String(format: "%.1f", b.durationSeconds)) s)")) }
         for h in m.holds { rows.append((h.startSeconds, "hold", "hold / dead air until \(HTML.clock(h.endSeconds)) (\(String(format: "%.0f", h.durationSeconds)) s)")) }
-        for u in m.agent.utterances where u.fallingEnding == true {
-            rows.append(((u.endingSpan ?? u.span).startSeconds, "falling", "句尾下沉 sinking ending, ends \(String(format: "%.1f", -(u.endRelativeToMedianSemitones ?? 0))) st below the median"))
+        for k in flagged(card, FallingEndingsRule().id).sorted() {
+            let u = m.agent.utterances[k]
+            rows.append(((u.endingSpan ?? u.span).startSeconds, "falling", "句尾下沉 sinking ending, ends \(String(format: "%.1f", -(u.endRelativeToMedianSemitones ?? 0))) st below the register"))
         }
         for f in m.agent.filledPauses {
             rows.append((f.startSeconds, "filled-pause", "语气词 filled pause (嗯/呃), \(String(format: "%.1f", f.durationSeconds)) s"))
         }
-        for u in m.agent.utterances where u.syllables > standard[LongUtterancesRule.self].maximumSyllables {
+        for k in flagged(card, LongUtterancesRule().id).sorted() {
+            let u = m.agent.utterances[k]
             rows.append((u.startSeconds, "long", "单句过长 \(u.syllables) syllables until \(HTML.clock(u.endSeconds))"))
         }
         rows.sort { $0.0 < $1.0 }

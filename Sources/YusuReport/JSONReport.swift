@@ -146,16 +146,18 @@ public enum JSONReport {
     static func r(_ x: Double, _ digits: Double = 1000) -> Double { (x * digits).rounded() / digits }
     static func r(_ x: Double?, _ digits: Double = 1000) -> Double? { x.map { r($0, digits) } }
 
-    static func speaker(_ s: SpeakerMeasures) -> Speaker {
+    /// - Parameter endings: the falling-endings verdict's judgement of each utterance (the
+    ///   agent's); nil for a party no rule judges.
+    static func speaker(_ s: SpeakerMeasures, endings: [Bool?]?) -> Speaker {
         Speaker(
             channel: s.channel, syllables: s.syllables, talk_time_s: r(s.talkTimeSeconds), phonation_time_s: r(s.phonationTimeSeconds),
             speech_rate_cpm: r(s.speechRateCharactersPerMinute, 10), articulation_rate_cpm: r(s.articulationRateCharactersPerMinute, 10),
             active_level_dbov: r(s.activeLevelDbov, 100), median_f0_hz: r(s.medianF0Hz, 10),
-            utterance_count: s.utterances.count, falling_endings: s.utterances.filter { $0.fallingEnding == true }.count,
-            utterances: s.utterances.map {
-                UtteranceDTO(start_s: r($0.startSeconds), end_s: r($0.endSeconds), syllables: $0.syllables,
-                             falling_ending: $0.fallingEnding, final_drop_st: r($0.finalDropSemitones, 100),
-                             end_vs_median_st: r($0.endRelativeToMedianSemitones, 100))
+            utterance_count: s.utterances.count, falling_endings: (endings ?? []).filter { $0 == true }.count,
+            utterances: s.utterances.enumerated().map { k, u in
+                UtteranceDTO(start_s: r(u.startSeconds), end_s: r(u.endSeconds), syllables: u.syllables,
+                             falling_ending: endings.flatMap { k < $0.count ? $0[k] : nil }, final_drop_st: r(u.finalDropSemitones, 100),
+                             end_vs_median_st: r(u.endRelativeToMedianSemitones, 100))
             },
             filled_pauses: s.filledPauses.map { FillerDTO(start_s: r($0.startSeconds), end_s: r($0.endSeconds)) },
             pitch_range_st: r(s.pitchRangeSemitones, 100))
@@ -167,7 +169,8 @@ public enum JSONReport {
         let document = Document(
             file: (call.file as NSString).lastPathComponent, duration_s: r(call.durationSeconds), sample_rate_hz: call.sampleRateHz,
             channels: call.channels, format: call.formatName,
-            speakers: Speakers(agent: speaker(call.agent), customer: call.customer.map(speaker)),
+            speakers: Speakers(agent: speaker(call.agent, endings: card.verdict(FallingEndingsRule().id)?.utteranceJudgements),
+                               customer: call.customer.map { speaker($0, endings: nil) }),
             interruptions: call.interruptions?.map { InterruptionDTO(by: $0.by.rawValue, at_s: r($0.atSeconds), overlap_s: r($0.overlapSeconds)) },
             backchannels: call.backchannels?.map { BackchannelDTO(by: $0.by.rawValue, at_s: r($0.atSeconds), duration_s: r($0.durationSeconds)) },
             holds: call.holds.map { Span(start_s: r($0.startSeconds), end_s: r($0.endSeconds), duration_s: r($0.durationSeconds)) },

@@ -4,12 +4,14 @@
 //   1. `LevelAccumulator`, streaming at the file's own rate: the envelope of P.56 §B.3,
 //      two first-order smoothers of |x| with time constant 0.03 s, and per 10 ms hop the
 //      mean square of the samples and the envelope's peak;
-//   2. `ActiveSpeechLevel.measure`: over the hops a gate admits, a hop is active for
-//      threshold c when the envelope reached c within the hangover (0.2 s) before it; the
-//      activity A(c) = 10 log10(energy / active time) is compared with the threshold level
+//   2. `ActiveLevelMeter`, streaming over the hops a gate admits: a hop is active for
+//      threshold c when the envelope reached c within the hangover (0.2 s) before it, so
+//      each gated hop adds its energy and one count to the histogram bin of its held
+//      envelope; at the end the activity A(c) = 10 log10(energy / active time), active
+//      time read from the histogram's upper tail, is compared with the threshold level
 //      C = 20 log10(c), and the active level is A where A − C equals the margin M = 15.9 dB
-//      (found on a 0.1 dB grid of thresholds and interpolated linearly, as §B.4 does
-//      between its 2^j thresholds).
+//      (on a 0.1 dB grid of thresholds, interpolated linearly, as §B.4 does between its
+//      2^j thresholds). Look-ahead: none; memory: the histogram, whatever the length.
 // Departures from P.56: activity is decided per 10 ms hop rather than per sample (the
 // envelope and hangover are far slower than a hop, so the count differs by well under
 // 0.1 dB), and the gate lets the caller leave out stretches that are not this party's
@@ -17,7 +19,8 @@
 // 0 dBov is the level of a full-scale square wave (mean square 1.0 in float samples).
 import Foundation
 
-/// Streams one channel at its own sample rate and keeps per-hop sums for P.56.
+/// Streams one channel at its own sample rate and closes a hop every 10 ms: its mean
+/// square and the P.56 envelope's peak, written into `hops` (a ring of the latest).
 public struct LevelAccumulator: Sendable {
     public let sampleRateHz: Int
     private let smoothing: Float
@@ -29,20 +32,24 @@ public struct LevelAccumulator: Sendable {
     private var hopSum: Double = 0
     private var hopCount = 0
     private var hopPeak: Float = 0
-    private var meanSquares: [Float] = []
-    private var peaks: [Float] = []
+    /// Closed hops: (mean square, envelope peak), the latest `hops.capacity` of them.
+    public private(set) var hops: FrameRing<Hop>
+
+    public struct Hop: Sendable, Equatable {
+        public var meanSquare: Float
+        public var envelopePeak: Float
+    }
 
     /// Envelope time constant, seconds (P.56 §B.3).
     public static let envelopeTimeConstantSeconds = 0.03
     /// Hop, seconds: the same 10 ms grid as the frame analysis.
     public static let hopSeconds = 0.01
 
-    public init(sampleRateHz: Int, expectedHops: Int = 0) {
+    public init(sampleRateHz: Int, ringHops: Int = 4096) {
         self.sampleRateHz = sampleRateHz
         smoothing = Float(exp(-1 / (Double(sampleRateHz) * Self.envelopeTimeConstantSeconds)))
         nextBoundary = Self.boundary(hop: 1, rate: sampleRateHz)
-        meanSquares.reserveCapacity(expectedHops + 1)
-        peaks.reserveCapacity(expectedHops + 1)
+        hops = FrameRing(capacity: ringHops, filler: Hop(meanSquare: 0, envelopePeak: 0))
     }
 
     private static func boundary(hop: Int, rate: Int) -> Int64 {
@@ -62,8 +69,7 @@ public struct LevelAccumulator: Sendable {
     }
 
     private mutating func closeHop() {
-        meanSquares.append(hopCount > 0 ? Float(hopSum / Double(hopCount)) : 0)
-        peaks.append(hopPeak)
+        hops.append(Hop(meanSquare: hopCount > 0 ? Float(hopSum / Double(hopCount)) : 0, envelopePeak: hopPeak))
         hopSum = 0
         hopCount = 0
         hopPeak = 0
@@ -76,19 +82,81 @@ public struct LevelAccumulator: Sendable {
         if hopCount > 0 { closeHop() }
     }
 
-    /// Per-hop mean squares, padded with silence or cut to `frameCount`.
-    public func hopMeanSquare(frameCount: Int) -> [Float] { Self.fit(meanSquares, frameCount) }
-    /// Per-hop envelope peaks, padded with silence or cut to `frameCount`.
-    public func hopEnvelopePeak(frameCount: Int) -> [Float] { Self.fit(peaks, frameCount) }
-
-    private static func fit(_ values: [Float], _ count: Int) -> [Float] {
-        if values.count == count { return values }
-        if values.count > count { return Array(values.prefix(count)) }
-        return values + [Float](repeating: 0, count: count - values.count)
+    /// Every hop of `samples` (tests, small signals).
+    public static func hops(of samples: [Float], sampleRateHz: Int) -> [Hop] {
+        var a = LevelAccumulator(sampleRateHz: sampleRateHz, ringHops: samples.count / max(1, sampleRateHz / 100) + 4)
+        for x in samples { a.add(x) }
+        a.finish()
+        return (0..<a.hops.count).map { a.hops[$0] }
     }
 }
 
-/// P.56 method B over per-hop sums.
+/// P.56 method B, streaming: hops come in order, each with whether it is this party's speech
+/// (the gate); the meter keeps the envelope held over the hangover and, for gated hops, the
+/// energy and a histogram of held levels on the 0.1 dB grid of thresholds that the
+/// threshold search walks. The level is read at the end. Memory: 1,101 counters.
+public struct ActiveLevelMeter: Sendable {
+    /// Lowest threshold searched, dB; thresholds are `lowestThresholdDb + 0.1 k`.
+    public static let lowestThresholdDb = -110.0
+    public static let thresholdSteps = 1101
+    private var counts = [Int32](repeating: 0, count: ActiveLevelMeter.thresholdSteps)
+    private var energy: Double = 0
+    private var gatedHops = 0
+    /// The last peaks, for the held envelope (a running maximum over the hangover).
+    private var recent: [Float]
+    private var recentIndex = 0
+    private var seen = 0
+
+    public init(hopSeconds: Double = LevelAccumulator.hopSeconds) {
+        recent = [Float](repeating: 0, count: Int((ActiveSpeechLevel.hangoverSeconds / hopSeconds).rounded()) + 1)
+    }
+
+    /// Adds the next hop.
+    @inline(__always) public mutating func add(meanSquare: Float, envelopePeak: Float, gated: Bool) {
+        recent[recentIndex] = envelopePeak
+        recentIndex = recentIndex + 1 == recent.count ? 0 : recentIndex + 1
+        seen += 1
+        guard gated else { return }
+        var held: Float = 0
+        for v in recent where v > held { held = v }
+        energy += Double(meanSquare)
+        gatedHops += 1
+        guard held > 0 else { return }
+        let step = (20 * log10(Double(held)) - Self.lowestThresholdDb) / 0.1
+        guard step >= 0 else { return }
+        counts[min(Self.thresholdSteps - 1, Int(step.rounded(.down)))] += 1
+    }
+
+    /// The active level of the gated hops; nil when they hold no energy.
+    public func measurement() -> ActiveSpeechLevel.Measurement? {
+        guard gatedHops > 0, energy > 0 else { return nil }
+        let longTerm = 10 * log10(energy / Double(gatedHops))
+        // Walk thresholds from soft to loud: A − C starts far above the margin (everything
+        // active, C tiny) and falls as c rises; the level is A where it crosses M.
+        var suffix = [Int](repeating: 0, count: Self.thresholdSteps + 1)
+        for k in stride(from: Self.thresholdSteps - 1, through: 0, by: -1) { suffix[k] = suffix[k + 1] + Int(counts[k]) }
+        var previous: (diff: Double, a: Double)? = nil
+        for k in 0..<Self.thresholdSteps {
+            let thresholdDb = Self.lowestThresholdDb + 0.1 * Double(k)
+            let active = suffix[k]
+            if active == 0 { break }
+            let a = 10 * log10(energy / Double(active))
+            let diff = a - thresholdDb
+            if diff <= ActiveSpeechLevel.marginDb {
+                var level = a
+                if let prev = previous, prev.diff > ActiveSpeechLevel.marginDb {
+                    let t = (prev.diff - ActiveSpeechLevel.marginDb) / (prev.diff - diff)
+                    level = prev.a + t * (a - prev.a)
+                }
+                return .init(activeLevelDbov: level, activityFactor: Double(active) / Double(gatedHops), longTermLevelDbov: longTerm)
+            }
+            previous = (diff, a)
+        }
+        return .init(activeLevelDbov: longTerm, activityFactor: 1, longTermLevelDbov: longTerm)
+    }
+}
+
+/// P.56 method B's constants and its one-call form.
 public enum ActiveSpeechLevel {
     /// Margin between active level and threshold, dB (P.56 §B.1).
     public static let marginDb = 15.9
@@ -105,64 +173,15 @@ public enum ActiveSpeechLevel {
         public var longTermLevelDbov: Double
     }
 
-    /// Measures the active level of the hops where `gate[i]` is true (all hops when nil).
+    /// Measures the active level of the hops where `gate[i]` is true (all hops when nil),
+    /// through the streaming meter.
     /// - Returns: nil when the gated signal has no energy.
     public static func measure(hopMeanSquare: [Float], hopEnvelopePeak: [Float], gate: [Bool]? = nil,
                                hopSeconds: Double = LevelAccumulator.hopSeconds) -> Measurement? {
-        let n = min(hopMeanSquare.count, hopEnvelopePeak.count)
-        guard n > 0 else { return nil }
-        let hangoverHops = Int((hangoverSeconds / hopSeconds).rounded())
-        // Envelope held over the hangover: running maximum over the last `hangoverHops` hops.
-        var held = [Float](repeating: 0, count: n)
-        var deque: [Int] = []
-        deque.reserveCapacity(hangoverHops + 2)
-        var head = 0
-        for i in 0..<n {
-            while deque.count > head && hopEnvelopePeak[deque[deque.count - 1]] <= hopEnvelopePeak[i] { deque.removeLast() }
-            deque.append(i)
-            while deque[head] < i - hangoverHops { head += 1 }
-            held[i] = hopEnvelopePeak[deque[head]]
-            if head > 64 { deque.removeFirst(head); head = 0 }
+        var meter = ActiveLevelMeter(hopSeconds: hopSeconds)
+        for i in 0..<min(hopMeanSquare.count, hopEnvelopePeak.count) {
+            meter.add(meanSquare: hopMeanSquare[i], envelopePeak: hopEnvelopePeak[i], gated: gate?[i] ?? true)
         }
-        var energy: Double = 0
-        var gatedHops = 0
-        var levels: [Float] = []
-        levels.reserveCapacity(n)
-        for i in 0..<n where gate?[i] ?? true {
-            energy += Double(hopMeanSquare[i])
-            gatedHops += 1
-            levels.append(held[i])
-        }
-        guard gatedHops > 0, energy > 0 else { return nil }
-        levels.sort(by: >)
-        let longTerm = 10 * log10(energy / Double(gatedHops))
-        // Walk thresholds from soft to loud: A − C starts far above the margin (everything
-        // active, C tiny) and falls as c rises; the level is A where it crosses M.
-        var previous: (diff: Double, a: Double)? = nil
-        var thresholdDb = -110.0
-        while thresholdDb <= 0 {
-            let c = Float(pow(10, thresholdDb / 20))
-            // Active hops: held envelope >= c (levels sorted descending).
-            var lo = 0, hi = levels.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if levels[mid] >= c { lo = mid + 1 } else { hi = mid }
-            }
-            let active = lo
-            if active == 0 { break }
-            let a = 10 * log10(energy / Double(active))
-            let diff = a - thresholdDb
-            if diff <= marginDb {
-                var level = a
-                if let prev = previous, prev.diff > marginDb {
-                    let t = (prev.diff - marginDb) / (prev.diff - diff)
-                    level = prev.a + t * (a - prev.a)
-                }
-                return Measurement(activeLevelDbov: level, activityFactor: Double(active) / Double(gatedHops), longTermLevelDbov: longTerm)
-            }
-            previous = (diff, a)
-            thresholdDb += 0.1
-        }
-        return Measurement(activeLevelDbov: longTerm, activityFactor: 1, longTermLevelDbov: longTerm)
+        return meter.measurement()
     }
 }

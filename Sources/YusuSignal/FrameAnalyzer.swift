@@ -20,13 +20,17 @@
 // per-frame threshold cannot give on band-limited telephone speech.
 import Foundation
 
-/// Streams the samples of one channel (at `config.analysisRateHz`) and fills `features`.
+/// Streams the samples of one channel (at `config.analysisRateHz`) and writes each frame,
+/// as soon as its windows are complete, into `frames`: a ring of the last frames, which
+/// the next stage reads before it is overwritten. Look-ahead: half the longest window
+/// (the pitch span, about 20 ms) past the frame's centre.
 ///
 /// All workspaces are allocated in `init`; `process` and `finish` allocate only when the
 /// caller's block is larger than any before (the input buffer grows once).
 public final class FrameAnalyzer {
     public let config: AnalysisConfig
-    public private(set) var features: FrameFeatures
+    /// The frames produced so far (the last `frames.capacity` of them held).
+    public private(set) var frames: FrameRing<Frame>
 
     private let spectralFFT: RealFFT
     private let pitchFFT: RealFFT
@@ -66,12 +70,11 @@ public final class FrameAnalyzer {
 
     /// - Parameters:
     ///   - config: the analysis grid.
-    ///   - expectedSamples: samples the channel will have at the analysis rate, to reserve
-    ///     feature storage once (an estimate is fine).
-    public init(config: AnalysisConfig = AnalysisConfig(), expectedSamples: Int = 0) {
+    ///   - ringFrames: how many of the latest frames stay readable; the consumer must read
+    ///     each frame before this many more are produced.
+    public init(config: AnalysisConfig = AnalysisConfig(), ringFrames: Int = 4096) {
         self.config = config
-        features = FrameFeatures(config: config)
-        features.reserve(frames: expectedSamples / config.hopSamples + 2)
+        frames = FrameRing(capacity: ringFrames, filler: Frame())
         spectralFFT = RealFFT(size: config.spectralWindowSamples)
         pitchSpanSamples = config.pitchIntegrationSamples + config.maxLagSamples + 1
         var pitchSize = 64
@@ -148,27 +151,40 @@ public final class FrameAnalyzer {
         samples.withUnsafeBufferPointer { process($0) }
     }
 
-    /// Analyses the remaining frames (the signal is taken as silent past its end) and
-    /// returns the features: `ceil(samples / hop)` frames.
-    @discardableResult
-    public func finish() -> FrameFeatures {
+    /// Analyses the remaining frames (the signal is taken as silent past its end):
+    /// `ceil(samples / hop)` frames in all.
+    public func finish() {
         let frameCount = (samplesSeen + config.hopSamples - 1) / config.hopSamples
         while nextFrame < frameCount {
             analyseFrame(nextFrame)
             nextFrame += 1
         }
         buffer.removeAll()
-        return features
     }
 
     /// Samples processed so far.
     public var sampleCount: Int { samplesSeen }
 
-    /// Attaches the P.56 hop accumulators measured at the file's own rate.
-    public func attachLevel(_ level: LevelAccumulator) {
-        let n = features.frameCount
-        features.hopMeanSquare = level.hopMeanSquare(frameCount: n)
-        features.hopEnvelopePeak = level.hopEnvelopePeak(frameCount: n)
+    /// Frames produced so far.
+    public var frameCount: Int { frames.count }
+
+    /// Every frame of `samples` as columnar features (tests, benchmarks, small signals):
+    /// the same analysis, collected.
+    public static func features(of samples: [Float], config: AnalysisConfig = AnalysisConfig()) -> FrameFeatures {
+        let analyzer = FrameAnalyzer(config: config, ringFrames: 1024)
+        var out = FrameFeatures(config: config)
+        var read = 0
+        func drain() { while read < analyzer.frames.count { out.append(analyzer.frames[read]); read += 1 } }
+        var i = 0
+        while i < samples.count {
+            let end = min(samples.count, i + 4096)
+            samples.withUnsafeBufferPointer { analyzer.process(UnsafeBufferPointer(rebasing: $0[i..<end])) }
+            drain()
+            i = end
+        }
+        analyzer.finish()
+        drain()
+        return out
     }
 
     @inline(__always) private func frameCentre(_ index: Int) -> Int {
@@ -203,11 +219,14 @@ public final class FrameAnalyzer {
 
     private func analyseFrame(_ index: Int) {
         let centre = frameCentre(index)
-        analyseSpectrum(centre: centre)
-        analysePitch(centre: centre)
+        // Filled as a local: writes to a class's stored property pay an exclusivity check each.
+        var frame = Frame()
+        analyseSpectrum(centre: centre, into: &frame)
+        analysePitch(centre: centre, into: &frame)
+        frames.append(frame)
     }
 
-    private func analyseSpectrum(centre: Int) {
+    private func analyseSpectrum(centre: Int, into frame: inout Frame) {
         let n = config.spectralWindowSamples
         copyWindow(start: centre - n / 2, count: n)
         let fft = spectralFFT
@@ -221,7 +240,7 @@ public final class FrameAnalyzer {
             }
         }
         let energy = Self.decibels(weightedPower / hannPowerSum)
-        features.energyDb.append(energy)
+        frame.energyDb = energy
         lastEnergyDb = energy
         fft.forward()
         // Parseval: mean square in a band = 2/N * sum |X_k|^2 / sum(w^2).
@@ -234,7 +253,8 @@ public final class FrameAnalyzer {
                 sum += s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]
                 k += 1
             }
-            features.bandDb[b].append(Self.decibels(sum * scale))
+            let db = Self.decibels(sum * scale)
+            switch b { case 0: frame.band0Db = db case 1: frame.band1Db = db case 2: frame.band2Db = db default: frame.band3Db = db }
         }
         var envelopeSum: Float = 0
         for bins in envelopeBins {
@@ -246,7 +266,7 @@ public final class FrameAnalyzer {
             }
             envelopeSum += Self.decibels(sum * scale)
         }
-        features.syllableEnvelopeDb.append(envelopeSum / Float(envelopeBins.count))
+        frame.envelopeDb = envelopeSum / Float(envelopeBins.count)
         // Geometric mean as one log per 8 bins: the product of 8 powers (>= 1e-12 each)
         // stays well inside Double's range.
         var logSum: Double = 0
@@ -264,10 +284,10 @@ public final class FrameAnalyzer {
         }
         if inProduct > 0 { logSum += log(product) }
         let count = Double(flatnessBins.1 - flatnessBins.0)
-        features.spectralFlatness.append(Float(min(1, exp(logSum / count) / (linearSum / count))))
+        frame.flatness = Float(min(1, exp(logSum / count) / (linearSum / count)))
     }
 
-    private func analysePitch(centre: Int) {
+    private func analysePitch(centre: Int, into frame: inout Frame) {
         let integration = config.pitchIntegrationSamples
         let maxLag = config.maxLagSamples
         let minLag = max(2, config.minLagSamples)
@@ -287,7 +307,7 @@ public final class FrameAnalyzer {
         }
         framesAnalysed += 1
         if energy < -100 || (framesAnalysed > Self.pitchGateWarmupFrames && energy < runningFloorDb + Self.pitchGateDb) {
-            appendCandidates(k)
+            appendCandidates(k, into: &frame)
             return
         }
         copyWindow(start: centre + pitchStartOffset, count: span)
@@ -304,7 +324,7 @@ public final class FrameAnalyzer {
         let e0 = p[integration]
         // Silence (below about -100 dBov) has no pitch worth tracking.
         guard e0 > Double(integration) * 1e-10 else {
-            appendCandidates(k)
+            appendCandidates(k, into: &frame)
             return
         }
 
@@ -361,7 +381,7 @@ public final class FrameAnalyzer {
             }
             tau += 1
         }
-        appendCandidates(k)
+        appendCandidates(k, into: &frame)
     }
 
     @inline(__always) private func insertCandidate(lag: Float, dip: Float, capacity: Int) {
@@ -382,9 +402,9 @@ public final class FrameAnalyzer {
         bestDip[slot] = dip
     }
 
-    @inline(__always) private func appendCandidates(_ k: Int) {
-        for c in 0..<k {
-            features.appendCandidate(lag: bestLag[c], dip: bestLag[c] == 0 ? 1 : bestDip[c])
+    @inline(__always) private func appendCandidates(_ k: Int, into frame: inout Frame) {
+        for c in 0..<min(k, Frame.candidateCount) {
+            frame.setCandidate(c, lag: bestLag[c], dip: bestLag[c] == 0 ? 1 : bestDip[c])
         }
     }
 

@@ -1,6 +1,6 @@
-/// Compact per-frame features of one channel: one array per feature, indexed by frame.
-///
-/// 48 bytes a frame: a two-hour stereo call at 100 frames/s keeps ~69 MB.
+/// Per-frame features of one channel collected into arrays, one per feature, indexed by
+/// frame: for tests, benchmarks and small signals. The streaming analysis never builds
+/// this; it reads `Frame`s from a ring.
 public struct FrameFeatures: Sendable {
     /// Band edges of `bandDb`, Hz: [lower, upper) per band.
     public static let bandEdgesHz: [(Double, Double)] = [(60, 300), (300, 1000), (1000, 2000), (2000, 3800)]
@@ -50,6 +50,40 @@ public struct FrameFeatures: Sendable {
 
     public var frameCount: Int { energyDb.count }
     public var candidatesPerFrame: Int { config.pitchCandidatesPerFrame }
+
+    /// Appends one frame's features.
+    public mutating func append(_ f: Frame) {
+        energyDb.append(f.energyDb)
+        bandDb[0].append(f.band0Db); bandDb[1].append(f.band1Db); bandDb[2].append(f.band2Db); bandDb[3].append(f.band3Db)
+        syllableEnvelopeDb.append(f.envelopeDb)
+        spectralFlatness.append(f.flatness)
+        for c in 0..<candidatesPerFrame {
+            candidateLagQ8.append(c < Frame.candidateCount ? [f.lagQ8.0, f.lagQ8.1, f.lagQ8.2, f.lagQ8.3][c] : 0)
+            candidateDipQ.append(c < Frame.candidateCount ? [f.dipQ.0, f.dipQ.1, f.dipQ.2, f.dipQ.3][c] : 160)
+        }
+        hopMeanSquare.append(f.hopMeanSquare)
+        hopEnvelopePeak.append(f.hopEnvelopePeak)
+    }
+
+    /// Frame `i` as the streaming stages see it.
+    public func frame(_ i: Int) -> Frame {
+        var f = Frame()
+        f.energyDb = energyDb[i]
+        // Tests build features column by column; a column left empty reads as its default.
+        func at(_ column: [Float], _ fallback: Float) -> Float { i < column.count ? column[i] : fallback }
+        f.band0Db = at(bandDb[0], f.energyDb); f.band1Db = at(bandDb[1], f.energyDb)
+        f.band2Db = at(bandDb[2], f.energyDb); f.band3Db = at(bandDb[3], f.energyDb)
+        f.envelopeDb = at(syllableEnvelopeDb, f.energyDb)
+        f.flatness = at(spectralFlatness, 0)
+        let k = candidatesPerFrame
+        func lag(_ c: Int) -> UInt16 { c < k ? candidateLagQ8[i * k + c] : 0 }
+        func dip(_ c: Int) -> UInt8 { c < k ? candidateDipQ[i * k + c] : 160 }
+        f.lagQ8 = (lag(0), lag(1), lag(2), lag(3))
+        f.dipQ = (dip(0), dip(1), dip(2), dip(3))
+        f.hopMeanSquare = i < hopMeanSquare.count ? hopMeanSquare[i] : 0
+        f.hopEnvelopePeak = i < hopEnvelopePeak.count ? hopEnvelopePeak[i] : 0
+        return f
+    }
 
     mutating func reserve(frames: Int) {
         energyDb.reserveCapacity(frames)

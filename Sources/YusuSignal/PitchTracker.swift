@@ -1,4 +1,4 @@
-// F0 tracking over a whole channel: dynamic programming over per-frame YIN candidates.
+// F0 tracking as the frames come: dynamic programming over per-frame YIN candidates.
 //
 // Method: the candidate lattice of RAPT (Talkin 1995, "A robust algorithm for pitch
 // tracking", in Speech Coding and Synthesis, §14.4: per-frame candidates plus an unvoiced
@@ -6,8 +6,9 @@
 // search), with YIN's cumulative-mean-normalised difference (de Cheveigné & Kawahara 2002)
 // as the local dissimilarity of a voiced candidate.
 // Stages:
-//   1. noise floor of the channel (`ChannelLevels`: a low percentile of frame energies,
-//      corrected for recordings without a pause, with thresholds scaled for noisy ones);
+//   1. noise floor of the channel (`ChannelLevels`: a running low percentile of frame
+//      energies, corrected for recordings without a pause, with thresholds scaled for noisy
+//      ones), as known when the frame arrives;
 //   2. local cost: a voiced candidate costs its YIN dip plus a small preference for shorter
 //      lags, and a penalty when a candidate at half or a third of its lag dips nearly as
 //      deep (the sub-harmonic dips at 2T, 3T are almost as deep as T's: YIN step 4 picks the
@@ -16,9 +17,15 @@
 //      vowel-like spectral tilt and lowered for fricative-like tilt;
 //   3. transitions: |log2 F0 jump| in octaves times a weight (octave errors cost more than
 //      any plausible glide), a fixed cost for voiced/unvoiced changes;
-//   4. Viterbi backtrace; F0 = rate / lag on voiced frames, 0 elsewhere.
+//   4. fixed-lag Viterbi decoding (Forney 1973, "The Viterbi algorithm", Proc. IEEE 61(3),
+//      §IV.B: decisions forced `lagSeconds` after the frame, by tracing back from the best
+//      state then): F0 = rate / lag on voiced frames, 0 elsewhere. Look-ahead: `lagSeconds`
+//      (0.3 s); at the end of the channel the last frames are traced back from the best
+//      final state, as a whole-file search would. Memory: the last `lagSeconds` of
+//      back-pointers, whatever the length.
 // Departure from RAPT: candidates come from YIN (FFT-based) rather than normalised
-// cross-correlation on a decimated signal, and the lattice is solved once per channel.
+// cross-correlation on a decimated signal, and decisions are final after a fixed lag, not
+// at the end of the file (RAPT's whole-utterance backtrace).
 import Foundation
 
 /// Tunable costs of the tracker. Units: YIN dip (0...1) per frame.
@@ -38,6 +45,8 @@ public struct PitchTrackerConfig: Sendable, Equatable {
     public var subharmonicMarginDip: Float = 0.1
     /// Frames closer than this to the noise floor, dB, are pushed towards unvoiced.
     public var minimumVoicedSnrDb: Float = 9
+    /// How long after a frame its F0 is decided (the fixed lag of the search), seconds.
+    public var lagSeconds: Double = 0.3
     /// Weight of the spectral tilt cue: the unvoiced cost rises by up to this much when the
     /// 300–1000 Hz band is far louder than 2000–3800 Hz (vowels), and falls by as much when
     /// the high band dominates (fricatives, hiss).
@@ -47,7 +56,7 @@ public struct PitchTrackerConfig: Sendable, Equatable {
     public init() {}
 }
 
-/// A channel's pitch track.
+/// A channel's pitch track, collected (tests, small signals).
 public struct PitchTrack: Sendable {
     /// F0 per frame, Hz; 0 where unvoiced.
     public var f0Hz: [Float]
@@ -56,68 +65,67 @@ public struct PitchTrack: Sendable {
     public var voicedFrameCount: Int { f0Hz.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } }
 }
 
+/// The tracker of one channel: `push` each frame with the levels known when it arrives;
+/// the F0 of frame `n - lag` is then final and in `f0Hz` (a ring of the latest).
 public struct PitchTracker: Sendable {
-    public var config: PitchTrackerConfig
-    public init(config: PitchTrackerConfig = PitchTrackerConfig()) { self.config = config }
+    public let config: PitchTrackerConfig
+    public let analysis: AnalysisConfig
+    /// Frames between a frame's arrival and its final F0.
+    public let lagFrames: Int
+    private let states = Frame.candidateCount + 1
+    private var previous: [Float]
+    private var current: [Float]
+    private var local: [Float]
+    /// Back-pointers of the last `lagFrames + 1` frames, `states` per frame.
+    private var back: [UInt8]
+    /// The last `lagFrames + 1` frames' candidates.
+    private var recent: FrameRing<Frame>
+    /// The states chosen by a traceback, for the frames it decides.
+    private var chosen: [Int]
+    /// Frames pushed.
+    public private(set) var framesIn = 0
+    /// Final F0 (Hz, 0 unvoiced) and chosen dip of the frames decided so far.
+    public private(set) var f0Hz: FrameRing<Float>
+    public private(set) var chosenDip: FrameRing<Float>
+    /// Frames decided so far (`f0Hz.count`).
+    public var framesOut: Int { f0Hz.count }
 
-    /// Tracks F0 over every frame of `features`.
-    /// - Complexity: O(frames × K²) time, O(frames × K) memory for backpointers.
-    /// `levels` are the channel's floor and threshold scale (`ChannelLevels.measure` when nil).
-    public func track(_ features: FrameFeatures, levels: ChannelLevels? = nil) -> PitchTrack {
-        let n = features.frameCount
-        let k = features.candidatesPerFrame
-        let states = k + 1
-        let rate = Float(features.config.analysisRateHz)
-        let maxLag = Float(features.config.maxLagSamples)
-        let levels = levels ?? ChannelLevels.measure(features)
-        let floorDb = levels.floorDb
-        let minimumVoicedSnrDb = config.minimumVoicedSnrDb * levels.snrScale
-        guard n > 0 else { return PitchTrack(f0Hz: [], dip: []) }
+    public init(config: PitchTrackerConfig = PitchTrackerConfig(), analysis: AnalysisConfig = AnalysisConfig(), ringFrames: Int = 4096) {
+        self.config = config
+        self.analysis = analysis
+        lagFrames = max(1, Int((config.lagSeconds / analysis.hopSeconds).rounded()))
+        previous = [Float](repeating: 0, count: states)
+        current = previous
+        local = previous
+        back = [UInt8](repeating: 0, count: (lagFrames + 2) * states)
+        recent = FrameRing(capacity: lagFrames + 2, filler: Frame())
+        chosen = [Int](repeating: 0, count: lagFrames + 2)
+        f0Hz = FrameRing(capacity: ringFrames, filler: 0)
+        chosenDip = FrameRing(capacity: ringFrames, filler: 1)
+    }
 
-        var back = [UInt8](repeating: 0, count: n * states)
-        var previous = [Float](repeating: 0, count: states)
-        var current = [Float](repeating: 0, count: states)
-        var localCost = [Float](repeating: 0, count: states)
-        // Decoded once into small per-frame scratch rows as the lattice advances.
-        let lagsQ = features.candidateLagQ8
-        let dipsQ = features.candidateDipQ
-        @inline(__always) func lagAt(_ index: Int) -> Float { Float(lagsQ[index]) / 256 }
-        @inline(__always) func dipAt(_ index: Int) -> Float { Float(dipsQ[index]) / FrameFeatures.dipScale }
-        let energy = features.energyDb
+    @inline(__always) private func slot(_ frame: Int) -> Int { (frame % (lagFrames + 2)) * states }
 
-        func fillLocal(_ i: Int) {
-            let tilt = features.bandDb[1][i] - features.bandDb[3][i]
-            localCost[0] = config.unvoicedCost + config.tiltWeight * max(-1, min(1, tilt / config.tiltScaleDb))
-            let snr = energy[i] - floorDb
-            let quietPenalty: Float = snr < minimumVoicedSnrDb ? (minimumVoicedSnrDb - snr) * 0.1 : 0
-            for c in 0..<k {
-                let lag = lagAt(i * k + c)
-                guard lag > 0 else { localCost[c + 1] = .infinity; continue }
-                let dip = dipAt(i * k + c)
-                var cost = dip + config.longLagCost * lag / maxLag + quietPenalty
-                for d in 0..<k where d != c {
-                    let shorter = lagAt(i * k + d)
-                    guard shorter > 0, shorter < lag, dipAt(i * k + d) < dip + config.subharmonicMarginDip else { continue }
-                    let ratio = lag / shorter
-                    if abs(ratio - 2) < 0.06 || abs(ratio - 3) < 0.09 { cost += config.subharmonicPenalty; break }
-                }
-                localCost[c + 1] = cost
-            }
-        }
-
-        fillLocal(0)
-        for s in 0..<states { previous[s] = localCost[s] }
-        for i in 1..<max(n, 1) {
-            fillLocal(i)
+    /// Adds the next frame, judged against `levels`.
+    public mutating func push(_ frame: Frame, levels: ChannelLevels) {
+        let n = framesIn
+        recent.append(frame)
+        fillLocal(frame, levels: levels)
+        let row = slot(n)
+        if n == 0 {
+            for s in 0..<states { previous[s] = local[s]; back[row + s] = 0 }
+        } else {
+            let before = recent[n - 1]
+            var lowest = Float.infinity
             for s in 0..<states {
                 var best = Float.infinity
                 var bestFrom = 0
-                let lagHere: Float = s == 0 ? 0 : lagAt(i * k + s - 1)
+                let lagHere: Float = s == 0 ? 0 : frame.lag(s - 1)
                 for r in 0..<states {
-                    let before = previous[r]
-                    if !before.isFinite { continue }
-                    let lagBefore: Float = r == 0 ? 0 : lagAt((i - 1) * k + r - 1)
-                    var transition: Float = 0
+                    let cost = previous[r]
+                    if !cost.isFinite { continue }
+                    let lagBefore: Float = r == 0 ? 0 : before.lag(r - 1)
+                    let transition: Float
                     if s == 0 && r == 0 {
                         transition = 0
                     } else if s == 0 || r == 0 {
@@ -125,30 +133,91 @@ public struct PitchTracker: Sendable {
                     } else {
                         transition = config.octaveJumpCost * abs(log2(lagHere / lagBefore))
                     }
-                    let total = before + transition
+                    let total = cost + transition
                     if total < best { best = total; bestFrom = r }
                 }
-                current[s] = best + localCost[s]
-                back[i * states + s] = UInt8(bestFrom)
+                current[s] = best + local[s]
+                back[row + s] = UInt8(bestFrom)
+                if current[s] < lowest { lowest = current[s] }
             }
-            swap(&previous, &current)
+            // Costs only compare: keep them near zero over hours of frames.
+            for s in 0..<states { previous[s] = current[s].isFinite ? current[s] - lowest : current[s] }
         }
+        framesIn += 1
+        if framesIn > lagFrames { decide(through: framesIn - 1 - lagFrames, from: framesIn - 1) }
+    }
+
+    /// Decides the frames still open, tracing back from the best final state.
+    public mutating func finish() {
+        guard framesIn > framesOut else { return }
+        decide(through: framesIn - 1, from: framesIn - 1)
+    }
+
+    /// Traces back from the best state at frame `from` and decides frames
+    /// `framesOut...through` on that path.
+    private mutating func decide(through last: Int, from: Int) {
         var state = 0
-        var bestFinal = Float.infinity
-        for s in 0..<states where previous[s] < bestFinal { bestFinal = previous[s]; state = s }
-        var f0 = [Float](repeating: 0, count: n)
-        var chosenDip = [Float](repeating: 1, count: n)
-        var i = n - 1
-        while i >= 0 {
-            if state > 0 {
-                let lag = lagAt(i * k + state - 1)
-                f0[i] = rate / lag
-                chosenDip[i] = dipAt(i * k + state - 1)
-            }
-            if i > 0 { state = Int(back[i * states + state]) }
-            i -= 1
+        var bestCost = Float.infinity
+        for s in 0..<states where previous[s] < bestCost { bestCost = previous[s]; state = s }
+        var t = from
+        // Walk back to `last`, remembering the states of the frames to decide.
+        let first = framesOut
+        while t >= first {
+            if t <= last { chosen[t - first] = state }
+            if t == first { break }
+            state = Int(back[slot(t) + state])
+            t -= 1
         }
-        return PitchTrack(f0Hz: f0, dip: chosenDip)
+        let rate = Float(analysis.analysisRateHz)
+        for i in first...last {
+            let s = chosen[i - first]
+            if s > 0 {
+                let f = recent[i]
+                f0Hz.append(rate / f.lag(s - 1))
+                chosenDip.append(f.dip(s - 1))
+            } else {
+                f0Hz.append(0)
+                chosenDip.append(1)
+            }
+        }
+    }
+
+    private mutating func fillLocal(_ frame: Frame, levels: ChannelLevels) {
+        let k = Frame.candidateCount
+        let maxLag = Float(analysis.maxLagSamples)
+        let minimumVoicedSnrDb = config.minimumVoicedSnrDb * levels.snrScale
+        let tilt = frame.band1Db - frame.band3Db
+        local[0] = config.unvoicedCost + config.tiltWeight * max(-1, min(1, tilt / config.tiltScaleDb))
+        let snr = frame.energyDb - levels.floorDb
+        let quietPenalty: Float = snr < minimumVoicedSnrDb ? (minimumVoicedSnrDb - snr) * 0.1 : 0
+        for c in 0..<k {
+            let lag = frame.lag(c)
+            guard lag > 0 else { local[c + 1] = .infinity; continue }
+            let dip = frame.dip(c)
+            var cost = dip + config.longLagCost * lag / maxLag + quietPenalty
+            for d in 0..<k where d != c {
+                let shorter = frame.lag(d)
+                guard shorter > 0, shorter < lag, frame.dip(d) < dip + config.subharmonicMarginDip else { continue }
+                let ratio = lag / shorter
+                if abs(ratio - 2) < 0.06 || abs(ratio - 3) < 0.09 { cost += config.subharmonicPenalty; break }
+            }
+            local[c + 1] = cost
+        }
+    }
+
+    /// Tracks every frame of `features` against fixed `levels` (the running levels when
+    /// nil): the same decoder, collected (tests, small signals).
+    public static func track(_ features: FrameFeatures, levels: ChannelLevels? = nil, config: PitchTrackerConfig = PitchTrackerConfig()) -> PitchTrack {
+        let n = features.frameCount
+        var tracker = PitchTracker(config: config, analysis: features.config, ringFrames: max(16, n + 1))
+        var running = ChannelLevelsTracker(hopSeconds: features.config.hopSeconds)
+        for i in 0..<n {
+            let frame = features.frame(i)
+            running.observe(frame)
+            tracker.push(frame, levels: levels ?? running.levels)
+        }
+        tracker.finish()
+        return PitchTrack(f0Hz: (0..<n).map { tracker.f0Hz[$0] }, dip: (0..<n).map { tracker.chosenDip[$0] })
     }
 }
 

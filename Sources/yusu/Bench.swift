@@ -66,7 +66,11 @@ struct BenchResult {
     var file: String
     var durationSeconds: Double
     var channels: Int
+    /// Each stage's time inside one instrumented run of the whole analysis.
     var stages: [(String, Double)]
+    /// That instrumented run's whole time: the stages plus the bookkeeping between them.
+    var instrumentedSeconds: Double
+    /// The whole score with no clock read (the figure to compare).
     var wholeSeconds: Double
     var fftwAloneSeconds: Double
     var frameLoopSeconds: Double
@@ -74,14 +78,23 @@ struct BenchResult {
     var jobs: Int
     var parallelWallSeconds: Double?
 
+    var stageSum: Double { stages.reduce(0) { $0 + $1.1 } }
+
     var text: String {
         var out = "yusu bench — \((file as NSString).lastPathComponent): " + String(format: "%.1f s, %d channel(s), %d frames per channel\n\n", durationSeconds, channels, frames)
-        out += "stage (one core)             time (ms)   × real time\n"
+        out += "Stages, timed inside one run of the whole analysis on one core (best of the runs):\n"
+        out += "stage                                        time (ms)   share   × real time\n"
         for (name, seconds) in stages {
-            out += "  " + name.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: " %9.2f   %11.0f\n", seconds * 1000, durationSeconds / seconds)
+            out += "  " + name.padding(toLength: 42, withPad: " ", startingAt: 0)
+                + String(format: " %9.2f  %5.1f%%  %11.0f\n", seconds * 1000, 100 * seconds / instrumentedSeconds, durationSeconds / seconds)
         }
-        out += "  " + "whole score (from file)".padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: " %9.2f   %11.0f\n", wholeSeconds * 1000, durationSeconds / wholeSeconds)
-        out += String(format: "\nFFTW alone on the same transforms: %.2f ms; frame loop / FFTW alone = %.2f\n", fftwAloneSeconds * 1000, frameLoopSeconds / fftwAloneSeconds)
+        let other = max(0, instrumentedSeconds - stageSum)
+        out += "  " + "between stages (queues, bookkeeping)".padding(toLength: 42, withPad: " ", startingAt: 0)
+            + String(format: " %9.2f  %5.1f%%\n", other * 1000, 100 * other / instrumentedSeconds)
+        out += "  " + "= that run, with its clocks".padding(toLength: 42, withPad: " ", startingAt: 0) + String(format: " %9.2f\n", instrumentedSeconds * 1000)
+        out += "  " + "whole score, no clocks (from file)".padding(toLength: 42, withPad: " ", startingAt: 0)
+            + String(format: " %9.2f          %11.0f\n", wholeSeconds * 1000, durationSeconds / wholeSeconds)
+        out += String(format: "\nFFTW alone on the same transforms: %.2f ms; frame stage / FFTW alone = %.2f\n", fftwAloneSeconds * 1000, frameLoopSeconds / fftwAloneSeconds)
         if let wall = parallelWallSeconds {
             let throughput = Double(jobs) * durationSeconds / wall
             out += String(format: "%d analyses in parallel: %.2f s wall, %.0f × real time in all (%.1f h of audio per minute)\n",
@@ -94,6 +107,7 @@ struct BenchResult {
         var d: [String: Any] = [
             "file": file, "duration_s": durationSeconds, "channels": channels, "frames_per_channel": frames,
             "stages_ms": Dictionary(uniqueKeysWithValues: stages.map { ($0.0, $0.1 * 1000) }),
+            "stages_sum_ms": stageSum * 1000, "instrumented_ms": instrumentedSeconds * 1000,
             "whole_score_ms": wholeSeconds * 1000, "whole_score_x_realtime": durationSeconds / wholeSeconds,
             "fftw_alone_ms": fftwAloneSeconds * 1000, "frame_loop_over_fftw": frameLoopSeconds / fftwAloneSeconds,
         ]
@@ -112,82 +126,42 @@ struct BenchRunner {
     var repeats: Int
     var jobs: Int
 
-    func best(_ body: () throws -> Void) rethrows -> Double {
-        var best = Double.infinity
-        for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return best
-    }
-
     func run() throws -> BenchResult {
         let config = AnalysisConfig()
-        let analyzer = CallAnalyzer()
-        // Decode: the whole file to analysis-rate channels (kept in memory for the stages).
-        var channels: [[Float]] = []
+        var best: (StageClock, Double)? = nil
         var info: AudioFileInfo!
-        let decode = try best {
-            let reader = try AudioFileReader(path: path)
-            info = reader.info
-            var block = [Float](repeating: 0, count: 8192 * info.channelCount)
-            var resamplers = (0..<info.channelCount).map { _ in Resampler(inputRateHz: info.sampleRateHz, outputRateHz: config.analysisRateHz) }
-            var out = [[Float]](repeating: [], count: info.channelCount)
-            var scratch = [Float](repeating: 0, count: 8192)
-            while true {
-                let got = try reader.read(into: &block)
-                if got == 0 { break }
-                for c in 0..<info.channelCount {
-                    for j in 0..<got { scratch[j] = block[j * info.channelCount + c] }
-                    scratch.withUnsafeBufferPointer { resamplers[c].process(UnsafeBufferPointer(rebasing: $0[0..<got]), into: &out[c]) }
-                }
-            }
-            for c in 0..<info.channelCount { resamplers[c].finish(into: &out[c]) }
-            channels = out
-        }
-        // P.56 sums need the file's own rate; measured inside 'frames' below on the analysis-rate samples.
-        var features: [FrameFeatures] = []
         var pitchSearches = 0
-        let frames = best {
-            pitchSearches = 0
-            features = channels.map { samples in
-                let a = FrameAnalyzer(config: config, expectedSamples: samples.count)
-                a.process(samples)
-                a.finish()
-                var level = LevelAccumulator(sampleRateHz: config.analysisRateHz, expectedHops: samples.count / config.hopSamples + 2)
-                for x in samples { level.add(x) }
-                level.finish()
-                a.attachLevel(level)
-                pitchSearches += a.pitchSearchCount
-                return a.features
+        for _ in 0..<repeats {
+            let clock = StageClock(enabled: true)
+            let start = DispatchTime.now().uptimeNanoseconds
+            var searches = 0
+            let analysis = try CallAnalyzer().analyze(path: path) { stream in
+                stream.clock = clock
+                stream.onFinish = { searches = $0.pitchSearchCount }
             }
+            let t = clock.start()
+            _ = Standard().evaluate(analysis.measures)
+            clock.stop(.verdicts, t)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if best == nil || seconds < best!.1 { best = (clock, seconds) }
+            pitchSearches = searches
         }
-        // Levels measured once per channel with the analyser's settings, as `score` does;
-        // every stage after them is handed the same levels.
-        var levels: [ChannelLevels] = []
-        let levelTime = best { levels = features.map { ChannelLevels.measure($0, config: analyzer.channelLevels) } }
-        var tracks: [PitchTrack] = []
-        let pitch = best { tracks = features.indices.map { PitchTracker(config: analyzer.pitch).track(features[$0], levels: levels[$0]) } }
-        var speech: [[Bool]] = []
-        let vad = best {
-            speech = features.indices.map { c in
-                VoiceActivityDetector(config: analyzer.voiceActivity).detect(features[c], pitch: tracks[c], other: features.count == 2 ? features[1 - c] : nil,
-                                                                              levels: levels[c])
-            }
+        info = try AudioFileReader(path: path).info
+        var whole = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = Standard().evaluate(try CallAnalyzer().analyze(path: path).measures)
+            whole = min(whole, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        let nuclei = best {
-            for c in features.indices {
-                _ = SyllableNucleusDetector(config: analyzer.nuclei).detect(features[c], pitch: tracks[c], speech: speech[c], levels: levels[c])
-            }
+        let (clock, instrumented) = best!
+        let stages = StageClock.Stage.allCases.map { ($0.name, clock.seconds($0)) }
+        let frameCount = Int((info.durationSeconds / config.hopSeconds).rounded(.up))
+        var fftw = Double.infinity
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            Self.fftwAlone(frames: frameCount * info.channelCount, pitchFrames: pitchSearches, config: config)
+            fftw = min(fftw, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        let recording = RecordingAnalyzer.Result(info: info, channels: features, durationSeconds: info.durationSeconds)
-        let signal = analyzer.signalStages(recording)
-        let measures = best { _ = Standard().evaluate(analyzer.measure(signal, recording: recording, options: CallOptions()).measures) }
-        let whole = try best { _ = Standard().evaluate(try analyzer.analyze(path: path).measures) }
-        let frameCount = features.first?.frameCount ?? 0
-        let fftw = best { Self.fftwAlone(frames: frameCount * features.count, pitchFrames: pitchSearches, config: config) }
-
         var wall: Double? = nil
         if jobs > 0 {
             let group = DispatchGroup()
@@ -201,11 +175,9 @@ struct BenchRunner {
             wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
         return BenchResult(
-            file: path, durationSeconds: info.durationSeconds, channels: info.channelCount,
-            stages: [("decode", decode), ("frames (FFT analysis)", frames), ("channel levels", levelTime), ("pitch tracking", pitch),
-                     ("voice activity", vad), ("syllable nuclei", nuclei), ("measures and verdicts", measures)],
-            wholeSeconds: whole, fftwAloneSeconds: fftw, frameLoopSeconds: frames, frames: frameCount,
-            jobs: jobs, parallelWallSeconds: wall)
+            file: path, durationSeconds: info.durationSeconds, channels: info.channelCount, stages: stages,
+            instrumentedSeconds: instrumented, wholeSeconds: whole, fftwAloneSeconds: fftw,
+            frameLoopSeconds: clock.seconds(.frames), frames: frameCount, jobs: jobs, parallelWallSeconds: wall)
     }
 
     /// The transforms the frame loop ran, and nothing else: per frame one 256-point r2c and,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import YusuDelivery
 import YusuReport
 
 struct Frames: ParsableCommand {
@@ -15,11 +16,14 @@ struct Frames: ParsableCommand {
 
     func run() throws {
         // The dump is how one finds out why no speech was found: write it regardless.
-        let analysis = try recording.analyze(requireSpeech: false)
-        if !analysis.hasSpeech {
-            printError("\(recording.file): no speech found on any channel; writing the frames anyway (speech 0 throughout)")
-        }
         let out = FileHandle.standardOutput
-        FramesCSV.write(analysis) { out.write(Data($0.utf8)) }
+        let csv = FramesCSV { out.write(Data($0.utf8)) }
+        let analysis = try recording.analyze(requireSpeech: false) { stream in
+            stream.frameSink = { t, c, e, s, f in csv.row(timeSeconds: t, channel: c, energyDb: e, speech: s, f0Hz: f) }
+        }
+        csv.flush()
+        if !analysis.hasSpeech {
+            printError("\(recording.file): no speech found on any channel; the frames are written anyway (speech 0 throughout)")
+        }
     }
 }

@@ -30,12 +30,13 @@ struct RecordingOptions: ParsableArguments {
         }
     }
 
-    /// Runs the pipeline, printing a one-line error and exiting non-zero on bad input.
-    func analyze(standard: Standard = Standard(), requireSpeech: Bool = true) throws -> CallAnalysis {
+    /// Runs the analysis, printing a one-line error and exiting non-zero on bad input.
+    func analyze(requireSpeech: Bool = true, keepContour: Bool = false, prepare: ((CallStream) -> Void)? = nil) throws -> CallAnalysis {
         do {
-            var analyzer = CallAnalyzer(standard: standard)
+            var analyzer = CallAnalyzer()
             analyzer.limits = limits.inputLimits
-            return try analyzer.analyze(path: file, options: CallOptions(agentChannel: agentChannel), requireSpeech: requireSpeech)
+            return try analyzer.analyze(path: file, options: CallOptions(agentChannel: agentChannel, keepContour: keepContour),
+                                        requireSpeech: requireSpeech, prepare: prepare)
         } catch let error as AudioError {
             printError(error.description)
             throw ExitStatus.badInput

@@ -25,7 +25,7 @@ struct Score: ParsableCommand {
 
     func run() throws {
         let rules = try loadStandard(standard)
-        let analysis = try recording.analyze(standard: rules)
+        let analysis = try recording.analyze(keepContour: format == .html)
         let card = rules.evaluate(analysis.measures)
         for warning in analysis.measures.warnings { printError("\(file): warning: \(warning)") }
         switch format {

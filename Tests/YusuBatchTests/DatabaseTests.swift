@@ -11,13 +11,15 @@ struct DatabaseTests {
     static func measures(rate: Double, interruptions: Int, falling: Int, endings: Int, duration: Double = 200) -> CallMeasures {
         var utterances: [Utterance] = []
         for i in 0..<endings {
-            utterances.append(Utterance(startSeconds: Double(i) * 5, endSeconds: Double(i) * 5 + 3, syllables: 10,
-                                        finalDropSemitones: i < falling ? 4 : 0, endRelativeToMedianSemitones: i < falling ? -4 : 0,
-                                        fallingEnding: i < falling, endingSpan: nil))
+            let sinks = i < falling
+            let drop: Double = sinks ? 4 : 0
+            let start = Double(i) * 5
+            utterances.append(Utterance(startSeconds: start, endSeconds: start + 3, syllables: 10,
+                                        finalDropSemitones: drop, endRelativeToMedianSemitones: -drop, endingSpan: nil))
         }
         let agent = SpeakerMeasures(party: .agent, channel: 0, syllables: 100, talkTimeSeconds: 60, phonationTimeSeconds: 50,
                                     speechRateCharactersPerMinute: rate, articulationRateCharactersPerMinute: rate * 1.2,
-                                    activeLevelDbov: -26, medianF0Hz: 200, utterances: utterances, turns: [], phonationSpans: [])
+                                    activeLevelDbov: -26, medianF0Hz: 200, utterances: utterances, turns: [])
         let list = (0..<interruptions).map { Interruption(by: .agent, atSeconds: Double($0) * 10 + 1, overlapSeconds: 1) }
         return CallMeasures(file: "x.wav", durationSeconds: duration, sampleRateHz: 8000, channels: 2, formatName: "WAV",
                             agent: agent, customer: nil, interruptions: list, backchannels: [], holds: [])

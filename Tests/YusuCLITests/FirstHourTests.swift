@@ -19,7 +19,10 @@ enum Unprivileged {
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         let path = dir + "/yusu"
         try? FileManager.default.removeItem(atPath: path)
-        try? FileManager.default.copyItem(atPath: CLI.executable.path, toPath: path)
+        // Copied by cp in a process of its own: a file this process held open for writing
+        // would be inherited by whatever another test forks meanwhile, and exec of the copy
+        // would fail with "Text file busy" until that child exits.
+        _ = try? CLI.run(executable: URL(fileURLWithPath: "/bin/cp"), [CLI.executable.path, path])
         chmod(path, 0o755)
         return path
     }()

@@ -280,9 +280,15 @@ struct HardeningCLITests {
         let duration = doc["duration_s"] as! Double
         #expect(abs(duration - (try CLITests.demoTruth()["duration_s"] as! Double)) < 0.01)
         let stages = doc["stages_ms"] as! [String: Double]
-        for stage in ["decode", "frames (FFT analysis)", "pitch tracking", "voice activity", "syllable nuclei", "measures and verdicts"] {
+        // Every stage of the one streaming analysis is timed inside the real run, and the
+        // stages add up to the instrumented run (less the glue between them).
+        for stage in ["decode (libsndfile)", "frames (resampling, FFT, YIN, P.56 hops)", "channel levels", "pitch tracking",
+                      "voice activity", "syllable nuclei", "utterances, fillers, endings", "turns, overlaps, holds", "verdicts"] {
             #expect((stages[stage] ?? 0) > 0, "stage \(stage) not timed")
         }
+        let sum = stages.values.reduce(0, +)
+        let instrumented = doc["instrumented_ms"] as! Double
+        #expect(abs((doc["stages_sum_ms"] as! Double) - sum) < 0.01 && sum <= instrumented * 1.001, "\(sum) of \(instrumented)")
         let whole = doc["whole_score_ms"] as! Double
         let ratio = doc["whole_score_x_realtime"] as! Double
         #expect(abs(ratio - duration / (whole / 1000)) / ratio < 0.01)

@@ -78,6 +78,11 @@ struct OverlapTests {
 struct IntonationTests {
     let intonation = FinalIntonation(config: DeliveryConfig())
 
+    /// The rule's judgement of a measured ending, with its default settings.
+    func sinks(_ e: FinalIntonation.Ending?, _ settings: FallingEndingsRule.Settings = .init()) -> Bool? {
+        e.map { FallingEndingsRule().isSinking(dropSemitones: $0.dropSemitones, endRelativeToRegisterSemitones: $0.endRelativeToMedianSemitones, settings) }
+    }
+
     /// 1 s of voicing at the median, then 0.4 s ending as `ending(t)` semitones.
     func contour(_ ending: (Double) -> Double) -> [Float] {
         (0..<140).map { i in
@@ -89,7 +94,7 @@ struct IntonationTests {
     @Test("a 5-semitone fall ending 4 below the median sinks")
     func falling() {
         let e = intonation.measure(f0Hz: contour { 1 - 5 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)!
-        #expect(e.falling)
+        #expect(sinks(e) == true)
         #expect(abs(e.dropSemitones - 5 * 0.75) < 0.6)
     }
 
@@ -98,18 +103,18 @@ struct IntonationTests {
         // Corpus case: the tracker loses the creaky start of the glide; what remains sits
         // 5 semitones under the register, falling only half a semitone.
         let e = intonation.measure(f0Hz: contour { -4.5 - 0.5 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)!
-        #expect(e.falling)
+        #expect(sinks(e) == true)
     }
 
     @Test("sustained and rising endings do not sink")
     func notFalling() {
-        #expect(intonation.measure(f0Hz: contour { _ in 0.2 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)?.falling == false)
-        #expect(intonation.measure(f0Hz: contour { 2 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)?.falling == false)
+        #expect(sinks(intonation.measure(f0Hz: contour { _ in 0.2 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)) == false)
+        #expect(sinks(intonation.measure(f0Hz: contour { 2 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)) == false)
     }
 
     @Test("a fall that stays above the speaker's register does not sink")
     func highFall() {
-        #expect(intonation.measure(f0Hz: contour { 6 - 4 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)?.falling == false)
+        #expect(sinks(intonation.measure(f0Hz: contour { 6 - 4 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)) == false)
     }
 
     @Test("a sinking ending that keeps only 50 ms of voicing is still judged")
@@ -120,7 +125,7 @@ struct IntonationTests {
         for i in 100..<140 { f0[i] = 0 }
         for i in 126..<131 { f0[i] = Float(200 * pow(2, -5.0 / 12)) }
         let e = intonation.measure(f0Hz: f0, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)
-        #expect(e?.falling == true)
+        #expect(sinks(e) == true)
         // Three frames are too few to say anything.
         for i in 126..<128 { f0[i] = 0 }
         #expect(intonation.measure(f0Hz: f0, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01) == nil)
@@ -131,9 +136,9 @@ struct IntonationTests {
         // Corpus case: a 9-semitone glide from 8 st above the median ends just under it
         // (the last quarter's median is 1.5 st below).
         let sinking = intonation.measure(f0Hz: contour { 8 - 11 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)!
-        #expect(sinking.falling)
+        #expect(sinks(sinking) == true)
         // A sustained ending 0.7 st under the register does not.
-        #expect(intonation.measure(f0Hz: contour { _ in -0.7 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)?.falling == false)
+        #expect(sinks(intonation.measure(f0Hz: contour { _ in -0.7 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)) == false)
     }
 
     @Test("no voiced ending, no decision")
@@ -162,18 +167,18 @@ struct StandardTests {
         #expect(s[HoldsRule.self].maximumSeconds == 60)
     }
 
-    @Test("the standard says how far under the register an ending must end to sink")
+    @Test("the standard, not the analysis, says how far under the register an ending must end to sink")
     func sinkingDepth() throws {
-        #expect(Standard()[FallingEndingsRule.self].belowRegisterSemitones == DeliveryConfig().fallingMinimumBelowMedianSemitones)
+        #expect(Standard()[FallingEndingsRule.self].belowRegisterSemitones == 1)
         let deep = try Standard.decode(Data(#"{"sinking_ending_below_register_st": 3}"#.utf8))
-        let analyzer = CallAnalyzer(standard: deep)
-        #expect(analyzer.delivery.fallingMinimumBelowMedianSemitones == 3)
-        // An ending 2 st under the register sinks by default, not under the deeper standard.
+        // An ending 2 st under the register sinks by default, not under the deeper standard;
+        // the measure is the same under both.
         let f0: [Float] = (0..<140).map { i in Float(200 * pow(2, (i < 100 ? 0 : max(-2, -2.0 * Double(i - 100) / 10)) / 12)) }
-        let byDefault = FinalIntonation(config: CallAnalyzer(standard: Standard()).delivery)
-        let byDeep = FinalIntonation(config: analyzer.delivery)
-        #expect(byDefault.measure(f0Hz: f0, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)?.falling == true)
-        #expect(byDeep.measure(f0Hz: f0, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)?.falling == false)
+        let ending = FinalIntonation(config: DeliveryConfig()).measure(f0Hz: f0, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)!
+        let u = Utterance(startSeconds: 0, endSeconds: 1.4, syllables: 5, finalDropSemitones: ending.dropSemitones,
+                          endRelativeToMedianSemitones: ending.endRelativeToMedianSemitones, endingSpan: ending.span)
+        #expect(FallingEndingsRule().judge(u, Standard()[FallingEndingsRule.self]) == true)
+        #expect(FallingEndingsRule().judge(u, deep[FallingEndingsRule.self]) == false)
     }
 
     @Test("a standard's size is bounded: a long name, a large file")
@@ -227,7 +232,7 @@ struct StandardTests {
     func measures(rate: Double?, interruptions: [Interruption]?, holds: [TimeSpan] = [], utterances: [Utterance] = []) -> CallMeasures {
         let agent = SpeakerMeasures(party: .agent, channel: 0, syllables: 100, talkTimeSeconds: 60, phonationTimeSeconds: 50,
                                     speechRateCharactersPerMinute: rate, articulationRateCharactersPerMinute: 120, activeLevelDbov: -26,
-                                    medianF0Hz: 200, utterances: utterances, turns: [], phonationSpans: [])
+                                    medianF0Hz: 200, utterances: utterances, turns: [])
         return CallMeasures(file: "x.wav", durationSeconds: 200, sampleRateHz: 8000, channels: interruptions == nil ? 1 : 2, formatName: "WAV",
                             agent: agent, customer: nil, interruptions: interruptions, backchannels: interruptions == nil ? nil : [], holds: holds)
     }
@@ -235,9 +240,9 @@ struct StandardTests {
     @Test("verdicts compare each measure with its limit and carry evidence")
     func verdicts() {
         let falling = Utterance(startSeconds: 10, endSeconds: 12, syllables: 25, finalDropSemitones: 5, endRelativeToMedianSemitones: -4,
-                                fallingEnding: true, endingSpan: TimeSpan(startSeconds: 11.6, endSeconds: 12))
+                                endingSpan: TimeSpan(startSeconds: 11.6, endSeconds: 12))
         let level = Utterance(startSeconds: 20, endSeconds: 22, syllables: 8, finalDropSemitones: 0, endRelativeToMedianSemitones: 0,
-                              fallingEnding: false, endingSpan: nil)
+                              endingSpan: nil)
         let card = Standard().evaluate(measures(rate: 110, interruptions: [Interruption(by: .agent, atSeconds: 30, overlapSeconds: 1)],
                                                 holds: [TimeSpan(startSeconds: 50, endSeconds: 125)], utterances: [falling, level]))
         let byRule = Dictionary(uniqueKeysWithValues: card.verdicts.map { ($0.rule, $0) })

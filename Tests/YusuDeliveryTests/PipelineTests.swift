@@ -28,7 +28,7 @@ struct PipelineTests {
             #expect(abs(hold.startSeconds - (at + 2.5 - 0.07)) < 0.3 && abs(hold.endSeconds - 22) < 0.3)
         }
         // The customer's channel holds the agent's echo; it must not become customer speech.
-        let customerSpeech = m.customer.map { Spans.totalSeconds($0.phonationSpans) } ?? 0
+        let customerSpeech = m.customer?.phonationTimeSeconds ?? 0
         #expect(customerSpeech < 4.0, "customer speech \(customerSpeech) s")
     }
 

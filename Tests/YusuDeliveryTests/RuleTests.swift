@@ -15,7 +15,7 @@ struct RuleTests {
                  fillers: [TimeSpan] = [], range: Double? = nil) -> SpeakerMeasures {
         SpeakerMeasures(party: party, channel: party == .agent ? 0 : 1, syllables: 100, talkTimeSeconds: talk, phonationTimeSeconds: talk * 0.8,
                         speechRateCharactersPerMinute: 110, articulationRateCharactersPerMinute: 130, activeLevelDbov: level,
-                        medianF0Hz: 200, utterances: utterances, turns: [], phonationSpans: [], filledPauses: fillers, pitchRangeSemitones: range)
+                        medianF0Hz: 200, utterances: utterances, turns: [], filledPauses: fillers, pitchRangeSemitones: range)
     }
 
     func call(agent: SpeakerMeasures, customer: SpeakerMeasures?) -> CallMeasures {

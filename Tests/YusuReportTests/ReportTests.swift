@@ -75,14 +75,24 @@ struct ReportTests {
 
     @Test("frames CSV: header, one row per frame and channel, frame-centre times")
     func frames() throws {
-        let (a, _) = try Self.analysis()
-        var out = ""
-        FramesCSV.write(a) { out += $0 }
-        let lines = out.split(separator: "\n")
+        let dir = TemporaryDirectory()
+        let (path, _) = try writeInterruptedCall(in: dir)
+        final class Text: @unchecked Sendable { var value = "" }
+        let out = Text()
+        let csv = FramesCSV { out.value += $0 }
+        _ = try CallAnalyzer().analyze(path: path) { stream in
+            stream.frameSink = { t, c, e, s, f in csv.row(timeSeconds: t, channel: c, energyDb: e, speech: s, f0Hz: f) }
+        }
+        csv.flush()
+        let lines = out.value.split(separator: "\n")
         #expect(lines.first == "time_s,channel,energy_db,speech,f0_hz")
-        #expect(lines.count == 1 + 2 * 600)
-        #expect(lines[1].hasPrefix("0.005,0,"))
+        #expect(lines.count == 1 + 2 * 3000)
+        // Every frame of each channel once, in time order per channel, at its centre.
+        for channel in ["0", "1"] {
+            let times = lines.dropFirst().filter { $0.split(separator: ",")[1] == channel }.map { Double($0.split(separator: ",")[0])! }
+            #expect(times.count == 3000 && times.first == 0.005 && zip(times, times.dropFirst()).allSatisfy { abs($1 - $0 - 0.01) < 1e-6 })
+        }
         let speechRows = lines.dropFirst().filter { $0.split(separator: ",")[3] == "1" }
-        #expect(speechRows.count > 200)
+        #expect(speechRows.count > 500)
     }
 }

@@ -6,10 +6,8 @@ import YusuTestSupport
 @Suite("Voice activity, syllable nuclei, P.56 level")
 struct ActivityAndNucleiTests {
     func analyse(_ x: [Float]) -> (FrameFeatures, PitchTrack) {
-        let analyzer = FrameAnalyzer()
-        analyzer.process(x)
-        let f = analyzer.finish()
-        return (f, PitchTracker().track(f))
+        let f = FrameAnalyzer.features(of: x)
+        return (f, PitchTracker.track(f))
     }
 
     @Test("a tone burst in line noise is speech exactly where it sounds")
@@ -61,9 +59,9 @@ struct ActivityAndNucleiTests {
     @Test("gap filling and burst dropping")
     func smoothing() {
         var flags: [Bool] = [true, true, false, true, true, false, false, false, false, true, false]
-        VoiceActivityDetector.fillGaps(&flags, shorterThan: 2)
+        flags = StageRun.gaps(GapFiller(shorterThan: 2), flags)
         #expect(flags == [true, true, true, true, true, false, false, false, false, true, false])
-        VoiceActivityDetector.dropBursts(&flags, shorterThan: 2)
+        flags = StageRun.bursts(BurstDropper(shorterThan: 2), flags)
         #expect(flags == [true, true, true, true, true, false, false, false, false, false, false])
         #expect(VoiceActivityDetector.runs(flags) == [0..<5])
     }
@@ -110,12 +108,13 @@ struct ActivityAndNucleiTests {
         // Peaks at 10 (low), 16 (high), 30: spacing 8 drops 10 and keeps 16 and 30.
         var x = [Float](repeating: 0, count: 40)
         x[10] = 1; x[16] = 2; x[30] = 1
-        #expect(SyllableNucleusDetector.spacedPeaks(x, minimumDistance: 8) == [16, 30])
-        #expect(SyllableNucleusDetector.spacedPeaks(x, minimumDistance: 1) == [10, 16, 30])
+        #expect(Reference.spacedPeaks(x, minimumDistance: 8) == [16, 30])
+        #expect(StageRun.peaks(x, spacingFrames: 8) == [16, 30])
+        #expect(StageRun.peaks(x, spacingFrames: 1) == [10, 16, 30])
         // A unit impulse spread by a 6.5-frame window: 5 full frames of 1/6.5, two of 0.75/6.5.
         var impulse = [Float](repeating: 0, count: 21)
         impulse[10] = 1
-        let smoothed = SyllableNucleusDetector.movingAverage(impulse, widthFrames: 6.5)
+        let smoothed = StageRun.smoothed(impulse, stretch: 1.3)
         #expect(abs(smoothed[10] - 1 / 6.5) < 1e-6 && abs(smoothed[13] - 0.75 / 6.5) < 1e-6 && smoothed[14] == 0)
         #expect(abs(smoothed.reduce(0, +) - 1) < 1e-5)
     }
@@ -125,11 +124,8 @@ struct ActivityAndNucleiTests {
         let rate = 8000
         let tone = Synth.sine(frequencyHz: 400, amplitude: 0.1, seconds: 2, rateHz: rate)
         let x = Synth.place(tone, atSeconds: 1, totalSeconds: 4, rateHz: rate) + Synth.place(tone, atSeconds: 0, totalSeconds: 2, rateHz: rate)
-        var level = LevelAccumulator(sampleRateHz: rate)
-        for s in x { level.add(s) }
-        level.finish()
-        let n = x.count / 80
-        let m = ActiveSpeechLevel.measure(hopMeanSquare: level.hopMeanSquare(frameCount: n), hopEnvelopePeak: level.hopEnvelopePeak(frameCount: n))!
+        let hops = LevelAccumulator.hops(of: x, sampleRateHz: rate)
+        let m = ActiveSpeechLevel.measure(hopMeanSquare: hops.map(\.meanSquare), hopEnvelopePeak: hops.map(\.envelopePeak))!
         #expect(abs(m.activeLevelDbov - (20 * log10(0.1) - 3.01)) < 0.3)
         #expect(abs(m.activityFactor - 4.0 / 6.0) < 0.06)  // 4 s of tone in 6 s
         #expect(abs(m.longTermLevelDbov - (20 * log10(0.1) - 3.01 + 10 * log10(4.0 / 6.0))) < 0.1)
@@ -141,12 +137,9 @@ struct ActivityAndNucleiTests {
         let speech = Synth.sine(frequencyHz: 300, amplitude: 0.05, seconds: 2, rateHz: rate)
         let music = Synth.sine(frequencyHz: 600, amplitude: 0.5, seconds: 2, rateHz: rate)
         let x = speech + music
-        var level = LevelAccumulator(sampleRateHz: rate)
-        for s in x { level.add(s) }
-        level.finish()
-        let n = x.count / 80
-        let gate = (0..<n).map { $0 < 200 }
-        let m = ActiveSpeechLevel.measure(hopMeanSquare: level.hopMeanSquare(frameCount: n), hopEnvelopePeak: level.hopEnvelopePeak(frameCount: n), gate: gate)!
+        let hops = LevelAccumulator.hops(of: x, sampleRateHz: rate)
+        let gate = (0..<hops.count).map { $0 < 200 }
+        let m = ActiveSpeechLevel.measure(hopMeanSquare: hops.map(\.meanSquare), hopEnvelopePeak: hops.map(\.envelopePeak), gate: gate)!
         #expect(abs(m.activeLevelDbov - (20 * log10(0.05) - 3.01)) < 0.3)
     }
 }

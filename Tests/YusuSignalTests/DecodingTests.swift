@@ -157,27 +157,34 @@ struct DecodingTests {
         }
     }
 
-    @Test("a one-sample file is too short to analyse")
-    func oneSample() throws {
-        let dir = TemporaryDirectory()
-        let path = try writeRecording(dir.file("one.wav"), channels: [[0.5]], rateHz: 8000)
-        #expect(throws: AudioError.tooShort(path: path, durationSeconds: 1.0 / 8000, minimumSeconds: 0.5)) {
-            try RecordingAnalyzer().analyze(path: path)
+    @Test("16 kHz and 44.1 kHz recordings analyse on the same 10 ms grid as 8 kHz")
+    func grid() throws {
+        for rate in [8000, 16000, 44100] {
+            var x = Synth.sine(frequencyHz: 300, amplitude: 0.5, seconds: 2.0, rateHz: rate)
+            let front = SignalFrontEnd(sampleRateHz: rate, channelCount: 1)
+            try x.withUnsafeMutableBufferPointer { try front.push($0, frames: $0.count) }
+            front.finish()
+            #expect(front.frameCount == 200)
+            #expect(abs(front.durationSeconds - 2.0) < 1e-9)
+            // A 300 Hz sine at amplitude 0.5 is -9.03 dBov whatever the file's rate.
+            let mid = front.frame(channel: 0, index: 100).energyDb
+            #expect(abs(Double(mid) - (20 * log10(0.5) - 3.01)) < 0.3)
         }
     }
 
-    @Test("16 kHz and 44.1 kHz recordings analyse on the same 10 ms grid as 8 kHz")
-    func grid() throws {
-        let dir = TemporaryDirectory()
-        for rate in [8000, 16000, 44100] {
-            let x = Synth.sine(frequencyHz: 300, amplitude: 0.5, seconds: 2.0, rateHz: rate)
-            let path = try writeRecording(dir.file("g\(rate).wav"), channels: [x], rateHz: rate)
-            let result = try RecordingAnalyzer().analyze(path: path)
-            #expect(result.channels[0].frameCount == 200)
-            #expect(abs(result.durationSeconds - 2.0) < 1e-9)
-            // A 300 Hz sine at amplitude 0.5 is -9.03 dBov whatever the file's rate.
-            let mid = result.channels[0].energyDb[100]
-            #expect(abs(Double(mid) - (20 * log10(0.5) - 3.01)) < 0.3)
+    @Test("a sample that is not a number is named by its frame and channel; overs are clipped and counted")
+    func sampleChecks() throws {
+        let front = SignalFrontEnd(sampleRateHz: 8000, channelCount: 2)
+        var block: [Float] = [0.1, 0.2, 3, -0.1, 0.1, .nan]
+        do {
+            try block.withUnsafeMutableBufferPointer { try front.push($0, frames: 3) }
+            Issue.record("a NaN sample was taken")
+        } catch SampleError.nonFinite(let frame, let channel, let value) {
+            #expect(frame == 2 && channel == 1 && value.isNaN)
         }
+        let clean = SignalFrontEnd(sampleRateHz: 8000, channelCount: 2)
+        var overs: [Float] = [0.1, 2, -5, 0.3]
+        try overs.withUnsafeMutableBufferPointer { try clean.push($0, frames: 2) }
+        #expect(clean.clippedSamples == 2 && overs == [0.1, 1, -1, 0.3])
     }
 }

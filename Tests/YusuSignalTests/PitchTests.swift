@@ -6,9 +6,7 @@ import YusuTestSupport
 @Suite("Pitch: YIN candidates tracked by dynamic programming")
 struct PitchTests {
     func track(_ x: [Float]) -> PitchTrack {
-        let analyzer = FrameAnalyzer()
-        analyzer.process(x)
-        return PitchTracker().track(analyzer.finish(), levels: .clean(floorDb: -90))
+        PitchTracker.track(FrameAnalyzer.features(of: x), levels: .clean(floorDb: -90))
     }
 
     func cents(_ a: Double, _ b: Double) -> Double { 1200 * log2(a / b) }
@@ -57,9 +55,7 @@ struct PitchTests {
     func unvoiced() {
         let silent = track([Float](repeating: 0, count: 8000))
         #expect(silent.voicedFrameCount == 0)
-        let analyzer = FrameAnalyzer()
-        analyzer.process(Synth.noise(seconds: 1, rateHz: 8000, rmsDbov: -20))
-        let noisy = PitchTracker().track(analyzer.finish(), levels: .clean(floorDb: -60))
+        let noisy = PitchTracker.track(FrameAnalyzer.features(of: Synth.noise(seconds: 1, rateHz: 8000, rmsDbov: -20)), levels: .clean(floorDb: -60))
         #expect(noisy.voicedFrameCount < 10)
     }
 }

@@ -11,11 +11,9 @@ struct RobustnessTests {
     let rate = 8000
 
     func analyse(_ x: [Float]) -> (features: FrameFeatures, levels: ChannelLevels, speech: [Bool], nuclei: [Int]) {
-        let analyzer = FrameAnalyzer()
-        analyzer.process(x)
-        let f = analyzer.finish()
+        let f = FrameAnalyzer.features(of: x)
         let levels = ChannelLevels.measure(f)
-        let pitch = PitchTracker().track(f, levels: levels)
+        let pitch = PitchTracker.track(f, levels: levels)
         let speech = VoiceActivityDetector().detect(f, pitch: pitch, levels: levels)
         let nuclei = SyllableNucleusDetector().detect(f, pitch: pitch, speech: speech, levels: levels)
         return (f, levels, speech, nuclei)
@@ -59,11 +57,12 @@ struct RobustnessTests {
         // Compressed speech: periodic frames at -17 and -25 dB, nothing quieter.
         let compressed = frames((0..<500).map { $0 % 5 < 3 ? -17 : -25 }, dip: Array(repeating: 0.1, count: 500))
         let c = ChannelLevels.measure(compressed)
-        #expect(c.floorIsVoice && abs(c.floorDb - (c.speechLevelDb - 30)) < 0.01 && abs(c.measuredFloorDb + 25) < 0.01)
+        // The running estimate keeps its levels on a 0.1 dB grid: equal within a grid step.
+        #expect(c.floorIsVoice && abs(c.floorDb - (c.speechLevelDb - 30)) < 0.01 && abs(c.measuredFloorDb + 25) <= 0.1)
         #expect(c.snrScale == 1, "with the floor put under the speech, thresholds keep their values")
         // The old estimate took -25 dB as the floor: the speech frames sat 8 dB over it,
         // under the 12 dB onset, and the recording was refused as silent.
-        #expect(ChannelLevels.measure(compressed, config: unscaled).floorDb == -25)
+        #expect(abs(ChannelLevels.measure(compressed, config: unscaled).floorDb + 25) <= 0.1)
         // Speech 15 dB over aperiodic noise: thresholds scaled by 15 / 25.
         let noisy = frames((0..<500).map { $0 % 2 == 0 ? -20 : -35 }, dip: (0..<500).map { $0 % 2 == 0 ? 0.1 : 0.9 })
         let n = ChannelLevels.measure(noisy)
@@ -71,7 +70,8 @@ struct RobustnessTests {
         // A clean call: 40 dB of range, thresholds as they were.
         let clean = frames((0..<500).map { $0 % 2 == 0 ? -20 : -60 }, dip: (0..<500).map { $0 % 2 == 0 ? 0.1 : 0.9 })
         let k = ChannelLevels.measure(clean)
-        #expect(!k.floorIsVoice && k.snrScale == 1 && k.floorDb == -60 && k.speechLevelDb == -20)
+        #expect(!k.floorIsVoice && k.snrScale == 1 && abs(k.floorDb + 60) <= 0.1 && abs(k.speechLevelDb + 20) <= 0.1,
+                "\(k)")
     }
 
     @Test("syllables 10 dB over white noise are found and counted")
@@ -110,13 +110,12 @@ struct RobustnessTests {
         let f = Int(((fricativeStart + 0.05) / 0.01).rounded())
         #expect(r.speech[f], "the fricative near the sentence stays with it")
         // The rule alone: a run with no voiced frame and nothing voiced near it goes.
-        var flags = [false, true, true, false, false, false, false, true, true, true]
         let f0: [Float] = [0, 0, 0, 0, 0, 0, 0, 120, 120, 120]
-        VoiceActivityDetector.dropUnvoicedRuns(&flags, f0Hz: f0, minimumVoicedFrames: 2, attachFrames: 3)
-        #expect(flags == [false, false, false, false, false, false, false, true, true, true])
-        var near = [false, false, false, true, true, false, false, true, true, true]
-        VoiceActivityDetector.dropUnvoicedRuns(&near, f0Hz: f0, minimumVoicedFrames: 2, attachFrames: 3)
-        #expect(near == [false, false, false, true, true, false, false, true, true, true])
+        let dropper = UnvoicedRunDropper(minimumVoiced: 2, attach: 3, decideAfter: 200)
+        #expect(StageRun.unvoiced(dropper, [false, true, true, false, false, false, false, true, true, true], f0)
+                == [false, false, false, false, false, false, false, true, true, true])
+        #expect(StageRun.unvoiced(dropper, [false, false, false, true, true, false, false, true, true, true], f0)
+                == [false, false, false, true, true, false, false, true, true, true])
     }
 
     @Test("a voice 36 dB under the party's own speech does not start an utterance")

@@ -39,9 +39,7 @@ let agent = syntheticChannel(seconds: seconds60, f0Hz: 190, seed: 1)
 let customer = syntheticChannel(seconds: seconds60, f0Hz: 120, seed: 2)
 
 func features(_ samples: [Float]) -> FrameFeatures {
-    let a = FrameAnalyzer(expectedSamples: samples.count)
-    a.process(samples)
-    return a.finish()
+    FrameAnalyzer.features(of: samples)
 }
 
 /// A 5-minute stereo 8 kHz call written once for the whole-score benchmark.
@@ -68,7 +66,7 @@ let benchmarks: @Sendable () -> Void = {
               configuration: .init(metrics: [.wallClock, .mallocCountTotal],
                                    thresholds: [.mallocCountTotal: .init(absolute: [.p90: 20])])) { benchmark in
         for _ in benchmark.scaledIterations {
-            let analyzer = FrameAnalyzer(expectedSamples: agent.count + 1024)
+            let analyzer = FrameAnalyzer(ringFrames: 8192)
             var block = [Float](repeating: 0, count: 4096)
             benchmark.startMeasurement()
             var i = 0
@@ -87,12 +85,12 @@ let benchmarks: @Sendable () -> Void = {
     let customerFeatures = features(customer)
     // Levels measured once, as `score` does: each stage below is timed alone.
     let agentLevels = ChannelLevels.measure(agentFeatures)
-    let agentPitch = PitchTracker().track(agentFeatures, levels: agentLevels)
-    let customerPitch = PitchTracker().track(customerFeatures)
+    let agentPitch = PitchTracker.track(agentFeatures, levels: agentLevels)
+    let customerPitch = PitchTracker.track(customerFeatures)
     let agentSpeech = VoiceActivityDetector().detect(agentFeatures, pitch: agentPitch, other: customerFeatures, levels: agentLevels)
 
     Benchmark("pitch-tracking-1ch-60s") { benchmark in
-        for _ in benchmark.scaledIterations { blackHole(PitchTracker().track(agentFeatures, levels: agentLevels)) }
+        for _ in benchmark.scaledIterations { blackHole(PitchTracker.track(agentFeatures, levels: agentLevels)) }
     }
     Benchmark("voice-activity-1ch-60s") { benchmark in
         for _ in benchmark.scaledIterations {

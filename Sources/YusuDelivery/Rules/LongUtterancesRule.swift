@@ -26,9 +26,12 @@ public struct LongUtterancesRule: StandardRule {
     public func limitText(_ s: Settings) -> String { "no utterance over \(s.maximumSyllables) 字" }
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
+        let judgements: [Bool?] = call.agent.utterances.map { $0.syllables > s.maximumSyllables }
         let long = call.agent.utterances.filter { $0.syllables > s.maximumSyllables }
-        return verdict(s, passed: long.isEmpty, value: Double(long.count), unit: "utterances over \(s.maximumSyllables) 字", limit: .atMost(0),
-                       evidence: long.map { Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds, note: "\($0.syllables) syllables") },
-                       valueText: long.count == 1 ? "1 utterance over \(s.maximumSyllables) 字" : "\(long.count) utterances over \(s.maximumSyllables) 字")
+        var v = verdict(s, passed: long.isEmpty, value: Double(long.count), unit: "utterances over \(s.maximumSyllables) 字", limit: .atMost(0),
+                        evidence: long.map { Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds, note: "\($0.syllables) syllables") },
+                        valueText: long.count == 1 ? "1 utterance over \(s.maximumSyllables) 字" : "\(long.count) utterances over \(s.maximumSyllables) 字")
+        v.utteranceJudgements = judgements
+        return v
     }
 }

@@ -1,0 +1,452 @@
+// One party's channel, as the call comes: frames in, utterances and the party's measures out.
+//
+// Stages, each fed the frames the one before it has decided, in order:
+//   levels (`ChannelLevelsTracker`, causal) -> pitch (`PitchTracker`, fixed lag) -> voice
+//   activity (`VoiceActivityTracker`) -> syllable nuclei (`SyllableNucleusTracker`) and the
+//   party's own layer below: utterances (speech bridged over pauses under
+//   `utterancePauseSeconds`), filled pauses, phonation, the P.56 gate, the register
+//   (median F0 so far) endings are measured against, the pitch range, two-voice stretches.
+// An utterance is final once the pause after it is long enough, its nuclei and filled
+// pauses are decided, and (for filled pauses) the other party's speech around them is
+// known. Memory: rings of `AnalysisSettings.ringFrames` frames and the open utterance.
+import Foundation
+import YusuSignal
+
+/// What one channel hands the call, as it happens.
+protocol ChannelStreamDelegate: AnyObject {
+    func channel(_ channel: ChannelStream, finished utterance: Utterance, index: Int)
+    func channel(_ channel: ChannelStream, filledPause: TimeSpan)
+}
+
+final class ChannelStream {
+    let channel: Int
+    let party: Party
+    let settings: AnalysisSettings
+    let hop: Double
+    weak var other: ChannelStream?
+    weak var delegate: ChannelStreamDelegate?
+    var clock = StageClock(enabled: false)
+
+    // MARK: Stages
+    private var levels: ChannelLevelsTracker
+    private var pitch: PitchTracker
+    private var vad: VoiceActivityTracker
+    private var nuclei: SyllableNucleusTracker
+    private var fillers: FilledPauseTracker
+
+    // MARK: Per-frame rings
+    private var frames: FrameRing<Frame>
+    private var levelsAt: FrameRing<ChannelLevels>
+    private var otherEnergy: FrameRing<Float>
+    /// Frames the pitch stage has taken (everything after the warm-up).
+    private(set) var framesIn = 0
+    private var vadIn = 0
+    private var nucleiIn = 0
+    /// Frames the party's own layer has taken (speech final before this).
+    private(set) var consumed = 0
+
+    // MARK: Utterances
+    /// The open utterance's first frame and its last speech frame's end (exclusive).
+    private var openStart: Int? = nil
+    private var openEnd = 0
+    /// Utterances closed by their pause, waiting for their nuclei and filled pauses: [start, end).
+    private var closing: [(start: Int, end: Int)] = []
+    /// Decided nuclei not yet counted.
+    private var nucleusQueue: [Int] = []
+    /// Filled-pause candidates waiting for the other party's speech around them to be known.
+    private var fillerCandidates: [(candidate: FilledPauseTracker.Candidate, utteranceStart: Int)] = []
+    /// Decided filled pauses not yet counted in an utterance: [start, end) frames.
+    private var fillerQueue: [(Int, Int)] = []
+    /// Voiced pitch of a pause not yet known to be inside an utterance.
+    private var pauseVoiced: [Float] = []
+    private var finished = false
+
+    // MARK: The party's measures so far
+    private(set) var utterances: [Utterance] = []
+    private(set) var filledPauses: [TimeSpan] = []
+    private(set) var syllables = 0
+    private var speechFrames = 0
+    /// Phonation: speech frames near the party's loud level, bridged over short pauses.
+    private var speechEnergies = RunningHistogram(lowest: -120, highest: 10, step: 0.1)
+    private var phonationEnd: Int? = nil
+    private var phonationFrames = 0
+    /// P.56 over the party's speech and the 0.2 s around it.
+    private var meter = ActiveLevelMeter()
+    private var metered = 0
+    private var lastSpeech = -1_000_000
+    /// Pitch: the register (median so far) and range, on a 1/20-semitone grid re 100 Hz.
+    private var register = RunningHistogram(lowest: -30, highest: 30, step: 0.05)
+    /// Two voices on one channel: stretches of voicing.
+    private(set) var stretches: [TwoVoices.Sample] = []
+    private var stretchHistogram = RunningHistogram(lowest: -30, highest: 30, step: 0.05)
+    private var stretchVoiced = 0
+    private var stretchLast = -1_000_000
+    /// Speech-rate windows for the call page: nuclei per 30 s window.
+    private(set) var nucleiPerWindow: [Int] = []
+    /// The pitch contour for the call page (when asked): one point per 50 ms of voicing.
+    var keepContour = false
+    private(set) var contour: [(timeSeconds: Float, f0Hz: Float)] = []
+    private var contourBlock: [Float] = []
+    /// Frame rows for a frame dump (when asked): (frame, energy, in an utterance, F0).
+    var frameSink: ((Int, Float, Bool, Float) -> Void)? = nil
+    private var dumped = 0
+
+    init(channel: Int, party: Party, settings: AnalysisSettings) {
+        self.channel = channel
+        self.party = party
+        self.settings = settings
+        hop = settings.analysis.hopSeconds
+        let ring = settings.ringFrames
+        levels = ChannelLevelsTracker(config: settings.channelLevels, hopSeconds: hop)
+        pitch = PitchTracker(config: settings.pitch, analysis: settings.analysis, ringFrames: ring)
+        vad = VoiceActivityTracker(config: settings.voiceActivity, hopSeconds: hop, ringFrames: ring)
+        nuclei = SyllableNucleusTracker(config: settings.nuclei, hopSeconds: hop)
+        fillers = FilledPauseTracker(config: settings.filledPauses, hopSeconds: hop)
+        frames = FrameRing(capacity: ring, filler: Frame())
+        levelsAt = FrameRing(capacity: ring, filler: ChannelLevels.clean(floorDb: -120))
+        otherEnergy = FrameRing(capacity: ring, filler: .nan)
+        nucleusQueue.reserveCapacity(256)
+        closing.reserveCapacity(8)
+        pauseVoiced.reserveCapacity(64)
+        contourBlock.reserveCapacity(8)
+    }
+
+    // MARK: Frames in
+
+    /// A frame heard (the levels take every frame as it comes, during the warm-up too).
+    func observe(_ frame: Frame, otherEnergyDb: Float?) {
+        let t = clock.start()
+        levels.observe(frame, otherEnergyDb: otherEnergyDb)
+        clock.stop(.levels, t)
+        frames.append(frame)
+        otherEnergy.append(otherEnergyDb ?? .nan)
+    }
+
+    /// The warm-up's frames, judged together: the nucleus floor starts from them.
+    func primeWarmUp(frames count: Int) {
+        nuclei.prime(envelopeDb: (0..<count).map { frames[$0].envelopeDb })
+    }
+
+    /// The levels as they stand (the warm-up hands these to its frames).
+    var currentLevels: ChannelLevels { levels.levels }
+    func refreshLevels() { levels.refresh() }
+    var framesObserved: Int { frames.count }
+
+    /// Runs frame `framesIn` through the stages, judged against `level`.
+    func process(level: ChannelLevels) {
+        let i = framesIn
+        levelsAt.append(level)
+        let t = clock.start()
+        pitch.push(frames[i], levels: level)
+        clock.stop(.pitch, t)
+        framesIn += 1
+        advance()
+    }
+
+    /// The channel has ended: every frame is decided (first step of the end; the other
+    /// channel's frames must be decided too before `finishUtterances`).
+    func finishFrames() {
+        pitch.finish()
+        feedVoiceActivity()
+        vad.finish()
+        feedNuclei()
+        nuclei.finish()
+        nuclei.take(into: &nucleusQueue)
+        consumeFrames()
+        if let c = fillers.finish(), let start = openStart ?? closing.last?.start { fillerCandidates.append((c, start)) }
+        framesDone = true
+    }
+
+    /// The last utterances, filled pauses and measures (second step of the end).
+    func finishUtterances() {
+        resolveFillers(force: true)
+        finished = true
+        // The open utterance ends with the channel.
+        if let start = openStart { closeOpen(start: start) }
+        closeUtterances()
+        while metered < consumed { meterHop(metered); metered += 1 }
+        flushStretch()
+        flushContour()
+        flushFrameRows()
+    }
+
+    /// Every frame is decided (the channel has ended).
+    private var framesDone = false
+
+    private func advance() {
+        var t = clock.start()
+        feedVoiceActivity()
+        clock.stop(.voiceActivity, t)
+        t = clock.start()
+        feedNuclei()
+        clock.stop(.nuclei, t)
+        t = clock.start()
+        consumeFrames()
+        resolveFillers(force: false)
+        closeUtterances()
+        clock.stop(.utterances, t)
+    }
+
+    private func feedVoiceActivity() {
+        while vadIn < pitch.framesOut {
+            let j = vadIn
+            let other = otherEnergy[j]
+            vad.push(energyDb: frames[j].energyDb, voiced: pitch.f0Hz[j] > 0, otherEnergyDb: other.isNaN ? nil : other, levels: levelsAt[j])
+            vadIn += 1
+        }
+    }
+
+    private func feedNuclei() {
+        while nucleiIn < vad.framesOut {
+            let k = nucleiIn
+            let periodic = pitch.f0Hz[k] > 0 || frames[k].dip(0) < settings.nuclei.periodicDip
+            nuclei.push(envelopeDb: frames[k].envelopeDb, periodic: periodic, speech: vad.speech[k], levels: levelsAt[k])
+            nucleiIn += 1
+        }
+        nuclei.take(into: &nucleusQueue)
+    }
+
+    // MARK: The party's own layer
+
+    private var bridgeFrames: Int { Int((settings.delivery.utterancePauseSeconds / hop).rounded()) }
+
+    /// Takes every frame whose speech decision is final.
+    private func consumeFrames() {
+        while consumed < vad.framesOut {
+            let j = consumed
+            let speech = vad.speech[j]
+            let f0 = pitch.f0Hz[j]
+            let frame = frames[j]
+            // Utterances: speech bridged over pauses shorter than the utterance pause.
+            if speech {
+                speechFrames += 1
+                lastSpeech = j
+                if let start = openStart, j - openEnd >= bridgeFrames {
+                    closeOpen(start: start)
+                }
+                if openStart == nil {
+                    openStart = j
+                    pauseVoiced.removeAll(keepingCapacity: true)
+                } else {
+                    // The pause before this frame is inside the utterance: its voicing counts.
+                    for v in pauseVoiced { addVoiced(v, frame: j) }
+                    pauseVoiced.removeAll(keepingCapacity: true)
+                }
+                openEnd = j + 1
+                if f0 > 0 { addVoiced(f0, frame: j) }
+                phonation(j, energy: frame.energyDb)
+            } else if let start = openStart {
+                if j - openEnd + 1 >= bridgeFrames {
+                    closeOpen(start: start)
+                } else if f0 > 0 {
+                    pauseVoiced.append(f0)
+                }
+            }
+            if let c = fillers.push(frame, f0Hz: f0, speech: speech), let start = openStart ?? closing.last?.start {
+                fillerCandidates.append((c, start))
+            }
+            stretchStep(j, f0: speech ? f0 : 0)
+            if keepContour { contourStep(j, f0: f0, inUtterance: openStart != nil && speech) }
+            consumed += 1
+            // P.56: a hop is gated when speech lies within 0.2 s of it, on either side.
+            while metered + Self.gateFrames <= j { meterHop(metered); metered += 1 }
+            dumpFrames(upTo: j)
+        }
+    }
+
+    static let gateFrames = 20
+
+    private func meterHop(_ i: Int) {
+        let f = frames[i]
+        meter.add(meanSquare: f.hopMeanSquare, envelopePeak: f.hopEnvelopePeak, gated: lastSpeechAtOrBefore(i + Self.gateFrames) >= i - Self.gateFrames + 1)
+    }
+
+    /// The last speech frame at or before `limit` (only `limit >= consumed - 1` is asked).
+    private func lastSpeechAtOrBefore(_ limit: Int) -> Int {
+        if lastSpeech <= limit { return lastSpeech }
+        var k = min(limit, vad.speech.count - 1)
+        while k >= max(0, vad.speech.oldest) && k > limit - 2 * Self.gateFrames { if vad.speech[k] { return k }; k -= 1 }
+        return -1_000_000
+    }
+
+    private func closeOpen(start: Int) {
+        closing.append((start, openEnd))
+        newlyClosed.append((start, openEnd))
+        openStart = nil
+        pauseVoiced.removeAll(keepingCapacity: true)
+    }
+
+    /// Utterance spans closed since the call last took them, [start, end) frames.
+    var newlyClosed: [(start: Int, end: Int)] = []
+    /// The open utterance: its start and its last speech frame's end so far.
+    var openSpan: (start: Int, end: Int)? { openStart.map { ($0, openEnd) } }
+
+    private func addVoiced(_ f0: Float, frame j: Int) {
+        register.add(12 * log2(f0 / 100))
+    }
+
+    private func phonation(_ j: Int, energy: Float) {
+        speechEnergies.add(energy)
+        let loud = speechEnergies.percentile(0.95) ?? energy
+        guard Double(energy) >= Double(loud) - settings.delivery.phonationBelowPeakDb else { return }
+        let bridge = Int((settings.delivery.phonationPauseSeconds / hop).rounded())
+        if let end = phonationEnd, j - end < bridge { phonationFrames += j - end }
+        phonationFrames += 1
+        phonationEnd = j + 1
+    }
+
+    /// Filled-pause candidates are decided once the other party's speech around them is known.
+    private func resolveFillers(force: Bool) {
+        var k = 0
+        while k < fillerCandidates.count {
+            let (c, start) = fillerCandidates[k]
+            guard fillers.standsApart(c, utteranceStartFrame: start) else { fillerCandidates.remove(at: k); continue }
+            let mid = (c.startFrame + c.endFrame) / 2
+            let inOther: Bool?
+            if let other { inOther = force ? (other.utteranceContains(frame: mid) ?? false) : other.utteranceContains(frame: mid) } else { inOther = false }
+            guard let inside = inOther else { k += 1; continue }
+            fillerCandidates.remove(at: k)
+            guard !inside else { continue }
+            fillerQueue.append((c.startFrame, c.endFrame))
+            let span = TimeSpan(startSeconds: Double(c.startFrame) * hop, endSeconds: Double(c.endFrame) * hop)
+            filledPauses.append(span)
+            delegate?.channel(self, filledPause: span)
+        }
+    }
+
+    /// Whether frame `m` lies inside one of this party's utterances: nil until that is known.
+    func utteranceContains(frame m: Int) -> Bool? {
+        if m >= consumed && !framesDone { return nil }
+        if let start = openStart {
+            if m >= start && m < openEnd { return true }
+            // In the open utterance's pause: inside if speech comes back in time.
+            if m >= openEnd { return framesDone ? false : nil }
+        }
+        for u in closing.reversed() {
+            if m >= u.start && m < u.end { return true }
+            if u.end <= m { return false }
+        }
+        for u in utterances.reversed() {
+            let a = Int((u.startSeconds / hop).rounded()), b = Int((u.endSeconds / hop).rounded())
+            if m >= a && m < b { return true }
+            if b <= m { return false }
+        }
+        return false
+    }
+
+    /// Utterances whose nuclei and filled pauses are all decided are finished, in order.
+    private func closeUtterances() {
+        while let first = closing.first {
+            guard finished || (nuclei.decidedThrough >= first.end
+                               && !fillerCandidates.contains(where: { $0.candidate.startFrame < first.end })
+                               && consumed > first.end) else { return }
+            closing.removeFirst()
+            finishUtterance(start: first.start, end: first.end)
+        }
+    }
+
+    private func finishUtterance(start: Int, end: Int) {
+        // Nuclei inside, but not inside a filled pause; each filled pause counts as one.
+        var count = 0
+        while let n = nucleusQueue.first, n < end {
+            nucleusQueue.removeFirst()
+            guard n >= start else { continue }
+            #if YUSU_DEV_TUNING
+            if ProcessInfo.processInfo.environment["YUSU_DEBUG_NUCLEI"] != nil { FileHandle.standardError.write(Data("nucleus \(channel) \(n)\n".utf8)) }
+            #endif
+            if !fillerQueue.contains(where: { n >= $0.0 && n < $0.1 }) { count += 1 }
+            let window = Int(Double(n) * hop / 30)
+            while nucleiPerWindow.count <= window { nucleiPerWindow.append(0) }
+            nucleiPerWindow[window] += 1
+        }
+        count += fillerQueue.filter { $0.0 >= start && $0.0 < end }.count
+        fillerQueue.removeAll { $0.1 <= end }
+        syllables += count
+        let startSeconds = Double(start) * hop, endSeconds = Double(end) * hop
+        var u = Utterance(startSeconds: startSeconds, endSeconds: endSeconds, syllables: count)
+        // A short acknowledgement (嗯, 好的) is not a sentence: its ending is not measured.
+        if endSeconds - startSeconds >= settings.delivery.backchannelMaximumSeconds, let st = register.percentile(0.5) {
+            let registerHz = 100 * pow(2, Double(st) / 12)
+            let f0 = pitch.f0Hz
+            if let ending = FinalIntonation(config: settings.delivery).measure(f0Hz: { f0.holds($0) ? f0[$0] : 0 }, frames: start..<end,
+                                                                                medianF0Hz: registerHz, hopSeconds: hop) {
+                u.finalDropSemitones = ending.dropSemitones
+                u.endRelativeToMedianSemitones = ending.endRelativeToMedianSemitones
+                u.endingSpan = ending.span
+            }
+        }
+        utterances.append(u)
+        delegate?.channel(self, finished: u, index: utterances.count - 1)
+    }
+
+    // MARK: Two voices, contour, frame rows
+
+    private func stretchStep(_ j: Int, f0: Float) {
+        let gap = Int((settings.twoVoices.joinGapSeconds / hop).rounded())
+        guard f0 > 0 else { return }
+        if j - stretchLast - 1 > gap { flushStretch() }
+        stretchHistogram.add(12 * log2(f0 / 100))
+        stretchVoiced += 1
+        stretchLast = j
+    }
+
+    private func flushStretch() {
+        guard stretchVoiced > 0, let st = stretchHistogram.percentile(0.5) else { return }
+        stretches.append(TwoVoices.Sample(medianF0Hz: 100 * pow(2, Double(st) / 12), voicedSeconds: Double(stretchVoiced) * hop))
+        stretchHistogram = RunningHistogram(lowest: -30, highest: 30, step: 0.05)
+        stretchVoiced = 0
+    }
+
+    private func contourStep(_ j: Int, f0: Float, inUtterance: Bool) {
+        if f0 > 0 && inUtterance { contourBlock.append(f0) }
+        if (j + 1) % 5 == 0 {
+            if contourBlock.count >= 2 {
+                let sorted = contourBlock.sorted()
+                let mid = sorted.count / 2
+                let m = sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+                contour.append((Float(Double(j - 2) * hop), m))
+            }
+            contourBlock.removeAll(keepingCapacity: true)
+        }
+    }
+
+    private func flushContour() { contourBlock.removeAll() }
+
+    /// Frame rows go out once it is known whether each frame lies in an utterance.
+    private func dumpFrames(upTo j: Int) {
+        guard let sink = frameSink else { return }
+        while dumped <= j {
+            let inUtterance: Bool
+            if vad.speech[dumped] {
+                inUtterance = true
+            } else if let known = utteranceContains(frame: dumped) {
+                inUtterance = known
+            } else {
+                return
+            }
+            sink(dumped, frames[dumped].energyDb, inUtterance, pitch.f0Hz[dumped])
+            dumped += 1
+        }
+    }
+
+    private func flushFrameRows() {
+        guard frameSink != nil else { return }
+        dumpFrames(upTo: consumed - 1)
+    }
+
+    // MARK: Measures at the end
+
+    var speechSeconds: Double { Double(speechFrames) * hop }
+    var phonationSeconds: Double { Double(phonationFrames) * hop }
+    var hasSpeech: Bool { speechFrames > 0 }
+    var activeLevel: ActiveSpeechLevel.Measurement? { speechFrames > 0 ? meter.measurement() : nil }
+
+    /// The median F0 of the party's voiced speech, Hz.
+    var medianF0Hz: Double? { register.percentile(0.5).map { 100 * pow(2, Double($0) / 12) } }
+
+    /// Semitones between the 10th and 90th percentile of voiced F0; nil with under a second.
+    var pitchRangeSemitones: Double? {
+        guard register.total >= 1 / hop, let lo = register.percentile(0.1), let hi = register.percentile(0.9) else { return nil }
+        return Double(hi - lo)
+    }
+}

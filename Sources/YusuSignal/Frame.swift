@@ -1,0 +1,109 @@
+/// One 10 ms frame of one channel: everything the later stages read of it, 56 bytes.
+///
+/// The frame analyser fills the spectral and pitch fields at the analysis rate; the P.56
+/// fields come from the same hop measured at the file's own rate.
+public struct Frame: Sendable, Equatable {
+    /// Hann-weighted mean-square level of the spectral window, dBov.
+    public var energyDb: Float = -120
+    /// Band energies, dBov: 60–300, 300–1000, 1000–2000, 2000–3800 Hz (`FrameFeatures.bandEdgesHz`).
+    public var band0Db: Float = -120, band1Db: Float = -120, band2Db: Float = -120, band3Db: Float = -120
+    /// Syllable envelope: mean of the log energies of 12 log-spaced bands over 250–3400 Hz, dB.
+    public var envelopeDb: Float = -120
+    /// Spectral flatness over 300–3400 Hz, 0...1.
+    public var flatness: Float = 1
+    /// Pitch candidates: fractional lags in 1/256 sample (0 = none) and YIN dips in 1/160,
+    /// deepest first (`FrameFeatures.dipScale`).
+    public var lagQ8: (UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0)
+    public var dipQ: (UInt8, UInt8, UInt8, UInt8) = (255, 255, 255, 255)
+    /// Mean square of the hop's samples at the file's own rate (P.56), linear.
+    public var hopMeanSquare: Float = 0
+    /// Peak of the P.56 envelope within the hop, linear.
+    public var hopEnvelopePeak: Float = 0
+
+    public init() {}
+
+    public static func == (a: Frame, b: Frame) -> Bool {
+        a.energyDb == b.energyDb && a.band0Db == b.band0Db && a.band1Db == b.band1Db && a.band2Db == b.band2Db && a.band3Db == b.band3Db
+            && a.envelopeDb == b.envelopeDb && a.flatness == b.flatness && a.lagQ8 == b.lagQ8 && a.dipQ == b.dipQ
+            && a.hopMeanSquare == b.hopMeanSquare && a.hopEnvelopePeak == b.hopEnvelopePeak
+    }
+
+    /// Candidates kept per frame.
+    public static let candidateCount = 4
+
+    /// Lag of candidate `c`, samples at the analysis rate; 0 when there is none.
+    @inline(__always) public func lag(_ c: Int) -> Float {
+        let q: UInt16
+        switch c { case 0: q = lagQ8.0 case 1: q = lagQ8.1 case 2: q = lagQ8.2 default: q = lagQ8.3 }
+        return Float(q) / 256
+    }
+
+    /// YIN dip of candidate `c` (1.59 when there is none).
+    @inline(__always) public func dip(_ c: Int) -> Float {
+        let q: UInt8
+        switch c { case 0: q = dipQ.0 case 1: q = dipQ.1 case 2: q = dipQ.2 default: q = dipQ.3 }
+        return Float(q) / FrameFeatures.dipScale
+    }
+
+    @inline(__always) mutating func setCandidate(_ c: Int, lag: Float, dip: Float) {
+        let l: UInt16 = lag > 0 ? UInt16(min(65535, (lag * 256).rounded())) : 0
+        let d = UInt8(min(255, max(0, ((lag > 0 ? dip : 1) * FrameFeatures.dipScale).rounded())))
+        switch c {
+        case 0: lagQ8.0 = l; dipQ.0 = d
+        case 1: lagQ8.1 = l; dipQ.1 = d
+        case 2: lagQ8.2 = l; dipQ.2 = d
+        default: lagQ8.3 = l; dipQ.3 = d
+        }
+    }
+
+    /// Band `b`'s energy, dBov.
+    @inline(__always) public func bandDb(_ b: Int) -> Float {
+        switch b { case 0: return band0Db case 1: return band1Db case 2: return band2Db default: return band3Db }
+    }
+}
+
+/// A fixed-size ring of values indexed by absolute frame number: the last `capacity`
+/// frames a stream has produced. Stages keep what they look back at here, so their memory
+/// does not grow with the call.
+///
+/// - Complexity: O(1) to append and to read; no allocation after `init`.
+@frozen public struct FrameRing<Element>: @unchecked Sendable {
+    // Inlinable: rings of the later stages' own types are specialised where they are used.
+    @usableFromInline var storage: [Element]
+    @usableFromInline let mask: Int
+    @usableFromInline var appended = 0
+    /// Frames appended so far: valid indices are `max(0, count - capacity)..<count`.
+    @inlinable public var count: Int { appended }
+
+    /// - Parameter capacity: rounded up to a power of two.
+    @inlinable public init(capacity: Int, filler: Element) {
+        var size = 1
+        while size < capacity { size <<= 1 }
+        storage = [Element](repeating: filler, count: size)
+        mask = size - 1
+    }
+
+    @inlinable public var capacity: Int { mask + 1 }
+    /// The oldest index still held.
+    @inlinable public var oldest: Int { max(0, count - capacity) }
+
+    @inlinable @inline(__always) public mutating func append(_ value: Element) {
+        storage[appended & mask] = value
+        appended += 1
+    }
+
+    /// The value of frame `index`, which must be within the last `capacity` frames.
+    @inlinable @inline(__always) public subscript(index: Int) -> Element {
+        get {
+            precondition(index >= oldest && index < count, "frame \(index) is outside the ring (\(oldest)..<\(count))")
+            return storage[index & mask]
+        }
+        set {
+            precondition(index >= oldest && index < count, "frame \(index) is outside the ring (\(oldest)..<\(count))")
+            storage[index & mask] = newValue
+        }
+    }
+
+    /// Whether `index` is held.
+    @inlinable @inline(__always) public func holds(_ index: Int) -> Bool { index >= oldest && index < count }
+}

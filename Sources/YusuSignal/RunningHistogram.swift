@@ -1,0 +1,108 @@
+import Foundation
+
+/// Percentiles of a stream of values in fixed memory: a histogram on a fixed grid. Each value
+/// comes with a weight; a caller that wants older values forgotten gives new ones ever
+/// larger weights (`ForgettingClock`), which is exponential forgetting without touching
+/// every bin at every step.
+///
+/// - Complexity: O(1) to add; a percentile reads the bins between the lowest and highest
+///   used, from the nearer end (a high percentile of speech levels: a few dozen bins).
+public struct RunningHistogram: Sendable {
+    public let lowest: Float
+    public let step: Float
+    private var bins: [Double]
+    public private(set) var total: Double = 0
+    /// The lowest and highest bins that ever held weight.
+    private var lowestUsed = Int.max, highestUsed = -1
+
+    /// - Parameters:
+    ///   - lowest: the lowest value kept apart; lower values count in the first bin.
+    ///   - highest: values above count in the last bin.
+    ///   - step: the grid, in the values' unit (its precision).
+    public init(lowest: Float, highest: Float, step: Float) {
+        self.lowest = lowest
+        self.step = step
+        bins = [Double](repeating: 0, count: Int(((highest - lowest) / step).rounded(.up)) + 1)
+    }
+
+    public var isEmpty: Bool { total == 0 }
+
+    @inline(__always) func bin(_ x: Float) -> Int {
+        let b = Int(((x - lowest) / step).rounded(.down))
+        return b < 0 ? 0 : (b >= bins.count ? bins.count - 1 : b)
+    }
+
+    @inline(__always) public mutating func add(_ x: Float, weight: Double = 1) {
+        let b = bin(x)
+        bins[b] += weight
+        total += weight
+        if b < lowestUsed { lowestUsed = b }
+        if b > highestUsed { highestUsed = b }
+    }
+
+    /// Multiplies every weight (keeps them in range when a clock's weights grow large).
+    public mutating func scale(by factor: Double) {
+        guard highestUsed >= 0 else { return }
+        for i in lowestUsed...highestUsed { bins[i] *= factor }
+        total *= factor
+    }
+
+    /// The value below which a share `p` (0...1) of the weight lies: the middle of its bin.
+    public func percentile(_ p: Double) -> Float? {
+        guard total > 0 else { return nil }
+        let target = total * p
+        if p > 0.5 {
+            // From the top: the highest bin whose lower neighbours hold at most `target`
+            // is the lowest whose cumulative weight exceeds it.
+            var above = 0.0
+            var i = highestUsed
+            while i > lowestUsed {
+                above += bins[i]
+                if total - above <= target { return lowest + (Float(i) + 0.5) * step }
+                i -= 1
+            }
+            return lowest + (Float(lowestUsed) + 0.5) * step
+        }
+        var sum = 0.0
+        var i = lowestUsed
+        while i <= highestUsed {
+            sum += bins[i]
+            if sum > target { return lowest + (Float(i) + 0.5) * step }
+            i += 1
+        }
+        return lowest + (Float(highestUsed) + 0.5) * step
+    }
+
+    /// Weight at or below `x` (the bin holding `x` included).
+    public func weight(atOrBelow x: Float) -> Double {
+        var sum = 0.0
+        let top = min(bin(x), highestUsed)
+        guard top >= lowestUsed else { return 0 }
+        for i in lowestUsed...top { sum += bins[i] }
+        return sum
+    }
+}
+
+/// The weights that make histograms forget: each step's weight is `e^(1/τ)` times the
+/// last, τ in steps, so an entry τ steps old weighs 1/e of a new one. Histograms sharing a
+/// clock share its scale, so their weights compare.
+public struct ForgettingClock: Sendable {
+    public private(set) var weight: Double = 1
+    private let growth: Double
+
+    /// - Parameter forgetAfterSteps: τ; nil: never forget (every weight 1).
+    public init(forgetAfterSteps: Double?) {
+        growth = forgetAfterSteps.map { exp(1 / $0) } ?? 1
+    }
+
+    /// Moves to the next step. - Returns: a factor to scale the histograms by, when the
+    /// weights had to be brought back into range (nil otherwise).
+    @inline(__always) public mutating func tick() -> Double? {
+        guard growth != 1 else { return nil }
+        weight *= growth
+        guard weight > 1e200 else { return nil }
+        let factor = 1 / weight
+        weight = 1
+        return factor
+    }
+}

@@ -1,0 +1,264 @@
+import Foundation
+import Testing
+@testable import YusuSignal
+import YusuTestSupport
+
+/// The whole-array forms the streaming stages replaced, kept here as oracles: each stage,
+/// fed frame by frame, must decide exactly as these did on the whole array.
+enum Reference {
+    static func flipShortRuns(of value: Bool, in flags: inout [Bool], shorterThan frames: Int, onlyInside: Bool) {
+        var i = 0
+        let n = flags.count
+        while i < n {
+            guard flags[i] == value else { i += 1; continue }
+            var j = i
+            while j < n && flags[j] == value { j += 1 }
+            if j - i < frames && (!onlyInside || (i > 0 && j < n)) { for k in i..<j { flags[k] = !value } }
+            i = j
+        }
+    }
+
+    static func dropUnvoicedRuns(_ flags: inout [Bool], f0Hz: [Float], minimumVoicedFrames: Int, attachFrames: Int) {
+        let all = VoiceActivityDetector.runs(flags)
+        let voiced = all.map { run in run.reduce(0) { $0 + (f0Hz[$1] > 0 ? 1 : 0) } >= minimumVoicedFrames }
+        for (k, run) in all.enumerated() where !voiced[k] {
+            var near = false
+            var j = k - 1
+            while j >= 0 && run.lowerBound - all[j].upperBound <= attachFrames { if voiced[j] { near = true; break }; j -= 1 }
+            j = k + 1
+            while !near && j < all.count && all[j].lowerBound - run.upperBound <= attachFrames { if voiced[j] { near = true; break }; j += 1 }
+            if !near { for i in run { flags[i] = false } }
+        }
+    }
+
+    static func seeded(_ continues: [Bool], _ seeds: [Bool], lookBack: Int) -> [Bool] {
+        var speech = continues
+        for run in VoiceActivityDetector.runs(continues) {
+            guard let first = run.first(where: { seeds[$0] }) else { for i in run { speech[i] = false }; continue }
+            for i in run.lowerBound..<max(run.lowerBound, first - lookBack) { speech[i] = false }
+        }
+        return speech
+    }
+
+    static func music(_ speech: [Bool], voiced: [Bool], energy: [Float], window: Int, voicedShare: Double, rangeDb: Float) -> [Bool] {
+        let n = speech.count
+        var out = speech
+        guard window > 10, n >= window else { return out }
+        let step = window / 4
+        var music = [Bool](repeating: false, count: n)
+        var start = 0
+        while start + window <= n {
+            let active = (start..<(start + window)).filter { speech[$0] }.count
+            let v = (start..<(start + window)).filter { voiced[$0] }.count
+            if Double(active) >= 0.9 * Double(window) && Double(v) >= voicedShare * Double(window) {
+                let sorted = energy[start..<(start + window)].sorted()
+                if sorted[window * 9 / 10] - sorted[window / 10] < rangeDb { for i in start..<(start + window) { music[i] = true } }
+            }
+            start += step
+        }
+        for i in 0..<n where music[i] { out[i] = false }
+        return out
+    }
+
+    static func spacedPeaks(_ x: [Float], minimumDistance: Int) -> [Int] {
+        var peaks: [Int] = []
+        var i = 1
+        let n = x.count
+        while i < n - 1 {
+            if x[i - 1] < x[i] {
+                var j = i
+                while j + 1 < n && x[j + 1] == x[i] { j += 1 }
+                if j + 1 < n && x[j + 1] < x[i] { peaks.append((i + j) / 2) }
+                i = j + 1
+            } else { i += 1 }
+        }
+        guard minimumDistance > 1, peaks.count > 1 else { return peaks }
+        var keep = [Bool](repeating: true, count: peaks.count)
+        let byHeight = peaks.indices.sorted { x[peaks[$0]] != x[peaks[$1]] ? x[peaks[$0]] > x[peaks[$1]] : peaks[$0] < peaks[$1] }
+        for k in byHeight where keep[k] {
+            var j = k - 1
+            while j >= 0 && peaks[k] - peaks[j] < minimumDistance { keep[j] = false; j -= 1 }
+            j = k + 1
+            while j < peaks.count && peaks[j] - peaks[k] < minimumDistance { keep[j] = false; j += 1 }
+        }
+        return peaks.indices.filter { keep[$0] }.map { peaks[$0] }
+    }
+}
+
+/// Runs one streaming stage over an array, frame by frame, checking it outputs every frame
+/// once and in order.
+enum StageRun {
+    static func collect(_ n: Int, _ out: [(Int, Bool)]) -> [Bool] {
+        precondition(out.map(\.0) == Array(0..<n), "frames out of order or missing: \(out.map(\.0))")
+        return out.map(\.1)
+    }
+
+    static func gaps(_ stage: GapFiller, _ flags: [Bool]) -> [Bool] {
+        var s = stage, out: [(Int, Bool)] = []
+        for (i, f) in flags.enumerated() { s.push(i, f, into: &out) }
+        s.finish(into: &out)
+        return collect(flags.count, out)
+    }
+
+    static func bursts(_ stage: BurstDropper, _ flags: [Bool]) -> [Bool] {
+        var s = stage, out: [(Int, Bool)] = []
+        for (i, f) in flags.enumerated() { s.push(i, f, into: &out) }
+        s.finish(into: &out)
+        return collect(flags.count, out)
+    }
+
+    static func unvoiced(_ stage: UnvoicedRunDropper, _ flags: [Bool], _ f0: [Float]) -> [Bool] {
+        var s = stage, out: [(Int, Bool)] = []
+        for (i, f) in flags.enumerated() { s.push(i, f, voiced: f0[i] > 0, into: &out) }
+        s.finish(into: &out)
+        return collect(flags.count, out)
+    }
+
+    static func seeded(_ continues: [Bool], _ seeds: [Bool], lookBack: Int) -> [Bool] {
+        var s = SeededRuns(lookBack: lookBack), out: [(Int, Bool)] = []
+        for i in continues.indices { s.push(i, continues: continues[i], seed: seeds[i] && continues[i], into: &out) }
+        s.finish(into: &out)
+        return collect(continues.count, out)
+    }
+
+    static func music(_ speech: [Bool], voiced: [Bool], energy: [Float], window: Int) -> [Bool] {
+        var s = MusicRejection(window: window, voicedShare: 0.85, rangeDb: 8), out: [(Int, Bool)] = []
+        for i in speech.indices { s.push(i, active: speech[i], voiced: voiced[i], energyDb: energy[i], into: &out) }
+        s.finish(into: &out)
+        return collect(speech.count, out)
+    }
+
+    static func peaks(_ x: [Float], spacingFrames: Int) -> [Int] {
+        var spacer = PeakSpacer(widestSpacing: spacingFrames)
+        var kept: [Int] = []
+        for i in 1..<(x.count - 1) where x[i - 1] < x[i] {
+            var j = i
+            while j + 1 < x.count && x[j + 1] == x[i] { j += 1 }
+            if j + 1 < x.count && x[j + 1] < x[i] && j == i { spacer.add(frame: i, height: x[i], spacing: spacingFrames) }
+            spacer.decide(knownThrough: i + 2, force: false, into: &kept)
+        }
+        spacer.decide(knownThrough: x.count, force: true, into: &kept)
+        return kept
+    }
+
+    static func smoothed(_ x: [Float], stretch: Double) -> [Float] {
+        x.indices.map { i in NucleusDetector.average({ x[min(x.count - 1, max(0, $0))] }, at: i, width: 5 * stretch) }
+    }
+}
+
+@Suite("Streaming stages decide as the whole-array forms did")
+struct StreamingStageTests {
+    /// Random runs of true and false, the lengths the stages care about.
+    func runs(_ rng: inout Synth.Random, count: Int, maxRun: Int) -> [Bool] {
+        var out: [Bool] = []
+        var value = rng.next() % 2 == 0
+        while out.count < count {
+            out += [Bool](repeating: value, count: 1 + Int(rng.next() % UInt64(maxRun)))
+            value.toggle()
+        }
+        return Array(out.prefix(count))
+    }
+
+    @Test("gap filling, burst dropping, region growing and unvoiced runs: streamed = whole array, on 400 random inputs")
+    func stagesMatchOracles() {
+        var rng = Synth.Random(seed: 42)
+        for trial in 0..<100 {
+            let n = 50 + Int(rng.next() % 400)
+            let flags = runs(&rng, count: n, maxRun: trial % 2 == 0 ? 15 : 60)
+            var expected = flags
+            Reference.flipShortRuns(of: false, in: &expected, shorterThan: 12, onlyInside: true)
+            #expect(StageRun.gaps(GapFiller(shorterThan: 12), flags) == expected, "gaps, trial \(trial)")
+            expected = flags
+            Reference.flipShortRuns(of: true, in: &expected, shorterThan: 6, onlyInside: false)
+            #expect(StageRun.bursts(BurstDropper(shorterThan: 6), flags) == expected, "bursts, trial \(trial)")
+            let voiced = runs(&rng, count: n, maxRun: 8).map { $0 && rng.next() % 3 != 0 }
+            let f0: [Float] = voiced.map { $0 ? 150 : 0 }
+            expected = flags
+            Reference.dropUnvoicedRuns(&expected, f0Hz: f0, minimumVoicedFrames: 3, attachFrames: 40)
+            #expect(StageRun.unvoiced(UnvoicedRunDropper(minimumVoiced: 3, attach: 40, decideAfter: 10_000), flags, f0) == expected,
+                    "unvoiced runs, trial \(trial)")
+            let seeds = flags.map { $0 && rng.next() % 17 == 0 }
+            #expect(StageRun.seeded(flags, seeds, lookBack: 5) == Reference.seeded(flags, seeds, lookBack: 5), "seeds, trial \(trial)")
+        }
+    }
+
+    @Test("music windows: streamed = whole array, including windows that qualify and ones cut by the end")
+    func musicMatchesOracle() {
+        var rng = Synth.Random(seed: 7)
+        for trial in 0..<40 {
+            let n = 150 + Int(rng.next() % 900)
+            // Stretches of steady voiced "music" and of speech-like variation.
+            var speech: [Bool] = [], voiced: [Bool] = [], energy: [Float] = []
+            while speech.count < n {
+                let steady = rng.next() % 2 == 0
+                let length = 60 + Int(rng.next() % 300)
+                for _ in 0..<length {
+                    speech.append(steady || rng.next() % 10 != 0)
+                    voiced.append(steady ? rng.next() % 20 != 0 : rng.next() % 3 != 0)
+                    energy.append(steady ? -30 + rng.uniform() * 2 : -30 + rng.uniform() * 12)
+                }
+            }
+            speech = Array(speech.prefix(n)); voiced = Array(voiced.prefix(n)); energy = Array(energy.prefix(n))
+            let expected = Reference.music(speech, voiced: voiced, energy: energy, window: 200, voicedShare: 0.85, rangeDb: 8)
+            #expect(StageRun.music(speech, voiced: voiced, energy: energy, window: 200) == expected, "trial \(trial)")
+        }
+    }
+
+    @Test("peak spacing: the highest-first choice, made as the peaks come")
+    func spacingMatchesOracle() {
+        var rng = Synth.Random(seed: 3)
+        for trial in 0..<200 {
+            let n = 30 + Int(rng.next() % 300)
+            // Distinct values, so that peaks are single frames and ties do not arise.
+            let x = (0..<n).map { _ in Float(rng.next() % 1_000_000) / 1000 }
+            let distance = 1 + Int(rng.next() % 16)
+            #expect(StageRun.peaks(x, spacingFrames: distance) == Reference.spacedPeaks(x, minimumDistance: distance), "trial \(trial)")
+        }
+    }
+
+    @Test("the fixed-lag pitch search decides as the whole-channel search on a glide and a syllable train")
+    func fixedLagPitch() {
+        let glide = Synth.harmonicTone(seconds: 3, rateHz: 8000, f0Hz: { t in 120 * pow(2, t / 3) })
+        let train = Synth.syllableTrain(count: 12)
+        for x in [glide, train] {
+            let f = FrameAnalyzer.features(of: x)
+            var short = PitchTrackerConfig(), long = PitchTrackerConfig()
+            short.lagSeconds = 0.3
+            long.lagSeconds = 100   // longer than the signal: one traceback from the end
+            let a = PitchTracker.track(f, levels: .clean(floorDb: -90), config: short)
+            let b = PitchTracker.track(f, levels: .clean(floorDb: -90), config: long)
+            let same = zip(a.f0Hz, b.f0Hz).filter { $0 == $1 }.count
+            #expect(Double(same) >= 0.99 * Double(a.f0Hz.count), "\(same) of \(a.f0Hz.count) frames agree")
+        }
+    }
+
+    @Test("running histogram: percentiles from either end = the sorted values' on the 0.1 dB grid; forgetting weighs the recent")
+    func histogramPercentiles() {
+        var rng = Synth.Random(seed: 11)
+        for trial in 0..<50 {
+            var h = RunningHistogram(lowest: -120, highest: 0, step: 0.1)
+            let n = 1 + Int(rng.next() % 2000)
+            let centre = -90 + rng.uniform() * 60
+            let values = (0..<n).map { _ in max(-119.9, min(-0.1, centre + (rng.uniform() - 0.5) * 40)) }
+            for v in values { h.add(v) }
+            let sorted = values.sorted()
+            for p in [0.05, 0.1, 0.5, 0.9, 0.95, 0.99] {
+                // The bin that holds the value whose rank first exceeds p·n.
+                let exact = sorted[min(n - 1, Int((p * Double(n)).rounded(.down)))]
+                let got = h.percentile(p)!
+                #expect(abs(got - exact) <= 0.1, "trial \(trial) p \(p): \(got) against \(exact)")
+            }
+            #expect(abs(h.weight(atOrBelow: sorted[n / 2]) - Double(sorted.filter { $0 <= sorted[n / 2] }.count)) <= Double(n) * 0.01 + 2)
+        }
+        // Forgetting: 10 minutes at -60 then 10 minutes at -20, τ = 1 minute: the median is the recent level.
+        var h = RunningHistogram(lowest: -120, highest: 0, step: 0.1)
+        var clock = ForgettingClock(forgetAfterSteps: 6000)
+        for i in 0..<120_000 {
+            h.add(i < 60_000 ? -60 : -20, weight: clock.weight)
+            if let factor = clock.tick() { h.scale(by: factor) }
+        }
+        // The old level keeps about e^-10 of the weight: still the lowest 0.001 %.
+        #expect(abs(h.percentile(0.5)! + 20) <= 0.1 && abs(h.percentile(0.00001)! + 60) <= 0.1 && abs(h.percentile(0.001)! + 20) <= 0.1)
+        #expect(RunningHistogram(lowest: 0, highest: 1, step: 0.1).percentile(0.5) == nil)
+    }
+}
