@@ -173,7 +173,16 @@ final class ChannelStream {
     /// Every frame is decided (the channel has ended).
     private var framesDone = false
 
+    #if YUSU_DEV_TUNING
+    static let debugLag = ProcessInfo.processInfo.environment["YUSU_DEBUG_LAG"].flatMap(Double.init)
+    #endif
+
     private func advance() {
+        #if YUSU_DEV_TUNING
+        if let every = Self.debugLag, framesIn % Int(every) == 0 {
+            FileHandle.standardError.write(Data("lag ch\(channel) t=\(Double(framesIn) * hop) pitch=\(framesIn - pitch.framesOut) vad=\(framesIn - vad.framesOut) nuclei=\(framesIn - nucleiIn) consumed=\(framesIn - consumed) open=\(openStart.map { Double($0) * hop } ?? -1)\n".utf8))
+        }
+        #endif
         var t = clock.start()
         feedVoiceActivity()
         clock.stop(.voiceActivity, t)
@@ -337,7 +346,7 @@ final class ChannelStream {
     /// Utterances whose nuclei and filled pauses are all decided are finished, in order.
     private func closeUtterances() {
         while let first = closing.first {
-            guard finished || (nuclei.decidedThrough >= first.end
+            guard finished || (nuclei.decided(before: first.end)
                                && !fillerCandidates.contains(where: { $0.candidate.startFrame < first.end })
                                && consumed > first.end) else { return }
             closing.removeFirst()

@@ -165,7 +165,8 @@ public enum JSONReport {
 
     /// Renders a scored call as pretty-printed JSON.
     /// - Throws: `EncodingError` when a measure is not a finite number.
-    public static func render(_ call: CallMeasures, _ card: Scorecard) throws -> String {
+    /// - Parameter pretty: indented (score's output) or one line (live's summary line).
+    public static func render(_ call: CallMeasures, _ card: Scorecard, pretty: Bool = true) throws -> String {
         let document = Document(
             file: (call.file as NSString).lastPathComponent, duration_s: r(call.durationSeconds), sample_rate_hz: call.sampleRateHz,
             channels: call.channels, format: call.formatName,
@@ -188,7 +189,7 @@ public enum JSONReport {
             score: r(card.score, 10), standard: StandardDTO(name: card.standard.name, version: card.standard.version),
             warnings: call.warnings)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         // A value JSON cannot carry (NaN, infinity) is a bug to report, never an empty `{}`.
         return String(decoding: try encoder.encode(document), as: UTF8.self)
     }

@@ -83,6 +83,11 @@ public struct SyllableNucleusTracker: Sendable {
     /// Every frame before this one is decided.
     public var decidedThrough: Int { stretched.decidedThrough }
 
+    /// Whether every nucleus before frame `end` is decided (an utterance ending there can
+    /// be counted): sooner than `decidedThrough` passing `end` when the last peak before
+    /// `end` lies well before it.
+    public func decided(before end: Int) -> Bool { stretched.decided(before: end) }
+
     public init(config: SyllableNucleiConfig = SyllableNucleiConfig(), hopSeconds: Double = 0.01) {
         self.config = config
         self.hopSeconds = hopSeconds
@@ -195,6 +200,17 @@ struct NucleusDetector: Sendable {
         if let p = spacer.firstUndecided { through = min(through, p) }
         if let c = candidates.first { through = min(through, c) }
         return through
+    }
+
+    /// Every peak before `end` has been found (a peak at i is found once i + 1 is smoothed),
+    /// spaced and validated.
+    func decided(before end: Int) -> Bool {
+        if finished { return true }
+        guard smoothed >= end + 1 else { return false }
+        if let s = plateauStart, s < end { return false }
+        if let p = spacer.firstUndecided, p < end { return false }
+        if let c = candidates.first, c < end { return false }
+        return true
     }
 
     mutating func push(envelopeDb: Float, periodic isPeriodic: Bool, speech isSpeech: Bool, levels: ChannelLevels, stretch: Double) {

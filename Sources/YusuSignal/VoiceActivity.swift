@@ -26,10 +26,11 @@
 // Streaming: each step is a stage that outputs a frame as soon as its decision cannot
 // change, in frame order. Look-ahead per stage (the bound; typical in brackets):
 //   region growing  `onsetLookBackSeconds` (0.05 s);
-//   music           up to 2 s for frames in a steady voiced stretch, which may be music; a
-//                   window fails as soon as what it holds proves it cannot qualify (too
-//                   many unvoiced or silent frames, or a 10th–90th range already ≥ 8 dB),
-//                   so speech is decided within a few frames (≤ 0.3 s);
+//   music           up to 2 s for active frames, which may be music; a window fails as soon
+//                   as what it holds proves it cannot qualify (too many unvoiced or silent
+//                   frames, or a 10th–90th range already ≥ 8 dB): in speech typically
+//                   0.4–0.9 s, after speech 0.2 s (20 silent frames), in hold music the
+//                   whole 2 s. Inactive frames go out at once (no verdict changes them);
 //   gap filling     `bridgeGapSeconds` (0.12 s);
 //   bursts          `minimumBurstSeconds` (0.06 s);
 //   unvoiced runs   until the run has its voicing, or `unvoicedAttachSeconds` past its end
@@ -301,11 +302,13 @@ struct MusicRejection: Sendable {
         return w.sorted[window * 9 / 10] - w.sorted[window / 10] < rangeDb
     }
 
-    /// Outputs the frames no open window holds.
+    /// Outputs the frames no open window holds, and inactive frames whatever holds them
+    /// (a window's verdict only ever silences active frames): the pause after an utterance
+    /// is final while a window that reaches into the next utterance is still open.
     private mutating func release(into out: inout [(Int, Bool)]) {
         var held = Int.max
         for w in open where w.start < held { held = w.start }
-        while pendingFrom < next && pendingFrom < held {
+        while pendingFrom < next && (pendingFrom < held || !active[pendingFrom]) {
             out.append((pendingFrom, active[pendingFrom] && !music[pendingFrom]))
             pendingFrom += 1
         }

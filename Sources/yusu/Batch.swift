@@ -169,7 +169,7 @@ extension Batch {
         // A terminal redraws the whole queue often; a log gets a queue line a minute.
         options.queuePollSeconds = isatty(STDERR_FILENO) == 1 ? 2 : 60
         let runner = PostgresBatch(options: options)
-        let stop = StopSignals(stop: { runner.requestStop() })
+        let stop = StopSignals(message: "yusu batch: stopping: the files under way end now and are not recorded (again to abort)") { runner.requestStop() }
         defer { withExtendedLifetime(stop) {} }
         if let source {
             let survey = try reportingDatabaseErrors { try source.survey() }
@@ -183,13 +183,15 @@ extension Batch {
 /// Turns SIGINT and SIGTERM into a graceful stop of the batch.
 final class StopSignals: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
-    convenience init(runner: BatchRunner) { self.init(stop: { runner.requestStop() }) }
-    init(stop: @escaping @Sendable () -> Void) {
+    convenience init(runner: BatchRunner) {
+        self.init(message: "yusu batch: stopping: the files under way end now and are not recorded (again to abort)") { runner.requestStop() }
+    }
+    init(message: String, stop: @escaping @Sendable () -> Void) {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                FileHandle.standardError.write(Data("\nyusu batch: stopping: the files under way end now and are not recorded (again to abort)\n".utf8))
+                FileHandle.standardError.write(Data("\n\(message)\n".utf8))
                 stop()
                 signal(sig, SIG_DFL)
             }

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Latency of `yusu live`: for every line, the audio time from the end of its evidence (or
+the moment a limit was reached) to the audio time it was emitted at (`emitted_at_s`).
+
+    python3 Benchmarks/live_latency.py --cli .build/release/yusu [--calls ../shared/corpus/dev/calls] [-v]
+
+Evidence ends: utterance, filled_pause, hold: end_s; sinking_ending: its utterance's end_s; backchannel: at_s +
+duration_s; interruption: at_s + overlap_s (the overlap's end); alert talking_over_customer:
+at_s + overlap_so_far_s (the moment it qualified); hold_too_long, no_acknowledgement:
+start_s + limit_s; too_fast, too_slow, rate_ok: end_s (the utterance that moved the rate).
+The target (issue [11]) is 1.0 s for every line of every dev call.
+"""
+import argparse, glob, json, os, subprocess, sys
+from collections import defaultdict
+
+
+def evidence_end(line, utterance_end):
+    t = line["type"]
+    if t == "sinking_ending":
+        # An ending is the utterance's only once the utterance has ended.
+        return max(line["end_s"], utterance_end.get(line["utterance_index"], line["end_s"]))
+    if t in ("utterance", "filled_pause", "hold"):
+        return line["end_s"]
+    if t == "backchannel":
+        return line["at_s"] + line["duration_s"]
+    if t == "interruption":
+        return line["at_s"] + line["overlap_s"]
+    if t == "alert":
+        k = line["kind"]
+        if k == "talking_over_customer":
+            return line["at_s"] + line["overlap_so_far_s"]
+        if k in ("hold_too_long", "no_acknowledgement"):
+            return line["start_s"] + line["limit_s"]
+        return line["end_s"]
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cli", default=".build/release/yusu")
+    ap.add_argument("--calls", action="append")
+    ap.add_argument("--target", type=float, default=1.0)
+    ap.add_argument("-v", action="store_true")
+    a = ap.parse_args()
+    dirs = a.calls or [os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus", "dev", "calls")]
+    files = sorted(f for d in dirs for f in glob.glob(os.path.join(d, "*.wav")))
+    if not files:
+        sys.exit("no calls found in " + ", ".join(dirs))
+    per_type = defaultdict(list)
+    worst = []
+    for f in files:
+        with open(f, "rb") as audio:
+            r = subprocess.run([a.cli, "live", "-", "--name", os.path.basename(f)], stdin=audio, capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"{f}: exit {r.returncode}: {r.stderr.strip()}")
+            continue
+        utterance_end = {}
+        for raw in r.stdout.splitlines():
+            line = json.loads(raw)
+            if line["type"] == "utterance":
+                utterance_end[line["index"]] = line["end_s"]
+            end = evidence_end(line, utterance_end)
+            if end is None:
+                continue
+            key = line["type"] + ("/" + line["kind"] if line["type"] == "alert" else "")
+            latency = line["emitted_at_s"] - end
+            per_type[key].append(latency)
+            worst.append((latency, os.path.basename(f), key, raw))
+    print(f"{len(files)} calls; latency = emitted_at_s - evidence end, seconds (target <= {a.target})")
+    print(f"{'line':32s} {'n':>5s} {'median':>7s} {'p95':>7s} {'max':>7s} {'over':>5s}")
+    every = []
+    for key in sorted(per_type):
+        v = sorted(per_type[key])
+        every += v
+        over = sum(1 for x in v if x > a.target + 1e-9)
+        print(f"{key:32s} {len(v):5d} {v[len(v)//2]:7.3f} {v[min(len(v)-1, int(0.95*len(v)))]:7.3f} {v[-1]:7.3f} {over:5d}")
+    every.sort()
+    over = sum(1 for x in every if x > a.target + 1e-9)
+    print(f"{'all':32s} {len(every):5d} {every[len(every)//2]:7.3f} {every[min(len(every)-1, int(0.95*len(every)))]:7.3f} {every[-1]:7.3f} {over:5d}")
+    if a.v:
+        for latency, f, key, raw in sorted(worst, reverse=True)[:15]:
+            print(f"  {latency:6.3f} {f} {raw[:160]}")
+    sys.exit(1 if over else 0)
+
+
+if __name__ == "__main__":
+    main()

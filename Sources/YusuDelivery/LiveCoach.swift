@@ -1,0 +1,224 @@
+// Coaching during the call: `CallStream`'s events as they are decided, judged against the
+// standard, as lines (schema/live.v1.schema.json). The coach only reads measures and the
+// standard's rules, as every report does; it decides nothing the score would not.
+//
+// Lines, each with the audio time it was emitted at (`emitted_at_s`):
+//   started, utterance (the agent's: syllables, rate, ending), sinking_ending, filled_pause,
+//   backchannel, interruption, hold, warning, summary (the score document, last);
+//   alert: too_fast / too_slow / rate_ok (the agent's last 30 s of talk, with hysteresis),
+//   talking_over_customer (an agent interruption as soon as it qualifies), hold_too_long
+//   (the moment a silence reaches max_hold_s), no_acknowledgement (the moment a customer
+//   floor reaches listening_turn_s without a sound from the agent).
+import Foundation
+
+/// A value in a live line.
+public enum LiveValue: Sendable, Equatable {
+    case number(Double)
+    case integer(Int)
+    case text(String)
+    case bool(Bool)
+    case null
+    /// A JSON object, its keys in order.
+    case object([(String, LiveValue)])
+
+    public static func == (a: LiveValue, b: LiveValue) -> Bool {
+        switch (a, b) {
+        case (.number(let x), .number(let y)): return x == y
+        case (.integer(let x), .integer(let y)): return x == y
+        case (.text(let x), .text(let y)): return x == y
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.null, .null): return true
+        case (.object(let x), .object(let y)): return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+}
+
+/// One line of `yusu live`: its type, the audio time it was emitted at, its fields in order.
+public struct LiveLine: Sendable {
+    public var type: String
+    public var emittedAtSeconds: Double
+    public var fields: [(String, LiveValue)]
+
+    public init(type: String, emittedAtSeconds: Double, fields: [(String, LiveValue)]) {
+        self.type = type
+        self.emittedAtSeconds = emittedAtSeconds
+        self.fields = fields
+    }
+
+    public subscript(_ key: String) -> LiveValue? { fields.first { $0.0 == key }?.1 }
+}
+
+/// The rate alerts' window and hysteresis.
+public struct LiveRateSettings: Sendable, Equatable {
+    /// The agent's most recent talk the rate is taken over, seconds.
+    public var windowTalkSeconds = 30.0
+    /// No rate alert before the agent has talked this long, seconds.
+    public var minimumTalkSeconds = 20.0
+    /// An alert is raised when the rate leaves the band by this share of its edge, and
+    /// cleared when it is back inside the band (0.05: too fast above 126 for a 120 limit,
+    /// fine again at 120).
+    public var hysteresisShare = 0.05
+    public init() {}
+}
+
+public final class LiveCoach: CallStreamListener {
+    public let standard: Standard
+    public let delivery: DeliveryConfig
+    public let rateSettings: LiveRateSettings
+    private let emit: (LiveLine) -> Void
+
+    private var agentUtterances: [(start: Double, end: Double, syllables: Int)] = []
+    private enum RateState { case ok, fast, slow }
+    private var rateState = RateState.ok
+    private var alertedSilenceFrom: Double? = nil
+    private var alertedFloorFrom: Double? = nil
+
+    public init(standard: Standard = Standard(), delivery: DeliveryConfig = DeliveryConfig(),
+                rateSettings: LiveRateSettings = LiveRateSettings(), emit: @escaping (LiveLine) -> Void) {
+        self.standard = standard
+        self.delivery = delivery
+        self.rateSettings = rateSettings
+        self.emit = emit
+    }
+
+    static func r(_ x: Double, _ digits: Double = 1000) -> Double { (x * digits).rounded() / digits }
+    private func n(_ x: Double, _ digits: Double = 1000) -> LiveValue { .number(Self.r(x, digits)) }
+    private func n(_ x: Double?, _ digits: Double = 1000) -> LiveValue { x.map { .number(Self.r($0, digits)) } ?? .null }
+
+    private func line(_ type: String, _ at: Double, _ fields: [(String, LiveValue)]) {
+        emit(LiveLine(type: type, emittedAtSeconds: Self.r(at), fields: fields))
+    }
+
+    /// The first line: what is being listened to, and against which standard.
+    public func started(sampleRateHz: Int, channels: Int, formatName: String, agentChannel: Int) {
+        line("started", 0, [("sample_rate_hz", .integer(sampleRateHz)), ("channels", .integer(channels)), ("format", .text(formatName)),
+                            ("agent_channel", .integer(agentChannel)),
+                            ("standard", .object([("name", .text(standard.name)), ("version", .integer(standard.version))]))])
+    }
+
+    public func warning(_ message: String, at: Double) {
+        line("warning", at, [("message", .text(message))])
+    }
+
+    // MARK: CallStreamListener
+
+    public func utterance(_ u: Utterance, party: Party, index: Int, at: Double) {
+        guard party == .agent else { return }
+        let rule = FallingEndingsRule()
+        let endings = standard[FallingEndingsRule.self]
+        let sinking = rule.judge(u, endings)
+        let duration = u.endSeconds - u.startSeconds
+        line("utterance", at, [
+            ("party", .text(party.rawValue)), ("index", .integer(index)), ("start_s", n(u.startSeconds)), ("end_s", n(u.endSeconds)),
+            ("syllables", .integer(u.syllables)), ("rate_cpm", duration > 0 ? n(Double(u.syllables) / duration * 60, 10) : .null),
+            ("falling_ending", sinking.map { .bool($0) } ?? .null), ("final_drop_st", n(u.finalDropSemitones, 100)),
+            ("end_vs_median_st", n(u.endRelativeToMedianSemitones, 100)),
+        ])
+        if sinking == true {
+            let span = u.endingSpan ?? u.span
+            line("sinking_ending", at, [
+                ("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds)), ("utterance_index", .integer(index)),
+                ("final_drop_st", n(u.finalDropSemitones, 100)), ("end_vs_median_st", n(u.endRelativeToMedianSemitones, 100)),
+                ("limit_st", .number(-endings.belowRegisterSemitones)),
+            ])
+        }
+        agentUtterances.append((u.startSeconds, u.endSeconds, u.syllables))
+        checkRate(at: at)
+    }
+
+    /// The rate over the agent's last `windowTalkSeconds` of talk: utterances, and the pauses
+    /// inside a turn (shorter than the turn pause), taken back from the latest; the
+    /// earliest utterance counted in part when it crosses the window's edge.
+    /// - Returns: (rate, talk seconds, window start), nil before any talk.
+    func recentRate() -> (rateCpm: Double, talkSeconds: Double, startSeconds: Double)? {
+        var talk = 0.0, syllables = 0.0
+        var start = agentUtterances.last?.start ?? 0
+        var k = agentUtterances.count - 1
+        let window = rateSettings.windowTalkSeconds
+        while k >= 0 && talk < window {
+            let u = agentUtterances[k]
+            let length = u.end - u.start
+            guard length > 0 else { k -= 1; continue }
+            if k < agentUtterances.count - 1 {
+                let pause = agentUtterances[k + 1].start - u.end
+                if pause > 0 && pause < delivery.turnPauseSeconds { talk += pause }
+            }
+            let share = min(1, max(0, (window - talk) / length))
+            talk += length * share
+            syllables += Double(u.syllables) * share
+            start = u.end - length * share
+            k -= 1
+        }
+        // Utterances wholly before the window are no longer needed.
+        if k > 64 { agentUtterances.removeFirst(k - 8) }
+        guard talk > 0 else { return nil }
+        return (syllables / talk * 60, talk, start)
+    }
+
+    private func checkRate(at: Double) {
+        guard let (rate, talk, start) = recentRate(), talk >= rateSettings.minimumTalkSeconds else { return }
+        let band = standard[SpeechRateRule.self]
+        let margin = rateSettings.hysteresisShare
+        var next = rateState
+        switch rateState {
+        case .ok:
+            if rate > band.maximumCharactersPerMinute * (1 + margin) { next = .fast }
+            else if rate < band.minimumCharactersPerMinute * (1 - margin) { next = .slow }
+        case .fast:
+            if rate <= band.maximumCharactersPerMinute { next = rate < band.minimumCharactersPerMinute * (1 - margin) ? .slow : .ok }
+        case .slow:
+            if rate >= band.minimumCharactersPerMinute { next = rate > band.maximumCharactersPerMinute * (1 + margin) ? .fast : .ok }
+        }
+        guard next != rateState else { return }
+        rateState = next
+        let kind: String, limit: Double?
+        switch next {
+        case .fast: kind = "too_fast"; limit = band.maximumCharactersPerMinute
+        case .slow: kind = "too_slow"; limit = band.minimumCharactersPerMinute
+        case .ok: kind = "rate_ok"; limit = nil
+        }
+        line("alert", at, [
+            ("kind", .text(kind)), ("rate_30s_cpm", n(rate, 10)), ("talk_s", n(talk)), ("start_s", n(start)),
+            ("end_s", n(agentUtterances.last?.end ?? start)),
+            ("limit_cpm", limit.map { .number($0) } ?? .null),
+            ("band_cpm", .object([("min", .number(band.minimumCharactersPerMinute)), ("max", .number(band.maximumCharactersPerMinute))])),
+        ])
+    }
+
+    public func filledPause(_ span: TimeSpan, party: Party, at: Double) {
+        guard party == .agent else { return }
+        line("filled_pause", at, [("party", .text(party.rawValue)), ("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds))])
+    }
+
+    public func interruptionQualified(by: Party, atSeconds: Double, overlapSoFarSeconds: Double, at: Double) {
+        guard by == .agent else { return }
+        line("alert", at, [("kind", .text("talking_over_customer")), ("at_s", n(atSeconds)), ("overlap_so_far_s", n(overlapSoFarSeconds))])
+    }
+
+    public func interruption(_ i: Interruption, at: Double) {
+        line("interruption", at, [("by", .text(i.by.rawValue)), ("at_s", n(i.atSeconds)), ("overlap_s", n(i.overlapSeconds))])
+    }
+
+    public func backchannel(_ b: Backchannel, at: Double) {
+        line("backchannel", at, [("by", .text(b.by.rawValue)), ("at_s", n(b.atSeconds)), ("duration_s", n(b.durationSeconds))])
+    }
+
+    public func hold(_ span: TimeSpan, at: Double) {
+        line("hold", at, [("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds)), ("duration_s", n(span.durationSeconds))])
+    }
+
+    public func silence(fromSeconds: Double, seconds: Double, at: Double) {
+        let limit = standard[HoldsRule.self].maximumSeconds
+        guard seconds >= limit, alertedSilenceFrom != fromSeconds else { return }
+        alertedSilenceFrom = fromSeconds
+        line("alert", at, [("kind", .text("hold_too_long")), ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)), ("limit_s", .number(limit))])
+    }
+
+    public func customerFloor(fromSeconds: Double, seconds: Double, acknowledged: Bool, at: Double) {
+        let limit = standard[ListeningRule.self].turnSeconds
+        guard !acknowledged, seconds >= limit, alertedFloorFrom != fromSeconds else { return }
+        alertedFloorFrom = fromSeconds
+        line("alert", at, [("kind", .text("no_acknowledgement")), ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)), ("limit_s", .number(limit))])
+    }
+}
