@@ -12,10 +12,13 @@ public enum LiveJSON {
         return out + "}"
     }
 
-    /// The last line: the score document for the whole call, as `score --format json` gives it.
-    public static func summary(_ call: CallMeasures, _ card: Scorecard, emittedAtSeconds: Double) throws -> String {
-        "{\"type\":\"summary\",\"emitted_at_s\":" + number((emittedAtSeconds * 1000).rounded() / 1000)
-            + ",\"document\":" + (try JSONReport.render(call, card, pretty: false)) + "}"
+    /// The last line: the score document for the whole call, as `score --format json` gives
+    /// it, written to `sink` in pieces (a long call's document never sits in one string),
+    /// ending with a newline.
+    public static func writeSummary(_ call: CallMeasures, _ card: Scorecard, emittedAtSeconds: Double, to sink: @escaping (String) -> Void) throws {
+        sink("{\"type\":\"summary\",\"emitted_at_s\":" + number((emittedAtSeconds * 1000).rounded() / 1000) + ",\"document\":")
+        try JSONReport.write(call, card, pretty: false, to: sink)
+        sink("}\n")
     }
 
     static func render(_ v: LiveValue) -> String {

@@ -2,13 +2,14 @@ import ArgumentParser
 import CFFTW
 import Foundation
 import YusuDelivery
+import YusuReport
 import YusuSignal
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time each analysis stage and the whole score on one core, and N analyses in parallel.",
         discussion: """
-        Stages run one after another on one thread, each the best of --repeat runs: decode (libsndfile + resampling), frames (FFT frame analysis and P.56 sums), pitch, voice activity, syllable nuclei, measures and verdicts; then the whole 'score' from the file, and FFTW alone on the same frames (the floor the frame loop can approach). With --jobs N, N whole analyses run at once and the throughput is reported.
+        The stages are timed inside one run of the whole analysis on one thread (the best of --repeat runs): decoding, frames (resampling, FFT, YIN, P.56 hops), channel levels, pitch tracking, voice activity, syllable nuclei, utterances, the call's timeline, verdicts; then the whole 'score' from the file with no clock read, and FFTW alone on the same transforms (the floor the frame loop can approach). With --jobs N, N whole analyses run at once and the throughput is reported. With --live N, N live calls run at once on this one thread, each fed the recording in 20 ms pieces as a phone line delivers it, each coached (its lines rendered) and scored at its end: the aggregate × real time is how many calls one core can coach.
         """
     )
 
@@ -17,6 +18,12 @@ struct Bench: ParsableCommand {
 
     @Option(name: .long, help: "Parallel whole analyses for the throughput line (0: skip).")
     var jobs: Int = 0
+
+    @Option(name: .long, help: "Live calls coached at once on one core (0: skip).")
+    var live: Int = 0
+
+    @Option(name: .long, help: "With --live: the audio each call receives at a time, ms (a phone line's packets are 20 ms; a coach may gather a few).")
+    var livePieceMs: Int = 20
 
     @Option(name: .long, help: "Runs per measurement; the best is reported.")
     var `repeat`: Int = 5
@@ -27,6 +34,8 @@ struct Bench: ParsableCommand {
     func validate() throws {
         guard `repeat` >= 1 && `repeat` <= 1000 else { throw ValidationError("--repeat must be 1...1000") }
         guard jobs >= 0 && jobs <= 256 else { throw ValidationError("--jobs must be 0...256") }
+        guard live >= 0 && live <= 10_000 else { throw ValidationError("--live must be 0...10000") }
+        guard livePieceMs >= 1 && livePieceMs <= 10_000 else { throw ValidationError("--live-piece-ms must be 1...10000") }
     }
 
     static func demoPath() -> String? {
@@ -46,7 +55,7 @@ struct Bench: ParsableCommand {
         }
         let result: BenchResult
         do {
-            result = try BenchRunner(path: path, repeats: `repeat`, jobs: jobs).run()
+            result = try BenchRunner(path: path, repeats: `repeat`, jobs: jobs, liveCalls: live, livePieceMs: livePieceMs).run()
         } catch let error as AudioError {
             printError(error.description)
             throw ExitStatus.badInput
@@ -77,6 +86,7 @@ struct BenchResult {
     var frames: Int
     var jobs: Int
     var parallelWallSeconds: Double?
+    var live: LiveBench?
 
     var stageSum: Double { stages.reduce(0) { $0 + $1.1 } }
 
@@ -100,6 +110,11 @@ struct BenchResult {
             out += String(format: "%d analyses in parallel: %.2f s wall, %.0f × real time in all (%.1f h of audio per minute)\n",
                           jobs, wall, throughput, throughput * 60 / 3600)
         }
+        if let live {
+            out += String(format: "%d live calls on one core, %d ms pieces: %.2f s wall, %.0f × real time in all (%.2f ms of work per second of a call's audio), %d lines, peak memory %.0f MiB (%.2f MiB a call)\n",
+                          live.calls, live.pieceMs, live.wallSeconds, live.aggregateRealTime, 1000 / live.aggregateRealTime, live.lines,
+                          live.peakMebibytes, live.mebibytesPerCall)
+        }
         return out
     }
 
@@ -116,15 +131,37 @@ struct BenchResult {
             d["parallel_wall_s"] = wall
             d["parallel_x_realtime"] = Double(jobs) * durationSeconds / wall
         }
+        if let live {
+            d["live_calls"] = live.calls
+            d["live_piece_ms"] = live.pieceMs
+            d["live_wall_s"] = live.wallSeconds
+            d["live_x_realtime"] = live.aggregateRealTime
+            d["live_lines"] = live.lines
+            d["live_peak_mib"] = live.peakMebibytes
+            d["live_mib_per_call"] = live.mebibytesPerCall
+        }
         let data = (try? JSONSerialization.data(withJSONObject: d, options: [.prettyPrinted, .sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
+}
+
+/// N live calls on one thread.
+struct LiveBench {
+    var calls: Int
+    var pieceMs: Int
+    var wallSeconds: Double
+    var aggregateRealTime: Double
+    var lines: Int
+    var peakMebibytes: Double
+    var mebibytesPerCall: Double
 }
 
 struct BenchRunner {
     var path: String
     var repeats: Int
     var jobs: Int
+    var liveCalls = 0
+    var livePieceMs = 20
 
     func run() throws -> BenchResult {
         let config = AnalysisConfig()
@@ -174,10 +211,73 @@ struct BenchRunner {
             group.wait()
             wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
+        let live = liveCalls > 0 ? try Self.live(path: path, calls: liveCalls, pieceMs: livePieceMs) : nil
         return BenchResult(
             file: path, durationSeconds: info.durationSeconds, channels: info.channelCount, stages: stages,
             instrumentedSeconds: instrumented, wholeSeconds: whole, fftwAloneSeconds: fftw,
-            frameLoopSeconds: clock.seconds(.frames), frames: frameCount, jobs: jobs, parallelWallSeconds: wall)
+            frameLoopSeconds: clock.seconds(.frames), frames: frameCount, jobs: jobs, parallelWallSeconds: wall, live: live)
+    }
+
+    /// `calls` live calls of the recording at once on this thread: each fed 20 ms at a
+    /// time, round robin, coached (lines rendered), finished and scored.
+    static func live(path: String, calls: Int, pieceMs: Int) throws -> LiveBench {
+        let reader = try AudioFileReader(path: path)
+        let info = reader.info
+        var samples: [Float] = []
+        var block = [Float](repeating: 0, count: 8192 * info.channelCount)
+        while true {
+            let n = try reader.read(into: &block)
+            if n == 0 { break }
+            samples += block[0..<(n * info.channelCount)]
+        }
+        let residentBefore = peakResidentMebibytes()
+        var lines = 0
+        let standard = Standard()
+        var streams: [CallStream] = []
+        var coaches: [LiveCoach] = []
+        for _ in 0..<calls {
+            let s = CallStream(sampleRateHz: info.sampleRateHz, channelCount: info.channelCount)
+            let c = LiveCoach(standard: standard) { lines += LiveJSON.render($0).utf8.count > 0 ? 1 : 0 }
+            s.listener = c
+            streams.append(s)
+            coaches.append(c)
+        }
+        let piece = max(1, info.sampleRateHz * pieceMs / 1000)
+        var buffer = [Float](repeating: 0, count: piece * info.channelCount)
+        let frames = samples.count / info.channelCount
+        let start = DispatchTime.now().uptimeNanoseconds
+        var offset = 0
+        while offset < frames {
+            let n = min(piece, frames - offset)
+            for s in streams {
+                // Each call receives its own copy of the piece, as it would from its line.
+                buffer.withUnsafeMutableBufferPointer { b in
+                    samples.withUnsafeBufferPointer { x in
+                        for k in 0..<(n * info.channelCount) { b[k] = x[offset * info.channelCount + k] }
+                    }
+                }
+                do { try s.push(&buffer, frames: n) } catch { throw AudioError.unreadable(path: path, reason: "\(error)", status: 0) }
+            }
+            offset += n
+        }
+        for s in streams {
+            let analysis = s.finish(file: path, formatName: info.formatName)
+            var bytes = 0
+            try? LiveJSON.writeSummary(analysis.measures, standard.evaluate(analysis.measures), emittedAtSeconds: s.durationSeconds) { bytes += $0.utf8.count }
+            lines += bytes > 0 ? 1 : 0
+        }
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let peak = peakResidentMebibytes()
+        withExtendedLifetime(coaches) {}
+        return LiveBench(calls: calls, pieceMs: pieceMs, wallSeconds: wall, aggregateRealTime: Double(calls) * info.durationSeconds / wall, lines: lines,
+                         peakMebibytes: peak, mebibytesPerCall: max(0, peak - residentBefore) / Double(calls))
+    }
+
+    /// The process's peak resident memory so far, MiB.
+    static func peakResidentMebibytes() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
     }
 
     /// The transforms the frame loop ran, and nothing else: per frame one 256-point r2c and,

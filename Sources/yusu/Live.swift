@@ -93,7 +93,7 @@ struct Live: ParsableCommand {
         var session = LiveSession(label: label, standard: rules, settings: settings, agentChannel: agentChannel,
                                   raw: rate.map { RawPCMDecoder(sampleRateHz: $0, channelCount: channels!, encoding: encoding!.stream) })
         let out = FileHandle.standardOutput
-        session.write = { out.write(Data(($0 + "\n").utf8)) }
+        session.write = { out.write(Data($0.utf8)) }
         do {
             var buffer = [UInt8](repeating: 0, count: 1 << 16)
             while !stop.isStopped {
@@ -190,6 +190,7 @@ struct LiveSession {
     let standard: Standard
     let settings: AnalysisSettings
     let agentChannel: Int
+    /// Where the lines go (each ends with a newline; the summary comes in pieces).
     var write: (String) -> Void = { _ in }
     private var wav = WAVStreamDecoder()
     private var raw: RawPCMDecoder?
@@ -245,7 +246,7 @@ struct LiveSession {
         let s = CallStream(sampleRateHz: f.sampleRateHz, channelCount: f.channelCount, options: CallOptions(agentChannel: agentChannel),
                            settings: settings, expectedDurationSeconds: expected)
         let write = self.write
-        let c = LiveCoach(standard: standard, delivery: settings.delivery) { write(LiveJSON.render($0)) }
+        let c = LiveCoach(standard: standard, delivery: settings.delivery) { write(LiveJSON.render($0) + "\n") }
         s.listener = c
         stream = s
         coach = c
@@ -276,7 +277,7 @@ struct LiveSession {
         analysis.measures.warnings += warnings
         let card = standard.evaluate(analysis.measures)
         do {
-            write(try LiveJSON.summary(analysis.measures, card, emittedAtSeconds: stream.durationSeconds))
+            try LiveJSON.writeSummary(analysis.measures, card, emittedAtSeconds: stream.durationSeconds, to: write)
         } catch {
             throw Failure(reason: "internal error, the summary cannot be written as JSON (\(error))")
         }

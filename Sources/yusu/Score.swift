@@ -31,7 +31,10 @@ struct Score: ParsableCommand {
         switch format {
         case .json:
             do {
-                print(try JSONReport.render(analysis.measures, card))
+                // Written as it is made: a long call's document never sits in one string.
+                let out = FileHandle.standardOutput
+                try JSONReport.write(analysis.measures, card) { out.write(Data($0.utf8)) }
+                out.write(Data("\n".utf8))
             } catch {
                 printError("\(file): internal error, the result cannot be written as JSON (\(error))")
                 throw ExitStatus.badInput

@@ -274,7 +274,7 @@ struct HardeningCLITests {
 
     @Test("bench measures the demo: every stage timed, ratios consistent with the times")
     func bench() throws {
-        let r = try CLI.run(["bench", "--format", "json", "--repeat", "1", "--jobs", "2"])
+        let r = try CLI.run(["bench", "--format", "json", "--repeat", "1", "--jobs", "2", "--live", "3"])
         #expect(r.status == 0, "\(r.stderr)")
         let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         let duration = doc["duration_s"] as! Double
@@ -293,6 +293,13 @@ struct HardeningCLITests {
         let ratio = doc["whole_score_x_realtime"] as! Double
         #expect(abs(ratio - duration / (whole / 1000)) / ratio < 0.01)
         #expect(doc["parallel_jobs"] as? Int == 2 && (doc["parallel_x_realtime"] as! Double) > 0)
+        // Three live calls of the demo: each coached as `yusu live` coaches it (its lines
+        // after "started"), and the aggregate ratio consistent with the wall time.
+        let live = try LiveRun.run(["-"]) { h, _ in try h.write(contentsOf: Data(contentsOf: URL(fileURLWithPath: fixturesDirectory() + "/demo_call.wav"))); return true }
+        #expect(doc["live_calls"] as? Int == 3 && doc["live_piece_ms"] as? Int == 20)
+        #expect(doc["live_lines"] as? Int == 3 * (live.lines.count - 1), "\(doc["live_lines"] ?? "-") lines for 3 calls; live wrote \(live.lines.count)")
+        let liveRatio = doc["live_x_realtime"] as! Double, liveWall = doc["live_wall_s"] as! Double
+        #expect(abs(liveRatio - 3 * duration / liveWall) / liveRatio < 0.01)
         let bad = try CLI.run(["bench", "--repeat", "0"])
         #expect(bad.status == 64)
     }

@@ -1,7 +1,8 @@
 // Yusu's hot paths under ordo-one/benchmark: wall time, throughput and malloc counts.
 //
 // The allocation gate: the frame loop (FrameAnalyzer.process over 60 s of audio, analyser
-// made outside the measured region) must allocate nothing per frame. Its malloc count is
+// made outside the measured region) must allocate nothing per frame, and the whole
+// streaming call (CallStream fed 20 ms pieces) nothing per frame either. Its malloc count is
 // checked against the committed thresholds in Thresholds/ by
 //   swift package benchmark thresholds check --target YusuBenchmarks
 // 6,000 frames allocating even one block each would exceed them a hundredfold.
@@ -103,6 +104,28 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
     blackHole(customerPitch)
+    // The streaming path: a 60 s stereo call pushed in 20 ms pieces, as `yusu live` feeds
+    // it. 12,000 frames (two channels) allocating one block each would be 12,000 mallocs;
+    // what it may allocate is per utterance and per event (a few hundred at most).
+    let interleaved = AudioFileWriter.interleave([agent, customer])
+    Benchmark("streaming-call-60s-20ms-pieces",
+              configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxIterations: 10,
+                                   thresholds: [.mallocCountTotal: .init(relative: [.p90: 25])])) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let stream = CallStream(sampleRateHz: 8000, channelCount: 2)
+            var piece = [Float](repeating: 0, count: 320)
+            benchmark.startMeasurement()
+            var i = 0
+            while i < interleaved.count {
+                let n = min(320, interleaved.count - i)
+                for k in 0..<n { piece[k] = interleaved[i + k] }
+                try? stream.push(&piece, frames: n / 2)
+                i += n
+            }
+            blackHole(stream.finish(file: "synthetic", formatName: "raw").measures.agent.syllables)
+            benchmark.stopMeasurement()
+        }
+    }
     // The whole score allocates per stage and per utterance, never per frame: 10% of slack
     // lets a report change add a few arrays, while one allocation per frame (60,000 frames
     // in this call) would still fail the gate many times over.

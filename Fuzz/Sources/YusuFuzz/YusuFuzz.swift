@@ -49,5 +49,32 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } catch {
         fatalError("unexpected error type: \(error)")
     }
+    streamDecode(bytes)
     return 0
+}
+
+/// The same bytes as `yusu live -` reads them: the hand-written WAV stream parser, fed in
+/// two pieces split where the data says, then the streaming analysis on what it decoded.
+func streamDecode(_ bytes: Data) {
+    var decoder = WAVStreamDecoder()
+    var samples: [Float] = []
+    let split = bytes.isEmpty ? 0 : Int(bytes[bytes.startIndex]) % max(1, bytes.count)
+    do {
+        try bytes.prefix(split).withUnsafeBytes { _ = try decoder.push($0, into: &samples) }
+        try bytes.dropFirst(split).withUnsafeBytes { _ = try decoder.push($0, into: &samples) }
+    } catch is StreamDecodeError {
+        return
+    } catch {
+        fatalError("unexpected error type: \(error)")
+    }
+    guard let format = decoder.format else { return }
+    precondition(samples.count % format.channelCount == 0, "a partial sample frame came out")
+    guard AudioFileReader.supportedChannelCounts.contains(format.channelCount),
+          AudioFileReader.supportedSampleRatesHz.contains(format.sampleRateHz), !samples.isEmpty else { return }
+    let stream = CallStream(sampleRateHz: format.sampleRateHz, channelCount: format.channelCount)
+    do { try stream.push(&samples, frames: samples.count / format.channelCount) } catch is SampleError { return } catch {
+        fatalError("unexpected error type: \(error)")
+    }
+    let measures = stream.finish(file: "fuzz", formatName: format.formatName).measures
+    for v in Standard().evaluate(measures).verdicts { if let x = v.value { precondition(x.isFinite, "\(v.rule) value \(x)") } }
 }
