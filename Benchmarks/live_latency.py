@@ -6,7 +6,7 @@ the moment a limit was reached) to the audio time it was emitted at (`emitted_at
 
 Evidence ends: utterance, filled_pause, hold: end_s; sinking_ending: its utterance's end_s; backchannel: at_s +
 duration_s; interruption: at_s + overlap_s (the overlap's end); alert talking_over_customer:
-at_s + overlap_so_far_s (the moment it qualified); hold_too_long, no_acknowledgement:
+at_s + 1 s (the moment it qualifies: 1 s of the agent's talk into the customer's speech); hold_too_long, no_acknowledgement:
 start_s + limit_s; too_fast, too_slow, rate_ok: end_s (the utterance that moved the rate).
 The target (issue [11]) is 1.0 s for every line of every dev call.
 """
@@ -28,7 +28,9 @@ def evidence_end(line, utterance_end):
     if t == "alert":
         k = line["kind"]
         if k == "talking_over_customer":
-            return line["at_s"] + line["overlap_so_far_s"]
+            # It qualifies once the agent has talked 1 s into the customer's speech
+            # (0.5 s of overlap and 1 s of talk, DeliveryConfig's interruption minimums).
+            return line["at_s"] + 1.0
         if k in ("hold_too_long", "no_acknowledgement"):
             return line["start_s"] + line["limit_s"]
         return line["end_s"]
