@@ -28,5 +28,9 @@ public struct DeliveryConfig: Sendable, Equatable {
     public var endingMinimumVoicedSeconds: Double = 0.05
     /// ... and a voicing gap longer than this ends the stretch, seconds.
     public var endingMaximumGapSeconds: Double = 0.15
+    /// Final intonation: this much voicing before the last stretch (looked for up to 1 s
+    /// back) is the level the ending falls from when it lies above the stretch's own high
+    /// point (a last syllable said wholly low after the word before it), seconds.
+    public var endingPrecedingWordSeconds: Double = 0.3
     public init() {}
 }

@@ -9,9 +9,15 @@
 //      often keeps only a few voiced frames before it turns creaky);
 //   2. end pitch: the median of the stretch's last quarter; its high point: the 90th
 //      percentile of the stretch (both robust to a stray octave error in a frame or two);
-//   3. final drop = high point − end, semitones, and where the end lies against the
+//   3. the level the ending falls from: the higher of that high point and the median of
+//      the voiced speech in the `endingPrecedingWordSeconds` before the stretch (the last
+//      prosodic word: a final syllable said low after a higher word falls as much as one
+//      that glides down; Lai, Sui & Yuan 2014 on Mandarin final lowering, Lin Maocan 2004 on
+//      the boundary tone carried by the end point's register);
+//   4. final drop = that level − end, semitones, and where the end lies against the
 //      speaker's register. Whether that sinks is the standard's to say
-//      (`FallingEndingsRule.isSinking`): the measure knows nothing of a limit.
+//      (`FallingEndingsRule.isSinking`: a real fall *and* a low end); the measure knows
+//      nothing of a limit.
 import Foundation
 import YusuSignal
 
@@ -54,7 +60,19 @@ public struct FinalIntonation: Sendable {
         let quarter = max(2, semitones.count / 4)
         let end = median(Array(semitones.suffix(quarter)))
         let sorted = semitones.sorted()
-        let high = sorted[min(sorted.count - 1, sorted.count * 9 / 10)]
+        var high = sorted[min(sorted.count - 1, sorted.count * 9 / 10)]
+        // The voiced speech before the stretch (the last word's other syllables): up to
+        // `endingPrecedingWordSeconds` of voicing, looked for at most 1 s back.
+        let wordFrames = Int((config.endingPrecedingWordSeconds / hopSeconds).rounded())
+        var word: [Double] = []
+        var j = picked.first! - 1
+        let earliest = max(frames.lowerBound, picked.first! - Int((1.0 / hopSeconds).rounded()))
+        while j >= earliest && word.count < wordFrames {
+            let f = f0Hz(j)
+            if f > 0 { word.append(12 * log2(Double(f) / medianF0Hz)) }
+            j -= 1
+        }
+        if word.count >= quarter { high = max(high, median(word)) }
         let drop = high - end
         let span = TimeSpan(startSeconds: Double(picked.first!) * hopSeconds, endSeconds: Double(picked.last! + 1) * hopSeconds)
         return Ending(dropSemitones: drop, endRelativeToMedianSemitones: end, span: span)

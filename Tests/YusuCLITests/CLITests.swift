@@ -50,7 +50,7 @@ struct CLITests {
         #expect(r.stdout.contains("Score "))
         // Limits said in full and plainly (no brackets inside brackets), evidence where the
         // rate is furthest out.
-        #expect(r.stdout.contains("; limit none may sink"))
+        #expect(r.stdout.contains("; limit at most 30% of endings sink"))
         #expect(r.stdout.contains("1 utterance over 20 字; limit no utterance over 20 字"))
         #expect(r.stdout.contains("字/分钟 (one of the fastest)"))
         #expect(!r.stdout.contains("(limit") && !r.stdout.contains("))"), "\(r.stdout)")

@@ -106,6 +106,18 @@ struct IntonationTests {
         #expect(sinks(e) == true)
     }
 
+    @Test("a low end without a fall does not sink (unseen voices' false alarms: drop 0.02–0.93 st, end 1.1–2.4 st under the median)")
+    func lowWithoutFall() {
+        // 1 s at -1.5 st, then an ending level at -2.2 st: low, but it does not fall.
+        let f0: [Float] = (0..<140).map { i in Float(200 * pow(2, (i < 100 ? -1.5 : -2.2 + 0.3 * Double(i - 100) / 40) / 12)) }
+        let e = intonation.measure(f0Hz: f0, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)!
+        #expect(e.endRelativeToMedianSemitones < -1.9 && e.dropSemitones < 1, "\(e)")
+        #expect(sinks(e) == false)
+        // A 4.5 st glide from above the register to the same depth does.
+        let glide: [Float] = (0..<140).map { i in Float(200 * pow(2, (i < 100 ? 0 : 1.5 - 4.5 * Double(i - 100) / 40) / 12)) }
+        #expect(sinks(intonation.measure(f0Hz: glide, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)) == true)
+    }
+
     @Test("sustained and rising endings do not sink")
     func notFalling() {
         #expect(sinks(intonation.measure(f0Hz: contour { _ in 0.2 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)) == false)
@@ -131,14 +143,32 @@ struct IntonationTests {
         #expect(intonation.measure(f0Hz: f0, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01) == nil)
     }
 
-    @Test("a steep fall from high up that ends just under the register sinks")
+    @Test("a steep fall that ends barely under the register is a fall inside the voice, not a sinking ending")
     func steepFallEndingJustBelow() {
-        // Corpus case: a 9-semitone glide from 8 st above the median ends just under it
-        // (the last quarter's median is 1.5 st below).
-        let sinking = intonation.measure(f0Hz: contour { 8 - 11 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)!
-        #expect(sinks(sinking) == true)
+        // A 9-semitone glide from 8 st above the median ends 1.5 st under it: it falls, but
+        // its end is not low for this speaker (a sinking ending finishes 2 st or more under).
+        let fall = intonation.measure(f0Hz: contour { 8 - 11 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)!
+        #expect(fall.dropSemitones > 5 && sinks(fall) == false, "\(fall)")
+        // The same glide from 5 st above ends 4.5 st under: it sinks.
+        #expect(sinks(intonation.measure(f0Hz: contour { 5 - 11 * $0 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)) == true)
         // A sustained ending 0.7 st under the register does not.
         #expect(sinks(intonation.measure(f0Hz: contour { _ in -0.7 }, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)) == false)
+    }
+
+    @Test("a last syllable said low after a higher word falls from that word: a real fall")
+    func fallFromPrecedingWord() {
+        // 1 s at 3 st over the register, a 0.2 s unvoiced consonant, then 60 ms at -2.5 st:
+        // the stretch itself is level, the fall into it is 5.5 st.
+        var f0 = [Float](repeating: 0, count: 126)
+        for i in 0..<100 { f0[i] = Float(200 * pow(2, 3.0 / 12)) }
+        for i in 120..<126 { f0[i] = Float(200 * pow(2, -2.5 / 12)) }
+        let e = intonation.measure(f0Hz: f0, frames: 0..<126, medianF0Hz: 200, hopSeconds: 0.01)!
+        #expect(abs(e.dropSemitones - 5.5) < 0.2 && abs(e.endRelativeToMedianSemitones + 2.5) < 0.1, "\(e)")
+        #expect(sinks(e) == true)
+        // The same low syllable after a word at its own level: no fall, no sinking.
+        for i in 0..<100 { f0[i] = Float(200 * pow(2, -2.5 / 12)) }
+        let level = intonation.measure(f0Hz: f0, frames: 0..<126, medianF0Hz: 200, hopSeconds: 0.01)!
+        #expect(abs(level.dropSemitones) < 0.2 && sinks(level) == false, "\(level)")
     }
 
     @Test("no voiced ending, no decision")
@@ -167,18 +197,23 @@ struct StandardTests {
         #expect(s[HoldsRule.self].maximumSeconds == 60)
     }
 
-    @Test("the standard, not the analysis, says how far under the register an ending must end to sink")
+    @Test("the standard, not the analysis, says how far an ending must fall and how low it must end to sink")
     func sinkingDepth() throws {
-        #expect(Standard()[FallingEndingsRule.self].belowRegisterSemitones == 1)
-        let deep = try Standard.decode(Data(#"{"sinking_ending_below_register_st": 3}"#.utf8))
-        // An ending 2 st under the register sinks by default, not under the deeper standard;
-        // the measure is the same under both.
-        let f0: [Float] = (0..<140).map { i in Float(200 * pow(2, (i < 100 ? 0 : max(-2, -2.0 * Double(i - 100) / 10)) / 12)) }
+        #expect(Standard()[FallingEndingsRule.self].belowRegisterSemitones == 2 && Standard()[FallingEndingsRule.self].minimumFallSemitones == 2.5)
+        #expect(Standard()[FallingEndingsRule.self].maximumShare == 0.3)
+        let deep = try Standard.decode(Data(#"{"sinking_ending_below_register_st": 4}"#.utf8))
+        let steep = try Standard.decode(Data(#"{"sinking_ending_min_fall_st": 4}"#.utf8))
+        // A 3.5 st glide ending 3 st under the register sinks by default, not under a standard
+        // that asks 4 st under the register, nor under one that asks a 4 st fall; the measure
+        // is the same under all three.
+        let f0: [Float] = (0..<140).map { i in Float(200 * pow(2, (i < 100 ? 0.5 : 0.5 - 3.5 * Double(min(i, 130) - 100) / 30) / 12)) }
         let ending = FinalIntonation(config: DeliveryConfig()).measure(f0Hz: f0, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)!
         let u = Utterance(startSeconds: 0, endSeconds: 1.4, syllables: 5, finalDropSemitones: ending.dropSemitones,
                           endRelativeToMedianSemitones: ending.endRelativeToMedianSemitones, endingSpan: ending.span)
+        #expect(ending.endRelativeToMedianSemitones < -2.5 && ending.dropSemitones > 3, "\(ending)")
         #expect(FallingEndingsRule().judge(u, Standard()[FallingEndingsRule.self]) == true)
         #expect(FallingEndingsRule().judge(u, deep[FallingEndingsRule.self]) == false)
+        #expect(FallingEndingsRule().judge(u, steep[FallingEndingsRule.self]) == false)
     }
 
     @Test("a standard's size is bounded: a long name, a large file")
