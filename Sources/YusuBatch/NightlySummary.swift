@@ -59,12 +59,15 @@ public struct NightlySummary: Sendable, Codable, Equatable {
         /// The value as the rule says it ("235 字/分钟"); nil for rows written before it was kept.
         public var valueText: String?
         public var evidence: [Evidence]
+        /// The limit lies inside the measure's 90% interval: a failure Yusu is not sure of.
+        public var nearLimit: Bool
 
-        public init(rule: String, value: Double?, valueText: String? = nil, evidence: [Evidence]) {
+        public init(rule: String, value: Double?, valueText: String? = nil, evidence: [Evidence], nearLimit: Bool = false) {
             self.rule = rule
             self.value = value
             self.valueText = valueText
             self.evidence = evidence
+            self.nearLimit = nearLimit
         }
     }
 
@@ -201,14 +204,18 @@ public struct NightlySummary: Sendable, Codable, Equatable {
         return NightlySummary(standardKey: key, standardJSON: json, since: since, groups: groups, failedFiles: failed, warnings: warnings)
     }
 
+    /// A call's failed rules, sure failures first (then those near the limit), each in the
+    /// standard's order.
     static func failures(_ json: String?) -> [Failure] {
         guard let json, let list = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else { return [] }
-        return list.compactMap { v in
+        let all: [Failure] = list.compactMap { v in
             guard (v["passed"] as? Bool) == false, let rule = v["rule"] as? String else { return nil }
             let evidence = (v["evidence"] as? [[String: Any]] ?? []).prefix(3).map {
                 Evidence(startSeconds: $0["start_s"] as? Double ?? 0, endSeconds: $0["end_s"] as? Double ?? 0, note: $0["note"] as? String ?? "")
             }
-            return Failure(rule: rule, value: v["value"] as? Double, valueText: v["value_text"] as? String, evidence: Array(evidence))
+            return Failure(rule: rule, value: v["value"] as? Double, valueText: v["value_text"] as? String, evidence: Array(evidence),
+                           nearLimit: v["near_limit"] as? Bool ?? false)
         }
+        return all.filter { !$0.nearLimit } + all.filter(\.nearLimit)
     }
 }

@@ -289,7 +289,7 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
         let list: [[String: Any]] = card.verdicts.map { v in
             var d: [String: Any] = ["rule": v.rule, "passed": v.passed.map { $0 as Any } ?? NSNull(),
                                     "value": v.value.map { $0 as Any } ?? NSNull(), "unit": v.unit,
-                                    "value_text": v.valueText, "limit_text": v.limitText]
+                                    "value_text": v.valueText, "limit_text": v.limitText, "near_limit": v.nearLimit]
             d["evidence"] = v.evidence.prefix(20).map { ["start_s": $0.startSeconds, "end_s": $0.endSeconds, "note": $0.note] }
             return d
         }

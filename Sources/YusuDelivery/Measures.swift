@@ -64,6 +64,15 @@ public struct SpeakerMeasures: Sendable, Equatable {
     /// F0; nil with under a second of voiced speech.
     public var pitchRangeSemitones: Double?
 
+    /// 90% intervals of the count and the rates (`MeasureUncertainty`).
+    public var syllablesInterval: Interval { MeasureUncertainty.syllableInterval(syllables) }
+    public var speechRateInterval: Interval? {
+        speechRateCharactersPerMinute.map { MeasureUncertainty.interval($0, syllables: syllables, systematic: MeasureUncertainty.systematicSpeechRate) }
+    }
+    public var articulationRateInterval: Interval? {
+        articulationRateCharactersPerMinute.map { MeasureUncertainty.interval($0, syllables: syllables, systematic: MeasureUncertainty.systematicArticulationRate) }
+    }
+
     public init(party: Party, channel: Int, syllables: Int, talkTimeSeconds: Double, phonationTimeSeconds: Double,
                 speechRateCharactersPerMinute: Double?, articulationRateCharactersPerMinute: Double?, activeLevelDbov: Double?,
                 medianF0Hz: Double?, utterances: [Utterance], turns: [TimeSpan],

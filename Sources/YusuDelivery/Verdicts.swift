@@ -41,6 +41,10 @@ public struct Verdict: Sendable, Equatable {
     /// nil where the rule did not judge it. Reports and the database read this; none of
     /// them judges an utterance again.
     public var utteranceJudgements: [Bool?]? = nil
+    /// The limit lies inside the measure's 90% interval: the verdict (pass or fail) rests on
+    /// a value Yusu cannot tell from the limit. Reports say "near the limit" and list sure
+    /// failures first.
+    public var nearLimit = false
 
     public init(rule: String, chineseName: String, englishName: String, passed: Bool?, value: Double?, unit: String,
                 limit: Limit, evidence: [Evidence], reason: String?, valueText: String, limitText: String) {

@@ -144,7 +144,7 @@ public enum HTMLNightReport {
                 let failures = w.failures.map { f -> String in
                     let name = RuleBook.rule(id: f.rule)?.chineseName ?? f.rule
                     let first = f.evidence.first.map { " <span class=\"t\">\(HTML.clock($0.startSeconds))</span>" } ?? ""
-                    return "\(HTML.escape(name))\(first)"
+                    return "\(HTML.escape(name))\(first)" + (f.nearLimit ? " <span class=\"near-label\">near the limit</span>" : "")
                 }
                 if !failures.isEmpty { cell += "<br><span class=\"en\">\(failures.joined(separator: "; "))</span>" }
                 return cell

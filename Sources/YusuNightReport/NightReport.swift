@@ -51,7 +51,7 @@ public enum NightReport {
         let name = RuleBook.rule(id: f.rule).map { "\($0.chineseName) \($0.englishName)" } ?? f.rule
         let value = f.valueText ?? f.value.map { Verdict.number($0) } ?? "—"
         let moments = f.evidence.map { "at \(TextReport.clock($0.startSeconds)) \($0.note)" }.joined(separator: "; ")
-        return "\(name): \(value)" + (moments.isEmpty ? "" : "; " + moments)
+        return "\(name): \(value)" + (f.nearLimit ? " (near the limit)" : "") + (moments.isEmpty ? "" : "; " + moments)
     }
 
     /// The CSV's columns: one `day` row per agent and day, then one `failed_file` row per
@@ -166,7 +166,7 @@ public enum NightReport {
         init(_ w: NightlySummary.WorstCall) {
             call_id = w.callId; path = w.path; agent_channel = w.agentChannel; score = w.score
             failures = w.failures.map {
-                FailureDTO(rule: $0.rule, value: $0.value, value_text: $0.valueText,
+                FailureDTO(rule: $0.rule, value: $0.value, value_text: $0.valueText, near_limit: $0.nearLimit,
                            evidence: $0.evidence.map { EvidenceDTO(start_s: $0.startSeconds, end_s: $0.endSeconds, note: $0.note) })
             }
         }
@@ -182,13 +182,14 @@ public enum NightReport {
     }
 
     struct FailureDTO: Encodable {
-        var rule: String, value: Double?, value_text: String?, evidence: [EvidenceDTO]
-        enum CodingKeys: String, CodingKey { case rule, value, value_text, evidence }
+        var rule: String, value: Double?, value_text: String?, near_limit: Bool, evidence: [EvidenceDTO]
+        enum CodingKeys: String, CodingKey { case rule, value, value_text, near_limit, evidence }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(rule, forKey: .rule)
             try c.encode(value, forKey: .value)
             try c.encode(value_text, forKey: .value_text)
+            try c.encode(near_limit, forKey: .near_limit)
             try c.encode(evidence, forKey: .evidence)
         }
     }

@@ -46,6 +46,7 @@ public enum HTML {
         th { background: #f4f4f4; }
         td.num { text-align: right; font-variant-numeric: tabular-nums; }
         .pass { color: var(--ok); font-weight: 700; } .fail { color: var(--bad); font-weight: 700; } .na { color: var(--na); }
+        .near { opacity: 0.75; } .near-label { font-weight: 400; font-size: 0.85em; color: var(--na); }
         .zh { font-weight: 600; } .en { color: #555; font-size: 0.9em; }
         .t { font-variant-numeric: tabular-nums; white-space: nowrap; }
         svg { width: 100%; height: auto; display: block; }

@@ -70,7 +70,9 @@ public enum HTMLCallReport {
     static func verdictTable(_ card: Scorecard) -> String {
         var out = "<h2>规范 Verdicts</h2>\n<table id=\"verdicts\">\n<thead><tr><th>规范 Rule</th><th>Result</th><th>Value</th><th>Limit</th><th>Evidence</th></tr></thead>\n<tbody>\n"
         for v in card.verdicts {
-            let (cls, label) = v.passed == nil ? ("na", "n/a") : (v.passed! ? ("pass", "PASS") : ("fail", "FAIL"))
+            var (cls, label) = v.passed == nil ? ("na", "n/a") : (v.passed! ? ("pass", "PASS") : ("fail", "FAIL"))
+            // The limit lies inside the measure's 90% interval: say so beside the point verdict.
+            if v.nearLimit && v.passed != nil { cls += " near"; label += "<br><span class=\"near-label\">near the limit</span>" }
             let value = v.valueText
             let limit = v.limitText
             var evidence = v.reason.map { HTML.escape($0) } ?? ""
@@ -78,7 +80,7 @@ public enum HTMLCallReport {
                 evidence = v.evidence.prefix(6).map { "\(HTML.timeLink($0.startSeconds)) \(HTML.escape($0.note))" }.joined(separator: "<br>")
                 if v.evidence.count > 6 { evidence += "<br>… \(v.evidence.count - 6) more below" }
             }
-            out += "<tr data-rule=\"\(v.rule)\" data-passed=\"\(v.passed.map { $0 ? "true" : "false" } ?? "null")\">"
+            out += "<tr data-rule=\"\(v.rule)\" data-passed=\"\(v.passed.map { $0 ? "true" : "false" } ?? "null")\" data-near-limit=\"\(v.nearLimit)\">"
             out += "<td><span class=\"zh\">\(v.chineseName)</span><br><span class=\"en\">\(v.englishName)</span></td>"
             out += "<td class=\"\(cls)\">\(label)</td><td class=\"num\">\(value)</td><td>\(HTML.escape(limit))\((card.standard.weights[v.rule] ?? 0) == 0 ? "<br><span class=\"en\">weight 0: not in the score</span>" : "")</td><td>\(evidence)</td></tr>\n"
         }

@@ -98,6 +98,7 @@ public enum JSONReport {
         try w.object {
             try w.field("active_level_dbov") { try w.value(r(s.activeLevelDbov, 100)) }
             try w.field("articulation_rate_cpm") { try w.value(r(s.articulationRateCharactersPerMinute, 10)) }
+            try w.field("articulation_rate_cpm_90") { try w.value(s.articulationRateInterval.map { [r($0.low, 10), r($0.high, 10)] }) }
             try w.field("channel") { try w.value(s.channel) }
             try w.field("falling_endings") { try w.value((endings ?? []).filter { $0 == true }.count) }
             try w.field("filled_pauses") { try w.array(s.filledPauses) { FillerDTO(start_s: r($0.startSeconds), end_s: r($0.endSeconds)) } }
@@ -106,7 +107,9 @@ public enum JSONReport {
             // null: too little voiced speech.
             try w.field("pitch_range_st") { try w.value(r(s.pitchRangeSemitones, 100)) }
             try w.field("speech_rate_cpm") { try w.value(r(s.speechRateCharactersPerMinute, 10)) }
+            try w.field("speech_rate_cpm_90") { try w.value(s.speechRateInterval.map { [r($0.low, 10), r($0.high, 10)] }) }
             try w.field("syllables") { try w.value(s.syllables) }
+            try w.field("syllables_90") { try w.value([r(s.syllablesInterval.low, 10), r(s.syllablesInterval.high, 10)]) }
             try w.field("talk_time_s") { try w.value(r(s.talkTimeSeconds)) }
             try w.field("utterance_count") { try w.value(s.utterances.count) }
             try w.field("utterances") {
@@ -134,6 +137,7 @@ public enum JSONReport {
             try w.field("limit") { try w.value(limit) }
             try w.field("name_en") { try w.value(v.englishName) }
             try w.field("name_zh") { try w.value(v.chineseName) }
+            try w.field("near_limit") { try w.value(v.nearLimit) }
             try w.field("passed") { try w.value(v.passed) }
             if let reason = v.reason { try w.field("reason") { try w.value(reason) } }
             try w.field("rule") { try w.value(v.rule) }

@@ -24,9 +24,11 @@ public enum TextReport {
             out += "Score: not measurable\n\n"
         }
         for v in card.verdicts {
-            let mark = v.passed == nil ? "n/a " : (v.passed! ? "PASS" : "FAIL")
+            // Near the limit: the 90% interval holds the limit; the point estimate's side is shown.
+            let mark = v.passed == nil ? "n/a " : v.nearLimit ? (v.passed! ? "NEAR (pass)" : "NEAR (fail)") : (v.passed! ? "PASS" : "FAIL")
             let unweighted = (card.standard.weights[v.rule] ?? 0) == 0 ? " [weight 0: not in the score]" : ""
             out += "  \(mark)  \(v.chineseName) \(v.englishName): \(v.valueText); limit \(v.limitText)\(unweighted)\n"
+            if v.nearLimit { out += "        near the limit: the 90% interval of the measure holds it; listen before acting on it\n" }
             if let reason = v.reason { out += "        \(reason)\n" }
             if v.passed == false {
                 for e in v.evidence.prefix(5) {
@@ -38,10 +40,14 @@ public enum TextReport {
         out += "\nMeasures\n"
         for s in [call.agent] + (call.customer.map { [$0] } ?? []) {
             out += "  \(s.party.chineseName) \(s.party.rawValue) (channel \(s.channel)): "
-            out += "\(s.syllables) syllables in \(s.utterances.count) utterances; talk \(String(format: "%.1f", s.talkTimeSeconds)) s, "
+            out += "\(s.syllables) syllables (90%: \(String(format: "%.0f–%.0f", s.syllablesInterval.low, s.syllablesInterval.high))) in \(s.utterances.count) utterances; talk \(String(format: "%.1f", s.talkTimeSeconds)) s, "
             out += "phonation \(String(format: "%.1f", s.phonationTimeSeconds)) s\n"
-            out += "    speech rate \(s.speechRateCharactersPerMinute.map { String(format: "%.0f", $0) } ?? "—") 字/分钟, "
-            out += "articulation rate \(s.articulationRateCharactersPerMinute.map { String(format: "%.0f", $0) } ?? "—") 字/分钟, "
+            func rate(_ x: Double?, _ i: Interval?) -> String {
+                guard let x else { return "—" }
+                return String(format: "%.0f", x) + (i.map { String(format: " (90%%: %.0f–%.0f)", $0.low, $0.high) } ?? "")
+            }
+            out += "    speech rate \(rate(s.speechRateCharactersPerMinute, s.speechRateInterval)) 字/分钟, "
+            out += "articulation rate \(rate(s.articulationRateCharactersPerMinute, s.articulationRateInterval)) 字/分钟, "
             out += "active level \(s.activeLevelDbov.map { String(format: "%.1f", $0) } ?? "—") dBov, "
             out += "median pitch \(s.medianF0Hz.map { String(format: "%.0f", $0) } ?? "—") Hz\n"
         }

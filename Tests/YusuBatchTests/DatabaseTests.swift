@@ -73,6 +73,10 @@ struct DatabaseTests {
         #expect(abs((a.worstCalls[0].score ?? 0) - 60.0 / 95 * 100) < 1e-9, "\(String(describing: a.worstCalls[0].score))")
         #expect(abs((a.worstCalls[1].score ?? 0) - 80.0 / 95 * 100) < 1e-9, "\(String(describing: a.worstCalls[1].score))")
         #expect(Set(a.worstCalls[0].failures.map(\.rule)) == ["speech_rate", "agent_interruptions"])
+        // Sure failures first: 130 字/分钟 on 100 syllables is 119–141 at 90%, the 120 limit
+        // inside it; two interruptions are two interruptions.
+        #expect(a.worstCalls[0].failures.map(\.rule) == ["agent_interruptions", "speech_rate"])
+        #expect(a.worstCalls[0].failures.map(\.nearLimit) == [false, true])
         #expect(a.worstCalls[0].failures.first { $0.rule == "agent_interruptions" }?.evidence.map(\.startSeconds) == [1, 11])
         #expect(b.calls == 1 && b.interruptionsPerCall == 0 && b.fallingEndingShare == 1.0 && b.passRate["speech_rate"] == 1.0)
         // Without --since the November 1st call appears as its own group.

@@ -39,7 +39,7 @@ struct HTMLReportTests {
         #expect(occurrences("<tr data-rule=", in: html) == RuleBook.all.count)
         for v in card.verdicts {
             let state = v.passed.map { $0 ? "true" : "false" } ?? "null"
-            #expect(html.contains("<tr data-rule=\"\(v.rule)\" data-passed=\"\(state)\">"))
+            #expect(html.contains("<tr data-rule=\"\(v.rule)\" data-passed=\"\(state)\" data-near-limit=\"\(v.nearLimit)\">"))
             #expect(html.contains(v.chineseName) && html.contains(v.englishName))
         }
         #expect(html.contains("id=\"score\">\(String(format: "%.0f", card.score ?? -1))"))

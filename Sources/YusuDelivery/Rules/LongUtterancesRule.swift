@@ -32,6 +32,12 @@ public struct LongUtterancesRule: StandardRule {
                         evidence: long.map { Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds, note: "\($0.syllables) syllables") },
                         valueText: long.count == 1 ? "1 utterance over \(s.maximumSyllables) 字" : "\(long.count) utterances over \(s.maximumSyllables) 字")
         v.utteranceJudgements = judgements
+        // Near the limit when some utterance's count could lie on the other side of it: a
+        // failing one whose interval reaches down to the limit, or (passing) one reaching over.
+        let limit = Double(s.maximumSyllables) + 0.5
+        v.nearLimit = long.isEmpty
+            ? call.agent.utterances.contains { MeasureUncertainty.syllableInterval($0.syllables).contains(limit) }
+            : long.allSatisfy { MeasureUncertainty.syllableInterval($0.syllables).low <= limit }
         return v
     }
 }

@@ -36,10 +36,15 @@ public struct SpeechRateRule: StandardRule {
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let lo = s.minimumCharactersPerMinute, hi = s.maximumCharactersPerMinute
         let rate = call.agent.speechRateCharactersPerMinute
-        return verdict(s, passed: rate.map { $0 >= lo && $0 <= hi }, value: rate, unit: "字/分钟", limit: .range(lo, hi),
-                       evidence: Self.rateEvidence(call.agent, tooSlow: rate.map { $0 < lo } ?? false),
-                       reason: rate == nil ? "the agent never speaks" : nil,
-                       valueText: rate.map { String(format: "%.0f 字/分钟", $0) })
+        let interval = call.agent.speechRateInterval
+        var v = verdict(s, passed: rate.map { $0 >= lo && $0 <= hi }, value: rate, unit: "字/分钟", limit: .range(lo, hi),
+                        evidence: Self.rateEvidence(call.agent, tooSlow: rate.map { $0 < lo } ?? false),
+                        reason: rate == nil ? "the agent never speaks" : nil,
+                        valueText: rate.map { r in
+                            interval.map { String(format: "%.0f 字/分钟 (90%%: %.0f–%.0f)", r, $0.low, $0.high) } ?? String(format: "%.0f 字/分钟", r)
+                        })
+        v.nearLimit = interval.map { $0.contains(lo) || $0.contains(hi) } ?? false
+        return v
     }
 
     /// Where the rate is furthest out: the agent's three fastest turns (slowest when the call
