@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "YusuReport", targets: ["YusuReport"]),
         .library(name: "YusuBatch", targets: ["YusuBatch"]),
         .library(name: "YusuNightReport", targets: ["YusuNightReport"]),
+        .library(name: "YusuServe", targets: ["YusuServe"]),
     ],
     // Exact versions of the direct dependencies, so that builds resolve the same code. (Package.resolved stays
     // out of git: the mirrored packages this project builds against carry commit ids that
@@ -21,6 +22,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", exact: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [
         // MARK: System libraries (Debian: libsndfile1-dev, libfftw3-dev)
@@ -64,11 +70,24 @@ let package = Package(
         .target(name: "YusuNightReport", dependencies: ["YusuBatch", "YusuDelivery", "YusuReport",
                                                         .product(name: "CSV", package: "CSV.swift")]),
 
+        // The QA team's service: API, dashboard, live calls (Hummingbird 2).
+        .target(name: "YusuServe", dependencies: [
+            "YusuBatch", "YusuPostgres", "YusuNightReport", "YusuReport", "YusuDelivery", "YusuSignal",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
         // MARK: Tool
         .executableTarget(
             name: "yusu",
             dependencies: [
-                "YusuSignal", "YusuDelivery", "YusuReport", "YusuNightReport", "YusuBatch", "YusuPostgres", "CFFTW",
+                "YusuSignal", "YusuDelivery", "YusuReport", "YusuNightReport", "YusuBatch", "YusuPostgres", "YusuServe", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -82,6 +101,8 @@ let package = Package(
         .testTarget(name: "YusuBatchTests", dependencies: ["YusuBatch", "YusuDelivery", "YusuSignal", "YusuTestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "YusuCLITests", dependencies: ["yusu", "YusuSignal", "YusuBatch", "YusuDelivery", "YusuPostgres", "YusuTestSupport",
-                                                        .product(name: "GRDB", package: "GRDB.swift")]),
+                                                        .product(name: "GRDB", package: "GRDB.swift"),
+                                                        .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                                                        .product(name: "NIOCore", package: "swift-nio")]),
     ]
 )

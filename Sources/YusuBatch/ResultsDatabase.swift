@@ -151,10 +151,14 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
     // MARK: Runs
 
     public func startRun(source: String, standard: Standard, jobs: Int, version: String) throws -> Int64 {
+        try startRun(source: source, standard: standard, jobs: jobs, version: version, worker: nil)
+    }
+
+    public func startRun(source: String, standard: Standard, jobs: Int, version: String, worker: String?) throws -> Int64 {
         try pool.write { db in
             try Int64.fetchOne(db, sql: ResultsSQL.startRun, arguments: Self.arguments([
                 .text(Self.timestamp()), .text(source), .text(standard.key), .text(standard.canonicalJSON),
-                .integer(Int64(jobs)), .text(version), .null])) ?? db.lastInsertedRowID
+                .integer(Int64(jobs)), .text(version), worker.map { .text($0) } ?? .null])) ?? db.lastInsertedRowID
         }
     }
 
@@ -253,8 +257,16 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
     }
 
     public func fetch(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: SQLDialect.sqlite.render(sql), arguments: Self.arguments(values)).map { row in
+        try pool.read { db in try Self.rows(db, sql, values) }
+    }
+
+    @discardableResult
+    public func execute(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow] {
+        try pool.write { db in try Self.rows(db, sql, values) }
+    }
+
+    static func rows(_ db: Database, _ sql: String, _ values: [SQLValue]) throws -> [SQLRow] {
+        try Row.fetchAll(db, sql: SQLDialect.sqlite.render(sql), arguments: Self.arguments(values)).map { row in
                 SQLRow(columns: Array(row.columnNames), values: row.databaseValues.map { value in
                     switch value.storage {
                     case .null: return .null
@@ -265,7 +277,6 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
                     }
                 })
             }
-        }
     }
 
     /// Now, as ISO 8601 UTC with milliseconds ("2026-11-24T08:05:12.345Z"). Formatted by

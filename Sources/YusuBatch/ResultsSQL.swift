@@ -1,4 +1,5 @@
 import Foundation
+import YusuDelivery
 
 /// The one definition of the results schema, its migrations and its queries, for both
 /// engines: SQLite (the embedded default, `ResultsDatabase`) and PostgreSQL
@@ -85,6 +86,15 @@ public protocol ResultsStore: AnyObject {
     var dialect: SQLDialect { get }
     /// Runs one statement written for `SQLDialect.render` (with `?` parameters).
     func fetch(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow]
+    /// Runs one writing statement written for `SQLDialect.render`; returns its rows (RETURNING).
+    @discardableResult
+    func execute(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow]
+    /// Writes one call with its child rows and counts it in its run, in one transaction
+    /// (replacing an earlier row of the same path and standard).
+    func record(_ result: CallRecord) throws
+    /// Starts a run (a night, or a service's uploads); returns its id.
+    func startRun(source: String, standard: Standard, jobs: Int, version: String, worker: String?) throws -> Int64
+    func finishRun(_ id: Int64, counts: BatchCounts, interrupted: Bool) throws
 }
 
 /// One step of the schema, the same on both engines.
@@ -231,6 +241,19 @@ public enum ResultsSQL {
                     """)
             }
             return statements + ["UPDATE meta SET value = '5' WHERE key = 'schema_version'"]
+        },
+        SchemaMigration(identifier: "v6: the service's access tokens") { _ in
+            // `yusu serve` checks bearer tokens against this table: only a SHA-256 of each
+            // token is kept, so a copy of the database gives nobody access.
+            [
+                """
+                CREATE TABLE tokens (
+                    id {id}, name TEXT NOT NULL, token_sha256 TEXT NOT NULL UNIQUE,
+                    scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+                    created_at TEXT NOT NULL, revoked_at TEXT)
+                """,
+                "UPDATE meta SET value = '6' WHERE key = 'schema_version'",
+            ]
         },
     ]
 

@@ -213,6 +213,11 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
         }
     }
 
+    @discardableResult
+    public func execute(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow] {
+        try fetch(sql, values)
+    }
+
     static func value(_ cell: PostgresCell) throws -> SQLValue {
         guard cell.bytes != nil else { return .null }
         switch cell.dataType {

@@ -140,6 +140,25 @@ extension PostgresResults {
         }
     }
 
+    /// `ResultsStore`: one call written outside the queue (an upload to `yusu serve`): the
+    /// earlier row of its path and standard replaced, the call counted in its run, in one
+    /// transaction.
+    public func record(_ result: CallRecord) throws {
+        let rows = try result.rows(scoredAt: ResultsDatabase.timestamp())
+        let audio: Double? = if case .scored(let m, _) = result.outcome { m.durationSeconds } else { nil }
+        let statements: [(String, [SQLValue])] = [("BEGIN", []), ("DELETE FROM calls WHERE path = $1 AND standard_key = $2",
+                                                                    [.text(result.item.path), .text(result.standard.key)])]
+            + Self.insertCall(rows)
+            + [(SQLDialect.postgres.render(ResultsSQL.countCallInRun),
+                ResultsSQL.countCallInRunValues(result.runId, scored: result.outcome.isScored, audioSeconds: audio)), ("COMMIT", [])]
+        try retrying {
+            for case .failure(let error) in try pipeline(statements) {
+                _ = try? query("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
     /// The call and its child rows. Up to `ResultsSQL.rowsPerInsert` rows per table, one
     /// statement (data-modifying WITH); longer calls, a statement per chunk.
     static func insertCall(_ rows: CallRows) -> [(String, [SQLValue])] {
@@ -191,11 +210,11 @@ extension PostgresResults {
         return counts
     }
 
-    public func startRun(source: String, standard: Standard, jobs: Int, version: String, worker: String) throws -> Int64 {
+    public func startRun(source: String, standard: Standard, jobs: Int, version: String, worker: String?) throws -> Int64 {
         let rows = try retrying {
             try query(SQLDialect.postgres.render(ResultsSQL.startRun),
                       [.text(ResultsDatabase.timestamp()), .text(source), .text(standard.key), .text(standard.canonicalJSON),
-                       .integer(Int64(jobs)), .text(version), .text(worker)])
+                       .integer(Int64(jobs)), .text(version), worker.map { .text($0) } ?? .null])
         }
         return try rows[0].decode(Int64.self)
     }

@@ -15,7 +15,7 @@ struct Yusu: ParsableCommand {
         Start with 'yusu score Fixtures/demo_call.wav'. Exit statuses: 0 done, 1 the input cannot be used, 2 the standard file is invalid, 64 bad usage; 'yusu help batch' for a batch's.
         """,
         version: "0.1.0",
-        subcommands: [Score.self, Live.self, Frames.self, Batch.self, Report.self, Db.self, Bench.self]
+        subcommands: [Score.self, Live.self, Frames.self, Batch.self, Report.self, Db.self, Bench.self, Serve.self, Token.self]
     )
 
     /// Checks what ArgumentParser would misread, then runs the command.

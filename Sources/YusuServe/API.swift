@@ -1,0 +1,197 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import YusuBatch
+import YusuDelivery
+import YusuNightReport
+import YusuReport
+import YusuSignal
+
+/// `/v1`: JSON, described by schema/openapi.v1.yaml.
+enum API {
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: value.text + "\n")))
+    }
+
+    static func query(_ request: Request) -> [String: String] {
+        var out: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { out[String(key)] = String(value) }
+        return out
+    }
+
+    static func callId(_ context: some RequestContext) throws -> Int64 {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+            throw APIError(status: .notFound, message: "no such call (ids are whole numbers)")
+        }
+        return id
+    }
+
+    static func add(to router: Router<ServeContext>, state: ServeState) {
+        router.get("/healthz") { _, _ -> Response in
+            // Healthy when the database answers.
+            do {
+                let n = try await state.database.run { try $0.fetch("SELECT COUNT(*) AS n FROM runs", []).first?.int("n") ?? 0 }
+                let load = await state.scoring.load
+                return json(.obj(["status": .str("ok"), "runs": .whole(n), "scoring": .whole(load.running), "waiting": .whole(load.waiting),
+                                  "live_calls": .whole(await state.board.count), "uptime_s": .number(Date().timeIntervalSince(state.startedAt).rounded())]))
+            } catch {
+                return json(.obj(["status": .str("unavailable"), "error": .str("the results database does not answer")]), status: .serviceUnavailable)
+            }
+        }
+        router.get("/metrics") { _, _ -> Response in
+            var buffer: [UInt8] = []
+            state.registry.emit(into: &buffer)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+
+        let v1 = router.group("v1")
+        v1.get("calls") { request, _ -> Response in
+            let filter = try ServeQueries.CallFilter(query: query(request))
+            let page = try await state.database.run { try ServeQueries.calls($0, filter) }
+            return json(.obj(["calls": .arr(page.calls.map { .obj($0) }), "total": .whole(page.total), "page": .whole(filter.page),
+                              "per_page": .whole(filter.perPage), "pages": .whole(max(1, (page.total + filter.perPage - 1) / filter.perPage))]))
+        }
+        v1.get("calls/:id") { _, context -> Response in
+            let id = try callId(context)
+            guard let call = try await state.database.run({ try ServeQueries.call($0, id: id) }) else {
+                throw APIError(status: .notFound, message: "no call \(id)")
+            }
+            return json(.obj(call))
+        }
+        v1.get("calls/:id/recording") { request, context -> Response in
+            let id = try callId(context)
+            guard let found = try await state.database.run({ try ServeQueries.recordingPath($0, id: id) }) else {
+                throw APIError(status: .notFound, message: "no scored call \(id)")
+            }
+            return try Recording.response(path: found.path, request: request)
+        }
+        v1.get("agents") { _, _ -> Response in
+            let agents = try await state.database.run { try ServeQueries.agents($0) }
+            return json(.obj(["agents": .arr(agents.map {
+                .obj(["agent_id": .str($0.id), "calls": .whole($0.calls), "failed_files": .whole($0.failed), "mean_score": .number($0.meanScore),
+                      "first_date": .str($0.first), "last_date": .str($0.last)])
+            })]))
+        }
+        v1.get("agents/:agent/trend") { request, context -> Response in
+            guard let agent = context.parameters.get("agent")?.removingPercentEncoding ?? context.parameters.get("agent") else {
+                throw APIError(status: .notFound, message: "no agent")
+            }
+            let q = query(request)
+            let by = q["by"] ?? "week"
+            guard by == "day" || by == "week" else { throw APIError(status: .badRequest, message: "by must be day or week (got '\(by.prefix(20))')") }
+            let filter = try ServeQueries.CallFilter(query: ["from": q["since"] ?? ""])
+            let points = try await state.database.run { try ServeQueries.trend($0, agent: agent, weekly: by == "week", since: filter.from) }
+            return json(.obj(["agent_id": .str(agent), "by": .str(by), "points": .arr(points.map { p in
+                var rates: [String: JSONValue] = [:]
+                for rule in RuleBook.ids { rates[rule] = .number(p.passRate(rule)) }
+                return .obj(["period": .str(p.period), "calls": .whole(p.calls), "mean_score": .number(p.meanScore), "pass_rate": .obj(rates)])
+            })]))
+        }
+        v1.get("runs") { request, _ -> Response in
+            let q = query(request)
+            let limit: Int
+            if let l = q["limit"] {
+                guard let i = Int(l), (1...500).contains(i) else { throw APIError(status: .badRequest, message: "limit must be a whole number from 1 to 500 (got '\(l.prefix(20))')") }
+                limit = i
+            } else { limit = 20 }
+            let runs = try await state.database.run { try ServeQueries.runs($0, limit: limit) }
+            return json(.obj(["runs": .arr(runs.map { .obj($0.fields) })]))
+        }
+        // The night summary, the very document `yusu report --format json` prints.
+        v1.get("report") { request, _ -> Response in
+            let q = query(request)
+            let filter = try ServeQueries.CallFilter(query: ["from": q["since"] ?? ""])
+            let worst: Int
+            if let w = q["worst"] {
+                guard let i = Int(w), (0...100).contains(i) else { throw APIError(status: .badRequest, message: "worst must be a whole number from 0 to 100 (got '\(w.prefix(20))')") }
+                worst = i
+            } else { worst = 3 }
+            let key = q["standard_key"]
+            let text = try await state.database.run { NightReport.json(try NightlySummary.load(from: $0, since: filter.from, standardKey: key, worstPerGroup: worst)) }
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
+        }
+        v1.get("live/calls") { _, _ -> Response in
+            json(.obj(["calls": .arr(await state.board.list().map(\.json))]))
+        }
+        v1.post("score") { request, context -> Response in
+            try await Upload.score(request, state: state)
+        }
+    }
+}
+
+/// A recording, whole or a byte range of it (RFC 9110 §14): players seek with `Range`.
+enum Recording {
+    static func contentType(_ path: String) -> String {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "wav": return "audio/wav"
+        case "flac": return "audio/flac"
+        case "mp3": return "audio/mpeg"
+        case "ogg", "oga", "opus": return "audio/ogg"
+        case "aif", "aiff": return "audio/aiff"
+        default: return "application/octet-stream"
+        }
+    }
+
+    /// One range of `size` bytes from a `Range` header; nil for no header or one the
+    /// server ignores (several ranges, another unit: the whole file is sent); throws 416
+    /// for one that lies outside the file.
+    static func range(_ header: String?, size: Int64) throws -> ClosedRange<Int64>? {
+        guard let header else { return nil }
+        let h = header.trimmingCharacters(in: .whitespaces)
+        guard h.lowercased().hasPrefix("bytes="), !h.contains(",") else { return nil }
+        let spec = h.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2 else { return nil }
+        let unsatisfiable = APIError(status: .rangeNotSatisfiable, message: "the range \(spec.prefix(40)) is outside the recording's \(size) bytes",
+                                     headers: [.contentRange: "bytes */\(size)"])
+        if parts[0].isEmpty {
+            guard let n = Int64(parts[1]), n >= 0 else { return nil }
+            guard n > 0, size > 0 else { throw unsatisfiable }
+            return max(0, size - n)...(size - 1)
+        }
+        guard let first = Int64(parts[0]), first >= 0 else { return nil }
+        let last: Int64
+        if parts[1].isEmpty { last = size - 1 } else {
+            guard let l = Int64(parts[1]), l >= first else { return nil }
+            last = min(l, size - 1)
+        }
+        guard first < size else { throw unsatisfiable }
+        return first...last
+    }
+
+    static func response(path: String, request: Request) throws -> Response {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw APIError(status: .gone, message: "the recording of this call is no longer where it was scored") }
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw APIError(status: .gone, message: "the recording of this call is not a regular file any more")
+        }
+        let size = Int64(status.st_size)
+        let wanted: ClosedRange<Int64>?
+        do { wanted = try range(request.headers[.range], size: size) } catch { close(fd); throw error }
+        let span = wanted ?? 0...max(0, size - 1)
+        var headers: HTTPFields = [.contentType: contentType(path), .acceptRanges: "bytes", .cacheControl: "private, max-age=300"]
+        headers[.contentLength] = String(size == 0 ? 0 : span.count)
+        if wanted != nil { headers[.contentRange] = "bytes \(span.lowerBound)-\(span.upperBound)/\(size)" }
+        let body = ResponseBody { writer in
+            defer { close(fd) }
+            var offset = span.lowerBound
+            let end = size == 0 ? 0 : span.upperBound + 1
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while offset < end {
+                let want = Int(min(Int64(chunk.count), end - offset))
+                let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(offset)) }
+                guard n > 0 else { break }
+                try await writer.write(ByteBuffer(bytes: chunk[0..<n]))
+                offset += Int64(n)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: wanted == nil ? .ok : .partialContent, headers: headers, body: body)
+    }
+}

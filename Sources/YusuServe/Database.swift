@@ -1,0 +1,71 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import YusuBatch
+import YusuDelivery
+import YusuPostgres
+
+/// The results database as the service uses it: the same file or server `yusu batch`
+/// writes and `yusu report` reads, through the same statements (`ResultsSQL`,
+/// `NightlySummary`). Its calls block, so they run on a thread pool of their own, never on
+/// the server's event loops: SQLite through one GRDB pool (concurrent readers, one
+/// writer), PostgreSQL through one connection per thread.
+public final class ServeDatabase: @unchecked Sendable {
+    public enum Engine: Sendable { case sqlite(path: String), postgres(PostgresTarget) }
+
+    public let engine: Engine
+    private let stores: [any ResultsStore]
+    private let threads: NIOThreadPool
+    private let lock = NSLock()
+    private var free: [Int]
+
+    public struct OpenError: Error, CustomStringConvertible { public var description: String }
+
+    /// Opens the database: an SQLite file that must exist (a `batch` made it, or `yusu token
+    /// create` did), migrated to this Yusu's schema; or a PostgreSQL database, whose older
+    /// schema is refused with the `yusu db migrate` advice.
+    public init(_ engine: Engine, connections: Int = 4) throws {
+        self.engine = engine
+        switch engine {
+        case .sqlite(let path):
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw OpenError(description: "\(path): no such results database (create it with 'yusu batch ... --db \(path)' or 'yusu token create --db \(path)')")
+            }
+            do { stores = [try ResultsDatabase(path: path)] } catch {
+                throw OpenError(description: "\(error)")
+            }
+        case .postgres(let target):
+            var opened: [any ResultsStore] = []
+            for k in 0..<max(1, connections) {
+                let results = try PostgresResults(target: target, reconnectSeconds: 30)
+                if k == 0 { try results.migrate(upgrade: .refuse) }
+                opened.append(results)
+            }
+            stores = opened
+        }
+        free = Array(stores.indices)
+        threads = NIOThreadPool(numberOfThreads: max(2, connections))
+        threads.start()
+    }
+
+    deinit { try? threads.syncShutdownGracefully() }
+
+    public var dialect: SQLDialect { stores[0].dialect }
+
+    /// Runs `body` with a store, on the database threads.
+    public func run<T: Sendable>(_ body: @escaping @Sendable (any ResultsStore) throws -> T) async throws -> T {
+        try await threads.runIfActive { [self] in
+            let index = lock.withLock { free.isEmpty ? nil : free.removeLast() }
+            // SQLite's pool is shared by every thread; PostgreSQL has a connection per thread.
+            guard let index else { return try body(stores[0]) }
+            defer { lock.withLock { free.append(index) } }
+            return try body(stores[index])
+        }
+    }
+
+    /// The same, from synchronous code (the CLI's token commands).
+    public func now<T>(_ body: (any ResultsStore) throws -> T) throws -> T {
+        try body(stores[0])
+    }
+}

@@ -1,0 +1,340 @@
+import Foundation
+import YusuBatch
+import YusuDelivery
+
+/// What the API and the pages ask of the results database. Plain statements over the
+/// tables `batch` writes, the same on SQLite and PostgreSQL (`SQLDialect.render`), and the
+/// night summary `yusu report` prints (`NightlySummary.load`), so both show the same numbers.
+public enum ServeQueries {
+    public struct BadRequest: Error, CustomStringConvertible { public var description: String }
+
+    /// The filters of the call list (API and page alike), validated once.
+    public struct CallFilter: Sendable, Equatable {
+        public var agent: String?
+        public var from: String?
+        public var to: String?
+        public var ruleFailed: String?
+        public var minScore: Double?
+        public var maxScore: Double?
+        public var status: String?
+        public var page = 1
+        public var perPage = 50
+        /// Lowest score first (an agent's worst calls) instead of newest first.
+        public var sortByScore = false
+
+        public init() {}
+
+        /// From query parameters; a bad value is a `BadRequest` naming the parameter.
+        public init(query: [String: String]) throws {
+            func day(_ key: String) throws -> String? {
+                guard let v = query[key], !v.isEmpty else { return nil }
+                guard v.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else {
+                    throw BadRequest(description: "\(key) must be a day as yyyy-MM-dd (got '\(v.prefix(40))')")
+                }
+                return v
+            }
+            func number(_ key: String) throws -> Double? {
+                guard let v = query[key], !v.isEmpty else { return nil }
+                guard let d = Double(v), d.isFinite else { throw BadRequest(description: "\(key) must be a number (got '\(v.prefix(40))')") }
+                return d
+            }
+            func whole(_ key: String, _ range: ClosedRange<Int>, _ fallback: Int) throws -> Int {
+                guard let v = query[key], !v.isEmpty else { return fallback }
+                guard let i = Int(v), range.contains(i) else {
+                    throw BadRequest(description: "\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound) (got '\(v.prefix(40))')")
+                }
+                return i
+            }
+            agent = query["agent"].flatMap { $0.isEmpty ? nil : $0 }
+            if let a = agent, a.utf8.count > 1000 { throw BadRequest(description: "agent is longer than 1000 bytes") }
+            from = try day("from")
+            to = try day("to")
+            if let r = query["rule_failed"], !r.isEmpty {
+                guard RuleBook.ids.contains(r) else {
+                    throw BadRequest(description: "rule_failed must be one of \(RuleBook.ids.joined(separator: ", ")) (got '\(r.prefix(40))')")
+                }
+                ruleFailed = r
+            }
+            minScore = try number("min_score")
+            maxScore = try number("max_score")
+            if let s = query["status"], !s.isEmpty {
+                guard s == "scored" || s == "failed" else { throw BadRequest(description: "status must be scored or failed (got '\(s.prefix(40))')") }
+                status = s
+            }
+            if let s = query["sort"], !s.isEmpty {
+                guard s == "date" || s == "score" else { throw BadRequest(description: "sort must be date or score (got '\(s.prefix(40))')") }
+                sortByScore = s == "score"
+            }
+            page = try whole("page", 1...1_000_000, 1)
+            perPage = try whole("per_page", 1...500, 50)
+        }
+
+        /// The parameters again, for paging links.
+        public var queryItems: [(String, String)] {
+            var items: [(String, String)] = []
+            if let agent { items.append(("agent", agent)) }
+            if let from { items.append(("from", from)) }
+            if let to { items.append(("to", to)) }
+            if let ruleFailed { items.append(("rule_failed", ruleFailed)) }
+            if let minScore { items.append(("min_score", String(minScore))) }
+            if let maxScore { items.append(("max_score", String(maxScore))) }
+            if let status { items.append(("status", status)) }
+            if perPage != 50 { items.append(("per_page", String(perPage))) }
+            if sortByScore { items.append(("sort", "score")) }
+            return items
+        }
+    }
+
+    /// The standard the service shows: that of the latest run, as `yusu report` does.
+    public static func standardKey(_ store: any ResultsStore) throws -> String? {
+        try store.fetch("SELECT standard_key FROM runs ORDER BY id DESC LIMIT 1", []).first?.string("standard_key")
+    }
+
+    public static func standard(_ store: any ResultsStore, key: String?) -> Standard {
+        guard let key, let json = try? store.fetch("SELECT standard_json FROM runs WHERE standard_key = ? ORDER BY id DESC LIMIT 1", [.text(key)]).first?.string("standard_json"),
+              let standard = try? Standard.decode(Data(json.utf8)) else { return Standard() }
+        return standard
+    }
+
+    public struct CallPage: Sendable {
+        public var calls: [[String: JSONValue]]
+        public var total: Int
+    }
+
+    public static func calls(_ store: any ResultsStore, _ f: CallFilter) throws -> CallPage {
+        var conditions = ["1 = 1"], args: [SQLValue] = []
+        if let key = try standardKey(store) { conditions.append("c.standard_key = ?"); args.append(.text(key)) }
+        if let a = f.agent { conditions.append("c.agent_id = ?"); args.append(.text(a)) }
+        if let d = f.from { conditions.append("c.call_date >= ?"); args.append(.text(d)) }
+        if let d = f.to { conditions.append("c.call_date <= ?"); args.append(.text(d)) }
+        if let r = f.ruleFailed {
+            conditions.append("EXISTS (SELECT 1 FROM verdicts v WHERE v.call_row = c.id AND v.rule = ? AND v.passed = 0)")
+            args.append(.text(r))
+        }
+        if let s = f.minScore { conditions.append("c.score >= ?"); args.append(.real(s)) }
+        if let s = f.maxScore { conditions.append("c.score <= ?"); args.append(.real(s)) }
+        if let s = f.status { conditions.append("c.status = ?"); args.append(.text(s)) }
+        let whereClause = conditions.joined(separator: " AND ")
+        let total = try store.fetch("SELECT COUNT(*) AS n FROM calls c WHERE \(whereClause)", args).first?.int("n") ?? 0
+        let rows = try store.fetch("""
+            SELECT c.id, c.call_id, c.agent_id, c.call_date, c.status, c.failure_reason, c.duration_s, c.score,
+                   c.agent_speech_rate_cpm, c.agent_interruptions, c.agent_falling_endings, c.agent_measured_endings, c.path, c.verdicts_json
+            FROM calls c WHERE \(whereClause)
+            ORDER BY \(f.sortByScore ? "CASE WHEN c.score IS NULL THEN 1 ELSE 0 END, c.score, " : "")c.call_date DESC, c.id DESC LIMIT ? OFFSET ?
+            """, args + [.integer(Int64(f.perPage)), .integer(Int64((f.page - 1) * f.perPage))])
+        return CallPage(calls: rows.map(callSummary), total: total)
+    }
+
+    static func callSummary(_ r: SQLRow) -> [String: JSONValue] {
+        let failed = NightlySummaryFailures.failedRules(r.string("verdicts_json"))
+        return [
+            "id": .int(r.int("id")), "call_id": .string(r.string("call_id")), "agent_id": .string(r.string("agent_id")),
+            "date": .string(r.string("call_date")), "status": .string(r.string("status")), "failure_reason": .string(r.string("failure_reason")),
+            "duration_s": .number(r.double("duration_s")), "score": .number(r.double("score")),
+            "speech_rate_cpm": .number(r.double("agent_speech_rate_cpm")), "agent_interruptions": .int(r.int("agent_interruptions")),
+            "failed_rules": .array(failed.map { .string($0) }),
+            "file_name": .string((r.string("path") ?? "").split(separator: "/").last.map(String.init)),
+        ]
+    }
+
+    /// One call: its row, verdicts (as stored when it was scored), utterances and events.
+    public static func call(_ store: any ResultsStore, id: Int64) throws -> [String: JSONValue]? {
+        guard let r = try store.fetch("SELECT * FROM calls WHERE id = ?", [.integer(id)]).first else { return nil }
+        var out = callSummary(r)
+        out["agent_channel"] = .int(r.int("agent_channel"))
+        out["standard_key"] = .string(r.string("standard_key"))
+        out["scored_at"] = .string(r.string("scored_at"))
+        out["analysis_version"] = .string(r.string("analysis_version"))
+        out["sample_rate_hz"] = .int(r.int("sample_rate_hz"))
+        out["channels"] = .int(r.int("channels"))
+        out["format"] = .string(r.string("format"))
+        out["recording"] = .string(r.string("status") == "scored" ? "/v1/calls/\(id)/recording" : nil)
+        var agent: [String: JSONValue] = [:]
+        for (key, column) in [("syllables", "agent_syllables"), ("utterances", "agent_utterances"), ("falling_endings", "agent_falling_endings"),
+                              ("measured_endings", "agent_measured_endings"), ("interruptions", "agent_interruptions"), ("long_utterances", "long_utterances")] {
+            agent[key] = .int(r.int(column))
+        }
+        for (key, column) in [("talk_time_s", "agent_talk_time_s"), ("phonation_time_s", "agent_phonation_time_s"), ("speech_rate_cpm", "agent_speech_rate_cpm"),
+                              ("articulation_rate_cpm", "agent_articulation_rate_cpm"), ("level_dbov", "agent_level_dbov"), ("median_f0_hz", "agent_median_f0_hz")] {
+            agent[key] = .number(r.double(column))
+        }
+        out["agent"] = .object(agent)
+        out["customer"] = .object(["syllables": .int(r.int("customer_syllables")), "speech_rate_cpm": .number(r.double("customer_speech_rate_cpm")),
+                                   "level_dbov": .number(r.double("customer_level_dbov")), "interruptions": .int(r.int("customer_interruptions"))])
+        out["holds"] = .int(r.int("holds"))
+        out["longest_hold_s"] = .number(r.double("longest_hold_s"))
+        out["backchannels"] = .int(r.int("backchannels"))
+        out["verdicts"] = JSONValue.parse(r.string("verdicts_json") ?? "[]")
+        out["warnings"] = JSONValue.parse(r.string("warnings_json") ?? "[]")
+        out["metadata"] = JSONValue.parse(r.string("metadata_json") ?? "{}")
+        out["utterances"] = .array(try store.fetch("SELECT party, start_s, end_s, syllables, falling_ending, final_drop_st, end_vs_median_st FROM utterances WHERE call_row = ? ORDER BY start_s, party {bin}", [.integer(id)]).map {
+            .object(["party": .string($0.string("party")), "start_s": .number($0.double("start_s")), "end_s": .number($0.double("end_s")),
+                     "syllables": .int($0.int("syllables")), "falling_ending": $0.int("falling_ending").map { .bool($0 == 1) } ?? .null,
+                     "final_drop_st": .number($0.double("final_drop_st")), "end_vs_median_st": .number($0.double("end_vs_median_st"))])
+        })
+        out["events"] = .array(try store.fetch("SELECT kind, party, start_s, end_s, detail FROM events WHERE call_row = ? ORDER BY start_s, kind {bin}", [.integer(id)]).map {
+            .object(["kind": .string($0.string("kind")), "party": .string($0.string("party")), "start_s": .number($0.double("start_s")),
+                     "end_s": .number($0.double("end_s")), "detail": .string($0.string("detail"))])
+        })
+        return out
+    }
+
+    /// Where a call's recording is (the database's own record, never a client's path).
+    public static func recordingPath(_ store: any ResultsStore, id: Int64) throws -> (path: String, agentChannel: Int, standardKey: String, title: String)? {
+        guard let r = try store.fetch("SELECT path, agent_channel, standard_key, agent_id, call_id, status FROM calls WHERE id = ?", [.integer(id)]).first,
+              r.string("status") == "scored", let path = r.string("path") else { return nil }
+        return (path, r.int("agent_channel") ?? 0, r.string("standard_key") ?? "", "\(r.string("agent_id") ?? "") · \(r.string("call_id") ?? "")")
+    }
+
+    public struct Agent: Sendable {
+        public var id: String, calls: Int, failed: Int, meanScore: Double?, first: String, last: String
+    }
+
+    public static func agents(_ store: any ResultsStore) throws -> [Agent] {
+        var conditions = "1 = 1", args: [SQLValue] = []
+        if let key = try standardKey(store) { conditions = "standard_key = ?"; args = [.text(key)] }
+        return try store.fetch("""
+            SELECT agent_id, SUM(CASE WHEN status = 'scored' THEN 1 ELSE 0 END) AS calls, SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
+                   CAST(AVG(score) AS {real}) AS mean_score, MIN(call_date) AS first, MAX(call_date) AS last
+            FROM calls WHERE \(conditions) GROUP BY agent_id ORDER BY agent_id {bin}
+            """, args).map {
+            Agent(id: $0.string("agent_id") ?? "", calls: $0.int("calls") ?? 0, failed: $0.int("failed") ?? 0, meanScore: $0.double("mean_score"),
+                  first: $0.string("first") ?? "", last: $0.string("last") ?? "")
+        }
+    }
+
+    /// One point of a trend: a day or a week (starting on Monday).
+    public struct TrendPoint: Sendable {
+        public var period: String
+        public var calls: Int
+        public var scoreSum: Double, scored: Int
+        public var pass: [String: Int], judged: [String: Int]
+        public var meanScore: Double? { scored > 0 ? scoreSum / Double(scored) : nil }
+        public func passRate(_ rule: String) -> Double? { (judged[rule] ?? 0) > 0 ? Double(pass[rule] ?? 0) / Double(judged[rule]!) : nil }
+    }
+
+    /// An agent's pass rate per rule and mean score, per day or per week.
+    public static func trend(_ store: any ResultsStore, agent: String, weekly: Bool, since: String?) throws -> [TrendPoint] {
+        var conditions = ["c.agent_id = ?", "c.status = 'scored'"], args: [SQLValue] = [.text(agent)]
+        if let key = try standardKey(store) { conditions.append("c.standard_key = ?"); args.append(.text(key)) }
+        if let since { conditions.append("c.call_date >= ?"); args.append(.text(since)) }
+        let whereClause = conditions.joined(separator: " AND ")
+        let days = try store.fetch("""
+            SELECT c.call_date, COUNT(*) AS calls, SUM(c.score) AS score_sum, COUNT(c.score) AS scored
+            FROM calls c WHERE \(whereClause) GROUP BY c.call_date ORDER BY c.call_date {bin}
+            """, args)
+        let rules = try store.fetch("""
+            SELECT c.call_date, v.rule, SUM(CASE WHEN v.passed = 1 THEN 1 ELSE 0 END) AS pass, COUNT(v.passed) AS n
+            FROM calls c JOIN verdicts v ON v.call_row = c.id WHERE \(whereClause) GROUP BY c.call_date, v.rule
+            """, args)
+        var points: [String: TrendPoint] = [:]
+        func period(_ day: String) -> String { weekly ? weekStart(day) : day }
+        for d in days {
+            let p = period(d.string("call_date") ?? "")
+            var point = points[p] ?? TrendPoint(period: p, calls: 0, scoreSum: 0, scored: 0, pass: [:], judged: [:])
+            point.calls += d.int("calls") ?? 0
+            point.scoreSum += d.double("score_sum") ?? 0
+            point.scored += d.int("scored") ?? 0
+            points[p] = point
+        }
+        for r in rules {
+            let p = period(r.string("call_date") ?? "")
+            guard var point = points[p], let rule = r.string("rule") else { continue }
+            point.pass[rule, default: 0] += r.int("pass") ?? 0
+            point.judged[rule, default: 0] += r.int("n") ?? 0
+            points[p] = point
+        }
+        return points.values.sorted { $0.period < $1.period }
+    }
+
+    /// The Monday of a day's ISO week, yyyy-MM-dd (the day itself when it is not a date).
+    public static func weekStart(_ day: String) -> String {
+        let parts = day.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3 else { return day }
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
+              let monday = calendar.dateInterval(of: .weekOfYear, for: date)?.start else { return day }
+        let c = calendar.dateComponents([.year, .month, .day], from: monday)
+        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+    }
+
+    public struct Run: Sendable {
+        public var fields: [String: JSONValue]
+        public var failedFiles: [(path: String, agent: String, callId: String, date: String, reason: String)]
+    }
+
+    /// The latest runs (nights), each with the files it could not score and why.
+    public static func runs(_ store: any ResultsStore, limit: Int) throws -> [Run] {
+        let rows = try store.fetch("""
+            SELECT id, started_at, finished_at, source, standard_key, jobs, yusu_version, files_seen, files_scored, files_skipped,
+                   files_failed, audio_seconds, interrupted, worker FROM runs ORDER BY id DESC LIMIT ?
+            """, [.integer(Int64(limit))])
+        return try rows.map { r in
+            let id = Int64(r.int("id") ?? 0)
+            let failed = try store.fetch("""
+                SELECT path, agent_id, call_id, call_date, failure_reason FROM calls WHERE run_id = ? AND status = 'failed' ORDER BY path {bin}
+                """, [.integer(id)]).map {
+                (path: $0.string("path") ?? "", agent: $0.string("agent_id") ?? "", callId: $0.string("call_id") ?? "",
+                 date: $0.string("call_date") ?? "", reason: $0.string("failure_reason") ?? "")
+            }
+            var fields: [String: JSONValue] = [
+                "id": .int(Int(id)), "started_at": .string(r.string("started_at")), "finished_at": .string(r.string("finished_at")),
+                "source": .string(r.string("source")), "standard_key": .string(r.string("standard_key")), "jobs": .int(r.int("jobs")),
+                "yusu_version": .string(r.string("yusu_version")), "worker": .string(r.string("worker")),
+                "files_seen": .int(r.int("files_seen")), "files_scored": .int(r.int("files_scored")), "files_skipped": .int(r.int("files_skipped")),
+                "files_failed": .int(r.int("files_failed")), "audio_s": .number(r.double("audio_seconds")),
+                "interrupted": .bool((r.int("interrupted") ?? 0) == 1),
+            ]
+            fields["failed_files"] = .array(failed.map {
+                .object(["path": .string($0.path), "agent_id": .string($0.agent), "call_id": .string($0.callId), "date": .string($0.date), "reason": .string($0.reason)])
+            })
+            return Run(fields: fields, failedFiles: failed)
+        }
+    }
+
+    /// Pass rate per rule over the calls on or after `since` (nil: all), and the call count.
+    public static func passRates(_ store: any ResultsStore, since: String?, until: String? = nil) throws -> (calls: Int, meanScore: Double?, rates: [String: Double]) {
+        var conditions = ["c.status = 'scored'"], args: [SQLValue] = []
+        if let key = try standardKey(store) { conditions.append("c.standard_key = ?"); args.append(.text(key)) }
+        if let since { conditions.append("c.call_date >= ?"); args.append(.text(since)) }
+        if let until { conditions.append("c.call_date <= ?"); args.append(.text(until)) }
+        let whereClause = conditions.joined(separator: " AND ")
+        let head = try store.fetch("SELECT COUNT(*) AS n, CAST(AVG(c.score) AS {real}) AS s FROM calls c WHERE \(whereClause)", args).first
+        var rates: [String: Double] = [:]
+        for r in try store.fetch("""
+            SELECT v.rule, SUM(CASE WHEN v.passed = 1 THEN 1 ELSE 0 END) AS pass, COUNT(v.passed) AS n
+            FROM calls c JOIN verdicts v ON v.call_row = c.id WHERE \(whereClause) GROUP BY v.rule
+            """, args) {
+            if let n = r.int("n"), n > 0, let rule = r.string("rule") { rates[rule] = Double(r.int("pass") ?? 0) / Double(n) }
+        }
+        return (head?.int("n") ?? 0, head?.double("s"), rates)
+    }
+
+    /// The latest day with calls (the last night), if any.
+    public static func lastDay(_ store: any ResultsStore) throws -> String? {
+        var conditions = "1 = 1", args: [SQLValue] = []
+        if let key = try standardKey(store) { conditions = "standard_key = ?"; args = [.text(key)] }
+        return try store.fetch("SELECT MAX(call_date) AS d FROM calls WHERE \(conditions)", args).first?.string("d")
+    }
+
+    /// `day` minus `days` days, yyyy-MM-dd.
+    public static func day(_ day: String, minus days: Int) -> String {
+        let parts = day.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3 else { return day }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
+              let earlier = calendar.date(byAdding: .day, value: -days, to: date) else { return day }
+        let c = calendar.dateComponents([.year, .month, .day], from: earlier)
+        return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+    }
+}
+
+/// Failed rules from a stored verdict list.
+enum NightlySummaryFailures {
+    static func failedRules(_ json: String?) -> [String] {
+        guard let json, let list = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else { return [] }
+        return list.compactMap { ($0["passed"] as? Bool) == false ? $0["rule"] as? String : nil }
+    }
+}

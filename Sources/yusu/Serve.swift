@@ -1,0 +1,183 @@
+import ArgumentParser
+import Foundation
+import Logging
+import YusuBatch
+import YusuDelivery
+import YusuPostgres
+import YusuServe
+import YusuSignal
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the QA team's service: the API (/v1), the dashboard, live calls, /metrics and /healthz.",
+        discussion: """
+        Serves the results database that 'yusu batch' writes (an SQLite file, or postgres://… shared by several instances behind a load balancer). Every request but /healthz, /metrics and /login needs a token: 'yusu token create --db …' makes one. The API is described in schema/openapi.v1.yaml. TLS belongs to a reverse proxy (README: Run it as a service).
+
+        SIGTERM or Ctrl-C stops accepting connections, finishes the requests under way (scoring included) and exits 0.
+        """
+    )
+
+    @Option(name: .long, help: "The results database: an SQLite file, or postgres://user@host:port/dbname (password from PGPASSWORD or a password file).")
+    var db: String
+
+    @Option(name: .long, help: "Address and port to listen on (port 0: any free port, printed at start).")
+    var listen: String = "127.0.0.1:8080"
+
+    @Option(name: .long, help: "A folder to keep uploaded recordings in (POST /v1/score?store=true); without it uploads are scored and not kept.")
+    var recordings: String?
+
+    @Option(name: .long, help: "Largest upload, MiB.")
+    var maxUploadMb: Int = 256
+
+    @Option(name: .long, help: "Uploads scored at once.")
+    var jobs: Int = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+
+    @Option(name: .long, help: "Uploads that may wait for a scoring slot; beyond that the answer is 503 with Retry-After.")
+    var queue: Int = 16
+
+    @Option(name: .long, help: "Longest time to answer a request, seconds (a recording's streamed body excepted).")
+    var requestTimeoutS: Double = 120
+
+    @Option(name: .long, help: "Live calls (WebSocket /v1/live) open at once.")
+    var maxLiveCalls: Int = 500
+
+    @Option(name: .long, help: "A JSON standard for uploads and live calls (default: the standard of the database's latest run, else the default standard).")
+    var standard: String?
+
+    @Option(name: .long, help: "Refuse uploads and live calls longer than this many seconds.")
+    var maxDurationS: Double = 4 * 3600
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard parseListen() != nil else { throw ValidationError("--listen must be host:port with a port from 0 to 65535 (got '\(listen)')") }
+        guard (1...16_384).contains(maxUploadMb) else { throw ValidationError("--max-upload-mb must be from 1 to 16384 (got \(maxUploadMb))") }
+        guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be from 1 to 256 (got \(jobs))") }
+        guard (0...10_000).contains(queue) else { throw ValidationError("--queue must be from 0 to 10000 (got \(queue))") }
+        guard requestTimeoutS >= 1 && requestTimeoutS <= 86_400 else { throw ValidationError("--request-timeout-s must be from 1 to 86400 (got \(requestTimeoutS))") }
+        guard (1...100_000).contains(maxLiveCalls) else { throw ValidationError("--max-live-calls must be from 1 to 100000 (got \(maxLiveCalls))") }
+        guard maxDurationS >= 1 && maxDurationS <= 7 * 86_400 else { throw ValidationError("--max-duration-s must be from 1 to 604800 (got \(maxDurationS))") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(logLevel)')") }
+    }
+
+    func parseListen() -> (String, Int)? {
+        guard let colon = listen.lastIndex(of: ":") else { return nil }
+        let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        guard !host.isEmpty, let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port) else { return nil }
+        return (host, port)
+    }
+
+    func run() throws {
+        let engine: ServeDatabase.Engine = PostgresTarget.isURL(db) ? .postgres(try postgresTarget(db)) : .sqlite(path: db)
+        var configuration = ServeConfiguration(database: engine)
+        (configuration.host, configuration.port) = parseListen()!
+        if let recordings {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: recordings, isDirectory: &isDirectory), isDirectory.boolValue,
+                  access(recordings, W_OK) == 0 else {
+                printError("\(recordings): --recordings must be a folder this user can write to")
+                throw ExitCode(1)
+            }
+            configuration.recordingsDirectory = URL(fileURLWithPath: recordings).standardizedFileURL.path
+        }
+        configuration.maxUploadBytes = maxUploadMb << 20
+        configuration.scoringJobs = jobs
+        configuration.scoringQueue = queue
+        configuration.requestTimeoutSeconds = requestTimeoutS
+        configuration.maxLiveCalls = maxLiveCalls
+        configuration.limits = InputLimits(maximumFileBytes: Int64(maxUploadMb) << 20, maximumDurationSeconds: maxDurationS)
+        configuration.version = Yusu.configuration.version
+        if let standard { configuration.standard = try loadStandard(standard) }
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "yusu")
+        logger.logLevel = Logger.Level(rawValue: logLevel)!
+        let app: any ApplicationRunner
+        do {
+            app = try ServeRunner(configuration: configuration, logger: logger)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        let done = DispatchSemaphore(value: 0)
+        let failure = FailureBox()
+        Task {
+            do { try await app.run() } catch { failure.error = error }
+            done.signal()
+        }
+        done.wait()
+        if let error = failure.error {
+            printError("the service stopped: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+final class FailureBox: @unchecked Sendable { var error: Error? }
+
+struct Token: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage the service's access tokens (stored hashed in the results database).",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
+
+    enum ScopeOption: String, ExpressibleByArgument, CaseIterable { case read, write }
+
+    static func open(_ db: String) throws -> ServeDatabase {
+        do {
+            if PostgresTarget.isURL(db) { return try ServeDatabase(.postgres(try postgresTarget(db)), connections: 1) }
+            if !FileManager.default.fileExists(atPath: db) { _ = try ResultsDatabase(path: db) }
+            return try ServeDatabase(.sqlite(path: db), connections: 1)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make a token and print it (once: only its hash is kept).")
+        @Option(name: .long, help: "The results database (created when an SQLite file does not exist yet).") var db: String
+        @Option(name: .long, help: "Who or what the token is for.") var name: String
+        @Option(name: .long, help: "read (view calls and pages) or write (also upload recordings and stream live calls).") var scope: ScopeOption = .read
+
+        func run() throws {
+            let database = try Token.open(db)
+            do {
+                let made = try database.now { try AccessTokens.create(in: $0, name: name, scope: AccessTokens.Scope(rawValue: scope.rawValue)!) }
+                print(made.token)
+                FileHandle.standardError.write(Data("yusu token: made token \(made.info.id) '\(made.info.name)' (\(made.info.scope.rawValue)); it is shown only now\n".utf8))
+            } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the tokens (never the tokens themselves).")
+        @Option(name: .long, help: "The results database.") var db: String
+        func run() throws {
+            let database = try Token.open(db)
+            let tokens = try reportingDatabaseErrors { try database.now { try AccessTokens.list(in: $0) } }
+            print("id\tscope\tcreated_at\trevoked_at\tname")
+            for t in tokens { print("\(t.id)\t\(t.scope.rawValue)\t\(t.createdAt)\t\(t.revokedAt ?? "-")\t\(t.name)") }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by id, or every token of a name.")
+        @Option(name: .long, help: "The results database.") var db: String
+        @Argument(help: "The token's id (from 'yusu token list') or name.") var token: String
+        func run() throws {
+            let database = try Token.open(db)
+            let n = try reportingDatabaseErrors { try database.now { try AccessTokens.revoke(in: $0, idOrName: token) } }
+            guard n > 0 else {
+                printError("no live token with id or name '\(token)'")
+                throw ExitCode(1)
+            }
+            print("revoked \(n) token\(n == 1 ? "" : "s")")
+        }
+    }
+}
