@@ -257,6 +257,49 @@ struct PostgresTests {
         #expect(report.status == 1 && report.stderr.contains("written by a newer Yusu"), "\(report.stderr)")
     }
 
+    @Test("yusu serve on PostgreSQL: the same night as on SQLite, served with the numbers yusu report prints; an upload kept there")
+    func serveOnPostgres() throws {
+        let pg = try TestPostgres()
+        let dir = TemporaryDirectory()
+        _ = try makeArchive(in: dir, calls: 8, agents: ["王芳", "agent_B"], seconds: 5)
+        try Data("not audio".utf8).write(to: URL(fileURLWithPath: dir.file("archive/agent_B/20261120/call_bad.wav")))
+        let sqlite = dir.file("night.sqlite")
+        #expect(try CLI.run(["batch", dir.file("archive"), "--db", sqlite, "--quiet"]).status == 3)
+        #expect(try CLI.run(["batch", dir.file("archive"), "--db", pg.url, "--quiet"], environment: pg.environment).status == 3)
+        let pgToken = try CLI.run(["token", "create", "--db", pg.url, "--name", "qa", "--scope", "write"], environment: pg.environment)
+        #expect(pgToken.status == 0, "\(pgToken.stderr)")
+        let liteToken = try CLI.run(["token", "create", "--db", sqlite, "--name", "qa", "--scope", "write"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let recordings = dir.file("kept")
+        try FileManager.default.createDirectory(atPath: recordings, withIntermediateDirectories: true)
+        let onPostgres = try ServeProcess(["--db", pg.url, "--recordings", recordings], in: dir, environment: pg.environment)
+        defer { onPostgres.stop() }
+        let onSQLite = try ServeProcess(["--db", sqlite], in: dir)
+        defer { onSQLite.stop() }
+        let t = pgToken.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let served = try curl(onPostgres.base + "/v1/report", token: t)
+        let cli = try CLI.run(["report", "--db", pg.url, "--format", "json"], environment: pg.environment)
+        #expect(served.status == 200 && served.text == cli.stdout, "PostgreSQL: served report differs from yusu report")
+        let liteReport = try curl(onSQLite.base + "/v1/report", token: liteToken)
+        // Across engines the same numbers, but for the last bit of a mean: AVG adds the rows
+        // in the order each engine holds them, and the batch's two jobs wrote them in either order.
+        #expect(sameJSON(served.body, liteReport.body), "the two engines serve different nights")
+        for path in ["/v1/agents", "/v1/agents/\(percent("王芳"))/trend?by=day"] {
+            let a = try curl(onPostgres.base + path, token: t), b = try curl(onSQLite.base + path, token: liteToken)
+            #expect(a.status == 200 && sameJSON(a.body, b.body), "\(path) differs")
+        }
+        let pgCalls = try curl(onPostgres.base + "/v1/calls?per_page=500", token: t).json
+        let liteCalls = try curl(onSQLite.base + "/v1/calls?per_page=500", token: liteToken).json
+        #expect(pgCalls["total"] as? Int == 9 && pgCalls["total"] as? Int == liteCalls["total"] as? Int)
+        let failed = (try curl(onPostgres.base + "/v1/runs", token: t)).json["runs"] as? [[String: Any]] ?? []
+        #expect((failed.first?["failed_files"] as? [Any])?.count == 1)
+        // An upload kept on PostgreSQL.
+        let kept = try curl(onPostgres.base + "/v1/score?store=true&agent_id=agent_B&date=2026-11-21", method: "POST", token: t,
+                            bodyFile: fixturesDirectory() + "/demo_call.wav")
+        #expect(kept.status == 201, "\(kept.text)")
+        #expect(try curl(onPostgres.base + (kept.header("Location") ?? "/none"), token: t).json["agent_id"] as? String == "agent_B")
+        #expect(try pg.int("SELECT COUNT(*) FROM calls") == 10)
+    }
+
     @Test("db copy moves an SQLite night into PostgreSQL; report reads the same text, CSV, JSON and HTML from either; nothing is scored again")
     func copyAndReport() throws {
         let pg = try TestPostgres()
@@ -318,4 +361,20 @@ struct PostgresTests {
         #expect(try pg.int("SELECT COUNT(*) FROM verdicts") == paths.count * RuleBookCount.value)
         #expect(try pg.int("SELECT COUNT(*) FROM runs WHERE interrupted = 0") == 2)
     }
+}
+
+/// Equal JSON documents, numbers equal to 1e-12 of their size.
+func sameJSON(_ a: Data, _ b: Data) -> Bool {
+    func same(_ x: Any, _ y: Any) -> Bool {
+        switch (x, y) {
+        case let (x as [String: Any], y as [String: Any]): return Set(x.keys) == Set(y.keys) && x.keys.allSatisfy { same(x[$0]!, y[$0]!) }
+        case let (x as [Any], y as [Any]): return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+        case let (x as String, y as String): return x == y
+        case let (x as NSNumber, y as NSNumber): return abs(x.doubleValue - y.doubleValue) <= 1e-12 * max(1, abs(x.doubleValue))
+        case (is NSNull, is NSNull): return true
+        default: return false
+        }
+    }
+    guard let x = try? JSONSerialization.jsonObject(with: a), let y = try? JSONSerialization.jsonObject(with: b) else { return false }
+    return same(x, y)
 }

@@ -556,6 +556,49 @@ struct ServeTests {
     }
 }
 
+/// Schemathesis (PyPI), if installed: YUSU_SCHEMATHESIS names it, else the PATH's. CI
+/// installs it and sets YUSU_REQUIRE_SCHEMATHESIS=1.
+let schemathesisPath: String? = {
+    if let named = ProcessInfo.processInfo.environment["YUSU_SCHEMATHESIS"], FileManager.default.isExecutableFile(atPath: named) { return named }
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+    return path.split(separator: ":").map { "\($0)/schemathesis" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+}()
+let schemathesisRequired = ProcessInfo.processInfo.environment["YUSU_REQUIRE_SCHEMATHESIS"] == "1"
+
+@Suite("yusu serve against its OpenAPI file", .serialized)
+struct ServeContractTests {
+    @Test("schemathesis is there when CI requires it")
+    func present() {
+        #expect(!schemathesisRequired || schemathesisPath != nil, "YUSU_REQUIRE_SCHEMATHESIS=1 but no schemathesis (pip install schemathesis)")
+    }
+
+    @Test("schemathesis finds no 5xx and no answer outside schema/openapi.v1.yaml (bounded: 20 examples per operation, fixed seed)",
+          .enabled(if: schemathesisPath != nil, "no schemathesis (PyPI)"))
+    func contract() throws {
+        let night = ServedNight.shared
+        let dir = TemporaryDirectory()
+        let server = try ServeProcess(["--db", night.db], in: dir)
+        defer { server.stop() }
+        let spec = URL(fileURLWithPath: fixturesDirectory()).deletingLastPathComponent().appendingPathComponent("schema/openapi.v1.yaml").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: schemathesisPath!)
+        process.currentDirectoryURL = URL(fileURLWithPath: dir.path)
+        process.arguments = ["run", spec, "--url", server.base, "-H", "Authorization: Bearer \(night.writeToken)",
+                             "-c", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+                             "--max-examples", "20", "--seed", "1", "--phases", "examples,coverage,fuzzing", "--no-color"]
+        let out = dir.file("st.log")
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = process.standardOutput
+        try process.run()
+        process.waitUntilExit()
+        let log = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus == 0, "\(log.suffix(3000))")
+        #expect(log.contains("11 passed") || log.contains("passed"), "\(log.suffix(800))")
+        #expect(!server.logText.contains("internal error"), "the server logged an internal error")
+    }
+}
+
 final class AnswerBox: @unchecked Sendable { var answer: HTTPAnswer? }
 
 /// Runs `body` for 0..<n on as many threads, returning the results in order.
