@@ -3,6 +3,8 @@ import Foundation
 /// Small helpers for writing self-contained HTML by hand: escaping and number formatting.
 public enum HTML {
     public static func escape(_ text: String) -> String {
+        // Most text has nothing to escape: a byte scan says so without building a copy.
+        guard text.utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 }) else { return text }
         var out = ""
         out.reserveCapacity(text.count)
         for c in text {

@@ -42,21 +42,49 @@ enum Dashboard {
 
     /// A path segment: only unreserved ASCII left as is.
     static func segment(_ s: String) -> String {
-        var allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
-        allowed.remove(charactersIn: "")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
+        let hex = Array("0123456789ABCDEF".utf8)
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.append(b)
+            default:
+                out.append(contentsOf: [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func queryString(_ items: [(String, String)]) -> String {
         items.isEmpty ? "" : "?" + items.map { segment($0.0) + "=" + segment($0.1) }.joined(separator: "&")
     }
 
-    static func pct(_ x: Double?) -> String { x.map { String(format: "%.0f%%", $0 * 100) } ?? "–" }
-    static func num(_ x: Double?, _ digits: Int = 1) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "–" }
+    static func pct(_ x: Double?) -> String { x.map { fixed($0 * 100, 0) + "%" } ?? "–" }
+    static func num(_ x: Double?, _ digits: Int = 1) -> String { x.map { fixed($0, digits) } ?? "–" }
+
+    /// `x` with `digits` decimals (0–3), rounded half away from zero, as %.Nf prints it but
+    /// without a formatter (a page prints hundreds).
+    static func fixed(_ x: Double, _ digits: Int) -> String {
+        guard x.isFinite, abs(x) < 1e15 else { return x.isNaN ? "–" : String(x) }
+        let scale = [1.0, 10, 100, 1000][min(3, max(0, digits))]
+        let n = Int((abs(x) * scale).rounded())
+        let whole = n / Int(scale), part = n % Int(scale)
+        var text = (x < 0 && n != 0 ? "-" : "") + String(whole)
+        if digits > 0 {
+            let p = String(part)
+            text += "." + String(repeating: "0", count: digits - p.count) + p
+        }
+        return text
+    }
+
+    /// Each rule's names, by id.
+    static let ruleNames: [String: (zh: String, en: String)] = Dictionary(uniqueKeysWithValues: RuleBook.all.map { ($0.id, ($0.chineseName, $0.englishName)) })
 
     static func ruleName(_ id: String) -> String {
-        guard let r = RuleBook.rule(id: id) else { return e(id) }
-        return "<span class=\"zh\">\(e(r.chineseName))</span> <span class=\"en\">\(e(r.englishName))</span>"
+        guard let r = ruleNames[id] else { return e(id) }
+        return "<span class=\"zh\">\(e(r.zh))</span> <span class=\"en\">\(e(r.en))</span>"
     }
 
     static func loginForm(next: String) -> String {
@@ -119,7 +147,7 @@ enum Dashboard {
             var agents: [(id: String, last: (Int, Double?), week: (Int, Double?), month: (Int, Double?), failed: Int)] = []
             var failed: [SQLRow] = []
         }
-        let data: Data = try await state.database.run { store in
+        let data: Data = try await state.database.run { store in try AggregateCache.shared.value("overview") {
             var d = Data()
             d.last = try ServeQueries.lastDay(store)
             guard let last = d.last else { return d }
@@ -150,7 +178,7 @@ enum Dashboard {
             if let key { failedCondition += " AND standard_key = ?"; failedArgs.append(.text(key)) }
             d.failed = try store.fetch("SELECT id, call_date, agent_id, call_id, path, failure_reason FROM calls WHERE \(failedCondition) ORDER BY call_date DESC, path {bin} LIMIT 200", failedArgs)
             return d
-        }
+        } }
         guard let last = data.last else {
             return page("Yusu · 总览 Overview", "<h1>质检总览 Overview</h1><p>No calls in the results database yet: run <code>yusu batch</code> on an archive, or upload a recording to <code>POST /v1/score?store=true</code>.</p>")
         }
@@ -203,7 +231,7 @@ enum Dashboard {
             func d(_ k: String) -> Double? { if case .num(let v)? = c[k] { return v }; if case .whole(let v)? = c[k] { return Double(v) }; return nil }
             var failed = ""
             if case .arr(let rules)? = c["failed_rules"] {
-                failed = rules.compactMap { if case .str(let r) = $0 { return "<span class=\"badge\">\(e(RuleBook.rule(id: r)?.chineseName ?? r))</span>" }; return nil }.joined()
+                failed = rules.compactMap { if case .str(let r) = $0 { return "<span class=\"badge\">\(e(ruleNames[r]?.zh ?? r))</span>" }; return nil }.joined()
             }
             let callCell = s("status") == "scored" ? "<a href=\"/calls/\(id)\">\(e(s("call_id")))</a>" : "\(e(s("call_id"))) <span class=\"fail\">未评分 not scored</span>: \(e(s("failure_reason")))"
             body += "<tr data-call-row=\"\(id)\"><td class=\"t\">\(e(s("date")))</td><td><a href=\"/agents/\(e(segment(s("agent_id"))))\">\(e(s("agent_id")))</a></td><td>\(callCell)</td>"
@@ -293,7 +321,7 @@ enum Dashboard {
             let score: Double? = if case .num(let v)? = c["score"] { v } else { nil }
             var failed = ""
             if case .arr(let rules)? = c["failed_rules"] {
-                failed = rules.compactMap { if case .str(let r) = $0 { return "<span class=\"badge\">\(e(RuleBook.rule(id: r)?.chineseName ?? r))</span>" }; return nil }.joined()
+                failed = rules.compactMap { if case .str(let r) = $0 { return "<span class=\"badge\">\(e(ruleNames[r]?.zh ?? r))</span>" }; return nil }.joined()
             }
             body += "<tr><td class=\"t\">\(e(s("date")))</td><td><a href=\"/calls/\(id)\">\(e(s("call_id")))</a></td><td class=\"pct\">\(num(score))</td><td>\(failed)</td></tr>"
         }

@@ -51,11 +51,21 @@ public final class ServeDatabase: @unchecked Sendable {
 
     deinit { try? threads.syncShutdownGracefully() }
 
+    /// Leaves an SQLite file complete on its own (its WAL folded in), as a batch does when
+    /// it ends: a copy of the file alone is the whole database.
+    public func close() {
+        for store in stores { (store as? ResultsDatabase)?.closeForCopying() }
+    }
+
     public var dialect: SQLDialect { stores[0].dialect }
 
-    /// Runs `body` with a store, on the database threads.
+    /// Runs `body` with a store. SQLite reads (a WAL reader never waits for a writer, and
+    /// a page's statements take well under a millisecond) run where the request is; a
+    /// thread hop cost more than the query. PostgreSQL waits on the network: its calls run
+    /// on the database threads, never on the server's.
     public func run<T: Sendable>(_ body: @escaping @Sendable (any ResultsStore) throws -> T) async throws -> T {
-        try await threads.runIfActive { [self] in
+        if case .sqlite = engine { return try body(stores[0]) }
+        return try await threads.runIfActive { [self] in
             let index = lock.withLock { free.isEmpty ? nil : free.removeLast() }
             // SQLite's pool is shared by every thread; PostgreSQL has a connection per thread.
             guard let index else { return try body(stores[0]) }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// A JSON value as the API writes it: keys sorted, NaN and infinities as null, absent
-/// values as null (so every documented field is always there).
+/// values as null (so every documented field is always there). Written as UTF-8 bytes,
+/// with < > & escaped so that a document is also safe inside a page.
 public enum JSONValue: Sendable, Equatable {
     case null
     case boolean(Bool)
@@ -38,54 +39,75 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
-    public var text: String {
-        var out = ""
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(4096)
         write(into: &out)
         return out
     }
 
-    public func write(into out: inout String) {
+    public func write(into out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .boolean(let b): out += b ? "true" : "false"
-        case .whole(let i): out += String(i)
-        case .num(let d): out += d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) + ".0" : "\(d)") : "null"
+        case .null: out.append(contentsOf: "null".utf8)
+        case .boolean(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .whole(let i): out.append(contentsOf: String(i).utf8)
+        case .num(let d):
+            if !d.isFinite { out.append(contentsOf: "null".utf8) } else if d == d.rounded() && abs(d) < 1e15 {
+                out.append(contentsOf: String(Int(d)).utf8)
+                out.append(contentsOf: ".0".utf8)
+            } else { out.append(contentsOf: "\(d)".utf8) }
         case .str(let s): Self.quote(s, into: &out)
         case .arr(let a):
-            out += "["
-            for (k, v) in a.enumerated() { if k > 0 { out += "," }; v.write(into: &out) }
-            out += "]"
+            out.append(UInt8(ascii: "["))
+            for (k, v) in a.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                v.write(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
         case .obj(let o):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (k, key) in o.keys.sorted().enumerated() {
-                if k > 0 { out += "," }
+                if k > 0 { out.append(UInt8(ascii: ",")) }
                 Self.quote(key, into: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 o[key]!.write(into: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            // Also < > & escaped, so JSON is safe inside a page's script.
-            case "<": out += "\\u003c"
-            case ">": out += "\\u003e"
-            case "&": out += "\\u0026"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    static func quote(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var utf8 = s.utf8.makeIterator()
+        var pending: [UInt8] = []
+        while let b = utf8.next() {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
+            case UInt8(ascii: "\n"): out.append(contentsOf: [92, UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): out.append(contentsOf: [92, UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): out.append(contentsOf: [92, UInt8(ascii: "t")])
+            case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"), 0..<0x20:
+                out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            case 0xE2:
+                // U+2028 and U+2029 (E2 80 A8/A9) end a line in JavaScript: escaped.
+                pending.removeAll(keepingCapacity: true)
+                pending.append(b)
+                if let b1 = utf8.next() { pending.append(b1) }
+                if let b2 = utf8.next() { pending.append(b2) }
+                if pending.count == 3 && pending[1] == 0x80 && (pending[2] == 0xA8 || pending[2] == 0xA9) {
+                    out.append(contentsOf: Array("\\u202".utf8))
+                    out.append(pending[2] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
+                } else {
+                    out.append(contentsOf: pending)
+                }
+            default: out.append(b)
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 }

@@ -115,25 +115,42 @@ public enum ServeQueries {
         if let s = f.maxScore { conditions.append("c.score <= ?"); args.append(.real(s)) }
         if let s = f.status { conditions.append("c.status = ?"); args.append(.text(s)) }
         let whereClause = conditions.joined(separator: " AND ")
-        let total = try store.fetch("SELECT COUNT(*) AS n FROM calls c WHERE \(whereClause)", args).first?.int("n") ?? 0
+        // The count of a filter is remembered for a few seconds (a night changes once a day;
+        // paging through a list must not count it again and again).
+        let total = try AggregateCache.shared.value("count|\(whereClause)|\(args)") {
+            try store.fetch("SELECT COUNT(*) AS n FROM calls c WHERE \(whereClause)", args).first?.int("n") ?? 0
+        }
         let rows = try store.fetch("""
             SELECT c.id, c.call_id, c.agent_id, c.call_date, c.status, c.failure_reason, c.duration_s, c.score,
-                   c.agent_speech_rate_cpm, c.agent_interruptions, c.agent_falling_endings, c.agent_measured_endings, c.path, c.verdicts_json
+                   c.agent_speech_rate_cpm, c.agent_interruptions, c.path
             FROM calls c WHERE \(whereClause)
             ORDER BY \(f.sortByScore ? "CASE WHEN c.score IS NULL THEN 1 ELSE 0 END, c.score, " : "")c.call_date DESC, c.id DESC LIMIT ? OFFSET ?
             """, args + [.integer(Int64(f.perPage)), .integer(Int64((f.page - 1) * f.perPage))])
-        return CallPage(calls: rows.map(callSummary), total: total)
+        // The failed rules of the page's calls, in one query, in the standard's order.
+        var failed: [Int: [String]] = [:]
+        let ids = rows.compactMap { $0.int("id") }
+        if !ids.isEmpty {
+            for v in try store.fetch("SELECT call_row, rule FROM verdicts WHERE passed = 0 AND call_row IN (\(ids.map(String.init).joined(separator: ",")))", []) {
+                if let id = v.int("call_row"), let rule = v.string("rule") { failed[id, default: []].append(rule) }
+            }
+        }
+        let order = Self.ruleOrder
+        return CallPage(calls: rows.map { r in
+            callSummary(r, failedRules: (failed[r.int("id") ?? 0] ?? []).sorted { (order[$0] ?? 99) < (order[$1] ?? 99) })
+        }, total: total)
     }
 
-    static func callSummary(_ r: SQLRow) -> [String: JSONValue] {
-        let failed = NightlySummaryFailures.failedRules(r.string("verdicts_json"))
+    static let ruleOrder = Dictionary(uniqueKeysWithValues: RuleBook.ids.enumerated().map { ($1, $0) })
+
+    static func callSummary(_ r: SQLRow, failedRules: [String]? = nil) -> [String: JSONValue] {
+        let failed = failedRules ?? NightlySummaryFailures.failedRules(r.string("verdicts_json"))
         return [
             "id": .int(r.int("id")), "call_id": .string(r.string("call_id")), "agent_id": .string(r.string("agent_id")),
             "date": .string(r.string("call_date")), "status": .string(r.string("status")), "failure_reason": .string(r.string("failure_reason")),
             "duration_s": .number(r.double("duration_s")), "score": .number(r.double("score")),
             "speech_rate_cpm": .number(r.double("agent_speech_rate_cpm")), "agent_interruptions": .int(r.int("agent_interruptions")),
             "failed_rules": .array(failed.map { .string($0) }),
-            "file_name": .string((r.string("path") ?? "").split(separator: "/").last.map(String.init)),
+            "file_name": .string(r.string("path").map { p in p.lastIndex(of: "/").map { String(p[p.index(after: $0)...]) } ?? p }),
         ]
     }
 
@@ -191,6 +208,10 @@ public enum ServeQueries {
     }
 
     public static func agents(_ store: any ResultsStore) throws -> [Agent] {
+        try AggregateCache.shared.value("agents") { try agentsNow(store) }
+    }
+
+    static func agentsNow(_ store: any ResultsStore) throws -> [Agent] {
         var conditions = "1 = 1", args: [SQLValue] = []
         if let key = try standardKey(store) { conditions = "standard_key = ?"; args = [.text(key)] }
         return try store.fetch("""
@@ -215,6 +236,10 @@ public enum ServeQueries {
 
     /// An agent's pass rate per rule and mean score, per day or per week.
     public static func trend(_ store: any ResultsStore, agent: String, weekly: Bool, since: String?) throws -> [TrendPoint] {
+        try AggregateCache.shared.value("trend|\(agent)|\(weekly)|\(since ?? "")") { try trendNow(store, agent: agent, weekly: weekly, since: since) }
+    }
+
+    static func trendNow(_ store: any ResultsStore, agent: String, weekly: Bool, since: String?) throws -> [TrendPoint] {
         var conditions = ["c.agent_id = ?", "c.status = 'scored'"], args: [SQLValue] = [.text(agent)]
         if let key = try standardKey(store) { conditions.append("c.standard_key = ?"); args.append(.text(key)) }
         if let since { conditions.append("c.call_date >= ?"); args.append(.text(since)) }
@@ -336,5 +361,28 @@ enum NightlySummaryFailures {
     static func failedRules(_ json: String?) -> [String] {
         guard let json, let list = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else { return [] }
         return list.compactMap { ($0["passed"] as? Bool) == false ? $0["rule"] as? String : nil }
+    }
+}
+
+/// Aggregates over a night (counts, pass rates, trends) remembered for `seconds`: a night
+/// changes when a batch writes it, and a dashboard read many times a minute must not add
+/// the night up each time. Numbers are at most this old; lists of calls are always fresh.
+final class AggregateCache: @unchecked Sendable {
+    static let shared = AggregateCache(seconds: 10)
+    let seconds: Double
+    private let lock = NSLock()
+    private var entries: [String: (Date, Any)] = [:]
+
+    init(seconds: Double) { self.seconds = seconds }
+
+    func value<T>(_ key: String, _ compute: () throws -> T) rethrows -> T {
+        let now = Date()
+        if let (at, value) = lock.withLock({ entries[key] }), now.timeIntervalSince(at) < seconds, let v = value as? T { return v }
+        let v = try compute()
+        lock.withLock {
+            if entries.count > 2000 { entries.removeAll() }
+            entries[key] = (now, v)
+        }
+        return v
     }
 }

@@ -133,9 +133,8 @@ final class TokenCache: Sendable {
 public enum YusuService {
     /// Builds the application: the HTTP router (API, pages, metrics, health) and the
     /// WebSocket router (live calls). `onRunning` receives the bound port (0 asks for any).
-    public static func make(_ configuration: ServeConfiguration, logger: Logger,
+    public static func make(_ configuration: ServeConfiguration, database: ServeDatabase, logger: Logger,
                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
-        let database = try ServeDatabase(configuration.database, connections: configuration.databaseConnections)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let state = ServeState(configuration: configuration, database: database, registry: registry, logger: logger)
@@ -319,10 +318,14 @@ public struct ServeRunner: ApplicationRunner {
 
     public init(configuration: ServeConfiguration, logger: Logger) throws {
         let host = configuration.host
-        let app = try YusuService.make(configuration, logger: logger) { port in
+        let database = try ServeDatabase(configuration.database, connections: configuration.databaseConnections)
+        let app = try YusuService.make(configuration, database: database, logger: logger) { port in
             FileHandle.standardError.write(Data("yusu serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(port)\n".utf8))
         }
-        body = { try await app.runService() }
+        body = {
+            defer { database.close() }
+            try await app.runService()
+        }
     }
 
     public func run() async throws { try await body() }

@@ -144,6 +144,7 @@ struct Token: ParsableCommand {
 
         func run() throws {
             let database = try Token.open(db)
+            defer { database.close() }
             do {
                 let made = try database.now { try AccessTokens.create(in: $0, name: name, scope: AccessTokens.Scope(rawValue: scope.rawValue)!) }
                 print(made.token)
@@ -160,6 +161,7 @@ struct Token: ParsableCommand {
         @Option(name: .long, help: "The results database.") var db: String
         func run() throws {
             let database = try Token.open(db)
+            defer { database.close() }
             let tokens = try reportingDatabaseErrors { try database.now { try AccessTokens.list(in: $0) } }
             print("id\tscope\tcreated_at\trevoked_at\tname")
             for t in tokens { print("\(t.id)\t\(t.scope.rawValue)\t\(t.createdAt)\t\(t.revokedAt ?? "-")\t\(t.name)") }
@@ -172,6 +174,7 @@ struct Token: ParsableCommand {
         @Argument(help: "The token's id (from 'yusu token list') or name.") var token: String
         func run() throws {
             let database = try Token.open(db)
+            defer { database.close() }
             let n = try reportingDatabaseErrors { try database.now { try AccessTokens.revoke(in: $0, idOrName: token) } }
             guard n > 0 else {
                 printError("no live token with id or name '\(token)'")
