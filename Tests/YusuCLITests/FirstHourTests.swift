@@ -270,7 +270,7 @@ struct FirstHourTests {
         let mount = dir.file("small")
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
         let r = try Namespaces.run("""
-            mount -t tmpfs -o size=300k tmpfs '\(mount)' && '\(CLI.executable.path)' batch '\(dir.file("archive"))' --db '\(mount)/r.sqlite' --jobs 1; \
+            mount -t tmpfs -o size=400k tmpfs '\(mount)' && '\(CLI.executable.path)' batch '\(dir.file("archive"))' --db '\(mount)/r.sqlite' --jobs 1; \
             echo "exit=$?"; cp '\(mount)'/r.sqlite* '\(dir.path)/'
             """)
         #expect(r.stdout.contains("exit=1"), "\(r.stdout) \(r.stderr)")
