@@ -147,14 +147,14 @@ enum Dashboard {
             var agents: [(id: String, last: (Int, Double?), week: (Int, Double?), month: (Int, Double?), failed: Int)] = []
             var failed: [SQLRow] = []
         }
-        let data: Data = try await state.database.run { store in try AggregateCache.shared.value("overview") {
+        let data: Data = try await state.database.run { store in try AggregateCache.shared.value("overview", store: store) {
             var d = Data()
             d.last = try ServeQueries.lastDay(store)
             guard let last = d.last else { return d }
             let key = try ServeQueries.standardKey(store)
-            for (name, days) in [("上一夜 Last night", 0), ("近7夜 7 nights", 6), ("近30夜 30 nights", 29)] {
-                let r = try ServeQueries.passRates(store, since: ServeQueries.day(last, minus: days))
-                d.windows.append((name, r.calls, r.meanScore, r.rates))
+            let windows = [("上一夜 Last night", 0), ("近7夜 7 nights", 6), ("近30夜 30 nights", 29)]
+            for (k, r) in try ServeQueries.passRates(store, windowsEndingOn: last, days: windows.map(\.1)).enumerated() {
+                d.windows.append((windows[k].0, r.calls, r.meanScore, r.rates))
             }
             var args: [SQLValue] = [.text(last), .text(last), .text(ServeQueries.day(last, minus: 6)), .text(ServeQueries.day(last, minus: 6)),
                                     .text(ServeQueries.day(last, minus: 29))]

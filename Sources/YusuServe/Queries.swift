@@ -117,7 +117,7 @@ public enum ServeQueries {
         let whereClause = conditions.joined(separator: " AND ")
         // The count of a filter is remembered for a few seconds (a night changes once a day;
         // paging through a list must not count it again and again).
-        let total = try AggregateCache.shared.value("count|\(whereClause)|\(args)") {
+        let total = try AggregateCache.shared.value("count|\(whereClause)|\(args)", store: store) {
             try store.fetch("SELECT COUNT(*) AS n FROM calls c WHERE \(whereClause)", args).first?.int("n") ?? 0
         }
         let rows = try store.fetch("""
@@ -208,7 +208,7 @@ public enum ServeQueries {
     }
 
     public static func agents(_ store: any ResultsStore) throws -> [Agent] {
-        try AggregateCache.shared.value("agents") { try agentsNow(store) }
+        try AggregateCache.shared.value("agents", store: store) { try agentsNow(store) }
     }
 
     static func agentsNow(_ store: any ResultsStore) throws -> [Agent] {
@@ -236,7 +236,7 @@ public enum ServeQueries {
 
     /// An agent's pass rate per rule and mean score, per day or per week.
     public static func trend(_ store: any ResultsStore, agent: String, weekly: Bool, since: String?) throws -> [TrendPoint] {
-        try AggregateCache.shared.value("trend|\(agent)|\(weekly)|\(since ?? "")") { try trendNow(store, agent: agent, weekly: weekly, since: since) }
+        try AggregateCache.shared.value("trend|\(agent)|\(weekly)|\(since ?? "")", store: store) { try trendNow(store, agent: agent, weekly: weekly, since: since) }
     }
 
     static func trendNow(_ store: any ResultsStore, agent: String, weekly: Bool, since: String?) throws -> [TrendPoint] {
@@ -336,6 +336,29 @@ public enum ServeQueries {
         return (head?.int("n") ?? 0, head?.double("s"), rates)
     }
 
+    /// `passRates` for several windows ending on `last` (the last `days[k] + 1` days each),
+    /// in one pass over the longest.
+    public static func passRates(_ store: any ResultsStore, windowsEndingOn last: String, days: [Int]) throws -> [(calls: Int, meanScore: Double?, rates: [String: Double])] {
+        let starts = days.map { day(last, minus: $0) }
+        var conditions = ["c.status = 'scored'", "c.call_date >= ?"], args: [SQLValue] = [.text(starts.min() ?? last)]
+        if let key = try standardKey(store) { conditions.append("c.standard_key = ?"); args.append(.text(key)) }
+        let whereClause = conditions.joined(separator: " AND ")
+        let heads = starts.indices.map { "SUM(CASE WHEN c.call_date >= ? THEN 1 ELSE 0 END) AS n\($0), CAST(AVG(CASE WHEN c.call_date >= ? THEN c.score END) AS {real}) AS s\($0)" }
+        let head = try store.fetch("SELECT \(heads.joined(separator: ", ")) FROM calls c WHERE \(whereClause)",
+                                   starts.flatMap { [SQLValue.text($0), .text($0)] } + args).first
+        let parts = starts.indices.map { "SUM(CASE WHEN c.call_date >= ? AND v.passed = 1 THEN 1 ELSE 0 END) AS p\($0), SUM(CASE WHEN c.call_date >= ? AND v.passed IS NOT NULL THEN 1 ELSE 0 END) AS j\($0)" }
+        var out = starts.indices.map { k in (calls: head?.int("n\(k)") ?? 0, meanScore: head?.double("s\(k)"), rates: [String: Double]()) }
+        for r in try store.fetch("""
+            SELECT v.rule, \(parts.joined(separator: ", ")) FROM calls c JOIN verdicts v ON v.call_row = c.id WHERE \(whereClause) GROUP BY v.rule
+            """, starts.flatMap { [SQLValue.text($0), .text($0)] } + args) {
+            guard let rule = r.string("rule") else { continue }
+            for k in starts.indices {
+                if let n = r.int("j\(k)"), n > 0 { out[k].rates[rule] = Double(r.int("p\(k)") ?? 0) / Double(n) }
+            }
+        }
+        return out
+    }
+
     /// The latest day with calls (the last night), if any.
     public static func lastDay(_ store: any ResultsStore) throws -> String? {
         var conditions = "1 = 1", args: [SQLValue] = []
@@ -370,19 +393,55 @@ enum NightlySummaryFailures {
 final class AggregateCache: @unchecked Sendable {
     static let shared = AggregateCache(seconds: 10)
     let seconds: Double
-    private let lock = NSLock()
+    private let lock = NSCondition()
     private var entries: [String: (Date, Any)] = [:]
 
     init(seconds: Double) { self.seconds = seconds }
 
-    func value<T>(_ key: String, _ compute: () throws -> T) rethrows -> T {
+    private var computing: Set<String> = []
+
+    /// The remembered value while it is fresh. When it has aged, one caller brings it up to
+    /// date while the others keep getting the old one (no stampede of recomputations); on
+    /// SQLite, whose store every thread may share, that happens in the background and no
+    /// request waits for it.
+    func value<T>(_ key: String, store: (any ResultsStore)? = nil, _ compute: @escaping () throws -> T) rethrows -> T {
         let now = Date()
-        if let (at, value) = lock.withLock({ entries[key] }), now.timeIntervalSince(at) < seconds, let v = value as? T { return v }
+        var stale: T? = nil
+        var remembered: T? = nil
+        lock.lock()
+        // Nothing remembered yet and another caller computing it: wait for theirs.
+        while entries[key] == nil && computing.contains(key) { lock.wait() }
+        if let (at, value) = entries[key], let v = value as? T {
+            if now.timeIntervalSince(at) < seconds || computing.contains(key) { remembered = v } else { stale = v }
+        }
+        if remembered == nil { computing.insert(key) }
+        lock.unlock()
+        if let remembered { return remembered }
+        if let stale, store is ResultsDatabase {
+            let job = UncheckedSendable(compute)
+            DispatchQueue.global(qos: .utility).async { [self] in
+                let v = try? job.value()
+                lock.withLock {
+                    if let v { entries[key] = (Date(), v) }
+                    _ = computing.remove(key)
+                }
+            }
+            return stale
+        }
+        defer {
+            lock.withLock { _ = computing.remove(key) }
+            lock.broadcast()
+        }
         let v = try compute()
         lock.withLock {
             if entries.count > 2000 { entries.removeAll() }
-            entries[key] = (now, v)
+            entries[key] = (Date(), v)
         }
         return v
     }
+}
+
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
