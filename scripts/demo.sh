@@ -5,6 +5,6 @@ cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq libsndfile1-dev libfftw3-dev libsqlite3-dev pkg-config fonts-noto-cjk >/dev/null
+$SUDO apt-get install -y -qq libsndfile1-dev libfftw3-dev libsqlite3-dev pkg-config fonts-noto-cjk curl >/dev/null
 swift build -c release
 .build/release/yusu score Fixtures/demo_call.wav
