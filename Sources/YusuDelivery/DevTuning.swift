@@ -31,6 +31,7 @@ extension AnalysisSettings {
         if let v = devValue("ref") { nuclei.referenceRatePerSecond = v > 0 ? v : nil }
         if let v = devValue("alpha") { nuclei.stretchExponent = v }
         if let v = devValue("minn") { nuclei.minimumNucleiForTempo = Int(v) }
+        if let v = devValue("prior") { nuclei.tempoPriorSeconds = v }
         if let v = devValue("maxst") { nuclei.maximumStretch = v }
         if let v = devValue("pdip") { nuclei.periodicDip = Float(v) }
         if let v = devValue("vs") { nuclei.voicingSearchSeconds = v }

@@ -18,6 +18,7 @@ public final class ServeDatabase: @unchecked Sendable {
     private let threads: NIOThreadPool
     private let lock = NSLock()
     private var free: [Int]
+    private let available: DispatchSemaphore
 
     public struct OpenError: Error, CustomStringConvertible { public var description: String }
 
@@ -45,6 +46,7 @@ public final class ServeDatabase: @unchecked Sendable {
             stores = opened
         }
         free = Array(stores.indices)
+        available = DispatchSemaphore(value: stores.count)
         threads = NIOThreadPool(numberOfThreads: max(2, connections))
         threads.start()
     }
@@ -65,17 +67,19 @@ public final class ServeDatabase: @unchecked Sendable {
     /// on the database threads, never on the server's.
     public func run<T: Sendable>(_ body: @escaping @Sendable (any ResultsStore) throws -> T) async throws -> T {
         if case .sqlite = engine { return try body(stores[0]) }
-        return try await threads.runIfActive { [self] in
-            let index = lock.withLock { free.isEmpty ? nil : free.removeLast() }
-            // SQLite's pool is shared by every thread; PostgreSQL has a connection per thread.
-            guard let index else { return try body(stores[0]) }
-            defer { lock.withLock { free.append(index) } }
-            return try body(stores[index])
-        }
+        return try await threads.runIfActive { [self] in try now(body) }
     }
 
-    /// The same, from synchronous code (the CLI's token commands).
+    /// The same, from synchronous code (the scoring threads, the CLI's token commands).
+    /// A PostgreSQL connection serves one caller at a time: this waits for a free one.
     public func now<T>(_ body: (any ResultsStore) throws -> T) throws -> T {
-        try body(stores[0])
+        if case .sqlite = engine { return try body(stores[0]) }
+        available.wait()
+        let index = lock.withLock { free.removeLast() }
+        defer {
+            lock.withLock { free.append(index) }
+            available.signal()
+        }
+        return try body(stores[index])
     }
 }
