@@ -243,7 +243,7 @@ public enum ResultsSQL {
             }
             return statements + ["UPDATE meta SET value = '5' WHERE key = 'schema_version'"]
         },
-        SchemaMigration(identifier: "v6: the service's access tokens; indexes for its call lists") { _ in
+        SchemaMigration(identifier: "v6: the service's access tokens and live board; indexes for its call lists") { _ in
             // `yusu serve` checks bearer tokens against this table: only a SHA-256 of each
             // token is kept, so a copy of the database gives nobody access.
             // Its call lists are newest first under one standard, optionally of one agent: the
@@ -254,6 +254,14 @@ public enum ResultsSQL {
                     id {id}, name TEXT NOT NULL, token_sha256 TEXT NOT NULL UNIQUE,
                     scope TEXT NOT NULL CHECK (scope IN ('read', 'write')),
                     created_at TEXT NOT NULL, revoked_at TEXT)
+                """,
+                // The live board: calls in progress on any instance of the service, so that
+                // several instances behind a load balancer keep no state of their own.
+                """
+                CREATE TABLE live_calls (
+                    id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, call_id TEXT NOT NULL, started_at TEXT NOT NULL,
+                    updated_at {real} NOT NULL, heard_s {real} NOT NULL, utterances INTEGER NOT NULL,
+                    last_rate_cpm {real}, alerts_json TEXT NOT NULL)
                 """,
                 "CREATE INDEX calls_standard_date ON calls (standard_key, call_date, id)",
                 "CREATE INDEX calls_standard_agent_date ON calls (standard_key, agent_id, call_date, id)",

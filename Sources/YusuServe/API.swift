@@ -117,7 +117,7 @@ enum API {
                             body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
         }
         v1.get("live/calls") { _, _ -> Response in
-            json(.obj(["calls": .arr(await state.board.list().map(\.json))]))
+            json(.obj(["calls": .arr(try await state.board.list())]))
         }
         v1.post("score") { request, context -> Response in
             try await Upload.score(request, state: state)

@@ -70,6 +70,12 @@ public final class ServeDatabase: @unchecked Sendable {
         return try await threads.runIfActive { [self] in try now(body) }
     }
 
+    /// Runs a writing `body` on the database threads, whatever the engine: a write may wait
+    /// for another writer (a batch), never on the server's own threads.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any ResultsStore) throws -> T) async throws -> T {
+        try await threads.runIfActive { [self] in try now(body) }
+    }
+
     /// The same, from synchronous code (the scoring threads, the CLI's token commands).
     /// A PostgreSQL connection serves one caller at a time: this waits for a free one.
     public func now<T>(_ body: (any ResultsStore) throws -> T) throws -> T {

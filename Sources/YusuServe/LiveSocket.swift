@@ -6,58 +6,92 @@ import YusuDelivery
 import YusuReport
 import YusuSignal
 
-/// The calls in progress on this instance, with their latest alerts: what the live board
-/// shows. In memory only (a live call is tied to the instance holding its socket).
+/// The calls in progress, with their latest alerts: what the live board shows. Each
+/// instance keeps its own calls' state while it streams them and writes it through to the
+/// results database (`live_calls`), at most once a second per call and at every alert; the
+/// board reads the table, so every instance behind a load balancer shows every call. A row
+/// not updated for `staleSeconds` (its instance died) is left off the board.
 actor LiveBoard {
     struct Entry: Sendable {
-        var id: Int
+        var id: String
         var agentId: String
         var callId: String
-        var startedAt: Date
+        var startedAt: String
         var heardSeconds: Double = 0
         var utterances = 0
         var lastRateCpm: Double?
         var alerts: [String] = []
-
-        var json: JSONValue {
-            .obj(["id": .whole(id), "agent_id": .str(agentId), "call_id": .str(callId),
-                  "started_at": .str(ISO8601DateFormatter().string(from: startedAt)), "heard_s": .number((heardSeconds * 10).rounded() / 10),
-                  "utterances": .whole(utterances), "last_rate_cpm": .number(lastRateCpm),
-                  "alerts": .arr(alerts.map { JSONValue.parse($0) })])
-        }
+        var written = Date.distantPast
     }
 
-    private var entries: [Int: Entry] = [:]
-    private var next = 1
+    static let staleSeconds = 60.0
+    let database: ServeDatabase
+    private var entries: [String: Entry] = [:]
 
+    init(database: ServeDatabase) { self.database = database }
+
+    /// Calls open on this instance.
     var count: Int { entries.count }
 
-    func open(agentId: String, callId: String) -> Int {
-        let id = next
-        next += 1
-        entries[id] = Entry(id: id, agentId: agentId, callId: callId.isEmpty ? "live-\(id)" : callId, startedAt: Date())
+    func open(agentId: String, callId: String) async -> String {
+        let id = UUID().uuidString.lowercased()
+        let entry = Entry(id: id, agentId: agentId, callId: callId.isEmpty ? "live-\(id.prefix(8))" : callId,
+                          startedAt: ISO8601DateFormatter().string(from: Date()))
+        entries[id] = entry
+        await write(entry)
         return id
     }
 
     /// Notes the lines a call just sent: alerts (the last five kept), utterances.
-    func note(_ id: Int, heardSeconds: Double, lines: [String]) {
+    func note(_ id: String, heardSeconds: Double, lines: [String]) async {
         guard var e = entries[id] else { return }
         e.heardSeconds = heardSeconds
+        var alerted = false
         for line in lines {
             if line.hasPrefix("{\"type\":\"alert\"") || line.hasPrefix("{\"type\":\"interruption\"") || line.hasPrefix("{\"type\":\"sinking_ending\"") {
                 e.alerts.append(line)
                 if e.alerts.count > 5 { e.alerts.removeFirst() }
+                alerted = true
             } else if line.hasPrefix("{\"type\":\"utterance\"") {
                 e.utterances += 1
-                if case .obj(let o)? = Optional(JSONValue.parse(line)), case .num(let r)? = o["rate_cpm"] { e.lastRateCpm = r }
+                if case .obj(let o) = JSONValue.parse(line), case .num(let r)? = o["rate_cpm"] { e.lastRateCpm = r }
             }
         }
+        let due = alerted || Date().timeIntervalSince(e.written) >= 1
+        if due { e.written = Date() }
         entries[id] = e
+        if due { await write(e) }
     }
 
-    func close(_ id: Int) { entries[id] = nil }
+    func close(_ id: String) async {
+        entries[id] = nil
+        _ = try? await database.write { try $0.execute("DELETE FROM live_calls WHERE id = ?", [.text(id)]) }
+    }
 
-    func list() -> [Entry] { entries.values.sorted { $0.id < $1.id } }
+    private func write(_ e: Entry) async {
+        let alerts = "[" + e.alerts.joined(separator: ",") + "]"
+        _ = try? await database.write { store in
+            try store.execute("DELETE FROM live_calls WHERE id = ?", [.text(e.id)])
+            try store.execute("""
+                INSERT INTO live_calls (id, agent_id, call_id, started_at, updated_at, heard_s, utterances, last_rate_cpm, alerts_json)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(e.id), .text(e.agentId), .text(e.callId), .text(e.startedAt), .real(Date().timeIntervalSince1970),
+                      .real((e.heardSeconds * 10).rounded() / 10), .integer(Int64(e.utterances)), e.lastRateCpm.map { .real($0) } ?? .null, .text(alerts)])
+        }
+    }
+
+    /// Every instance's live calls, oldest first.
+    func list() async throws -> [JSONValue] {
+        let since = Date().timeIntervalSince1970 - Self.staleSeconds
+        return try await database.run { store in
+            try store.fetch("SELECT * FROM live_calls WHERE updated_at >= ? ORDER BY started_at, id", [.real(since)]).map { r in
+                .obj(["id": .string(r.string("id")), "agent_id": .string(r.string("agent_id")), "call_id": .string(r.string("call_id")),
+                      "started_at": .string(r.string("started_at")), "heard_s": .number(r.double("heard_s")),
+                      "utterances": .int(r.int("utterances")), "last_rate_cpm": .number(r.double("last_rate_cpm")),
+                      "alerts": JSONValue.parse(r.string("alerts_json") ?? "[]")])
+            }
+        }
+    }
 }
 
 /// Lines from a live session, cut at newlines (the summary arrives in pieces).

@@ -47,7 +47,7 @@ final class ServeState: Sendable {
     let tokens: TokenCache
     let scoring: ScoringGate
     let scoringThreads: NIOThreadPool
-    let board = LiveBoard()
+    let board: LiveBoard
     let registry: PrometheusCollectorRegistry
     let logger: Logger
     let startedAt = Date()
@@ -57,6 +57,7 @@ final class ServeState: Sendable {
         self.configuration = configuration
         self.database = database
         self.tokens = TokenCache(database: database)
+        self.board = LiveBoard(database: database)
         self.scoring = ScoringGate(running: configuration.scoringJobs, waiting: configuration.scoringQueue)
         self.scoringThreads = NIOThreadPool(numberOfThreads: configuration.scoringJobs)
         self.registry = registry

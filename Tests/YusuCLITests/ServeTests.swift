@@ -511,6 +511,10 @@ struct ServeTests {
         let dir = TemporaryDirectory()
         let server = try ServeProcess(["--db", night.db], in: dir)
         defer { server.stop() }
+        // A second instance on the same database: its board shows the first one's call.
+        let other = try ServeProcess(["--db", night.db], in: dir)
+        defer { other.stop() }
+        let otherBase = other.base
         let wav = try Data(contentsOf: URL(fileURLWithPath: night.demoPath))
         let logger = Logger(label: "test")
         let config = WebSocketClientConfiguration(maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(night.writeToken)"])
@@ -530,8 +534,8 @@ struct ServeTests {
                 offset = end
                 sent += 1
                 if sent == 200 {
-                    let board = try curl(base + "/v1/live/calls", token: readToken)
-                    boardSeen.add(board.text)
+                    boardSeen.add(try curl(base + "/v1/live/calls", token: readToken).text)
+                    boardSeen.add(try curl(otherBase + "/v1/live/calls", token: readToken).text)
                 }
             }
             try await outbound.write(.text("end"))
@@ -545,7 +549,8 @@ struct ServeTests {
         let all = lines.all
         #expect(all.first?.contains("\"type\":\"started\"") == true)
         #expect(all.filter { $0.contains("\"type\":\"utterance\"") }.count >= 5)
-        #expect(boardSeen.all.first?.contains("\"call_id\":\"live-1\"") == true, "\(boardSeen.all)")
+        #expect(boardSeen.all.count == 2 && boardSeen.all.allSatisfy { $0.contains("\"call_id\":\"live-1\"") && $0.contains("\"agent_id\":\"王芳\"") },
+                "both instances' boards list the call: \(boardSeen.all)")
         let summary = (try JSONSerialization.jsonObject(with: Data((all.last ?? "{}").utf8))) as? [String: Any] ?? [:]
         #expect(summary["type"] as? String == "summary")
         var document = summary["document"] as? [String: Any] ?? [:]
@@ -555,6 +560,7 @@ struct ServeTests {
         #expect(NSDictionary(dictionary: document).isEqual(to: local), "the live summary differs from yusu score's document")
         // Afterwards the board is empty, and the server well.
         #expect((try curl(base + "/v1/live/calls", token: readToken).json["calls"] as? [Any])?.isEmpty == true)
+        #expect((try curl(otherBase + "/v1/live/calls", token: readToken).json["calls"] as? [Any])?.isEmpty == true)
         // A read-only token cannot stream.
         let refused = WebSocketClientConfiguration(additionalHeaders: [.authorization: "Bearer \(night.readToken)"])
         await #expect(throws: (any Error).self) {
