@@ -107,7 +107,14 @@ struct Serve: ParsableCommand {
         }
         done.wait()
         if let error = failure.error {
-            printError("the service stopped: \(error)")
+            let text = "\(error)"
+            if text.contains("Address already in use") {
+                printError("cannot listen on \(listen): the address is in use (another yusu serve, or another program, holds it)")
+            } else if text.contains("Cannot assign requested address") || text.contains("bind(") {
+                printError("cannot listen on \(listen): \(text)")
+            } else {
+                printError("the service stopped: \(text)")
+            }
             throw ExitCode(1)
         }
     }

@@ -192,6 +192,9 @@ struct ServeTests {
         #expect(try CLI.run(["token", "revoke", "--db", night.db, "to revoke"]).status == 1)
         // Open paths.
         #expect(try curl(server.base + "/healthz").json["status"] as? String == "ok")
+        // A second server on the same port says so, and exits 1.
+        let clash = try CLI.run(["serve", "--db", night.db, "--listen", "127.0.0.1:\(server.port)"])
+        #expect(clash.status == 1 && clash.stderr.contains("cannot listen on 127.0.0.1:\(server.port): the address is in use"), "\(clash.stderr)")
         #expect(server.stop() == 0)
         let log = server.logText
         #expect(log.contains("path=/v1/calls") || log.contains("\"path\""), "the log has no request lines: \(log.prefix(400))")
