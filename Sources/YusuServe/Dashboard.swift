@@ -128,13 +128,24 @@ enum Dashboard {
         router.get("/live") { _, _ -> Response in livePage() }
     }
 
+    /// Where a login may send the browser: a path on this server ("/" otherwise), with
+    /// anything not plain ASCII percent-encoded (a header carries ASCII only; no CR or LF).
+    static func localTarget(_ next: String) -> String {
+        guard next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/" }
+        var out: [UInt8] = []
+        let hex = Array("0123456789ABCDEF".utf8)
+        for b in next.utf8 {
+            if b > 0x20 && b < 0x7F { out.append(b) } else { out.append(contentsOf: [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]]) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     static func login(token: String, next: String, state: ServeState) async throws -> Response {
         guard try await state.tokens.scope(of: token) != nil else {
             return page("Yusu · 登录 Log in", "<h1>登录 Log in</h1><p class=\"warning\">This token is unknown or revoked.</p>" + loginForm(next: next), status: .unauthorized)
         }
-        let safe = next.hasPrefix("/") && !next.hasPrefix("//") && !next.contains("\\") ? next : "/"
         return Response(status: .seeOther, headers: [
-            .location: safe, .setCookie: "yusu_token=\(token); Path=/; Max-Age=43200; HttpOnly; SameSite=Strict", .init("Referrer-Policy")!: "no-referrer",
+            .location: localTarget(next), .setCookie: "yusu_token=\(token); Path=/; Max-Age=43200; HttpOnly; SameSite=Strict", .init("Referrer-Policy")!: "no-referrer",
         ])
     }
 

@@ -175,6 +175,11 @@ struct ServeTests {
         #expect(login.header("Set-Cookie")?.contains("HttpOnly") == true && login.header("Set-Cookie")?.contains("SameSite=Strict") == true)
         #expect(try curl(server.base + "/calls", cookies: jar).status == 200)
         #expect(try curl(server.base + "/v1/score", method: "POST", bodyFile: demo, cookies: jar).status == 403)
+        // The login form posts; its target keeps to ASCII in the header (no CR/LF either).
+        let posted = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-i", "-X", "POST", "--data-urlencode", "token=\(night.readToken)",
+                                 "--data-urlencode", "next=/calls?agent=王芳\r\nSet-Cookie: x=1", server.base + "/login"])
+        #expect(posted.stdout.contains("303 See Other") && posted.stdout.contains("Location: /calls?agent=%E7%8E%8B%E8%8A%B3%0D%0ASet-Cookie:%20x=1"), "\(posted.stdout.prefix(400))")
+        #expect(!posted.stdout.contains("\r\nSet-Cookie: x=1"))
         // An open redirect is not: next must be a path on this server.
         #expect(try curl(server.base + "/login?token=\(night.readToken)&next=//evil.example/x").header("Location") == "/")
         let badLogin = try curl(server.base + "/login?token=nope")
