@@ -569,6 +569,17 @@ struct ServeTests {
         // Afterwards the board is empty, and the server well.
         #expect((try curl(base + "/v1/live/calls", token: readToken).json["calls"] as? [Any])?.isEmpty == true)
         #expect((try curl(otherBase + "/v1/live/calls", token: readToken).json["calls"] as? [Any])?.isEmpty == true)
+        // A client that stops mid-call (closes without "end"): its call leaves the board, nothing else is disturbed.
+        _ = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(server.port)/v1/live?rate=8000&channels=2&encoding=ulaw&call_id=gone-1",
+                                              configuration: config, logger: logger) { _, outbound, _ in
+            for _ in 0..<30 { try await outbound.write(.binary(ByteBuffer(bytes: Array(repeating: UInt8(0xFF), count: 1600)))) }
+        }
+        var left = false
+        for _ in 0..<40 where !left {
+            left = (try curl(base + "/v1/live/calls", token: readToken).json["calls"] as? [Any])?.isEmpty == true
+            if !left { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(left, "the abandoned call stayed on the board")
         // A read-only token cannot stream.
         let refused = WebSocketClientConfiguration(additionalHeaders: [.authorization: "Bearer \(night.readToken)"])
         await #expect(throws: (any Error).self) {
