@@ -36,7 +36,7 @@ enum API {
             // Healthy when the database answers.
             do {
                 let n = try await state.database.run { try $0.fetch("SELECT COUNT(*) AS n FROM runs", []).first?.int("n") ?? 0 }
-                let load = await state.scoring.load
+                let load = await state.scoringGate.load
                 return json(.obj(["status": .str("ok"), "runs": .whole(n), "scoring": .whole(load.running), "waiting": .whole(load.waiting),
                                   "live_calls": .whole(await state.board.count), "uptime_s": .number(Date().timeIntervalSince(state.startedAt).rounded())]))
             } catch {
@@ -53,7 +53,7 @@ enum API {
         v1.get("calls") { request, _ -> Response in
             let filter = try ServeQueries.CallFilter(query: query(request))
             let page = try await state.database.run { try ServeQueries.calls($0, filter) }
-            return json(.obj(["calls": .arr(page.calls.map { .obj($0) }), "total": .whole(page.total), "page": .whole(filter.page),
+            return json(.obj(["calls": .arr(page.calls.map { .obj($0.fields) }), "total": .whole(page.total), "page": .whole(filter.page),
                               "per_page": .whole(filter.perPage), "pages": .whole(max(1, (page.total + filter.perPage - 1) / filter.perPage))]))
         }
         v1.get("calls/:id") { _, context -> Response in

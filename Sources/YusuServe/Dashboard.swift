@@ -29,32 +29,39 @@ enum Dashboard {
         <nav><a href="/">总览 Overview</a><a href="/calls">通话 Calls</a><a href="/live">实时 Live</a><a href="/runs">夜间任务 Nights</a><a class="who" href="/logout">退出 Log out</a></nav>
         """
 
-    static func page(_ title: String, _ body: String, status: HTTPResponse.Status = .ok) -> Response {
+    static func page(_ title: String, _ body: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
         let html = HTML.page(title: title, body: nav + body, extraStyle: style)
-        return Response(status: status, headers: [
+        var headers: HTTPFields = [
             .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
             .contentSecurityPolicy: "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self' data:; frame-ancestors 'none'",
             .init("X-Content-Type-Options")!: "nosniff", .init("Referrer-Policy")!: "no-referrer",
-        ], body: .init(byteBuffer: ByteBuffer(string: html)))
+        ]
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     static let e = HTML.escape
 
-    /// A path segment: only unreserved ASCII left as is.
-    static func segment(_ s: String) -> String {
+    /// Percent-encodes every byte `keep` does not accept (UTF-8).
+    static func percentEncoded(_ s: String, keeping keep: (UInt8) -> Bool) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count)
-        let hex = Array("0123456789ABCDEF".utf8)
         for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.append(b)
-            default:
-                out.append(contentsOf: [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]])
-            }
+            if keep(b) { out.append(b) } else { out.append(contentsOf: [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]]) }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A path segment or query value: only unreserved ASCII (RFC 3986) left as is.
+    static func segment(_ s: String) -> String {
+        percentEncoded(s) { b in
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): return true
+            default: return false
+            }
+        }
     }
 
     static func queryString(_ items: [(String, String)]) -> String {
@@ -82,15 +89,19 @@ enum Dashboard {
     /// Each rule's names, by id.
     static let ruleNames: [String: (zh: String, en: String)] = Dictionary(uniqueKeysWithValues: RuleBook.all.map { ($0.id, ($0.chineseName, $0.englishName)) })
 
+    /// Failed rules as small badges, by their Chinese names.
+    static func badges(_ rules: [String]) -> String {
+        rules.map { "<span class=\"badge\">\(e(ruleNames[$0]?.zh ?? $0))</span>" }.joined()
+    }
+
     static func ruleName(_ id: String) -> String {
         guard let r = ruleNames[id] else { return e(id) }
         return "<span class=\"zh\">\(e(r.zh))</span> <span class=\"en\">\(e(r.en))</span>"
     }
 
     static func loginForm(next: String) -> String {
-        let safe = next.hasPrefix("/") && !next.hasPrefix("//") ? next : "/"
         return """
-            <form method="post" action="/login" class="filters"><input type="hidden" name="next" value="\(e(safe))">
+            <form method="post" action="/login" class="filters"><input type="hidden" name="next" value="\(e(localTarget(next)))">
             <label>令牌 Token <input type="password" name="token" autocomplete="off" size="40"></label><button type="submit">登录 Log in</button></form>
             <p class="meta">A token comes from <code>yusu token create --db …</code>.</p>
             """
@@ -132,12 +143,7 @@ enum Dashboard {
     /// anything not plain ASCII percent-encoded (a header carries ASCII only; no CR or LF).
     static func localTarget(_ next: String) -> String {
         guard next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/" }
-        var out: [UInt8] = []
-        let hex = Array("0123456789ABCDEF".utf8)
-        for b in next.utf8 {
-            if b > 0x20 && b < 0x7F { out.append(b) } else { out.append(contentsOf: [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]]) }
-        }
-        return String(decoding: out, as: UTF8.self)
+        return percentEncoded(next) { $0 > 0x20 && $0 < 0x7F }
     }
 
     static func login(token: String, next: String, state: ServeState) async throws -> Response {
@@ -237,16 +243,9 @@ enum Dashboard {
         body += "<p class=\"meta\" id=\"total\">\(result.total) calls</p>"
         body += "<table id=\"calls\" class=\"tight\"><tr><th>日期 Date</th><th>坐席 Agent</th><th>通话 Call</th><th class=\"pct\">得分 Score</th><th class=\"pct\">语速 字/分钟</th><th>未通过 Failed rules</th></tr>"
         for c in result.calls {
-            let id: Int = if case .whole(let i)? = c["id"] { i } else { 0 }
-            func s(_ k: String) -> String { if case .str(let v)? = c[k] { return v }; return "" }
-            func d(_ k: String) -> Double? { if case .num(let v)? = c[k] { return v }; if case .whole(let v)? = c[k] { return Double(v) }; return nil }
-            var failed = ""
-            if case .arr(let rules)? = c["failed_rules"] {
-                failed = rules.compactMap { if case .str(let r) = $0 { return "<span class=\"badge\">\(e(ruleNames[r]?.zh ?? r))</span>" }; return nil }.joined()
-            }
-            let callCell = s("status") == "scored" ? "<a href=\"/calls/\(id)\">\(e(s("call_id")))</a>" : "\(e(s("call_id"))) <span class=\"fail\">未评分 not scored</span>: \(e(s("failure_reason")))"
-            body += "<tr data-call-row=\"\(id)\"><td class=\"t\">\(e(s("date")))</td><td><a href=\"/agents/\(e(segment(s("agent_id"))))\">\(e(s("agent_id")))</a></td><td>\(callCell)</td>"
-            body += "<td class=\"pct\">\(num(d("score")))</td><td class=\"pct\">\(num(d("speech_rate_cpm"), 0))</td><td>\(failed)</td></tr>"
+            let callCell = c.status == "scored" ? "<a href=\"/calls/\(c.id)\">\(e(c.callId))</a>" : "\(e(c.callId)) <span class=\"fail\">未评分 not scored</span>: \(e(c.failureReason ?? ""))"
+            body += "<tr data-call-row=\"\(c.id)\"><td class=\"t\">\(e(c.date))</td><td><a href=\"/agents/\(e(segment(c.agentId)))\">\(e(c.agentId))</a></td><td>\(callCell)</td>"
+            body += "<td class=\"pct\">\(num(c.score))</td><td class=\"pct\">\(num(c.speechRateCpm, 0))</td><td>\(badges(c.failedRules))</td></tr>"
         }
         body += "</table>"
         let pages = max(1, (result.total + filter.perPage - 1) / filter.perPage)
@@ -266,12 +265,8 @@ enum Dashboard {
             guard let f = try ServeQueries.recordingPath(store, id: id) else { return nil }
             return (f.path, f.agentChannel, f.title, ServeQueries.standard(store, key: f.standardKey))
         }) else { throw APIError(status: .notFound, message: "no scored call \(id)") }
-        guard await state.scoring.enter() else {
-            throw APIError(status: .serviceUnavailable, message: "every scoring slot is taken: try again shortly", headers: [.retryAfter: "5"])
-        }
-        defer { Task { await state.scoring.leave() } }
         let limits = state.configuration.limits
-        let html: String? = try await state.scoringThreads.runIfActive {
+        let html: String? = try await state.scoring {
             var analyzer = CallAnalyzer()
             analyzer.limits = limits
             guard let analysis = try? analyzer.analyze(path: found.0, options: CallOptions(agentChannel: found.1, keepContour: true)) else { return nil }
@@ -327,14 +322,7 @@ enum Dashboard {
         }
         body += "</table><h2>最差的通话 Worst calls</h2><table id=\"worst\" class=\"tight\"><tr><th>日期 Date</th><th>通话 Call</th><th class=\"pct\">得分 Score</th><th>未通过 Failed rules</th></tr>"
         for c in data.worst.calls {
-            let id: Int = if case .whole(let i)? = c["id"] { i } else { 0 }
-            func s(_ k: String) -> String { if case .str(let v)? = c[k] { return v }; return "" }
-            let score: Double? = if case .num(let v)? = c["score"] { v } else { nil }
-            var failed = ""
-            if case .arr(let rules)? = c["failed_rules"] {
-                failed = rules.compactMap { if case .str(let r) = $0 { return "<span class=\"badge\">\(e(ruleNames[r]?.zh ?? r))</span>" }; return nil }.joined()
-            }
-            body += "<tr><td class=\"t\">\(e(s("date")))</td><td><a href=\"/calls/\(id)\">\(e(s("call_id")))</a></td><td class=\"pct\">\(num(score))</td><td>\(failed)</td></tr>"
+            body += "<tr><td class=\"t\">\(e(c.date))</td><td><a href=\"/calls/\(c.id)\">\(e(c.callId))</a></td><td class=\"pct\">\(num(c.score))</td><td>\(badges(c.failedRules))</td></tr>"
         }
         body += "</table><p><a href=\"/calls\(e(queryString([("agent", agent)])))\">所有通话 All calls of this agent →</a></p>"
         return page("Yusu · \(agent)", body)

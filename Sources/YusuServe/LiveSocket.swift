@@ -71,10 +71,11 @@ actor LiveBoard {
     private func write(_ e: Entry) async {
         let alerts = "[" + e.alerts.joined(separator: ",") + "]"
         _ = try? await database.write { store in
-            try store.execute("DELETE FROM live_calls WHERE id = ?", [.text(e.id)])
             try store.execute("""
                 INSERT INTO live_calls (id, agent_id, call_id, started_at, updated_at, heard_s, utterances, last_rate_cpm, alerts_json)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, heard_s = excluded.heard_s,
+                    utterances = excluded.utterances, last_rate_cpm = excluded.last_rate_cpm, alerts_json = excluded.alerts_json
                 """, [.text(e.id), .text(e.agentId), .text(e.callId), .text(e.startedAt), .real(Date().timeIntervalSince1970),
                       .real((e.heardSeconds * 10).rounded() / 10), .integer(Int64(e.utterances)), e.lastRateCpm.map { .real($0) } ?? .null, .text(alerts)])
         }

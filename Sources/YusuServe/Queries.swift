@@ -97,8 +97,52 @@ public enum ServeQueries {
     }
 
     public struct CallPage: Sendable {
-        public var calls: [[String: JSONValue]]
+        public var calls: [CallSummary]
         public var total: Int
+    }
+
+    /// A call as the lists show it (API and pages alike).
+    public struct CallSummary: Sendable {
+        public var id: Int64
+        public var callId, agentId, date, status: String
+        public var failureReason: String?
+        public var durationSeconds, score, speechRateCpm: Double?
+        public var agentInterruptions: Int?
+        /// Failed rules, in the standard's order.
+        public var failedRules: [String]
+        public var fileName: String?
+
+        init(_ r: SQLRow, failedRules: [String]) {
+            id = Int64(r.int("id") ?? 0)
+            callId = r.string("call_id") ?? ""
+            agentId = r.string("agent_id") ?? ""
+            date = r.string("call_date") ?? ""
+            status = r.string("status") ?? ""
+            failureReason = r.string("failure_reason")
+            durationSeconds = r.double("duration_s")
+            score = r.double("score")
+            speechRateCpm = r.double("agent_speech_rate_cpm")
+            agentInterruptions = r.int("agent_interruptions")
+            self.failedRules = failedRules
+            fileName = r.string("path").map { p in p.lastIndex(of: "/").map { String(p[p.index(after: $0)...]) } ?? p }
+        }
+
+        public var fields: [String: JSONValue] {
+            ["id": .whole(Int(id)), "call_id": .str(callId), "agent_id": .str(agentId), "date": .str(date), "status": .str(status),
+             "failure_reason": .string(failureReason), "duration_s": .number(durationSeconds), "score": .number(score),
+             "speech_rate_cpm": .number(speechRateCpm), "agent_interruptions": .int(agentInterruptions),
+             "failed_rules": .arr(failedRules.map { .str($0) }), "file_name": .string(fileName)]
+        }
+    }
+
+    /// The failed rules of these calls, from their verdict rows, each in the standard's order.
+    static func failedRules(_ store: any ResultsStore, calls ids: [Int64]) throws -> [Int64: [String]] {
+        guard !ids.isEmpty else { return [:] }
+        var failed: [Int64: [String]] = [:]
+        for v in try store.fetch("SELECT call_row, rule FROM verdicts WHERE passed = 0 AND call_row IN (\(ids.map(String.init).joined(separator: ",")))", []) {
+            if let id = v.int("call_row"), let rule = v.string("rule") { failed[Int64(id), default: []].append(rule) }
+        }
+        return failed.mapValues { $0.sorted { (ruleOrder[$0] ?? 99) < (ruleOrder[$1] ?? 99) } }
     }
 
     public static func calls(_ store: any ResultsStore, _ f: CallFilter) throws -> CallPage {
@@ -126,38 +170,16 @@ public enum ServeQueries {
             FROM calls c WHERE \(whereClause)
             ORDER BY \(f.sortByScore ? "CASE WHEN c.score IS NULL THEN 1 ELSE 0 END, c.score, " : "")c.call_date DESC, c.id DESC LIMIT ? OFFSET ?
             """, args + [.integer(Int64(f.perPage)), .integer(Int64((f.page - 1) * f.perPage))])
-        // The failed rules of the page's calls, in one query, in the standard's order.
-        var failed: [Int: [String]] = [:]
-        let ids = rows.compactMap { $0.int("id") }
-        if !ids.isEmpty {
-            for v in try store.fetch("SELECT call_row, rule FROM verdicts WHERE passed = 0 AND call_row IN (\(ids.map(String.init).joined(separator: ",")))", []) {
-                if let id = v.int("call_row"), let rule = v.string("rule") { failed[id, default: []].append(rule) }
-            }
-        }
-        let order = Self.ruleOrder
-        return CallPage(calls: rows.map { r in
-            callSummary(r, failedRules: (failed[r.int("id") ?? 0] ?? []).sorted { (order[$0] ?? 99) < (order[$1] ?? 99) })
-        }, total: total)
+        let failed = try failedRules(store, calls: rows.map { Int64($0.int("id") ?? 0) })
+        return CallPage(calls: rows.map { CallSummary($0, failedRules: failed[Int64($0.int("id") ?? 0)] ?? []) }, total: total)
     }
 
     static let ruleOrder = Dictionary(uniqueKeysWithValues: RuleBook.ids.enumerated().map { ($1, $0) })
 
-    static func callSummary(_ r: SQLRow, failedRules: [String]? = nil) -> [String: JSONValue] {
-        let failed = failedRules ?? NightlySummaryFailures.failedRules(r.string("verdicts_json"))
-        return [
-            "id": .int(r.int("id")), "call_id": .string(r.string("call_id")), "agent_id": .string(r.string("agent_id")),
-            "date": .string(r.string("call_date")), "status": .string(r.string("status")), "failure_reason": .string(r.string("failure_reason")),
-            "duration_s": .number(r.double("duration_s")), "score": .number(r.double("score")),
-            "speech_rate_cpm": .number(r.double("agent_speech_rate_cpm")), "agent_interruptions": .int(r.int("agent_interruptions")),
-            "failed_rules": .array(failed.map { .string($0) }),
-            "file_name": .string(r.string("path").map { p in p.lastIndex(of: "/").map { String(p[p.index(after: $0)...]) } ?? p }),
-        ]
-    }
-
     /// One call: its row, verdicts (as stored when it was scored), utterances and events.
     public static func call(_ store: any ResultsStore, id: Int64) throws -> [String: JSONValue]? {
         guard let r = try store.fetch("SELECT * FROM calls WHERE id = ?", [.integer(id)]).first else { return nil }
-        var out = callSummary(r)
+        var out = CallSummary(r, failedRules: try failedRules(store, calls: [id])[id] ?? []).fields
         out["agent_channel"] = .int(r.int("agent_channel"))
         out["standard_key"] = .string(r.string("standard_key"))
         out["scored_at"] = .string(r.string("scored_at"))
@@ -318,26 +340,8 @@ public enum ServeQueries {
         }
     }
 
-    /// Pass rate per rule over the calls on or after `since` (nil: all), and the call count.
-    public static func passRates(_ store: any ResultsStore, since: String?, until: String? = nil) throws -> (calls: Int, meanScore: Double?, rates: [String: Double]) {
-        var conditions = ["c.status = 'scored'"], args: [SQLValue] = []
-        if let key = try standardKey(store) { conditions.append("c.standard_key = ?"); args.append(.text(key)) }
-        if let since { conditions.append("c.call_date >= ?"); args.append(.text(since)) }
-        if let until { conditions.append("c.call_date <= ?"); args.append(.text(until)) }
-        let whereClause = conditions.joined(separator: " AND ")
-        let head = try store.fetch("SELECT COUNT(*) AS n, CAST(AVG(c.score) AS {real}) AS s FROM calls c WHERE \(whereClause)", args).first
-        var rates: [String: Double] = [:]
-        for r in try store.fetch("""
-            SELECT v.rule, SUM(CASE WHEN v.passed = 1 THEN 1 ELSE 0 END) AS pass, COUNT(v.passed) AS n
-            FROM calls c JOIN verdicts v ON v.call_row = c.id WHERE \(whereClause) GROUP BY v.rule
-            """, args) {
-            if let n = r.int("n"), n > 0, let rule = r.string("rule") { rates[rule] = Double(r.int("pass") ?? 0) / Double(n) }
-        }
-        return (head?.int("n") ?? 0, head?.double("s"), rates)
-    }
-
-    /// `passRates` for several windows ending on `last` (the last `days[k] + 1` days each),
-    /// in one pass over the longest.
+    /// Pass rate per rule, scored calls and mean score for several windows ending on `last`
+    /// (the last `days[k] + 1` days each), in one pass over the longest.
     public static func passRates(_ store: any ResultsStore, windowsEndingOn last: String, days: [Int]) throws -> [(calls: Int, meanScore: Double?, rates: [String: Double])] {
         let starts = days.map { day(last, minus: $0) }
         var conditions = ["c.status = 'scored'", "c.call_date >= ?"], args: [SQLValue] = [.text(starts.min() ?? last)]
@@ -376,14 +380,6 @@ public enum ServeQueries {
               let earlier = calendar.date(byAdding: .day, value: -days, to: date) else { return day }
         let c = calendar.dateComponents([.year, .month, .day], from: earlier)
         return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
-    }
-}
-
-/// Failed rules from a stored verdict list.
-enum NightlySummaryFailures {
-    static func failedRules(_ json: String?) -> [String] {
-        guard let json, let list = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else { return [] }
-        return list.compactMap { ($0["passed"] as? Bool) == false ? $0["rule"] as? String : nil }
     }
 }
 

@@ -45,7 +45,7 @@ final class ServeState: Sendable {
     let configuration: ServeConfiguration
     let database: ServeDatabase
     let tokens: TokenCache
-    let scoring: ScoringGate
+    let scoringGate: ScoringGate
     let scoringThreads: NIOThreadPool
     let board: LiveBoard
     let registry: PrometheusCollectorRegistry
@@ -58,12 +58,32 @@ final class ServeState: Sendable {
         self.database = database
         self.tokens = TokenCache(database: database)
         self.board = LiveBoard(database: database)
-        self.scoring = ScoringGate(running: configuration.scoringJobs, waiting: configuration.scoringQueue)
+        self.scoringGate = ScoringGate(running: configuration.scoringJobs, waiting: configuration.scoringQueue)
         self.scoringThreads = NIOThreadPool(numberOfThreads: configuration.scoringJobs)
         self.registry = registry
         self.logger = logger
         self.metrics = ServeMetrics(registry)
         scoringThreads.start()
+    }
+
+    /// Runs `work` (a score, a call page's analysis) on the scoring threads when the gate
+    /// gives it a turn (now, or after waiting in line); 503 with Retry-After when the line
+    /// is full too.
+    func scoring<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        guard await scoringGate.enter() else {
+            metrics.rejected.increment()
+            throw APIError(status: .serviceUnavailable, message: "every scoring slot is taken and the queue is full: try again shortly", headers: [.retryAfter: "5"])
+        }
+        metrics.scoringInProgress.increment()
+        defer { metrics.scoringInProgress.decrement() }
+        do {
+            let value = try await scoringThreads.runIfActive(work)
+            await scoringGate.leave()
+            return value
+        } catch {
+            await scoringGate.leave()
+            throw error
+        }
     }
 
     /// The standard for uploads and live calls.
@@ -74,13 +94,13 @@ final class ServeState: Sendable {
 }
 
 struct ServeMetrics: Sendable {
-    let scored: Prometheus.Counter, refused: Prometheus.Counter, rejected: Prometheus.Counter, liveCalls: Prometheus.Gauge, scoringWaiting: Prometheus.Gauge
+    let scored: Prometheus.Counter, refused: Prometheus.Counter, rejected: Prometheus.Counter, liveCalls: Prometheus.Gauge, scoringInProgress: Prometheus.Gauge
     init(_ registry: PrometheusCollectorRegistry) {
         scored = registry.makeCounter(name: "yusu_uploads_scored_total")
         refused = registry.makeCounter(name: "yusu_uploads_refused_total")
-        rejected = registry.makeCounter(name: "yusu_uploads_busy_total")
+        rejected = registry.makeCounter(name: "yusu_scoring_busy_total")
         liveCalls = registry.makeGauge(name: "yusu_live_calls")
-        scoringWaiting = registry.makeGauge(name: "yusu_scoring_in_progress")
+        scoringInProgress = registry.makeGauge(name: "yusu_scoring_in_progress")
     }
 }
 
@@ -233,16 +253,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func answer(_ error: APIError, request: Request) -> Response {
-        var headers = error.headers
         if request.uri.path.hasPrefix("/v1/") || request.uri.path == "/metrics" || request.uri.path == "/healthz" {
-            headers[.contentType] = "application/json; charset=utf-8"
-            return Response(status: error.status, headers: headers,
-                            body: .init(byteBuffer: ByteBuffer(string: JSONValue.obj(["error": .str(error.message)]).text + "\n")))
+            return API.json(.obj(["error": .str(error.message)]), status: error.status, headers: error.headers)
         }
-        headers[.contentType] = "text/html; charset=utf-8"
         let login = error.status == .unauthorized ? Dashboard.loginForm(next: request.uri.path) : ""
-        let html = HTML.page(title: "Yusu · \(error.status.code)", body: Dashboard.nav + "<h1>\(error.status.code)</h1><p class=\"warning\">\(HTML.escape(error.message))</p>" + login)
-        return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        return Dashboard.page("Yusu · \(error.status.code)", "<h1>\(error.status.code)</h1><p class=\"warning\">\(HTML.escape(error.message))</p>" + login,
+                              status: error.status, headers: error.headers)
     }
 }
 

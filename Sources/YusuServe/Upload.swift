@@ -69,34 +69,19 @@ enum Upload {
             state.metrics.refused.increment()
             throw APIError(status: .badRequest, message: "\(parameters.name): empty (0 bytes): send the recording as the request body")
         }
-        guard await state.scoring.enter() else {
-            state.metrics.rejected.increment()
-            throw APIError(status: .serviceUnavailable, message: "every scoring slot is taken and the queue is full: try again shortly", headers: [.retryAfter: "5"])
-        }
-        state.metrics.scoringWaiting.increment()
-        defer {
-            state.metrics.scoringWaiting.decrement()
-            Task { await state.scoring.leave() }
-        }
         let standard = try await state.standard()
         let bytes = Data(buffer: body)
-        let outcome: Result<(document: String, stored: Int64?), APIError> = try await state.scoringThreads.runIfActive {
-            do {
-                return .success(try scoreNow(bytes, parameters, standard: standard, configuration: configuration, database: state.database))
-            } catch let error as APIError {
-                return .failure(error)
-            }
-        }
-        switch outcome {
-        case .failure(let error):
+        let result: (document: String, stored: Int64?)
+        do {
+            result = try await state.scoring { try scoreNow(bytes, parameters, standard: standard, configuration: configuration, database: state.database) }
+        } catch let error as APIError where error.status != .serviceUnavailable {
             state.metrics.refused.increment()
             throw error
-        case .success(let (document, stored)):
-            state.metrics.scored.increment()
-            var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
-            if let stored { headers[.location] = "/v1/calls/\(stored)" }
-            return Response(status: stored == nil ? .ok : .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: document)))
         }
+        state.metrics.scored.increment()
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"]
+        if let stored = result.stored { headers[.location] = "/v1/calls/\(stored)" }
+        return Response(status: result.stored == nil ? .ok : .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: result.document)))
     }
 
     /// Scores the bytes (blocking: on the scoring threads).
