@@ -41,18 +41,51 @@ public enum LiveJSON {
     }
 
     static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+        var out: [UInt8] = []
+        JSONText.appendQuoted(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// A JSON string literal, written by hand where `JSONEncoder` would cost more than the
+/// line it is in (live lines, the service's answers): `"`, `\`, and control characters
+/// escaped; with `escapingMarkup`, also `<`, `>`, `&`, U+2028 and U+2029, so that the
+/// text is also safe inside an HTML page's script.
+public enum JSONText {
+    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    public static func appendQuoted(_ s: String, to out: inout [UInt8], escapingMarkup: Bool = false) {
+        out.append(UInt8(ascii: "\""))
+        var utf8 = s.utf8.makeIterator()
+        while let b = utf8.next() {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
+            case UInt8(ascii: "\n"): out.append(contentsOf: [92, UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): out.append(contentsOf: [92, UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): out.append(contentsOf: [92, UInt8(ascii: "t")])
+            case 0..<0x20: unicodeEscape(b, into: &out)
+            case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"):
+                // (A `where` clause would guard only the last pattern of the three.)
+                if escapingMarkup { unicodeEscape(b, into: &out) } else { out.append(b) }
+            case 0xE2 where escapingMarkup:
+                // U+2028 and U+2029 (E2 80 A8/A9) end a line in JavaScript.
+                let b1 = utf8.next(), b2 = utf8.next()
+                if b1 == 0x80, let b2, b2 == 0xA8 || b2 == 0xA9 {
+                    out.append(contentsOf: Array("\\u202".utf8))
+                    out.append(b2 == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
+                } else {
+                    out.append(b)
+                    if let b1 { out.append(b1) }
+                    if let b2 { out.append(b2) }
+                }
+            default: out.append(b)
             }
         }
-        return out + "\""
+        out.append(UInt8(ascii: "\""))
+    }
+
+    static func unicodeEscape(_ b: UInt8, into out: inout [UInt8]) {
+        out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
     }
 }

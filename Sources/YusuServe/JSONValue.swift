@@ -1,4 +1,5 @@
 import Foundation
+import YusuReport
 
 /// A JSON value as the API writes it: keys sorted, NaN and infinities as null, absent
 /// values as null (so every documented field is always there). Written as UTF-8 bytes,
@@ -78,36 +79,7 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
-    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
     static func quote(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var utf8 = s.utf8.makeIterator()
-        var pending: [UInt8] = []
-        while let b = utf8.next() {
-            switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
-            case UInt8(ascii: "\n"): out.append(contentsOf: [92, UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): out.append(contentsOf: [92, UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): out.append(contentsOf: [92, UInt8(ascii: "t")])
-            case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"), 0..<0x20:
-                out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
-            case 0xE2:
-                // U+2028 and U+2029 (E2 80 A8/A9) end a line in JavaScript: escaped.
-                pending.removeAll(keepingCapacity: true)
-                pending.append(b)
-                if let b1 = utf8.next() { pending.append(b1) }
-                if let b2 = utf8.next() { pending.append(b2) }
-                if pending.count == 3 && pending[1] == 0x80 && (pending[2] == 0xA8 || pending[2] == 0xA9) {
-                    out.append(contentsOf: Array("\\u202".utf8))
-                    out.append(pending[2] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
-                } else {
-                    out.append(contentsOf: pending)
-                }
-            default: out.append(b)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        JSONText.appendQuoted(s, to: &out, escapingMarkup: true)
     }
 }

@@ -96,3 +96,24 @@ struct ReportTests {
         #expect(speechRows.count > 500)
     }
 }
+
+@Suite("JSON string literals written by hand")
+struct JSONTextTests {
+    func quoted(_ s: String, markup: Bool) -> String {
+        var out: [UInt8] = []
+        JSONText.appendQuoted(s, to: &out, escapingMarkup: markup)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test("quotes, backslashes and control characters escaped; markup and line separators too when asked; each reads back as the text")
+    func literals() throws {
+        let text = "a\"b\\c\n\u{1}<&>\u{2028}\u{2029}…中"
+        let plain = quoted(text, markup: false)
+        #expect(plain == "\"a\\\"b\\\\c\\n\\u0001<&>\u{2028}\u{2029}…中\"")
+        let safe = quoted(text, markup: true)
+        #expect(safe == "\"a\\\"b\\\\c\\n\\u0001\\u003c\\u0026\\u003e\\u2028\\u2029…中\"")
+        for literal in [plain, safe] {
+            #expect(try JSONSerialization.jsonObject(with: Data(literal.utf8), options: .fragmentsAllowed) as? String == text)
+        }
+    }
+}
