@@ -122,13 +122,9 @@ final class LineCollector: @unchecked Sendable {
 /// goes away ends its call and disturbs no other.
 enum LiveSocket {
     struct Declared: Sendable {
-        var rawFormat: (rateHz: Int, channels: Int, encoding: String)?
+        var rawFormat: (rateHz: Int, channels: Int, encoding: StreamEncoding)?
         var agentChannel = 0
-        var raw: RawPCMDecoder? {
-            rawFormat.map { f in
-                RawPCMDecoder(sampleRateHz: f.rateHz, channelCount: f.channels, encoding: f.encoding == "ulaw" ? .muLaw : f.encoding == "alaw" ? .aLaw : .pcmS16LE)
-            }
-        }
+        var raw: RawPCMDecoder? { rawFormat.map { RawPCMDecoder(sampleRateHz: $0.rateHz, channelCount: $0.channels, encoding: $0.encoding) } }
         var agentId = ""
         var callId = ""
     }
@@ -144,22 +140,17 @@ enum LiveSocket {
             guard let channels = Int(q["channels"]!), AudioFileReader.supportedChannelCounts.contains(channels) else {
                 throw APIError(status: .badRequest, message: "channels must be 1 or 2 (got '\(q["channels"]!.prefix(20))')")
             }
-            guard ["s16le", "ulaw", "alaw"].contains(q["encoding"]!) else {
-                throw APIError(status: .badRequest, message: "encoding must be s16le, ulaw or alaw (got '\(q["encoding"]!.prefix(20))')")
+            guard let encoding = StreamEncoding(liveName: q["encoding"]!) else {
+                throw APIError(status: .badRequest, message: "encoding must be one of \(StreamEncoding.liveNames.map(\.name).joined(separator: ", ")) (got '\(q["encoding"]!.prefix(20))')")
             }
-            d.rawFormat = (rate, channels, q["encoding"]!)
+            d.rawFormat = (rate, channels, encoding)
         }
         if let c = q["agent_channel"] {
             guard c == "0" || c == "1" else { throw APIError(status: .badRequest, message: "agent_channel must be 0 or 1 (got '\(c.prefix(20))')") }
             d.agentChannel = Int(c)!
         }
-        for key in ["agent_id", "call_id"] {
-            if let v = q[key], v.utf8.count > 200 || v.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-                throw APIError(status: .badRequest, message: "\(key) must be at most 200 bytes of text without control characters")
-            }
-        }
-        d.agentId = q["agent_id"] ?? ""
-        d.callId = q["call_id"] ?? ""
+        d.agentId = try label(q, "agent_id") ?? ""
+        d.callId = try label(q, "call_id") ?? ""
         return d
     }
 

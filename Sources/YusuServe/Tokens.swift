@@ -32,7 +32,7 @@ public enum AccessTokens {
     /// Makes a token; returns it (to print once) and its record.
     public static func create(in store: any ResultsStore, name: String, scope: Scope) throws -> (token: String, info: Info) {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.utf8.count <= 200, !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard !trimmed.isEmpty, isLabel(trimmed) else {
             throw TokenError(description: "a token's name must be 1 to 200 bytes of text without control characters")
         }
         let token = newToken()
@@ -68,4 +68,17 @@ public enum AccessTokens {
         let row = try store.fetch("SELECT scope FROM tokens WHERE token_sha256 = ? AND revoked_at IS NULL", [.text(hash(token))]).first
         return row.flatMap { Scope(rawValue: $0.string("scope") ?? "") }
     }
+}
+
+/// A name a client gives (an agent, a call, a token, an upload): at most 200 bytes of text
+/// with no control characters, so that it prints on one line in every report.
+func isLabel(_ text: String) -> Bool {
+    text.utf8.count <= 200 && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+}
+
+/// A query parameter that is such a name; nil when absent or empty, 400 when it is not one.
+func label(_ query: [String: String], _ key: String) throws -> String? {
+    guard let v = query[key], !v.isEmpty else { return nil }
+    guard isLabel(v) else { throw APIError(status: .badRequest, message: "\(key) must be at most 200 bytes of text without control characters") }
+    return v
 }

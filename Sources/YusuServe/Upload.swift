@@ -28,17 +28,10 @@ enum Upload {
                 guard ["true", "false", "1", "0"].contains(s) else { throw APIError(status: .badRequest, message: "store must be true or false (got '\(s.prefix(20))')") }
                 store = s == "true" || s == "1"
             }
-            func text(_ key: String) throws -> String? {
-                guard let v = q[key], !v.isEmpty else { return nil }
-                guard v.utf8.count <= 200, !v.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-                    throw APIError(status: .badRequest, message: "\(key) must be at most 200 bytes of text without control characters")
-                }
-                return v
-            }
-            name = try text("name") ?? "upload"
-            agentId = try text("agent_id")
-            callId = try text("call_id")
-            if let d = try text("date") {
+            name = try label(q, "name") ?? "upload"
+            agentId = try label(q, "agent_id")
+            callId = try label(q, "call_id")
+            if let d = try label(q, "date") {
                 guard d.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else {
                     throw APIError(status: .badRequest, message: "date must be a day as yyyy-MM-dd (got '\(d.prefix(20))')")
                 }

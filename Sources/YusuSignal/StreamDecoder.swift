@@ -34,6 +34,15 @@ public enum StreamDecodeError: Error, Equatable, Sendable, CustomStringConvertib
 public enum StreamEncoding: String, Sendable, CaseIterable {
     case pcmU8, pcmS16LE, pcmS24LE, pcmS32LE, floatLE, doubleLE, muLaw, aLaw
 
+    /// The raw encodings a live call may declare, by the names `yusu live --encoding` and
+    /// the service's `encoding=` take.
+    public static let liveNames: [(name: String, encoding: StreamEncoding)] = [("s16le", .pcmS16LE), ("ulaw", .muLaw), ("alaw", .aLaw)]
+
+    public init?(liveName: String) {
+        guard let e = Self.liveNames.first(where: { $0.name == liveName })?.encoding else { return nil }
+        self = e
+    }
+
     public var bytesPerSample: Int {
         switch self {
         case .pcmU8, .muLaw, .aLaw: return 1

@@ -6,13 +6,7 @@ import YusuSignal
 
 enum RawEncoding: String, ExpressibleByArgument, CaseIterable {
     case s16le, ulaw, alaw
-    var stream: StreamEncoding {
-        switch self {
-        case .s16le: return .pcmS16LE
-        case .ulaw: return .muLaw
-        case .alaw: return .aLaw
-        }
-    }
+    var stream: StreamEncoding { StreamEncoding(liveName: rawValue)! }
 }
 
 struct Live: ParsableCommand {
