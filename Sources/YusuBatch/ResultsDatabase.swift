@@ -14,6 +14,7 @@ import YusuDelivery
 /// (path, standard), so a file scored twice still has one row.
 public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
     public var dialect: SQLDialect { .sqlite }
+    public var sharedAcrossThreads: Bool { true }
     public static var schemaVersion: Int { ResultsSQL.schemaVersion }
     public let path: String
     let pool: any DatabaseWriter

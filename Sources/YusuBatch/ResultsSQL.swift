@@ -85,6 +85,9 @@ public struct SQLRow: Sendable {
 /// A results database, whichever engine: what reports and copies read through.
 public protocol ResultsStore: AnyObject {
     var dialect: SQLDialect { get }
+    /// Whether any thread may use this store at any time (SQLite's pool), or only one caller
+    /// at a time (a PostgreSQL connection).
+    var sharedAcrossThreads: Bool { get }
     /// Runs one statement written for `SQLDialect.render` (with `?` parameters).
     func fetch(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow]
     /// Runs one writing statement written for `SQLDialect.render`; returns its rows (RETURNING).

@@ -24,6 +24,7 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
     public static var schemaVersion: Int { ResultsSQL.schemaVersion }
     public let target: PostgresTarget
     public var dialect: SQLDialect { .postgres }
+    public var sharedAcrossThreads: Bool { false }
     /// How long an operation waits for a lost server before it gives up.
     public var reconnectSeconds: Double
     /// Where "lost the server" and "reconnected" go (standard error by default).

@@ -17,10 +17,14 @@ public enum HTMLCallReport {
         case embedded(mimeType: String, data: Data)
     }
 
-    public static func render(_ analysis: CallAnalysis, _ card: Scorecard, title: String? = nil, audio: Audio? = nil) -> String {
+    /// - Parameters:
+    ///   - frame: what a site around the page puts above it (the service's navigation), and
+    ///     the style it needs.
+    public static func render(_ analysis: CallAnalysis, _ card: Scorecard, title: String? = nil, audio: Audio? = nil,
+                              frame: (html: String, style: String)? = nil) -> String {
         let m = analysis.measures
         let name = (m.file as NSString).lastPathComponent
-        var body = "<header>\n<h1>Yusu 语速 — \(HTML.escape(title ?? name))</h1>\n"
+        var body = (frame?.html ?? "") + "<header>\n<h1>Yusu 语速 — \(HTML.escape(title ?? name))</h1>\n"
         body += "<div class=\"meta\">\(HTML.escape(m.formatName)), \(m.sampleRateHz) Hz, "
         body += m.channels == 2 ? "stereo (agent = channel \(m.agent.channel))" : "mono (agent only)"
         body += ", <span class=\"t\">\(HTML.clock(m.durationSeconds))</span> long · standard \(HTML.escape(card.standard.name)) v\(card.standard.version)</div>\n"
@@ -35,7 +39,7 @@ public enum HTMLCallReport {
         body += "<h2>语速 Speech rate per 30 s (字/分钟)</h2>\n" + rateChart(analysis, card: card)
         body += "<h2>音量 Levels (P.56 active level, dBov)</h2>\n" + levels(m, card: card)
         body += "<h2>事件 Events</h2>\n" + eventTable(m, card: card)
-        return HTML.page(title: "Yusu — \(title ?? name)", body: body)
+        return HTML.page(title: "Yusu — \(title ?? name)", body: body, extraStyle: frame?.style ?? "")
     }
 
     // MARK: Player

@@ -270,12 +270,12 @@ enum Dashboard {
             var analyzer = CallAnalyzer()
             analyzer.limits = limits
             guard let analysis = try? analyzer.analyze(path: found.0, options: CallOptions(agentChannel: found.1, keepContour: true)) else { return nil }
-            return HTMLCallReport.render(analysis, found.3.evaluate(analysis.measures), title: found.2, audio: .link("/v1/calls/\(id)/recording"))
+            return HTMLCallReport.render(analysis, found.3.evaluate(analysis.measures), title: found.2, audio: .link("/v1/calls/\(id)/recording"),
+                                         frame: (nav, style))
         }
         guard let html else { throw APIError(status: .gone, message: "the recording of call \(id) can no longer be read where it was scored") }
-        let withNav = html.replacingOccurrences(of: "<body>\n", with: "<body>\n<style>\(style)</style>\(nav)\n")
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .init("Referrer-Policy")!: "no-referrer"],
-                        body: .init(byteBuffer: ByteBuffer(string: withNav)))
+                        body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     // MARK: Agent

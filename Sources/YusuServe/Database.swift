@@ -66,7 +66,7 @@ public final class ServeDatabase: @unchecked Sendable {
     /// thread hop cost more than the query. PostgreSQL waits on the network: its calls run
     /// on the database threads, never on the server's.
     public func run<T: Sendable>(_ body: @escaping @Sendable (any ResultsStore) throws -> T) async throws -> T {
-        if case .sqlite = engine { return try body(stores[0]) }
+        if stores[0].sharedAcrossThreads { return try body(stores[0]) }
         return try await threads.runIfActive { [self] in try now(body) }
     }
 
@@ -79,7 +79,7 @@ public final class ServeDatabase: @unchecked Sendable {
     /// The same, from synchronous code (the scoring threads, the CLI's token commands).
     /// A PostgreSQL connection serves one caller at a time: this waits for a free one.
     public func now<T>(_ body: (any ResultsStore) throws -> T) throws -> T {
-        if case .sqlite = engine { return try body(stores[0]) }
+        if stores[0].sharedAcrossThreads { return try body(stores[0]) }
         available.wait()
         let index = lock.withLock { free.removeLast() }
         defer {

@@ -397,8 +397,8 @@ final class AggregateCache: @unchecked Sendable {
     private var computing: Set<String> = []
 
     /// The remembered value while it is fresh. When it has aged, one caller brings it up to
-    /// date while the others keep getting the old one (no stampede of recomputations); on
-    /// SQLite, whose store every thread may share, that happens in the background and no
+    /// date while the others keep getting the old one (no stampede of recomputations); with
+    /// a store every thread may share (SQLite), that happens in the background and no
     /// request waits for it.
     func value<T>(_ key: String, store: (any ResultsStore)? = nil, _ compute: @escaping () throws -> T) rethrows -> T {
         let now = Date()
@@ -413,7 +413,7 @@ final class AggregateCache: @unchecked Sendable {
         if remembered == nil { computing.insert(key) }
         lock.unlock()
         if let remembered { return remembered }
-        if let stale, store is ResultsDatabase {
+        if let stale, store?.sharedAcrossThreads == true {
             let job = UncheckedSendable(compute)
             DispatchQueue.global(qos: .utility).async { [self] in
                 let v = try? job.value()
