@@ -38,6 +38,7 @@ def wav_parts(path):
 
 sys.path.insert(0, HERE)
 from live_latency import evidence_end  # the same definitions as [11]'s latency benchmark
+from serve_load import start_server
 
 
 async def one_call(k, url, token, path, seconds, delays, audio_delays, alerts, counts):
@@ -103,19 +104,10 @@ def main():
     files = sorted(glob.glob(os.path.join(a.corpus, "*.wav"))) or [os.path.join(HERE, "..", "Fixtures", "demo_call.wav")]
     folder = tempfile.mkdtemp(prefix="yusu-serve-live-")
     db = os.path.join(folder, "r.sqlite")
-    token = subprocess.run([cli, "token", "create", "--db", db, "--name", "live", "--scope", "write"], capture_output=True, text=True, check=True).stdout.strip()
-    server = subprocess.Popen(["taskset", "-c", a.server_cpus, cli, "serve", "--db", db, "--listen", "127.0.0.1:0", "--log-level", "warning"],
-                              stderr=subprocess.PIPE, text=True)
-    port = None
-    for line in server.stderr:
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-        if m:
-            port = int(m.group(1))
-            break
+    server, base, token = start_server(cli, db, a.server_cpus)
     try:
         t = time.time()
-        cpu0 = os.times()
-        delays, audio_delays, alerts, counts = asyncio.run(run(a, f"ws://127.0.0.1:{port}/v1/live?agent_id=bench", token, files))
+        delays, audio_delays, alerts, counts = asyncio.run(run(a, base.replace("http://", "ws://") + "/v1/live?agent_id=bench", token, files))
         wall = time.time() - t
     finally:
         server.terminate()

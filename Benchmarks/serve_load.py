@@ -55,6 +55,20 @@ def build_night(cli, folder, calls):
     return db
 
 
+def start_server(cli, db, cpus, *flags):
+    """A token with write scope, and `yusu serve` on `db` pinned to `cpus`, on a free
+    loopback port: (process, base URL, token)."""
+    token = subprocess.run([cli, "token", "create", "--db", db, "--name", "bench", "--scope", "write"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    server = subprocess.Popen(["taskset", "-c", cpus, cli, "serve", "--db", db, "--listen", "127.0.0.1:0", "--log-level", "warning", *flags],
+                              stderr=subprocess.PIPE, text=True)
+    for line in server.stderr:
+        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+        if m:
+            return server, f"http://127.0.0.1:{m.group(1)}", token
+    sys.exit("yusu serve did not start")
+
+
 def wrk(url, token, seconds, connections):
     out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
                           "-H", f"Authorization: Bearer {token}", url], capture_output=True, text=True, check=True).stdout
@@ -82,17 +96,7 @@ def main():
     t0 = time.time()
     db = build_night(cli, folder, a.calls)
     print(f"night: {a.calls} calls in {time.time() - t0:.1f} s ({db})")
-    token = subprocess.run([cli, "token", "create", "--db", db, "--name", "load", "--scope", "write"], capture_output=True, text=True, check=True).stdout.strip()
-    log = open(os.path.join(folder, "serve.log"), "w")
-    server = subprocess.Popen(["taskset", "-c", a.server_cpus, cli, "serve", "--db", db, "--listen", "127.0.0.1:0", "--log-level", "warning",
-                               "--jobs", "2", "--queue", "16"], stderr=subprocess.PIPE, text=True)
-    port = None
-    for line in server.stderr:
-        m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
-        if m:
-            port = int(m.group(1))
-            break
-    base = f"http://127.0.0.1:{port}"
+    server, base, token = start_server(cli, db, a.server_cpus, "--jobs", "2", "--queue", "16")
     try:
         print(f"{'target':<44} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
         for name, path in [("API list: /v1/calls?per_page=50", "/v1/calls?per_page=50"),
