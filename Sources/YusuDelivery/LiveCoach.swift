@@ -73,6 +73,10 @@ public final class LiveCoach: CallStreamListener {
     private var rateState = RateState.ok
     private var alertedSilenceFrom: Double? = nil
     private var alertedFloorFrom: Double? = nil
+    /// The limits the timeline asks about at every frame of a silence or of the customer's
+    /// floor, read from the standard once.
+    private let holdLimitSeconds: Double
+    private let listeningTurnSeconds: Double
 
     public init(standard: Standard = Standard(), delivery: DeliveryConfig = DeliveryConfig(),
                 rateSettings: LiveRateSettings = LiveRateSettings(), emit: @escaping (LiveLine) -> Void) {
@@ -80,6 +84,8 @@ public final class LiveCoach: CallStreamListener {
         self.delivery = delivery
         self.rateSettings = rateSettings
         self.emit = emit
+        holdLimitSeconds = standard[HoldsRule.self].maximumSeconds
+        listeningTurnSeconds = standard[ListeningRule.self].turnSeconds
     }
 
     static func r(_ x: Double, _ digits: Double = 1000) -> Double { (x * digits).rounded() / digits }
@@ -209,14 +215,14 @@ public final class LiveCoach: CallStreamListener {
     }
 
     public func silence(fromSeconds: Double, seconds: Double, at: Double) {
-        let limit = standard[HoldsRule.self].maximumSeconds
+        let limit = holdLimitSeconds
         guard seconds >= limit, alertedSilenceFrom != fromSeconds else { return }
         alertedSilenceFrom = fromSeconds
         line("alert", at, [("kind", .text("hold_too_long")), ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)), ("limit_s", .number(limit))])
     }
 
     public func customerFloor(fromSeconds: Double, seconds: Double, acknowledged: Bool, at: Double) {
-        let limit = standard[ListeningRule.self].turnSeconds
+        let limit = listeningTurnSeconds
         guard !acknowledged, seconds >= limit, alertedFloorFrom != fromSeconds else { return }
         alertedFloorFrom = fromSeconds
         line("alert", at, [("kind", .text("no_acknowledgement")), ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)), ("limit_s", .number(limit))])
