@@ -346,7 +346,7 @@ struct CallTimeline {
         }
         guard let start = floorStart else { return }
         if let last = spans[customer].last, last.start >= start { floorEnd = max(floorEnd, last.end) }
-        if starts[agent].contains(where: { $0 >= start && $0 < floorEnd }) { floorAcknowledged = true }
+        if !floorAcknowledged, starts[agent].contains(where: { $0 >= start && $0 < floorEnd }) { floorAcknowledged = true }
         let length = floorEnd - start
         if length > floorReported {
             listener?.customerFloor(fromFrame: start, frames: length, acknowledged: floorAcknowledged, at: at)
