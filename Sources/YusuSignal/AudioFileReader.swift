@@ -4,7 +4,8 @@
 // out as interleaved Float32 in [-1, 1], block by block, so a recording of hours never sits
 // in memory whole. Checks made before any sample is read: the file exists, libsndfile
 // recognises it, 1–2 channels, 8–48 kHz, not empty. A short read before the header's
-// frame count is reported as truncation.
+// frame count is reported as truncation. An MP3 without a gapless tag starts after its
+// codec delay (`MP3StartDelay`).
 import CSndFile
 import Foundation
 
@@ -32,6 +33,8 @@ public final class AudioFileReader {
     private static let openLock = NSLock()
     private var handle: OpaquePointer?
     private var framesRead: Int64 = 0
+    /// Decoded frames before the recording's first (an MP3's codec delay), still to drop.
+    private var pendingSkip: Int64 = 0
 
     /// The limits this reader was opened with.
     public let limits: InputLimits
@@ -59,11 +62,15 @@ public final class AudioFileReader {
             throw AudioError.unreadable(path: path, reason: opened.2, status: opened.1)
         }
         self.handle = handle
+        // An MP3 without a gapless tag decodes late by the codec's delay: drop it (see
+        // `MP3StartDelay`), so every time printed is the recording's own.
+        let skip = yusu_sf_major_format(Int32(sfInfo.format)) == Int32(SF_FORMAT_MPEG) ? Int64(MP3StartDelay.samplesToSkip(path: path)) : 0
+        pendingSkip = min(skip, Int64(sfInfo.frames))
         let info = AudioFileInfo(
             path: path,
             sampleRateHz: Int(sfInfo.samplerate),
             channelCount: Int(sfInfo.channels),
-            frameCount: Int64(sfInfo.frames),
+            frameCount: Int64(sfInfo.frames) - pendingSkip,
             formatName: Self.formatName(Int32(sfInfo.format))
         )
         self.info = info
@@ -126,6 +133,12 @@ public final class AudioFileReader {
         guard let handle else { return 0 }
         let wanted = buffer.count / info.channelCount
         guard wanted > 0 else { return 0 }
+        while pendingSkip > 0 {
+            let drop = min(Int64(wanted), pendingSkip)
+            let dropped = buffer.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(drop)) }
+            guard dropped > 0 else { pendingSkip = 0; break }
+            pendingSkip -= Int64(dropped)
+        }
         let remaining = info.frameCount - framesRead
         if remaining <= 0 { return 0 }
         let request = Int64(min(Int64(wanted), remaining))

@@ -187,4 +187,47 @@ struct DecodingTests {
         try overs.withUnsafeMutableBufferPointer { try clean.push($0, frames: 2) }
         #expect(clean.clippedSamples == 2 && overs == [0.1, 1, -1, 0.3])
     }
+
+    /// A tone from 1.000 s to 1.500 s, encoded by LAME with and without its gapless tag
+    /// (Fixtures/mp3): every decoding must start the tone at 1.000 s. Untagged files decode
+    /// 1105 samples late unless the reader drops LAME's delay (69 ms at 16 kHz, 138 ms at 8).
+    @Test("an MP3 starts on time, with or without a gapless tag", arguments: [
+        "burst_16k_32kbps_untagged.mp3", "burst_8k_16kbps_untagged.mp3", "burst_16k_64kbps_tagged.mp3",
+    ])
+    func mp3StartsOnTime(file: String) throws {
+        let path = fixturesDirectory() + "/mp3/" + file
+        let reader = try AudioFileReader(path: path)
+        let rate = Double(reader.info.sampleRateHz)
+        var block = [Float](repeating: 0, count: 4096)
+        var samples: [Float] = []
+        while true {
+            let got = try reader.read(into: &block)
+            if got == 0 { break }
+            samples.append(contentsOf: block.prefix(got))
+        }
+        let onset = try #require(samples.firstIndex { abs($0) > 0.1 })
+        let offset = try #require(samples.lastIndex { abs($0) > 0.1 })
+        #expect(abs(Double(onset) / rate - 1.0) < 0.006, "tone starts at \(Double(onset) / rate) s")
+        #expect(abs(Double(offset) / rate - 1.5) < 0.006, "tone ends at \(Double(offset) / rate) s")
+        // The header's length, less the delay, is what is read (the end keeps LAME's padding).
+        #expect(Int64(samples.count) == reader.info.frameCount)
+        #expect(reader.info.durationSeconds >= 2.5 && reader.info.durationSeconds < 2.6)
+    }
+
+    @Test("the gapless tag is found after the frame header and side information, past an ID3v2 tag")
+    func mp3TagDetection() {
+        // MPEG-2 Layer III, 32 kbit/s, 16 kHz, mono, no CRC: side information of 9 bytes.
+        let header: [UInt8] = [0xFF, 0xF3, 0x48, 0xC4]
+        let body = [UInt8](repeating: 0, count: 200)
+        var tagged = header + [UInt8](repeating: 0, count: 9) + Array("Info".utf8)
+        tagged += body
+        #expect(MP3StartDelay.samplesToSkip(head: tagged) == 0)
+        #expect(MP3StartDelay.samplesToSkip(head: header + body) == 1105)
+        // MPEG-1 stereo (side information 32 bytes) with "Xing", behind a 20-byte ID3v2 tag.
+        let id3: [UInt8] = Array("ID3".utf8) + [4, 0, 0, 0, 0, 0, 20] + [UInt8](repeating: 0x41, count: 20)
+        let mpeg1: [UInt8] = [0xFF, 0xFB, 0x90, 0x04] + [UInt8](repeating: 0, count: 32) + Array("Xing".utf8) + body
+        #expect(MP3StartDelay.samplesToSkip(head: id3 + mpeg1) == 0)
+        // No Layer III frame at all (a WAV header, junk): nothing is skipped.
+        #expect(MP3StartDelay.samplesToSkip(head: Array("RIFF....WAVEfmt ".utf8) + body) == 0)
+    }
 }

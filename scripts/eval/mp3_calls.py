@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Per-call syllable errors of the dev calls as archived in MP3 ([12]): each call as WAV, as
 32 kbit/s and as 16 kbit/s MP3 (sox -C, libmp3lame; stereo, written at 16 kHz), scored by
-`yusu score`; agent and customer syllables, agent rate and level against the truth.
+`yusu score`; agent and customer syllables, agent rate and level against the truth, and
+the times printed: the median offset of the agent's utterance starts from the truth's (an
+undone codec delay shows here) and the call duration's error.
 
     python3 scripts/eval/mp3_calls.py CLI [--corpus ../shared/corpus/dev/calls]
 """
@@ -15,7 +17,9 @@ tmp = tempfile.mkdtemp(prefix="yusu-mp3-")
 stats = {"wav": [], "mp3-32": [], "mp3-16": []}
 for wav in sorted(glob.glob(os.path.join(a.corpus, "call_*.wav"))):
     b = os.path.basename(wav)[:-4]
-    t = json.load(open(os.path.join(a.corpus, f"{b}.truth.json")))["summary"]
+    truth = json.load(open(os.path.join(a.corpus, f"{b}.truth.json")))
+    t = truth["summary"]
+    starts = [u["start_s"] for u in truth["events"]["agent_utterances"]]
     out = [b]
     sources = [("wav", wav)]
     for rate in (32, 16):
@@ -32,10 +36,15 @@ for wav in sorted(glob.glob(os.path.join(a.corpus, "call_*.wav"))):
         ec = 100 * (cu["syllables"] - t["customer"]["syllables"]) / t["customer"]["syllables"]
         er = 100 * (ag["speech_rate_cpm"] - t["agent"]["speech_rate_cpm"]) / t["agent"]["speech_rate_cpm"]
         el = ag["active_level_dbov"] - t["agent"]["level_dbov"]
-        stats[name].append((ea, ec))
-        out.append(f"{name}: agent {ea:+5.1f}% customer {ec:+5.1f}% rate {er:+5.1f}% level {el:+.2f} dB")
+        offsets = sorted(u["start_s"] - s for u in ag["utterances"] for s in starts if abs(u["start_s"] - s) < 0.3)
+        off_ms = 1000 * offsets[len(offsets) // 2] if offsets else float("nan")
+        ed = d["duration_s"] - t["duration_s"]
+        stats[name].append((ea, ec, off_ms, ed))
+        out.append(f"{name}: agent {ea:+5.1f}% customer {ec:+5.1f}% rate {er:+5.1f}% level {el:+.2f} dB starts {off_ms:+.0f} ms duration {ed:+.3f} s")
     print(" | ".join(out))
 for name, col in stats.items():
     if col:
-        print(f"{name}: agent mean |e| {sum(abs(x) for x, _ in col) / len(col):.1f}%, worst {max(abs(x) for x, _ in col):.1f}%; "
-              f"customer mean |e| {sum(abs(y) for _, y in col) / len(col):.1f}%, worst {max(abs(y) for _, y in col):.1f}%")
+        print(f"{name}: agent mean |e| {sum(abs(c[0]) for c in col) / len(col):.1f}%, worst {max(abs(c[0]) for c in col):.1f}%; "
+              f"customer mean |e| {sum(abs(c[1]) for c in col) / len(col):.1f}%, worst {max(abs(c[1]) for c in col):.1f}%; "
+              f"start offset {min(c[2] for c in col):+.0f}..{max(c[2] for c in col):+.0f} ms; "
+              f"duration error {min(c[3] for c in col):+.3f}..{max(c[3] for c in col):+.3f} s")
