@@ -6,7 +6,7 @@ import YusuSignal
 public struct CallAnalyzer: Sendable {
     /// Changes whenever a change to the analysis changes results (a stage, a default
     /// threshold). Stored with every batch result, so a re-run scores such files again.
-    public static let analysisRevision = "2026-11-29-mp3-delay"
+    public static let analysisRevision = "2026-11-29-spectral-change"
 
     public var settings = AnalysisSettings()
     /// How large and how long a recording may be.

@@ -200,7 +200,7 @@ final class ChannelStream {
         while vadIn < pitch.framesOut {
             let j = vadIn
             let other = otherEnergy[j]
-            vad.push(energyDb: frames[j].energyDb, voiced: pitch.f0Hz[j] > 0, otherEnergyDb: other.isNaN ? nil : other, levels: levelsAt[j])
+            vad.push(energyDb: frames[j].energyDb, voiced: pitch.f0Hz[j] > 0, spectralChangeDb: frames[j].spectralChangeDb, otherEnergyDb: other.isNaN ? nil : other, levels: levelsAt[j])
             vadIn += 1
         }
     }

@@ -24,6 +24,7 @@ extension AnalysisSettings {
         if let v = devValue("shm") { pitch.subharmonicMarginDip = Float(v) }
         if let v = devValue("tw") { pitch.tiltWeight = Float(v) }
         if let v = devValue("ts") { pitch.tiltScaleDb = Float(v) }
+        if let v = devValue("msc") { voiceActivity.musicSpectralChangeDb = Float(v) }
         if let v = devValue("dip") { nuclei.minimumProminenceDb = Float(v) }
         if let v = devValue("nsnr") { nuclei.minimumSnrDb = Float(v) }
         if let v = devValue("sw5") { nuclei.smoothingWindowFrames = v }

@@ -1,4 +1,4 @@
-/// One 10 ms frame of one channel: everything the later stages read of it, 56 bytes.
+/// One 10 ms frame of one channel: everything the later stages read of it, 60 bytes.
 ///
 /// The frame analyser fills the spectral and pitch fields at the analysis rate; the P.56
 /// fields come from the same hop measured at the file's own rate.
@@ -11,6 +11,10 @@ public struct Frame: Sendable, Equatable {
     public var envelopeDb: Float = -120
     /// Spectral flatness over 300–3400 Hz, 0...1.
     public var flatness: Float = 1
+    /// Spectral change: RMS difference, dB, between the shapes (log energies less their
+    /// mean) of the envelope's 12 bands in this frame and in the frame 20 ms before. A gain
+    /// (AGC, compression) moves every band alike and leaves it unchanged.
+    public var spectralChangeDb: Float = 0
     /// Pitch candidates: fractional lags in 1/256 sample (0 = none) and YIN dips in 1/160,
     /// deepest first (`FrameFeatures.dipScale`).
     public var lagQ8: (UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0)
@@ -24,7 +28,7 @@ public struct Frame: Sendable, Equatable {
 
     public static func == (a: Frame, b: Frame) -> Bool {
         a.energyDb == b.energyDb && a.band0Db == b.band0Db && a.band1Db == b.band1Db && a.band2Db == b.band2Db && a.band3Db == b.band3Db
-            && a.envelopeDb == b.envelopeDb && a.flatness == b.flatness && a.lagQ8 == b.lagQ8 && a.dipQ == b.dipQ
+            && a.envelopeDb == b.envelopeDb && a.flatness == b.flatness && a.spectralChangeDb == b.spectralChangeDb && a.lagQ8 == b.lagQ8 && a.dipQ == b.dipQ
             && a.hopMeanSquare == b.hopMeanSquare && a.hopEnvelopePeak == b.hopEnvelopePeak
     }
 

@@ -6,7 +6,11 @@
 //   2. spectrum: 256-point real FFT of the Hann-windowed frame -> four band energies
 //      (60–300, 300–1000, 1000–2000, 2000–3800 Hz) and spectral flatness over 300–3400 Hz
 //      (Gray & Markel 1974: geometric over arithmetic mean of the power spectrum), and the
-//      syllable envelope: the mean log energy of 12 log-spaced bands over 250–3400 Hz;
+//      syllable envelope: the mean log energy of 12 log-spaced bands over 250–3400 Hz,
+//      and the spectral change of those bands' shape over 20 ms (the RMS difference of
+//      the log band energies less their mean; spectral transition after Furui 1986, "On
+//      the role of spectral transition for speech perception", JASA 80(4)): gain-free, so
+//      compression or an AGC that flattens speech's level leaves its transitions;
 //   3. pitch candidates: YIN's cumulative-mean-normalised difference function
 //      (de Cheveigné & Kawahara 2002, "YIN, a fundamental frequency estimator for speech
 //      and music", JASA 111(4), steps 2–5), with the difference function's cross term
@@ -58,6 +62,9 @@ public final class FrameAnalyzer {
     private let prefixEnergy: UnsafeMutablePointer<Double>
     private let normalisedDifference: UnsafeMutablePointer<Float>
     private let rawDifference: UnsafeMutablePointer<Float>
+    /// The envelope bands' shapes of the last three frames (ring), dB.
+    private let bandShapes: UnsafeMutablePointer<Float>
+    private var shapesKept = 0
     private let bestLag: UnsafeMutablePointer<Float>
     private let bestDip: UnsafeMutablePointer<Float>
     /// The quietest frame level so far, dB: frames within `pitchGateDb` of it skip the YIN
@@ -114,6 +121,8 @@ public final class FrameAnalyzer {
         normalisedDifference.initialize(repeating: 1, count: config.maxLagSamples + 2)
         rawDifference = .allocate(capacity: config.maxLagSamples + 2)
         rawDifference.initialize(repeating: 0, count: config.maxLagSamples + 2)
+        bandShapes = .allocate(capacity: 3 * FrameFeatures.envelopeBandCount)
+        bandShapes.initialize(repeating: 0, count: 3 * FrameFeatures.envelopeBandCount)
         bestLag = .allocate(capacity: config.pitchCandidatesPerFrame)
         bestLag.initialize(repeating: 0, count: config.pitchCandidatesPerFrame)
         bestDip = .allocate(capacity: config.pitchCandidatesPerFrame)
@@ -127,6 +136,7 @@ public final class FrameAnalyzer {
         prefixEnergy.deallocate()
         normalisedDifference.deallocate()
         rawDifference.deallocate()
+        bandShapes.deallocate()
         bestLag.deallocate()
         bestDip.deallocate()
     }
@@ -257,16 +267,29 @@ public final class FrameAnalyzer {
             switch b { case 0: frame.band0Db = db case 1: frame.band1Db = db case 2: frame.band2Db = db default: frame.band3Db = db }
         }
         var envelopeSum: Float = 0
-        for bins in envelopeBins {
+        let bandCount = FrameFeatures.envelopeBandCount
+        let shape = bandShapes + (shapesKept % 3) * bandCount
+        for (b, bins) in envelopeBins.enumerated() {
             var sum: Float = 0
             var k = bins.0
             while k < bins.1 {
                 sum += s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]
                 k += 1
             }
-            envelopeSum += Self.decibels(sum * scale)
+            let db = Self.decibels(sum * scale)
+            shape[b] = db
+            envelopeSum += db
         }
-        frame.envelopeDb = envelopeSum / Float(envelopeBins.count)
+        let envelope = envelopeSum / Float(bandCount)
+        frame.envelopeDb = envelope
+        for b in 0..<bandCount { shape[b] -= envelope }
+        if shapesKept >= 2 {
+            let before = bandShapes + ((shapesKept - 2) % 3) * bandCount
+            var squares: Float = 0
+            for b in 0..<bandCount { let d = shape[b] - before[b]; squares += d * d }
+            frame.spectralChangeDb = (squares / Float(bandCount)).squareRoot()
+        }
+        shapesKept += 1
         // Geometric mean as one log per 8 bins: the product of 8 powers (>= 1e-12 each)
         // stays well inside Double's range.
         var logSum: Double = 0

@@ -17,6 +17,8 @@ public struct FrameFeatures: Sendable {
     /// Syllable envelope: mean of the log energies of 12 log-spaced bands over 250–3400 Hz, dB.
     /// Each band counts alike, so a syllable onset in any region of the spectrum raises it.
     public var syllableEnvelopeDb: [Float] = []
+    /// Spectral change over 20 ms of the envelope bands' shape, dB (`Frame.spectralChangeDb`).
+    public var spectralChangeDb: [Float] = []
     /// Spectral flatness (geometric / arithmetic mean of power, 300–3400 Hz), 0...1.
     public var spectralFlatness: [Float] = []
     /// Pitch candidates, `K` per frame, stored compactly: the fractional lag at the analysis
@@ -56,6 +58,7 @@ public struct FrameFeatures: Sendable {
         energyDb.append(f.energyDb)
         bandDb[0].append(f.band0Db); bandDb[1].append(f.band1Db); bandDb[2].append(f.band2Db); bandDb[3].append(f.band3Db)
         syllableEnvelopeDb.append(f.envelopeDb)
+        spectralChangeDb.append(f.spectralChangeDb)
         spectralFlatness.append(f.flatness)
         for c in 0..<candidatesPerFrame {
             candidateLagQ8.append(c < Frame.candidateCount ? [f.lagQ8.0, f.lagQ8.1, f.lagQ8.2, f.lagQ8.3][c] : 0)
@@ -75,6 +78,7 @@ public struct FrameFeatures: Sendable {
         f.band2Db = at(bandDb[2], f.energyDb); f.band3Db = at(bandDb[3], f.energyDb)
         f.envelopeDb = at(syllableEnvelopeDb, f.energyDb)
         f.flatness = at(spectralFlatness, 0)
+        f.spectralChangeDb = at(spectralChangeDb, 0)
         let k = candidatesPerFrame
         func lag(_ c: Int) -> UInt16 { c < k ? candidateLagQ8[i * k + c] : 0 }
         func dip(_ c: Int) -> UInt8 { c < k ? candidateDipQ[i * k + c] : 160 }
@@ -90,6 +94,7 @@ public struct FrameFeatures: Sendable {
         for b in 0..<bandDb.count { bandDb[b].reserveCapacity(frames) }
         spectralFlatness.reserveCapacity(frames)
         syllableEnvelopeDb.reserveCapacity(frames)
+        spectralChangeDb.reserveCapacity(frames)
         candidateLagQ8.reserveCapacity(frames * candidatesPerFrame)
         candidateDipQ.reserveCapacity(frames * candidatesPerFrame)
         hopMeanSquare.reserveCapacity(frames)

@@ -56,6 +56,50 @@ struct ActivityAndNucleiTests {
         #expect(inTalk > 300, "\(inTalk) of 370 talk frames called speech")
     }
 
+    /// A voiced sound at one level whose formants glide all the time, as speech's do from
+    /// syllable to syllable: F1 300–800 Hz and F2 900–2300 Hz moving at 4 Hz, F0 150 Hz.
+    static func glidingVowels(seconds: Double, rateHz: Int, amplitude: Float) -> [Float] {
+        let n = Int(seconds * Double(rateHz))
+        var out = [Float](repeating: 0, count: n)
+        var phase = 0.0
+        for i in 0..<n {
+            let t = Double(i) / Double(rateHz)
+            phase += 2 * Double.pi * 150 / Double(rateHz)
+            let f1 = 550 + 250 * sin(2 * .pi * 4 * t), f2 = 1600 - 700 * sin(2 * .pi * 4 * t + 1)
+            var v = 0.0
+            var k = 1
+            while Double(k) * 150 < 3400 {
+                let f = Double(k) * 150
+                let gain = exp(-pow((f - f1) / 120, 2)) + 0.6 * exp(-pow((f - f2) / 180, 2)) + 0.02
+                v += gain * sin(Double(k) * phase)
+                k += 1
+            }
+            out[i] = Float(v)
+        }
+        return Synth.normalise(out, peak: amplitude)
+    }
+
+    @Test("speech whose level compression has made flat is still speech: its spectrum keeps changing, music's does not")
+    func compressedSpeechIsNotMusic() {
+        let rate = 8000
+        let vowels = Self.glidingVowels(seconds: 4, rateHz: rate, amplitude: 0.1)
+        let x = Synth.mix(Synth.noise(seconds: 6, rateHz: rate, rmsDbov: -60), Synth.place(vowels, atSeconds: 1, totalSeconds: 6, rateHz: rate))
+        let (f, p) = analyse(x)
+        // Level and voicing alone would call it music: energies within 8 dB, voiced throughout.
+        let energies = (120..<480).map { f.energyDb[$0] }.sorted()
+        #expect(energies[324] - energies[36] < 8)
+        #expect((120..<480).filter { p.f0Hz[$0] > 0 }.count > 340)
+        let speech = VoiceActivityDetector().detect(f, pitch: p)
+        let inVowels = (110..<490).filter { speech[$0] }.count
+        #expect(inVowels > 360, "\(inVowels) of 380 frames called speech")
+        // The same detector without the spectral cue (a change limit no window stays under)
+        // rejects it as music: the cue is what keeps it.
+        var config = VoiceActivityConfig()
+        config.musicSpectralChangeDb = .infinity
+        let asMusic = VoiceActivityDetector(config: config).detect(f, pitch: p)
+        #expect((110..<490).filter { asMusic[$0] }.count < 100)
+    }
+
     @Test("gap filling and burst dropping")
     func smoothing() {
         var flags: [Bool] = [true, true, false, true, true, false, false, false, false, true, false]

@@ -40,7 +40,8 @@ enum Reference {
         return speech
     }
 
-    static func music(_ speech: [Bool], voiced: [Bool], energy: [Float], window: Int, voicedShare: Double, rangeDb: Float) -> [Bool] {
+    static func music(_ speech: [Bool], voiced: [Bool], energy: [Float], change: [Float], window: Int, voicedShare: Double, rangeDb: Float,
+                      changeDb: Float) -> [Bool] {
         let n = speech.count
         var out = speech
         guard window > 10, n >= window else { return out }
@@ -52,7 +53,10 @@ enum Reference {
             let v = (start..<(start + window)).filter { voiced[$0] }.count
             if Double(active) >= 0.9 * Double(window) && Double(v) >= voicedShare * Double(window) {
                 let sorted = energy[start..<(start + window)].sorted()
-                if sorted[window * 9 / 10] - sorted[window / 10] < rangeDb { for i in start..<(start + window) { music[i] = true } }
+                let meanChange = change[start..<(start + window)].reduce(0, +) / Float(window)
+                if sorted[window * 9 / 10] - sorted[window / 10] < rangeDb && meanChange < changeDb {
+                    for i in start..<(start + window) { music[i] = true }
+                }
             }
             start += step
         }
@@ -121,9 +125,9 @@ enum StageRun {
         return collect(continues.count, out)
     }
 
-    static func music(_ speech: [Bool], voiced: [Bool], energy: [Float], window: Int) -> [Bool] {
-        var s = MusicRejection(window: window, voicedShare: 0.85, rangeDb: 8), out: [(Int, Bool)] = []
-        for i in speech.indices { s.push(i, active: speech[i], voiced: voiced[i], energyDb: energy[i], into: &out) }
+    static func music(_ speech: [Bool], voiced: [Bool], energy: [Float], change: [Float], window: Int) -> [Bool] {
+        var s = MusicRejection(window: window, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75), out: [(Int, Bool)] = []
+        for i in speech.indices { s.push(i, active: speech[i], voiced: voiced[i], energyDb: energy[i], changeDb: change[i], into: &out) }
         s.finish(into: &out)
         return collect(speech.count, out)
     }
@@ -187,20 +191,23 @@ struct StreamingStageTests {
         var rng = Synth.Random(seed: 7)
         for trial in 0..<40 {
             let n = 150 + Int(rng.next() % 900)
-            // Stretches of steady voiced "music" and of speech-like variation.
-            var speech: [Bool] = [], voiced: [Bool] = [], energy: [Float] = []
+            // Stretches of steady voiced "music", of speech-like variation, and of steady
+            // level with a changing spectrum (compressed speech).
+            var speech: [Bool] = [], voiced: [Bool] = [], energy: [Float] = [], change: [Float] = []
             while speech.count < n {
-                let steady = rng.next() % 2 == 0
+                let kind = rng.next() % 3
+                let steady = kind != 1
                 let length = 60 + Int(rng.next() % 300)
                 for _ in 0..<length {
                     speech.append(steady || rng.next() % 10 != 0)
                     voiced.append(steady ? rng.next() % 20 != 0 : rng.next() % 3 != 0)
                     energy.append(steady ? -30 + rng.uniform() * 2 : -30 + rng.uniform() * 12)
+                    change.append(kind == 0 ? 2.5 + rng.uniform() * 0.8 : 4.5 + rng.uniform())
                 }
             }
-            speech = Array(speech.prefix(n)); voiced = Array(voiced.prefix(n)); energy = Array(energy.prefix(n))
-            let expected = Reference.music(speech, voiced: voiced, energy: energy, window: 200, voicedShare: 0.85, rangeDb: 8)
-            #expect(StageRun.music(speech, voiced: voiced, energy: energy, window: 200) == expected, "trial \(trial)")
+            speech = Array(speech.prefix(n)); voiced = Array(voiced.prefix(n)); energy = Array(energy.prefix(n)); change = Array(change.prefix(n))
+            let expected = Reference.music(speech, voiced: voiced, energy: energy, change: change, window: 200, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75)
+            #expect(StageRun.music(speech, voiced: voiced, energy: energy, change: change, window: 200) == expected, "trial \(trial)")
         }
     }
 
