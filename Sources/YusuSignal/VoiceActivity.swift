@@ -93,7 +93,7 @@ public struct VoiceActivityTracker: Sendable {
     private var gaps: GapFiller
     private var bursts: BurstDropper
     private var unvoiced: UnvoicedRunDropper
-    /// Voicing and energy of recent frames, for the stages that look back.
+    /// Voicing, energy and spectral change of recent frames, for the stages that look back.
     private var voiced: FrameRing<Bool>
     private var energy: FrameRing<Float>
     private var change: FrameRing<Float>
