@@ -17,11 +17,13 @@
 //      2 s it has unvoiced consonants and deep dips between syllables. A 2 s window (on a
 //      grid of 0.5 s) that is at least `musicVoicedShare` voiced and whose frame energies
 //      span less than `musicEnergyRangeDb` (10th to 90th percentile) is music or a tone,
-//      if its spectrum also changes slowly: a mean spectral change (`Frame.spectralChangeDb`,
-//      the band shape's change over 20 ms, which no gain moves) under
-//      `musicSpectralChangeDb`. Speech whose dips compression or an AGC has filled keeps
-//      the formant transitions of its syllables (Scheirer & Slaney's spectral flux cue),
-//      and stays speech.
+//      if its spectrum also changes slowly (a mean spectral change, `Frame.spectralChangeDb`:
+//      the band shape's change over 20 ms, which no gain moves, under
+//      `musicSpectralChangeDb`) or its level hardly moves at all (a range under
+//      `musicSteadyRangeDb`, as compressed hold music's does, however busy its spectrum).
+//      Speech whose dips compression or an AGC has filled keeps some level swing and the
+//      formant transitions of its syllables (Scheirer & Slaney's spectral flux cue), and
+//      stays speech.
 // Then bursts shorter than `minimumBurstSeconds` are dropped and gaps shorter than
 // `bridgeGapSeconds` filled. Last, a run of speech frames with less than
 // `minimumVoicedSeconds` of pitch and no voiced run within `unvoicedAttachSeconds` is
@@ -80,6 +82,9 @@ public struct VoiceActivityConfig: Sendable, Equatable {
     /// through AMR-NB, 3.42 dB under neighbours' babble) and hard-compressed speech's
     /// level windows (at least 3.92 dB): a thin margin, measured on one tune.
     public var musicSpectralChangeDb: Float = 3.75
+    /// ... or whose energies span less than this, whatever its spectrum does (dev hold
+    /// music: at most 3.9 dB; compressed speech: at least 4.3 dB).
+    public var musicSteadyRangeDb: Float = 4
     public init() {}
 }
 
@@ -109,7 +114,8 @@ public struct VoiceActivityTracker: Sendable {
         func frames(_ seconds: Double) -> Int { Int((seconds / hopSeconds).rounded()) }
         seeded = SeededRuns(lookBack: frames(config.onsetLookBackSeconds))
         music = MusicRejection(window: frames(config.musicWindowSeconds), voicedShare: config.musicVoicedShare,
-                               rangeDb: config.musicEnergyRangeDb, changeDb: config.musicSpectralChangeDb)
+                               rangeDb: config.musicEnergyRangeDb, changeDb: config.musicSpectralChangeDb,
+                               steadyRangeDb: config.musicSteadyRangeDb)
         gaps = GapFiller(shorterThan: frames(config.bridgeGapSeconds))
         bursts = BurstDropper(shorterThan: frames(config.minimumBurstSeconds))
         unvoiced = UnvoicedRunDropper(minimumVoiced: frames(config.minimumVoicedSeconds), attach: frames(config.unvoicedAttachSeconds),
@@ -235,6 +241,7 @@ struct MusicRejection: Sendable {
     let minimumVoiced: Int
     let rangeDb: Float
     let changeDb: Float
+    let steadyRangeDb: Float
     /// Windows still open (at most `window / step` hold any frame).
     private var open: [Window] = []
     /// Sorted-energy buffers of closed windows, reused.
@@ -254,13 +261,14 @@ struct MusicRejection: Sendable {
         var sorted: [Float]
     }
 
-    init(window: Int, voicedShare: Double, rangeDb: Float, changeDb: Float) {
+    init(window: Int, voicedShare: Double, rangeDb: Float, changeDb: Float, steadyRangeDb: Float) {
         self.window = window
         step = max(1, window / 4)
         minimumActive = Int((0.9 * Double(window)).rounded(.up))
         minimumVoiced = Int((voicedShare * Double(window)).rounded(.up))
         self.rangeDb = rangeDb
         self.changeDb = changeDb
+        self.steadyRangeDb = steadyRangeDb
         open.reserveCapacity(8)
         for _ in 0..<8 { var b = [Float](); b.reserveCapacity(window); spare.append(b) }
         active = FrameRing(capacity: 2 * window + 64, filler: false)
@@ -293,16 +301,17 @@ struct MusicRejection: Sendable {
     }
 
     /// The window's limits, as one value (see `add`).
-    private var rules: (window: Int, minimumActive: Int, minimumVoiced: Int, rangeDb: Float, changeDb: Float) {
-        (window, minimumActive, minimumVoiced, rangeDb, changeDb)
+    private var rules: (window: Int, minimumActive: Int, minimumVoiced: Int, rangeDb: Float, changeDb: Float, steadyRangeDb: Float) {
+        (window, minimumActive, minimumVoiced, rangeDb, changeDb, steadyRangeDb)
     }
 
     /// Adds a frame to a window. - Returns: its verdict once decided (true: music).
     /// Static: a method reading `self` while `open[k]` is borrowed inout would copy `self`,
     /// share the window's buffer and reallocate it at every frame.
     private static func add(_ w: inout Window, active isActive: Bool, voiced: Bool, energyDb: Float, changeDb: Float,
-                            rules: (window: Int, minimumActive: Int, minimumVoiced: Int, rangeDb: Float, changeDb: Float)) -> Bool? {
-        let (window, minimumActive, minimumVoiced, rangeDb, maximumChangeDb) = rules
+                            rules: (window: Int, minimumActive: Int, minimumVoiced: Int, rangeDb: Float, changeDb: Float,
+                                    steadyRangeDb: Float)) -> Bool? {
+        let (window, minimumActive, minimumVoiced, rangeDb, maximumChangeDb, steadyRangeDb) = rules
         w.seen += 1
         w.changeSum += changeDb
         if isActive { w.activeCount += 1 }
@@ -317,7 +326,8 @@ struct MusicRejection: Sendable {
         // final 10th only lower than the 21st-smallest: a range already too wide stays so.
         if w.seen > 2 * tenth, w.sorted[w.seen - tenth] - w.sorted[tenth] >= rangeDb { return false }
         guard w.seen == window else { return nil }
-        return w.sorted[window * 9 / 10] - w.sorted[window / 10] < rangeDb && w.changeSum / Float(window) < maximumChangeDb
+        let range = w.sorted[window * 9 / 10] - w.sorted[window / 10]
+        return range < rangeDb && (w.changeSum / Float(window) < maximumChangeDb || range < steadyRangeDb)
     }
 
     /// Outputs the frames no open window holds, and inactive frames whatever holds them

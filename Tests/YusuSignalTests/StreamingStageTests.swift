@@ -41,7 +41,7 @@ enum Reference {
     }
 
     static func music(_ speech: [Bool], voiced: [Bool], energy: [Float], change: [Float], window: Int, voicedShare: Double, rangeDb: Float,
-                      changeDb: Float) -> [Bool] {
+                      changeDb: Float, steadyRangeDb: Float) -> [Bool] {
         let n = speech.count
         var out = speech
         guard window > 10, n >= window else { return out }
@@ -54,7 +54,8 @@ enum Reference {
             if Double(active) >= 0.9 * Double(window) && Double(v) >= voicedShare * Double(window) {
                 let sorted = energy[start..<(start + window)].sorted()
                 let meanChange = change[start..<(start + window)].reduce(0, +) / Float(window)
-                if sorted[window * 9 / 10] - sorted[window / 10] < rangeDb && meanChange < changeDb {
+                let range = sorted[window * 9 / 10] - sorted[window / 10]
+                if range < rangeDb && (meanChange < changeDb || range < steadyRangeDb) {
                     for i in start..<(start + window) { music[i] = true }
                 }
             }
@@ -126,7 +127,7 @@ enum StageRun {
     }
 
     static func music(_ speech: [Bool], voiced: [Bool], energy: [Float], change: [Float], window: Int) -> [Bool] {
-        var s = MusicRejection(window: window, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75), out: [(Int, Bool)] = []
+        var s = MusicRejection(window: window, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4), out: [(Int, Bool)] = []
         for i in speech.indices { s.push(i, active: speech[i], voiced: voiced[i], energyDb: energy[i], changeDb: change[i], into: &out) }
         s.finish(into: &out)
         return collect(speech.count, out)
@@ -191,8 +192,8 @@ struct StreamingStageTests {
         var rng = Synth.Random(seed: 7)
         for trial in 0..<40 {
             let n = 150 + Int(rng.next() % 900)
-            // Stretches of steady voiced "music", of speech-like variation, and of steady
-            // level with a changing spectrum (compressed speech).
+            // Stretches of steady voiced "music", of speech-like variation, and of a level
+            // swinging a few dB with a changing spectrum (compressed speech).
             var speech: [Bool] = [], voiced: [Bool] = [], energy: [Float] = [], change: [Float] = []
             while speech.count < n {
                 let kind = rng.next() % 3
@@ -201,12 +202,12 @@ struct StreamingStageTests {
                 for _ in 0..<length {
                     speech.append(steady || rng.next() % 10 != 0)
                     voiced.append(steady ? rng.next() % 20 != 0 : rng.next() % 3 != 0)
-                    energy.append(steady ? -30 + rng.uniform() * 2 : -30 + rng.uniform() * 12)
+                    energy.append(kind == 0 ? -30 + rng.uniform() * 2 : -30 + rng.uniform() * (kind == 2 ? 3.5 : 12))
                     change.append(kind == 0 ? 2.5 + rng.uniform() * 0.8 : 4.5 + rng.uniform())
                 }
             }
             speech = Array(speech.prefix(n)); voiced = Array(voiced.prefix(n)); energy = Array(energy.prefix(n)); change = Array(change.prefix(n))
-            let expected = Reference.music(speech, voiced: voiced, energy: energy, change: change, window: 200, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75)
+            let expected = Reference.music(speech, voiced: voiced, energy: energy, change: change, window: 200, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4)
             #expect(StageRun.music(speech, voiced: voiced, energy: energy, change: change, window: 200) == expected, "trial \(trial)")
         }
     }
