@@ -69,8 +69,8 @@ public enum MP3StartDelay {
         return nil
     }
 
-    /// Whether the frame holds a Xing/"Info" tag (after the side information) or a VBRI tag
-    /// (32 bytes after the header).
+    /// Whether the frame holds a Xing/"Info" tag (after the header, its CRC if any, and the
+    /// side information) or a VBRI tag (32 bytes after the header).
     static func hasGaplessTag(_ b: [UInt8], frame: FrameHeader) -> Bool {
         let sideInfo = frame.mpeg1 ? (frame.mono ? 17 : 32) : (frame.mono ? 9 : 17)
         func tag(at offset: Int, _ names: [String]) -> Bool {
@@ -79,7 +79,7 @@ public enum MP3StartDelay {
             let found = String(decoding: b[start..<(start + 4)], as: UTF8.self)
             return names.contains(found)
         }
-        let xing = 4 + sideInfo
-        return tag(at: xing, ["Xing", "Info"]) || tag(at: xing + 2, ["Xing", "Info"]) || tag(at: 36, ["VBRI"])
+        let xing = 4 + (frame.protected ? 2 : 0) + sideInfo
+        return tag(at: xing, ["Xing", "Info"]) || tag(at: 36, ["VBRI"])
     }
 }

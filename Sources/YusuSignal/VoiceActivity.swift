@@ -235,13 +235,20 @@ struct SeededRuns: Sendable {
 /// when it is complete, or earlier when what it holds already proves it cannot qualify.
 /// Windows that the channel's end cuts short are never judged.
 struct MusicRejection: Sendable {
-    let window: Int
+    /// What makes a window music: the window, frames; the fewest active and voiced frames in
+    /// it; its energy range, under which its mean spectral change must lie, or under which
+    /// its level counts as steady whatever the spectrum does.
+    struct Limits: Sendable {
+        var window: Int
+        var minimumActive: Int
+        var minimumVoiced: Int
+        var rangeDb: Float
+        var changeDb: Float
+        var steadyRangeDb: Float
+    }
+    let limits: Limits
+    var window: Int { limits.window }
     let step: Int
-    let minimumActive: Int
-    let minimumVoiced: Int
-    let rangeDb: Float
-    let changeDb: Float
-    let steadyRangeDb: Float
     /// Windows still open (at most `window / step` hold any frame).
     private var open: [Window] = []
     /// Sorted-energy buffers of closed windows, reused.
@@ -262,13 +269,10 @@ struct MusicRejection: Sendable {
     }
 
     init(window: Int, voicedShare: Double, rangeDb: Float, changeDb: Float, steadyRangeDb: Float) {
-        self.window = window
+        limits = Limits(window: window, minimumActive: Int((0.9 * Double(window)).rounded(.up)),
+                        minimumVoiced: Int((voicedShare * Double(window)).rounded(.up)),
+                        rangeDb: rangeDb, changeDb: changeDb, steadyRangeDb: steadyRangeDb)
         step = max(1, window / 4)
-        minimumActive = Int((0.9 * Double(window)).rounded(.up))
-        minimumVoiced = Int((voicedShare * Double(window)).rounded(.up))
-        self.rangeDb = rangeDb
-        self.changeDb = changeDb
-        self.steadyRangeDb = steadyRangeDb
         open.reserveCapacity(8)
         for _ in 0..<8 { var b = [Float](); b.reserveCapacity(window); spare.append(b) }
         active = FrameRing(capacity: 2 * window + 64, filler: false)
@@ -286,9 +290,10 @@ struct MusicRejection: Sendable {
             open.append(Window(number: nextWindow, start: nextWindow * step, sorted: buffer))
             nextWindow += 1
         }
+        let limits = self.limits
         var k = 0
         while k < open.count {
-            let verdict = Self.add(&open[k], active: isActive, voiced: voiced, energyDb: energyDb, changeDb: changeDb, rules: rules)
+            let verdict = Self.add(&open[k], active: isActive, voiced: voiced, energyDb: energyDb, changeDb: changeDb, limits: limits)
             if let verdict {
                 if verdict { for f in open[k].start..<(open[k].start + window) where f >= pendingFrom && f < next { music[f] = true } }
                 spare.append(open[k].sorted)
@@ -300,18 +305,12 @@ struct MusicRejection: Sendable {
         release(into: &out)
     }
 
-    /// The window's limits, as one value (see `add`).
-    private var rules: (window: Int, minimumActive: Int, minimumVoiced: Int, rangeDb: Float, changeDb: Float, steadyRangeDb: Float) {
-        (window, minimumActive, minimumVoiced, rangeDb, changeDb, steadyRangeDb)
-    }
-
     /// Adds a frame to a window. - Returns: its verdict once decided (true: music).
     /// Static: a method reading `self` while `open[k]` is borrowed inout would copy `self`,
     /// share the window's buffer and reallocate it at every frame.
     private static func add(_ w: inout Window, active isActive: Bool, voiced: Bool, energyDb: Float, changeDb: Float,
-                            rules: (window: Int, minimumActive: Int, minimumVoiced: Int, rangeDb: Float, changeDb: Float,
-                                    steadyRangeDb: Float)) -> Bool? {
-        let (window, minimumActive, minimumVoiced, rangeDb, maximumChangeDb, steadyRangeDb) = rules
+                            limits: Limits) -> Bool? {
+        let window = limits.window, rangeDb = limits.rangeDb
         w.seen += 1
         w.changeSum += changeDb
         if isActive { w.activeCount += 1 }
@@ -321,13 +320,13 @@ struct MusicRejection: Sendable {
         while j > 0 && w.sorted[j - 1] > energyDb { w.sorted[j] = w.sorted[j - 1]; j -= 1 }
         w.sorted[j] = energyDb
         let tenth = window / 10
-        if w.seen - w.activeCount > window - minimumActive || w.seen - w.voicedCount > window - minimumVoiced { return false }
+        if w.seen - w.activeCount > window - limits.minimumActive || w.seen - w.voicedCount > window - limits.minimumVoiced { return false }
         // The final 90th percentile can only be higher than the 20th-largest so far, the
         // final 10th only lower than the 21st-smallest: a range already too wide stays so.
         if w.seen > 2 * tenth, w.sorted[w.seen - tenth] - w.sorted[tenth] >= rangeDb { return false }
         guard w.seen == window else { return nil }
         let range = w.sorted[window * 9 / 10] - w.sorted[window / 10]
-        return range < rangeDb && (w.changeSum / Float(window) < maximumChangeDb || range < steadyRangeDb)
+        return range < rangeDb && (w.changeSum / Float(window) < limits.changeDb || range < limits.steadyRangeDb)
     }
 
     /// Outputs the frames no open window holds, and inactive frames whatever holds them
@@ -550,8 +549,9 @@ public struct VoiceActivityDetector: Sendable {
         var tracker = VoiceActivityTracker(config: config, hopSeconds: features.config.hopSeconds, ringFrames: n + 1)
         var running = ChannelLevelsTracker(hopSeconds: features.config.hopSeconds)
         for i in 0..<n {
-            running.observe(features.frame(i))
-            tracker.push(energyDb: features.energyDb[i], voiced: pitch.f0Hz[i] > 0, spectralChangeDb: features.frame(i).spectralChangeDb,
+            let frame = features.frame(i)
+            running.observe(frame)
+            tracker.push(energyDb: frame.energyDb, voiced: pitch.f0Hz[i] > 0, spectralChangeDb: frame.spectralChangeDb,
                          otherEnergyDb: other.flatMap { i < $0.frameCount ? $0.energyDb[i] : nil }, levels: levels ?? running.levels)
         }
         tracker.finish()

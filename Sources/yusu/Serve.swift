@@ -131,11 +131,16 @@ struct Token: ParsableCommand {
     enum ScopeOption: String, ExpressibleByArgument, CaseIterable { case read, write }
 
     static func open(_ db: String) throws -> ServeDatabase {
-        do {
+        try reportingErrors {
             if PostgresTarget.isURL(db) { return try ServeDatabase(.postgres(try postgresTarget(db)), connections: 1) }
             if !FileManager.default.fileExists(atPath: db) { _ = try ResultsDatabase(path: db) }
             return try ServeDatabase(.sqlite(path: db), connections: 1)
-        } catch let error as ExitCode {
+        }
+    }
+
+    /// Runs `body`; any error but an exit code already decided is printed, and exits 1.
+    static func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as ExitCode {
             throw error
         } catch {
             printError("\(error)")
@@ -152,14 +157,11 @@ struct Token: ParsableCommand {
         func run() throws {
             let database = try Token.open(db)
             defer { database.close() }
-            do {
-                let made = try database.now { try AccessTokens.create(in: $0, name: name, scope: AccessTokens.Scope(rawValue: scope.rawValue)!) }
-                print(made.token)
-                FileHandle.standardError.write(Data("yusu token: made token \(made.info.id) '\(made.info.name)' (\(made.info.scope.rawValue)); it is shown only now\n".utf8))
-            } catch {
-                printError("\(error)")
-                throw ExitCode(1)
+            let made = try Token.reportingErrors {
+                try database.now { try AccessTokens.create(in: $0, name: name, scope: AccessTokens.Scope(rawValue: scope.rawValue)!) }
             }
+            print(made.token)
+            FileHandle.standardError.write(Data("yusu token: made token \(made.info.id) '\(made.info.name)' (\(made.info.scope.rawValue)); it is shown only now\n".utf8))
         }
     }
 

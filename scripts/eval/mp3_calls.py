@@ -36,7 +36,7 @@ for wav in sorted(glob.glob(os.path.join(a.corpus, "call_*.wav"))):
         ec = 100 * (cu["syllables"] - t["customer"]["syllables"]) / t["customer"]["syllables"]
         er = 100 * (ag["speech_rate_cpm"] - t["agent"]["speech_rate_cpm"]) / t["agent"]["speech_rate_cpm"]
         el = ag["active_level_dbov"] - t["agent"]["level_dbov"]
-        offsets = sorted(u["start_s"] - s for u in ag["utterances"] for s in starts if abs(u["start_s"] - s) < 0.3)
+        offsets = sorted(u["start_s"] - start for u in ag["utterances"] for start in starts if abs(u["start_s"] - start) < 0.3)
         off_ms = 1000 * offsets[len(offsets) // 2] if offsets else float("nan")
         ed = d["duration_s"] - t["duration_s"]
         stats[name].append((ea, ec, off_ms, ed))
