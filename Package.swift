@@ -48,7 +48,9 @@ let package = Package(
         // (call_05: 1070 -> 1186x real time) and 20% with two analyses in parallel. Release
         // builds of the two analysis modules leave them out; debug builds (the tests) keep
         // them, so an overlapping access is still caught there.
-        .target(name: "YusuSignal", dependencies: ["CSndFile", "CFFTW"], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+        // The learned syllable stage's weights are compiled in (SyllableNetWeights.swift,
+        // base64), so the binary needs no resource bundle beside it; SyllableNet.md is their card.
+        .target(name: "YusuSignal", dependencies: ["CSndFile", "CFFTW"], exclude: ["SyllableNet.md"], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         // Utterances, turns, rates, endings, interruptions, holds, levels, the standard, verdicts.
         .target(name: "YusuDelivery", dependencies: ["YusuSignal"], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         // Archive walking, the results database, parallel runs, nightly summaries.

@@ -69,6 +69,9 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
     /// Rows of a frame dump (frame time, channel, energy, in an utterance, F0), when wanted;
     /// set before the first `push`.
     public var frameSink: ((Double, Int, Float, Bool, Float) -> Void)?
+    /// The learned syllable stage's features of every frame (frame time, channel, features),
+    /// when wanted: the training scripts' material. Set before the first `push`.
+    public var syllableFeatureSink: ((Double, Int, UnsafeBufferPointer<Float>) -> Void)?
 
     private let frontEnd: SignalFrontEnd
     /// The parties' channel streams (the agent first); one when the call is mono.
@@ -193,6 +196,10 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
         if let sink = frameSink {
             let grid = settings.analysis
             for s in streams { let c = s.channel; s.frameSink = { i, e, u, f in sink(grid.frameTimeSeconds(i), c, e, u, f) } }
+        }
+        if let sink = syllableFeatureSink {
+            let grid = settings.analysis
+            for s in streams { let c = s.channel; s.syllableFeatureSink = { i, x in sink(grid.frameTimeSeconds(i), c, x) } }
         }
         timeline = CallTimeline(hop: settings.analysis.hopSeconds, config: settings.delivery, parties: streams.map(\.party))
         timeline.listener = self

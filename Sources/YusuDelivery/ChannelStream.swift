@@ -2,7 +2,8 @@
 //
 // Stages, each fed the frames the one before it has decided, in order:
 //   levels (`ChannelLevelsTracker`, causal) -> pitch (`PitchTracker`, fixed lag) -> voice
-//   activity (`VoiceActivityTracker`) -> syllable nuclei (`SyllableNucleusTracker`) and the
+//   activity (`VoiceActivityTracker`) -> syllable nuclei (`LearnedNucleusTracker`, or the
+//   older peak picker `SyllableNucleusTracker` when the settings ask for it) and the
 //   party's own layer below: utterances (speech bridged over pauses under
 //   `utterancePauseSeconds`), filled pauses, phonation, the P.56 gate, the register
 //   (median F0 so far) endings are measured against, the pitch range, two-voice stretches.
@@ -31,7 +32,10 @@ final class ChannelStream {
     private var levels: ChannelLevelsTracker
     private var pitch: PitchTracker
     private var vad: VoiceActivityTracker
-    private var nuclei: SyllableNucleusTracker
+    /// One of the two counters runs (`SyllableNucleiConfig.method`): the learned one, or
+    /// the hand-set peak picker.
+    private var learned: LearnedNucleusTracker?
+    private var peaks: SyllableNucleusTracker?
     private var fillers: FilledPauseTracker
 
     // MARK: Per-frame rings
@@ -89,6 +93,11 @@ final class ChannelStream {
     private var contourBlock: [Float] = []
     /// Frame rows for a frame dump (when asked): (frame, energy, in an utterance, F0).
     var frameSink: ((Int, Float, Bool, Float) -> Void)? = nil
+    /// The learned stage's features of every frame (training material), when wanted.
+    var syllableFeatureSink: ((Int, UnsafeBufferPointer<Float>) -> Void)? {
+        get { learned?.featureSink }
+        set { learned?.featureSink = newValue }
+    }
     private var dumped = 0
 
     init(channel: Int, party: Party, settings: AnalysisSettings) {
@@ -100,7 +109,12 @@ final class ChannelStream {
         levels = ChannelLevelsTracker(config: settings.channelLevels, hopSeconds: hop)
         pitch = PitchTracker(config: settings.pitch, analysis: settings.analysis, ringFrames: ring)
         vad = VoiceActivityTracker(config: settings.voiceActivity, hopSeconds: hop, ringFrames: ring)
-        nuclei = SyllableNucleusTracker(config: settings.nuclei, hopSeconds: hop)
+        switch settings.nuclei.method {
+        case .learned:
+            let bridge = Int((settings.delivery.utterancePauseSeconds / hop).rounded())
+            learned = LearnedNucleusTracker(net: settings.nuclei.net, bridgeFrames: bridge)
+        case .peaks: peaks = SyllableNucleusTracker(config: settings.nuclei, hopSeconds: hop)
+        }
         fillers = FilledPauseTracker(config: settings.filledPauses, hopSeconds: hop)
         frames = FrameRing(capacity: ring, filler: Frame())
         levelsAt = FrameRing(capacity: ring, filler: ChannelLevels.clean(floorDb: -120))
@@ -124,7 +138,8 @@ final class ChannelStream {
 
     /// The warm-up's frames, judged together: the nucleus floor starts from them.
     func primeWarmUp(frames count: Int) {
-        nuclei.prime(envelopeDb: (0..<count).map { frames[$0].envelopeDb })
+        guard peaks != nil else { return }
+        peaks!.prime(envelopeDb: (0..<count).map { frames[$0].envelopeDb })
     }
 
     /// The levels as they stand (the warm-up hands these to its frames).
@@ -150,8 +165,10 @@ final class ChannelStream {
         feedVoiceActivity()
         vad.finish()
         feedNuclei()
-        nuclei.finish()
-        nuclei.take(into: &nucleusQueue)
+        learned?.finish()
+        learned?.take(into: &nucleusQueue)
+        peaks?.finish()
+        peaks?.take(into: &nucleusQueue)
         consumeFrames()
         if let c = fillers.finish(), let start = openStart ?? closing.last?.start { fillerCandidates.append((c, start)) }
         framesDone = true
@@ -206,13 +223,22 @@ final class ChannelStream {
     }
 
     private func feedNuclei() {
+        if learned != nil {
+            while nucleiIn < vad.framesOut {
+                let k = nucleiIn
+                learned!.push(frame: frames[k], f0Hz: pitch.f0Hz[k], speech: vad.speech[k], levels: levelsAt[k])
+                nucleiIn += 1
+            }
+            learned!.take(into: &nucleusQueue)
+            return
+        }
         while nucleiIn < vad.framesOut {
             let k = nucleiIn
             let periodic = pitch.f0Hz[k] > 0 || frames[k].dip(0) < settings.nuclei.periodicDip
-            nuclei.push(envelopeDb: frames[k].envelopeDb, periodic: periodic, speech: vad.speech[k], levels: levelsAt[k])
+            peaks!.push(envelopeDb: frames[k].envelopeDb, periodic: periodic, speech: vad.speech[k], levels: levelsAt[k])
             nucleiIn += 1
         }
-        nuclei.take(into: &nucleusQueue)
+        peaks!.take(into: &nucleusQueue)
     }
 
     // MARK: The party's own layer
@@ -346,7 +372,7 @@ final class ChannelStream {
     /// Utterances whose nuclei and filled pauses are all decided are finished, in order.
     private func closeUtterances() {
         while let first = closing.first {
-            guard finished || (nuclei.decided(before: first.end)
+            guard finished || ((learned?.decided(before: first.end) ?? peaks!.decided(before: first.end))
                                && !fillerCandidates.contains(where: { $0.candidate.startFrame < first.end })
                                && consumed > first.end) else { return }
             closing.removeFirst()

@@ -74,6 +74,17 @@ extension AnalysisSettings {
         if let v = devValue("nahead") { nuclei.lookAheadSeconds = v }
         if let v = devValue("forget") { channelLevels.forgetSeconds = v }
         if let v = devValue("warm") { channelLevels.warmUpSeconds = v }
+        if let v = devValue("peaks") { nuclei.method = v > 0 ? .peaks : .learned }
+        // Another network's weights (leave-voice-out models of scripts/train/): a file of
+        // little-endian Float32 in the bundled model's shape.
+        if let path = ProcessInfo.processInfo.environment["YUSU_SYLLABLE_WEIGHTS"] {
+            guard let data = FileManager.default.contents(atPath: path),
+                let net = try? SyllableNet(
+                    featureCount: nuclei.net.featureCount, channels: nuclei.net.channels,
+                    dilations: nuclei.net.dilations, littleEndianFloat32: data)
+            else { fatalError("YUSU_SYLLABLE_WEIGHTS=\(path): not weights of the bundled model's shape") }
+            nuclei.net = net
+        }
     }
 }
 #endif

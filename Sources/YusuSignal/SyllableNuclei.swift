@@ -30,8 +30,20 @@
 // the reference tempo.
 import Foundation
 
+/// How syllables are counted.
+public enum NucleusMethod: String, Sendable, Equatable, CaseIterable {
+    /// The learned stage (`LearnedNucleusTracker`, `SyllableNet`): the default.
+    case learned
+    /// The hand-set peak picker of this file (de Jong & Wempe 2009 with a tempo stretch).
+    case peaks
+}
+
 /// Tunable thresholds of the nucleus detector.
 public struct SyllableNucleiConfig: Sendable, Equatable {
+    /// Which counter runs.
+    public var method: NucleusMethod = .learned
+    /// The learned stage's network (the bundled one unless a dev build loads another).
+    public var net: SyllableNet = .bundled
     /// A nucleus stands at least this far above its surroundings, dB.
     public var minimumProminenceDb: Float = 0.75
     /// ... at least this far above the envelope's floor (5th percentile), dB.

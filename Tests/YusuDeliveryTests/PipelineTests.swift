@@ -6,6 +6,13 @@ import YusuTestSupport
 
 @Suite("The whole pipeline on a synthetic two-party call")
 struct PipelineTests {
+    /// The settings with the hand-set peak picker counting syllables.
+    static var peaks: AnalysisSettings {
+        var settings = AnalysisSettings()
+        settings.nuclei.method = .peaks
+        return settings
+    }
+
     static func makeCall(in dir: TemporaryDirectory) throws -> (path: String, interruptionAt: Double) {
         try writeInterruptedCall(in: dir, echoDb: -28, format: .wavMuLaw)
     }
@@ -16,8 +23,13 @@ struct PipelineTests {
         let (path, at) = try Self.makeCall(in: dir)
         let m = try CallAnalyzer().analyze(path: path).measures
         #expect(m.channels == 2 && abs(m.durationSeconds - 30) < 0.01)
-        #expect(m.agent.syllables == 34, "agent syllables \(m.agent.syllables)")
-        #expect(m.customer?.syllables == 14, "customer syllables \(String(describing: m.customer?.syllables))")
+        // The learned counter (the default) was trained on speech: these harmonic-tone bursts
+        // lie outside what it saw, and it counts them within 30%. The hand-set peak picker,
+        // still a method of the settings, counts them exactly.
+        #expect(abs(m.agent.syllables - 34) <= 10, "agent syllables \(m.agent.syllables)")
+        #expect(abs((m.customer?.syllables ?? 0) - 14) <= 4, "customer syllables \(String(describing: m.customer?.syllables))")
+        let peaks = try CallAnalyzer(settings: Self.peaks).analyze(path: path).measures
+        #expect(peaks.agent.syllables == 34 && peaks.customer?.syllables == 14)
         let agentInterruptions = m.interruptions?.filter { $0.by == .agent } ?? []
         #expect(agentInterruptions.count == 1)
         #expect(abs((agentInterruptions.first?.atSeconds ?? 0) - at) < 0.15)
@@ -55,7 +67,8 @@ struct PipelineTests {
         let dir = TemporaryDirectory()
         let (path, _) = try Self.makeCall(in: dir)
         let m = try CallAnalyzer().analyze(path: path, options: CallOptions(agentChannel: 1)).measures
-        #expect(m.agent.channel == 1 && m.agent.syllables == 14)
+        #expect(m.agent.channel == 1 && abs(m.agent.syllables - 14) <= 4)
+        #expect(try CallAnalyzer(settings: Self.peaks).analyze(path: path, options: CallOptions(agentChannel: 1)).measures.agent.syllables == 14)
         #expect(m.interruptions?.filter { $0.by == .customer }.count == 1)
     }
 
@@ -66,7 +79,8 @@ struct PipelineTests {
         let path = try writeRecording(dir.file("mono.flac"), channels: [x], rateHz: 8000, format: .flac)
         let m = try CallAnalyzer().analyze(path: path).measures
         #expect(m.customer == nil && m.interruptions == nil && m.backchannels == nil)
-        #expect(m.agent.syllables == 15)
+        #expect(abs(m.agent.syllables - 15) <= 4, "\(m.agent.syllables) syllables")
+        #expect(try CallAnalyzer(settings: Self.peaks).analyze(path: path).measures.agent.syllables == 15)
     }
 
     @Test("silence is refused: no speech on any channel")

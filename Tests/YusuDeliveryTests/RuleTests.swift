@@ -150,7 +150,8 @@ struct FilledPauseTests {
         if let f = m.agent.filledPauses.first {
             #expect(abs(f.startSeconds - start) < 0.1 && abs(f.endSeconds - (start + 0.5)) < 0.1)
         }
-        #expect(abs(m.agent.syllables - 13) <= 2, "\(m.agent.syllables) syllables")
+        // 12 tone bursts (outside the learned counter's speech: within 30%) and the filler.
+        #expect(abs(m.agent.syllables - 13) <= 4, "\(m.agent.syllables) syllables")
         // The same tone straight after the last syllable, closing the utterance: a drawn-out
         // ending (好的～), not a filled pause.
         var glued = Synth.syllableTrain(count: 6, f0Hz: 150, rateHz: rate, leadSeconds: 0.3)
