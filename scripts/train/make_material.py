@@ -182,20 +182,7 @@ def make_variant(job):
     x = x / peak * 10 ** (gain_db / 20)
     os.makedirs(os.path.dirname(wav), exist_ok=True)
     sf.write(wav, x, sr, subtype="PCM_16")
-    frames = subprocess.run([CLI, "frames", wav, "--syllable-features"], capture_output=True, text=True)
-    rows = frames.stdout.strip().split("\n")[1:]
-    if frames.returncode not in (0, 1) or not rows or not rows[0]:
-        meta["error"] = frames.stderr.strip()[:200]
-        return meta
-    a = np.array([[float(v) for v in r.split(",")] for r in rows], dtype=np.float32)
-    a = a[a[:, 1] == 0][:, 2:]
-    os.makedirs(os.path.dirname(npz), exist_ok=True)
-    np.savez_compressed(npz, x=a, chars=sentence["chars"])
-    with open(npz[:-4] + ".json", "w") as f:
-        json.dump(meta, f)
-    if not KEEP_AUDIO:
-        os.remove(wav)
-    return meta
+    return _features(wav, npz, meta, sentence["chars"])
 
 
 def synthetic_train(job):
