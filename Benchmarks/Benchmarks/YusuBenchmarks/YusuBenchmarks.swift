@@ -103,6 +103,27 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(SyllableNucleusDetector().detect(agentFeatures, pitch: agentPitch, speech: agentSpeech, levels: agentLevels))
         }
     }
+    // The learned syllable stage ([14]) over the same 6,000 frames: its tracker made outside
+    // the measured region, so the count is what the frames themselves allocate (the nuclei
+    // it hands over, none per frame).
+    Benchmark("learned-nuclei-1ch-60s",
+              configuration: .init(metrics: [.wallClock, .mallocCountTotal],
+                                   thresholds: [.mallocCountTotal: .init(absolute: [.p90: 20])])) { benchmark in
+        for _ in benchmark.scaledIterations {
+            var tracker = LearnedNucleusTracker()
+            var nuclei: [Int] = []
+            nuclei.reserveCapacity(1024)
+            benchmark.startMeasurement()
+            for i in 0..<agentFeatures.frameCount {
+                tracker.push(frame: agentFeatures.frame(i), f0Hz: agentPitch.f0Hz[i], speech: agentSpeech[i], levels: agentLevels)
+                tracker.take(into: &nuclei)
+            }
+            tracker.finish()
+            tracker.take(into: &nuclei)
+            benchmark.stopMeasurement()
+            blackHole(nuclei.count)
+        }
+    }
     blackHole(customerPitch)
     // The streaming path: a 60 s stereo call pushed in 20 ms pieces, as `yusu live` feeds
     // it. 12,000 frames (two channels) allocating one block each would be 12,000 mallocs;
