@@ -185,6 +185,66 @@ def make_variant(job):
     return _features(wav, npz, meta, sentence["chars"])
 
 
+def call_like(job):
+    """One party's side of a call: 4-10 sentences of one voice with pauses of 0.2-3 s between
+    them (longer than the 10 s a recording is judged whole, so its levels run as in a call),
+    then a tempo and a line as for single sentences. Syllable times are kept when every
+    sentence has them (ALIGN)."""
+    k, seed, sentences, align, out = job
+    rng = random.Random(seed)
+    name = f"calllike{k:04d}__v0"
+    npz = os.path.join(out, "features", name + ".npz")
+    if os.path.exists(npz) and os.path.exists(npz[:-4] + ".json"):
+        return json.load(open(npz[:-4] + ".json"))
+    speaker = rng.choice(sorted({s["speaker"] for s in sentences if "/aishell/" in s["path"]}))
+    chosen = rng.sample([s for s in sentences if s["speaker"] == speaker], rng.randint(4, 10))
+    sr, parts, times, t, chars, timed = 16000, [], [], 0.0, 0, True
+    for s in chosen:
+        if parts:
+            gap = rng.uniform(0.2, 3.0)
+            parts.append(np.zeros(int(gap * sr)))
+            t += gap
+        x = read16k(s["path"])
+        key = os.path.splitext(os.path.basename(s["path"]))[0]
+        if key in align:
+            times += [t + v for v in align[key]]
+        else:
+            timed = False
+        parts.append(x)
+        t += len(x) / sr
+        chars += s["chars"]
+    x = np.concatenate(parts)
+    meta = {"name": name, "speaker": speaker, "chars": chars, "variant": 0, "sentences": len(chosen)}
+    if rng.random() < 0.7:
+        meta["tempo"] = rng.uniform(0.6, 1.5)
+        x, sr = sox(x, sr, ["tempo", "-s", f"{meta['tempo']:.3f}"])
+    line = rng.choice(LINES)
+    meta["line"] = line
+    if line in ("tel", "ulaw", "alaw", "babble", "street"):
+        x, sr = sox(x, sr, ["sinc", "300-3400"], out_sr=8000)
+        if line in ("ulaw", "babble", "street"):
+            x = x + np.random.default_rng(seed).standard_normal(len(x)) * 10 ** (rng.uniform(-70, -50) / 20) * np.max(np.abs(x))
+            x, sr = through(x, sr, ["-e", "u-law", "-b", "8", "-t", "wav"], "wav")
+        elif line == "alaw":
+            x, sr = through(x, sr, ["-e", "a-law", "-b", "8", "-t", "wav"], "wav")
+    elif line == "amr":
+        x, sr = sox(x, sr, ["sinc", "200-3600"], out_sr=8000)
+        x = x / (np.max(np.abs(x)) + 1e-9) * 0.5
+        x, sr = through(x, sr, ["-t", "amr-nb", "-C", "7"], "amr")
+    elif line == "compressed":
+        x = x / (np.max(np.abs(x)) + 1e-9) * 0.5
+        x, sr = sox(x, sr, ["compand", "0.005,0.08", "6:-80,-80,-50,-12,-20,-8,0,-6", "-3"])
+    elif line == "reverb":
+        x, sr = sox(x, sr, ["reverb", str(rng.randint(50, 100)), "50", str(rng.randint(60, 100)), "100", "20", str(rng.randint(0, 4))])
+    x = x / (np.max(np.abs(x)) + 1e-9) * 10 ** (rng.uniform(-35, -3) / 20)
+    if timed:
+        meta["nuclei_s"] = [round(v / meta.get("tempo", 1.0), 4) for v in times]
+    wav = os.path.join(out, "audio", name + ".wav")
+    os.makedirs(os.path.dirname(wav), exist_ok=True)
+    sf.write(wav, x, sr, subtype="PCM_16")
+    return _features(wav, npz, meta, chars)
+
+
 def synthetic_train(job):
     """A syllable train of known count (as Tests/YusuTestSupport's Synth.syllableTrain): a
     harmonic tone with a wandering F0 under raised-cosine bursts, so that the network counts
@@ -253,6 +313,8 @@ def main():
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--keep-audio", action="store_true")
     ap.add_argument("--first-variant", type=int, default=0, help="number the variants from here (more material, new seeds)")
+    ap.add_argument("--calls", type=int, default=0, help="also this many call-like recordings (one voice, 4-10 sentences with pauses)")
+    ap.add_argument("--align", help="align_whisper.py's syllable times, for the call-like recordings' frame targets")
     ap.add_argument("--synthetic", type=int, default=0, help="also this many synthetic syllable trains (known count and times)")
     ap.add_argument("--trim-share", type=float, default=0.5, help="share of made variants cut close around their speech")
     args = ap.parse_args()
@@ -272,6 +334,10 @@ def main():
             metas.append(m)
             if k % 200 == 0:
                 print(f"{k}/{len(jobs)} variants", file=sys.stderr, flush=True)
+        align = {os.path.splitext(k)[0]: v for k, v in (json.load(open(args.align)) if args.align else {}).items()}
+        calls = [(k, args.seed * 104729 + k, sentences, align, args.out) for k in range(args.calls)]
+        for k, m in enumerate(pool.imap_unordered(call_like, calls)):
+            metas.append(m)
         for k, m in enumerate(pool.imap_unordered(synthetic_train, [(k, args.seed * 7919 + k, args.out) for k in range(args.synthetic)])):
             metas.append(m)
     bad = [m for m in metas if "error" in m]
