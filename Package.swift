@@ -65,6 +65,8 @@ let package = Package(
             "YusuBatch", "YusuDelivery", "YusuSignal",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // Text, JSON, HTML and CSV renderings of one scored call (no database in sight).
         .target(name: "YusuReport", dependencies: ["YusuDelivery", "YusuSignal"]),
@@ -83,6 +85,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
 
         // MARK: Tool
@@ -91,6 +94,7 @@ let package = Package(
             dependencies: [
                 "YusuSignal", "YusuDelivery", "YusuReport", "YusuNightReport", "YusuBatch", "YusuPostgres", "YusuServe", "CFFTW",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
