@@ -82,15 +82,21 @@ public struct PathPatterns: Sendable {
     /// `yyyyMMdd` (optionally followed by a time, `2026-11-20T08:15`); nil otherwise
     /// (`20/11/2026`, `2026-02-30`), since such a day would silently drop out of `--since`.
     public static func validDay(_ text: String) -> String? {
-        let day = normaliseDate(text.count > 10 && text.dropFirst(10).first.map({ "T ".contains($0) }) == true ? String(text.prefix(10)) : text)
-        guard day.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else { return nil }
-        let parts = day.split(separator: "-").compactMap { Int($0) }
+        calendarDay(normaliseDate(text.count > 10 && text.dropFirst(10).first.map({ "T ".contains($0) }) == true ? String(text.prefix(10)) : text))
+    }
+
+    /// `text` when it is a real calendar day written `yyyy-MM-dd` (`2026-02-28`), nil
+    /// otherwise (`2026-13-45`, `2026-02-30`, `20261128`): the one check of a day that a
+    /// user or a client gives (`report --since`, the API's `since`/`until`, an upload's `date`).
+    public static func calendarDay(_ text: String) -> String? {
+        guard text.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else { return nil }
+        let parts = text.split(separator: "-").compactMap { Int($0) }
         var components = DateComponents()
         components.year = parts[0]; components.month = parts[1]; components.day = parts[2]
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         guard components.isValidDate(in: calendar) else { return nil }
-        return day
+        return text
     }
 }
 

@@ -28,8 +28,8 @@ public enum ServeQueries {
         public init(query: [String: String]) throws {
             func day(_ key: String) throws -> String? {
                 guard let v = query[key], !v.isEmpty else { return nil }
-                guard v.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else {
-                    throw BadRequest(description: "\(key) must be a day as yyyy-MM-dd (got '\(v.prefix(40))')")
+                guard PathPatterns.calendarDay(v) != nil else {
+                    throw BadRequest(description: "\(key) must be a real day as yyyy-MM-dd (got '\(v.prefix(40))')")
                 }
                 return v
             }

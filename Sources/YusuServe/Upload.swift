@@ -32,8 +32,8 @@ enum Upload {
             agentId = try label(q, "agent_id")
             callId = try label(q, "call_id")
             if let d = try label(q, "date") {
-                guard d.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else {
-                    throw APIError(status: .badRequest, message: "date must be a day as yyyy-MM-dd (got '\(d.prefix(20))')")
+                guard PathPatterns.calendarDay(d) != nil else {
+                    throw APIError(status: .badRequest, message: "date must be a real day as yyyy-MM-dd (got '\(d.prefix(20))')")
                 }
                 date = d
             }

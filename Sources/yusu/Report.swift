@@ -35,8 +35,8 @@ struct Report: ParsableCommand {
     var worst: Int = 3
 
     func validate() throws {
-        if let since, since.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) == nil {
-            throw ValidationError("--since must be a day as yyyy-MM-dd (got '\(since)')")
+        if let since, PathPatterns.calendarDay(since) == nil {
+            throw ValidationError("--since must be a real day as yyyy-MM-dd (got '\(since)')")
         }
         guard worst >= 0 else { throw ValidationError("--worst must be >= 0") }
     }

@@ -152,6 +152,10 @@ struct DatabaseTests {
         #expect(mixedRows[3].problem == nil && mixedRows[3].callDate == "2026-11-21" && mixedRows[3].agentChannel == 1)
         #expect(mixedRows[4].problem?.contains("got '2026-02-30'") == true)
         #expect(PathPatterns.validDay("2026-11-19T10:00") == "2026-11-19" && PathPatterns.validDay("2026-13-01") == nil)
+        // What users and clients type: a real day, written yyyy-MM-dd, nothing else.
+        #expect(PathPatterns.calendarDay("2024-02-29") == "2024-02-29" && PathPatterns.calendarDay("2026-02-29") == nil)
+        #expect(PathPatterns.calendarDay("2026-13-45") == nil && PathPatterns.calendarDay("20261128") == nil)
+        #expect(PathPatterns.calendarDay("2026-11-28T08:00") == nil && PathPatterns.calendarDay("") == nil)
         // A manifest that cannot be read past a line (bad UTF-8): the rows before still come,
         // then one entry that says where reading stopped.
         let broken = dir.file("broken.csv")

@@ -352,6 +352,11 @@ struct ServeTests {
         #expect(try calls() == 0, "a refused upload left a row")
         #expect(try FileManager.default.contentsOfDirectory(atPath: recordings).isEmpty)
         // Kept: 201, Location, the call in the API with its recording, the same bytes.
+        // A day that does not exist is refused, as batch refuses it, and nothing is stored.
+        let noSuchDay = try curl(server.base + "/v1/score?store=true&agent_id=x&date=2026-13-45", method: "POST", token: token, bodyFile: demo)
+        #expect(noSuchDay.status == 400 && (noSuchDay.json["error"] as? String)?.contains("real day") == true, "\(noSuchDay.text)")
+        #expect(try curl(server.base + "/v1/report?since=2026-02-30", token: token).status == 400)
+        #expect(try calls() == 0, "a refused day left a row")
         let missingAgent = try curl(server.base + "/v1/score?store=true", method: "POST", token: token, bodyFile: demo)
         #expect(missingAgent.status == 400 && (missingAgent.json["error"] as? String)?.contains("agent_id") == true)
         let kept = try curl(server.base + "/v1/score?store=true&agent_id=\(percent("李雷"))&call_id=up-1&date=2026-11-28&name=call.wav",
