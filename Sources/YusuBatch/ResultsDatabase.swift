@@ -43,16 +43,7 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
             configuration.readonly = true
             do {
                 pool = try Self.openForReading(path: path, configuration: configuration, warnings: &warnings)
-                let version = try pool.read { db -> Int? in
-                    guard try db.tableExists("meta") && db.tableExists("calls") else { return nil }
-                    return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'schema_version'").flatMap { Int($0) }
-                }
-                guard let version else {
-                    throw DatabaseError(description: "\(path): not a Yusu results database (no calls table)")
-                }
-                guard version <= Self.schemaVersion else {
-                    throw DatabaseError(description: "\(path): written by a newer Yusu (schema \(version); this one reads up to \(Self.schemaVersion))")
-                }
+                try pool.read { try Self.checkOurs($0, path: path, emptyIsOurs: false) }
             } catch let error as DatabaseError {
                 throw error
             } catch {
@@ -72,11 +63,45 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
         defer { close(lockFile) }
         flock(lockFile, LOCK_EX)
         defer { flock(lockFile, LOCK_UN) }
+        // Refuse what `report` refuses before a byte is written (opening for writing switches
+        // the journal mode and migrating adds tables): another application's SQLite file,
+        // or one of a newer schema. A new or empty file becomes a results database.
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        if size > 0 {
+            var readConfiguration = configuration
+            readConfiguration.readonly = true
+            var ignored: [String] = []
+            do {
+                let existing = try Self.openForReading(path: path, configuration: readConfiguration, warnings: &ignored)
+                defer { try? existing.close() }
+                try existing.read { try Self.checkOurs($0, path: path, emptyIsOurs: true) }
+            } catch let error as DatabaseError {
+                throw error
+            } catch {
+                throw DatabaseError(description: "\(path): cannot open the results database (\(Self.reason(error)))")
+            }
+        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
         } catch {
             throw DatabaseError(description: "\(path): cannot open the results database (\(Self.reason(error)))")
+        }
+    }
+
+    /// Refuses a database that is not a Yusu results database (no `meta` and `calls`
+    /// tables; with `emptyIsOurs`, a file with no tables at all is taken as new) or is of a
+    /// newer schema than this Yusu knows.
+    static func checkOurs(_ db: Database, path: String, emptyIsOurs: Bool) throws {
+        if emptyIsOurs, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") == 0 { return }
+        guard try db.tableExists("meta") && db.tableExists("calls") else {
+            throw DatabaseError(description: "\(path): not a Yusu results database (no calls table)")
+        }
+        guard let version = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'schema_version'").flatMap({ Int($0) }) else {
+            throw DatabaseError(description: "\(path): not a Yusu results database (no schema version)")
+        }
+        guard version <= Self.schemaVersion else {
+            throw DatabaseError(description: "\(path): written by a newer Yusu (schema \(version); this one reads up to \(Self.schemaVersion))")
         }
     }
 

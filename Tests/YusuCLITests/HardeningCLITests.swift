@@ -212,6 +212,35 @@ struct HardeningCLITests {
         #expect(lines.text.contains("200/200 files") && lines.text.contains("ETA 0:00:00"), "\(lines.text)")
     }
 
+    @Test("batch refuses what report refuses before writing a byte: another application's SQLite file, a newer schema")
+    func writersRefuseForeignDatabases() throws {
+        let dir = TemporaryDirectory()
+        _ = try makeArchive(in: dir, calls: 1)
+        let other = dir.file("crm.sqlite")
+        let queue = try DatabaseQueue(path: other)
+        try queue.write { try $0.execute(sql: "CREATE TABLE customers (name TEXT); INSERT INTO customers VALUES ('王芳')") }
+        try queue.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: other))
+        let r = try CLI.run(["batch", dir.file("archive"), "--db", other, "--quiet"])
+        #expect(r.status != 0 && r.stderr.contains("not a Yusu results database"), "\(r.status) \(r.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: other)) == before, "the other application's file was written to")
+        #expect(!FileManager.default.fileExists(atPath: other + "-wal"))
+        // A results database of a newer Yusu: refused by batch as by report, and not scored into.
+        let db = dir.file("r.sqlite")
+        #expect(try CLI.run(["batch", dir.file("archive"), "--db", db, "--quiet"]).status == 0)
+        let results = try DatabaseQueue(path: db)
+        try results.write { try $0.execute(sql: "UPDATE meta SET value = '99' WHERE key = 'schema_version'; DELETE FROM calls") }
+        try results.close()
+        let newer = try CLI.run(["batch", dir.file("archive"), "--db", db, "--quiet"])
+        #expect(newer.status != 0 && newer.stderr.contains("written by a newer Yusu (schema 99"), "\(newer.stderr)")
+        let count = try DatabaseQueue(path: db).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM calls") }
+        #expect(count == 0, "a call was scored into a newer schema's database")
+        // An empty file (touch) becomes a results database, as a new path does.
+        let empty = dir.file("empty.sqlite")
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        #expect(try CLI.run(["batch", dir.file("archive"), "--db", empty, "--quiet"]).status == 0)
+    }
+
     @Test("report opens the database read-only: another SQLite file is refused and left as it was")
     func readOnlyReport() throws {
         let dir = TemporaryDirectory()
