@@ -212,6 +212,29 @@ struct HardeningCLITests {
         #expect(lines.text.contains("200/200 files") && lines.text.contains("ETA 0:00:00"), "\(lines.text)")
     }
 
+    @Test("names with escape sequences and line breaks reach the terminal escaped: score's one-line error, report's text")
+    func namesReachTheTerminalEscaped() throws {
+        let dir = TemporaryDirectory()
+        let hostile = "\u{1B}]0;pwned\u{07}\u{1B}[31mred\nsecond line.wav"
+        let notAudio = dir.file(hostile)
+        try Data("not audio at all".utf8).write(to: URL(fileURLWithPath: notAudio))
+        let r = try CLI.run(["score", notAudio])
+        #expect(r.status == 1)
+        #expect(!r.stderr.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" }, "raw escape bytes on stderr")
+        #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("\\x1b]0;pwned\\x07\\x1b[31mred\\x0asecond line.wav"), "\(r.stderr)")
+        // A night whose archive holds such a name: the text report shows it, escaped.
+        let paths = try makeArchive(in: dir, calls: 2)
+        let renamed = (paths[0] as NSString).deletingLastPathComponent + "/\u{1B}[2Jcall\u{1B}]0;x\u{07}.wav"
+        try FileManager.default.moveItem(atPath: paths[0], toPath: renamed)
+        try Data("not audio".utf8).write(to: URL(fileURLWithPath: (paths[1] as NSString).deletingLastPathComponent + "/\u{1B}[2Jbroken.wav"))
+        let db = dir.file("r.sqlite")
+        _ = try CLI.run(["batch", dir.file("archive"), "--db", db, "--quiet"])
+        let report = try CLI.run(["report", "--db", db, "--format", "text"])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(!report.stdout.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" }, "raw escape bytes in the text report")
+        #expect(report.stdout.contains("\\x1b[2J"), "\(report.stdout)")
+    }
+
     @Test("batch refuses what report refuses before writing a byte: another application's SQLite file, a newer schema")
     func writersRefuseForeignDatabases() throws {
         let dir = TemporaryDirectory()
