@@ -176,7 +176,7 @@ public enum YusuService {
         LiveSocket.add(to: wsRouter, state: state)
 
         return Application(
-            router: router,
+            router: HeadAsGet(base: router),
             server: .http1WebSocketUpgrade(webSocketRouter: wsRouter, configuration: .init(
                 http1: .init(idleTimeout: .seconds(60)), ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30))))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "yusu"),
@@ -302,6 +302,23 @@ struct AuthMiddleware<Context: ScopedContext>: RouterMiddleware {
 
 /// Every request answers within `seconds` (503 after that); a slow database or a long
 /// score cannot hold a connection for ever. A streamed body (a recording) is not timed.
+/// HEAD is GET without the body (RFC 9110 §9.3.2): the same route, status and headers
+/// (Content-Length, Content-Type, Accept-Ranges), for every GET route, after the same
+/// authentication. It wraps the router, since a router's middleware runs only for a
+/// method's own routes.
+struct HeadAsGet<Base: HTTPResponderBuilder>: HTTPResponderBuilder {
+    let base: Base
+    func buildResponder() -> CallbackResponder<Base.Responder.Context> {
+        let responder = base.buildResponder()
+        return CallbackResponder { request, context in
+            guard request.method == .head else { return try await responder.respond(to: request, context: context) }
+            var head = request.head
+            head.method = .get
+            return try await responder.respond(to: Request(head: head, body: request.body), context: context).createHeadResponse()
+        }
+    }
+}
+
 struct TimeoutMiddleware<Context: RequestContext>: RouterMiddleware {
     let seconds: Double
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -288,6 +288,13 @@ struct ServeTests {
         let file = try Data(contentsOf: URL(fileURLWithPath: night.demoPath))
         let whole = try curl(server.base + "/v1/calls/\(id)/recording", token: t)
         #expect(whole.status == 200 && whole.body == file && whole.header("Accept-Ranges") == "bytes" && whole.header("Content-Type") == "audio/wav")
+        // HEAD: the GET's status and headers, no body; for the API, the pages and the health check.
+        for path in ["/v1/calls/\(id)/recording", "/healthz", "/"] {
+            let r = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/curl"),
+                                ["-s", "-I", "--max-time", "20", "-H", "Authorization: Bearer \(t)", server.base + path])
+            #expect(r.stdout.hasPrefix("HTTP/1.1 200"), "HEAD \(path): \(r.stdout.prefix(200))")
+            if path.hasSuffix("recording") { #expect(r.stdout.lowercased().contains("content-length: \(file.count)"), "\(r.stdout)") }
+        }
         let mid = try curl(server.base + "/v1/calls/\(id)/recording", token: t, headers: ["Range: bytes=1000-1999"])
         #expect(mid.status == 206 && mid.body == file[1000..<2000] && mid.header("Content-Range") == "bytes 1000-1999/\(file.count)")
         let tail = try curl(server.base + "/v1/calls/\(id)/recording", token: t, headers: ["Range: bytes=-500"])
