@@ -246,6 +246,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return Self.answer(APIError(status: error.status, message: message, headers: error.headers), request: request)
         } catch let error as ServeQueries.BadRequest {
             return Self.answer(APIError(status: .badRequest, message: error.description), request: request)
+        } catch is NIOTooManyBytesError {
+            // A body sent without a length (chunked) that grows past what the route reads.
+            return Self.answer(APIError(status: .contentTooLarge, message: "the request body is over this server's limit"), request: request)
         } catch {
             logger.error("internal error", metadata: ["path": .string(request.uri.path), "error": .string("\(error)")])
             return Self.answer(APIError(status: .internalServerError, message: "internal error (logged on the server)"), request: request)

@@ -57,6 +57,10 @@ enum Upload {
         do { body = try await request.collectBody(upTo: limit) } catch let error as HTTPError where error.status == .contentTooLarge {
             state.metrics.refused.increment()
             throw APIError(status: .contentTooLarge, message: "\(parameters.name): the upload is over the limit of \(limit) bytes (--max-upload-mb)")
+        } catch is NIOTooManyBytesError {
+            // Chunked (no Content-Length): the body grew past the limit as it came.
+            state.metrics.refused.increment()
+            throw APIError(status: .contentTooLarge, message: "\(parameters.name): the upload is over the limit of \(limit) bytes (--max-upload-mb)")
         }
         guard body.readableBytes > 0 else {
             state.metrics.refused.increment()

@@ -354,6 +354,11 @@ struct ServeTests {
                 #expect(message.contains("over the limit"), "\(message)")
             }
         }
+        // Over the limit without a declared length (chunked): 413 too, never a 500.
+        try Data(count: 3 << 20).write(to: URL(fileURLWithPath: dir.file("big.bin")))
+        let chunked = try curl(server.base + "/v1/score?name=big.wav", method: "POST", token: token,
+                               headers: ["Transfer-Encoding: chunked"], bodyFile: dir.file("big.bin"))
+        #expect(chunked.status == 413 && (chunked.json["error"] as? String)?.contains("--max-upload-mb") == true, "\(chunked.status) \(chunked.text)")
         let empty = try curl(server.base + "/v1/score", method: "POST", token: token)
         #expect(empty.status == 400)
         #expect(try calls() == 0, "a refused upload left a row")
