@@ -33,7 +33,12 @@ actor LiveBoard {
     /// Calls open on this instance.
     var count: Int { entries.count }
 
-    func open(agentId: String, callId: String) async -> String {
+    /// Admits a call while fewer than `limit` are open (`--max-live-calls`), nil when the
+    /// board is full: the one admission step. The check and the entry happen before any
+    /// suspension of this actor, so calls opened at the same instant cannot all pass a
+    /// check that none of them has yet counted in.
+    func open(agentId: String, callId: String, limit: Int) async -> String? {
+        guard entries.count < limit else { return nil }
         let id = UUID().uuidString.lowercased()
         let entry = Entry(id: id, agentId: agentId, callId: callId.isEmpty ? "live-\(id.prefix(8))" : callId,
                           startedAt: ISO8601DateFormatter().string(from: Date()))
@@ -184,7 +189,12 @@ enum LiveSocket {
                                       agentChannel: declared.agentChannel, raw: declared.raw)
             let collector = LineCollector()
             session.write = { collector.add($0) }
-            let id = await state.board.open(agentId: declared.agentId, callId: declared.callId)
+            guard let id = await state.board.open(agentId: declared.agentId, callId: declared.callId, limit: state.configuration.maxLiveCalls) else {
+                // Admitted by the upgrade's quick check, then beaten to the last place by a call
+                // opened at the same instant: 1013, try again later (RFC 6455 registry).
+                try await outbound.close(.unknown(1013), reason: "this server has \(state.configuration.maxLiveCalls) live calls open (--max-live-calls)")
+                return
+            }
             state.metrics.liveCalls.increment()
             func flush() async throws {
                 let lines = collector.take()

@@ -604,6 +604,37 @@ struct ServeTests {
         }
         #expect(try curl(base + "/healthz").status == 200)
     }
+
+    @Test("live calls at the limit: 8 sockets opened at the same instant against --max-live-calls 3 never make more than 3 calls")
+    func liveLimitDoesNotRace() async throws {
+        let dir = TemporaryDirectory()
+        let server = try ServeProcess(["--db", night.db, "--max-live-calls", "3"], in: dir)
+        defer { server.stop() }
+        let base = server.base, port = server.port
+        let config = WebSocketClientConfiguration(maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(night.writeToken)"])
+        let logger = Logger(label: "test")
+        let seen = LinesBox()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for k in 0..<8 {
+                group.addTask {
+                    _ = try? await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/live?call_id=race-\(k)", configuration: config, logger: logger) { _, outbound, _ in
+                        try await Task.sleep(for: .seconds(2))
+                        try await outbound.close(.normalClosure, reason: nil)
+                    }
+                }
+            }
+            group.addTask {
+                for _ in 0..<15 {
+                    if let n = try curl(base + "/healthz").json["live_calls"] as? Int { seen.add("\(n)") }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            try await group.waitForAll()
+        }
+        let counts = seen.all.compactMap { Int($0) }
+        #expect(!counts.isEmpty && counts.max()! <= 3, "live_calls seen: \(counts)")
+        #expect(counts.contains(where: { $0 > 0 }), "no call was admitted: \(counts)")
+    }
 }
 
 /// Schemathesis (PyPI), if installed: YUSU_SCHEMATHESIS names it, else the PATH's. CI
