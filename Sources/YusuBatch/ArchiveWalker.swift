@@ -308,12 +308,20 @@ public enum ArchiveSource: Sendable {
         try forEach(defaultAgentChannel: 0) { _ in false }
     }
 
-    /// Text fit for a one-line message: control characters and NUL escaped, at most `limit` characters.
+    /// Text fit for a one-line message: control characters and NUL escaped (`\x1b`), at most
+    /// `limit` characters. The one way outside text (file names, ids) reaches a terminal: a
+    /// name cannot set the window's title, clear the screen or split a line.
     public static func printable(_ text: String, limit: Int = 80) -> String {
         var out = ""
         for scalar in text.unicodeScalars.prefix(limit) {
             if scalar.properties.generalCategory == .control { out += String(format: "\\x%02x", scalar.value) } else { out.unicodeScalars.append(scalar) }
         }
         return text.unicodeScalars.count > limit ? out + "…" : out
+    }
+
+    /// A multi-line text (a text report) fit for a terminal: each line as `printable`
+    /// makes it, whole, the line breaks kept.
+    public static func printableLines(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { printable(String($0), limit: .max) }.joined(separator: "\n")
     }
 }

@@ -303,8 +303,6 @@ struct AuthMiddleware<Context: ScopedContext>: RouterMiddleware {
     }
 }
 
-/// Every request answers within `seconds` (503 after that); a slow database or a long
-/// score cannot hold a connection for ever. A streamed body (a recording) is not timed.
 /// HEAD is GET without the body (RFC 9110 §9.3.2): the same route, status and headers
 /// (Content-Length, Content-Type, Accept-Ranges), for every GET route, after the same
 /// authentication. It wraps the router, since a router's middleware runs only for a
@@ -322,6 +320,8 @@ struct HeadAsGet<Base: HTTPResponderBuilder>: HTTPResponderBuilder {
     }
 }
 
+/// Every request answers within `seconds` (503 after that); a slow database or a long
+/// score cannot hold a connection for ever. A streamed body (a recording) is not timed.
 struct TimeoutMiddleware<Context: RequestContext>: RouterMiddleware {
     let seconds: Double
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -54,11 +54,8 @@ enum Upload {
         }
         var request = request
         let body: ByteBuffer
-        do { body = try await request.collectBody(upTo: limit) } catch let error as HTTPError where error.status == .contentTooLarge {
-            state.metrics.refused.increment()
-            throw APIError(status: .contentTooLarge, message: "\(parameters.name): the upload is over the limit of \(limit) bytes (--max-upload-mb)")
-        } catch is NIOTooManyBytesError {
-            // Chunked (no Content-Length): the body grew past the limit as it came.
+        do { body = try await request.collectBody(upTo: limit) } catch where (error as? HTTPError)?.status == .contentTooLarge || error is NIOTooManyBytesError {
+            // Over the limit as it came (NIOTooManyBytesError: chunked, no Content-Length).
             state.metrics.refused.increment()
             throw APIError(status: .contentTooLarge, message: "\(parameters.name): the upload is over the limit of \(limit) bytes (--max-upload-mb)")
         }

@@ -25,24 +25,17 @@ struct Frames: ParsableCommand {
     func run() throws {
         // The dump is how one finds out why no speech was found: write it regardless.
         let out = FileHandle.standardOutput
-        let csv = FramesCSV { out.write(Data($0.utf8)) }
-        var text = ""
-        if syllableFeatures {
-            text = "time_s,channel," + (0..<SyllableFeatureExtractor.count).map { "x\($0)" }.joined(separator: ",") + "\n"
-        }
+        let header = syllableFeatures
+            ? "time_s,channel," + (0..<SyllableFeatureExtractor.count).map { "x\($0)" }.joined(separator: ",") : FramesCSV.header
+        let csv = FramesCSV(header: header) { out.write(Data($0.utf8)) }
         let analysis = try recording.analyze(requireSpeech: false) { stream in
             if syllableFeatures {
-                stream.syllableFeatureSink = { t, c, x in
-                    text += String(format: "%.3f,%d", t, c)
-                    for v in x { text += String(format: ",%.4f", v) }
-                    text += "\n"
-                    if text.utf8.count > 1 << 16 { out.write(Data(text.utf8)); text = "" }
-                }
+                stream.syllableFeatureSink = { t, c, x in csv.row(timeSeconds: t, channel: c, values: x) }
             } else {
                 stream.frameSink = { t, c, e, s, f in csv.row(timeSeconds: t, channel: c, energyDb: e, speech: s, f0Hz: f) }
             }
         }
-        if syllableFeatures { out.write(Data(text.utf8)) } else { csv.flush() }
+        csv.flush()
         if !analysis.hasSpeech {
             printError("\(recording.file): no speech found on any channel; the frames are written anyway (speech 0 throughout)")
         }

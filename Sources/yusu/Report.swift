@@ -46,7 +46,7 @@ struct Report: ParsableCommand {
             try NightlySummary.load(from: try openResults(db), since: since, standardKey: standardKey, worstPerGroup: worst)
         }
         switch format {
-        case .text: print(TerminalText.document(NightReport.text(summary)), terminator: "")
+        case .text: print(ArchiveSource.printableLines(NightReport.text(summary)), terminator: "")
         case .csv: print(try NightReport.csv(summary), terminator: "")
         case .json: print(NightReport.json(summary))
         case .html:

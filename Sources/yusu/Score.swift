@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import YusuBatch
 import YusuDelivery
 import YusuReport
 
@@ -39,7 +40,7 @@ struct Score: ParsableCommand {
                 printError("\(file): internal error, the result cannot be written as JSON (\(error))")
                 throw ExitStatus.badInput
             }
-        case .text: print(TerminalText.document(TextReport.render(analysis.measures, card)), terminator: "")
+        case .text: print(ArchiveSource.printableLines(TextReport.render(analysis.measures, card)), terminator: "")
         case .html:
             let audio: HTMLCallReport.Audio? = switch self.audio {
             case .auto: .forRecording(path: file)

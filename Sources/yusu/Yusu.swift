@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import YusuBatch
 import YusuDelivery
 
 @main
@@ -55,7 +56,7 @@ struct Yusu: ParsableCommand {
 /// Prints `message` as one line on standard error, prefixed with the tool's name; control
 /// characters in it (a file name's escape sequences or line breaks) are shown, not sent.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("yusu: \(TerminalText.line(message))\n".utf8))
+    FileHandle.standardError.write(Data("yusu: \(ArchiveSource.printable(message, limit: .max))\n".utf8))
 }
 
 /// Exit statuses: 0 success, 1 the input could not be analysed, 2 the standard file is
