@@ -223,22 +223,18 @@ final class ChannelStream {
     }
 
     private func feedNuclei() {
-        if learned != nil {
-            while nucleiIn < vad.framesOut {
-                let k = nucleiIn
-                learned!.push(frame: frames[k], f0Hz: pitch.f0Hz[k], speech: vad.speech[k], levels: levelsAt[k])
-                nucleiIn += 1
-            }
-            learned!.take(into: &nucleusQueue)
-            return
-        }
         while nucleiIn < vad.framesOut {
             let k = nucleiIn
-            let periodic = pitch.f0Hz[k] > 0 || frames[k].dip(0) < settings.nuclei.periodicDip
-            peaks!.push(envelopeDb: frames[k].envelopeDb, periodic: periodic, speech: vad.speech[k], levels: levelsAt[k])
+            if learned != nil {
+                learned!.push(frame: frames[k], f0Hz: pitch.f0Hz[k], speech: vad.speech[k], levels: levelsAt[k])
+            } else {
+                let periodic = pitch.f0Hz[k] > 0 || frames[k].dip(0) < settings.nuclei.periodicDip
+                peaks!.push(envelopeDb: frames[k].envelopeDb, periodic: periodic, speech: vad.speech[k], levels: levelsAt[k])
+            }
             nucleiIn += 1
         }
-        peaks!.take(into: &nucleusQueue)
+        learned?.take(into: &nucleusQueue)
+        peaks?.take(into: &nucleusQueue)
     }
 
     // MARK: The party's own layer

@@ -32,7 +32,7 @@ public struct LearnedNucleusTracker: @unchecked Sendable {
     private var pauseFrames = 0
     private var pauseShare: Double = 0
     private var framesIn = 0
-    private var stepsIn = 0
+    /// Steps (pairs of frames) whose share has come out.
     private var stepsOut = 0
     private var total: Double = 0
     private var placed = 0
@@ -79,10 +79,8 @@ public struct LearnedNucleusTracker: @unchecked Sendable {
             extractor.features(of: frame, f0Hz: f0Hz, speech: speech, levels: levels, into: $0.baseAddress!)
         }
         if let sink = featureSink { features.withUnsafeBufferPointer { sink(index, $0) } }
-        let s = stepsIn
-        pendingSpeech[s] |= speech ? 2 : 0
+        pendingSpeech[index / 2] |= speech ? 2 : 0
         for k in 0..<count { features[k] = 0.5 * (features[k] + pair[k]) }
-        stepsIn += 1
         let share = features.withUnsafeBufferPointer { stream.push($0.baseAddress!) }
         if let share { place(share) }
     }
@@ -92,7 +90,6 @@ public struct LearnedNucleusTracker: @unchecked Sendable {
     public mutating func finish() {
         guard !finished else { return }
         if framesIn % 2 == 1 {
-            stepsIn += 1
             let share = pair.withUnsafeBufferPointer { stream.push($0.baseAddress!) }
             if let share { place(share) }
         }

@@ -64,7 +64,9 @@ public struct SyllableNet: Sendable, Equatable {
             let width = l == 0 ? featureCount : channels
             for o in 0..<channels {
                 for i in 0..<width {
-                    for k in 0..<3 { packed[offset + (k * width + i) * channels + o] = weights[offset + (o * width + i) * 3 + k] }
+                    for k in 0..<3 {
+                        packed[offset + (k * width + i) * channels + o] = weights[offset + (o * width + i) * 3 + k]
+                    }
                 }
             }
             offset += channels * width * 3
@@ -76,7 +78,8 @@ public struct SyllableNet: Sendable, Equatable {
     }
 
     public static func == (a: SyllableNet, b: SyllableNet) -> Bool {
-        a.featureCount == b.featureCount && a.channels == b.channels && a.dilations == b.dilations && a.weights == b.weights
+        a.featureCount == b.featureCount && a.channels == b.channels && a.dilations == b.dilations
+            && a.weights == b.weights
     }
 
     /// Decodes little-endian Float32 weights (the form `scripts/train/` writes).
@@ -84,7 +87,8 @@ public struct SyllableNet: Sendable, Equatable {
         guard data.count % 4 == 0 else { throw .shape("\(data.count) bytes is not a whole number of Float32") }
         var values = [Float](repeating: 0, count: data.count / 4)
         for i in values.indices {
-            let bits = UInt32(data[data.startIndex + 4 * i]) | UInt32(data[data.startIndex + 4 * i + 1]) << 8
+            let bits =
+                UInt32(data[data.startIndex + 4 * i]) | UInt32(data[data.startIndex + 4 * i + 1]) << 8
                 | UInt32(data[data.startIndex + 4 * i + 2]) << 16 | UInt32(data[data.startIndex + 4 * i + 3]) << 24
             values[i] = Float(bitPattern: bits)
         }
@@ -97,8 +101,6 @@ public struct SyllableNet: Sendable, Equatable {
 
     /// Steps between a step going in and its share coming out: the sum of the dilations.
     public var delaySteps: Int { dilations.reduce(0, +) }
-    /// Steps of context on either side of a step's share.
-    public var receptiveFieldSteps: Int { 2 * delaySteps + 1 }
 
     /// The model that ships with Yusu (`SyllableNetWeights`).
     public static let bundled: SyllableNet = {
@@ -137,8 +139,7 @@ public struct SyllableNetStream: Sendable {
     public let net: SyllableNet
     /// Ring of the last 32 steps of the input (F wide) and of every layer's output (C wide).
     private var state: [Float]
-    private var zeros: [Float]
-    private let ringSteps = 32
+    private static let ringSteps = 32
     private var pushed = 0
     /// Real (not padding) steps pushed, and shares handed out.
     private var stepsIn = 0
@@ -146,14 +147,12 @@ public struct SyllableNetStream: Sendable {
 
     public init(net: SyllableNet) {
         self.net = net
-        precondition(2 * (net.dilations.max() ?? 1) + 1 <= 32, "dilations over 15 need a longer ring")
-        state = [Float](repeating: 0, count: 32 * (net.featureCount + net.channels * net.dilations.count) + net.channels)
-        zeros = [Float](repeating: 0, count: net.featureCount)
-        for _ in 0..<net.delaySteps { zeros.withUnsafeBufferPointer { _ = step($0.baseAddress!) } }
+        precondition(2 * (net.dilations.max() ?? 1) + 1 <= Self.ringSteps, "dilations over 15 need a longer ring")
+        state = [Float](
+            repeating: 0, count: Self.ringSteps * (net.featureCount + net.channels * net.dilations.count) + net.channels
+        )
+        for _ in 0..<net.delaySteps { _ = step(nil) }
     }
-
-    /// Steps whose share is known.
-    public var stepsDecided: Int { sharesOut }
 
     /// Adds a step's features (`featureCount` values); returns the share of the step
     /// `delaySteps` before it once there is one.
@@ -168,7 +167,7 @@ public struct SyllableNetStream: Sendable {
     public mutating func flush() -> Float? {
         while sharesOut < stepsIn {
             // A stream shorter than the network's delay first fills its remaining context.
-            if let p = zeros.withUnsafeBufferPointer({ step($0.baseAddress!) }) {
+            if let p = step(nil) {
                 sharesOut += 1
                 return p
             }
@@ -176,18 +175,29 @@ public struct SyllableNetStream: Sendable {
         return nil
     }
 
-    @inline(__always) private mutating func step(_ x: UnsafePointer<Float>) -> Float? {
-        let f = net.featureCount, c = net.channels, mask = ringSteps - 1
+    /// One step through every layer; `x` nil is a step of zeros (the padding).
+    @inline(__always) private mutating func step(_ x: UnsafePointer<Float>?) -> Float? {
+        let f = net.featureCount
+        let c = net.channels
+        let ringSteps = Self.ringSteps
+        let mask = ringSteps - 1
         let n = pushed
         pushed += 1
         return net.packed.withUnsafeBufferPointer { wb -> Float? in
             state.withUnsafeMutableBufferPointer { sb -> Float? in
-                let w = wb.baseAddress!, s = sb.baseAddress!
+                let w = wb.baseAddress!
+                let s = sb.baseAddress!
                 // The input ring, then one C-wide ring per layer, then C floats of scratch.
                 let input = s
-                (input + (n & mask) * f).update(from: x, count: f)
+                if let x {
+                    (input + (n & mask) * f).update(from: x, count: f)
+                } else {
+                    (input + (n & mask) * f).update(repeating: 0, count: f)
+                }
                 let acc = s + ringSteps * (f + c * net.dilations.count)
-                var previous = input, width = f, start = 0
+                var previous = input
+                var width = f
+                var start = 0
                 var offset = 0
                 var out = s + ringSteps * f
                 for (l, d) in net.dilations.enumerated() {

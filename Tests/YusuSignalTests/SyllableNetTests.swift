@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import YusuSignal
 import YusuTestSupport
+
+@testable import YusuSignal
 
 /// The learned syllable stage: the network against a plain whole-sequence convolution, the
 /// committed weights against the outputs PyTorch gave at export, the count's bookkeeping.
@@ -9,8 +10,11 @@ struct SyllableNetTests {
     /// The network as written in scripts/train/train.py: valid dilated convolutions over a
     /// sequence padded with `delaySteps` zero steps on either side, centred residuals.
     static func reference(_ net: SyllableNet, _ steps: [[Float]]) -> [Float] {
-        let f = net.featureCount, c = net.channels, pad = net.delaySteps
-        var h: [[Float]] = Array(repeating: [Float](repeating: 0, count: f), count: pad) + steps
+        let f = net.featureCount
+        let c = net.channels
+        let pad = net.delaySteps
+        var h: [[Float]] =
+            Array(repeating: [Float](repeating: 0, count: f), count: pad) + steps
             + Array(repeating: [Float](repeating: 0, count: f), count: pad)
         var offset = 0
         for (l, d) in net.dilations.enumerated() {
@@ -37,11 +41,14 @@ struct SyllableNetTests {
         }
     }
 
-    static func randomNet(seed: UInt64, featureCount: Int = 5, channels: Int = 4, dilations: [Int] = [1, 2, 4]) -> SyllableNet {
+    static func randomNet(seed: UInt64, featureCount: Int = 5, channels: Int = 4, dilations: [Int] = [1, 2, 4])
+        -> SyllableNet
+    {
         var rng = Synth.Random(seed: seed)
         let n = SyllableNet.weightCount(featureCount: featureCount, channels: channels, layers: dilations.count)
-        return try! SyllableNet(featureCount: featureCount, channels: channels, dilations: dilations,
-                                weights: (0..<n).map { _ in rng.uniform() * 0.8 })
+        return try! SyllableNet(
+            featureCount: featureCount, channels: channels, dilations: dilations,
+            weights: (0..<n).map { _ in rng.uniform() * 0.8 })
     }
 
     @Test("streaming equals the whole-sequence network, step for step", arguments: [1, 7, 40, 91])
@@ -82,7 +89,9 @@ struct SyllableNetTests {
         }
         var bad = [Float](repeating: 0, count: 49)
         bad[9] = .nan
-        #expect(throws: SyllableNet.LoadError.self) { try SyllableNet(featureCount: 5, channels: 2, dilations: [1, 2], weights: bad) }
+        #expect(throws: SyllableNet.LoadError.self) {
+            try SyllableNet(featureCount: 5, channels: 2, dilations: [1, 2], weights: bad)
+        }
         #expect(throws: SyllableNet.LoadError.self) {
             try SyllableNet(featureCount: 5, channels: 2, dilations: [1, 2], littleEndianFloat32: Data([1, 2, 3]))
         }
@@ -90,7 +99,8 @@ struct SyllableNetTests {
 
     /// A net whose every share is `share` (all weights 0, the output's bias its logit).
     static func constantNet(share: Float) -> SyllableNet {
-        let f = SyllableFeatureExtractor.count, c = 2
+        let f = SyllableFeatureExtractor.count
+        let c = 2
         var w = [Float](repeating: 0, count: SyllableNet.weightCount(featureCount: f, channels: c, layers: 2))
         w[w.count - 1] = log(share / (1 - share))
         return try! SyllableNet(featureCount: f, channels: c, dilations: [1, 2], weights: w)
@@ -125,7 +135,8 @@ struct SyllableNetTests {
             var tracker = LearnedNucleusTracker(net: Self.constantNet(share: 0.1), bridgeFrames: 50)
             let levels = ChannelLevels.clean(floorDb: -70)
             // 40 silent, 100 speech, the pause, 100 speech, 60 silent frames.
-            let speech = [Bool](repeating: false, count: 40) + [Bool](repeating: true, count: 100)
+            let speech =
+                [Bool](repeating: false, count: 40) + [Bool](repeating: true, count: 100)
                 + [Bool](repeating: false, count: pauseFrames) + [Bool](repeating: true, count: 100)
                 + [Bool](repeating: false, count: 60)
             for s in speech { tracker.push(frame: Frame(), f0Hz: 0, speech: s, levels: levels) }
@@ -140,24 +151,39 @@ struct SyllableNetTests {
 
     @Test("features are the same at any gain: levels enter only as differences")
     func featuresIgnoreGain() {
-        var a = SyllableFeatureExtractor(), b = SyllableFeatureExtractor()
+        var a = SyllableFeatureExtractor()
+        var b = SyllableFeatureExtractor()
         var fa = [Float](repeating: 0, count: SyllableFeatureExtractor.count)
         var fb = fa
         for k in 0..<6 {
             var frame = Frame()
             frame.energyDb = -30 + Float(k)
             frame.envelopeDb = -40 + 3 * Float(k % 3)
-            frame.band0Db = -35; frame.band1Db = -33; frame.band2Db = -45; frame.band3Db = -50
+            frame.band0Db = -35
+            frame.band1Db = -33
+            frame.band2Db = -45
+            frame.band3Db = -50
             frame.spectralChangeDb = 4
             frame.flatness = 0.2
             var louder = frame
-            louder.energyDb += 20; louder.envelopeDb += 20
-            louder.band0Db += 20; louder.band1Db += 20; louder.band2Db += 20; louder.band3Db += 20
-            let levels = ChannelLevels(floorDb: -70, measuredFloorDb: -70, speechLevelDb: -28, floorIsVoice: false, snrScale: 1)
+            louder.energyDb += 20
+            louder.envelopeDb += 20
+            louder.band0Db += 20
+            louder.band1Db += 20
+            louder.band2Db += 20
+            louder.band3Db += 20
+            let levels = ChannelLevels(
+                floorDb: -70, measuredFloorDb: -70, speechLevelDb: -28, floorIsVoice: false, snrScale: 1)
             var up = levels
-            up.floorDb += 20; up.measuredFloorDb += 20; up.speechLevelDb += 20
-            fa.withUnsafeMutableBufferPointer { a.features(of: frame, f0Hz: 150 + Float(k), speech: true, levels: levels, into: $0.baseAddress!) }
-            fb.withUnsafeMutableBufferPointer { b.features(of: louder, f0Hz: 150 + Float(k), speech: true, levels: up, into: $0.baseAddress!) }
+            up.floorDb += 20
+            up.measuredFloorDb += 20
+            up.speechLevelDb += 20
+            fa.withUnsafeMutableBufferPointer {
+                a.features(of: frame, f0Hz: 150 + Float(k), speech: true, levels: levels, into: $0.baseAddress!)
+            }
+            fb.withUnsafeMutableBufferPointer {
+                b.features(of: louder, f0Hz: 150 + Float(k), speech: true, levels: up, into: $0.baseAddress!)
+            }
             for (x, y) in zip(fa, fb) { #expect(abs(x - y) < 1e-5) }
         }
         // The last frame: the envelope rose 3 dB over 10 ms (1 unit), the pitch moved up.
