@@ -13,7 +13,7 @@ Usage:
       --held S0150=/tmp/yusu-model-no150/weights.bin --held S0252=/tmp/yusu-model-no252/weights.bin \
       [--tempos 0.6 0.8 1.2 1.35] [--robust]
 """
-import argparse, json, os, re, subprocess, sys, tempfile
+import argparse, json, os, re, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
@@ -21,6 +21,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train import steps, PAD, F  # noqa: E402
 from export_swift import load  # noqa: E402
+from make_material import frame_features  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 CORPUS = os.path.normpath(os.path.join(ROOT, "..", "shared", "corpus"))
@@ -34,11 +35,8 @@ def voice_of(name):
 def features(cli, path, cache):
     out = os.path.join(cache, re.sub(r"[^A-Za-z0-9_.-]", "_", path) + ".npy")
     if not os.path.exists(out):
-        r = subprocess.run([cli, "frames", path, "--syllable-features"], capture_output=True, text=True)
-        rows = [l for l in r.stdout.strip().split("\n")[1:] if l]
-        a = np.array([[float(v) for v in l.split(",")] for l in rows], dtype=np.float32) if rows else np.zeros((0, 17), np.float32)
-        a = a[a[:, 1] == 0][:, 2:] if len(a) else np.zeros((0, F), np.float32)
-        np.save(out, a)
+        a, _ = frame_features(cli, path)
+        np.save(out, a if a is not None else np.zeros((0, F), np.float32))
     return np.load(out)
 
 
@@ -75,7 +73,6 @@ def main():
     dev = os.path.join(CORPUS, "dev", "utterances")
     for t in json.load(open(os.path.join(dev, "truth.json"))):
         items.append(("dev", "8k" if t.get("telephone") else "16k", voice_of(t["file"]), os.path.join(dev, t["file"]), t["syllables"]))
-    tmp = tempfile.mkdtemp(prefix="yusu-lvo-")
     for tempo in a.tempos:
         for t in json.load(open(os.path.join(dev, "truth.json"))):
             out = os.path.join(a.cache, f"tempo{tempo}__{t['file']}")

@@ -49,7 +49,7 @@ def read16k(path):
     if sr != 16000:
         with tempfile.TemporaryDirectory() as d:
             sf.write(os.path.join(d, "i.wav"), x, sr, subtype="FLOAT")
-            subprocess.run(["sox", os.path.join(d, "i.wav"), "-r", "16000", os.path.join(d, "o.wav")], check=True)
+            subprocess.run(["sox", "-D", os.path.join(d, "i.wav"), "-r", "16000", os.path.join(d, "o.wav")], check=True)
             x, _ = sf.read(os.path.join(d, "o.wav"), dtype="float64")
     return x
 
@@ -71,11 +71,13 @@ def world_voice(x, vtl, f0_scale):
     return y[: len(x)]
 
 
+# Every sox call runs with -D: no automatic dither, whose noise is random, so that the same
+# seed makes the same material.
 def sox(x, sr, args, out_sr=None, in_type=None):
     with tempfile.TemporaryDirectory() as d:
         i, o = os.path.join(d, "i.wav"), os.path.join(d, "o.wav")
         sf.write(i, np.clip(x, -1, 1), sr, subtype="FLOAT")
-        cmd = ["sox", "-V1", i] + ([] if out_sr is None else ["-r", str(out_sr)]) + [o] + args
+        cmd = ["sox", "-V1", "-D", i] + ([] if out_sr is None else ["-r", str(out_sr)]) + [o] + args
         subprocess.run(cmd, check=True)
         y, sr2 = sf.read(o, dtype="float64")
     return y, sr2
@@ -86,8 +88,8 @@ def through(x, sr, fmt_args, ext):
     with tempfile.TemporaryDirectory() as d:
         i, c, o = os.path.join(d, "i.wav"), os.path.join(d, "c." + ext), os.path.join(d, "o.wav")
         sf.write(i, np.clip(x, -1, 1), sr, subtype="FLOAT")
-        subprocess.run(["sox", "-V1", i] + fmt_args + [c], check=True)
-        subprocess.run(["sox", "-V1", c, "-b", "16", o], check=True)
+        subprocess.run(["sox", "-V1", "-D", i] + fmt_args + [c], check=True)
+        subprocess.run(["sox", "-V1", "-D", c, "-b", "16", o], check=True)
         y, sr2 = sf.read(o, dtype="float64")
     return y, sr2
 
@@ -104,6 +106,29 @@ def trim(x, sr, rng):
     m = int(margin * sr)
     start, end = max(0, active[0] * hop - m), min(len(x), (active[-1] + 1) * hop + m)
     return x[start:end], margin
+
+
+CODEC_LINES = ("tel", "ulaw", "alaw", "amr", "compressed", "reverb")
+
+
+def codec_line(x, sr, line, rng):
+    """One of CODEC_LINES: the telephone band (8 kHz), G.711 μ-law or A-law on it, AMR-NB
+    12.2 kbit/s, hard compression, or reverb (sox's Freeverb mixed with the direct sound, a
+    room of 60-100% size)."""
+    if line in ("tel", "ulaw", "alaw"):
+        x, sr = sox(x, sr, ["sinc", "300-3400"], out_sr=8000)
+        if line != "tel":
+            x, sr = through(x, sr, ["-e", "u-law" if line == "ulaw" else "a-law", "-b", "8", "-t", "wav"], "wav")
+    elif line == "amr":
+        x, sr = sox(x, sr, ["sinc", "200-3600"], out_sr=8000)
+        x = x / (np.max(np.abs(x)) + 1e-9) * 0.5
+        x, sr = through(x, sr, ["-t", "amr-nb", "-C", "7"], "amr")
+    elif line == "compressed":
+        x = x / (np.max(np.abs(x)) + 1e-9) * 0.5
+        x, sr = sox(x, sr, ["compand", "0.005,0.08", "6:-80,-80,-50,-12,-20,-8,0,-6", "-3"])
+    elif line == "reverb":
+        x, sr = sox(x, sr, ["reverb", str(rng.randint(50, 100)), "50", str(rng.randint(60, 100)), "100", "20", str(rng.randint(0, 4))])
+    return x, sr
 
 
 def mix(x, noise, snr_db):
@@ -140,24 +165,8 @@ def make_variant(job):
         x, meta["trim_s"] = trim(x, sr, rng)
     line = "clean" if variant == 0 else rng.choice(LINES)
     meta["line"] = line
-    if line == "tel":
-        x, sr = sox(x, sr, ["sinc", "300-3400"], out_sr=8000)
-    elif line == "ulaw":
-        x, sr = sox(x, sr, ["sinc", "300-3400"], out_sr=8000)
-        x, sr = through(x, sr, ["-e", "u-law", "-b", "8", "-t", "wav"], "wav")
-    elif line == "alaw":
-        x, sr = sox(x, sr, ["sinc", "300-3400"], out_sr=8000)
-        x, sr = through(x, sr, ["-e", "a-law", "-b", "8", "-t", "wav"], "wav")
-    elif line == "amr":
-        x, sr = sox(x, sr, ["sinc", "200-3600"], out_sr=8000)
-        x = x / (np.max(np.abs(x)) + 1e-9) * 0.5
-        x, sr = through(x, sr, ["-t", "amr-nb", "-C", "7"], "amr")
-    elif line == "compressed":
-        x = x / (np.max(np.abs(x)) + 1e-9) * 0.5
-        x, sr = sox(x, sr, ["compand", "0.005,0.08", "6:-80,-80,-50,-12,-20,-8,0,-6", "-3"])
-    elif line == "reverb":
-        # sox's reverb (Freeverb) mixed with the direct sound: a room of 60-100% size.
-        x, sr = sox(x, sr, ["reverb", str(rng.randint(50, 100)), "50", str(rng.randint(60, 100)), "100", "20", str(rng.randint(0, 4))])
+    if line in CODEC_LINES:
+        x, sr = codec_line(x, sr, line, rng)
     elif line in ("babble", "street"):
         if line == "babble":
             talkers = [read16k(p) for p in rng.sample(others, rng.randint(3, 5))]
@@ -220,22 +229,12 @@ def call_like(job):
         x, sr = sox(x, sr, ["tempo", "-s", f"{meta['tempo']:.3f}"])
     line = rng.choice(LINES)
     meta["line"] = line
-    if line in ("tel", "ulaw", "alaw", "babble", "street"):
-        x, sr = sox(x, sr, ["sinc", "300-3400"], out_sr=8000)
-        if line in ("ulaw", "babble", "street"):
-            x = x + np.random.default_rng(seed).standard_normal(len(x)) * 10 ** (rng.uniform(-70, -50) / 20) * np.max(np.abs(x))
-            x, sr = through(x, sr, ["-e", "u-law", "-b", "8", "-t", "wav"], "wav")
-        elif line == "alaw":
-            x, sr = through(x, sr, ["-e", "a-law", "-b", "8", "-t", "wav"], "wav")
-    elif line == "amr":
-        x, sr = sox(x, sr, ["sinc", "200-3600"], out_sr=8000)
-        x = x / (np.max(np.abs(x)) + 1e-9) * 0.5
-        x, sr = through(x, sr, ["-t", "amr-nb", "-C", "7"], "amr")
-    elif line == "compressed":
-        x = x / (np.max(np.abs(x)) + 1e-9) * 0.5
-        x, sr = sox(x, sr, ["compand", "0.005,0.08", "6:-80,-80,-50,-12,-20,-8,0,-6", "-3"])
-    elif line == "reverb":
-        x, sr = sox(x, sr, ["reverb", str(rng.randint(50, 100)), "50", str(rng.randint(60, 100)), "100", "20", str(rng.randint(0, 4))])
+    if line in ("babble", "street"):
+        # Their noise, simply: line noise 50-70 dB under the peak, then the μ-law line.
+        x = x + np.random.default_rng(seed).standard_normal(len(x)) * 10 ** (rng.uniform(-70, -50) / 20) * np.max(np.abs(x))
+        line = "ulaw"
+    if line in CODEC_LINES:
+        x, sr = codec_line(x, sr, line, rng)
     x = x / (np.max(np.abs(x)) + 1e-9) * 10 ** (rng.uniform(-35, -3) / 20)
     if timed:
         meta["nuclei_s"] = [round(v / meta.get("tempo", 1.0), 4) for v in times]
@@ -286,14 +285,22 @@ def synthetic_train(job):
     return _features(wav, npz, meta, count)
 
 
-def _features(wav, npz, meta, chars):
-    frames = subprocess.run([CLI, "frames", wav, "--syllable-features"], capture_output=True, text=True)
-    rows = frames.stdout.strip().split("\n")[1:]
-    if frames.returncode not in (0, 1) or not rows or not rows[0]:
-        meta["error"] = frames.stderr.strip()[:200]
-        return meta
+def frame_features(cli, path):
+    """`yusu frames --syllable-features` of a recording: channel 0's features (frames x 15),
+    or (None, the reason) when Yusu gave none."""
+    frames = subprocess.run([cli, "frames", path, "--syllable-features"], capture_output=True, text=True)
+    rows = [r for r in frames.stdout.strip().split("\n")[1:] if r]
+    if frames.returncode not in (0, 1) or not rows:
+        return None, frames.stderr.strip()[:200]
     a = np.array([[float(v) for v in r.split(",")] for r in rows], dtype=np.float32)
-    a = a[a[:, 1] == 0][:, 2:]
+    return a[a[:, 1] == 0][:, 2:], None
+
+
+def _features(wav, npz, meta, chars):
+    a, error = frame_features(CLI, wav)
+    if a is None:
+        meta["error"] = error
+        return meta
     os.makedirs(os.path.dirname(npz), exist_ok=True)
     np.savez_compressed(npz, x=a, chars=chars)
     with open(npz[:-4] + ".json", "w") as f:

@@ -23,9 +23,8 @@ PAD = sum(DIL)
 
 
 class Net(nn.Module):
-    def __init__(self, channels=None):
+    def __init__(self, C=C):
         super().__init__()
-        C = channels or globals()["C"]
         self.convs = nn.ModuleList([nn.Conv1d(F if i == 0 else C, C, 3, dilation=d) for i, d in enumerate(DIL)])
         self.out = nn.Conv1d(C, 1, 1)
 
@@ -136,7 +135,6 @@ def counts(net, items):
 
 
 def main():
-    global C
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--material", default="/tmp/yusu-train")
     ap.add_argument("--out", default="/tmp/yusu-model")
@@ -150,7 +148,6 @@ def main():
     ap.add_argument("--synthetic-share", type=float, default=1.0, help="share of the synthetic syllable trains used")
     ap.add_argument("--drop-features", type=int, nargs="*", default=[], help="features set to 0 (ablation)")
     args = ap.parse_args()
-    C = args.channels
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     rng = random.Random(args.seed)
