@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import YusuTestSupport
+
+/// The dev calls (`../shared/corpus/dev/calls`, beside the checkout) and the demo call;
+/// CI sets YUSU_REQUIRE_CORPUS=1, so there a missing corpus fails instead of skipping.
+private let corpusCalls = URL(fileURLWithPath: fixturesDirectory()).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("shared/corpus/dev/calls").path
+private let corpusRequired = ProcessInfo.processInfo.environment["YUSU_REQUIRE_CORPUS"] == "1"
+private let goldenCalls: [(folder: String, file: String)] =
+    [(fixturesDirectory(), "demo_call.wav")] + (0..<6).map { (corpusCalls, "call_0\($0).wav") }
+
+/// Every output byte for byte as `scripts/golden.sh` recorded it (Fixtures/golden/): a change
+/// that moves a number, a word or a digit of formatting fails here until it is meant, and
+/// then the script is run again and the commit says why.
+@Suite("outputs pinned over the dev calls and the demo call")
+struct GoldenTests {
+    static let outputs: [(suffix: String, arguments: [String], stdin: Bool)] = [
+        ("score.json", ["score", "--format", "json"], false),
+        ("score.txt", ["score"], false),
+        ("score.html", ["score", "--format", "html", "--audio", "none"], false),
+        ("live.jsonl", ["live", "-", "--name"], true),
+    ]
+
+    @Test("score (JSON, text, HTML) and live print what they printed when pinned", arguments: goldenCalls.map { $0.file })
+    func pinned(file: String) throws {
+        let folder = goldenCalls.first { $0.file == file }!.folder
+        guard FileManager.default.fileExists(atPath: folder + "/" + file) else {
+            #expect(!corpusRequired, "YUSU_REQUIRE_CORPUS=1 but \(folder)/\(file) is missing")
+            return
+        }
+        let stem = String(file.dropLast(4))
+        for output in Self.outputs {
+            let golden = try String(contentsOfFile: fixturesDirectory() + "/golden/\(stem).\(output.suffix)", encoding: .utf8)
+            let actual = try Self.run(output.arguments + [file], in: folder, stdin: output.stdin ? folder + "/" + file : nil)
+            if actual != golden {
+                let kept = FileManager.default.temporaryDirectory.appendingPathComponent("yusu-golden-\(stem).\(output.suffix)")
+                try? Data(actual.utf8).write(to: kept)
+                let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
+                let g = golden.split(separator: "\n", omittingEmptySubsequences: false)
+                let line = (0..<min(a.count, g.count)).first { a[$0] != g[$0] } ?? min(a.count, g.count)
+                Issue.record("""
+                    \(stem).\(output.suffix) differs from Fixtures/golden at line \(line + 1) (now kept in \(kept.path)):
+                      golden: \(line < g.count ? String(g[line].prefix(300)) : "(end)")
+                      now:    \(line < a.count ? String(a[line].prefix(300)) : "(end)")
+                    """)
+            }
+        }
+    }
+
+    /// Runs yusu in `folder` (so names in the output are the bare file names the golden
+    /// files hold), with `stdin` from a file when given.
+    static func run(_ arguments: [String], in folder: String, stdin: String?) throws -> String {
+        let process = Process()
+        process.executableURL = CLI.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        if let stdin { process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: stdin)) }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        _ = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "yusu \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        return String(decoding: o, as: UTF8.self)
+    }
+}
