@@ -23,8 +23,8 @@ public struct BatchOptions: Sendable {
     public var claimSeconds = 60.0
     public var version = "0.1.0"
     /// What a stored result was computed by: a file scored by another analysis is scored
-    /// again (unless the caller overrides it). Yusu's version plus `CallAnalyzer.analysisRevision`.
-    public var analysisVersion: String { "\(version)+\(CallAnalyzer.analysisRevision)" }
+    /// again (unless the caller overrides it). Yusu's version plus `CallScorer.analysisRevision`.
+    public var analysisVersion: String { "\(version)+\(CallScorer.analysisRevision)" }
 
     public init(source: ArchiveSource, sourceDescription: String, databasePath: String, standard: Standard) {
         self.source = source
@@ -281,13 +281,12 @@ public final class BatchRunner: @unchecked Sendable {
                                stop: StopFlag? = nil) throws -> CallOutcome {
         if let problem = item.problem { return .failed(problem) }
         do {
-            var analyzer = CallAnalyzer()
-            analyzer.limits = limits
-            let analysis = try analyzer.analyze(path: item.path, options: CallOptions(agentChannel: item.agentChannel), stop: stop)
-            if requireStereo && analysis.measures.channels != 2 {
+            let scored = try CallScorer(standard: standard, limits: limits)
+                .score(path: item.path, options: CallOptions(agentChannel: item.agentChannel), stop: stop)
+            if requireStereo && scored.measures.channels != 2 {
                 return .failed("mono recording where stereo (agent and customer) is expected")
             }
-            return .scored(analysis.measures, standard.evaluate(analysis.measures))
+            return .scored(scored.measures, scored.card)
         } catch let error as StopRequested {
             throw error
         } catch let error as AudioError {

@@ -28,7 +28,7 @@ public final class PostgresBatch: @unchecked Sendable {
         public var queuePollSeconds = 10.0
         /// Queue SOURCE and stop: the workers (`--worker`) do the scoring.
         public var enqueueOnly = false
-        public var analysisVersion: String { "\(version)+\(CallAnalyzer.analysisRevision)" }
+        public var analysisVersion: String { "\(version)+\(CallScorer.analysisRevision)" }
 
         public init(target: PostgresTarget, source: ArchiveSource?, sourceDescription: String, standard: Standard) {
             self.target = target

@@ -89,16 +89,15 @@ public struct LiveSession {
         }
         if stopped { warnings.append("stopped before the stream ended: the summary covers the first \(String(format: "%.1f", stream.durationSeconds)) s") }
         for w in warnings { coach.warning(w, at: stream.durationSeconds) }
-        guard stream.durationSeconds > 0 else { throw Failure(reason: AudioError.empty(path: label).reason) }
-        guard stream.durationSeconds >= settings.minimumDurationSeconds else {
-            throw Failure(reason: AudioError.tooShort(path: label, durationSeconds: stream.durationSeconds, minimumSeconds: settings.minimumDurationSeconds).reason)
-        }
-        var analysis = stream.finish(file: label, formatName: format.formatName)
-        guard analysis.hasSpeech else { throw Failure(reason: AudioError.noSpeech(path: label).reason) }
-        analysis.measures.warnings += warnings
-        let card = standard.evaluate(analysis.measures)
+        let scored: CallScorer.Scored
         do {
-            try LiveJSON.writeSummary(analysis.measures, card, emittedAtSeconds: stream.durationSeconds, to: write)
+            scored = try CallScorer(standard: standard, settings: settings)
+                .finish(stream, name: label, formatName: format.formatName, warnings: warnings)
+        } catch let error as AudioError {
+            throw Failure(reason: error.reason)
+        }
+        do {
+            try LiveJSON.writeSummary(scored.measures, scored.card, emittedAtSeconds: stream.durationSeconds, to: write)
         } catch {
             throw Failure(reason: "internal error, the summary cannot be written as JSON (\(error))")
         }

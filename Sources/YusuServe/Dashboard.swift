@@ -267,10 +267,11 @@ enum Dashboard {
         }) else { throw APIError(status: .notFound, message: "no scored call \(id)") }
         let limits = state.configuration.limits
         let html: String? = try await state.scoring {
-            var analyzer = CallAnalyzer()
-            analyzer.limits = limits
-            guard let analysis = try? analyzer.analyze(path: found.0, options: CallOptions(agentChannel: found.1, keepContour: true)) else { return nil }
-            return HTMLCallReport.render(analysis, found.3.evaluate(analysis.measures), title: found.2, audio: .link("/v1/calls/\(id)/recording"),
+            let scorer = CallScorer(standard: found.3, limits: limits)
+            guard let scored = try? scorer.score(path: found.0, options: CallOptions(agentChannel: found.1, keepContour: true)) else {
+                return nil
+            }
+            return HTMLCallReport.render(scored.analysis, scored.card, title: found.2, audio: .link("/v1/calls/\(id)/recording"),
                                          frame: (nav, style))
         }
         guard let html else { throw APIError(status: .gone, message: "the recording of call \(id) can no longer be read where it was scored") }

@@ -89,11 +89,10 @@ enum Upload {
         guard FileManager.default.createFile(atPath: file, contents: bytes, attributes: [.posixPermissions: 0o600]) else {
             throw APIError(status: .internalServerError, message: "the upload cannot be kept for scoring (temporary folder full?)")
         }
-        var analysis: CallAnalysis
+        let scored: CallScorer.Scored
         do {
-            var analyzer = CallAnalyzer()
-            analyzer.limits = configuration.limits
-            analysis = try analyzer.analyze(path: file, options: CallOptions(agentChannel: p.agentChannel))
+            scored = try CallScorer(standard: standard, limits: configuration.limits)
+                .score(path: file, options: CallOptions(agentChannel: p.agentChannel), name: p.name)
         } catch let error as AudioError {
             let status: HTTPResponse.Status = switch error {
             case .tooLarge, .tooLong: .contentTooLarge
@@ -101,11 +100,9 @@ enum Upload {
             }
             throw APIError(status: status, message: "\(p.name): \(error.reason)")
         }
-        analysis.measures.file = p.name
-        let card = standard.evaluate(analysis.measures)
         var document = ""
         do {
-            try JSONReport.write(analysis.measures, card) { document += $0 }
+            try JSONReport.write(scored.measures, scored.card) { document += $0 }
         } catch {
             throw APIError(status: .internalServerError, message: "internal error, the result cannot be written as JSON")
         }
@@ -127,8 +124,8 @@ enum Upload {
         let id: Int64 = try database.now { store in
             let run = try store.startRun(source: "yusu serve upload", standard: standard, jobs: 1, version: configuration.version, worker: nil)
             var counts = BatchCounts()
-            try store.record(CallRecord(item: item, contentHash: hash, standard: standard, analysisVersion: "\(configuration.version)+\(CallAnalyzer.analysisRevision)", runId: run,
-                                        outcome: .scored(analysis.measures, card), analysisSeconds: 0))
+            try store.record(CallRecord(item: item, contentHash: hash, standard: standard, analysisVersion: "\(configuration.version)+\(CallScorer.analysisRevision)", runId: run,
+                                        outcome: .scored(scored.measures, scored.card), analysisSeconds: 0))
             counts.scored = 1
             try store.finishRun(run, counts: counts, interrupted: false)
             return Int64(try store.fetch("SELECT id FROM calls WHERE path = ? AND standard_key = ?", [.text(kept), .text(standard.key)]).first?.int("id") ?? 0)

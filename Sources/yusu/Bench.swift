@@ -172,13 +172,10 @@ struct BenchRunner {
             let clock = StageClock(enabled: true)
             let start = DispatchTime.now().uptimeNanoseconds
             var searches = 0
-            let analysis = try CallAnalyzer().analyze(path: path) { stream in
+            _ = try CallScorer().score(path: path) { stream in
                 stream.clock = clock
                 stream.onFinish = { searches = $0.pitchSearchCount }
             }
-            let t = clock.start()
-            _ = Standard().evaluate(analysis.measures)
-            clock.stop(.verdicts, t)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if best == nil || seconds < best!.1 { best = (clock, seconds) }
             pitchSearches = searches
@@ -187,7 +184,7 @@ struct BenchRunner {
         var whole = Double.infinity
         for _ in 0..<repeats {
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = Standard().evaluate(try CallAnalyzer().analyze(path: path).measures)
+            _ = try CallScorer().score(path: path)
             whole = min(whole, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         let (clock, instrumented) = best!
@@ -205,7 +202,7 @@ struct BenchRunner {
             let start = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<jobs {
                 DispatchQueue.global().async(group: group) {
-                    _ = try? CallAnalyzer().analyze(path: path)
+                    _ = try? CallScorer().score(path: path)
                 }
             }
             group.wait()
@@ -261,9 +258,9 @@ struct BenchRunner {
             offset += n
         }
         for s in streams {
-            let analysis = s.finish(file: path, formatName: info.formatName)
+            let scored = try CallScorer(standard: standard).finish(s, name: path, formatName: info.formatName)
             var bytes = 0
-            try? LiveJSON.writeSummary(analysis.measures, standard.evaluate(analysis.measures), emittedAtSeconds: s.durationSeconds) { bytes += $0.utf8.count }
+            try? LiveJSON.writeSummary(scored.measures, scored.card, emittedAtSeconds: s.durationSeconds) { bytes += $0.utf8.count }
             lines += bytes > 0 ? 1 : 0
         }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -28,7 +28,7 @@ struct Frames: ParsableCommand {
         let header = syllableFeatures
             ? "time_s,channel," + (0..<SyllableFeatureExtractor.count).map { "x\($0)" }.joined(separator: ",") : FramesCSV.header
         let csv = FramesCSV(header: header) { out.write(Data($0.utf8)) }
-        let analysis = try recording.analyze(requireSpeech: false) { stream in
+        let analysis = try recording.analyze { stream in
             if syllableFeatures {
                 stream.syllableFeatureSink = { t, c, x in csv.row(timeSeconds: t, channel: c, values: x) }
             } else {

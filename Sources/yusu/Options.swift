@@ -30,13 +30,25 @@ struct RecordingOptions: ParsableArguments {
         }
     }
 
-    /// Runs the analysis, printing a one-line error and exiting non-zero on bad input.
-    func analyze(requireSpeech: Bool = true, keepContour: Bool = false, prepare: ((CallStream) -> Void)? = nil) throws -> CallAnalysis {
+    /// Scores the recording, printing a one-line error and exiting non-zero on bad input.
+    func score(_ standard: Standard, keepContour: Bool = false) throws -> CallScorer.Scored {
+        try reportingBadInput {
+            try CallScorer(standard: standard, limits: limits.inputLimits)
+                .score(path: file, options: CallOptions(agentChannel: agentChannel, keepContour: keepContour))
+        }
+    }
+
+    /// The analysis alone (the frame dump: no verdicts, no speech needed), errors as `score`'s.
+    func analyze(prepare: @escaping (CallStream) -> Void) throws -> CallAnalysis {
+        try reportingBadInput {
+            try CallScorer(limits: limits.inputLimits)
+                .analyze(path: file, options: CallOptions(agentChannel: agentChannel), requireSpeech: false, prepare: prepare)
+        }
+    }
+
+    private func reportingBadInput<T>(_ body: () throws -> T) throws -> T {
         do {
-            var analyzer = CallAnalyzer()
-            analyzer.limits = limits.inputLimits
-            return try analyzer.analyze(path: file, options: CallOptions(agentChannel: agentChannel, keepContour: keepContour),
-                                        requireSpeech: requireSpeech, prepare: prepare)
+            return try body()
         } catch let error as AudioError {
             printError(error.description)
             throw ExitStatus.badInput

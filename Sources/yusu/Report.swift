@@ -70,8 +70,9 @@ struct Report: ParsableCommand {
                 let page = HTMLNightReport.callPageName(call)
                 guard !linked.contains(page) else { continue }
                 do {
-                    let analysis = try CallAnalyzer().analyze(path: call.path, options: CallOptions(agentChannel: call.agentChannel, keepContour: true))
-                    let html = HTMLCallReport.render(analysis, standard.evaluate(analysis.measures), title: "\(group.agentId) · \(call.callId)",
+                    let scored = try CallScorer(standard: standard)
+                        .score(path: call.path, options: CallOptions(agentChannel: call.agentChannel, keepContour: true))
+                    let html = HTMLCallReport.render(scored.analysis, scored.card, title: "\(group.agentId) · \(call.callId)",
                                                      audio: .link(URL(fileURLWithPath: call.path).standardizedFileURL.absoluteString))
                     try Data(html.utf8).write(to: URL(fileURLWithPath: folder + "/" + page))
                     linked.insert(page)

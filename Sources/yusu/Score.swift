@@ -26,8 +26,8 @@ struct Score: ParsableCommand {
 
     func run() throws {
         let rules = try loadStandard(standard)
-        let analysis = try recording.analyze(keepContour: format == .html)
-        let card = rules.evaluate(analysis.measures)
+        let scored = try recording.score(rules, keepContour: format == .html)
+        let (analysis, card) = (scored.analysis, scored.card)
         for warning in analysis.measures.warnings { printError("\(file): warning: \(warning)") }
         switch format {
         case .json:

@@ -21,14 +21,14 @@ struct PipelineTests {
     func call() throws {
         let dir = TemporaryDirectory()
         let (path, at) = try Self.makeCall(in: dir)
-        let m = try CallAnalyzer().analyze(path: path).measures
+        let m = try CallScorer().analyze(path: path).measures
         #expect(m.channels == 2 && abs(m.durationSeconds - 30) < 0.01)
         // The learned counter (the default) was trained on speech: these harmonic-tone bursts
         // lie outside what it saw, and it counts them within 30%. The hand-set peak picker,
         // still a method of the settings, counts them exactly.
         #expect(abs(m.agent.syllables - 34) <= 10, "agent syllables \(m.agent.syllables)")
         #expect(abs((m.customer?.syllables ?? 0) - 14) <= 4, "customer syllables \(String(describing: m.customer?.syllables))")
-        let peaks = try CallAnalyzer(settings: Self.peaks).analyze(path: path).measures
+        let peaks = try CallScorer(settings: Self.peaks).analyze(path: path).measures
         #expect(peaks.agent.syllables == 34 && peaks.customer?.syllables == 14)
         let agentInterruptions = m.interruptions?.filter { $0.by == .agent } ?? []
         #expect(agentInterruptions.count == 1)
@@ -56,7 +56,7 @@ struct PipelineTests {
         agent = Synth.mix(agent, Synth.place(Synth.noise(seconds: 0.6, rateHz: rate, rmsDbov: -52, seed: 10), atSeconds: 3, totalSeconds: 8, rateHz: rate))
         agent = Synth.mix(agent, Synth.place(train, atSeconds: 3.6, totalSeconds: 8, rateHz: rate))
         let path = try writeRecording(dir.file("room.wav"), channels: [agent], rateHz: rate)
-        let m = try CallAnalyzer().analyze(path: path).measures
+        let m = try CallScorer().analyze(path: path).measures
         // Two 1.93 s stretches of syllables; the 0.6 s of room tone between is not phonation.
         #expect(m.agent.phonationTimeSeconds < 4.3, "phonation \(m.agent.phonationTimeSeconds) s")
         #expect(m.agent.phonationTimeSeconds > 3.4)
@@ -66,9 +66,9 @@ struct PipelineTests {
     func agentChannel() throws {
         let dir = TemporaryDirectory()
         let (path, _) = try Self.makeCall(in: dir)
-        let m = try CallAnalyzer().analyze(path: path, options: CallOptions(agentChannel: 1)).measures
+        let m = try CallScorer().analyze(path: path, options: CallOptions(agentChannel: 1)).measures
         #expect(m.agent.channel == 1 && abs(m.agent.syllables - 14) <= 4)
-        #expect(try CallAnalyzer(settings: Self.peaks).analyze(path: path, options: CallOptions(agentChannel: 1)).measures.agent.syllables == 14)
+        #expect(try CallScorer(settings: Self.peaks).analyze(path: path, options: CallOptions(agentChannel: 1)).measures.agent.syllables == 14)
         #expect(m.interruptions?.filter { $0.by == .customer }.count == 1)
     }
 
@@ -77,17 +77,17 @@ struct PipelineTests {
         let dir = TemporaryDirectory()
         let x = Synth.mix(Synth.syllableTrain(count: 15), Synth.noise(seconds: 4.35, rateHz: 8000, rmsDbov: -60))
         let path = try writeRecording(dir.file("mono.flac"), channels: [x], rateHz: 8000, format: .flac)
-        let m = try CallAnalyzer().analyze(path: path).measures
+        let m = try CallScorer().analyze(path: path).measures
         #expect(m.customer == nil && m.interruptions == nil && m.backchannels == nil)
         #expect(abs(m.agent.syllables - 15) <= 4, "\(m.agent.syllables) syllables")
-        #expect(try CallAnalyzer(settings: Self.peaks).analyze(path: path).measures.agent.syllables == 15)
+        #expect(try CallScorer(settings: Self.peaks).analyze(path: path).measures.agent.syllables == 15)
     }
 
     @Test("silence is refused: no speech on any channel")
     func silent() throws {
         let dir = TemporaryDirectory()
         let path = try writeRecording(dir.file("silent.wav"), channels: [[Float](repeating: 0, count: 16000), [Float](repeating: 0, count: 16000)], rateHz: 8000)
-        #expect(throws: AudioError.noSpeech(path: path)) { try CallAnalyzer().analyze(path: path) }
+        #expect(throws: AudioError.noSpeech(path: path)) { try CallScorer().analyze(path: path) }
     }
 
     @Test("a channel that does not exist is refused")
@@ -95,7 +95,7 @@ struct PipelineTests {
         let dir = TemporaryDirectory()
         let path = try writeRecording(dir.file("m.wav"), channels: [Synth.syllableTrain(count: 5)], rateHz: 8000)
         #expect(throws: AudioError.noSuchChannel(path: path, channel: 1, channels: 1)) {
-            try CallAnalyzer().analyze(path: path, options: CallOptions(agentChannel: 1))
+            try CallScorer().analyze(path: path, options: CallOptions(agentChannel: 1))
         }
     }
 }

@@ -144,7 +144,7 @@ struct FilledPauseTests {
         signal = Synth.mix(signal, noise + noise)
         let dir = TemporaryDirectory()
         let path = try writeRecording(dir.file("filler.wav"), channels: [signal], rateHz: rate)
-        let m = try CallAnalyzer().analyze(path: path).measures
+        let m = try CallScorer().analyze(path: path).measures
         let start = Double(train.count + silence.count) / Double(rate)
         #expect(m.agent.filledPauses.count == 1, "\(m.agent.filledPauses)")
         if let f = m.agent.filledPauses.first {
@@ -158,14 +158,14 @@ struct FilledPauseTests {
         glued.removeLast(Int(0.3 * Double(rate)) + Int(0.07 * Double(rate)))
         let held = glued + ramp + silence + silence
         let path2 = try writeRecording(dir.file("held.wav"), channels: [Synth.mix(held, Synth.noise(seconds: Double(held.count) / Double(rate), rateHz: rate, rmsDbov: -60, seed: 6))], rateHz: rate)
-        #expect(try CallAnalyzer().analyze(path: path2).measures.agent.filledPauses.isEmpty)
+        #expect(try CallScorer().analyze(path: path2).measures.agent.filledPauses.isEmpty)
     }
 
     @Test("syllables alone hold no filled pause")
     func syllablesOnly() throws {
         let dir = TemporaryDirectory()
         let path = try writeRecording(dir.file("train.wav"), channels: [Synth.syllableTrain(count: 20, f0Hz: 170)], rateHz: 8000)
-        #expect(try CallAnalyzer().analyze(path: path).measures.agent.filledPauses.isEmpty)
+        #expect(try CallScorer().analyze(path: path).measures.agent.filledPauses.isEmpty)
     }
 }
 

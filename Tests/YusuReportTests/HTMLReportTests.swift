@@ -28,7 +28,7 @@ struct HTMLReportTests {
         let dir = TemporaryDirectory()
         let (path, at) = try writeInterruptedCall(in: dir)
         // The page draws the contour: the analysis keeps it (score --format html asks the same).
-        let analysis = try CallAnalyzer().analyze(path: path, options: CallOptions(keepContour: true))
+        let analysis = try CallScorer().analyze(path: path, options: CallOptions(keepContour: true))
         let m = analysis.measures
         let card = Standard().evaluate(m)
         let html = HTMLCallReport.render(analysis, card)

@@ -15,7 +15,7 @@ struct ReportTests {
         let customer = Synth.mix(Synth.place(Synth.syllableTrain(count: 8, f0Hz: 120), atSeconds: 3.5, totalSeconds: 6, rateHz: rate),
                                  Synth.noise(seconds: 6, rateHz: rate, rmsDbov: -60, seed: 2))
         let path = try writeRecording(dir.file("r.wav"), channels: mono ? [agent] : [agent, customer], rateHz: rate)
-        return (try CallAnalyzer().analyze(path: path), dir)
+        return (try CallScorer().analyze(path: path), dir)
     }
 
     @Test("JSON follows CONTRACT.md: names, units and nulls")
@@ -80,7 +80,7 @@ struct ReportTests {
         final class Text: @unchecked Sendable { var value = "" }
         let out = Text()
         let csv = FramesCSV { out.value += $0 }
-        _ = try CallAnalyzer().analyze(path: path) { stream in
+        _ = try CallScorer().analyze(path: path) { stream in
             stream.frameSink = { t, c, e, s, f in csv.row(timeSeconds: t, channel: c, energyDb: e, speech: s, f0Hz: f) }
         }
         csv.flush()

@@ -154,7 +154,7 @@ let benchmarks: @Sendable () -> Void = {
               configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxIterations: 10,
                                    thresholds: [.mallocCountTotal: .init(relative: [.p90: 10])])) { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(Standard().evaluate(try CallAnalyzer().analyze(path: fiveMinuteCall).measures))
+            blackHole(try CallScorer().score(path: fiveMinuteCall))
         }
     }
 }

@@ -32,7 +32,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard FileManager.default.createFile(atPath: Scratch.path, contents: bytes) else { return 0 }
     defer { unlink(Scratch.path) }
     do {
-        let analysis = try CallAnalyzer().analyze(path: Scratch.path)
+        let analysis = try CallScorer().analyze(path: Scratch.path)
         let card = Standard().evaluate(analysis.measures)
         // Every number a report prints must be finite.
         for v in card.verdicts { if let x = v.value { precondition(x.isFinite, "\(v.rule) value \(x)") } }
