@@ -41,7 +41,9 @@ struct CallTimeline {
     let hop: Double
     let config: DeliveryConfig
     let parties: [Party]
-    weak var listener: CallTimelineListener?
+    /// The CallStream that owns this timeline (unowned for the reason ChannelStream's
+    /// delegate is).
+    unowned(unsafe) var listener: CallTimelineListener?
 
     struct Span { var start: Int; var end: Int; var closed: Bool }
 

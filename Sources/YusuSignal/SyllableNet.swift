@@ -175,6 +175,26 @@ public struct SyllableNetStream: Sendable {
         return nil
     }
 
+    /// One dilated layer at 16 channels: `here = relu(bias + Σ taps) (+ the centre tap)`.
+    @inline(__always) private static func layer16(kernel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                                  previous: UnsafeMutablePointer<Float>, width: Int, n: Int, d: Int,
+                                                  mask: Int, residual: Bool, into here: UnsafeMutablePointer<Float>)
+    {
+        var acc = UnsafeRawPointer(bias).loadUnaligned(as: SIMD16<Float>.self)
+        for k in 0..<3 {
+            let tap = previous + ((n - (2 - k) * d) & mask) * width
+            for i in 0..<width {
+                let v = tap[i]
+                if v == 0 { continue }
+                let row = UnsafeRawPointer(kernel + (k * width + i) * 16).loadUnaligned(as: SIMD16<Float>.self)
+                acc += row * v
+            }
+        }
+        var y = acc.replacing(with: 0, where: acc .< 0)
+        if residual { y += UnsafeRawPointer(previous + ((n - d) & mask) * width).loadUnaligned(as: SIMD16<Float>.self) }
+        UnsafeMutableRawPointer(here).storeBytes(of: y, as: SIMD16<Float>.self)
+    }
+
     /// One step through every layer; `x` nil is a step of zeros (the padding).
     @inline(__always) private mutating func step(_ x: UnsafePointer<Float>?) -> Float? {
         let f = net.featureCount
@@ -207,6 +227,16 @@ public struct SyllableNetStream: Sendable {
                     offset += c * width * 3 + c
                     if n < start { return nil }
                     let here = out + (n & mask) * c
+                    if c == 16 {
+                        // The shipped width: one SIMD register of sums, each lane the same
+                        // sequence of multiplies and adds as the general loop (equal results).
+                        Self.layer16(kernel: kernel, bias: bias, previous: previous, width: width, n: n, d: d, mask: mask,
+                                     residual: l > 0, into: here)
+                        previous = out
+                        width = c
+                        out += ringSteps * c
+                        continue
+                    }
                     acc.update(from: bias, count: c)
                     for k in 0..<3 {
                         let tap = previous + ((n - (2 - k) * d) & mask) * width
