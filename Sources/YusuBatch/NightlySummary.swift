@@ -89,8 +89,8 @@ public struct NightlySummary: Sendable, Codable, Equatable {
     }
 
     public var standardKey: String?
-    /// The standard's settings as stored with its latest run ("{}" when unknown).
-    public var standardJSON: String = "{}"
+    /// The standard as stored with its latest run (the default when no run names one).
+    public var standard: Standard
     public var since: String?
     public var groups: [Group]
     /// Every file of these days that could not be scored, with its reason.
@@ -99,10 +99,10 @@ public struct NightlySummary: Sendable, Codable, Equatable {
     /// one entry per warning, in `reason`.
     public var warnings: [FailedFile]
 
-    public init(standardKey: String?, standardJSON: String = "{}", since: String?, groups: [Group], failedFiles: [FailedFile] = [],
+    public init(standardKey: String?, standard: Standard = Standard(), since: String?, groups: [Group], failedFiles: [FailedFile] = [],
                 warnings: [FailedFile] = []) {
         self.standardKey = standardKey
-        self.standardJSON = standardJSON
+        self.standard = standard
         self.since = since
         self.groups = groups
         self.failedFiles = failedFiles
@@ -198,10 +198,8 @@ public struct NightlySummary: Sendable, Codable, Equatable {
                                            date: row.string("call_date") ?? "", reason: text))
             }
         }
-        let json = try key.flatMap {
-            try database.fetch("SELECT standard_json FROM runs WHERE standard_key = ? ORDER BY id DESC LIMIT 1", [.text($0)]).first?.string("standard_json")
-        } ?? "{}"
-        return NightlySummary(standardKey: key, standardJSON: json, since: since, groups: groups, failedFiles: failed, warnings: warnings)
+        let standard = try StoredStandard.read(database, key: key)
+        return NightlySummary(standardKey: key, standard: standard, since: since, groups: groups, failedFiles: failed, warnings: warnings)
     }
 
     /// A call's failed rules, sure failures first (then those near the limit), each in the
@@ -217,5 +215,20 @@ public struct NightlySummary: Sendable, Codable, Equatable {
                            nearLimit: v["near_limit"] as? Bool ?? false)
         }
         return all.filter { !$0.nearLimit } + all.filter(\.nearLimit)
+    }
+}
+
+/// The standard a run was scored with, read back from the database it was stored in.
+public enum StoredStandard {
+    /// The latest run's standard under `key`; the default only where no run names one.
+    /// - Throws: `Standard.LoadError` when the stored text does not decode (a database
+    ///   written by a Yusu with rules this one does not know): never the default in its place.
+    public static func read(_ database: any ResultsStore, key: String?) throws -> Standard {
+        guard let key,
+            let json = try database.fetch(
+                "SELECT standard_json FROM runs WHERE standard_key = ? ORDER BY id DESC LIMIT 1", [.text(key)]
+            ).first?.string("standard_json")
+        else { return Standard() }
+        return try Standard.decode(Data(json.utf8), path: "the stored standard \(key)")
     }
 }

@@ -51,10 +51,9 @@ public enum HTMLNightReport {
         return HTML.page(title: "Yusu nightly QA", body: body, extraStyle: style)
     }
 
-    /// A rule's weight under the summary's standard (default weights when unknown).
+    /// A rule's weight under the summary's standard.
     static func summaryWeight(_ summary: NightlySummary, _ rule: String) -> Double {
-        let standard = (try? Standard.decode(Data(summary.standardJSON.utf8))) ?? Standard()
-        return standard.weights[rule] ?? 0
+        summary.standard.weights[rule] ?? 0
     }
 
     static let style = """

@@ -263,7 +263,7 @@ enum Dashboard {
     static func callPage(_ id: Int64, _ state: ServeState) async throws -> Response {
         guard let found = try await state.database.run({ store -> (String, Int, String, Standard)? in
             guard let f = try ServeQueries.recordingPath(store, id: id) else { return nil }
-            return (f.path, f.agentChannel, f.title, ServeQueries.standard(store, key: f.standardKey))
+            return (f.path, f.agentChannel, f.title, try ServeQueries.standard(store, key: f.standardKey))
         }) else { throw APIError(status: .notFound, message: "no scored call \(id)") }
         let limits = state.configuration.limits
         let html: String? = try await state.scoring {

@@ -182,7 +182,12 @@ enum LiveSocket {
                 try await outbound.close(.unacceptableData, reason: "bad call parameters")
                 return
             }
-            let standard = (try? await state.standard()) ?? Standard()
+            let standard: Standard
+            do { standard = try await state.standard() } catch {
+                // Never coached by the default standard in the stored one's place.
+                try await outbound.close(.unexpectedServerError, reason: "the stored standard cannot be read")
+                return
+            }
             var settings = AnalysisSettings()
             settings.limits = state.configuration.limits
             var session = LiveSession(label: declared.callId.isEmpty ? "live" : declared.callId, standard: standard, settings: settings,

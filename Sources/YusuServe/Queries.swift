@@ -90,10 +90,8 @@ public enum ServeQueries {
         try store.fetch("SELECT standard_key FROM runs ORDER BY id DESC LIMIT 1", []).first?.string("standard_key")
     }
 
-    public static func standard(_ store: any ResultsStore, key: String?) -> Standard {
-        guard let key, let json = try? store.fetch("SELECT standard_json FROM runs WHERE standard_key = ? ORDER BY id DESC LIMIT 1", [.text(key)]).first?.string("standard_json"),
-              let standard = try? Standard.decode(Data(json.utf8)) else { return Standard() }
-        return standard
+    public static func standard(_ store: any ResultsStore, key: String?) throws -> Standard {
+        try StoredStandard.read(store, key: key)
     }
 
     public struct CallPage: Sendable {

@@ -89,7 +89,7 @@ final class ServeState: Sendable {
     /// The standard for uploads and live calls.
     func standard() async throws -> Standard {
         if let s = configuration.standard { return s }
-        return try await database.run { store in ServeQueries.standard(store, key: try ServeQueries.standardKey(store)) }
+        return try await database.run { store in try ServeQueries.standard(store, key: try ServeQueries.standardKey(store)) }
     }
 }
 

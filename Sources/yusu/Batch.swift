@@ -32,8 +32,7 @@ struct Batch: ParsableCommand {
     @Option(name: .long, help: "With a postgres:// database: seconds to wait for a server that went away (restart, failover) before giving up; work resumes when it is back.")
     var reconnectSeconds: Double = 300
 
-    @Option(name: .long, help: "A JSON file overriding the default standard; its name and version are recorded with each call.")
-    var standard: String?
+    @OptionGroup var standard: StandardOption
 
     @Option(name: .long, help: "Parallel analyses (default: the number of cores).")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -79,7 +78,7 @@ struct Batch: ParsableCommand {
     }
 
     func run() throws {
-        let rules = try loadStandard(standard)
+        let rules = try standard.load()
         let source = try archive(self.source)
         if PostgresTarget.isURL(db) { return try runOnPostgres(rules, source: source) }
         guard let source else { return }

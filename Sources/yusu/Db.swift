@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import YusuBatch
+import YusuDelivery
 import YusuPostgres
 
 /// Opens a results database to read, whichever engine `db` names.
@@ -37,6 +38,9 @@ func reportingDatabaseErrors<T>(_ body: () throws -> T) throws -> T {
         printError(error.description)
         throw ExitCode(1)
     } catch let error as ArchiveSource.ManifestError {
+        printError(error.description)
+        throw ExitCode(1)
+    } catch let error as Standard.LoadError {
         printError(error.description)
         throw ExitCode(1)
     }

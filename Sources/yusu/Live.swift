@@ -42,14 +42,12 @@ struct Live: ParsableCommand {
     @Option(name: .long, help: "Channel that carries the agent in a stereo stream (0 or 1).")
     var agentChannel: Int = 0
 
-    @Option(name: .long, help: "A JSON file overriding the default standard (see README: The standard).")
-    var standard: String?
+    @OptionGroup var standard: StandardOption
 
     @Option(name: .long, help: "The recording's name in the summary (score reports the file's name); default: the followed file's name, or \"-\".")
     var name: String?
 
-    @Option(name: .long, help: "Refuse streams longer than this many seconds (43200 = 12 hours).")
-    var maxDurationS: Double = InputLimits().maximumDurationSeconds
+    @OptionGroup var duration: DurationLimitOption
 
     func validate() throws {
         switch (input, follow) {
@@ -64,11 +62,10 @@ struct Live: ParsableCommand {
         if let channels, !AudioFileReader.supportedChannelCounts.contains(channels) { throw ValidationError("--channels must be 1 or 2 (got \(channels))") }
         guard agentChannel == 0 || agentChannel == 1 else { throw ValidationError("--agent-channel must be 0 or 1 (got \(agentChannel))") }
         guard idleSeconds > 0 && idleSeconds <= 86_400 else { throw ValidationError("--idle-seconds must be above 0 and at most 86400 (got \(idleSeconds))") }
-        guard maxDurationS >= 1 && maxDurationS <= 7 * 86_400 else { throw ValidationError("--max-duration-s must be from 1 to 604800 (got \(maxDurationS))") }
     }
 
     func run() throws {
-        let rules = try loadStandard(standard)
+        let rules = try standard.load()
         let label = name ?? follow.map { ($0 as NSString).lastPathComponent } ?? "-"
         let source: ByteSource
         if let follow {
@@ -83,7 +80,7 @@ struct Live: ParsableCommand {
         let signals = StopSignals(message: "yusu live: stopping: the summary of what was heard follows") { stop.stop() }
         defer { withExtendedLifetime(signals) {} }
         var settings = AnalysisSettings()
-        settings.limits.maximumDurationSeconds = maxDurationS
+        settings.limits.maximumDurationSeconds = duration.maxDurationS
         var session = LiveSession(label: label, standard: rules, settings: settings, agentChannel: agentChannel,
                                   raw: rate.map { RawPCMDecoder(sampleRateHz: $0, channelCount: channels!, encoding: encoding!.stream) })
         let out = FileHandle.standardOutput

@@ -56,20 +56,51 @@ struct RecordingOptions: ParsableArguments {
     }
 }
 
-/// How much work one file may cost, for every command that reads recordings.
+/// How much work one file may cost, for every command that reads recording files.
 struct LimitOptions: ParsableArguments {
     @Option(name: .long, help: "Refuse files larger than this many megabytes (MiB).")
     var maxFileMb: Double = Double(InputLimits().maximumFileBytes) / 1_048_576
 
-    @Option(name: .long, help: "Refuse recordings longer than this many seconds (43200 = 12 hours).")
-    var maxDurationS: Double = InputLimits().maximumDurationSeconds
+    @OptionGroup var duration: DurationLimitOption
 
     func validate() throws {
-        guard maxFileMb > 0 && maxFileMb <= 1_048_576 else { throw ValidationError("--max-file-mb must be above 0 and at most 1048576 (got \(maxFileMb))") }
-        guard maxDurationS >= 1 && maxDurationS <= 7 * 86_400 else { throw ValidationError("--max-duration-s must be from 1 to 604800 (got \(maxDurationS))") }
+        guard maxFileMb > 0 && maxFileMb <= 1_048_576 else {
+            throw ValidationError("--max-file-mb must be above 0 and at most 1048576 (got \(maxFileMb))")
+        }
     }
 
     var inputLimits: InputLimits {
-        InputLimits(maximumFileBytes: Int64(maxFileMb * 1_048_576), maximumDurationSeconds: maxDurationS)
+        InputLimits(maximumFileBytes: Int64(maxFileMb * 1_048_576), maximumDurationSeconds: duration.maxDurationS)
+    }
+}
+
+/// How long a recording or stream may be: score, batch, live and serve alike.
+struct DurationLimitOption: ParsableArguments {
+    @Option(name: .long, help: "Refuse recordings and streams longer than this many seconds (43200 = 12 hours).")
+    var maxDurationS: Double = InputLimits().maximumDurationSeconds
+
+    func validate() throws {
+        guard maxDurationS >= 1 && maxDurationS <= 7 * 86_400 else {
+            throw ValidationError("--max-duration-s must be from 1 to 604800 (got \(maxDurationS))")
+        }
+    }
+}
+
+/// The standard the verdicts are judged by: score, batch, live and serve alike.
+struct StandardOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "A JSON file overriding the default standard (see README: The standard).",
+        discussion: "batch records its name and version with each call; serve without it uses the standard of the database's latest run."))
+    var standard: String?
+
+    /// The default standard, or the file's; exits with status 2 and a message if invalid.
+    func load() throws -> Standard {
+        guard let standard else { return Standard() }
+        do {
+            return try Standard.load(path: standard)
+        } catch let error as Standard.LoadError {
+            printError(error.description)
+            throw ExitStatus.badStandard
+        }
     }
 }

@@ -64,7 +64,7 @@ struct Report: ParsableCommand {
         let fm = FileManager.default
         try fm.createDirectory(atPath: folder + "/calls", withIntermediateDirectories: true)
         var linked = Set<String>()
-        let standard = (try? Standard.decode(Data(summary.standardJSON.utf8))) ?? Standard()
+        let standard = summary.standard
         for group in summary.groups {
             for call in group.worstCalls {
                 let page = HTMLNightReport.callPageName(call)

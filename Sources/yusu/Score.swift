@@ -21,11 +21,10 @@ struct Score: ParsableCommand {
     @Option(name: .long, help: "With --format html: how the page plays the recording. auto embeds it when small (telephone μ-law/A-law decoded to PCM so browsers play it), else links to it; link always links (file://); none leaves the player out.")
     var audio: HTMLAudioMode = .auto
 
-    @Option(name: .long, help: "A JSON file overriding the default standard (see README: The standard).")
-    var standard: String?
+    @OptionGroup var standard: StandardOption
 
     func run() throws {
-        let rules = try loadStandard(standard)
+        let rules = try standard.load()
         let scored = try recording.score(rules, keepContour: format == .html)
         let (analysis, card) = (scored.analysis, scored.card)
         for warning in analysis.measures.warnings { printError("\(file): warning: \(warning)") }
@@ -49,16 +48,5 @@ struct Score: ParsableCommand {
             }
             print(HTMLCallReport.render(analysis, card, audio: audio), terminator: "")
         }
-    }
-}
-
-/// The default standard, or the one in `path`; exits with status 2 and a message if invalid.
-func loadStandard(_ path: String?) throws -> Standard {
-    guard let path else { return Standard() }
-    do {
-        return try Standard.load(path: path)
-    } catch let error as Standard.LoadError {
-        printError(error.description)
-        throw ExitStatus.badStandard
     }
 }

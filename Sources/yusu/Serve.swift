@@ -41,11 +41,9 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Live calls (WebSocket /v1/live) open at once.")
     var maxLiveCalls: Int = 500
 
-    @Option(name: .long, help: "A JSON standard for uploads and live calls (default: the standard of the database's latest run, else the default standard).")
-    var standard: String?
+    @OptionGroup var standard: StandardOption
 
-    @Option(name: .long, help: "Refuse uploads and live calls longer than this many seconds.")
-    var maxDurationS: Double = 4 * 3600
+    @OptionGroup var duration: DurationLimitOption
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -57,7 +55,6 @@ struct Serve: ParsableCommand {
         guard (0...10_000).contains(queue) else { throw ValidationError("--queue must be from 0 to 10000 (got \(queue))") }
         guard requestTimeoutS >= 1 && requestTimeoutS <= 86_400 else { throw ValidationError("--request-timeout-s must be from 1 to 86400 (got \(requestTimeoutS))") }
         guard (1...100_000).contains(maxLiveCalls) else { throw ValidationError("--max-live-calls must be from 1 to 100000 (got \(maxLiveCalls))") }
-        guard maxDurationS >= 1 && maxDurationS <= 7 * 86_400 else { throw ValidationError("--max-duration-s must be from 1 to 604800 (got \(maxDurationS))") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(logLevel)')") }
     }
 
@@ -86,9 +83,9 @@ struct Serve: ParsableCommand {
         configuration.scoringQueue = queue
         configuration.requestTimeoutSeconds = requestTimeoutS
         configuration.maxLiveCalls = maxLiveCalls
-        configuration.limits = InputLimits(maximumFileBytes: Int64(maxUploadMb) << 20, maximumDurationSeconds: maxDurationS)
+        configuration.limits = InputLimits(maximumFileBytes: Int64(maxUploadMb) << 20, maximumDurationSeconds: duration.maxDurationS)
         configuration.version = Yusu.configuration.version
-        if let standard { configuration.standard = try loadStandard(standard) }
+        if standard.standard != nil { configuration.standard = try standard.load() }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "yusu")
         logger.logLevel = Logger.Level(rawValue: logLevel)!
