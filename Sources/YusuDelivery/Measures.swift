@@ -155,4 +155,10 @@ public struct CallMeasures: Sendable {
         self.backchannels = backchannels
         self.holds = holds
     }
+
+    /// The interruptions one party made, in time order; nil when not measurable (mono). The
+    /// one place a party's interruptions are told apart: rules, reports and rows read it.
+    public func interruptions(by party: Party) -> [Interruption]? {
+        interruptions?.filter { $0.by == party }
+    }
 }

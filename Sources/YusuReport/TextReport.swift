@@ -51,9 +51,9 @@ public enum TextReport {
             out += "active level \(s.activeLevelDbov.map { String(format: "%.1f", $0) } ?? "—") dBov, "
             out += "median pitch \(s.medianF0Hz.map { String(format: "%.0f", $0) } ?? "—") Hz\n"
         }
-        if let interruptions = call.interruptions {
+        if call.interruptions != nil {
             for party in Party.allCases {
-                let mine = interruptions.filter { $0.by == party }
+                let mine = call.interruptions(by: party) ?? []
                 out += "  interruptions by the \(party.rawValue): \(mine.count)"
                 if !mine.isEmpty { out += " (at " + mine.map { clock($0.atSeconds) }.joined(separator: ", ") + ")" }
                 out += "\n"

@@ -119,6 +119,23 @@ struct BatchCLITests {
         #expect(r.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("[") }.count == 11)
     }
 
+    @Test("a stored standard this Yusu cannot read stops the report with its reason; it is never replaced by the default")
+    func undecodableStoredStandard() throws {
+        let dir = TemporaryDirectory()
+        _ = try makeArchive(in: dir, calls: 1)
+        let db = dir.file("r.sqlite")
+        #expect(try CLI.run(["batch", dir.file("archive"), "--db", db, "--quiet"]).status == 0)
+        #expect(try CLI.run(["report", "--db", db]).status == 0)
+        // As a newer Yusu with a rule this one does not know would have stored it.
+        try DatabaseQueue(path: db).write { try $0.execute(sql: "UPDATE runs SET standard_json = '{\"rule_from_the_future\": {}}'") }
+        for format in ["text", "json", "html"] {
+            let r = try CLI.run(["report", "--db", db, "--format", format])
+            #expect(r.status == 1, "\(format): \(r.status) \(r.stdout.prefix(200))")
+            #expect(r.stderr.contains("the stored standard") && r.stderr.contains("rule_from_the_future"), "\(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+    }
+
     @Test("a manifest gives ids, channel, date and metadata; the report reads them back")
     func manifestAndReport() throws {
         let dir = TemporaryDirectory()

@@ -27,7 +27,7 @@ public struct AgentInterruptionsRule: StandardRule {
     public func limitText(_ s: Settings) -> String { s.maximumCount == 0 ? "none" : "at most \(s.maximumCount)" }
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
-        let mine = call.interruptions?.filter { $0.by == .agent }
+        let mine = call.interruptions(by: .agent)
         return verdict(
             s, passed: mine.map { $0.count <= s.maximumCount }, value: mine.map { Double($0.count) },
             unit: "interruptions", limit: .atMost(Double(s.maximumCount)),
