@@ -15,8 +15,10 @@ public struct BatchItem: Sendable, Equatable, Codable {
     /// folder that cannot be listed): the batch records it as a failed file and goes on.
     public var problem: String? = nil
 
-    public init(path: String, agentId: String, callId: String, callDate: String, agentChannel: Int,
-                metadata: [String: String], problem: String? = nil) {
+    public init(
+        path: String, agentId: String, callId: String, callDate: String, agentChannel: Int,
+        metadata: [String: String], problem: String? = nil
+    ) {
         self.path = path
         self.agentId = agentId
         self.callId = callId
@@ -72,7 +74,8 @@ public struct PathPatterns: Sendable {
     /// `yyyyMMdd` → `yyyy-MM-dd`; `yyyy-MM-dd` unchanged.
     static func normaliseDate(_ text: String) -> String {
         if text.count == 8, !text.contains("-") {
-            let a = text.index(text.startIndex, offsetBy: 4), b = text.index(text.startIndex, offsetBy: 6)
+            let a = text.index(text.startIndex, offsetBy: 4)
+            let b = text.index(text.startIndex, offsetBy: 6)
             return "\(text[..<a])-\(text[a..<b])-\(text[b...])"
         }
         return text
@@ -82,7 +85,10 @@ public struct PathPatterns: Sendable {
     /// `yyyyMMdd` (optionally followed by a time, `2026-11-20T08:15`); nil otherwise
     /// (`20/11/2026`, `2026-02-30`), since such a day would silently drop out of `--since`.
     public static func validDay(_ text: String) -> String? {
-        calendarDay(normaliseDate(text.count > 10 && text.dropFirst(10).first.map({ "T ".contains($0) }) == true ? String(text.prefix(10)) : text))
+        calendarDay(
+            normaliseDate(
+                text.count > 10 && text.dropFirst(10).first.map({ "T ".contains($0) }) == true
+                    ? String(text.prefix(10)) : text))
     }
 
     /// `text` when it is a real calendar day written `yyyy-MM-dd` (`2026-02-28`), nil
@@ -92,7 +98,9 @@ public struct PathPatterns: Sendable {
         guard text.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil else { return nil }
         let parts = text.split(separator: "-").compactMap { Int($0) }
         var components = DateComponents()
-        components.year = parts[0]; components.month = parts[1]; components.day = parts[2]
+        components.year = parts[0]
+        components.month = parts[1]
+        components.day = parts[2]
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         guard components.isValidDate(in: calendar) else { return nil }
@@ -124,8 +132,10 @@ public enum ArchiveSource: Sendable {
 
     /// The file name extensions of every format `yusu score` reads (libsndfile's: WAV and
     /// its relatives, FLAC, Ogg Vorbis and Opus, MP3, AIFF, AU, CAF).
-    public static let audioExtensions: Set<String> = ["wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "aifc",
-                                                      "au", "snd", "w64", "rf64", "caf"]
+    public static let audioExtensions: Set<String> = [
+        "wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "aifc",
+        "au", "snd", "w64", "rf64", "caf",
+    ]
 
     /// True when the file at `path` is a recording rather than a manifest: by its name, or by
     /// the first bytes of a RIFF/RF64 WAV, FLAC, Ogg, MP3, AIFF, AU or CAF file.
@@ -138,7 +148,7 @@ public enum ArchiveSource: Sendable {
         let magic = String(decoding: head, as: UTF8.self)
         if ["RIFF", "RF64", "fLaC", "OggS", "FORM", ".snd", "caff"].contains(magic) { return true }
         if head[0] == 0x49 && head[1] == 0x44 && head[2] == 0x33 { return true }  // ID3: MP3
-        return head[0] == 0xFF && head[1] & 0xE0 == 0xE0                       // an MPEG audio frame
+        return head[0] == 0xFF && head[1] & 0xE0 == 0xE0  // an MPEG audio frame
     }
 
     /// What a folder holds: the recordings Yusu would score, and the other files it skips.
@@ -152,9 +162,14 @@ public enum ArchiveSource: Sendable {
         /// "3 other files skipped (2 .txt, 1 .pdf)", or "" when none.
         public var skippedText: String {
             guard skipped > 0 else { return "" }
-            let kinds = skippedByExtension.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(5)
+            let kinds = skippedByExtension.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                .prefix(5)
                 .map { "\($0.value) \($0.key.isEmpty ? "without extension" : "." + $0.key)" }
-            return "\(skipped) other file\(skipped == 1 ? "" : "s") skipped (\(kinds.joined(separator: ", "))\(skippedByExtension.count > 5 ? ", …" : ""))"
+            return
+                """
+                \(skipped) other file\(skipped == 1 ? "" : "s") skipped \
+                (\(kinds.joined(separator: ", "))\(skippedByExtension.count > 5 ? ", …" : ""))
+                """
         }
     }
 
@@ -165,25 +180,32 @@ public enum ArchiveSource: Sendable {
     /// Calls `body` with each item in turn, never holding the whole archive in memory.
     /// `body` returns false to stop early. `skipped` hears of each file of a folder that is
     /// not a recording.
-    public func forEach(defaultAgentChannel: Int, skipped: ((String) -> Void)? = nil, _ body: (BatchItem) throws -> Bool) throws {
+    public func forEach(
+        defaultAgentChannel: Int, skipped: ((String) -> Void)? = nil, _ body: (BatchItem) throws -> Bool
+    ) throws {
         switch self {
         case .directory(let root, let patterns):
             let rootURL = URL(fileURLWithPath: root).standardizedFileURL
             // A folder that cannot be listed (permissions, I/O) is one failed entry, not a
             // silent gap in the night.
             var unlisted: [(String, String)] = []
-            guard let walker = FileManager.default.enumerator(at: rootURL, includingPropertiesForKeys: [.isRegularFileKey],
-                                                              options: [.skipsHiddenFiles], errorHandler: { url, error in
-                unlisted.append((url.path, Self.reason(error)))
-                return true
-            }) else { return }
+            guard
+                let walker = FileManager.default.enumerator(
+                    at: rootURL, includingPropertiesForKeys: [.isRegularFileKey],
+                    options: [.skipsHiddenFiles],
+                    errorHandler: { url, error in
+                        unlisted.append((url.path, Self.reason(error)))
+                        return true
+                    })
+            else { return }
             let rootPath = rootURL.path.hasSuffix("/") ? rootURL.path : rootURL.path + "/"
             func reportUnlisted() throws -> Bool {
                 while !unlisted.isEmpty {
                     let (path, reason) = unlisted.removeFirst()
-                    let item = BatchItem(path: path, agentId: "unknown", callId: URL(fileURLWithPath: path).lastPathComponent,
-                                         callDate: utcDay(Date()), agentChannel: defaultAgentChannel, metadata: [:],
-                                         problem: "\(path): this folder cannot be read (\(reason)); its recordings were not scored")
+                    let item = BatchItem(
+                        path: path, agentId: "unknown", callId: URL(fileURLWithPath: path).lastPathComponent,
+                        callDate: utcDay(Date()), agentChannel: defaultAgentChannel, metadata: [:],
+                        problem: "\(path): this folder cannot be read (\(reason)); its recordings were not scored")
                     if try !body(item) { return false }
                 }
                 return true
@@ -203,13 +225,15 @@ public enum ArchiveSource: Sendable {
                     skipped?(ext)
                     continue
                 }
-                let relative = path.hasPrefix(rootPath) ? String(path.dropFirst(rootPath.count)) : next.lastPathComponent
+                let relative =
+                    path.hasPrefix(rootPath) ? String(path.dropFirst(rootPath.count)) : next.lastPathComponent
                 let stem = next.deletingPathExtension().lastPathComponent
                 let item = BatchItem(
                     path: path,
                     agentId: PathPatterns.capture(patterns.agent, "agent", in: relative) ?? "unknown",
                     callId: PathPatterns.capture(patterns.call, "call", in: relative) ?? stem,
-                    callDate: PathPatterns.capture(patterns.date, "date", in: relative).flatMap(PathPatterns.validDay) ?? modificationDay(path),
+                    callDate: PathPatterns.capture(patterns.date, "date", in: relative).flatMap(PathPatterns.validDay)
+                        ?? modificationDay(path),
                     agentChannel: defaultAgentChannel, metadata: [:],
                     problem: exists ? nil : "a link to a file that does not exist")
                 if try !body(item) { return }
@@ -225,7 +249,14 @@ public enum ArchiveSource: Sendable {
             }
             let header = reader.headerRow ?? []
             guard header.contains("path") else {
-                throw ManifestError(description: "\(manifestPath): the header must name a 'path' column (path,agent_id,call_id,agent_channel); found \(Self.printable(header.joined(separator: ",")))")
+                throw ManifestError(
+                    description:
+                        """
+                        \(manifestPath): the header must name a 'path' column \
+                        (path,agent_id,call_id,agent_channel); found \
+                        \(Self.printable(header.joined(separator: ",")))
+                        """
+                )
             }
             let base = URL(fileURLWithPath: manifestPath).deletingLastPathComponent()
             var line = 1
@@ -235,7 +266,9 @@ public enum ArchiveSource: Sendable {
                 var fields: [String: String] = [:]
                 for (name, value) in zip(header, row) { fields[name] = value }
                 let rawPath = fields["path"] ?? ""
-                let path = rawPath.isEmpty ? "\(manifestPath):\(line)"
+                let path =
+                    rawPath.isEmpty
+                    ? "\(manifestPath):\(line)"
                     : (rawPath.hasPrefix("/") ? rawPath : base.appendingPathComponent(rawPath).standardizedFileURL.path)
                 // A bad row is one failed entry with its reason; the rest of the night goes on.
                 var problems: [String] = []
@@ -246,14 +279,20 @@ public enum ArchiveSource: Sendable {
                 }
                 var channel = defaultAgentChannel
                 if let text = fields["agent_channel"], !text.isEmpty {
-                    if let c = Int(text), c == 0 || c == 1 { channel = c } else { problems.append("agent_channel must be 0 or 1 (got '\(text)')") }
+                    if let c = Int(text), c == 0 || c == 1 {
+                        channel = c
+                    } else {
+                        problems.append("agent_channel must be 0 or 1 (got '\(text)')")
+                    }
                 }
                 let known: Set<String> = ["path", "agent_id", "call_id", "agent_channel"]
                 let metadata = fields.filter { !known.contains($0.key) }
                 var day: String? = nil
                 if let text = metadata["date"], !text.isEmpty {
                     day = PathPatterns.validDay(text)
-                    if day == nil { problems.append("date must be a day written yyyy-MM-dd or yyyyMMdd (got '\(text)')") }
+                    if day == nil {
+                        problems.append("date must be a day written yyyy-MM-dd or yyyyMMdd (got '\(text)')")
+                    }
                 }
                 let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
                 let item = BatchItem(
@@ -269,9 +308,10 @@ public enum ArchiveSource: Sendable {
             // other error (bad UTF-8, a failing stream) stops the rows early and is reported.
             if let error = reader.error, !(error is CSVError && "\(error)" == "cannotReadFile") {
                 // The rows before stay scored; what cannot be read is one failed entry.
-                let item = BatchItem(path: "\(manifestPath):\(line + 1)", agentId: "unknown", callId: "manifest-line-\(line + 1)",
-                                     callDate: utcDay(Date()), agentChannel: defaultAgentChannel, metadata: [:],
-                                     problem: "\(manifestPath):\(line + 1): the manifest cannot be read from this line on (\(error))")
+                let item = BatchItem(
+                    path: "\(manifestPath):\(line + 1)", agentId: "unknown", callId: "manifest-line-\(line + 1)",
+                    callDate: utcDay(Date()), agentChannel: defaultAgentChannel, metadata: [:],
+                    problem: "\(manifestPath):\(line + 1): the manifest cannot be read from this line on (\(error))")
                 _ = try body(item)
             }
         }
@@ -291,10 +331,12 @@ public enum ArchiveSource: Sendable {
     /// to say what an empty night looked at).
     public func survey() throws -> Survey {
         var survey = Survey()
-        try forEach(defaultAgentChannel: 0, skipped: { survey.skippedByExtension[$0, default: 0] += 1 }) { _ in
-            survey.recordings += 1
-            return true
-        }
+        try forEach(
+            defaultAgentChannel: 0, skipped: { survey.skippedByExtension[$0, default: 0] += 1 },
+            { _ in
+                survey.recordings += 1
+                return true
+            })
         return survey
     }
 
@@ -314,7 +356,11 @@ public enum ArchiveSource: Sendable {
     public static func printable(_ text: String, limit: Int = 80) -> String {
         var out = ""
         for scalar in text.unicodeScalars.prefix(limit) {
-            if scalar.properties.generalCategory == .control { out += String(format: "\\x%02x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            if scalar.properties.generalCategory == .control {
+                out += String(format: "\\x%02x", scalar.value)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
         }
         return text.unicodeScalars.count > limit ? out + "…" : out
     }
@@ -322,6 +368,7 @@ public enum ArchiveSource: Sendable {
     /// A multi-line text (a text report) fit for a terminal: each line as `printable`
     /// makes it, whole, the line breaks kept.
     public static func printableLines(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { printable(String($0), limit: .max) }.joined(separator: "\n")
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { printable(String($0), limit: .max) }.joined(
+            separator: "\n")
     }
 }

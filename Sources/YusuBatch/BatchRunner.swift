@@ -112,8 +112,9 @@ public final class BatchRunner: @unchecked Sendable {
         let total = try known?.recordings ?? options.source.count()
         let database = try ResultsDatabase(path: options.databasePath)
         defer { database.closeForCopying() }
-        let runId = try database.startRun(source: options.sourceDescription, standard: options.standard,
-                                          jobs: options.jobs, version: options.version)
+        let runId = try database.startRun(
+            source: options.sourceDescription, standard: options.standard,
+            jobs: options.jobs, version: options.version)
         progress?.started(totalFiles: total)
         let started = Date()
         let heartbeat = startHeartbeat(database)
@@ -127,7 +128,10 @@ public final class BatchRunner: @unchecked Sendable {
             slots.wait()
             group.enter()
             queue.async {
-                defer { slots.signal(); group.leave() }
+                defer {
+                    slots.signal()
+                    group.leave()
+                }
                 self.process(item, database: database, runId: runId, progress: progress, putAsideBefore: putAside)
             }
         }
@@ -135,7 +139,10 @@ public final class BatchRunner: @unchecked Sendable {
             try options.source.forEach(defaultAgentChannel: options.agentChannel) { item in
                 if isStopping() { return false }
                 // A file another batch is working on waits until the end.
-                if item.problem == nil, (try? database.isClaimedByOther(path: item.path, standardKey: options.standard.key, holder: holder)) == true {
+                if item.problem == nil,
+                    (try? database.isClaimedByOther(path: item.path, standardKey: options.standard.key, holder: holder))
+                        == true
+                {
                     deferred.append(item)
                     return true
                 }
@@ -148,7 +155,10 @@ public final class BatchRunner: @unchecked Sendable {
         group.wait()
         // What others had in hand: once they have written it (or their claim ran out), look again.
         for item in deferred {
-            while !isStopping(), (try? database.isClaimedByOther(path: item.path, standardKey: options.standard.key, holder: holder)) == true {
+            while !isStopping(),
+                (try? database.isClaimedByOther(path: item.path, standardKey: options.standard.key, holder: holder))
+                    == true
+            {
                 Thread.sleep(forTimeInterval: 0.2)
             }
             if isStopping() { break }
@@ -156,9 +166,11 @@ public final class BatchRunner: @unchecked Sendable {
         }
         group.wait()
         let final = snapshot()
-        let ending: BatchEnding = stopReason.map { .stopped($0) } ?? (isStopping() || walkError != nil ? .interrupted : .complete)
+        let ending: BatchEnding =
+            stopReason.map { .stopped($0) } ?? (isStopping() || walkError != nil ? .interrupted : .complete)
         try? database.finishRun(runId, counts: final, interrupted: ending != .complete)
-        progress?.done(counts: final, elapsedSeconds: Date().timeIntervalSince(started), ending: ending, totalFiles: total)
+        progress?.done(
+            counts: final, elapsedSeconds: Date().timeIntervalSince(started), ending: ending, totalFiles: total)
         if let walkError { throw walkError }
         return final
     }
@@ -188,12 +200,19 @@ public final class BatchRunner: @unchecked Sendable {
         stopFlag.stop()
     }
 
-    private func process(_ item: BatchItem, database: ResultsDatabase, runId: Int64, progress: BatchProgressSink?, putAsideBefore: Bool) {
+    private func process(
+        _ item: BatchItem, database: ResultsDatabase, runId: Int64, progress: BatchProgressSink?, putAsideBefore: Bool
+    ) {
         let clock = Date()
         let outcome: BatchFileOutcome?
         if let problem = item.problem {
-            outcome = record(CallRecord(item: item, contentHash: "none", standard: options.standard, analysisVersion: options.analysisVersion,
-                                        runId: runId, outcome: .failed(problem), analysisSeconds: 0), in: database) ? .failed(problem) : nil
+            outcome =
+                record(
+                    CallRecord(
+                        item: item, contentHash: "none", standard: options.standard,
+                        analysisVersion: options.analysisVersion,
+                        runId: runId, outcome: .failed(problem), analysisSeconds: 0), in: database)
+                ? .failed(problem) : nil
         } else {
             outcome = score(item, database: database, runId: runId, clock: clock, putAsideBefore: putAsideBefore)
         }
@@ -207,11 +226,14 @@ public final class BatchRunner: @unchecked Sendable {
     }
 
     /// - Returns: nil when the file was not finished (a stop) or its result not written.
-    private func score(_ item: BatchItem, database: ResultsDatabase, runId: Int64, clock: Date, putAsideBefore: Bool) -> BatchFileOutcome? {
+    private func score(_ item: BatchItem, database: ResultsDatabase, runId: Int64, clock: Date, putAsideBefore: Bool)
+        -> BatchFileOutcome?
+    {
         let key = options.standard.key
         let claimed: Bool
         do {
-            claimed = try database.claim(path: item.path, standardKey: key, holder: holder, leaseSeconds: options.claimSeconds)
+            claimed = try database.claim(
+                path: item.path, standardKey: key, holder: holder, leaseSeconds: options.claimSeconds)
         } catch {
             databaseRefused(error)
             return nil
@@ -229,15 +251,25 @@ public final class BatchRunner: @unchecked Sendable {
         } catch let error as AudioError {
             // Gone, forbidden, not a file, too large: its own reason, recorded all the same.
             let hashName = if case .notFound = error { "missing" } else { "unreadable" }
-            return record(CallRecord(item: item, contentHash: hashName, standard: options.standard, analysisVersion: options.analysisVersion,
-                                     runId: runId, outcome: .failed(error.reason), analysisSeconds: 0), in: database) ? .failed(error.reason) : nil
+            return record(
+                CallRecord(
+                    item: item, contentHash: hashName, standard: options.standard,
+                    analysisVersion: options.analysisVersion,
+                    runId: runId, outcome: .failed(error.reason), analysisSeconds: 0), in: database)
+                ? .failed(error.reason) : nil
         } catch {
             let reason = "cannot be read (\(error))"
-            return record(CallRecord(item: item, contentHash: "unreadable", standard: options.standard, analysisVersion: options.analysisVersion,
-                                     runId: runId, outcome: .failed(reason), analysisSeconds: 0), in: database) ? .failed(reason) : nil
+            return record(
+                CallRecord(
+                    item: item, contentHash: "unreadable", standard: options.standard,
+                    analysisVersion: options.analysisVersion,
+                    runId: runId, outcome: .failed(reason), analysisSeconds: 0), in: database) ? .failed(reason) : nil
         }
         do {
-            if !options.rescore, try database.isScored(path: item.path, contentHash: hash, standardKey: key, analysisVersion: options.analysisVersion) {
+            if !options.rescore,
+                try database.isScored(
+                    path: item.path, contentHash: hash, standardKey: key, analysisVersion: options.analysisVersion)
+            {
                 try database.releaseClaim(path: item.path, standardKey: key, holder: holder)
                 return putAsideBefore ? .elsewhere : .skipped
             }
@@ -247,13 +279,16 @@ public final class BatchRunner: @unchecked Sendable {
         }
         let callOutcome: CallOutcome
         do {
-            callOutcome = try Self.analyze(item, standard: options.standard, requireStereo: options.requireStereo, limits: options.limits, stop: stopFlag)
+            callOutcome = try Self.analyze(
+                item, standard: options.standard, requireStereo: options.requireStereo, limits: options.limits,
+                stop: stopFlag)
         } catch {
             try? database.releaseClaim(path: item.path, standardKey: key, holder: holder)
             return nil
         }
-        let written = CallRecord(item: item, contentHash: hash, standard: options.standard, analysisVersion: options.analysisVersion,
-                                 runId: runId, outcome: callOutcome, analysisSeconds: Date().timeIntervalSince(clock))
+        let written = CallRecord(
+            item: item, contentHash: hash, standard: options.standard, analysisVersion: options.analysisVersion,
+            runId: runId, outcome: callOutcome, analysisSeconds: Date().timeIntervalSince(clock))
         guard record(written, in: database) else { return nil }
         switch callOutcome {
         case .scored(let m, let card): return .scored(durationSeconds: m.durationSeconds, score: card.score)
@@ -277,8 +312,10 @@ public final class BatchRunner: @unchecked Sendable {
     /// where stereo is expected, or its measures and verdicts. The reason of a failure does
     /// not repeat the path (it is stored and shown beside it).
     /// - Throws: `StopRequested` when `stop` was set before the file was finished.
-    public static func analyze(_ item: BatchItem, standard: Standard, requireStereo: Bool, limits: InputLimits = InputLimits(),
-                               stop: StopFlag? = nil) throws -> CallOutcome {
+    public static func analyze(
+        _ item: BatchItem, standard: Standard, requireStereo: Bool, limits: InputLimits = InputLimits(),
+        stop: StopFlag? = nil
+    ) throws -> CallOutcome {
         if let problem = item.problem { return .failed(problem) }
         do {
             let scored = try CallScorer(standard: standard, limits: limits)
@@ -300,7 +337,9 @@ public final class BatchRunner: @unchecked Sendable {
     /// regular file within the size limit.
     /// - Throws: `AudioError` (missing, not a regular file, too large, unreadable),
     ///   `StopRequested` when `stop` is set between blocks.
-    public static func contentHash(path: String, limits: InputLimits = InputLimits(), stop: StopFlag? = nil) throws -> String {
+    public static func contentHash(path: String, limits: InputLimits = InputLimits(), stop: StopFlag? = nil) throws
+        -> String
+    {
         try AudioFileReader.checkFile(path: path, limits: limits)
         let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else {
@@ -317,7 +356,9 @@ public final class BatchRunner: @unchecked Sendable {
                 hasher.update(data: block)
                 bytes += Int64(block.count)
                 // A file that grows while it is read is bounded all the same.
-                if bytes > limits.maximumFileBytes { throw AudioError.tooLarge(path: path, bytes: bytes, limitBytes: limits.maximumFileBytes) }
+                if bytes > limits.maximumFileBytes {
+                    throw AudioError.tooLarge(path: path, bytes: bytes, limitBytes: limits.maximumFileBytes)
+                }
             }
         } catch let error as StopRequested {
             throw error

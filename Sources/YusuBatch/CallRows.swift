@@ -36,7 +36,8 @@ extension CallRecord {
             "run_id": .integer(runId), "scored_at": .text(scoredAt),
             "status": .text(outcome.isScored ? "scored" : "failed"),
             "agent_id": .text(item.agentId), "call_id": .text(item.callId), "call_date": .text(item.callDate),
-            "agent_channel": .integer(Int64(item.agentChannel)), "metadata_json": .text(ResultsDatabase.json(item.metadata)),
+            "agent_channel": .integer(Int64(item.agentChannel)),
+            "metadata_json": .text(ResultsDatabase.json(item.metadata)),
             "analysis_s": .real(analysisSeconds), "analysis_version": .text(analysisVersion),
         ]
         var verdicts: [(String, SQLValue, SQLValue, SQLValue)] = []
@@ -76,31 +77,52 @@ extension CallRecord {
             values["long_utterances"] = SQLValue(long?.flaggedUtterances.count)
             values["score"] = SQLValue(card.score)
             values["verdicts_json"] = .text(try ResultsDatabase.verdictsJSON(card))
-            values["warnings_json"] = .text(String(decoding: try JSONSerialization.data(withJSONObject: m.warnings), as: UTF8.self))
-            verdicts = card.verdicts.map { ($0.rule, SQLValue($0.passed), SQLValue($0.value), SQLValue(card.standard.weights[$0.rule] ?? 0)) }
-            let parties = [("agent", a.utterances, judged)] + (m.customer.map { [("customer", $0.utterances, [Bool?]())] } ?? [])
+            values["warnings_json"] = .text(
+                String(decoding: try JSONSerialization.data(withJSONObject: m.warnings), as: UTF8.self))
+            verdicts = card.verdicts.map {
+                ($0.rule, SQLValue($0.passed), SQLValue($0.value), SQLValue(card.standard.weights[$0.rule] ?? 0))
+            }
+            let parties =
+                [("agent", a.utterances, judged)] + (m.customer.map { [("customer", $0.utterances, [Bool?]())] } ?? [])
             for (party, list, marks) in parties {
                 for (k, u) in list.enumerated() {
-                    utterances.append((party, u.startSeconds, u.endSeconds, u.syllables, SQLValue(k < marks.count ? marks[k] : nil),
-                                       SQLValue(u.finalDropSemitones), SQLValue(u.endRelativeToMedianSemitones)))
+                    utterances.append(
+                        (
+                            party, u.startSeconds, u.endSeconds, u.syllables,
+                            SQLValue(k < marks.count ? marks[k] : nil),
+                            SQLValue(u.finalDropSemitones), SQLValue(u.endRelativeToMedianSemitones)
+                        ))
                 }
             }
-            for i in m.interruptions ?? [] { events.append(("interruption", .text(i.by.rawValue), i.atSeconds, i.atSeconds + i.overlapSeconds, .null)) }
-            for b in m.backchannels ?? [] { events.append(("backchannel", .text(b.by.rawValue), b.atSeconds, b.atSeconds + b.durationSeconds, .null)) }
+            for i in m.interruptions ?? [] {
+                events.append(
+                    ("interruption", .text(i.by.rawValue), i.atSeconds, i.atSeconds + i.overlapSeconds, .null))
+            }
+            for b in m.backchannels ?? [] {
+                events.append(
+                    ("backchannel", .text(b.by.rawValue), b.atSeconds, b.atSeconds + b.durationSeconds, .null))
+            }
             for h in m.holds { events.append(("hold", .null, h.startSeconds, h.endSeconds, .null)) }
             for k in endings?.flaggedUtterances ?? [] {
                 let u = a.utterances[k]
                 let s = u.endingSpan ?? u.span
-                events.append(("falling_ending", .text("agent"), s.startSeconds, s.endSeconds,
-                               .text(String(format: "%.1f st below the register", -(u.endRelativeToMedianSemitones ?? 0)))))
+                events.append(
+                    (
+                        "falling_ending", .text("agent"), s.startSeconds, s.endSeconds,
+                        .text(String(format: "%.1f st below the register", -(u.endRelativeToMedianSemitones ?? 0)))
+                    ))
             }
             for k in long?.flaggedUtterances ?? [] {
                 let u = a.utterances[k]
-                events.append(("long_utterance", .text("agent"), u.startSeconds, u.endSeconds, .text("\(u.syllables) syllables")))
+                events.append(
+                    ("long_utterance", .text("agent"), u.startSeconds, u.endSeconds, .text("\(u.syllables) syllables")))
             }
-            for f in a.filledPauses { events.append(("filled_pause", .text("agent"), f.startSeconds, f.endSeconds, .null)) }
+            for f in a.filledPauses {
+                events.append(("filled_pause", .text("agent"), f.startSeconds, f.endSeconds, .null))
+            }
         }
-        return CallRows(call: values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                        verdicts: verdicts, utterances: utterances, events: events)
+        return CallRows(
+            call: values.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            verdicts: verdicts, utterances: utterances, events: events)
     }
 }

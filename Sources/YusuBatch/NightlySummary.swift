@@ -20,9 +20,11 @@ public struct NightlySummary: Sendable, Codable, Equatable {
         public var fallingEndingShare: Double?
         public var worstCalls: [WorstCall]
 
-        public init(agentId: String, date: String, calls: Int, failed: Int, meanScore: Double?, passRate: [String: Double?],
-                    meanSpeechRateCharactersPerMinute: Double?, interruptionsPerCall: Double?, fallingEndingShare: Double?,
-                    worstCalls: [WorstCall]) {
+        public init(
+            agentId: String, date: String, calls: Int, failed: Int, meanScore: Double?, passRate: [String: Double?],
+            meanSpeechRateCharactersPerMinute: Double?, interruptionsPerCall: Double?, fallingEndingShare: Double?,
+            worstCalls: [WorstCall]
+        ) {
             self.agentId = agentId
             self.date = date
             self.calls = calls
@@ -62,7 +64,9 @@ public struct NightlySummary: Sendable, Codable, Equatable {
         /// The limit lies inside the measure's 90% interval: a failure Yusu is not sure of.
         public var nearLimit: Bool
 
-        public init(rule: String, value: Double?, valueText: String? = nil, evidence: [Evidence], nearLimit: Bool = false) {
+        public init(
+            rule: String, value: Double?, valueText: String? = nil, evidence: [Evidence], nearLimit: Bool = false
+        ) {
             self.rule = rule
             self.value = value
             self.valueText = valueText
@@ -99,8 +103,11 @@ public struct NightlySummary: Sendable, Codable, Equatable {
     /// one entry per warning, in `reason`.
     public var warnings: [FailedFile]
 
-    public init(standardKey: String?, standard: Standard = Standard(), since: String?, groups: [Group], failedFiles: [FailedFile] = [],
-                warnings: [FailedFile] = []) {
+    public init(
+        standardKey: String?, standard: Standard = Standard(), since: String?, groups: [Group],
+        failedFiles: [FailedFile] = [],
+        warnings: [FailedFile] = []
+    ) {
         self.standardKey = standardKey
         self.standard = standard
         self.since = since
@@ -112,27 +119,42 @@ public struct NightlySummary: Sendable, Codable, Equatable {
     /// Reads the summary from `database` (SQLite or PostgreSQL, the same queries): calls on
     /// or after `since` (yyyy-MM-dd), scored under `standardKey` (default: the standard of
     /// the latest run). Text sorts byte-wise on both engines, so both give the same report.
-    public static func load(from database: any ResultsStore, since: String?, standardKey: String? = nil,
-                            worstPerGroup: Int = 3) throws -> NightlySummary {
-        let key = try standardKey ?? database.fetch("SELECT standard_key FROM runs ORDER BY id DESC LIMIT 1", []).first?.string("standard_key")
+    public static func load(
+        from database: any ResultsStore, since: String?, standardKey: String? = nil,
+        worstPerGroup: Int = 3
+    ) throws -> NightlySummary {
+        let key =
+            try standardKey
+            ?? database.fetch("SELECT standard_key FROM runs ORDER BY id DESC LIMIT 1", []).first?.string(
+                "standard_key")
         var conditions = ["1 = 1"]
         var arguments: [SQLValue] = []
-        if let key { conditions.append("c.standard_key = ?"); arguments.append(.text(key)) }
-        if let since { conditions.append("c.call_date >= ?"); arguments.append(.text(since)) }
+        if let key {
+            conditions.append("c.standard_key = ?")
+            arguments.append(.text(key))
+        }
+        if let since {
+            conditions.append("c.call_date >= ?")
+            arguments.append(.text(since))
+        }
         let whereClause = conditions.joined(separator: " AND ")
-        let rows = try database.fetch("""
+        let rows = try database.fetch(
+            """
             SELECT c.agent_id, c.call_date,
                    SUM(CASE WHEN c.status = 'scored' THEN 1 ELSE 0 END) AS calls,
                    SUM(CASE WHEN c.status = 'failed' THEN 1 ELSE 0 END) AS failed,
-                   CAST(AVG(c.score) AS {real}) AS mean_score, CAST(AVG(c.agent_speech_rate_cpm) AS {real}) AS mean_rate,
+                   CAST(AVG(c.score) AS {real}) AS mean_score, CAST(AVG(c.agent_speech_rate_cpm) AS {real}) AS \
+            mean_rate,
                    CAST(AVG(c.agent_interruptions) AS {real}) AS interruptions_per_call,
                    SUM(c.agent_falling_endings) AS falling, SUM(c.agent_measured_endings) AS measured
             FROM calls c WHERE \(whereClause)
             GROUP BY c.agent_id, c.call_date ORDER BY c.call_date {bin}, c.agent_id {bin}
             """, arguments)
         // Pass rates of every rule alike, from the verdict rows.
-        let rates = try database.fetch("""
-            SELECT c.agent_id, c.call_date, v.rule, SUM(CASE WHEN v.passed = 1 THEN 1 ELSE 0 END) AS pass, COUNT(v.passed) AS n
+        let rates = try database.fetch(
+            """
+            SELECT c.agent_id, c.call_date, v.rule, SUM(CASE WHEN v.passed = 1 THEN 1 ELSE 0 END) AS pass, \
+            COUNT(v.passed) AS n
             FROM calls c JOIN verdicts v ON v.call_row = c.id
             WHERE \(whereClause)
             GROUP BY c.agent_id, c.call_date, v.rule
@@ -148,19 +170,23 @@ public struct NightlySummary: Sendable, Codable, Equatable {
         // (no score first), then call id.
         var worst: [String: [WorstCall]] = [:]
         if worstPerGroup > 0 {
-            let worstRows = try database.fetch("""
+            let worstRows = try database.fetch(
+                """
                 SELECT agent_id, call_date, call_id, path, agent_channel, score, verdicts_json FROM (
                     SELECT c.agent_id, c.call_date, c.call_id, c.path, c.agent_channel, c.score, c.verdicts_json,
                            ROW_NUMBER() OVER (PARTITION BY c.agent_id, c.call_date
-                                              ORDER BY CASE WHEN c.score IS NULL THEN 0 ELSE 1 END, c.score, c.call_id {bin}, c.path {bin}) AS place
+                                              ORDER BY CASE WHEN c.score IS NULL THEN 0 ELSE 1 END, c.score, c.call_id \
+                {bin}, c.path {bin}) AS place
                     FROM calls c WHERE \(whereClause) AND c.status = 'scored') ranked
                 WHERE place <= ? ORDER BY place
                 """, arguments + [.integer(Int64(worstPerGroup))])
             for w in worstRows {
                 let group = (w.string("agent_id") ?? "") + "\u{1}" + (w.string("call_date") ?? "")
-                worst[group, default: []].append(WorstCall(callId: w.string("call_id") ?? "", path: w.string("path") ?? "",
-                                                           agentChannel: w.int("agent_channel") ?? 0, score: w.double("score"),
-                                                           failures: Self.failures(w.string("verdicts_json"))))
+                worst[group, default: []].append(
+                    WorstCall(
+                        callId: w.string("call_id") ?? "", path: w.string("path") ?? "",
+                        agentChannel: w.int("agent_channel") ?? 0, score: w.double("score"),
+                        failures: Self.failures(w.string("verdicts_json"))))
             }
         }
         var groups: [Group] = []
@@ -171,48 +197,67 @@ public struct NightlySummary: Sendable, Codable, Equatable {
             for rule in RuleBook.ids { passRate[rule] = passRates[agent + "\u{1}" + date]?[rule] ?? nil }
             let measured = row.int("measured") ?? 0
             let falling = row.int("falling") ?? 0
-            groups.append(Group(
-                agentId: agent, date: date, calls: row.int("calls") ?? 0, failed: row.int("failed") ?? 0,
-                meanScore: row.double("mean_score"), passRate: passRate, meanSpeechRateCharactersPerMinute: row.double("mean_rate"),
-                interruptionsPerCall: row.double("interruptions_per_call"),
-                fallingEndingShare: measured > 0 ? Double(falling) / Double(measured) : nil,
-                worstCalls: worst[agent + "\u{1}" + date] ?? []))
+            groups.append(
+                Group(
+                    agentId: agent, date: date, calls: row.int("calls") ?? 0, failed: row.int("failed") ?? 0,
+                    meanScore: row.double("mean_score"), passRate: passRate,
+                    meanSpeechRateCharactersPerMinute: row.double("mean_rate"),
+                    interruptionsPerCall: row.double("interruptions_per_call"),
+                    fallingEndingShare: measured > 0 ? Double(falling) / Double(measured) : nil,
+                    worstCalls: worst[agent + "\u{1}" + date] ?? []))
         }
-        let failed = try database.fetch("""
+        let failed = try database.fetch(
+            """
             SELECT c.path, c.agent_id, c.call_id, c.call_date, c.failure_reason FROM calls c
             WHERE \(whereClause) AND c.status = 'failed'
             ORDER BY c.call_date {bin}, c.agent_id {bin}, c.path {bin}
-            """, arguments).map {
-            FailedFile(path: $0.string("path") ?? "", agentId: $0.string("agent_id") ?? "", callId: $0.string("call_id") ?? "",
-                       date: $0.string("call_date") ?? "", reason: $0.string("failure_reason") ?? "")
+            """, arguments
+        ).map {
+            FailedFile(
+                path: $0.string("path") ?? "", agentId: $0.string("agent_id") ?? "", callId: $0.string("call_id") ?? "",
+                date: $0.string("call_date") ?? "", reason: $0.string("failure_reason") ?? "")
         }
         var warnings: [FailedFile] = []
-        for row in try database.fetch("""
+        for row in try database.fetch(
+            """
             SELECT c.path, c.agent_id, c.call_id, c.call_date, c.warnings_json FROM calls c
             WHERE \(whereClause) AND c.status = 'scored' AND c.warnings_json IS NOT NULL AND c.warnings_json <> '[]'
             ORDER BY c.call_date {bin}, c.agent_id {bin}, c.path {bin}
-            """, arguments) {
-            let list = (try? JSONSerialization.jsonObject(with: Data((row.string("warnings_json") ?? "[]").utf8))) as? [String] ?? []
+            """, arguments)
+        {
+            let list =
+                (try? JSONSerialization.jsonObject(with: Data((row.string("warnings_json") ?? "[]").utf8))) as? [String]
+                ?? []
             for text in list {
-                warnings.append(FailedFile(path: row.string("path") ?? "", agentId: row.string("agent_id") ?? "", callId: row.string("call_id") ?? "",
-                                           date: row.string("call_date") ?? "", reason: text))
+                warnings.append(
+                    FailedFile(
+                        path: row.string("path") ?? "", agentId: row.string("agent_id") ?? "",
+                        callId: row.string("call_id") ?? "",
+                        date: row.string("call_date") ?? "", reason: text))
             }
         }
         let standard = try StoredStandard.read(database, key: key)
-        return NightlySummary(standardKey: key, standard: standard, since: since, groups: groups, failedFiles: failed, warnings: warnings)
+        return NightlySummary(
+            standardKey: key, standard: standard, since: since, groups: groups, failedFiles: failed, warnings: warnings)
     }
 
     /// A call's failed rules, sure failures first (then those near the limit), each in the
     /// standard's order.
     static func failures(_ json: String?) -> [Failure] {
-        guard let json, let list = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else { return [] }
+        guard let json, let list = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else {
+            return []
+        }
         let all: [Failure] = list.compactMap { v in
             guard (v["passed"] as? Bool) == false, let rule = v["rule"] as? String else { return nil }
             let evidence = (v["evidence"] as? [[String: Any]] ?? []).prefix(3).map {
-                Evidence(startSeconds: $0["start_s"] as? Double ?? 0, endSeconds: $0["end_s"] as? Double ?? 0, note: $0["note"] as? String ?? "")
+                Evidence(
+                    startSeconds: $0["start_s"] as? Double ?? 0, endSeconds: $0["end_s"] as? Double ?? 0,
+                    note: $0["note"] as? String ?? "")
             }
-            return Failure(rule: rule, value: v["value"] as? Double, valueText: v["value_text"] as? String, evidence: Array(evidence),
-                           nearLimit: v["near_limit"] as? Bool ?? false)
+            return Failure(
+                rule: rule, value: v["value"] as? Double, valueText: v["value_text"] as? String,
+                evidence: Array(evidence),
+                nearLimit: v["near_limit"] as? Bool ?? false)
         }
         return all.filter { !$0.nearLimit } + all.filter(\.nearLimit)
     }

@@ -18,22 +18,26 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
     /// Seconds between queue lines when standard error is not a terminal.
     public var queueLineSeconds = 60.0
 
-    public init(isTerminal: Bool = isatty(STDERR_FILENO) == 1, quiet: Bool = false,
-                write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+    public init(
+        isTerminal: Bool = isatty(STDERR_FILENO) == 1, quiet: Bool = false,
+        write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
+    ) {
         self.isTerminal = isTerminal
         self.quiet = quiet
         self.write = write
     }
 
     public func started(totalFiles: Int) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         total = totalFiles
         started = Date()
         if !isTerminal && !quiet { write("yusu batch: \(plural(totalFiles, "file")) to look at\n") }
     }
 
     public func finished(item: BatchItem, outcome: BatchFileOutcome, counts: BatchCounts) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         // Files that arrived after the count make the total grow, never the remainder negative.
         total = max(total, counts.seen)
         if isTerminal {
@@ -42,12 +46,16 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
                 lastDraw = now
                 write("\r\u{1B}[2K" + line(counts))
             }
-            if case .failed(let reason) = outcome { write("\r\u{1B}[2Kfailed: \(ArchiveSource.printable(item.path, limit: .max)): \(reason)\n" + line(counts)) }
+            if case .failed(let reason) = outcome {
+                write(
+                    "\r\u{1B}[2Kfailed: \(ArchiveSource.printable(item.path, limit: .max)): \(reason)\n" + line(counts))
+            }
         } else if !quiet {
             let status: String
             switch outcome {
             case .scored(let duration, let score):
-                status = String(format: "scored %.0f s, score %@", duration, score.map { String(format: "%.0f", $0) } ?? "n/a")
+                status = String(
+                    format: "scored %.0f s, score %@", duration, score.map { String(format: "%.0f", $0) } ?? "n/a")
             case .skipped: status = "skipped (already scored)"
             case .elsewhere: status = "scored by another batch"
             case .failed(let reason): status = "FAILED: \(reason)"
@@ -57,17 +65,21 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
     }
 
     public func done(counts: BatchCounts, elapsedSeconds: Double, ending: BatchEnding, totalFiles: Int) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         total = max(total, totalFiles, counts.seen)
         if isTerminal { write("\r\u{1B}[2K" + line(counts) + "\n") }
-        if let queue, !quiet, !isTerminal { write("yusu batch: queue " + Self.queueStatus(queue, samples: queueSamples) + "\n") }
+        if let queue, !quiet, !isTerminal {
+            write("yusu batch: queue " + Self.queueStatus(queue, samples: queueSamples) + "\n")
+        }
         let totals = Self.totals(counts, elapsedSeconds: elapsedSeconds)
         let notVisited = "\(max(0, total - counts.seen)) of \(plural(total, "file")) not visited"
         switch ending {
         case .complete: write("yusu batch: \(totals)\n")
         // The last line must say so: cron mail and CI read it (the exit status is 130 or 1).
         case .interrupted: write("yusu batch: INTERRUPTED: \(totals); \(notVisited), run again to finish\n")
-        case .stopped(let reason): write("yusu batch: STOPPED: \(reason); \(totals); \(notVisited), run again when it is fixed\n")
+        case .stopped(let reason):
+            write("yusu batch: STOPPED: \(reason); \(totals); \(notVisited), run again when it is fixed\n")
         }
     }
 
@@ -77,7 +89,9 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
         let rate = elapsedSeconds > 0 ? hours / (elapsedSeconds / 60) : 0
         var totals = "\(counts.scored) scored, \(counts.skipped) skipped, \(counts.failed) failed"
         if counts.elsewhere > 0 { totals += ", \(counts.elsewhere) scored by another batch" }
-        totals += " of \(counts.seen) looked at" + String(format: "; %.2f h of audio in %.1f s (%.2f h of audio per minute)", hours, elapsedSeconds, rate)
+        totals +=
+            " of \(counts.seen) looked at"
+            + String(format: "; %.2f h of audio in %.1f s (%.2f h of audio per minute)", hours, elapsedSeconds, rate)
         if counts.databaseSeconds > 0 && counts.seen > 0 {
             totals += String(format: "; database %.1f ms per call", counts.databaseSeconds * 1000 / Double(counts.seen))
         }
@@ -87,7 +101,8 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
     /// The whole shared queue, as every worker sees it: on a terminal it replaces this
     /// process's bar; otherwise a line every `queueLineSeconds`.
     public func queue(_ counts: QueueCounts, at now: Date = Date()) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         queue = counts
         queueSamples.append((now, counts.finished))
         // The pace of the last five minutes, so that an ETA follows workers joining or leaving.
@@ -113,17 +128,19 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
         return Double(last.1 - first.1) / seconds
     }
 
-    /// "[####------] 120/200 files  3 failed  4 leased by 2 workers  73 waiting  2.10 h audio  30.0 files/min  ETA 0:02:26"
+    /// "[####------] 120/200 files  3 failed  4 leased by 2 workers  73 waiting  2.10 h audio
+    /// 30.0 files/min  ETA 0:02:26" (one line)
     public static func queueStatus(_ q: QueueCounts, samples: [(Date, Int)]) -> String {
         let width = 20
         let share = q.total > 0 ? Double(q.finished) / Double(q.total) : 1
         let filled = max(0, min(width, Int(share * Double(width))))
         let pace = queuePace(samples)
         let eta = q.open == 0 ? "0:00:00" : pace.map { clock(Double(q.open) / $0) } ?? "--:--:--"
-        return String(format: "[%@%@] %d/%d files  %d failed  %d leased by %d worker%@  %d waiting  %.2f h audio  %@  ETA %@",
-                      String(repeating: "#", count: filled), String(repeating: "-", count: width - filled),
-                      q.finished, q.total, q.failed, q.leased, q.leaseHolders, q.leaseHolders == 1 ? "" : "s", q.waiting,
-                      q.audioSecondsDone / 3600, pace.map { String(format: "%.1f files/min", $0 * 60) } ?? "-- files/min", eta)
+        return String(
+            format: "[%@%@] %d/%d files  %d failed  %d leased by %d worker%@  %d waiting  %.2f h audio  %@  ETA %@",
+            String(repeating: "#", count: filled), String(repeating: "-", count: width - filled),
+            q.finished, q.total, q.failed, q.leased, q.leaseHolders, q.leaseHolders == 1 ? "" : "s", q.waiting,
+            q.audioSecondsDone / 3600, pace.map { String(format: "%.1f files/min", $0 * 60) } ?? "-- files/min", eta)
     }
 
     private func bar(_ counts: BatchCounts) -> String {
@@ -132,9 +149,10 @@ public final class TerminalProgress: BatchProgressSink, @unchecked Sendable {
         let filled = max(0, min(width, Int(share * Double(width))))
         let elapsed = Date().timeIntervalSince(started)
         let eta = counts.seen > 0 ? elapsed / Double(counts.seen) * Double(max(0, total - counts.seen)) : 0
-        return String(format: "[%@%@] %d/%d files  %.2f h audio  ETA %@  %d failed",
-                      String(repeating: "#", count: filled), String(repeating: "-", count: width - filled),
-                      counts.seen, total, counts.audioSeconds / 3600, Self.clock(eta), counts.failed)
+        return String(
+            format: "[%@%@] %d/%d files  %.2f h audio  ETA %@  %d failed",
+            String(repeating: "#", count: filled), String(repeating: "-", count: width - filled),
+            counts.seen, total, counts.audioSeconds / 3600, Self.clock(eta), counts.failed)
     }
 
     static func clock(_ seconds: Double) -> String {

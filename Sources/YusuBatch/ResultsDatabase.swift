@@ -58,7 +58,13 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
         let lockPath = path + ".lock"
         let lockFile = open(lockPath, O_CREAT | O_RDWR, 0o644)
         guard lockFile >= 0 else {
-            throw DatabaseError(description: "\(path): cannot open the results database (cannot create \(lockPath): \(String(cString: strerror(errno))))")
+            throw DatabaseError(
+                description:
+                    """
+                    \(path): cannot open the results database (cannot create \(lockPath): \
+                    \(String(cString: strerror(errno))))
+                    """
+            )
         }
         defer { close(lockFile) }
         flock(lockFile, LOCK_EX)
@@ -97,11 +103,17 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
         guard try db.tableExists("meta") && db.tableExists("calls") else {
             throw DatabaseError(description: "\(path): not a Yusu results database (no calls table)")
         }
-        guard let version = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'schema_version'").flatMap({ Int($0) }) else {
+        guard
+            let version = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'schema_version'").flatMap({
+                Int($0)
+            })
+        else {
             throw DatabaseError(description: "\(path): not a Yusu results database (no schema version)")
         }
         guard version <= Self.schemaVersion else {
-            throw DatabaseError(description: "\(path): written by a newer Yusu (schema \(version); this one reads up to \(Self.schemaVersion))")
+            throw DatabaseError(
+                description:
+                    "\(path): written by a newer Yusu (schema \(version); this one reads up to \(Self.schemaVersion))")
         }
     }
 
@@ -109,7 +121,9 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
     /// creates beside it; where it cannot (a read-only mount, a folder the reader may not
     /// write), the file is read as it stands, without its WAL, and the reader is told so
     /// when a WAL with content is there.
-    static func openForReading(path: String, configuration: Configuration, warnings: inout [String]) throws -> DatabaseQueue {
+    static func openForReading(path: String, configuration: Configuration, warnings: inout [String]) throws
+        -> DatabaseQueue
+    {
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.read { _ = try Row.fetchOne($0, sql: "SELECT * FROM sqlite_master LIMIT 1") }
@@ -122,7 +136,12 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
             try immutable.read { _ = try Row.fetchOne($0, sql: "SELECT * FROM sqlite_master LIMIT 1") }
             let walBytes = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
             if walBytes > 0 {
-                warnings.append("\(path): a batch is writing this database, or ended without closing it: read as it stands, without the \(walBytes / 1024) KiB of its write-ahead log that cannot be opened read-only here")
+                warnings.append(
+                    """
+                    \(path): a batch is writing this database, or ended without closing it: read as it stands, \
+                    without the \(walBytes / 1024) KiB of its write-ahead log that cannot be opened read-only here
+                    """
+                )
             }
             return immutable
         }
@@ -168,7 +187,9 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
         var migrator = DatabaseMigrator()
         for migration in ResultsSQL.migrations {
             migrator.registerMigration(migration.identifier) { db in
-                for statement in migration.statements(.sqlite) { try db.execute(sql: SQLDialect.sqlite.render(statement)) }
+                for statement in migration.statements(.sqlite) {
+                    try db.execute(sql: SQLDialect.sqlite.render(statement))
+                }
             }
         }
         return migrator
@@ -180,26 +201,38 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
         try startRun(source: source, standard: standard, jobs: jobs, version: version, worker: nil)
     }
 
-    public func startRun(source: String, standard: Standard, jobs: Int, version: String, worker: String?) throws -> Int64 {
+    public func startRun(source: String, standard: Standard, jobs: Int, version: String, worker: String?) throws
+        -> Int64
+    {
         try pool.write { db in
-            try Int64.fetchOne(db, sql: ResultsSQL.startRun, arguments: Self.arguments([
-                .text(Self.timestamp()), .text(source), .text(standard.key), .text(standard.canonicalJSON),
-                .integer(Int64(jobs)), .text(version), worker.map { .text($0) } ?? .null])) ?? db.lastInsertedRowID
+            try Int64.fetchOne(
+                db, sql: ResultsSQL.startRun,
+                arguments: Self.arguments([
+                    .text(Self.timestamp()), .text(source), .text(standard.key), .text(standard.canonicalJSON),
+                    .integer(Int64(jobs)), .text(version), worker.map { .text($0) } ?? .null,
+                ])) ?? db.lastInsertedRowID
         }
     }
 
     public func finishRun(_ id: Int64, counts: BatchCounts, interrupted: Bool) throws {
         try pool.write { db in
-            try db.execute(sql: ResultsSQL.finishRun, arguments: Self.arguments(ResultsSQL.finishRunValues(id, counts: counts, interrupted: interrupted, at: Self.timestamp())))
+            try db.execute(
+                sql: ResultsSQL.finishRun,
+                arguments: Self.arguments(
+                    ResultsSQL.finishRunValues(id, counts: counts, interrupted: interrupted, at: Self.timestamp())))
         }
     }
 
     // MARK: Calls
 
     /// True when `path` is already scored with this content, standard and analysis.
-    public func isScored(path: String, contentHash: String, standardKey: String, analysisVersion: String) throws -> Bool {
+    public func isScored(path: String, contentHash: String, standardKey: String, analysisVersion: String) throws -> Bool
+    {
         try pool.read { db in
-            try Int.fetchOne(db, sql: ResultsSQL.isScored, arguments: Self.arguments([.text(path), .text(standardKey), .text(contentHash), .text(analysisVersion)])) ?? 0 > 0
+            try Int.fetchOne(
+                db, sql: ResultsSQL.isScored,
+                arguments: Self.arguments([.text(path), .text(standardKey), .text(contentHash), .text(analysisVersion)])
+            ) ?? 0 > 0
         }
     }
 
@@ -211,14 +244,22 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
         let audio: Double? = if case .scored(let m, _) = result.outcome { m.durationSeconds } else { nil }
         try pool.write { db in
             try db.execute(sql: ResultsSQL.deleteCall, arguments: [result.item.path, result.standard.key])
-            let callRow = try Int64.fetchOne(db, sql: ResultsSQL.insertCall(columns: rows.call.map(\.0)), arguments: Self.arguments(rows.call.map(\.1)))
+            let callRow =
+                try Int64.fetchOne(
+                    db, sql: ResultsSQL.insertCall(columns: rows.call.map(\.0)),
+                    arguments: Self.arguments(rows.call.map(\.1)))
                 ?? db.lastInsertedRowID
             for (sql, values) in ResultsSQL.childInserts(rows, callRow: callRow) {
                 try db.execute(sql: sql, arguments: Self.arguments(values))
             }
-            try db.execute(sql: ResultsSQL.countCallInRun,
-                           arguments: Self.arguments(ResultsSQL.countCallInRunValues(result.runId, scored: result.outcome.isScored, audioSeconds: audio)))
-            try db.execute(sql: "DELETE FROM claims WHERE path = ? AND standard_key = ?", arguments: [result.item.path, result.standard.key])
+            try db.execute(
+                sql: ResultsSQL.countCallInRun,
+                arguments: Self.arguments(
+                    ResultsSQL.countCallInRunValues(result.runId, scored: result.outcome.isScored, audioSeconds: audio))
+            )
+            try db.execute(
+                sql: "DELETE FROM claims WHERE path = ? AND standard_key = ?",
+                arguments: [result.item.path, result.standard.key])
         }
     }
 
@@ -232,11 +273,13 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
         return try pool.writeWithoutTransaction { db in
             var mine = false
             try db.inTransaction(.immediate) {
-                let row = try Row.fetchOne(db, sql: "SELECT holder, lease_until FROM claims WHERE path = ? AND standard_key = ?",
-                                           arguments: [path, standardKey])
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT holder, lease_until FROM claims WHERE path = ? AND standard_key = ?",
+                    arguments: [path, standardKey])
                 if let row, (row["holder"] as String) != holder, (row["lease_until"] as Double) > now { return .commit }
-                try db.execute(sql: "INSERT OR REPLACE INTO claims (path, standard_key, holder, lease_until) VALUES (?, ?, ?, ?)",
-                               arguments: [path, standardKey, holder, now + leaseSeconds])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO claims (path, standard_key, holder, lease_until) VALUES (?, ?, ?, ?)",
+                    arguments: [path, standardKey, holder, now + leaseSeconds])
                 mine = true
                 return .commit
             }
@@ -247,34 +290,45 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
     /// Extends this holder's leases.
     public func renewClaims(holder: String, leaseSeconds: Double) throws {
         try pool.write { db in
-            try db.execute(sql: "UPDATE claims SET lease_until = ? WHERE holder = ?", arguments: [Date().timeIntervalSince1970 + leaseSeconds, holder])
+            try db.execute(
+                sql: "UPDATE claims SET lease_until = ? WHERE holder = ?",
+                arguments: [Date().timeIntervalSince1970 + leaseSeconds, holder])
         }
     }
 
     /// Drops a claim without a result (the file was already scored, or the batch stopped).
     public func releaseClaim(path: String, standardKey: String, holder: String) throws {
         try pool.write { db in
-            try db.execute(sql: "DELETE FROM claims WHERE path = ? AND standard_key = ? AND holder = ?", arguments: [path, standardKey, holder])
+            try db.execute(
+                sql: "DELETE FROM claims WHERE path = ? AND standard_key = ? AND holder = ?",
+                arguments: [path, standardKey, holder])
         }
     }
 
     /// Whether another holder's lease on `path` is running now.
     public func isClaimedByOther(path: String, standardKey: String, holder: String) throws -> Bool {
         try pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT COUNT(*) > 0 FROM claims WHERE path = ? AND standard_key = ? AND holder != ? AND lease_until > ?",
-                              arguments: [path, standardKey, holder, Date().timeIntervalSince1970]) ?? false
+            try Bool.fetchOne(
+                db,
+                sql:
+                    """
+                    SELECT COUNT(*) > 0 FROM claims WHERE path = ? AND standard_key = ? AND holder != ? AND \
+                    lease_until > ?
+                    """,
+                arguments: [path, standardKey, holder, Date().timeIntervalSince1970]) ?? false
         }
     }
 
     static func arguments(_ values: [SQLValue]) -> StatementArguments {
-        StatementArguments(values.map { v -> DatabaseValueConvertible? in
-            switch v {
-            case .null: return nil
-            case .integer(let i): return i
-            case .real(let d): return d
-            case .text(let t): return t
-            }
-        })
+        StatementArguments(
+            values.map { v -> DatabaseValueConvertible? in
+                switch v {
+                case .null: return nil
+                case .integer(let i): return i
+                case .real(let d): return d
+                case .text(let t): return t
+                }
+            })
     }
 
     /// Runs a read-only query (for reports and tests).
@@ -328,8 +382,10 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
         let millis = min(999, Int((seconds - Double(whole)) * 1000))
         var parts = tm()
         gmtime_r(&whole, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
     }
 
     static func json(_ object: [String: String]) -> String {
@@ -339,10 +395,14 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
 
     static func verdictsJSON(_ card: Scorecard) throws -> String {
         let list: [[String: Any]] = card.verdicts.map { v in
-            var d: [String: Any] = ["rule": v.rule, "passed": v.passed.map { $0 as Any } ?? NSNull(),
-                                    "value": v.value.map { $0 as Any } ?? NSNull(), "unit": v.unit,
-                                    "value_text": v.valueText, "limit_text": v.limitText, "near_limit": v.nearLimit]
-            d["evidence"] = v.evidence.prefix(20).map { ["start_s": $0.startSeconds, "end_s": $0.endSeconds, "note": $0.note] }
+            var d: [String: Any] = [
+                "rule": v.rule, "passed": v.passed.map { $0 as Any } ?? NSNull(),
+                "value": v.value.map { $0 as Any } ?? NSNull(), "unit": v.unit,
+                "value_text": v.valueText, "limit_text": v.limitText, "near_limit": v.nearLimit,
+            ]
+            d["evidence"] = v.evidence.prefix(20).map {
+                ["start_s": $0.startSeconds, "end_s": $0.endSeconds, "note": $0.note]
+            }
             return d
         }
         return String(decoding: try JSONSerialization.data(withJSONObject: list, options: [.sortedKeys]), as: UTF8.self)
@@ -367,8 +427,10 @@ public struct CallRecord: Sendable {
     public var outcome: CallOutcome
     public var analysisSeconds: Double
 
-    public init(item: BatchItem, contentHash: String, standard: Standard, analysisVersion: String, runId: Int64,
-                outcome: CallOutcome, analysisSeconds: Double) {
+    public init(
+        item: BatchItem, contentHash: String, standard: Standard, analysisVersion: String, runId: Int64,
+        outcome: CallOutcome, analysisSeconds: Double
+    ) {
         self.item = item
         self.contentHash = contentHash
         self.standard = standard
@@ -409,7 +471,9 @@ public struct BatchCounts: Sendable, Equatable {
     public mutating func add(_ outcome: BatchFileOutcome) {
         seen += 1
         switch outcome {
-        case .scored(let duration, _): scored += 1; audioSeconds += duration
+        case .scored(let duration, _):
+            scored += 1
+            audioSeconds += duration
         case .skipped: skipped += 1
         case .elsewhere: elsewhere += 1
         case .failed: failed += 1

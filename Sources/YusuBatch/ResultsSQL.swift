@@ -22,18 +22,30 @@ public enum SQLDialect: Sendable, Equatable {
         let tokens: [(String, String)]
         switch self {
         case .sqlite:
-            tokens = [("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT"), ("{ref}", "INTEGER"), ("{real}", "REAL"), ("{bin}", "COLLATE BINARY")]
+            tokens = [
+                ("{id}", "INTEGER PRIMARY KEY AUTOINCREMENT"), ("{ref}", "INTEGER"), ("{real}", "REAL"),
+                ("{bin}", "COLLATE BINARY"),
+            ]
         case .postgres:
-            tokens = [("{id}", "BIGSERIAL PRIMARY KEY"), ("{ref}", "BIGINT"), ("{real}", "DOUBLE PRECISION"), ("{bin}", "COLLATE \"C\"")]
+            tokens = [
+                ("{id}", "BIGSERIAL PRIMARY KEY"), ("{ref}", "BIGINT"), ("{real}", "DOUBLE PRECISION"),
+                ("{bin}", "COLLATE \"C\""),
+            ]
         }
         var text = sql
         for (token, word) in tokens { text = text.replacingOccurrences(of: token, with: word) }
         guard self == .postgres, text.contains("?") else { return text }
         // No statement here has a "?" inside a string literal; parameters are numbered in order.
-        var numbered = "", n = 0
+        var numbered = ""
+        var n = 0
         numbered.reserveCapacity(text.utf8.count + 16)
         for c in text {
-            if c == "?" { n += 1; numbered += "$\(n)" } else { numbered.append(c) }
+            if c == "?" {
+                n += 1
+                numbered += "$\(n)"
+            } else {
+                numbered.append(c)
+            }
         }
         return numbered
     }
@@ -173,15 +185,18 @@ public enum ResultsSQL {
         SchemaMigration(identifier: "v2: analysis version") { _ in
             // Rows from before have no version: they count as another analysis and are
             // scored again on the next run, as a changed Yusu should be.
-            ["ALTER TABLE calls ADD COLUMN analysis_version TEXT",
-             "UPDATE meta SET value = '2' WHERE key = 'schema_version'"]
+            [
+                "ALTER TABLE calls ADD COLUMN analysis_version TEXT",
+                "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+            ]
         },
         SchemaMigration(identifier: "v3: one verdict row per call and rule") { _ in
             // Rules are handled alike: a row per call and rule, whatever rules there are. The
             // per-rule columns of v1 stay (old readers) but are no longer written; their
             // values move here, so old nights keep their pass rates.
             let old: [(String, String?)] = [
-                ("speech_rate", "agent_speech_rate_cpm"), ("falling_endings", nil), ("agent_interruptions", "agent_interruptions"),
+                ("speech_rate", "agent_speech_rate_cpm"), ("falling_endings", nil),
+                ("agent_interruptions", "agent_interruptions"),
                 ("call_duration", "duration_s"), ("agent_level", "agent_level_dbov"), ("holds", "longest_hold_s"),
                 ("long_utterances", "long_utterances"),
             ]
@@ -193,13 +208,15 @@ public enum ResultsSQL {
                     PRIMARY KEY (call_row, rule))
                 """,
                 "CREATE INDEX verdicts_rule ON verdicts (rule, passed)",
-            ] + old.map { rule, valueColumn in
-                """
-                INSERT INTO verdicts (call_row, rule, passed, value)
-                SELECT id, '\(rule)', verdict_\(rule), \(valueColumn ?? "CASE WHEN agent_measured_endings > 0 THEN CAST(agent_falling_endings AS {real}) / agent_measured_endings END")
-                FROM calls WHERE status = 'scored'
-                """
-            } + ["UPDATE meta SET value = '3' WHERE key = 'schema_version'"]
+            ]
+                + old.map { rule, valueColumn in
+                    """
+                    INSERT INTO verdicts (call_row, rule, passed, value)
+                    SELECT id, '\(rule)', verdict_\(rule), \
+                    \(valueColumn ?? Self.fallingEndingShare)
+                    FROM calls WHERE status = 'scored'
+                    """
+                } + ["UPDATE meta SET value = '3' WHERE key = 'schema_version'"]
         },
         SchemaMigration(identifier: "v4: worker of a run, the shared work queue") { dialect in
             // The queue is PostgreSQL's (claims need FOR UPDATE SKIP LOCKED); an SQLite
@@ -210,11 +227,13 @@ public enum ResultsSQL {
                     """
                     CREATE TABLE queue (
                         id BIGSERIAL PRIMARY KEY,
-                        path TEXT NOT NULL, content_hash TEXT NOT NULL, standard_key TEXT NOT NULL, analysis_version TEXT NOT NULL,
+                        path TEXT NOT NULL, content_hash TEXT NOT NULL, standard_key TEXT NOT NULL, analysis_version \
+                    TEXT NOT NULL,
                         standard_json TEXT NOT NULL, item_json TEXT NOT NULL,
                         state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'leased', 'done', 'failed')),
                         leased_by TEXT, lease_until TIMESTAMPTZ, attempts INTEGER NOT NULL DEFAULT 0,
-                        audio_s DOUBLE PRECISION, enqueued_at TIMESTAMPTZ NOT NULL DEFAULT now(), finished_at TIMESTAMPTZ,
+                        audio_s DOUBLE PRECISION, enqueued_at TIMESTAMPTZ NOT NULL DEFAULT now(), finished_at \
+                    TIMESTAMPTZ,
                         UNIQUE (path, standard_key, content_hash, analysis_version))
                     """,
                     "CREATE INDEX queue_claim ON queue (state, id)",
@@ -229,7 +248,8 @@ public enum ResultsSQL {
             }
             return statements + ["UPDATE meta SET value = '4' WHERE key = 'schema_version'"]
         },
-        SchemaMigration(identifier: "v5: call warnings; claims, so that batches sharing an SQLite file share its work") { dialect in
+        SchemaMigration(identifier: "v5: call warnings; claims, so that batches sharing an SQLite file share its work")
+        { dialect in
             // Two `yusu batch` runs on one SQLite file split the archive: a batch claims a
             // file (path, standard) under a lease before it reads it, renews the lease while
             // it works and drops the claim in the transaction that writes the result. The
@@ -238,9 +258,11 @@ public enum ResultsSQL {
             // in a mono file, clipped samples), for every report to show.
             var statements = ["ALTER TABLE calls ADD COLUMN warnings_json TEXT"]
             if dialect == .sqlite {
-                statements.append("""
+                statements.append(
+                    """
                     CREATE TABLE claims (
-                        path TEXT NOT NULL, standard_key TEXT NOT NULL, holder TEXT NOT NULL, lease_until {real} NOT NULL,
+                        path TEXT NOT NULL, standard_key TEXT NOT NULL, holder TEXT NOT NULL, lease_until {real} NOT \
+                    NULL,
                         PRIMARY KEY (path, standard_key))
                     """)
             }
@@ -276,12 +298,19 @@ public enum ResultsSQL {
     // MARK: Writing a call
 
     /// Removes the earlier result of a path under a standard (a call has one row).
+    /// The falling-ending rule's value, from the columns of a row stored before verdicts had a table.
+    static let fallingEndingShare =
+        "CASE WHEN agent_measured_endings > 0 THEN CAST(agent_falling_endings AS {real}) / agent_measured_endings END"
+
     public static let deleteCall = "DELETE FROM calls WHERE path = ? AND standard_key = ?"
 
     /// Inserts a `calls` row with these columns; returns its id (RETURNING works on both
     /// engines: SQLite ≥ 3.35).
     public static func insertCall(columns: [String]) -> String {
-        "INSERT INTO calls (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", "))) RETURNING id"
+        """
+        INSERT INTO calls (\(columns.joined(separator: ", "))) VALUES \
+        (\(columns.map { _ in "?" }.joined(separator: ", "))) RETURNING id
+        """
     }
 
     /// Child rows go in with multi-row inserts, this many rows per statement (a round trip
@@ -290,20 +319,27 @@ public enum ResultsSQL {
 
     public static func insertRows(table: String, columns: [String], rows: Int) -> String {
         let one = "(" + columns.map { _ in "?" }.joined(separator: ", ") + ")"
-        return "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES " + Array(repeating: one, count: rows).joined(separator: ", ")
+        return "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+            + Array(repeating: one, count: rows).joined(separator: ", ")
     }
 
     public static let verdictColumns = ["call_row", "rule", "passed", "value", "weight"]
-    public static let utteranceColumns = ["call_row", "party", "start_s", "end_s", "syllables", "falling_ending", "final_drop_st", "end_vs_median_st"]
+    public static let utteranceColumns = [
+        "call_row", "party", "start_s", "end_s", "syllables", "falling_ending", "final_drop_st", "end_vs_median_st",
+    ]
     public static let eventColumns = ["call_row", "kind", "party", "start_s", "end_s", "detail"]
 
     /// The child rows of a call as (statement, parameters), chunked.
     /// - Parameter callRowExpression: SQL for the call's id in place of a parameter (e.g.
     ///   PostgreSQL's `currval('calls_id_seq')`, so the rows can be sent before the id is back).
-    public static func childInserts(_ rows: CallRows, callRow: Int64, callRowExpression: String? = nil) -> [(String, [SQLValue])] {
+    public static func childInserts(_ rows: CallRows, callRow: Int64, callRowExpression: String? = nil) -> [(
+        String, [SQLValue]
+    )] {
         let first = callRowExpression == nil ? [SQLValue.integer(callRow)] : []
         let verdicts = rows.verdicts.map { first + [.text($0.0), $0.1, $0.2, $0.3] }
-        let utterances = rows.utterances.map { first + [.text($0.0), .real($0.1), .real($0.2), .integer(Int64($0.3)), $0.4, $0.5, $0.6] }
+        let utterances = rows.utterances.map {
+            first + [.text($0.0), .real($0.1), .real($0.2), .integer(Int64($0.3)), $0.4, $0.5, $0.6]
+        }
         let events = rows.events.map { first + [.text($0.0), $0.1, .real($0.2), .real($0.3), $0.4] }
         return chunked(table: "verdicts", columns: verdictColumns, verdicts, firstValue: callRowExpression)
             + chunked(table: "utterances", columns: utteranceColumns, utterances, firstValue: callRowExpression)
@@ -312,7 +348,9 @@ public enum ResultsSQL {
 
     /// - Parameter firstValue: SQL standing for the first column in every row (its value
     ///   is then not among the parameters).
-    public static func chunked(table: String, columns: [String], _ rows: [[SQLValue]], firstValue: String? = nil) -> [(String, [SQLValue])] {
+    public static func chunked(table: String, columns: [String], _ rows: [[SQLValue]], firstValue: String? = nil) -> [(
+        String, [SQLValue]
+    )] {
         stride(from: 0, to: rows.count, by: rowsPerInsert).map { start in
             let slice = rows[start..<min(rows.count, start + rowsPerInsert)]
             var sql = insertRows(table: table, columns: columns, rows: slice.count)
@@ -343,11 +381,17 @@ public enum ResultsSQL {
     /// Closes a run: when it ended, the files it skipped (already scored), and whether it
     /// was cut short. Scored and failed were counted call by call.
     public static let finishRun = """
-        UPDATE runs SET finished_at = ?, files_skipped = ?, files_seen = files_scored + files_failed + ?, interrupted = ? WHERE id = ?
+        UPDATE runs SET finished_at = ?, files_skipped = ?, files_seen = files_scored + files_failed + ?, interrupted \
+        = ? WHERE id = ?
         """
 
-    public static func finishRunValues(_ id: Int64, counts: BatchCounts, interrupted: Bool, at time: String) -> [SQLValue] {
-        [.text(time), .integer(Int64(counts.skipped)), .integer(Int64(counts.skipped)), .integer(interrupted ? 1 : 0), .integer(id)]
+    public static func finishRunValues(_ id: Int64, counts: BatchCounts, interrupted: Bool, at time: String)
+        -> [SQLValue]
+    {
+        [
+            .text(time), .integer(Int64(counts.skipped)), .integer(Int64(counts.skipped)),
+            .integer(interrupted ? 1 : 0), .integer(id),
+        ]
     }
 
     /// True when the path is scored with this content, standard and analysis.

@@ -28,7 +28,7 @@ public struct AnalysisSettings: Sendable, Equatable {
 
     public init() {
         #if YUSU_DEV_TUNING
-        applyDev()
+            applyDev()
         #endif
     }
 }

@@ -44,8 +44,10 @@ public struct CallScorer: Sendable {
     ///   - stop: a stop request ends decoding between blocks with `StopRequested`.
     ///   - prepare: a last look at the stream before the first block (a listener, a clock).
     /// - Throws: `AudioError` when the recording cannot be scored, `StopRequested`.
-    public func score(path: String, options: CallOptions = CallOptions(), name: String? = nil, stop: StopFlag? = nil,
-                      prepare: ((CallStream) -> Void)? = nil) throws -> Scored {
+    public func score(
+        path: String, options: CallOptions = CallOptions(), name: String? = nil, stop: StopFlag? = nil,
+        prepare: ((CallStream) -> Void)? = nil
+    ) throws -> Scored {
         let (stream, formatName) = try decode(path: path, options: options, stop: stop, prepare: prepare)
         var analysis = try finished(stream, path: path, formatName: formatName, requireSpeech: true)
         if let name { analysis.measures.file = name }
@@ -55,7 +57,8 @@ public struct CallScorer: Sendable {
     /// A stream fed elsewhere (live), ended: the same checks a file gets, then the verdicts.
     /// - Parameter warnings: what the feeder noticed (a stream cut short), kept in the measures.
     /// - Throws: `AudioError` (empty, too short, no speech).
-    public func finish(_ stream: CallStream, name: String, formatName: String, warnings: [String] = []) throws -> Scored {
+    public func finish(_ stream: CallStream, name: String, formatName: String, warnings: [String] = []) throws -> Scored
+    {
         var analysis = try finished(stream, path: name, formatName: formatName, requireSpeech: true)
         analysis.measures.warnings += warnings
         return judged(analysis, clock: stream.clock)
@@ -63,8 +66,10 @@ public struct CallScorer: Sendable {
 
     /// The analysis of a file without verdicts (the frame dump, which needs no speech).
     /// - Parameter requireSpeech: throw `AudioError.noSpeech` when no channel holds speech.
-    public func analyze(path: String, options: CallOptions = CallOptions(), requireSpeech: Bool = true, stop: StopFlag? = nil,
-                        prepare: ((CallStream) -> Void)? = nil) throws -> CallAnalysis {
+    public func analyze(
+        path: String, options: CallOptions = CallOptions(), requireSpeech: Bool = true, stop: StopFlag? = nil,
+        prepare: ((CallStream) -> Void)? = nil
+    ) throws -> CallAnalysis {
         let (stream, formatName) = try decode(path: path, options: options, stop: stop, prepare: prepare)
         return try finished(stream, path: path, formatName: formatName, requireSpeech: requireSpeech)
     }
@@ -81,8 +86,9 @@ public struct CallScorer: Sendable {
         guard options.agentChannel >= 0 && options.agentChannel < info.channelCount else {
             throw AudioError.noSuchChannel(path: path, channel: options.agentChannel, channels: info.channelCount)
         }
-        let stream = CallStream(sampleRateHz: info.sampleRateHz, channelCount: info.channelCount, options: options,
-                                settings: settings, expectedDurationSeconds: info.durationSeconds)
+        let stream = CallStream(
+            sampleRateHz: info.sampleRateHz, channelCount: info.channelCount, options: options,
+            settings: settings, expectedDurationSeconds: info.durationSeconds)
         prepare?(stream)
         var block = [Float](repeating: 0, count: blockFrames * info.channelCount)
         while true {
@@ -92,8 +98,9 @@ public struct CallScorer: Sendable {
             stream.clock.stop(.decode, t)
             if got == 0 { break }
             do { try stream.push(&block, frames: got) } catch SampleError.nonFinite(let frame, let channel, let value) {
-                throw AudioError.invalidSample(path: path, frame: frame, channel: channel, sampleRateHz: info.sampleRateHz,
-                                               value: value)
+                throw AudioError.invalidSample(
+                    path: path, frame: frame, channel: channel, sampleRateHz: info.sampleRateHz,
+                    value: value)
             }
         }
         return (stream, info.formatName)
@@ -119,7 +126,8 @@ public struct CallScorer: Sendable {
 
     private func checkLength(_ seconds: Double, path: String) throws {
         guard seconds >= settings.minimumDurationSeconds else {
-            throw AudioError.tooShort(path: path, durationSeconds: seconds, minimumSeconds: settings.minimumDurationSeconds)
+            throw AudioError.tooShort(
+                path: path, durationSeconds: seconds, minimumSeconds: settings.minimumDurationSeconds)
         }
     }
 }

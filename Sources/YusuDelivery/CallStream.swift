@@ -90,15 +90,22 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
     /// - Parameter expectedDurationSeconds: the recording's length when known (a file's
     ///   header): one no longer than `AnalysisSettings.wholeWarmUpSeconds` is judged whole,
     ///   as one warm-up; nil for a stream of unknown length.
-    public init(sampleRateHz: Int, channelCount: Int, options: CallOptions = CallOptions(), settings: AnalysisSettings = AnalysisSettings(),
-                expectedDurationSeconds: Double? = nil) {
+    public init(
+        sampleRateHz: Int, channelCount: Int, options: CallOptions = CallOptions(),
+        settings: AnalysisSettings = AnalysisSettings(),
+        expectedDurationSeconds: Double? = nil
+    ) {
         self.settings = settings
         self.options = options
         self.sampleRateHz = sampleRateHz
         self.channelCount = channelCount
-        frontEnd = SignalFrontEnd(sampleRateHz: sampleRateHz, channelCount: channelCount, config: settings.analysis, ringFrames: settings.ringFrames)
+        frontEnd = SignalFrontEnd(
+            sampleRateHz: sampleRateHz, channelCount: channelCount, config: settings.analysis,
+            ringFrames: settings.ringFrames)
         var warmUp = settings.channelLevels.warmUpSeconds
-        if let expected = expectedDurationSeconds, expected <= settings.wholeWarmUpSeconds { warmUp = max(warmUp, expected + 1) }
+        if let expected = expectedDurationSeconds, expected <= settings.wholeWarmUpSeconds {
+            warmUp = max(warmUp, expected + 1)
+        }
         warmUpFrames = Int((warmUp / settings.analysis.hopSeconds).rounded())
     }
 
@@ -131,7 +138,10 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
             frontEnd.finish()
             clock.stop(.frames, t)
             advance(final: true)
-            if !started { start() ; advance(final: true) }
+            if !started {
+                start()
+                advance(final: true)
+            }
             for s in streams { s.finishFrames() }
             for s in streams { s.finishUtterances() }
             syncTimeline()
@@ -163,7 +173,9 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
     /// Frames heard during the warm-up, before the channels are set up.
     private var pending: [Int] = []
 
-    @inline(__always) private func frame(_ channel: Int, _ i: Int) -> Frame { frontEnd.frame(channel: channel, index: i) }
+    @inline(__always) private func frame(_ channel: Int, _ i: Int) -> Frame {
+        frontEnd.frame(channel: channel, index: i)
+    }
 
     @inline(__always) private func otherEnergy(_ channel: Int, _ i: Int) -> Float? {
         streams.count == 2 ? frame(1 - channel, i).energyDb : nil
@@ -187,7 +199,10 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
         let mono = channelCount == 1 || channelsIdentical
         streams = [ChannelStream(channel: agent, party: .agent, settings: settings)]
         if !mono { streams.append(ChannelStream(channel: 1 - agent, party: .customer, settings: settings)) }
-        if streams.count == 2 { streams[0].other = streams[1]; streams[1].other = streams[0] }
+        if streams.count == 2 {
+            streams[0].other = streams[1]
+            streams[1].other = streams[0]
+        }
         for s in streams {
             s.delegate = self
             s.clock = clock
@@ -195,13 +210,20 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
         }
         if let sink = frameSink {
             let grid = settings.analysis
-            for s in streams { let c = s.channel; s.frameSink = { i, e, u, f in sink(grid.frameTimeSeconds(i), c, e, u, f) } }
+            for s in streams {
+                let c = s.channel
+                s.frameSink = { i, e, u, f in sink(grid.frameTimeSeconds(i), c, e, u, f) }
+            }
         }
         if let sink = syllableFeatureSink {
             let grid = settings.analysis
-            for s in streams { let c = s.channel; s.syllableFeatureSink = { i, x in sink(grid.frameTimeSeconds(i), c, x) } }
+            for s in streams {
+                let c = s.channel
+                s.syllableFeatureSink = { i, x in sink(grid.frameTimeSeconds(i), c, x) }
+            }
         }
-        timeline = CallTimeline(hop: settings.analysis.hopSeconds, config: settings.delivery, parties: streams.map(\.party))
+        timeline = CallTimeline(
+            hop: settings.analysis.hopSeconds, config: settings.delivery, parties: streams.map(\.party))
         timeline.listener = self
         reportedOpen = Array(repeating: nil, count: streams.count)
         // The warm-up's frames: heard together, then judged with what they showed.
@@ -243,7 +265,10 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
             }
             s.newlyClosed.removeAll(keepingCapacity: true)
             if let open = s.openSpan {
-                if reportedOpen[p] != open.start { timeline.opened(p, start: open.start); reportedOpen[p] = open.start }
+                if reportedOpen[p] != open.start {
+                    timeline.opened(p, start: open.start)
+                    reportedOpen[p] = open.start
+                }
                 timeline.grew(p, end: open.end)
             }
             timeline.known(p, through: s.consumed)
@@ -265,7 +290,8 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
     }
 
     func interruptionQualified(by: Party, atFrame: Int, overlapSoFarFrames: Int, decidedAt: Int) {
-        listener?.interruptionQualified(by: by, atSeconds: seconds(atFrame), overlapSoFarSeconds: seconds(overlapSoFarFrames), at: now)
+        listener?.interruptionQualified(
+            by: by, atSeconds: seconds(atFrame), overlapSoFarSeconds: seconds(overlapSoFarFrames), at: now)
     }
 
     func interruptionFinal(_ i: Interruption, decidedAt: Int) { listener?.interruption(i, at: now) }
@@ -277,7 +303,8 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
     }
 
     func customerFloor(fromFrame: Int, frames: Int, acknowledged: Bool, at: Int) {
-        listener?.customerFloor(fromSeconds: seconds(fromFrame), seconds: seconds(frames), acknowledged: acknowledged, at: now)
+        listener?.customerFloor(
+            fromSeconds: seconds(fromFrame), seconds: seconds(frames), acknowledged: acknowledged, at: now)
     }
 
     // MARK: The call's measures
@@ -290,30 +317,38 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
             let turns = timeline.turns[k]
             let talk = Spans.totalSeconds(turns)
             let phonation = s.phonationSeconds
-            speakers.append(SpeakerMeasures(
-                party: s.party, channel: s.channel, syllables: s.syllables, talkTimeSeconds: talk, phonationTimeSeconds: phonation,
-                speechRateCharactersPerMinute: talk > 0 ? Double(s.syllables) / talk * 60 : nil,
-                articulationRateCharactersPerMinute: phonation > 0 ? Double(s.syllables) / phonation * 60 : nil,
-                activeLevelDbov: s.activeLevel?.activeLevelDbov, medianF0Hz: s.medianF0Hz, utterances: s.utterances, turns: turns,
-                filledPauses: s.filledPauses, pitchRangeSemitones: s.pitchRangeSemitones))
+            speakers.append(
+                SpeakerMeasures(
+                    party: s.party, channel: s.channel, syllables: s.syllables, talkTimeSeconds: talk,
+                    phonationTimeSeconds: phonation,
+                    speechRateCharactersPerMinute: talk > 0 ? Double(s.syllables) / talk * 60 : nil,
+                    articulationRateCharactersPerMinute: phonation > 0 ? Double(s.syllables) / phonation * 60 : nil,
+                    activeLevelDbov: s.activeLevel?.activeLevelDbov, medianF0Hz: s.medianF0Hz, utterances: s.utterances,
+                    turns: turns,
+                    filledPauses: s.filledPauses, pitchRangeSemitones: s.pitchRangeSemitones))
         }
         let two = streams.count == 2
-        var measures = CallMeasures(file: file, durationSeconds: duration, sampleRateHz: sampleRateHz, channels: channelCount, formatName: formatName,
-                                    agent: speakers[0], customer: two ? speakers[1] : nil,
-                                    interruptions: two ? timeline.interruptions : nil, backchannels: two ? timeline.backchannels : nil,
-                                    holds: timeline.holds)
+        var measures = CallMeasures(
+            file: file, durationSeconds: duration, sampleRateHz: sampleRateHz, channels: channelCount,
+            formatName: formatName,
+            agent: speakers[0], customer: two ? speakers[1] : nil,
+            interruptions: two ? timeline.interruptions : nil, backchannels: two ? timeline.backchannels : nil,
+            holds: timeline.holds)
         if channelsIdentical {
-            measures.warnings.append("the two channels carry the same signal (a mono recording saved as stereo): "
-                + "scored as mono; the customer and interruptions are not measurable")
+            measures.warnings.append(
+                "the two channels carry the same signal (a mono recording saved as stereo): "
+                    + "scored as mono; the customer and interruptions are not measurable")
         }
         if frontEnd.clippedSamples > 0 {
-            measures.warnings.append("\(frontEnd.clippedSamples) samples beyond full scale were clipped to ±1 before analysis")
+            measures.warnings.append(
+                "\(frontEnd.clippedSamples) samples beyond full scale were clipped to ±1 before analysis")
         }
         if !two, let voices = TwoVoices.detect(streams[0].stretches, config: settings.twoVoices) {
             measures.warnings.append(TwoVoices.warning(lowHz: voices.lowHz, highHz: voices.highHz))
         }
         _ = hop
-        return CallAnalysis(measures: measures, analysisConfig: settings.analysis, agentContour: streams.first?.contour ?? [],
-                            agentNucleiPer30s: streams.first?.nucleiPerWindow ?? [], hasSpeech: streams.contains { $0.hasSpeech })
+        return CallAnalysis(
+            measures: measures, analysisConfig: settings.analysis, agentContour: streams.first?.contour ?? [],
+            agentNucleiPer30s: streams.first?.nucleiPerWindow ?? [], hasSpeech: streams.contains { $0.hasSpeech })
     }
 }

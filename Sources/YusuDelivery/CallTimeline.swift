@@ -45,7 +45,11 @@ struct CallTimeline {
     /// delegate is).
     unowned(unsafe) var listener: CallTimelineListener?
 
-    struct Span { var start: Int; var end: Int; var closed: Bool }
+    struct Span {
+        var start: Int
+        var end: Int
+        var closed: Bool
+    }
 
     /// Per party: its utterance spans not yet fully used (the open one last), and how far
     /// its speech is known.
@@ -146,7 +150,9 @@ struct CallTimeline {
     mutating func known(_ p: Int, through frame: Int) {
         known[p] = frame
         // Talk spans close when the pause after them is long enough.
-        if let last = talks[p].last, !last.closed, !(spans[p].last.map { !$0.closed } ?? false), frame - last.end >= talkGap {
+        if let last = talks[p].last, !last.closed, !(spans[p].last.map { !$0.closed } ?? false),
+            frame - last.end >= talkGap
+        {
             talks[p][talks[p].count - 1].closed = true
         }
     }
@@ -188,28 +194,40 @@ struct CallTimeline {
             let c = candidates[k]
             let other = 1 - c.by
             // The host must be known at the newcomer's start.
-            if known[other] <= c.start && !final { k += 1; continue }
+            if known[other] <= c.start && !final {
+                k += 1
+                continue
+            }
             let (host, decided) = talk(other, at: c.start, final: final)
-            guard decided else { k += 1; continue }
+            guard decided else {
+                k += 1
+                continue
+            }
             guard let h = host, let mine = talks[c.by].first(where: { $0.start == c.start }) else {
-                candidates.remove(at: k); continue
+                candidates.remove(at: k)
+                continue
             }
             let overlapSoFar = min(h.end, mine.end) - c.start
             let lengthSoFar = mine.end - c.start
             if !c.qualified && overlapSoFar >= minOverlap && lengthSoFar >= minNewcomer {
                 candidates[k].qualified = true
-                listener?.interruptionQualified(by: parties[c.by], atFrame: c.start, overlapSoFarFrames: overlapSoFar, decidedAt: at)
+                listener?.interruptionQualified(
+                    by: parties[c.by], atFrame: c.start, overlapSoFarFrames: overlapSoFar, decidedAt: at)
             }
             // Final once the span that ends first has closed.
-            let hostFinal = h.closed || final, mineFinal = mine.closed || final
-            let overlapFinal = (hostFinal && (mineFinal || mine.end >= h.end)) || (mineFinal && (hostFinal || h.end >= mine.end))
+            let hostFinal = h.closed || final
+            let mineFinal = mine.closed || final
+            let overlapFinal =
+                (hostFinal && (mineFinal || mine.end >= h.end)) || (mineFinal && (hostFinal || h.end >= mine.end))
             let lengthFinal = mineFinal || lengthSoFar >= minNewcomer
             if overlapFinal && lengthFinal {
                 if candidates[k].qualified || (overlapSoFar >= minOverlap && lengthSoFar >= minNewcomer) {
                     if !candidates[k].qualified {
-                        listener?.interruptionQualified(by: parties[c.by], atFrame: c.start, overlapSoFarFrames: overlapSoFar, decidedAt: at)
+                        listener?.interruptionQualified(
+                            by: parties[c.by], atFrame: c.start, overlapSoFarFrames: overlapSoFar, decidedAt: at)
                     }
-                    let i = Interruption(by: parties[c.by], atSeconds: seconds(c.start), overlapSeconds: seconds(overlapSoFar))
+                    let i = Interruption(
+                        by: parties[c.by], atSeconds: seconds(c.start), overlapSeconds: seconds(overlapSoFar))
                     interruptions.append(i)
                     listener?.interruptionFinal(i, decidedAt: at)
                 }
@@ -230,16 +248,27 @@ struct CallTimeline {
             var host: Span? = nil
             var decided = false
             for s in talks[other].reversed() where s.start < u.start {
-                if s.end > u.end { host = s; decided = true } else if s.closed || final { decided = true }
+                if s.end > u.end {
+                    host = s
+                    decided = true
+                } else if s.closed || final {
+                    decided = true
+                }
                 break
             }
-            if !decided && talks[other].allSatisfy({ $0.start >= u.start }) && (known[other] > u.start || final) { decided = true }
-            guard decided else { k += 1; continue }
+            if !decided && talks[other].allSatisfy({ $0.start >= u.start }) && (known[other] > u.start || final) {
+                decided = true
+            }
+            guard decided else {
+                k += 1
+                continue
+            }
             shortOnes.remove(at: k)
             guard let h = host else { continue }
             // Not the tail of one's own sentence after the other talked over it.
             if let prev = u.previousEnd, prev > h.start, u.start - prev < tailGap { continue }
-            let b = Backchannel(by: parties[u.by], atSeconds: seconds(u.start), durationSeconds: seconds(u.end - u.start))
+            let b = Backchannel(
+                by: parties[u.by], atSeconds: seconds(u.start), durationSeconds: seconds(u.end - u.start))
             backchannels.append(b)
             listener?.backchannel(b, decidedAt: at)
         }
@@ -272,8 +301,10 @@ struct CallTimeline {
                 }
             }
             // A turn whose pause is already long enough is over.
-            if let open = turnOpen[p], turnQueue[p].isEmpty, (spans[p].last.map { $0.closed } ?? true),
-               final || known[p] - open.end >= turnGap || (spans[p].last.map { !$0.closed && $0.start - open.end >= turnGap } ?? false) {
+            if let open = turnOpen[p], turnQueue[p].isEmpty, spans[p].last.map { $0.closed } ?? true,
+                final || known[p] - open.end >= turnGap
+                    || (spans[p].last.map { !$0.closed && $0.start - open.end >= turnGap } ?? false)
+            {
                 closeTurn(p)
             }
         }
@@ -312,7 +343,9 @@ struct CallTimeline {
         for p in parties.indices where merged[p] < spans[p].count && spans[p][merged[p]].start < settled {
             unionEnd = max(unionEnd, spans[p][merged[p]].end)
         }
-        if !final, settled > unionEnd, parties.indices.allSatisfy({ p in merged[p] >= spans[p].count || spans[p][merged[p]].start >= settled }) {
+        if !final, settled > unionEnd,
+            parties.indices.allSatisfy({ p in merged[p] >= spans[p].count || spans[p][merged[p]].start >= settled })
+        {
             let silent = settled - unionEnd
             if silent >= minimum && unionEnd != silenceReported {
                 listener?.silence(fromFrame: unionEnd, frames: silent, at: at)
@@ -333,10 +366,14 @@ struct CallTimeline {
     /// pauses under `ListeningRule.floorGapSeconds` unless the agent starts in the pause; its
     /// length so far and whether the agent has made a sound in it.
     private mutating func decideFloor(at: Int, final: Bool) {
-        guard let customer = parties.firstIndex(of: .customer), let agent = parties.firstIndex(of: .agent) else { return }
+        guard let customer = parties.firstIndex(of: .customer), let agent = parties.firstIndex(of: .agent) else {
+            return
+        }
         let gap = frames(ListeningRule.floorGapSeconds)
         for span in spans[customer] where span.start > floorSeen {
-            if floorStart != nil, span.start - floorEnd < gap, !starts[agent].contains(where: { $0 >= floorEnd && $0 < span.start }) {
+            if floorStart != nil, span.start - floorEnd < gap,
+                !starts[agent].contains(where: { $0 >= floorEnd && $0 < span.start })
+            {
                 floorEnd = max(floorEnd, span.end)
             } else {
                 floorStart = span.start
@@ -348,7 +385,9 @@ struct CallTimeline {
         }
         guard let start = floorStart else { return }
         if let last = spans[customer].last, last.start >= start { floorEnd = max(floorEnd, last.end) }
-        if !floorAcknowledged, starts[agent].contains(where: { $0 >= start && $0 < floorEnd }) { floorAcknowledged = true }
+        if !floorAcknowledged, starts[agent].contains(where: { $0 >= start && $0 < floorEnd }) {
+            floorAcknowledged = true
+        }
         let length = floorEnd - start
         if length > floorReported {
             listener?.customerFloor(fromFrame: start, frames: length, acknowledged: floorAcknowledged, at: at)

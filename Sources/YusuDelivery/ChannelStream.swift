@@ -173,7 +173,9 @@ final class ChannelStream {
         peaks?.finish()
         peaks?.take(into: &nucleusQueue)
         consumeFrames()
-        if let c = fillers.finish(), let start = openStart ?? closing.last?.start { fillerCandidates.append((c, start)) }
+        if let c = fillers.finish(), let start = openStart ?? closing.last?.start {
+            fillerCandidates.append((c, start))
+        }
         framesDone = true
     }
 
@@ -184,7 +186,10 @@ final class ChannelStream {
         // The open utterance ends with the channel.
         if let start = openStart { closeOpen(start: start) }
         closeUtterances()
-        while metered < consumed { meterHop(metered); metered += 1 }
+        while metered < consumed {
+            meterHop(metered)
+            metered += 1
+        }
         flushStretch()
         flushContour()
         flushFrameRows()
@@ -194,14 +199,21 @@ final class ChannelStream {
     private var framesDone = false
 
     #if YUSU_DEV_TUNING
-    static let debugLag = ProcessInfo.processInfo.environment["YUSU_DEBUG_LAG"].flatMap(Double.init)
+        static let debugLag = ProcessInfo.processInfo.environment["YUSU_DEBUG_LAG"].flatMap(Double.init)
     #endif
 
     private func advance() {
         #if YUSU_DEV_TUNING
-        if let every = Self.debugLag, framesIn % Int(every) == 0 {
-            FileHandle.standardError.write(Data("lag ch\(channel) t=\(Double(framesIn) * hop) pitch=\(framesIn - pitch.framesOut) vad=\(framesIn - vad.framesOut) nuclei=\(framesIn - nucleiIn) consumed=\(framesIn - consumed) open=\(openStart.map { Double($0) * hop } ?? -1)\n".utf8))
-        }
+            if let every = Self.debugLag, framesIn % Int(every) == 0 {
+                FileHandle.standardError.write(
+                    Data(
+                        """
+                        lag ch\(channel) t=\(Double(framesIn) * hop) pitch=\(framesIn - pitch.framesOut) \
+                        vad=\(framesIn - vad.framesOut) nuclei=\(framesIn - nucleiIn) \
+                        consumed=\(framesIn - consumed) open=\(openStart.map { Double($0) * hop } ?? -1)\n
+                        """
+                        .utf8))
+            }
         #endif
         var t = clock.start()
         feedVoiceActivity()
@@ -220,7 +232,9 @@ final class ChannelStream {
         while vadIn < pitch.framesOut {
             let j = vadIn
             let other = otherEnergy[j]
-            vad.push(energyDb: frames[j].energyDb, voiced: pitch.f0Hz[j] > 0, spectralChangeDb: frames[j].spectralChangeDb, otherEnergyDb: other.isNaN ? nil : other, levels: levelsAt[j])
+            vad.push(
+                energyDb: frames[j].energyDb, voiced: pitch.f0Hz[j] > 0, spectralChangeDb: frames[j].spectralChangeDb,
+                otherEnergyDb: other.isNaN ? nil : other, levels: levelsAt[j])
             vadIn += 1
         }
     }
@@ -232,7 +246,8 @@ final class ChannelStream {
                 learned!.push(frame: frames[k], f0Hz: pitch.f0Hz[k], speech: vad.speech[k], levels: levelsAt[k])
             } else {
                 let periodic = pitch.f0Hz[k] > 0 || frames[k].dip(0) < settings.nuclei.periodicDip
-                peaks!.push(envelopeDb: frames[k].envelopeDb, periodic: periodic, speech: vad.speech[k], levels: levelsAt[k])
+                peaks!.push(
+                    envelopeDb: frames[k].envelopeDb, periodic: periodic, speech: vad.speech[k], levels: levelsAt[k])
             }
             nucleiIn += 1
         }
@@ -283,7 +298,10 @@ final class ChannelStream {
             if keepContour { contourStep(j, f0: f0, inUtterance: openStart != nil && speech) }
             consumed += 1
             // P.56: a hop is gated when speech lies within 0.2 s of it, on either side.
-            while metered + Self.gateFrames <= j { meterHop(metered); metered += 1 }
+            while metered + Self.gateFrames <= j {
+                meterHop(metered)
+                metered += 1
+            }
             dumpFrames(upTo: j)
         }
     }
@@ -292,14 +310,19 @@ final class ChannelStream {
 
     private func meterHop(_ i: Int) {
         let f = frames[i]
-        meter.add(meanSquare: f.hopMeanSquare, envelopePeak: f.hopEnvelopePeak, gated: lastSpeechAtOrBefore(i + Self.gateFrames) >= i - Self.gateFrames + 1)
+        meter.add(
+            meanSquare: f.hopMeanSquare, envelopePeak: f.hopEnvelopePeak,
+            gated: lastSpeechAtOrBefore(i + Self.gateFrames) >= i - Self.gateFrames + 1)
     }
 
     /// The last speech frame at or before `limit` (only `limit >= consumed - 1` is asked).
     private func lastSpeechAtOrBefore(_ limit: Int) -> Int {
         if lastSpeech <= limit { return lastSpeech }
         var k = min(limit, vad.speech.count - 1)
-        while k >= max(0, vad.speech.oldest) && k > limit - 2 * Self.gateFrames { if vad.speech[k] { return k }; k -= 1 }
+        while k >= max(0, vad.speech.oldest) && k > limit - 2 * Self.gateFrames {
+            if vad.speech[k] { return k }
+            k -= 1
+        }
         return -1_000_000
     }
 
@@ -334,11 +357,21 @@ final class ChannelStream {
         var k = 0
         while k < fillerCandidates.count {
             let (c, start) = fillerCandidates[k]
-            guard fillers.standsApart(c, utteranceStartFrame: start) else { fillerCandidates.remove(at: k); continue }
+            guard fillers.standsApart(c, utteranceStartFrame: start) else {
+                fillerCandidates.remove(at: k)
+                continue
+            }
             let mid = (c.startFrame + c.endFrame) / 2
             let inOther: Bool?
-            if let other { inOther = force ? (other.utteranceContains(frame: mid) ?? false) : other.utteranceContains(frame: mid) } else { inOther = false }
-            guard let inside = inOther else { k += 1; continue }
+            if let other {
+                inOther = force ? (other.utteranceContains(frame: mid) ?? false) : other.utteranceContains(frame: mid)
+            } else {
+                inOther = false
+            }
+            guard let inside = inOther else {
+                k += 1
+                continue
+            }
             fillerCandidates.remove(at: k)
             guard !inside else { continue }
             fillerQueue.append((c.startFrame, c.endFrame))
@@ -361,7 +394,8 @@ final class ChannelStream {
             if u.end <= m { return false }
         }
         for u in utterances.reversed() {
-            let a = Int((u.startSeconds / hop).rounded()), b = Int((u.endSeconds / hop).rounded())
+            let a = Int((u.startSeconds / hop).rounded())
+            let b = Int((u.endSeconds / hop).rounded())
             if m >= a && m < b { return true }
             if b <= m { return false }
         }
@@ -371,9 +405,12 @@ final class ChannelStream {
     /// Utterances whose nuclei and filled pauses are all decided are finished, in order.
     private func closeUtterances() {
         while let first = closing.first {
-            guard finished || ((learned?.decided(before: first.end) ?? peaks!.decided(before: first.end))
-                               && !fillerCandidates.contains(where: { $0.candidate.startFrame < first.end })
-                               && consumed > first.end) else { return }
+            guard
+                finished
+                    || ((learned?.decided(before: first.end) ?? peaks!.decided(before: first.end))
+                        && !fillerCandidates.contains(where: { $0.candidate.startFrame < first.end })
+                        && consumed > first.end)
+            else { return }
             closing.removeFirst()
             finishUtterance(start: first.start, end: first.end)
         }
@@ -386,7 +423,9 @@ final class ChannelStream {
             nucleusQueue.removeFirst()
             guard n >= start else { continue }
             #if YUSU_DEV_TUNING
-            if ProcessInfo.processInfo.environment["YUSU_DEBUG_NUCLEI"] != nil { FileHandle.standardError.write(Data("nucleus \(channel) \(n)\n".utf8)) }
+                if ProcessInfo.processInfo.environment["YUSU_DEBUG_NUCLEI"] != nil {
+                    FileHandle.standardError.write(Data("nucleus \(channel) \(n)\n".utf8))
+                }
             #endif
             if !fillerQueue.contains(where: { n >= $0.0 && n < $0.1 }) { count += 1 }
             let window = Int(Double(n) * hop / 30)
@@ -396,59 +435,81 @@ final class ChannelStream {
         count += fillerQueue.filter { $0.0 >= start && $0.0 < end }.count
         fillerQueue.removeAll { $0.1 <= end }
         syllables += count
-        let startSeconds = Double(start) * hop, endSeconds = Double(end) * hop
+        let startSeconds = Double(start) * hop
+        let endSeconds = Double(end) * hop
         var u = Utterance(startSeconds: startSeconds, endSeconds: endSeconds, syllables: count)
         // A short acknowledgement (嗯, 好的) is not a sentence: its ending is not measured.
         if endSeconds - startSeconds >= settings.delivery.backchannelMaximumSeconds, let st = register.percentile(0.5) {
             let registerHz = 100 * pow(2, Double(st) / 12)
             let f0 = pitch.f0Hz
-            if let ending = FinalIntonation(config: settings.delivery).measure(f0Hz: { f0.holds($0) ? f0[$0] : 0 }, frames: start..<end,
-                                                                                medianF0Hz: registerHz, hopSeconds: hop) {
+            if let ending = FinalIntonation(config: settings.delivery).measure(
+                f0Hz: { f0.holds($0) ? f0[$0] : 0 }, frames: start..<end,
+                medianF0Hz: registerHz, hopSeconds: hop)
+            {
                 u.finalDropSemitones = ending.dropSemitones
                 u.endRelativeToMedianSemitones = ending.endRelativeToMedianSemitones
                 u.endingSpan = ending.span
             }
         }
         #if YUSU_DEV_TUNING
-        if ProcessInfo.processInfo.environment["YUSU_DEBUG_ENDINGS"] != nil { debugEnding(u, start: start, end: end) }
+            if ProcessInfo.processInfo.environment["YUSU_DEBUG_ENDINGS"] != nil {
+                debugEnding(u, start: start, end: end)
+            }
         #endif
         utterances.append(u)
         delegate?.channel(self, finished: u, index: utterances.count - 1)
     }
 
     #if YUSU_DEV_TUNING
-    /// Candidate ending features, one line per utterance (development of the ending rule).
-    private func debugEnding(_ u: Utterance, start: Int, end: Int) {
-        guard let span = u.endingSpan, let med = register.percentile(0.5), let p10 = register.percentile(0.1), let p5 = register.percentile(0.05),
-              let p25 = register.percentile(0.25) else { return }
-        let f0 = pitch.f0Hz
-        func st(_ j: Int) -> Double? { f0.holds(j) && f0[j] > 0 ? 12 * log2(Double(f0[j]) / 100) : nil }
-        let a = Int((span.startSeconds / hop).rounded()), b = Int((span.endSeconds / hop).rounded())
-        let stretch = (a..<b).compactMap { st($0) }
-        guard stretch.count >= 2 else { return }
-        let q = max(2, stretch.count / 4)
-        let endSt = median(Array(stretch.suffix(q)))
-        let word = (max(start, a - 60)..<a).compactMap { st($0) }
-        let wordMed = word.isEmpty ? nil : median(word)
-        let all = (max(start, end - 2000)..<end).compactMap { st($0) }.sorted()
-        let uRange = all.isEmpty ? 0 : all[all.count * 9 / 10] - all[all.count / 10]
-        let uLow = all.isEmpty ? 0 : all[all.count / 10]
-        // slope over the stretch, st/s
-        let n = Double(stretch.count)
-        let xs = (0..<stretch.count).map { Double($0) * hop }
-        let mx = xs.reduce(0, +) / n, my = stretch.reduce(0, +) / n
-        var sxy = 0.0, sxx = 0.0
-        for k in 0..<stretch.count { sxy += (xs[k] - mx) * (stretch[k] - my); sxx += (xs[k] - mx) * (xs[k] - mx) }
-        let slope = sxx > 0 ? sxy / sxx : 0
-        let energies = (max(start, end - 2000)..<end).filter { frames.holds($0) }.map { Double(frames[$0].energyDb) }.sorted()
-        let e90 = energies.isEmpty ? 0 : energies[energies.count * 9 / 10]
-        let lastE = (max(a, b - q)..<b).filter { frames.holds($0) }.map { Double(frames[$0].energyDb) }
-        let fade = lastE.isEmpty ? 0 : e90 - lastE.reduce(0, +) / Double(lastE.count)
-        let line = String(format: "ENDING ch%d start %.3f end %.3f drop %.2f endMed %.2f endP10 %.2f endP5 %.2f endP25 %.2f word %@ uRange %.2f endULow %.2f slope %.2f fade %.1f stretchS %.2f voicedS %.2f\n",
-                          channel, u.startSeconds, u.endSeconds, u.finalDropSemitones ?? .nan, endSt - Double(med), endSt - Double(p10), endSt - Double(p5), endSt - Double(p25),
-                          wordMed.map { String(format: "%.2f", $0 - endSt) } ?? "nan", uRange, endSt - uLow, slope, fade, span.endSeconds - span.startSeconds, n * hop)
-        FileHandle.standardError.write(Data(line.utf8))
-    }
+        /// Candidate ending features, one line per utterance (development of the ending rule).
+        private func debugEnding(_ u: Utterance, start: Int, end: Int) {
+            guard let span = u.endingSpan, let med = register.percentile(0.5), let p10 = register.percentile(0.1),
+                let p5 = register.percentile(0.05),
+                let p25 = register.percentile(0.25)
+            else { return }
+            let f0 = pitch.f0Hz
+            func st(_ j: Int) -> Double? { f0.holds(j) && f0[j] > 0 ? 12 * log2(Double(f0[j]) / 100) : nil }
+            let a = Int((span.startSeconds / hop).rounded())
+            let b = Int((span.endSeconds / hop).rounded())
+            let stretch = (a..<b).compactMap { st($0) }
+            guard stretch.count >= 2 else { return }
+            let q = max(2, stretch.count / 4)
+            let endSt = median(Array(stretch.suffix(q)))
+            let word = (max(start, a - 60)..<a).compactMap { st($0) }
+            let wordMed = word.isEmpty ? nil : median(word)
+            let all = (max(start, end - 2000)..<end).compactMap { st($0) }.sorted()
+            let uRange = all.isEmpty ? 0 : all[all.count * 9 / 10] - all[all.count / 10]
+            let uLow = all.isEmpty ? 0 : all[all.count / 10]
+            // slope over the stretch, st/s
+            let n = Double(stretch.count)
+            let xs = (0..<stretch.count).map { Double($0) * hop }
+            let mx = xs.reduce(0, +) / n
+            let my = stretch.reduce(0, +) / n
+            var sxy = 0.0
+            var sxx = 0.0
+            for k in 0..<stretch.count {
+                sxy += (xs[k] - mx) * (stretch[k] - my)
+                sxx += (xs[k] - mx) * (xs[k] - mx)
+            }
+            let slope = sxx > 0 ? sxy / sxx : 0
+            let energies = (max(start, end - 2000)..<end).filter { frames.holds($0) }.map {
+                Double(frames[$0].energyDb)
+            }.sorted()
+            let e90 = energies.isEmpty ? 0 : energies[energies.count * 9 / 10]
+            let lastE = (max(a, b - q)..<b).filter { frames.holds($0) }.map { Double(frames[$0].energyDb) }
+            let fade = lastE.isEmpty ? 0 : e90 - lastE.reduce(0, +) / Double(lastE.count)
+            let line = String(
+                format:
+                    """
+                    ENDING ch%d start %.3f end %.3f drop %.2f endMed %.2f endP10 %.2f endP5 %.2f endP25 %.2f word \
+                    %@ uRange %.2f endULow %.2f slope %.2f fade %.1f stretchS %.2f voicedS %.2f\n
+                    """,
+                channel, u.startSeconds, u.endSeconds, u.finalDropSemitones ?? .nan, endSt - Double(med),
+                endSt - Double(p10), endSt - Double(p5), endSt - Double(p25),
+                wordMed.map { String(format: "%.2f", $0 - endSt) } ?? "nan", uRange, endSt - uLow, slope, fade,
+                span.endSeconds - span.startSeconds, n * hop)
+            FileHandle.standardError.write(Data(line.utf8))
+        }
     #endif
 
     // MARK: Two voices, contour, frame rows
@@ -464,7 +525,8 @@ final class ChannelStream {
 
     private func flushStretch() {
         guard stretchVoiced > 0, let st = stretchHistogram.percentile(0.5) else { return }
-        stretches.append(TwoVoices.Sample(medianF0Hz: 100 * pow(2, Double(st) / 12), voicedSeconds: Double(stretchVoiced) * hop))
+        stretches.append(
+            TwoVoices.Sample(medianF0Hz: 100 * pow(2, Double(st) / 12), voicedSeconds: Double(stretchVoiced) * hop))
         stretchHistogram = RunningHistogram(lowest: -30, highest: 30, step: 0.05)
         stretchVoiced = 0
     }
@@ -518,7 +580,9 @@ final class ChannelStream {
 
     /// Semitones between the 10th and 90th percentile of voiced F0; nil with under a second.
     var pitchRangeSemitones: Double? {
-        guard register.total >= 1 / hop, let lo = register.percentile(0.1), let hi = register.percentile(0.9) else { return nil }
+        guard register.total >= 1 / hop, let lo = register.percentile(0.1), let hi = register.percentile(0.9) else {
+            return nil
+        }
         return Double(hi - lo)
     }
 }

@@ -107,13 +107,16 @@ public struct FilledPauseTracker: Sendable {
     private func isSteady(_ i: Int) -> Bool {
         let k = config.spanFrames
         guard i >= k else { return false }
-        let a = recent[i], b = recent[i - k]
+        let a = recent[i]
+        let b = recent[i - k]
         guard a.f0 > 0, b.f0 > 0 else { return false }
-        let shape = (abs((a.b1 - a.energy) - (b.b1 - b.energy)) + abs((a.b2 - a.energy) - (b.b2 - b.energy))
-                     + abs((a.b3 - a.energy) - (b.b3 - b.energy))) / 3
+        let shape =
+            (abs((a.b1 - a.energy) - (b.b1 - b.energy)) + abs((a.b2 - a.energy) - (b.b2 - b.energy))
+                + abs((a.b3 - a.energy) - (b.b3 - b.energy))) / 3
         let level = abs(a.energy - b.energy)
         let step = abs(12 * log2(Double(a.f0) / Double(b.f0)))
-        return shape <= config.maximumShapeChangeDb && level <= config.maximumLevelChangeDb && step <= config.maximumPitchStepSemitones
+        return shape <= config.maximumShapeChangeDb && level <= config.maximumLevelChangeDb
+            && step <= config.maximumPitchStepSemitones
     }
 
     /// Stage 3 on a run ending at `end` (exclusive).
@@ -126,7 +129,8 @@ public struct FilledPauseTracker: Sendable {
         guard judged > 0, Double(runSteady) >= config.minimumSteadyShare * Double(judged) else { return nil }
         // Level or slowly falling pitch: its first and last fifths.
         let fifth = max(1, length / 5)
-        let first = median(runF0[0..<fifth].map(Double.init)), last = median(runF0[(length - fifth)..<length].map(Double.init))
+        let first = median(runF0[0..<fifth].map(Double.init))
+        let last = median(runF0[(length - fifth)..<length].map(Double.init))
         let movement = 12 * log2(last / first)
         guard movement >= -config.maximumFallSemitones && movement <= config.maximumRiseSemitones else { return nil }
         return Candidate(startFrame: start, endFrame: end, gapBeforeFrames: gapBeforeRun)
@@ -135,6 +139,7 @@ public struct FilledPauseTracker: Sendable {
     /// Whether a candidate stands apart from the speech before it: a gap of at least
     /// `minimumGapBeforeSeconds`, unless it opens its utterance (which began at `utteranceStartFrame`).
     public func standsApart(_ c: Candidate, utteranceStartFrame: Int) -> Bool {
-        Double(c.startFrame - utteranceStartFrame) * hopSeconds < config.minimumGapBeforeSeconds || c.gapBeforeFrames >= gapFrames
+        Double(c.startFrame - utteranceStartFrame) * hopSeconds < config.minimumGapBeforeSeconds
+            || c.gapBeforeFrames >= gapFrames
     }
 }

@@ -54,7 +54,9 @@ public struct FinalIntonation: Sendable {
             }
             i -= 1
         }
-        guard picked.count >= max(2, Int((config.endingMinimumVoicedSeconds / hopSeconds).rounded())) else { return nil }
+        guard picked.count >= max(2, Int((config.endingMinimumVoicedSeconds / hopSeconds).rounded())) else {
+            return nil
+        }
         picked.reverse()
         let semitones = picked.map { 12 * log2(Double(f0Hz($0)) / medianF0Hz) }
         let quarter = max(2, semitones.count / 4)
@@ -74,7 +76,8 @@ public struct FinalIntonation: Sendable {
         }
         if word.count >= quarter { high = max(high, median(word)) }
         let drop = high - end
-        let span = TimeSpan(startSeconds: Double(picked.first!) * hopSeconds, endSeconds: Double(picked.last! + 1) * hopSeconds)
+        let span = TimeSpan(
+            startSeconds: Double(picked.first!) * hopSeconds, endSeconds: Double(picked.last! + 1) * hopSeconds)
         return Ending(dropSemitones: drop, endRelativeToMedianSemitones: end, span: span)
     }
 }

@@ -28,7 +28,8 @@ public enum LiveValue: Sendable, Equatable {
         case (.text(let x), .text(let y)): return x == y
         case (.bool(let x), .bool(let y)): return x == y
         case (.null, .null): return true
-        case (.object(let x), .object(let y)): return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case (.object(let x), .object(let y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: return false
         }
     }
@@ -78,8 +79,10 @@ public final class LiveCoach: CallStreamListener {
     private let holdLimitSeconds: Double
     private let listeningTurnSeconds: Double
 
-    public init(standard: Standard = Standard(), delivery: DeliveryConfig = DeliveryConfig(),
-                rateSettings: LiveRateSettings = LiveRateSettings(), emit: @escaping (LiveLine) -> Void) {
+    public init(
+        standard: Standard = Standard(), delivery: DeliveryConfig = DeliveryConfig(),
+        rateSettings: LiveRateSettings = LiveRateSettings(), emit: @escaping (LiveLine) -> Void
+    ) {
         self.standard = standard
         self.delivery = delivery
         self.rateSettings = rateSettings
@@ -90,7 +93,9 @@ public final class LiveCoach: CallStreamListener {
 
     static func r(_ x: Double, _ digits: Double = 1000) -> Double { (x * digits).rounded() / digits }
     private func n(_ x: Double, _ digits: Double = 1000) -> LiveValue { .number(Self.r(x, digits)) }
-    private func n(_ x: Double?, _ digits: Double = 1000) -> LiveValue { x.map { .number(Self.r($0, digits)) } ?? .null }
+    private func n(_ x: Double?, _ digits: Double = 1000) -> LiveValue {
+        x.map { .number(Self.r($0, digits)) } ?? .null
+    }
 
     private func line(_ type: String, _ at: Double, _ fields: [(String, LiveValue)]) {
         emit(LiveLine(type: type, emittedAtSeconds: Self.r(at), fields: fields))
@@ -98,9 +103,14 @@ public final class LiveCoach: CallStreamListener {
 
     /// The first line: what is being listened to, and against which standard.
     public func started(sampleRateHz: Int, channels: Int, formatName: String, agentChannel: Int) {
-        line("started", 0, [("sample_rate_hz", .integer(sampleRateHz)), ("channels", .integer(channels)), ("format", .text(formatName)),
-                            ("agent_channel", .integer(agentChannel)),
-                            ("standard", .object([("name", .text(standard.name)), ("version", .integer(standard.version))]))])
+        line(
+            "started", 0,
+            [
+                ("sample_rate_hz", .integer(sampleRateHz)), ("channels", .integer(channels)),
+                ("format", .text(formatName)),
+                ("agent_channel", .integer(agentChannel)),
+                ("standard", .object([("name", .text(standard.name)), ("version", .integer(standard.version))])),
+            ])
     }
 
     public func warning(_ message: String, at: Double) {
@@ -115,19 +125,27 @@ public final class LiveCoach: CallStreamListener {
         let endings = standard[FallingEndingsRule.self]
         let sinking = rule.judge(u, endings)
         let duration = u.endSeconds - u.startSeconds
-        line("utterance", at, [
-            ("party", .text(party.rawValue)), ("index", .integer(index)), ("start_s", n(u.startSeconds)), ("end_s", n(u.endSeconds)),
-            ("syllables", .integer(u.syllables)), ("rate_cpm", duration > 0 ? n(Double(u.syllables) / duration * 60, 10) : .null),
-            ("falling_ending", sinking.map { .bool($0) } ?? .null), ("final_drop_st", n(u.finalDropSemitones, 100)),
-            ("end_vs_median_st", n(u.endRelativeToMedianSemitones, 100)),
-        ])
+        line(
+            "utterance", at,
+            [
+                ("party", .text(party.rawValue)), ("index", .integer(index)), ("start_s", n(u.startSeconds)),
+                ("end_s", n(u.endSeconds)),
+                ("syllables", .integer(u.syllables)),
+                ("rate_cpm", duration > 0 ? n(Double(u.syllables) / duration * 60, 10) : .null),
+                ("falling_ending", sinking.map { .bool($0) } ?? .null), ("final_drop_st", n(u.finalDropSemitones, 100)),
+                ("end_vs_median_st", n(u.endRelativeToMedianSemitones, 100)),
+            ])
         if sinking == true {
             let span = u.endingSpan ?? u.span
-            line("sinking_ending", at, [
-                ("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds)), ("utterance_index", .integer(index)),
-                ("final_drop_st", n(u.finalDropSemitones, 100)), ("end_vs_median_st", n(u.endRelativeToMedianSemitones, 100)),
-                ("limit_st", .number(-endings.belowRegisterSemitones)),
-            ])
+            line(
+                "sinking_ending", at,
+                [
+                    ("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds)),
+                    ("utterance_index", .integer(index)),
+                    ("final_drop_st", n(u.finalDropSemitones, 100)),
+                    ("end_vs_median_st", n(u.endRelativeToMedianSemitones, 100)),
+                    ("limit_st", .number(-endings.belowRegisterSemitones)),
+                ])
         }
         agentUtterances.append((u.startSeconds, u.endSeconds, u.syllables))
         checkRate(at: at)
@@ -138,14 +156,18 @@ public final class LiveCoach: CallStreamListener {
     /// earliest utterance counted in part when it crosses the window's edge.
     /// - Returns: (rate, talk seconds, window start), nil before any talk.
     func recentRate() -> (rateCpm: Double, talkSeconds: Double, startSeconds: Double)? {
-        var talk = 0.0, syllables = 0.0
+        var talk = 0.0
+        var syllables = 0.0
         var start = agentUtterances.last?.start ?? 0
         var k = agentUtterances.count - 1
         let window = rateSettings.windowTalkSeconds
         while k >= 0 && talk < window {
             let u = agentUtterances[k]
             let length = u.end - u.start
-            guard length > 0 else { k -= 1; continue }
+            guard length > 0 else {
+                k -= 1
+                continue
+            }
             if k < agentUtterances.count - 1 {
                 let pause = agentUtterances[k + 1].start - u.end
                 if pause > 0 && pause < delivery.turnPauseSeconds { talk += pause }
@@ -169,62 +191,107 @@ public final class LiveCoach: CallStreamListener {
         var next = rateState
         switch rateState {
         case .ok:
-            if rate > band.maximumCharactersPerMinute * (1 + margin) { next = .fast }
-            else if rate < band.minimumCharactersPerMinute * (1 - margin) { next = .slow }
+            if rate > band.maximumCharactersPerMinute * (1 + margin) {
+                next = .fast
+            } else if rate < band.minimumCharactersPerMinute * (1 - margin) {
+                next = .slow
+            }
         case .fast:
-            if rate <= band.maximumCharactersPerMinute { next = rate < band.minimumCharactersPerMinute * (1 - margin) ? .slow : .ok }
+            if rate <= band.maximumCharactersPerMinute {
+                next = rate < band.minimumCharactersPerMinute * (1 - margin) ? .slow : .ok
+            }
         case .slow:
-            if rate >= band.minimumCharactersPerMinute { next = rate > band.maximumCharactersPerMinute * (1 + margin) ? .fast : .ok }
+            if rate >= band.minimumCharactersPerMinute {
+                next = rate > band.maximumCharactersPerMinute * (1 + margin) ? .fast : .ok
+            }
         }
         guard next != rateState else { return }
         rateState = next
-        let kind: String, limit: Double?
+        let kind: String
+        let limit: Double?
         switch next {
-        case .fast: kind = "too_fast"; limit = band.maximumCharactersPerMinute
-        case .slow: kind = "too_slow"; limit = band.minimumCharactersPerMinute
-        case .ok: kind = "rate_ok"; limit = nil
+        case .fast:
+            kind = "too_fast"
+            limit = band.maximumCharactersPerMinute
+        case .slow:
+            kind = "too_slow"
+            limit = band.minimumCharactersPerMinute
+        case .ok:
+            kind = "rate_ok"
+            limit = nil
         }
-        line("alert", at, [
-            ("kind", .text(kind)), ("rate_30s_cpm", n(rate, 10)), ("talk_s", n(talk)), ("start_s", n(start)),
-            ("end_s", n(agentUtterances.last?.end ?? start)),
-            ("limit_cpm", limit.map { .number($0) } ?? .null),
-            ("band_cpm", .object([("min", .number(band.minimumCharactersPerMinute)), ("max", .number(band.maximumCharactersPerMinute))])),
-        ])
+        line(
+            "alert", at,
+            [
+                ("kind", .text(kind)), ("rate_30s_cpm", n(rate, 10)), ("talk_s", n(talk)), ("start_s", n(start)),
+                ("end_s", n(agentUtterances.last?.end ?? start)),
+                ("limit_cpm", limit.map { .number($0) } ?? .null),
+                (
+                    "band_cpm",
+                    .object([
+                        ("min", .number(band.minimumCharactersPerMinute)),
+                        ("max", .number(band.maximumCharactersPerMinute)),
+                    ])
+                ),
+            ])
     }
 
     public func filledPause(_ span: TimeSpan, party: Party, at: Double) {
         guard party == .agent else { return }
-        line("filled_pause", at, [("party", .text(party.rawValue)), ("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds))])
+        line(
+            "filled_pause", at,
+            [("party", .text(party.rawValue)), ("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds))])
     }
 
     public func interruptionQualified(by: Party, atSeconds: Double, overlapSoFarSeconds: Double, at: Double) {
         guard by == .agent else { return }
-        line("alert", at, [("kind", .text("talking_over_customer")), ("at_s", n(atSeconds)), ("overlap_so_far_s", n(overlapSoFarSeconds))])
+        line(
+            "alert", at,
+            [
+                ("kind", .text("talking_over_customer")), ("at_s", n(atSeconds)),
+                ("overlap_so_far_s", n(overlapSoFarSeconds)),
+            ])
     }
 
     public func interruption(_ i: Interruption, at: Double) {
-        line("interruption", at, [("by", .text(i.by.rawValue)), ("at_s", n(i.atSeconds)), ("overlap_s", n(i.overlapSeconds))])
+        line(
+            "interruption", at,
+            [("by", .text(i.by.rawValue)), ("at_s", n(i.atSeconds)), ("overlap_s", n(i.overlapSeconds))])
     }
 
     public func backchannel(_ b: Backchannel, at: Double) {
-        line("backchannel", at, [("by", .text(b.by.rawValue)), ("at_s", n(b.atSeconds)), ("duration_s", n(b.durationSeconds))])
+        line(
+            "backchannel", at,
+            [("by", .text(b.by.rawValue)), ("at_s", n(b.atSeconds)), ("duration_s", n(b.durationSeconds))])
     }
 
     public func hold(_ span: TimeSpan, at: Double) {
-        line("hold", at, [("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds)), ("duration_s", n(span.durationSeconds))])
+        line(
+            "hold", at,
+            [("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds)), ("duration_s", n(span.durationSeconds))])
     }
 
     public func silence(fromSeconds: Double, seconds: Double, at: Double) {
         let limit = holdLimitSeconds
         guard seconds >= limit, alertedSilenceFrom != fromSeconds else { return }
         alertedSilenceFrom = fromSeconds
-        line("alert", at, [("kind", .text("hold_too_long")), ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)), ("limit_s", .number(limit))])
+        line(
+            "alert", at,
+            [
+                ("kind", .text("hold_too_long")), ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)),
+                ("limit_s", .number(limit)),
+            ])
     }
 
     public func customerFloor(fromSeconds: Double, seconds: Double, acknowledged: Bool, at: Double) {
         let limit = listeningTurnSeconds
         guard !acknowledged, seconds >= limit, alertedFloorFrom != fromSeconds else { return }
         alertedFloorFrom = fromSeconds
-        line("alert", at, [("kind", .text("no_acknowledgement")), ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)), ("limit_s", .number(limit))])
+        line(
+            "alert", at,
+            [
+                ("kind", .text("no_acknowledgement")), ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)),
+                ("limit_s", .number(limit)),
+            ])
     }
 }

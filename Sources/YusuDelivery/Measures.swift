@@ -28,8 +28,10 @@ public struct Utterance: Sendable, Equatable, Codable {
     /// Whether the ending was measured (a voiced ending of a sentence).
     public var hasEnding: Bool { finalDropSemitones != nil && endRelativeToMedianSemitones != nil }
 
-    public init(startSeconds: Double, endSeconds: Double, syllables: Int, finalDropSemitones: Double? = nil,
-                endRelativeToMedianSemitones: Double? = nil, endingSpan: TimeSpan? = nil) {
+    public init(
+        startSeconds: Double, endSeconds: Double, syllables: Int, finalDropSemitones: Double? = nil,
+        endRelativeToMedianSemitones: Double? = nil, endingSpan: TimeSpan? = nil
+    ) {
         self.startSeconds = startSeconds
         self.endSeconds = endSeconds
         self.syllables = syllables
@@ -67,16 +69,23 @@ public struct SpeakerMeasures: Sendable, Equatable {
     /// 90% intervals of the count and the rates (`MeasureUncertainty`).
     public var syllablesInterval: Interval { MeasureUncertainty.syllableInterval(syllables) }
     public var speechRateInterval: Interval? {
-        speechRateCharactersPerMinute.map { MeasureUncertainty.interval($0, syllables: syllables, systematic: MeasureUncertainty.systematicSpeechRate) }
+        speechRateCharactersPerMinute.map {
+            MeasureUncertainty.interval($0, syllables: syllables, systematic: MeasureUncertainty.systematicSpeechRate)
+        }
     }
     public var articulationRateInterval: Interval? {
-        articulationRateCharactersPerMinute.map { MeasureUncertainty.interval($0, syllables: syllables, systematic: MeasureUncertainty.systematicArticulationRate) }
+        articulationRateCharactersPerMinute.map {
+            MeasureUncertainty.interval(
+                $0, syllables: syllables, systematic: MeasureUncertainty.systematicArticulationRate)
+        }
     }
 
-    public init(party: Party, channel: Int, syllables: Int, talkTimeSeconds: Double, phonationTimeSeconds: Double,
-                speechRateCharactersPerMinute: Double?, articulationRateCharactersPerMinute: Double?, activeLevelDbov: Double?,
-                medianF0Hz: Double?, utterances: [Utterance], turns: [TimeSpan],
-                filledPauses: [TimeSpan] = [], pitchRangeSemitones: Double? = nil) {
+    public init(
+        party: Party, channel: Int, syllables: Int, talkTimeSeconds: Double, phonationTimeSeconds: Double,
+        speechRateCharactersPerMinute: Double?, articulationRateCharactersPerMinute: Double?, activeLevelDbov: Double?,
+        medianF0Hz: Double?, utterances: [Utterance], turns: [TimeSpan],
+        filledPauses: [TimeSpan] = [], pitchRangeSemitones: Double? = nil
+    ) {
         self.filledPauses = filledPauses
         self.pitchRangeSemitones = pitchRangeSemitones
         self.party = party
@@ -141,9 +150,11 @@ public struct CallMeasures: Sendable {
     /// file scored as mono): shown in every report and on stderr.
     public var warnings: [String] = []
 
-    public init(file: String, durationSeconds: Double, sampleRateHz: Int, channels: Int, formatName: String,
-                agent: SpeakerMeasures, customer: SpeakerMeasures?, interruptions: [Interruption]?,
-                backchannels: [Backchannel]?, holds: [TimeSpan]) {
+    public init(
+        file: String, durationSeconds: Double, sampleRateHz: Int, channels: Int, formatName: String,
+        agent: SpeakerMeasures, customer: SpeakerMeasures?, interruptions: [Interruption]?,
+        backchannels: [Backchannel]?, holds: [TimeSpan]
+    ) {
         self.file = file
         self.durationSeconds = durationSeconds
         self.sampleRateHz = sampleRateHz

@@ -38,7 +38,8 @@ public enum Spans {
     }
 
     /// Joins spans separated by less than `gapSeconds` unless one of `others` starts inside the gap.
-    public static func bridged(_ spans: [TimeSpan], gapSeconds: Double, unlessStartIn others: [TimeSpan]) -> [TimeSpan] {
+    public static func bridged(_ spans: [TimeSpan], gapSeconds: Double, unlessStartIn others: [TimeSpan]) -> [TimeSpan]
+    {
         var result: [TimeSpan] = []
         var o = 0
         for span in spans {
@@ -61,7 +62,9 @@ public enum Spans {
     }
 
     /// Gaps of at least `minimumSeconds` between the union of all spans, within [0, duration].
-    public static func silences(between spans: [TimeSpan], durationSeconds: Double, minimumSeconds: Double) -> [TimeSpan] {
+    public static func silences(between spans: [TimeSpan], durationSeconds: Double, minimumSeconds: Double)
+        -> [TimeSpan]
+    {
         let sorted = spans.sorted { $0.startSeconds < $1.startSeconds }
         var result: [TimeSpan] = []
         var cursor = 0.0

@@ -74,14 +74,20 @@ public struct Standard: Sendable, Equatable, Codable {
         var p: [String] = []
         for rule in RuleBook.all { p += problems(of: rule) }
         if version < 1 || version > 1_000_000 { p.append("version (\(version)) must be between 1 and 1000000") }
-        if name.count > Self.maximumNameLength { p.append("name is \(name.count) characters long; at most \(Self.maximumNameLength)") }
+        if name.count > Self.maximumNameLength {
+            p.append("name is \(name.count) characters long; at most \(Self.maximumNameLength)")
+        }
         if name.isEmpty || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             p.append("name must be a non-empty line of text, without control characters")
         }
         let ids = Set(RuleBook.ids)
         for (key, weight) in weights.sorted(by: { $0.key < $1.key }) {
-            if !ids.contains(key) { p.append("weights: unknown rule \"\(key)\" (rules: \(RuleBook.ids.joined(separator: ", ")))") }
-            if !(weight >= 0 && weight <= 1000) { p.append("weights.\(key) (\(weight)) must be a number from 0 to 1000") }
+            if !ids.contains(key) {
+                p.append("weights: unknown rule \"\(key)\" (rules: \(RuleBook.ids.joined(separator: ", ")))")
+            }
+            if !(weight >= 0 && weight <= 1000) {
+                p.append("weights.\(key) (\(weight)) must be a number from 0 to 1000")
+            }
         }
         if !(weights.values.reduce(0, +) > 0) { p.append("weights must not all be 0") }
         return p
@@ -111,7 +117,9 @@ public struct Standard: Sendable, Equatable, Codable {
         guard stat(path, &status) == 0 else { throw LoadError(path: path, reasons: ["no such file"]) }
         guard status.st_mode & S_IFMT == S_IFREG else { throw LoadError(path: path, reasons: ["not a regular file"]) }
         guard Int(status.st_size) <= maximumFileBytes else {
-            throw LoadError(path: path, reasons: ["the file is \(status.st_size) bytes; a standard is at most \(maximumFileBytes / 1024) KiB"])
+            throw LoadError(
+                path: path,
+                reasons: ["the file is \(status.st_size) bytes; a standard is at most \(maximumFileBytes / 1024) KiB"])
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError(path: path, reasons: ["cannot read the file (\(String(cString: strerror(errno))))"])
@@ -122,15 +130,19 @@ public struct Standard: Sendable, Equatable, Codable {
     /// Decodes and validates; `path` only names the source in messages.
     public static func decode(_ data: Data, path: String = "standard") throws -> Standard {
         guard data.count <= maximumFileBytes else {
-            throw LoadError(path: path, reasons: ["\(data.count) bytes; a standard is at most \(maximumFileBytes / 1024) KiB"])
+            throw LoadError(
+                path: path, reasons: ["\(data.count) bytes; a standard is at most \(maximumFileBytes / 1024) KiB"])
         }
-        guard String(data: data, encoding: .utf8) != nil else { throw LoadError(path: path, reasons: ["not UTF-8 text"]) }
+        guard String(data: data, encoding: .utf8) != nil else {
+            throw LoadError(path: path, reasons: ["not UTF-8 text"])
+        }
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: data) } catch {
             throw LoadError(path: path, reasons: ["not valid JSON (\(error.localizedDescription))"])
         }
         guard let dictionary = object as? [String: Any] else {
-            throw LoadError(path: path, reasons: ["expected a JSON object of settings, such as {\"speech_rate_max_cpm\": 130}"])
+            throw LoadError(
+                path: path, reasons: ["expected a JSON object of settings, such as {\"speech_rate_max_cpm\": 130}"])
         }
         // What JSON readers disagree on is refused rather than guessed: a key given twice
         // (Foundation keeps the first, Python the last) and numbers past double precision.
@@ -139,7 +151,11 @@ public struct Standard: Sendable, Equatable, Codable {
         let known = Set(knownKeys)
         let unknown = dictionary.keys.filter { !known.contains($0) }.sorted()
         if !unknown.isEmpty {
-            throw LoadError(path: path, reasons: unknown.map { "unknown key \"\(JSONStructure.printable($0))\" (known: \(known.sorted().joined(separator: ", ")))" })
+            throw LoadError(
+                path: path,
+                reasons: unknown.map {
+                    "unknown key \"\(JSONStructure.printable($0))\" (known: \(known.sorted().joined(separator: ", ")))"
+                })
         }
         // Each setting alone first, so that a bad value is named by its key whatever the
         // decoder's own error says.
@@ -162,7 +178,8 @@ public struct Standard: Sendable, Equatable, Codable {
         var problems: [String] = []
         for key in R.Settings.keys {
             guard let value = object[key],
-                  let single = try? JSONSerialization.data(withJSONObject: [key: value]) else { continue }
+                let single = try? JSONSerialization.data(withJSONObject: [key: value])
+            else { continue }
             do { _ = try JSONDecoder().decode(R.Settings.self, from: single) } catch {
                 let shown = JSONStructure.printable(String(describing: value))
                 let expected: String
@@ -170,7 +187,9 @@ public struct Standard: Sendable, Equatable, Codable {
                 case .typeMismatch(let type, _)?: expected = Self.name(of: type)
                 case .dataCorrupted?:
                     let number = value as? NSNumber
-                    expected = number.map { $0.doubleValue.rounded() != $0.doubleValue } == true ? "a whole number" : "a number a setting can hold"
+                    expected =
+                        number.map { $0.doubleValue.rounded() != $0.doubleValue } == true
+                        ? "a whole number" : "a number a setting can hold"
                 default: expected = "a value this setting can hold"
                 }
                 problems.append("\(key): expected \(expected), got \(shown)")
@@ -184,10 +203,17 @@ public struct Standard: Sendable, Equatable, Codable {
         let context: DecodingError.Context
         let expected: String
         switch error {
-        case .typeMismatch(let type, let c): context = c; expected = Self.name(of: type)
-        case .valueNotFound(let type, let c): context = c; expected = Self.name(of: type)
-        case .dataCorrupted(let c): context = c; expected = "a number a setting can hold"
-        case .keyNotFound(let key, let c): return "\(c.codingPath.map(\.stringValue).joined(separator: ".")): missing \(key.stringValue)"
+        case .typeMismatch(let type, let c):
+            context = c
+            expected = Self.name(of: type)
+        case .valueNotFound(let type, let c):
+            context = c
+            expected = Self.name(of: type)
+        case .dataCorrupted(let c):
+            context = c
+            expected = "a number a setting can hold"
+        case .keyNotFound(let key, let c):
+            return "\(c.codingPath.map(\.stringValue).joined(separator: ".")): missing \(key.stringValue)"
         @unknown default: return "\(error)"
         }
         let keyPath = context.codingPath.map(\.stringValue)
@@ -245,26 +271,49 @@ enum JSONStructure {
         while i < bytes.count {
             let b = bytes[i]
             switch b {
-            case UInt8(ascii: "\n"): line += 1; i += 1
-            case UInt8(ascii: "{"): keysStack.append([]); isObject.append(true); expectingKey = true; i += 1
-            case UInt8(ascii: "["): isObject.append(false); expectingKey = false; i += 1
+            case UInt8(ascii: "\n"):
+                line += 1
+                i += 1
+            case UInt8(ascii: "{"):
+                keysStack.append([])
+                isObject.append(true)
+                expectingKey = true
+                i += 1
+            case UInt8(ascii: "["):
+                isObject.append(false)
+                expectingKey = false
+                i += 1
             case UInt8(ascii: "}"):
-                keysStack.removeLast(); isObject.removeLast(); expectingKey = false; i += 1
-            case UInt8(ascii: "]"): isObject.removeLast(); i += 1
-            case UInt8(ascii: ","): expectingKey = isObject.last == true; i += 1
-            case UInt8(ascii: ":"): expectingKey = false; i += 1
+                keysStack.removeLast()
+                isObject.removeLast()
+                expectingKey = false
+                i += 1
+            case UInt8(ascii: "]"):
+                isObject.removeLast()
+                i += 1
+            case UInt8(ascii: ","):
+                expectingKey = isObject.last == true
+                i += 1
+            case UInt8(ascii: ":"):
+                expectingKey = false
+                i += 1
             case UInt8(ascii: "\""):
                 var j = i + 1
                 var raw: [UInt8] = []
                 while j < bytes.count && bytes[j] != UInt8(ascii: "\"") {
-                    if bytes[j] == UInt8(ascii: "\\") { raw.append(bytes[j]); j += 1 }
+                    if bytes[j] == UInt8(ascii: "\\") {
+                        raw.append(bytes[j])
+                        j += 1
+                    }
                     if j < bytes.count { raw.append(bytes[j]) }
                     j += 1
                 }
                 if expectingKey && !keysStack.isEmpty {
                     // Decode escapes the way JSON does, so "a" and "\u0061" are the same key.
                     let literal = "\"" + String(decoding: raw, as: UTF8.self) + "\""
-                    let key = (try? JSONSerialization.jsonObject(with: Data(literal.utf8), options: .fragmentsAllowed) as? String) ?? String(decoding: raw, as: UTF8.self)
+                    let key =
+                        (try? JSONSerialization.jsonObject(with: Data(literal.utf8), options: .fragmentsAllowed)
+                            as? String) ?? String(decoding: raw, as: UTF8.self)
                     if keysStack[keysStack.count - 1].contains(key) {
                         problems.append("duplicate key \"\(printable(key))\" on line \(line): each key may appear once")
                     }
@@ -274,19 +323,28 @@ enum JSONStructure {
                 i = j + 1
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 var j = i
-                var digits = 0, leading = true
+                var digits = 0
+                var leading = true
                 var exponent = false
                 while j < bytes.count, "+-0123456789.eE".utf8.contains(bytes[j]) {
                     let c = bytes[j]
                     if c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { exponent = true }
                     if !exponent && c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
-                        if !(leading && c == UInt8(ascii: "0")) { leading = false; digits += 1 }
+                        if !(leading && c == UInt8(ascii: "0")) {
+                            leading = false
+                            digits += 1
+                        }
                     }
                     j += 1
                 }
                 if digits > 15 {
                     let literal = String(decoding: bytes[i..<j], as: UTF8.self)
-                    problems.append("\(printable(lastKey)): \(literal.prefix(40)) has more digits than a setting can hold (at most 15)")
+                    problems.append(
+                        """
+                        \(printable(lastKey)): \(literal.prefix(40)) has more digits than a setting can hold (at \
+                        most 15)
+                        """
+                    )
                 }
                 i = j
             default: i += 1
@@ -299,7 +357,11 @@ enum JSONStructure {
     static func printable(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars.prefix(60) {
-            if scalar.properties.generalCategory == .control { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            if scalar.properties.generalCategory == .control {
+                out += String(format: "\\u%04x", scalar.value)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
         }
         return text.unicodeScalars.count > 60 ? out + "…" : out
     }

@@ -46,7 +46,9 @@ public enum TwoVoices {
     }
 
     /// The two registers (low, high), Hz, when the utterances fall into two voices; nil otherwise.
-    public static func detect(_ samples: [Sample], config: TwoVoicesConfig = TwoVoicesConfig()) -> (lowHz: Double, highHz: Double)? {
+    public static func detect(_ samples: [Sample], config: TwoVoicesConfig = TwoVoicesConfig()) -> (
+        lowHz: Double, highHz: Double
+    )? {
         let all = samples.filter { $0.voicedSeconds >= config.minimumVoicedSeconds && $0.medianF0Hz > 0 }
             .map { (st: 12 * log2($0.medianF0Hz / 100), w: $0.voicedSeconds) }
             .sorted { $0.st < $1.st }
@@ -59,41 +61,57 @@ public enum TwoVoices {
         let variance = used.reduce(0) { $0 + $1.w * ($1.st - mean) * ($1.st - mean) } / total
         guard variance > 0 else { return nil }
         var best: (between: Double, split: Int, low: Double, high: Double)? = nil
-        var lowWeight = 0.0, lowSum = 0.0
+        var lowWeight = 0.0
+        var lowSum = 0.0
         for k in 1..<used.count {
             lowWeight += used[k - 1].w
             lowSum += used[k - 1].st * used[k - 1].w
             let highWeight = total - lowWeight
-            let lowMean = lowSum / lowWeight, highMean = (mean * total - lowSum) / highWeight
+            let lowMean = lowSum / lowWeight
+            let highMean = (mean * total - lowSum) / highWeight
             let between = lowWeight * highWeight / (total * total) * (highMean - lowMean) * (highMean - lowMean)
             if best == nil || between > best!.between { best = (between, k, lowMean, highMean) }
         }
         guard let best else { return nil }
         let lowWeightShare = used[..<best.split].reduce(0) { $0 + $1.w } / total
         guard best.high - best.low >= config.minimumSeparationSemitones,
-              best.between / variance >= config.minimumExplainedShare,
-              min(lowWeightShare, 1 - lowWeightShare) >= config.minimumShare,
-              best.split >= 2, used.count - best.split >= 2 else { return nil }
+            best.between / variance >= config.minimumExplainedShare,
+            min(lowWeightShare, 1 - lowWeightShare) >= config.minimumShare,
+            best.split >= 2, used.count - best.split >= 2
+        else { return nil }
         return (100 * pow(2, best.low / 12), 100 * pow(2, best.high / 12))
     }
 
     /// The warning every report carries when a mono recording holds two voices.
     public static func warning(lowHz: Double, highHz: Double) -> String {
-        String(format: "two voices seem to share this mono recording (pitch registers near %.0f Hz and %.0f Hz, each in a good share of the speech): ", lowHz, highHz)
-            + "the agent's measures include the other party's speech, and interruptions cannot be told apart; record agent and customer on separate channels"
+        String(
+            format:
+                """
+                two voices seem to share this mono recording (pitch registers near %.0f Hz and %.0f Hz, each in a \
+                good share of the speech): 
+                """,
+            lowHz, highHz)
+                + """
+                the agent's measures include the other party's speech, and interruptions cannot be told apart; record \
+                agent and customer on separate channels
+                """
     }
 }
 
 extension TwoVoices {
     /// The stretches of voicing of one channel's speech: voiced frames joined across
     /// unvoiced gaps up to `joinGapSeconds`.
-    public static func stretches(f0Hz: [Float], speech: [Bool], hopSeconds: Double, config: TwoVoicesConfig = TwoVoicesConfig()) -> [Sample] {
+    public static func stretches(
+        f0Hz: [Float], speech: [Bool], hopSeconds: Double, config: TwoVoicesConfig = TwoVoicesConfig()
+    ) -> [Sample] {
         let gap = Int((config.joinGapSeconds / hopSeconds).rounded())
         var out: [Sample] = []
         var voiced: [Double] = []
         var lastVoiced = -1
         func close() {
-            if !voiced.isEmpty { out.append(Sample(medianF0Hz: median(voiced), voicedSeconds: Double(voiced.count) * hopSeconds)) }
+            if !voiced.isEmpty {
+                out.append(Sample(medianF0Hz: median(voiced), voicedSeconds: Double(voiced.count) * hopSeconds))
+            }
             voiced.removeAll(keepingCapacity: true)
         }
         for i in 0..<min(f0Hz.count, speech.count) where f0Hz[i] > 0 && speech[i] {

@@ -46,8 +46,10 @@ public struct Verdict: Sendable, Equatable {
     /// failures first.
     public var nearLimit = false
 
-    public init(rule: String, chineseName: String, englishName: String, passed: Bool?, value: Double?, unit: String,
-                limit: Limit, evidence: [Evidence], reason: String?, valueText: String, limitText: String) {
+    public init(
+        rule: String, chineseName: String, englishName: String, passed: Bool?, value: Double?, unit: String,
+        limit: Limit, evidence: [Evidence], reason: String?, valueText: String, limitText: String
+    ) {
         self.rule = rule
         self.chineseName = chineseName
         self.englishName = englishName
@@ -76,7 +78,9 @@ public struct Verdict: Sendable, Equatable {
     }
 
     /// A limit's number: whole when it is whole, else two decimals.
-    public static func trim(_ x: Double) -> String { x.rounded() == x && abs(x) < 1e15 ? String(Int(x)) : String(format: "%.2f", x) }
+    public static func trim(_ x: Double) -> String {
+        x.rounded() == x && abs(x) < 1e15 ? String(Int(x)) : String(format: "%.2f", x)
+    }
 }
 
 extension Verdict {
@@ -103,7 +107,8 @@ extension Standard {
     /// and leave the score.
     public func evaluate(_ call: CallMeasures) -> Scorecard {
         let verdicts = RuleBook.all.map { $0.judge(call, in: self) }
-        var earned = 0.0, possible = 0.0
+        var earned = 0.0
+        var possible = 0.0
         for v in verdicts {
             guard let passed = v.passed else { continue }
             let w = weights[v.rule] ?? 0

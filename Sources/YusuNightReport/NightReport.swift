@@ -21,9 +21,19 @@ public enum NightReport {
         for g in summary.groups {
             out += "\n\(g.date)  agent \(g.agentId): \(plural(g.calls, "call"))"
             if g.failed > 0 { out += ", \(plural(g.failed, "file")) failed" }
-            out += "; mean score \(num(g.meanScore, "%.0f")); speech rate \(num(g.meanSpeechRateCharactersPerMinute, "%.0f")) 字/分钟; "
-            out += "interruptions/call \(num(g.interruptionsPerCall, "%.2f")); sinking endings \(pct(g.fallingEndingShare))\n"
-            out += "  pass rates: " + rules.map { "\($0.chineseName) \(pct(g.passRate[$0.id] ?? nil))" }.joined(separator: "  ") + "\n"
+            out +=
+                """
+                ; mean score \(num(g.meanScore, "%.0f")); speech rate \
+                \(num(g.meanSpeechRateCharactersPerMinute, "%.0f")) 字/分钟; 
+                """
+            out +=
+                """
+                interruptions/call \(num(g.interruptionsPerCall, "%.2f")); sinking endings \
+                \(pct(g.fallingEndingShare))\n
+                """
+            out +=
+                "  pass rates: "
+                + rules.map { "\($0.chineseName) \(pct(g.passRate[$0.id] ?? nil))" }.joined(separator: "  ") + "\n"
             for w in g.worstCalls {
                 out += "  worst: \(w.callId) score \(num(w.score, "%.0f"))  \(w.path)\n"
                 for f in w.failures {
@@ -58,17 +68,24 @@ public enum NightReport {
     /// file that could not be scored (its date, agent, call id, path and reason; the day
     /// columns empty), then one `warning` row per warning of a scored call (the warning in
     /// `reason`).
-    public static let csvHeader = ["row", "date", "agent_id", "calls", "failed", "mean_score", "mean_speech_rate_cpm",
-                                   "interruptions_per_call", "falling_ending_share"]
-        + RuleBook.ids.map { "pass_rate_\($0)" } + ["worst_call_id", "worst_call_score", "worst_call_path", "call_id", "path", "reason"]
+    public static let csvHeader =
+        [
+            "row", "date", "agent_id", "calls", "failed", "mean_score", "mean_speech_rate_cpm",
+            "interruptions_per_call", "falling_ending_share",
+        ]
+        + RuleBook.ids.map { "pass_rate_\($0)" } + [
+            "worst_call_id", "worst_call_score", "worst_call_path", "call_id", "path", "reason",
+        ]
 
     public static func csv(_ summary: NightlySummary) throws -> String {
         let csv = try CSVWriter(stream: .toMemory())
         try csv.write(row: csvHeader)
         func f(_ x: Double?, _ digits: String = "%.4f") -> String { x.map { String(format: digits, $0) } ?? "" }
         for g in summary.groups {
-            var row = ["day", g.date, g.agentId, String(g.calls), String(g.failed), f(g.meanScore, "%.1f"),
-                       f(g.meanSpeechRateCharactersPerMinute, "%.1f"), f(g.interruptionsPerCall), f(g.fallingEndingShare)]
+            var row = [
+                "day", g.date, g.agentId, String(g.calls), String(g.failed), f(g.meanScore, "%.1f"),
+                f(g.meanSpeechRateCharactersPerMinute, "%.1f"), f(g.interruptionsPerCall), f(g.fallingEndingShare),
+            ]
             row += RuleBook.ids.map { f(g.passRate[$0] ?? nil) }
             let worst = g.worstCalls.first
             row += [worst?.callId ?? "", f(worst?.score, "%.1f"), worst?.path ?? "", "", "", ""]
@@ -111,15 +128,19 @@ public enum NightReport {
             since = s.since
             standard_key = s.standardKey
             groups = s.groups.map(GroupDTO.init)
-            failed_files = s.failedFiles.map { FailedDTO(path: $0.path, agent_id: $0.agentId, call_id: $0.callId, date: $0.date, reason: $0.reason) }
-            warnings = s.warnings.map { WarningDTO(path: $0.path, agent_id: $0.agentId, call_id: $0.callId, date: $0.date, warning: $0.reason) }
+            failed_files = s.failedFiles.map {
+                FailedDTO(path: $0.path, agent_id: $0.agentId, call_id: $0.callId, date: $0.date, reason: $0.reason)
+            }
+            warnings = s.warnings.map {
+                WarningDTO(path: $0.path, agent_id: $0.agentId, call_id: $0.callId, date: $0.date, warning: $0.reason)
+            }
         }
 
         enum CodingKeys: String, CodingKey { case schema_version, since, standard_key, groups, failed_files, warnings }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(schema_version, forKey: .schema_version)
-            try c.encode(since, forKey: .since)                 // null: all days
+            try c.encode(since, forKey: .since)  // null: all days
             try c.encode(standard_key, forKey: .standard_key)
             try c.encode(groups, forKey: .groups)
             try c.encode(failed_files, forKey: .failed_files)
@@ -129,20 +150,27 @@ public enum NightReport {
 
     struct GroupDTO: Encodable {
         var date: String, agent_id: String, calls: Int, failed: Int
-        var mean_score: Double?, mean_speech_rate_cpm: Double?, interruptions_per_call: Double?, falling_ending_share: Double?
+        var mean_score: Double?, mean_speech_rate_cpm: Double?, interruptions_per_call: Double?,
+            falling_ending_share: Double?
         var pass_rate: [String: Double?]
         var worst_calls: [WorstDTO]
 
         init(_ g: NightlySummary.Group) {
-            date = g.date; agent_id = g.agentId; calls = g.calls; failed = g.failed
-            mean_score = g.meanScore; mean_speech_rate_cpm = g.meanSpeechRateCharactersPerMinute
-            interruptions_per_call = g.interruptionsPerCall; falling_ending_share = g.fallingEndingShare
+            date = g.date
+            agent_id = g.agentId
+            calls = g.calls
+            failed = g.failed
+            mean_score = g.meanScore
+            mean_speech_rate_cpm = g.meanSpeechRateCharactersPerMinute
+            interruptions_per_call = g.interruptionsPerCall
+            falling_ending_share = g.fallingEndingShare
             pass_rate = g.passRate
             worst_calls = g.worstCalls.map(WorstDTO.init)
         }
 
         enum CodingKeys: String, CodingKey {
-            case date, agent_id, calls, failed, mean_score, mean_speech_rate_cpm, interruptions_per_call, falling_ending_share, pass_rate, worst_calls
+            case date, agent_id, calls, failed, mean_score, mean_speech_rate_cpm, interruptions_per_call,
+                falling_ending_share, pass_rate, worst_calls
         }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -155,7 +183,9 @@ public enum NightReport {
             try c.encode(interruptions_per_call, forKey: .interruptions_per_call)
             try c.encode(falling_ending_share, forKey: .falling_ending_share)
             var rates = c.nestedContainer(keyedBy: AnyKey.self, forKey: .pass_rate)
-            for (rule, rate) in pass_rate.sorted(by: { $0.key < $1.key }) { try rates.encode(rate, forKey: AnyKey(rule)) }
+            for (rule, rate) in pass_rate.sorted(by: { $0.key < $1.key }) {
+                try rates.encode(rate, forKey: AnyKey(rule))
+            }
             try c.encode(worst_calls, forKey: .worst_calls)
         }
     }
@@ -164,10 +194,16 @@ public enum NightReport {
         var call_id: String, path: String, agent_channel: Int, score: Double?
         var failures: [FailureDTO]
         init(_ w: NightlySummary.WorstCall) {
-            call_id = w.callId; path = w.path; agent_channel = w.agentChannel; score = w.score
+            call_id = w.callId
+            path = w.path
+            agent_channel = w.agentChannel
+            score = w.score
             failures = w.failures.map {
-                FailureDTO(rule: $0.rule, value: $0.value, value_text: $0.valueText, near_limit: $0.nearLimit,
-                           evidence: $0.evidence.map { EvidenceDTO(start_s: $0.startSeconds, end_s: $0.endSeconds, note: $0.note) })
+                FailureDTO(
+                    rule: $0.rule, value: $0.value, value_text: $0.valueText, near_limit: $0.nearLimit,
+                    evidence: $0.evidence.map {
+                        EvidenceDTO(start_s: $0.startSeconds, end_s: $0.endSeconds, note: $0.note)
+                    })
             }
         }
         enum CodingKeys: String, CodingKey { case call_id, path, agent_channel, score, failures }
@@ -194,9 +230,25 @@ public enum NightReport {
         }
     }
 
-    struct EvidenceDTO: Encodable { var start_s: Double; var end_s: Double; var note: String }
-    struct FailedDTO: Encodable { var path: String; var agent_id: String; var call_id: String; var date: String; var reason: String }
-    struct WarningDTO: Encodable { var path: String; var agent_id: String; var call_id: String; var date: String; var warning: String }
+    struct EvidenceDTO: Encodable {
+        var start_s: Double
+        var end_s: Double
+        var note: String
+    }
+    struct FailedDTO: Encodable {
+        var path: String
+        var agent_id: String
+        var call_id: String
+        var date: String
+        var reason: String
+    }
+    struct WarningDTO: Encodable {
+        var path: String
+        var agent_id: String
+        var call_id: String
+        var date: String
+        var warning: String
+    }
 
     struct AnyKey: CodingKey {
         var stringValue: String

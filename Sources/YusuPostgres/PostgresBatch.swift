@@ -56,8 +56,17 @@ public final class PostgresBatch: @unchecked Sendable {
     /// Set by a stop request: hashing and decoding check it between blocks.
     public let stopFlag = StopFlag()
 
-    public func requestStop() { lock.lock(); stopRequested = true; lock.unlock(); stopFlag.stop() }
-    public var wasStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopRequested }
+    public func requestStop() {
+        lock.lock()
+        stopRequested = true
+        lock.unlock()
+        stopFlag.stop()
+    }
+    public var wasStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopRequested
+    }
 
     func connect() throws -> PostgresResults {
         try PostgresResults(target: options.target, reconnectSeconds: options.reconnectSeconds)
@@ -75,7 +84,11 @@ public final class PostgresBatch: @unchecked Sendable {
             var connections: [PostgresResults] = []
             var queued = 0, seen = 0
             var firstError: Error? = nil
-            func with<T>(_ body: (Shared) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(self) }
+            func with<T>(_ body: (Shared) -> T) -> T {
+                lock.lock()
+                defer { lock.unlock() }
+                return body(self)
+            }
         }
         let threads = max(1, options.jobs)
         let shared = Shared()
@@ -100,10 +113,14 @@ public final class PostgresBatch: @unchecked Sendable {
                     slots.signal()
                     group.leave()
                 }
-                let hash = item.problem == nil ? ((try? BatchRunner.contentHash(path: item.path, limits: options.limits, stop: self.stopFlag)) ?? "unreadable") : "none"
+                let hash =
+                    item.problem == nil
+                    ? ((try? BatchRunner.contentHash(path: item.path, limits: options.limits, stop: self.stopFlag))
+                        ?? "unreadable") : "none"
                 do {
-                    let added = try connection.enqueue(item, contentHash: hash, standard: options.standard,
-                                                       analysisVersion: options.analysisVersion, rescore: options.rescore)
+                    let added = try connection.enqueue(
+                        item, contentHash: hash, standard: options.standard,
+                        analysisVersion: options.analysisVersion, rescore: options.rescore)
                     if added { shared.with { $0.queued += 1 } }
                 } catch {
                     shared.with { if $0.firstError == nil { $0.firstError = error } }
@@ -122,15 +139,17 @@ public final class PostgresBatch: @unchecked Sendable {
         try db.migrate()
         let (queued, seen) = try enqueue(into: db)
         if options.source != nil {
-            FileHandle.standardError.write(Data("yusu batch: \(queued) of \(seen) files queued (the rest already queued or scored)\n".utf8))
+            FileHandle.standardError.write(
+                Data("yusu batch: \(queued) of \(seen) files queued (the rest already queued or scored)\n".utf8))
         }
         if options.enqueueOnly {
             var counts = BatchCounts()
             counts.seen = seen
             return counts
         }
-        let runId = try db.startRun(source: options.sourceDescription, standard: options.standard, jobs: options.jobs,
-                                    version: options.version, worker: worker)
+        let runId = try db.startRun(
+            source: options.sourceDescription, standard: options.standard, jobs: options.jobs,
+            version: options.version, worker: worker)
         progress?.started(totalFiles: try db.queueCounts().open)
         let started = Date()
         // The heartbeat renews the leases of the files in hand while their analyses run, and
@@ -138,12 +157,15 @@ public final class PostgresBatch: @unchecked Sendable {
         let heartbeat = try connect()
         let done = DispatchSemaphore(value: 0)
         let heartbeatThread = Thread { [self] in
-            var renewed = Date(), polled = Date.distantPast
+            var renewed = Date()
+            var polled = Date.distantPast
             while done.wait(timeout: .now() + 0.5) == .timedOut {
                 let now = Date()
                 if now.timeIntervalSince(renewed) >= options.leaseSeconds / 3 {
                     renewed = now
-                    lock.lock(); let ids = Array(inHand); lock.unlock()
+                    lock.lock()
+                    let ids = Array(inHand)
+                    lock.unlock()
                     try? heartbeat.renew(ids, worker: worker, leaseSeconds: options.leaseSeconds)
                 }
                 if now.timeIntervalSince(polled) >= options.queuePollSeconds {
@@ -159,7 +181,9 @@ public final class PostgresBatch: @unchecked Sendable {
             Thread {
                 defer { group.leave() }
                 do { try self.work(runId: runId, progress: progress) } catch {
-                    self.lock.lock(); if self.firstError == nil { self.firstError = error }; self.lock.unlock()
+                    self.lock.lock()
+                    if self.firstError == nil { self.firstError = error }
+                    self.lock.unlock()
                     self.requestStop()
                 }
             }.start()
@@ -170,12 +194,17 @@ public final class PostgresBatch: @unchecked Sendable {
         let ending: BatchEnding = firstError.map { .stopped("\($0)") } ?? (wasStopped ? .interrupted : .complete)
         try? db.finishRun(runId, counts: final, interrupted: wasStopped)
         if let c = try? db.queueCounts() { progress?.queue(c, at: Date()) }
-        progress?.done(counts: final, elapsedSeconds: Date().timeIntervalSince(started), ending: ending, totalFiles: final.seen)
+        progress?.done(
+            counts: final, elapsedSeconds: Date().timeIntervalSince(started), ending: ending, totalFiles: final.seen)
         if let firstError { throw firstError }
         return final
     }
 
-    private func snapshot() -> BatchCounts { lock.lock(); defer { lock.unlock() }; return counts }
+    private func snapshot() -> BatchCounts {
+        lock.lock()
+        defer { lock.unlock() }
+        return counts
+    }
 
     /// One analysis slot: claim, score, write, until nothing is waiting or leased anywhere.
     /// After the first, each claim rides with the previous file's write (one wait a turn).
@@ -184,7 +213,12 @@ public final class PostgresBatch: @unchecked Sendable {
         var ahead: QueueEntry? = nil
         defer {
             // Stopping with a file claimed ahead: give it back rather than let its lease run out.
-            if let ahead { try? db.release(ahead, worker: worker); lock.lock(); inHand.remove(ahead.id); lock.unlock() }
+            if let ahead {
+                try? db.release(ahead, worker: worker)
+                lock.lock()
+                inHand.remove(ahead.id)
+                lock.unlock()
+            }
         }
         while !wasStopped {
             let claimClock = Date()
@@ -201,31 +235,38 @@ public final class PostgresBatch: @unchecked Sendable {
                     continue
                 }
                 claimed = entry
-                lock.lock(); inHand.insert(entry.id); lock.unlock()
+                lock.lock()
+                inHand.insert(entry.id)
+                lock.unlock()
             }
             let entry = claimed
             var databaseSeconds = Date().timeIntervalSince(claimClock)
             let clock = Date()
             let outcome: CallOutcome
             do {
-                outcome = try BatchRunner.analyze(entry.item, standard: entry.standard, requireStereo: options.requireStereo,
-                                                  limits: options.limits, stop: stopFlag)
+                outcome = try BatchRunner.analyze(
+                    entry.item, standard: entry.standard, requireStereo: options.requireStereo,
+                    limits: options.limits, stop: stopFlag)
             } catch {
                 // Stopped half way: the file goes back to the queue for another worker.
                 try? db.release(entry, worker: worker)
-                lock.lock(); inHand.remove(entry.id); lock.unlock()
+                lock.lock()
+                inHand.remove(entry.id)
+                lock.unlock()
                 return
             }
-            let record = CallRecord(item: entry.item, contentHash: entry.contentHash, standard: entry.standard,
-                                    analysisVersion: entry.analysisVersion, runId: runId, outcome: outcome,
-                                    analysisSeconds: Date().timeIntervalSince(clock))
+            let record = CallRecord(
+                item: entry.item, contentHash: entry.contentHash, standard: entry.standard,
+                analysisVersion: entry.analysisVersion, runId: runId, outcome: outcome,
+                analysisSeconds: Date().timeIntervalSince(clock))
             var audio: Double? = nil
             if case .scored(let m, _) = outcome { audio = m.durationSeconds }
             // The rows are built first: the database time is the time spent in the database.
             let rows = try record.rows(scoredAt: ResultsDatabase.timestamp())
             let writeClock = Date()
-            let (kept, next) = try db.complete(entry, worker: worker, rows: rows, scored: outcome.isScored, audioSeconds: audio,
-                                               thenClaimFor: wasStopped ? nil : options.leaseSeconds)
+            let (kept, next) = try db.complete(
+                entry, worker: worker, rows: rows, scored: outcome.isScored, audioSeconds: audio,
+                thenClaimFor: wasStopped ? nil : options.leaseSeconds)
             databaseSeconds += Date().timeIntervalSince(writeClock)
             lock.lock()
             inHand.remove(entry.id)
@@ -234,7 +275,8 @@ public final class PostgresBatch: @unchecked Sendable {
             ahead = next
             let result: BatchFileOutcome
             switch outcome {
-            case .scored(let m, let card): result = kept ? .scored(durationSeconds: m.durationSeconds, score: card.score) : .skipped
+            case .scored(let m, let card):
+                result = kept ? .scored(durationSeconds: m.durationSeconds, score: card.score) : .skipped
             case .failed(let reason): result = kept ? .failed(reason) : .skipped
             }
             lock.lock()

@@ -48,17 +48,21 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
         logger.logLevel = .critical
         self.logger = logger
         if let socket = target.socketDirectory {
-            configuration = .init(unixSocketPath: socket + "/.s.PGSQL.\(target.port)", username: target.user,
-                                  password: target.password, database: target.database)
+            configuration = .init(
+                unixSocketPath: socket + "/.s.PGSQL.\(target.port)", username: target.user,
+                password: target.password, database: target.database)
         } else {
-            configuration = .init(host: target.host, port: target.port, username: target.user, password: target.password,
-                                  database: target.database, tls: .disable)
+            configuration = .init(
+                host: target.host, port: target.port, username: target.user, password: target.password,
+                database: target.database, tls: .disable)
         }
         // Commits do not wait for the server's disk (PostgreSQL's synchronous_commit = off,
         // per session): a result and its queue row change in one transaction, so a server
         // crash that loses the last commits loses both together, and the file's lease runs
         // out and it is scored again. Nothing is lost or doubled; a commit costs no flush.
-        configuration.options.additionalStartupParameters = [("synchronous_commit", "off"), ("application_name", "yusu")]
+        configuration.options.additionalStartupParameters = [
+            ("synchronous_commit", "off"), ("application_name", "yusu"),
+        ]
         connection = try Self.connect(configuration, target: target, logger: logger)
     }
 
@@ -66,12 +70,18 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
         if !connection.isClosed { _ = try? Self.await(connection.close(), on: connection) }
     }
 
-    static func connect(_ configuration: PostgresConnection.Configuration, target: PostgresTarget, logger: Logger) throws -> PostgresConnection {
+    static func connect(_ configuration: PostgresConnection.Configuration, target: PostgresTarget, logger: Logger)
+        throws -> PostgresConnection
+    {
         do {
-            return try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
-                                                  id: 1, logger: logger).wait()
+            return try PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
+                id: 1, logger: logger
+            ).wait()
         } catch {
-            throw DatabaseError(description: "\(target): cannot connect (\(Self.reason(error)))", connectionLost: Self.isConnectionLost(error))
+            throw DatabaseError(
+                description: "\(target): cannot connect (\(Self.reason(error)))",
+                connectionLost: Self.isConnectionLost(error))
         }
     }
 
@@ -79,7 +89,11 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
     static func reason(_ error: Error) -> String {
         if let e = error as? PSQLError {
             if e.code == .authMechanismRequiresPassword {
-                return "the server asks for a password and none was given: set PGPASSWORD, or put it in a password file (PGPASSFILE, else ~/.pgpass, lines host:port:database:user:password, mode 0600)"
+                return
+                    """
+                    the server asks for a password and none was given: set PGPASSWORD, or put it in a password \
+                    file (PGPASSFILE, else ~/.pgpass, lines host:port:database:user:password, mode 0600)
+                    """
             }
             if let message = e.serverInfo?[.message] { return message }
             if let underlying = e.underlying { return "\(e.code): \(underlying)" }
@@ -93,7 +107,9 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
     /// 57P (operator intervention: shutdown, restart, "starting up").
     static func isConnectionLost(_ error: Error) -> Bool {
         guard let e = error as? PSQLError else { return error is ChannelError || error is IOError }
-        if [PSQLError.Code.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown].contains(e.code) {
+        if [PSQLError.Code.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown]
+            .contains(e.code)
+        {
             return true
         }
         if e.code == .server, let state = e.serverInfo?[.sqlState] {
@@ -131,15 +147,19 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
         guard !connection.isClosed else {
             throw DatabaseError(description: "\(target): the connection is closed", connectionLost: true)
         }
-        let futures = statements.map { connection.query(PostgresQuery(unsafeSQL: $0.0, binds: Self.bind($0.1)), logger: logger) }
+        let futures = statements.map {
+            connection.query(PostgresQuery(unsafeSQL: $0.0, binds: Self.bind($0.1)), logger: logger)
+        }
         let results = futures.map { future -> Result<[PostgresRow], DatabaseError> in
             do {
                 return .success(try Self.await(future, on: connection).rows)
             } catch let error as DatabaseError {
                 return .failure(DatabaseError(description: "\(target): \(error.description)", connectionLost: true))
             } catch {
-                return .failure(DatabaseError(description: "\(target): \(Self.reason(error))", connectionLost: Self.isConnectionLost(error),
-                                              sqlState: (error as? PSQLError)?.serverInfo?[.sqlState]))
+                return .failure(
+                    DatabaseError(
+                        description: "\(target): \(Self.reason(error))", connectionLost: Self.isConnectionLost(error),
+                        sqlState: (error as? PSQLError)?.serverInfo?[.sqlState]))
             }
         }
         for case .failure(let error) in results where error.connectionLost { throw error }
@@ -183,7 +203,13 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
         var pause = 0.25
         while true {
             if Date() >= deadline {
-                throw DatabaseError(description: "\(target): the database did not come back within \(Int(reconnectSeconds)) s (\(error.description))")
+                throw DatabaseError(
+                    description:
+                        """
+                        \(target): the database did not come back within \(Int(reconnectSeconds)) s \
+                        (\(error.description))
+                        """
+                )
             }
             Thread.sleep(forTimeInterval: pause)
             pause = min(pause * 2, 5)
@@ -205,7 +231,8 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
     public func fetch(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow] {
         let rendered = SQLDialect.postgres.render(sql)
         return try retrying { try query(rendered, values) }.map { row in
-            var columns: [String] = [], cells: [SQLValue] = []
+            var columns: [String] = []
+            var cells: [SQLValue] = []
             for cell in row {
                 columns.append(cell.columnName)
                 cells.append(try Self.value(cell))
@@ -276,32 +303,65 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
         try retrying {
             try query("SELECT pg_advisory_lock(7465)")
             defer { _ = try? query("SELECT pg_advisory_unlock(7465)") }
-            let hasMeta = try query("SELECT to_regclass('meta') IS NOT NULL AND to_regclass('yusu_migrations') IS NOT NULL").first.map { try $0.decode(Bool.self) } ?? false
+            let hasMeta =
+                try query("SELECT to_regclass('meta') IS NOT NULL AND to_regclass('yusu_migrations') IS NOT NULL").first
+                .map { try $0.decode(Bool.self) } ?? false
             let wanted = min(upTo ?? ResultsSQL.migrations.count, ResultsSQL.migrations.count)
             var applied: Set<String> = []
             if hasMeta {
-                let version = try query("SELECT value FROM meta WHERE key = 'schema_version'").first.map { try $0.decode(String.self) }
+                let version = try query("SELECT value FROM meta WHERE key = 'schema_version'").first.map {
+                    try $0.decode(String.self)
+                }
                 guard let version, let number = Int(version) else {
                     throw DatabaseError(description: "\(target): not a Yusu results database (no schema version)")
                 }
                 if number > Self.schemaVersion {
-                    throw DatabaseError(description: "\(target): the results schema is version \(number), this Yusu uses version \(Self.schemaVersion) (written by a newer Yusu: upgrade this one)")
+                    throw DatabaseError(
+                        description:
+                            """
+                            \(target): the results schema is version \(number), this Yusu uses version \
+                            \(Self.schemaVersion) (written by a newer Yusu: upgrade this one)
+                            """
+                    )
                 }
                 if number < wanted && upgrade == .refuse {
-                    throw DatabaseError(description: "\(target): the results schema is version \(number), this Yusu uses version \(Self.schemaVersion) (an older schema: stop the workers of the older Yusu, then upgrade it once with 'yusu db migrate --db \(target)')")
+                    throw DatabaseError(
+                        description:
+                            """
+                            \(target): the results schema is version \(number), this Yusu uses version \
+                            \(Self.schemaVersion) (an older schema: stop the workers of the older Yusu, then \
+                            upgrade it once with 'yusu db migrate --db \(target)')
+                            """
+                    )
                 }
                 applied = Set(try query("SELECT identifier FROM yusu_migrations").map { try $0.decode(String.self) })
             } else {
-                let foreign = try query("SELECT to_regclass('calls') IS NOT NULL OR to_regclass('meta') IS NOT NULL").first.map { try $0.decode(Bool.self) } ?? false
+                let foreign =
+                    try query("SELECT to_regclass('calls') IS NOT NULL OR to_regclass('meta') IS NOT NULL").first.map {
+                        try $0.decode(Bool.self)
+                    } ?? false
                 if foreign {
-                    throw DatabaseError(description: "\(target): has a calls or meta table but is not a Yusu results database (no yusu_migrations); point --db at a database of its own")
+                    throw DatabaseError(
+                        description:
+                            """
+                            \(target): has a calls or meta table but is not a Yusu results database (no \
+                            yusu_migrations); point --db at a database of its own
+                            """
+                    )
                 }
-                try query("CREATE TABLE IF NOT EXISTS yusu_migrations (identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+                try query(
+                    """
+                    CREATE TABLE IF NOT EXISTS yusu_migrations (identifier TEXT PRIMARY KEY, applied_at \
+                    TIMESTAMPTZ NOT NULL DEFAULT now())
+                    """
+                )
             }
             var now: [String] = []
             for migration in ResultsSQL.migrations.prefix(wanted) where !applied.contains(migration.identifier) {
                 try transaction {
-                    for statement in migration.statements(.postgres) { try query(SQLDialect.postgres.render(statement)) }
+                    for statement in migration.statements(.postgres) {
+                        try query(SQLDialect.postgres.render(statement))
+                    }
                     try query("INSERT INTO yusu_migrations (identifier) VALUES ($1)", [.text(migration.identifier)])
                 }
                 now.append(migration.identifier)
@@ -314,12 +374,24 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
 extension PostgresResults {
     /// For readers (`yusu report`): a Yusu results database of this schema or an older one.
     public func checkReadable() throws {
-        let hasMeta = try fetch("SELECT CASE WHEN to_regclass('meta') IS NOT NULL AND to_regclass('calls') IS NOT NULL THEN 1 ELSE 0 END AS ok", [])
+        let hasMeta =
+            try fetch(
+                """
+                SELECT CASE WHEN to_regclass('meta') IS NOT NULL AND to_regclass('calls') IS NOT NULL THEN 1 ELSE \
+                0 END AS ok
+                """,
+                []
+            )
             .first?.int("ok") == 1
-        guard hasMeta else { throw DatabaseError(description: "\(target): not a Yusu results database (no calls table)") }
+        guard hasMeta else {
+            throw DatabaseError(description: "\(target): not a Yusu results database (no calls table)")
+        }
         let version = try fetch("SELECT value FROM meta WHERE key = 'schema_version'", []).first?.int("value") ?? 0
         guard version <= Self.schemaVersion else {
-            throw DatabaseError(description: "\(target): written by a newer Yusu (schema \(version); this one reads up to \(Self.schemaVersion))")
+            throw DatabaseError(
+                description:
+                    "\(target): written by a newer Yusu (schema \(version); this one reads up to \(Self.schemaVersion))"
+            )
         }
     }
 }

@@ -30,9 +30,14 @@ public struct ResultsCopy {
         let render = SQLDialect.postgres.render
         // Columns both sides have (an older SQLite file lacks later ones; they stay NULL).
         func columns(_ table: String) throws -> [String] {
-            let here = Set(try target.fetch("SELECT column_name FROM information_schema.columns WHERE table_name = ?", [.text(table)])
+            let here = Set(
+                try target.fetch(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [.text(table)]
+                )
                 .compactMap { $0.string("column_name") })
-            return try source.fetch("SELECT * FROM \(table) LIMIT 1", []).first?.columns.filter { here.contains($0) && $0 != "id" } ?? []
+            return try source.fetch("SELECT * FROM \(table) LIMIT 1", []).first?.columns.filter {
+                here.contains($0) && $0 != "id"
+            } ?? []
         }
         let origin = "copied from \(source.path)"
         var runIds: [Int64: Int64] = [:]
@@ -46,19 +51,24 @@ public struct ResultsCopy {
             }
             let names = runColumns + ["worker"]
             let inserted = try target.retrying {
-                try target.query(render(ResultsSQL.insertRows(table: "runs", columns: names, rows: 1) + " RETURNING id"),
-                                 runColumns.map { run[$0] } + [mark])
+                try target.query(
+                    render(ResultsSQL.insertRows(table: "runs", columns: names, rows: 1) + " RETURNING id"),
+                    runColumns.map { run[$0] } + [mark])
             }
             runIds[old] = try inserted[0].decode(Int64.self)
             counts.runs += 1
         }
         let callColumns = try columns("calls")
-        let childColumns = try ["verdicts", "utterances", "events"].map { ($0, try columns($0).filter { $0 != "call_row" }) }
+        let childColumns = try ["verdicts", "utterances", "events"].map {
+            ($0, try columns($0).filter { $0 != "call_row" })
+        }
         let total = try source.fetch("SELECT COUNT(*) AS n FROM calls", []).first?.int("n") ?? 0
         var after: Int64 = 0
         var looked = 0
         while true {
-            let page = try source.fetch("SELECT * FROM calls WHERE id > ? ORDER BY id LIMIT ?", [.integer(after), .integer(Int64(callsPerTransaction))])
+            let page = try source.fetch(
+                "SELECT * FROM calls WHERE id > ? ORDER BY id LIMIT ?",
+                [.integer(after), .integer(Int64(callsPerTransaction))])
             guard let last = page.last?.int("id") else { break }
             after = Int64(last)
             let ids = page.compactMap { $0.int("id") }.map(String.init).joined(separator: ", ")
@@ -72,10 +82,15 @@ public struct ResultsCopy {
                 try target.transaction { () -> Counts in
                     var c = Counts()
                     for call in page {
-                        let path = call["path"], key = call["standard_key"]
-                        let existing = try target.query("SELECT id FROM calls WHERE path = $1 AND standard_key = $2", [path, key])
+                        let path = call["path"]
+                        let key = call["standard_key"]
+                        let existing = try target.query(
+                            "SELECT id FROM calls WHERE path = $1 AND standard_key = $2", [path, key])
                         if !existing.isEmpty {
-                            guard replace else { c.kept += 1; continue }
+                            guard replace else {
+                                c.kept += 1
+                                continue
+                            }
                             try target.query(render(ResultsSQL.deleteCall), [path, key])
                             c.replaced += 1
                         }

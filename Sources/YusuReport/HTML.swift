@@ -4,7 +4,9 @@ import Foundation
 public enum HTML {
     public static func escape(_ text: String) -> String {
         // Most text has nothing to escape: a byte scan says so without building a copy.
-        guard text.utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 }) else { return text }
+        guard text.utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 }) else {
+            return text
+        }
         var out = ""
         out.reserveCapacity(text.count)
         for c in text {
@@ -38,16 +40,19 @@ public enum HTML {
         <title>\(escape(title))</title>
         <style>
         :root { --ok: #1b7f3b; --bad: #b3261e; --na: #6b6b6b; --agent: #2f6db5; --customer: #c77c0e; --grid: #d9d9d9; }
-        body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", "Helvetica Neue", Arial, sans-serif;
+        body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi \
+        Micro Hei", "Helvetica Neue", Arial, sans-serif;
                margin: 24px auto; max-width: 1100px; padding: 0 16px; color: #1d1d1d; line-height: 1.45; }
-        h1 { font-size: 1.5em; margin: 0 0 4px; } h2 { font-size: 1.15em; margin: 28px 0 8px; border-bottom: 1px solid var(--grid); padding-bottom: 4px; }
+        h1 { font-size: 1.5em; margin: 0 0 4px; } h2 { font-size: 1.15em; margin: 28px 0 8px; border-bottom: 1px solid \
+        var(--grid); padding-bottom: 4px; }
         .meta { color: #555; margin-bottom: 12px; }
         .score { font-size: 2.2em; font-weight: 700; }
         table { border-collapse: collapse; width: 100%; font-size: 0.95em; }
         th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--grid); vertical-align: top; }
         th { background: #f4f4f4; }
         td.num { text-align: right; font-variant-numeric: tabular-nums; }
-        .pass { color: var(--ok); font-weight: 700; } .fail { color: var(--bad); font-weight: 700; } .na { color: var(--na); }
+        .pass { color: var(--ok); font-weight: 700; } .fail { color: var(--bad); font-weight: 700; } .na { color: \
+        var(--na); }
         .near { opacity: 0.75; } .near-label { font-weight: 400; font-size: 0.85em; color: var(--na); }
         .zh { font-weight: 600; } .en { color: #555; font-size: 0.9em; }
         .t { font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -60,7 +65,8 @@ public enum HTML {
         .player { margin: 10px 0; } .player audio { width: 100%; max-width: 640px; vertical-align: middle; }
         [data-t] { cursor: pointer; }
         \(extraStyle)
-        @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } svg, table { break-inside: avoid; } a { color: inherit; } }
+        @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } svg, table { break-inside: \
+        avoid; } a { color: inherit; } }
         </style>
         </head>
         <body>
@@ -77,6 +83,9 @@ public enum HTML {
     /// A time that plays the recording from there (when the page has a player; otherwise a
     /// plain link to the fragment).
     public static func timeLink(_ seconds: Double) -> String {
-        "<a class=\"t\" href=\"#t=\(String(format: "%.2f", seconds))\" data-t=\"\(String(format: "%.2f", seconds))\">\(clock(seconds))</a>"
+        """
+        <a class=\"t\" href=\"#t=\(String(format: "%.2f", seconds))\" \
+        data-t=\"\(String(format: "%.2f", seconds))\">\(clock(seconds))</a>
+        """
     }
 }

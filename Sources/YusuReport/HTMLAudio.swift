@@ -15,7 +15,8 @@ extension HTMLCallReport.Audio {
         let info = reader.info
         let size = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? Int.max
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
-        let playable = info.formatName.hasPrefix("WAV PCM") || info.formatName == "WAV float"
+        let playable =
+            info.formatName.hasPrefix("WAV PCM") || info.formatName == "WAV float"
             || info.formatName.hasPrefix("FLAC") || info.formatName == "OGG Vorbis"
         if playable {
             guard size <= embedLimitBytes, let data = FileManager.default.contents(atPath: path) else { return link }
@@ -32,11 +33,15 @@ extension HTMLCallReport.Audio {
             samples.replaceSubrange(at..<(at + n), with: block[0..<n])
             at += n
         }
-        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("yusu-\(UUID().uuidString).wav").path
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("yusu-\(UUID().uuidString).wav")
+            .path
         defer { try? FileManager.default.removeItem(atPath: temporary) }
-        guard (try? AudioFileWriter.write(path: temporary, samples: samples, channels: info.channelCount,
-                                          sampleRateHz: info.sampleRateHz, format: .wavPCM16)) != nil,
-              let data = FileManager.default.contents(atPath: temporary) else { return link }
+        guard
+            (try? AudioFileWriter.write(
+                path: temporary, samples: samples, channels: info.channelCount,
+                sampleRateHz: info.sampleRateHz, format: .wavPCM16)) != nil,
+            let data = FileManager.default.contents(atPath: temporary)
+        else { return link }
         return .embedded(mimeType: "audio/wav", data: data)
     }
 }

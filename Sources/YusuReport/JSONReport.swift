@@ -8,7 +8,10 @@ public enum JSONReport {
     /// Version of the document's shape, `schema/score.v<N>.schema.json` in the repository.
     public static let schemaVersion = 1
 
-    struct FillerDTO: Encodable { var start_s: Double; var end_s: Double }
+    struct FillerDTO: Encodable {
+        var start_s: Double
+        var end_s: Double
+    }
     struct UtteranceDTO: Encodable {
         var start_s: Double
         var end_s: Double
@@ -16,26 +19,47 @@ public enum JSONReport {
         var falling_ending: Bool?
         var final_drop_st: Double?
         var end_vs_median_st: Double?
-        enum CodingKeys: String, CodingKey { case start_s, end_s, syllables, falling_ending, final_drop_st, end_vs_median_st }
+        enum CodingKeys: String, CodingKey {
+            case start_s, end_s, syllables, falling_ending, final_drop_st, end_vs_median_st
+        }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(start_s, forKey: .start_s)
             try c.encode(end_s, forKey: .end_s)
             try c.encode(syllables, forKey: .syllables)
-            try c.encode(falling_ending, forKey: .falling_ending)   // null: no voiced ending to measure
+            try c.encode(falling_ending, forKey: .falling_ending)  // null: no voiced ending to measure
             try c.encode(final_drop_st, forKey: .final_drop_st)
             try c.encode(end_vs_median_st, forKey: .end_vs_median_st)
         }
     }
-    struct InterruptionDTO: Encodable { var by: String; var at_s: Double; var overlap_s: Double }
-    struct BackchannelDTO: Encodable { var by: String; var at_s: Double; var duration_s: Double }
-    struct Span: Encodable { var start_s: Double; var end_s: Double; var duration_s: Double }
-    struct EvidenceDTO: Encodable { var start_s: Double; var end_s: Double; var note: String }
+    struct InterruptionDTO: Encodable {
+        var by: String
+        var at_s: Double
+        var overlap_s: Double
+    }
+    struct BackchannelDTO: Encodable {
+        var by: String
+        var at_s: Double
+        var duration_s: Double
+    }
+    struct Span: Encodable {
+        var start_s: Double
+        var end_s: Double
+        var duration_s: Double
+    }
+    struct EvidenceDTO: Encodable {
+        var start_s: Double
+        var end_s: Double
+        var note: String
+    }
     struct LimitDTO: Encodable {
         var min: Double?
         var max: Double?
     }
-    struct StandardDTO: Encodable { var name: String; var version: Int }
+    struct StandardDTO: Encodable {
+        var name: String
+        var version: Int
+    }
 
     static func r(_ x: Double, _ digits: Double = 1000) -> Double { (x * digits).rounded() / digits }
     static func r(_ x: Double?, _ digits: Double = 1000) -> Double? { x.map { r($0, digits) } }
@@ -53,35 +77,51 @@ public enum JSONReport {
     /// written one by one). Keys are sorted, as schema/score.v1 lists them.
     /// - Throws: `EncodingError` when a measure is not a finite number (a bug to report,
     ///   never an empty `{}`); what was written before it is incomplete.
-    public static func write(_ call: CallMeasures, _ card: Scorecard, pretty: Bool = true, to sink: @escaping (String) -> Void) throws {
+    public static func write(
+        _ call: CallMeasures, _ card: Scorecard, pretty: Bool = true, to sink: @escaping (String) -> Void
+    ) throws {
         let w = JSONStreamWriter(pretty: pretty, sink: sink)
         try w.object {
             try w.field("backchannels") {
-                try w.optionalArray(call.backchannels) { BackchannelDTO(by: $0.by.rawValue, at_s: r($0.atSeconds), duration_s: r($0.durationSeconds)) }
+                try w.optionalArray(call.backchannels) {
+                    BackchannelDTO(by: $0.by.rawValue, at_s: r($0.atSeconds), duration_s: r($0.durationSeconds))
+                }
             }
             try w.field("channels") { try w.value(call.channels) }
             try w.field("duration_s") { try w.value(r(call.durationSeconds)) }
             try w.field("file") { try w.value((call.file as NSString).lastPathComponent) }
             try w.field("format") { try w.value(call.formatName) }
             try w.field("holds") {
-                try w.array(call.holds) { Span(start_s: r($0.startSeconds), end_s: r($0.endSeconds), duration_s: r($0.durationSeconds)) }
+                try w.array(call.holds) {
+                    Span(start_s: r($0.startSeconds), end_s: r($0.endSeconds), duration_s: r($0.durationSeconds))
+                }
             }
             // null when not measurable (mono).
             try w.field("interruptions") {
-                try w.optionalArray(call.interruptions) { InterruptionDTO(by: $0.by.rawValue, at_s: r($0.atSeconds), overlap_s: r($0.overlapSeconds)) }
+                try w.optionalArray(call.interruptions) {
+                    InterruptionDTO(by: $0.by.rawValue, at_s: r($0.atSeconds), overlap_s: r($0.overlapSeconds))
+                }
             }
             try w.field("sample_rate_hz") { try w.value(call.sampleRateHz) }
             try w.field("schema_version") { try w.value(schemaVersion) }
             try w.field("score") { try w.value(r(card.score, 10)) }
             try w.field("speakers") {
                 try w.object {
-                    try w.field("agent") { try speaker(call.agent, endings: card.verdict(FallingEndingsRule().id)?.utteranceJudgements, w) }
+                    try w.field("agent") {
+                        try speaker(call.agent, endings: card.verdict(FallingEndingsRule().id)?.utteranceJudgements, w)
+                    }
                     try w.field("customer") {
-                        if let customer = call.customer { try speaker(customer, endings: nil, w) } else { try w.value(Double?.none) }
+                        if let customer = call.customer {
+                            try speaker(customer, endings: nil, w)
+                        } else {
+                            try w.value(Double?.none)
+                        }
                     }
                 }
             }
-            try w.field("standard") { try w.value(StandardDTO(name: card.standard.name, version: card.standard.version)) }
+            try w.field("standard") {
+                try w.value(StandardDTO(name: card.standard.name, version: card.standard.version))
+            }
             try w.field("verdicts") {
                 try w.array {
                     for v in card.verdicts { try w.element { try verdict(v, w) } }
@@ -98,27 +138,38 @@ public enum JSONReport {
         try w.object {
             try w.field("active_level_dbov") { try w.value(r(s.activeLevelDbov, 100)) }
             try w.field("articulation_rate_cpm") { try w.value(r(s.articulationRateCharactersPerMinute, 10)) }
-            try w.field("articulation_rate_cpm_90") { try w.value(s.articulationRateInterval.map { [r($0.low, 10), r($0.high, 10)] }) }
+            try w.field("articulation_rate_cpm_90") {
+                try w.value(s.articulationRateInterval.map { [r($0.low, 10), r($0.high, 10)] })
+            }
             try w.field("channel") { try w.value(s.channel) }
             try w.field("falling_endings") { try w.value((endings ?? []).filter { $0 == true }.count) }
-            try w.field("filled_pauses") { try w.array(s.filledPauses) { FillerDTO(start_s: r($0.startSeconds), end_s: r($0.endSeconds)) } }
+            try w.field("filled_pauses") {
+                try w.array(s.filledPauses) { FillerDTO(start_s: r($0.startSeconds), end_s: r($0.endSeconds)) }
+            }
             try w.field("median_f0_hz") { try w.value(r(s.medianF0Hz, 10)) }
             try w.field("phonation_time_s") { try w.value(r(s.phonationTimeSeconds)) }
             // null: too little voiced speech.
             try w.field("pitch_range_st") { try w.value(r(s.pitchRangeSemitones, 100)) }
             try w.field("speech_rate_cpm") { try w.value(r(s.speechRateCharactersPerMinute, 10)) }
-            try w.field("speech_rate_cpm_90") { try w.value(s.speechRateInterval.map { [r($0.low, 10), r($0.high, 10)] }) }
+            try w.field("speech_rate_cpm_90") {
+                try w.value(s.speechRateInterval.map { [r($0.low, 10), r($0.high, 10)] })
+            }
             try w.field("syllables") { try w.value(s.syllables) }
-            try w.field("syllables_90") { try w.value([r(s.syllablesInterval.low, 10), r(s.syllablesInterval.high, 10)]) }
+            try w.field("syllables_90") {
+                try w.value([r(s.syllablesInterval.low, 10), r(s.syllablesInterval.high, 10)])
+            }
             try w.field("talk_time_s") { try w.value(r(s.talkTimeSeconds)) }
             try w.field("utterance_count") { try w.value(s.utterances.count) }
             try w.field("utterances") {
                 try w.array {
                     for (k, u) in s.utterances.enumerated() {
                         try w.element {
-                            try w.value(UtteranceDTO(start_s: r(u.startSeconds), end_s: r(u.endSeconds), syllables: u.syllables,
-                                                     falling_ending: endings.flatMap { k < $0.count ? $0[k] : nil },
-                                                     final_drop_st: r(u.finalDropSemitones, 100), end_vs_median_st: r(u.endRelativeToMedianSemitones, 100)))
+                            try w.value(
+                                UtteranceDTO(
+                                    start_s: r(u.startSeconds), end_s: r(u.endSeconds), syllables: u.syllables,
+                                    falling_ending: endings.flatMap { k < $0.count ? $0[k] : nil },
+                                    final_drop_st: r(u.finalDropSemitones, 100),
+                                    end_vs_median_st: r(u.endRelativeToMedianSemitones, 100)))
                         }
                     }
                 }
@@ -133,7 +184,11 @@ public enum JSONReport {
         case .atMost(let hi): limit = LimitDTO(min: nil, max: hi)
         }
         try w.object {
-            try w.field("evidence") { try w.array(v.evidence) { EvidenceDTO(start_s: r($0.startSeconds), end_s: r($0.endSeconds), note: $0.note) } }
+            try w.field("evidence") {
+                try w.array(v.evidence) {
+                    EvidenceDTO(start_s: r($0.startSeconds), end_s: r($0.endSeconds), note: $0.note)
+                }
+            }
             try w.field("limit") { try w.value(limit) }
             try w.field("name_en") { try w.value(v.englishName) }
             try w.field("name_zh") { try w.value(v.chineseName) }
@@ -163,12 +218,21 @@ final class JSONStreamWriter {
     init(pretty: Bool, sink: @escaping (String) -> Void) {
         self.pretty = pretty
         self.sink = sink
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting =
+            pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         buffer.reserveCapacity(1 << 16)
     }
 
-    func object(_ body: () throws -> Void) throws { open("{"); try body(); close("}") }
-    func array(_ body: () throws -> Void) throws { open("["); try body(); close("]") }
+    func object(_ body: () throws -> Void) throws {
+        open("{")
+        try body()
+        close("}")
+    }
+    func array(_ body: () throws -> Void) throws {
+        open("[")
+        try body()
+        close("]")
+    }
 
     /// An array of `items`, each written as `transform` makes it.
     func array<T, D: Encodable>(_ items: [T], _ transform: (T) -> D) throws {

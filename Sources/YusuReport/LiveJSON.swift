@@ -15,8 +15,12 @@ public enum LiveJSON {
     /// The last line: the score document for the whole call, as `score --format json` gives
     /// it, written to `sink` in pieces (a long call's document never sits in one string),
     /// ending with a newline.
-    public static func writeSummary(_ call: CallMeasures, _ card: Scorecard, emittedAtSeconds: Double, to sink: @escaping (String) -> Void) throws {
-        sink("{\"type\":\"summary\",\"emitted_at_s\":" + number((emittedAtSeconds * 1000).rounded() / 1000) + ",\"document\":")
+    public static func writeSummary(
+        _ call: CallMeasures, _ card: Scorecard, emittedAtSeconds: Double, to sink: @escaping (String) -> Void
+    ) throws {
+        sink(
+            "{\"type\":\"summary\",\"emitted_at_s\":" + number((emittedAtSeconds * 1000).rounded() / 1000)
+                + ",\"document\":")
         try JSONReport.write(call, card, pretty: false, to: sink)
         sink("}\n")
     }
@@ -28,7 +32,8 @@ public enum LiveJSON {
         case .text(let s): return quoted(s)
         case .bool(let b): return b ? "true" : "false"
         case .null: return "null"
-        case .object(let fields): return "{" + fields.map { quoted($0.0) + ":" + render($0.1) }.joined(separator: ",") + "}"
+        case .object(let fields):
+            return "{" + fields.map { quoted($0.0) + ":" + render($0.1) }.joined(separator: ",") + "}"
         }
     }
 
@@ -70,7 +75,8 @@ public enum JSONText {
                 if escapingMarkup { unicodeEscape(b, into: &out) } else { out.append(b) }
             case 0xE2 where escapingMarkup:
                 // U+2028 and U+2029 (E2 80 A8/A9) end a line in JavaScript.
-                let b1 = utf8.next(), b2 = utf8.next()
+                let b1 = utf8.next()
+                let b2 = utf8.next()
                 if b1 == 0x80, let b2, b2 == 0xA8 || b2 == 0xA9 {
                     out.append(contentsOf: Array("\\u202".utf8))
                     out.append(b2 == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))

@@ -4,8 +4,10 @@ import YusuSignal
 
 /// One live call: bytes in, lines out. (`yusu serve` drives the same session from a socket.)
 public struct LiveSession {
-    public struct Failure: Error, Sendable { public var reason: String
-        public init(reason: String) { self.reason = reason } }
+    public struct Failure: Error, Sendable {
+        public var reason: String
+        public init(reason: String) { self.reason = reason }
+    }
 
     public let label: String
     public let standard: Standard
@@ -43,12 +45,24 @@ public struct LiveSession {
         }
         guard let stream, let format, !samples.isEmpty else { return }
         let frames = samples.count / format.channelCount
-        if stream.durationSeconds + Double(frames) / Double(format.sampleRateHz) > settings.limits.maximumDurationSeconds {
+        if stream.durationSeconds + Double(frames) / Double(format.sampleRateHz)
+            > settings.limits.maximumDurationSeconds
+        {
             let limit = settings.limits.maximumDurationSeconds
-            throw Failure(reason: "the stream passed the limit of \(limit == limit.rounded() ? String(Int(limit)) : String(limit)) s (--max-duration-s)")
+            throw Failure(
+                reason:
+                    """
+                    the stream passed the limit of \
+                    \(limit == limit.rounded() ? String(Int(limit)) : String(limit)) s (--max-duration-s)
+                    """
+            )
         }
-        do { try stream.push(&samples, frames: frames) } catch SampleError.nonFinite(let frame, let channel, let value) {
-            throw Failure(reason: AudioError.invalidSample(path: label, frame: frame, channel: channel, sampleRateHz: format.sampleRateHz, value: value).reason)
+        do { try stream.push(&samples, frames: frames) } catch SampleError.nonFinite(let frame, let channel, let value)
+        {
+            throw Failure(
+                reason: AudioError.invalidSample(
+                    path: label, frame: frame, channel: channel, sampleRateHz: format.sampleRateHz, value: value
+                ).reason)
         }
     }
 
@@ -57,37 +71,59 @@ public struct LiveSession {
             throw Failure(reason: AudioError.unsupportedChannelCount(path: label, channels: f.channelCount).reason)
         }
         guard AudioFileReader.supportedSampleRatesHz.contains(f.sampleRateHz) else {
-            throw Failure(reason: AudioError.unsupportedSampleRate(path: label, sampleRateHz: f.sampleRateHz, supported: AudioFileReader.supportedSampleRatesHz).reason)
+            throw Failure(
+                reason: AudioError.unsupportedSampleRate(
+                    path: label, sampleRateHz: f.sampleRateHz, supported: AudioFileReader.supportedSampleRatesHz
+                ).reason)
         }
         guard agentChannel < f.channelCount else {
-            throw Failure(reason: AudioError.noSuchChannel(path: label, channel: agentChannel, channels: f.channelCount).reason)
+            throw Failure(
+                reason: AudioError.noSuchChannel(path: label, channel: agentChannel, channels: f.channelCount).reason)
         }
         format = f
         let expected = f.declaredFrames.map { Double($0) / Double(f.sampleRateHz) }
-        let s = CallStream(sampleRateHz: f.sampleRateHz, channelCount: f.channelCount, options: CallOptions(agentChannel: agentChannel),
-                           settings: settings, expectedDurationSeconds: expected)
+        let s = CallStream(
+            sampleRateHz: f.sampleRateHz, channelCount: f.channelCount,
+            options: CallOptions(agentChannel: agentChannel),
+            settings: settings, expectedDurationSeconds: expected)
         let write = self.write
         let c = LiveCoach(standard: standard, delivery: settings.delivery) { write(LiveJSON.render($0) + "\n") }
         s.listener = c
         stream = s
         coach = c
-        c.started(sampleRateHz: f.sampleRateHz, channels: f.channelCount, formatName: f.formatName, agentChannel: agentChannel)
+        c.started(
+            sampleRateHz: f.sampleRateHz, channels: f.channelCount, formatName: f.formatName, agentChannel: agentChannel
+        )
     }
 
     public mutating func finish(stopped: Bool) throws {
         guard let stream, let format, let coach else {
-            throw Failure(reason: wav.format == nil && raw == nil ? "the stream ended before a WAV header (no audio)" : AudioError.empty(path: label).reason)
+            throw Failure(
+                reason: wav.format == nil && raw == nil
+                    ? "the stream ended before a WAV header (no audio)" : AudioError.empty(path: label).reason)
         }
         var warnings: [String] = []
         let pending = raw?.pendingBytes ?? wav.pendingBytes
         if pending > 0 {
-            warnings.append("the stream ended \(pending) bytes into a sample frame of \(format.bytesPerFrame) bytes; those bytes were dropped")
+            warnings.append(
+                """
+                the stream ended \(pending) bytes into a sample frame of \(format.bytesPerFrame) bytes; those \
+                bytes were dropped
+                """
+            )
         }
         if let declared = format.declaredFrames, raw == nil, !wav.dataComplete, !stopped {
             let heard = Int64((stream.durationSeconds * Double(format.sampleRateHz)).rounded())
             warnings.append("the stream ended after \(heard) of the \(declared) sample frames its header announced")
         }
-        if stopped { warnings.append("stopped before the stream ended: the summary covers the first \(String(format: "%.1f", stream.durationSeconds)) s") }
+        if stopped {
+            warnings.append(
+                """
+                stopped before the stream ended: the summary covers the first \
+                \(String(format: "%.1f", stream.durationSeconds)) s
+                """
+            )
+        }
         for w in warnings { coach.warning(w, at: stream.durationSeconds) }
         let scored: CallScorer.Scored
         do {

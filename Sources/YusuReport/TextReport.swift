@@ -13,8 +13,10 @@ public enum TextReport {
         var out = ""
         let name = (call.file as NSString).lastPathComponent
         out += "Yusu 语速 — \(name)\n"
-        out += String(format: "%@, %d Hz, %@, %@ long\n", call.formatName, call.sampleRateHz,
-                      call.channels == 2 ? "stereo (agent = channel \(call.agent.channel))" : "mono (agent only)", clock(call.durationSeconds))
+        out += String(
+            format: "%@, %d Hz, %@, %@ long\n", call.formatName, call.sampleRateHz,
+            call.channels == 2 ? "stereo (agent = channel \(call.agent.channel))" : "mono (agent only)",
+            clock(call.durationSeconds))
         out += "Standard: \(card.standard.name) v\(card.standard.version)\n"
         for warning in call.warnings { out += "Warning: \(warning)\n" }
         out += "\n"
@@ -25,10 +27,14 @@ public enum TextReport {
         }
         for v in card.verdicts {
             // Near the limit: the 90% interval holds the limit; the point estimate's side is shown.
-            let mark = v.passed == nil ? "n/a " : v.nearLimit ? (v.passed! ? "NEAR (pass)" : "NEAR (fail)") : (v.passed! ? "PASS" : "FAIL")
+            let mark =
+                v.passed == nil
+                ? "n/a " : v.nearLimit ? (v.passed! ? "NEAR (pass)" : "NEAR (fail)") : (v.passed! ? "PASS" : "FAIL")
             let unweighted = (card.standard.weights[v.rule] ?? 0) == 0 ? " [weight 0: not in the score]" : ""
             out += "  \(mark)  \(v.chineseName) \(v.englishName): \(v.valueText); limit \(v.limitText)\(unweighted)\n"
-            if v.nearLimit { out += "        near the limit: the 90% interval of the measure holds it; listen before acting on it\n" }
+            if v.nearLimit {
+                out += "        near the limit: the 90% interval of the measure holds it; listen before acting on it\n"
+            }
             if let reason = v.reason { out += "        \(reason)\n" }
             if v.passed == false {
                 for e in v.evidence.prefix(5) {
@@ -40,11 +46,17 @@ public enum TextReport {
         out += "\nMeasures\n"
         for s in [call.agent] + (call.customer.map { [$0] } ?? []) {
             out += "  \(s.party.chineseName) \(s.party.rawValue) (channel \(s.channel)): "
-            out += "\(s.syllables) syllables (90%: \(String(format: "%.0f–%.0f", s.syllablesInterval.low, s.syllablesInterval.high))) in \(s.utterances.count) utterances; talk \(String(format: "%.1f", s.talkTimeSeconds)) s, "
+            out +=
+                """
+                \(s.syllables) syllables (90%: \
+                \(String(format: "%.0f–%.0f", s.syllablesInterval.low, s.syllablesInterval.high))) in \
+                \(s.utterances.count) utterances; talk \(String(format: "%.1f", s.talkTimeSeconds)) s, 
+                """
             out += "phonation \(String(format: "%.1f", s.phonationTimeSeconds)) s\n"
             func rate(_ x: Double?, _ i: Interval?) -> String {
                 guard let x else { return "—" }
-                return String(format: "%.0f", x) + (i.map { String(format: " (90%%: %.0f–%.0f)", $0.low, $0.high) } ?? "")
+                return String(format: "%.0f", x)
+                    + (i.map { String(format: " (90%%: %.0f–%.0f)", $0.low, $0.high) } ?? "")
             }
             out += "    speech rate \(rate(s.speechRateCharactersPerMinute, s.speechRateInterval)) 字/分钟, "
             out += "articulation rate \(rate(s.articulationRateCharactersPerMinute, s.articulationRateInterval)) 字/分钟, "
@@ -61,7 +73,9 @@ public enum TextReport {
             let backchannels = call.backchannels ?? []
             out += "  backchannels (嗯, 对, 好的 inside the other's speech): \(backchannels.count)"
             if !backchannels.isEmpty {
-                out += " (" + backchannels.map { "\($0.by.rawValue) at \(clock($0.atSeconds))" }.joined(separator: ", ") + ")"
+                out +=
+                    " (" + backchannels.map { "\($0.by.rawValue) at \(clock($0.atSeconds))" }.joined(separator: ", ")
+                    + ")"
             }
             out += "\n"
         } else {
@@ -69,7 +83,9 @@ public enum TextReport {
         }
         out += "  holds / dead air ≥ 10 s: \(call.holds.count)"
         if !call.holds.isEmpty {
-            out += " (" + call.holds.map { "\(clock($0.startSeconds))–\(clock($0.endSeconds))" }.joined(separator: ", ") + ")"
+            out +=
+                " (" + call.holds.map { "\(clock($0.startSeconds))–\(clock($0.endSeconds))" }.joined(separator: ", ")
+                + ")"
         }
         out += "\n"
         return out

@@ -35,26 +35,42 @@ enum API {
         router.get("/healthz") { _, _ -> Response in
             // Healthy when the database answers.
             do {
-                let n = try await state.database.run { try $0.fetch("SELECT COUNT(*) AS n FROM runs", []).first?.int("n") ?? 0 }
+                let n = try await state.database.run {
+                    try $0.fetch("SELECT COUNT(*) AS n FROM runs", []).first?.int("n") ?? 0
+                }
                 let load = await state.scoringGate.load
-                return json(.obj(["status": .str("ok"), "runs": .whole(n), "scoring": .whole(load.running), "waiting": .whole(load.waiting),
-                                  "live_calls": .whole(await state.board.count), "uptime_s": .number(Date().timeIntervalSince(state.startedAt).rounded())]))
+                return json(
+                    .obj([
+                        "status": .str("ok"), "runs": .whole(n), "scoring": .whole(load.running),
+                        "waiting": .whole(load.waiting),
+                        "live_calls": .whole(await state.board.count),
+                        "uptime_s": .number(Date().timeIntervalSince(state.startedAt).rounded()),
+                    ]))
             } catch {
-                return json(.obj(["status": .str("unavailable"), "error": .str("the results database does not answer")]), status: .serviceUnavailable)
+                return json(
+                    .obj(["status": .str("unavailable"), "error": .str("the results database does not answer")]),
+                    status: .serviceUnavailable)
             }
         }
         router.get("/metrics") { _, _ -> Response in
             var buffer: [UInt8] = []
             state.registry.emit(into: &buffer)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
 
         let v1 = router.group("v1")
         v1.get("calls") { request, _ -> Response in
             let filter = try ServeQueries.CallFilter(query: query(request))
             let page = try await state.database.run { try ServeQueries.calls($0, filter) }
-            return json(.obj(["calls": .arr(page.calls.map { .obj($0.fields) }), "total": .whole(page.total), "page": .whole(filter.page),
-                              "per_page": .whole(filter.perPage), "pages": .whole(max(1, (page.total + filter.perPage - 1) / filter.perPage))]))
+            return json(
+                .obj([
+                    "calls": .arr(page.calls.map { .obj($0.fields) }), "total": .whole(page.total),
+                    "page": .whole(filter.page),
+                    "per_page": .whole(filter.perPage),
+                    "pages": .whole(max(1, (page.total + filter.perPage - 1) / filter.perPage)),
+                ]))
         }
         v1.get("calls/:id") { _, context -> Response in
             let id = try callId(context)
@@ -72,33 +88,60 @@ enum API {
         }
         v1.get("agents") { _, _ -> Response in
             let agents = try await state.database.run { try ServeQueries.agents($0) }
-            return json(.obj(["agents": .arr(agents.map {
-                .obj(["agent_id": .str($0.id), "calls": .whole($0.calls), "failed_files": .whole($0.failed), "mean_score": .number($0.meanScore),
-                      "first_date": .str($0.first), "last_date": .str($0.last)])
-            })]))
+            return json(
+                .obj([
+                    "agents": .arr(
+                        agents.map {
+                            .obj([
+                                "agent_id": .str($0.id), "calls": .whole($0.calls), "failed_files": .whole($0.failed),
+                                "mean_score": .number($0.meanScore),
+                                "first_date": .str($0.first), "last_date": .str($0.last),
+                            ])
+                        })
+                ]))
         }
         v1.get("agents/:agent/trend") { request, context -> Response in
-            guard let agent = context.parameters.get("agent")?.removingPercentEncoding ?? context.parameters.get("agent") else {
+            guard
+                let agent = context.parameters.get("agent")?.removingPercentEncoding ?? context.parameters.get("agent")
+            else {
                 throw APIError(status: .notFound, message: "no agent")
             }
             let q = query(request)
             let by = q["by"] ?? "week"
-            guard by == "day" || by == "week" else { throw APIError(status: .badRequest, message: "by must be day or week (got '\(by.prefix(20))')") }
+            guard by == "day" || by == "week" else {
+                throw APIError(status: .badRequest, message: "by must be day or week (got '\(by.prefix(20))')")
+            }
             let filter = try ServeQueries.CallFilter(query: ["from": q["since"] ?? ""])
-            let points = try await state.database.run { try ServeQueries.trend($0, agent: agent, weekly: by == "week", since: filter.from) }
-            return json(.obj(["agent_id": .str(agent), "by": .str(by), "points": .arr(points.map { p in
-                var rates: [String: JSONValue] = [:]
-                for rule in RuleBook.ids { rates[rule] = .number(p.passRate(rule)) }
-                return .obj(["period": .str(p.period), "calls": .whole(p.calls), "mean_score": .number(p.meanScore), "pass_rate": .obj(rates)])
-            })]))
+            let points = try await state.database.run {
+                try ServeQueries.trend($0, agent: agent, weekly: by == "week", since: filter.from)
+            }
+            return json(
+                .obj([
+                    "agent_id": .str(agent), "by": .str(by),
+                    "points": .arr(
+                        points.map { p in
+                            var rates: [String: JSONValue] = [:]
+                            for rule in RuleBook.ids { rates[rule] = .number(p.passRate(rule)) }
+                            return .obj([
+                                "period": .str(p.period), "calls": .whole(p.calls), "mean_score": .number(p.meanScore),
+                                "pass_rate": .obj(rates),
+                            ])
+                        }),
+                ]))
         }
         v1.get("runs") { request, _ -> Response in
             let q = query(request)
             let limit: Int
             if let l = q["limit"] {
-                guard let i = Int(l), (1...500).contains(i) else { throw APIError(status: .badRequest, message: "limit must be a whole number from 1 to 500 (got '\(l.prefix(20))')") }
+                guard let i = Int(l), (1...500).contains(i) else {
+                    throw APIError(
+                        status: .badRequest,
+                        message: "limit must be a whole number from 1 to 500 (got '\(l.prefix(20))')")
+                }
                 limit = i
-            } else { limit = 20 }
+            } else {
+                limit = 20
+            }
             let runs = try await state.database.run { try ServeQueries.runs($0, limit: limit) }
             return json(.obj(["runs": .arr(runs.map { .obj($0.fields) })]))
         }
@@ -108,13 +151,23 @@ enum API {
             let filter = try ServeQueries.CallFilter(query: ["from": q["since"] ?? ""])
             let worst: Int
             if let w = q["worst"] {
-                guard let i = Int(w), (0...100).contains(i) else { throw APIError(status: .badRequest, message: "worst must be a whole number from 0 to 100 (got '\(w.prefix(20))')") }
+                guard let i = Int(w), (0...100).contains(i) else {
+                    throw APIError(
+                        status: .badRequest,
+                        message: "worst must be a whole number from 0 to 100 (got '\(w.prefix(20))')")
+                }
                 worst = i
-            } else { worst = 3 }
+            } else {
+                worst = 3
+            }
             let key = q["standard_key"]
-            let text = try await state.database.run { NightReport.json(try NightlySummary.load(from: $0, since: filter.from, standardKey: key, worstPerGroup: worst)) }
-            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
+            let text = try await state.database.run {
+                NightReport.json(
+                    try NightlySummary.load(from: $0, since: filter.from, standardKey: key, worstPerGroup: worst))
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
         }
         v1.get("live/calls") { _, _ -> Response in
             json(.obj(["calls": .arr(try await state.board.list())]))
@@ -146,10 +199,14 @@ enum Recording {
         let h = header.trimmingCharacters(in: .whitespaces)
         guard h.lowercased().hasPrefix("bytes="), !h.contains(",") else { return nil }
         let spec = h.dropFirst(6).trimmingCharacters(in: .whitespaces)
-        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         guard parts.count == 2 else { return nil }
-        let unsatisfiable = APIError(status: .rangeNotSatisfiable, message: "the range \(spec.prefix(40)) is outside the recording's \(size) bytes",
-                                     headers: [.contentRange: "bytes */\(size)"])
+        let unsatisfiable = APIError(
+            status: .rangeNotSatisfiable,
+            message: "the range \(spec.prefix(40)) is outside the recording's \(size) bytes",
+            headers: [.contentRange: "bytes */\(size)"])
         if parts[0].isEmpty {
             guard let n = Int64(parts[1]), n >= 0 else { return nil }
             guard n > 0, size > 0 else { throw unsatisfiable }
@@ -157,7 +214,9 @@ enum Recording {
         }
         guard let first = Int64(parts[0]), first >= 0 else { return nil }
         let last: Int64
-        if parts[1].isEmpty { last = size - 1 } else {
+        if parts[1].isEmpty {
+            last = size - 1
+        } else {
             guard let l = Int64(parts[1]), l >= first else { return nil }
             last = min(l, size - 1)
         }
@@ -167,7 +226,9 @@ enum Recording {
 
     static func response(path: String, request: Request) throws -> Response {
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw APIError(status: .gone, message: "the recording of this call is no longer where it was scored") }
+        guard fd >= 0 else {
+            throw APIError(status: .gone, message: "the recording of this call is no longer where it was scored")
+        }
         var status = stat()
         guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
             close(fd)
@@ -175,9 +236,14 @@ enum Recording {
         }
         let size = Int64(status.st_size)
         let wanted: ClosedRange<Int64>?
-        do { wanted = try range(request.headers[.range], size: size) } catch { close(fd); throw error }
+        do { wanted = try range(request.headers[.range], size: size) } catch {
+            close(fd)
+            throw error
+        }
         let span = wanted ?? 0...max(0, size - 1)
-        var headers: HTTPFields = [.contentType: contentType(path), .acceptRanges: "bytes", .cacheControl: "private, max-age=300"]
+        var headers: HTTPFields = [
+            .contentType: contentType(path), .acceptRanges: "bytes", .cacheControl: "private, max-age=300",
+        ]
         headers[.contentLength] = String(size == 0 ? 0 : span.count)
         if wanted != nil { headers[.contentRange] = "bytes \(span.lowerBound)-\(span.upperBound)/\(size)" }
         let body = ResponseBody { writer in

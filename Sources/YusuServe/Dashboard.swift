@@ -11,8 +11,10 @@ import YusuReport
 /// English, as the reports have them; tables that fit a laptop screen.
 enum Dashboard {
     static let style = """
-        nav { display: flex; gap: 18px; padding: 8px 0 10px; border-bottom: 2px solid var(--agent); margin-bottom: 14px; flex-wrap: wrap; }
-        nav a { text-decoration: none; font-weight: 600; } nav .who { margin-left: auto; color: var(--na); font-weight: 400; }
+        nav { display: flex; gap: 18px; padding: 8px 0 10px; border-bottom: 2px solid var(--agent); margin-bottom: \
+        14px; flex-wrap: wrap; }
+        nav a { text-decoration: none; font-weight: 600; } nav .who { margin-left: auto; color: var(--na); \
+        font-weight: 400; }
         table { table-layout: auto; } td, th { overflow-wrap: anywhere; } th { font-weight: 600; }
         .tight td, .tight th { padding: 4px 6px; }
         form.filters { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: end; margin: 8px 0 14px; }
@@ -22,18 +24,26 @@ enum Dashboard {
         .spark { width: 260px; height: 56px; } .spark polyline { fill: none; stroke: var(--agent); stroke-width: 2.5; }
         .spark circle { fill: var(--agent); } .spark line { stroke: var(--grid); stroke-width: 1; }
         .pct { font-variant-numeric: tabular-nums; text-align: right; }
-        .badge { display: inline-block; border-radius: 3px; padding: 0 5px; margin: 1px 2px; background: #fbe9e7; color: var(--bad); font-size: 0.85em; }
+        .badge { display: inline-block; border-radius: 3px; padding: 0 5px; margin: 1px 2px; background: #fbe9e7; \
+        color: var(--bad); font-size: 0.85em; }
         """
 
     static let nav = """
-        <nav><a href="/">总览 Overview</a><a href="/calls">通话 Calls</a><a href="/live">实时 Live</a><a href="/runs">夜间任务 Nights</a><a class="who" href="/logout">退出 Log out</a></nav>
+        <nav><a href="/">总览 Overview</a><a href="/calls">通话 Calls</a><a href="/live">实时 Live</a><a href="/runs">夜间任务 \
+        Nights</a><a class="who" href="/logout">退出 Log out</a></nav>
         """
 
-    static func page(_ title: String, _ body: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+    static func page(
+        _ title: String, _ body: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]
+    ) -> Response {
         let html = HTML.page(title: title, body: nav + body, extraStyle: style)
         var headers: HTTPFields = [
             .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-            .contentSecurityPolicy: "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self' data:; frame-ancestors 'none'",
+            .contentSecurityPolicy:
+                """
+            default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src \
+            'self' data:; media-src 'self' data:; frame-ancestors 'none'
+            """,
             .init("X-Content-Type-Options")!: "nosniff", .init("Referrer-Policy")!: "no-referrer",
         ]
         headers.append(contentsOf: extra)
@@ -48,7 +58,11 @@ enum Dashboard {
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count)
         for b in s.utf8 {
-            if keep(b) { out.append(b) } else { out.append(contentsOf: [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]]) }
+            if keep(b) {
+                out.append(b)
+            } else {
+                out.append(contentsOf: [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]])
+            }
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -57,8 +71,10 @@ enum Dashboard {
     static func segment(_ s: String) -> String {
         percentEncoded(s) { b in
             switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): return true
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                return true
             default: return false
             }
         }
@@ -77,7 +93,8 @@ enum Dashboard {
         guard x.isFinite, abs(x) < 1e15 else { return x.isNaN ? "–" : String(x) }
         let scale = [1.0, 10, 100, 1000][min(3, max(0, digits))]
         let n = Int((abs(x) * scale).rounded())
-        let whole = n / Int(scale), part = n % Int(scale)
+        let whole = n / Int(scale)
+        let part = n % Int(scale)
         var text = (x < 0 && n != 0 ? "-" : "") + String(whole)
         if digits > 0 {
             let p = String(part)
@@ -87,7 +104,8 @@ enum Dashboard {
     }
 
     /// Each rule's names, by id.
-    static let ruleNames: [String: (zh: String, en: String)] = Dictionary(uniqueKeysWithValues: RuleBook.all.map { ($0.id, ($0.chineseName, $0.englishName)) })
+    static let ruleNames: [String: (zh: String, en: String)] = Dictionary(
+        uniqueKeysWithValues: RuleBook.all.map { ($0.id, ($0.chineseName, $0.englishName)) })
 
     /// Failed rules as small badges, by their Chinese names.
     static func badges(_ rules: [String]) -> String {
@@ -101,8 +119,10 @@ enum Dashboard {
 
     static func loginForm(next: String) -> String {
         return """
-            <form method="post" action="/login" class="filters"><input type="hidden" name="next" value="\(e(localTarget(next)))">
-            <label>令牌 Token <input type="password" name="token" autocomplete="off" size="40"></label><button type="submit">登录 Log in</button></form>
+            <form method="post" action="/login" class="filters"><input type="hidden" name="next" \
+            value="\(e(localTarget(next)))">
+            <label>令牌 Token <input type="password" name="token" autocomplete="off" size="40"></label><button \
+            type="submit">登录 Log in</button></form>
             <p class="meta">A token comes from <code>yusu token create --db …</code>.</p>
             """
     }
@@ -120,13 +140,17 @@ enum Dashboard {
             let body = try await request.collectBody(upTo: 4096)
             var fields: [String: String] = [:]
             for pair in String(buffer: body).split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+                let kv = pair.split(separator: "=", maxSplits: 1).map {
+                    String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+                }
                 if kv.count == 2 { fields[kv[0]] = kv[1] }
             }
             return try await login(token: fields["token"] ?? "", next: fields["next"] ?? "/", state: state)
         }
         router.get("/logout") { _, _ -> Response in
-            Response(status: .seeOther, headers: [.location: "/login", .setCookie: "yusu_token=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"])
+            Response(
+                status: .seeOther,
+                headers: [.location: "/login", .setCookie: "yusu_token=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"])
         }
         router.get("/") { _, _ -> Response in try await overview(state) }
         router.get("/calls") { request, _ -> Response in try await callList(request, state) }
@@ -148,11 +172,18 @@ enum Dashboard {
 
     static func login(token: String, next: String, state: ServeState) async throws -> Response {
         guard try await state.tokens.scope(of: token) != nil else {
-            return page("Yusu · 登录 Log in", "<h1>登录 Log in</h1><p class=\"warning\">This token is unknown or revoked.</p>" + loginForm(next: next), status: .unauthorized)
+            return page(
+                "Yusu · 登录 Log in",
+                "<h1>登录 Log in</h1><p class=\"warning\">This token is unknown or revoked.</p>" + loginForm(next: next),
+                status: .unauthorized)
         }
-        return Response(status: .seeOther, headers: [
-            .location: localTarget(next), .setCookie: "yusu_token=\(token); Path=/; Max-Age=43200; HttpOnly; SameSite=Strict", .init("Referrer-Policy")!: "no-referrer",
-        ])
+        return Response(
+            status: .seeOther,
+            headers: [
+                .location: localTarget(next),
+                .setCookie: "yusu_token=\(token); Path=/; Max-Age=43200; HttpOnly; SameSite=Strict",
+                .init("Referrer-Policy")!: "no-referrer",
+            ])
     }
 
     // MARK: Overview
@@ -161,53 +192,96 @@ enum Dashboard {
         struct Data: Sendable {
             var last: String?
             var windows: [(name: String, calls: Int, mean: Double?, rates: [String: Double])] = []
-            var agents: [(id: String, last: (Int, Double?), week: (Int, Double?), month: (Int, Double?), failed: Int)] = []
+            var agents: [(id: String, last: (Int, Double?), week: (Int, Double?), month: (Int, Double?), failed: Int)] =
+                []
             var failed: [SQLRow] = []
         }
-        let data: Data = try await state.database.run { store in try AggregateCache.shared.value("overview", store: store) {
-            var d = Data()
-            d.last = try ServeQueries.lastDay(store)
-            guard let last = d.last else { return d }
-            let key = try ServeQueries.standardKey(store)
-            let windows = [("上一夜 Last night", 0), ("近7夜 7 nights", 6), ("近30夜 30 nights", 29)]
-            for (k, r) in try ServeQueries.passRates(store, windowsEndingOn: last, days: windows.map(\.1)).enumerated() {
-                d.windows.append((windows[k].0, r.calls, r.meanScore, r.rates))
+        let data: Data = try await state.database.run { store in
+            try AggregateCache.shared.value("overview", store: store) {
+                var d = Data()
+                d.last = try ServeQueries.lastDay(store)
+                guard let last = d.last else { return d }
+                let key = try ServeQueries.standardKey(store)
+                let windows = [("上一夜 Last night", 0), ("近7夜 7 nights", 6), ("近30夜 30 nights", 29)]
+                for (k, r) in try ServeQueries.passRates(store, windowsEndingOn: last, days: windows.map(\.1))
+                    .enumerated()
+                {
+                    d.windows.append((windows[k].0, r.calls, r.meanScore, r.rates))
+                }
+                var args: [SQLValue] = [
+                    .text(last), .text(last), .text(ServeQueries.day(last, minus: 6)),
+                    .text(ServeQueries.day(last, minus: 6)),
+                    .text(ServeQueries.day(last, minus: 29)),
+                ]
+                var condition = "call_date >= ?"
+                if let key {
+                    condition += " AND standard_key = ?"
+                    args.append(.text(key))
+                }
+                let rows = try store.fetch(
+                    """
+                    SELECT agent_id,
+                      SUM(CASE WHEN status = 'scored' AND call_date >= ? THEN 1 ELSE 0 END) AS n1,
+                      CAST(AVG(CASE WHEN call_date >= ? THEN score END) AS {real}) AS s1,
+                      SUM(CASE WHEN status = 'scored' AND call_date >= ? THEN 1 ELSE 0 END) AS n7,
+                      CAST(AVG(CASE WHEN call_date >= ? THEN score END) AS {real}) AS s7,
+                      SUM(CASE WHEN status = 'scored' THEN 1 ELSE 0 END) AS n30, CAST(AVG(score) AS {real}) AS s30,
+                      SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed
+                    FROM calls WHERE \(condition) GROUP BY agent_id ORDER BY agent_id {bin}
+                    """, args)
+                d.agents = rows.map { r in
+                    (
+                        r.string("agent_id") ?? "", (r.int("n1") ?? 0, r.double("s1")),
+                        (r.int("n7") ?? 0, r.double("s7")), (r.int("n30") ?? 0, r.double("s30")), r.int("failed") ?? 0
+                    )
+                }
+                var failedArgs: [SQLValue] = [.text(ServeQueries.day(last, minus: 29))]
+                var failedCondition = "status = 'failed' AND call_date >= ?"
+                if let key {
+                    failedCondition += " AND standard_key = ?"
+                    failedArgs.append(.text(key))
+                }
+                d.failed = try store.fetch(
+                    """
+                    SELECT id, call_date, agent_id, call_id, path, failure_reason FROM calls WHERE \
+                    \(failedCondition) ORDER BY call_date DESC, path {bin} LIMIT 200
+                    """,
+                    failedArgs)
+                return d
             }
-            var args: [SQLValue] = [.text(last), .text(last), .text(ServeQueries.day(last, minus: 6)), .text(ServeQueries.day(last, minus: 6)),
-                                    .text(ServeQueries.day(last, minus: 29))]
-            var condition = "call_date >= ?"
-            if let key { condition += " AND standard_key = ?"; args.append(.text(key)) }
-            let rows = try store.fetch("""
-                SELECT agent_id,
-                  SUM(CASE WHEN status = 'scored' AND call_date >= ? THEN 1 ELSE 0 END) AS n1,
-                  CAST(AVG(CASE WHEN call_date >= ? THEN score END) AS {real}) AS s1,
-                  SUM(CASE WHEN status = 'scored' AND call_date >= ? THEN 1 ELSE 0 END) AS n7,
-                  CAST(AVG(CASE WHEN call_date >= ? THEN score END) AS {real}) AS s7,
-                  SUM(CASE WHEN status = 'scored' THEN 1 ELSE 0 END) AS n30, CAST(AVG(score) AS {real}) AS s30,
-                  SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed
-                FROM calls WHERE \(condition) GROUP BY agent_id ORDER BY agent_id {bin}
-                """, args)
-            d.agents = rows.map { r in
-                (r.string("agent_id") ?? "", (r.int("n1") ?? 0, r.double("s1")), (r.int("n7") ?? 0, r.double("s7")), (r.int("n30") ?? 0, r.double("s30")), r.int("failed") ?? 0)
-            }
-            var failedArgs: [SQLValue] = [.text(ServeQueries.day(last, minus: 29))]
-            var failedCondition = "status = 'failed' AND call_date >= ?"
-            if let key { failedCondition += " AND standard_key = ?"; failedArgs.append(.text(key)) }
-            d.failed = try store.fetch("SELECT id, call_date, agent_id, call_id, path, failure_reason FROM calls WHERE \(failedCondition) ORDER BY call_date DESC, path {bin} LIMIT 200", failedArgs)
-            return d
-        } }
+        }
         guard let last = data.last else {
-            return page("Yusu · 总览 Overview", "<h1>质检总览 Overview</h1><p>No calls in the results database yet: run <code>yusu batch</code> on an archive, or upload a recording to <code>POST /v1/score?store=true</code>.</p>")
+            return page(
+                "Yusu · 总览 Overview",
+                """
+                <h1>质检总览 Overview</h1><p>No calls in the results database yet: run <code>yusu batch</code> on an \
+                archive, or upload a recording to <code>POST /v1/score?store=true</code>.</p>
+                """
+            )
         }
         var body = "<h1>质检总览 Overview</h1><p class=\"meta\">上一夜 Last night: <b id=\"last-night\">\(e(last))</b></p>"
         body += "<h2>规则通过率 Pass rate per rule</h2><table id=\"rules\" class=\"tight\"><tr><th>规则 Rule</th>"
-        for w in data.windows { body += "<th class=\"pct\">\(e(w.name))<br><span class=\"en\">\(w.calls) calls</span></th>" }
-        body += "</tr><tr><td>平均分 Mean score</td>" + data.windows.map { "<td class=\"pct\">\(num($0.mean))</td>" }.joined() + "</tr>"
-        for rule in RuleBook.ids {
-            body += "<tr data-rule=\"\(e(rule))\"><td>\(ruleName(rule))</td>" + data.windows.map { "<td class=\"pct\">\(pct($0.rates[rule]))</td>" }.joined() + "</tr>"
+        for w in data.windows {
+            body += "<th class=\"pct\">\(e(w.name))<br><span class=\"en\">\(w.calls) calls</span></th>"
         }
-        body += "</table><h2>坐席 Agents</h2><table id=\"agents\" class=\"tight\"><tr><th>坐席 Agent</th><th class=\"pct\">上一夜 Last night<br><span class=\"en\">calls · score</span></th>"
-        body += "<th class=\"pct\">近7夜 7 nights<br><span class=\"en\">calls · score</span></th><th class=\"pct\">近30夜 30 nights<br><span class=\"en\">calls · score</span></th><th class=\"pct\">未评分 Failed files</th></tr>"
+        body +=
+            "</tr><tr><td>平均分 Mean score</td>" + data.windows.map { "<td class=\"pct\">\(num($0.mean))</td>" }.joined()
+            + "</tr>"
+        for rule in RuleBook.ids {
+            body +=
+                "<tr data-rule=\"\(e(rule))\"><td>\(ruleName(rule))</td>"
+                + data.windows.map { "<td class=\"pct\">\(pct($0.rates[rule]))</td>" }.joined() + "</tr>"
+        }
+        body +=
+            """
+            </table><h2>坐席 Agents</h2><table id=\"agents\" class=\"tight\"><tr><th>坐席 Agent</th><th \
+            class=\"pct\">上一夜 Last night<br><span class=\"en\">calls · score</span></th>
+            """
+        body +=
+            """
+            <th class=\"pct\">近7夜 7 nights<br><span class=\"en\">calls · score</span></th><th class=\"pct\">近30夜 \
+            30 nights<br><span class=\"en\">calls · score</span></th><th class=\"pct\">未评分 Failed files</th></tr>
+            """
         for a in data.agents {
             body += "<tr><td><a href=\"/agents/\(e(segment(a.id)))\">\(e(a.id))</a></td>"
             for (n, s) in [a.last, a.week, a.month] { body += "<td class=\"pct\">\(n) · \(num(s))</td>" }
@@ -217,9 +291,18 @@ enum Dashboard {
         if data.failed.isEmpty {
             body += "<p id=\"failed\">None.</p>"
         } else {
-            body += "<table id=\"failed\" class=\"tight\"><tr><th>日期 Date</th><th>坐席 Agent</th><th>文件 File</th><th>原因 Reason</th></tr>"
+            body +=
+                """
+                <table id=\"failed\" class=\"tight\"><tr><th>日期 Date</th><th>坐席 Agent</th><th>文件 File</th><th>原因 \
+                Reason</th></tr>
+                """
             for f in data.failed {
-                body += "<tr><td class=\"t\">\(e(f.string("call_date") ?? ""))</td><td>\(e(f.string("agent_id") ?? ""))</td><td>\(e(f.string("path") ?? ""))</td><td>\(e(f.string("failure_reason") ?? ""))</td></tr>"
+                body +=
+                    """
+                    <tr><td \
+                    class=\"t\">\(e(f.string("call_date") ?? ""))</td><td>\(e(f.string("agent_id") ?? ""))</td>\
+                    <td>\(e(f.string("path") ?? ""))</td><td>\(e(f.string("failure_reason") ?? ""))</td></tr>
+                    """
             }
             body += "</table>"
         }
@@ -236,23 +319,64 @@ enum Dashboard {
         body += "<label>从 From<input name=\"from\" type=\"date\" value=\"\(e(filter.from ?? ""))\"></label>"
         body += "<label>到 To<input name=\"to\" type=\"date\" value=\"\(e(filter.to ?? ""))\"></label>"
         body += "<label>未通过 Rule failed<select name=\"rule_failed\"><option value=\"\">—</option>"
-        for r in RuleBook.all { body += "<option value=\"\(e(r.id))\"\(filter.ruleFailed == r.id ? " selected" : "")>\(e(r.chineseName)) \(e(r.englishName))</option>" }
-        body += "</select></label><label>最低分 Min score<input name=\"min_score\" inputmode=\"decimal\" value=\"\(filter.minScore.map { String($0) } ?? "")\"></label>"
-        body += "<label>最高分 Max score<input name=\"max_score\" inputmode=\"decimal\" value=\"\(filter.maxScore.map { String($0) } ?? "")\"></label>"
+        for r in RuleBook.all {
+            body +=
+                """
+                <option value=\"\(e(r.id))\"\(filter.ruleFailed == r.id ? " selected" : "")>\(e(r.chineseName)) \
+                \(e(r.englishName))</option>
+                """
+        }
+        body +=
+            """
+            </select></label><label>最低分 Min score<input name=\"min_score\" inputmode=\"decimal\" \
+            value=\"\(filter.minScore.map { String($0) } ?? "")\"></label>
+            """
+        body +=
+            """
+            <label>最高分 Max score<input name=\"max_score\" inputmode=\"decimal\" \
+            value=\"\(filter.maxScore.map { String($0) } ?? "")\"></label>
+            """
         body += "<button type=\"submit\">筛选 Filter</button></form>"
         body += "<p class=\"meta\" id=\"total\">\(result.total) calls</p>"
-        body += "<table id=\"calls\" class=\"tight\"><tr><th>日期 Date</th><th>坐席 Agent</th><th>通话 Call</th><th class=\"pct\">得分 Score</th><th class=\"pct\">语速 字/分钟</th><th>未通过 Failed rules</th></tr>"
+        body +=
+            """
+            <table id=\"calls\" class=\"tight\"><tr><th>日期 Date</th><th>坐席 Agent</th><th>通话 Call</th><th \
+            class=\"pct\">得分 Score</th><th class=\"pct\">语速 字/分钟</th><th>未通过 Failed rules</th></tr>
+            """
         for c in result.calls {
-            let callCell = c.status == "scored" ? "<a href=\"/calls/\(c.id)\">\(e(c.callId))</a>" : "\(e(c.callId)) <span class=\"fail\">未评分 not scored</span>: \(e(c.failureReason ?? ""))"
-            body += "<tr data-call-row=\"\(c.id)\"><td class=\"t\">\(e(c.date))</td><td><a href=\"/agents/\(e(segment(c.agentId)))\">\(e(c.agentId))</a></td><td>\(callCell)</td>"
-            body += "<td class=\"pct\">\(num(c.score))</td><td class=\"pct\">\(num(c.speechRateCpm, 0))</td><td>\(badges(c.failedRules))</td></tr>"
+            let callCell =
+                c.status == "scored"
+                ? "<a href=\"/calls/\(c.id)\">\(e(c.callId))</a>"
+                : "\(e(c.callId)) <span class=\"fail\">未评分 not scored</span>: \(e(c.failureReason ?? ""))"
+            body +=
+                """
+                <tr data-call-row=\"\(c.id)\"><td class=\"t\">\(e(c.date))</td><td><a \
+                href=\"/agents/\(e(segment(c.agentId)))\">\(e(c.agentId))</a></td><td>\(callCell)</td>
+                """
+            body +=
+                """
+                <td class=\"pct\">\(num(c.score))</td><td \
+                class=\"pct\">\(num(c.speechRateCpm, 0))</td><td>\(badges(c.failedRules))</td></tr>
+                """
         }
         body += "</table>"
         let pages = max(1, (result.total + filter.perPage - 1) / filter.perPage)
         body += "<div class=\"pager\">"
-        if filter.page > 1 { body += "<a href=\"/calls\(e(queryString(filter.queryItems + [("page", String(filter.page - 1))])))\">← 上一页 Previous</a>" }
+        if filter.page > 1 {
+            body +=
+                """
+                <a href=\"/calls\(e(queryString(filter.queryItems + [("page", String(filter.page - 1))])))\">← 上一页 \
+                Previous</a>
+                """
+        }
         body += "<span>\(filter.page) / \(pages)</span>"
-        if filter.page < pages { body += "<a href=\"/calls\(e(queryString(filter.queryItems + [("page", String(filter.page + 1))])))\">下一页 Next →</a>" }
+        if filter.page < pages {
+            body +=
+                """
+                <a href=\"/calls\(e(queryString(filter.queryItems + [("page", String(filter.page + 1))])))\">下一页 \
+                Next →</a>
+                """
+        }
         body += "</div>"
         return page("Yusu · 通话 Calls", body)
     }
@@ -261,43 +385,73 @@ enum Dashboard {
     /// recording: the database keeps measures, not contours), its player streaming from
     /// the server.
     static func callPage(_ id: Int64, _ state: ServeState) async throws -> Response {
-        guard let found = try await state.database.run({ store -> (String, Int, String, Standard)? in
-            guard let f = try ServeQueries.recordingPath(store, id: id) else { return nil }
-            return (f.path, f.agentChannel, f.title, try ServeQueries.standard(store, key: f.standardKey))
-        }) else { throw APIError(status: .notFound, message: "no scored call \(id)") }
+        guard
+            let found = try await state.database.run({ store -> (String, Int, String, Standard)? in
+                guard let f = try ServeQueries.recordingPath(store, id: id) else { return nil }
+                return (f.path, f.agentChannel, f.title, try ServeQueries.standard(store, key: f.standardKey))
+            })
+        else { throw APIError(status: .notFound, message: "no scored call \(id)") }
         let limits = state.configuration.limits
         let html: String? = try await state.scoring {
             let scorer = CallScorer(standard: found.3, limits: limits)
-            guard let scored = try? scorer.score(path: found.0, options: CallOptions(agentChannel: found.1, keepContour: true)) else {
+            guard
+                let scored = try? scorer.score(
+                    path: found.0, options: CallOptions(agentChannel: found.1, keepContour: true))
+            else {
                 return nil
             }
-            return HTMLCallReport.render(scored.analysis, scored.card, title: found.2, audio: .link("/v1/calls/\(id)/recording"),
-                                         frame: (nav, style))
+            return HTMLCallReport.render(
+                scored.analysis, scored.card, title: found.2, audio: .link("/v1/calls/\(id)/recording"),
+                frame: (nav, style))
         }
-        guard let html else { throw APIError(status: .gone, message: "the recording of call \(id) can no longer be read where it was scored") }
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .init("Referrer-Policy")!: "no-referrer"],
-                        body: .init(byteBuffer: ByteBuffer(string: html)))
+        guard let html else {
+            throw APIError(
+                status: .gone, message: "the recording of call \(id) can no longer be read where it was scored")
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .init("Referrer-Policy")!: "no-referrer",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     // MARK: Agent
 
     static func sparkline(_ values: [Double?], labels: [String]) -> String {
-        let w = 260.0, h = 56.0, pad = 6.0
+        let w = 260.0
+        let h = 56.0
+        let pad = 6.0
         let n = values.count
         func x(_ i: Int) -> Double { n <= 1 ? w / 2 : pad + (w - 2 * pad) * Double(i) / Double(n - 1) }
         func y(_ v: Double) -> Double { h - pad - (h - 2 * pad) * v }
-        var points: [String] = [], dots = ""
+        var points: [String] = []
+        var dots = ""
         for (i, v) in values.enumerated() {
             guard let v else { continue }
             points.append("\(HTML.n(x(i))),\(HTML.n(y(v)))")
-            dots += "<circle cx=\"\(HTML.n(x(i)))\" cy=\"\(HTML.n(y(v)))\" r=\"2.5\"><title>\(e(labels[i])): \(pct(v))</title></circle>"
+            dots +=
+                """
+                <circle cx=\"\(HTML.n(x(i)))\" cy=\"\(HTML.n(y(v)))\" r=\"2.5\"><title>\(e(labels[i])): \
+                \(pct(v))</title></circle>
+                """
         }
-        return "<svg class=\"spark\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" role=\"img\"><line x1=\"0\" y1=\"\(HTML.n(y(1)))\" x2=\"\(Int(w))\" y2=\"\(HTML.n(y(1)))\"/><line x1=\"0\" y1=\"\(HTML.n(y(0)))\" x2=\"\(Int(w))\" y2=\"\(HTML.n(y(0)))\"/>"
-            + (points.count > 1 ? "<polyline points=\"\(points.joined(separator: " "))\"/>" : "") + dots + "</svg>"
+        return
+            """
+            <svg class=\"spark\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" role=\"img\"><line x1=\"0\" \
+            y1=\"\(HTML.n(y(1)))\" x2=\"\(Int(w))\" y2=\"\(HTML.n(y(1)))\"/><line x1=\"0\" y1=\"\(HTML.n(y(0)))\" \
+            x2=\"\(Int(w))\" y2=\"\(HTML.n(y(0)))\"/>
+            """
+                + (points.count > 1 ? "<polyline points=\"\(points.joined(separator: " "))\"/>" : "") + dots + "</svg>"
     }
 
     static func agentPage(_ agent: String, _ state: ServeState) async throws -> Response {
-        struct Data: Sendable { var points: [ServeQueries.TrendPoint]; var worst: ServeQueries.CallPage; var known: Bool }
+        struct Data: Sendable {
+            var points: [ServeQueries.TrendPoint]
+            var worst: ServeQueries.CallPage
+            var known: Bool
+        }
         let data: Data = try await state.database.run { store in
             let last = try ServeQueries.lastDay(store)
             let since = last.map { ServeQueries.day($0, minus: 7 * 26) }
@@ -307,25 +461,53 @@ enum Dashboard {
             filter.perPage = 10
             filter.sortByScore = true
             let known = try !store.fetch("SELECT 1 AS x FROM calls WHERE agent_id = ? LIMIT 1", [.text(agent)]).isEmpty
-            return Data(points: try ServeQueries.trend(store, agent: agent, weekly: true, since: since), worst: try ServeQueries.calls(store, filter), known: known)
+            return Data(
+                points: try ServeQueries.trend(store, agent: agent, weekly: true, since: since),
+                worst: try ServeQueries.calls(store, filter), known: known)
         }
         guard data.known else { throw APIError(status: .notFound, message: "no calls of agent '\(agent)'") }
         var body = "<h1>坐席 Agent <span id=\"agent\">\(e(agent))</span></h1>"
         let labels = data.points.map(\.period)
-        body += "<p class=\"meta\">每周 Per week (starting Monday), last \(data.points.count) weeks with calls: \(data.points.map(\.calls).reduce(0, +)) calls.</p>"
-        body += "<h2>每周趋势 Weekly trend per rule</h2><table id=\"trends\" class=\"tight\"><tr><th>规则 Rule</th><th>通过率 Pass rate, week by week</th><th class=\"pct\">最近一周 Latest week</th></tr>"
+        body +=
+            """
+            <p class=\"meta\">每周 Per week (starting Monday), last \(data.points.count) weeks with calls: \
+            \(data.points.map(\.calls).reduce(0, +)) calls.</p>
+            """
+        body +=
+            """
+            <h2>每周趋势 Weekly trend per rule</h2><table id=\"trends\" class=\"tight\"><tr><th>规则 Rule</th><th>通过率 \
+            Pass rate, week by week</th><th class=\"pct\">最近一周 Latest week</th></tr>
+            """
         let scores = data.points.map { $0.meanScore.map { $0 / 100 } }
-        body += "<tr data-rule=\"score\"><td>平均分 Mean score</td><td>\(sparkline(scores, labels: labels))</td><td class=\"pct\">\(num(data.points.last?.meanScore))</td></tr>"
+        body +=
+            """
+            <tr data-rule=\"score\"><td>平均分 Mean score</td><td>\(sparkline(scores, labels: labels))</td><td \
+            class=\"pct\">\(num(data.points.last?.meanScore))</td></tr>
+            """
         for rule in RuleBook.ids {
             let values = data.points.map { $0.passRate(rule) }
             guard values.contains(where: { $0 != nil }) else { continue }
-            body += "<tr data-rule=\"\(e(rule))\"><td>\(ruleName(rule))</td><td>\(sparkline(values, labels: labels))</td><td class=\"pct\">\(pct(values.last ?? nil))</td></tr>"
+            body +=
+                """
+                <tr \
+                data-rule=\"\(e(rule))\"><td>\(ruleName(rule))</td><td>\(sparkline(values, labels: labels))</td><td \
+                class=\"pct\">\(pct(values.last ?? nil))</td></tr>
+                """
         }
-        body += "</table><h2>最差的通话 Worst calls</h2><table id=\"worst\" class=\"tight\"><tr><th>日期 Date</th><th>通话 Call</th><th class=\"pct\">得分 Score</th><th>未通过 Failed rules</th></tr>"
+        body +=
+            """
+            </table><h2>最差的通话 Worst calls</h2><table id=\"worst\" class=\"tight\"><tr><th>日期 Date</th><th>通话 \
+            Call</th><th class=\"pct\">得分 Score</th><th>未通过 Failed rules</th></tr>
+            """
         for c in data.worst.calls {
-            body += "<tr><td class=\"t\">\(e(c.date))</td><td><a href=\"/calls/\(c.id)\">\(e(c.callId))</a></td><td class=\"pct\">\(num(c.score))</td><td>\(badges(c.failedRules))</td></tr>"
+            body +=
+                """
+                <tr><td class=\"t\">\(e(c.date))</td><td><a href=\"/calls/\(c.id)\">\(e(c.callId))</a></td><td \
+                class=\"pct\">\(num(c.score))</td><td>\(badges(c.failedRules))</td></tr>
+                """
         }
-        body += "</table><p><a href=\"/calls\(e(queryString([("agent", agent)])))\">所有通话 All calls of this agent →</a></p>"
+        body +=
+            "</table><p><a href=\"/calls\(e(queryString([("agent", agent)])))\">所有通话 All calls of this agent →</a></p>"
         return page("Yusu · \(agent)", body)
     }
 
@@ -333,15 +515,35 @@ enum Dashboard {
 
     static func runsPage(_ state: ServeState) async throws -> Response {
         let runs = try await state.database.run { try ServeQueries.runs($0, limit: 30) }
-        var body = "<h1>夜间任务 Nights</h1><table id=\"runs\" class=\"tight\"><tr><th>#</th><th>开始 Started</th><th>来源 Source</th><th class=\"pct\">评分 Scored</th><th class=\"pct\">跳过 Skipped</th><th class=\"pct\">失败 Failed</th><th>状态 State</th></tr>"
+        var body =
+            """
+            <h1>夜间任务 Nights</h1><table id=\"runs\" class=\"tight\"><tr><th>#</th><th>开始 Started</th><th>来源 \
+            Source</th><th class=\"pct\">评分 Scored</th><th class=\"pct\">跳过 Skipped</th><th class=\"pct\">失败 \
+            Failed</th><th>状态 State</th></tr>
+            """
         for r in runs {
             func v(_ k: String) -> String {
-                switch r.fields[k] { case .str(let s)?: return s; case .whole(let i)?: return String(i); case .boolean(let b)?: return b ? "yes" : "no"; default: return "" }
+                switch r.fields[k] {
+                case .str(let s)?: return s
+                case .whole(let i)?: return String(i)
+                case .boolean(let b)?: return b ? "yes" : "no"
+                default: return ""
+                }
             }
             let interrupted = r.fields["interrupted"] == .boolean(true)
-            body += "<tr><td>\(e(v("id")))</td><td class=\"t\">\(e(v("started_at")))</td><td>\(e(v("source")))</td><td class=\"pct\">\(e(v("files_scored")))</td><td class=\"pct\">\(e(v("files_skipped")))</td><td class=\"pct\">\(e(v("files_failed")))</td><td>\(interrupted ? "<span class=\"fail\">中断 cut short</span>" : "完成 complete")</td></tr>"
+            body +=
+                """
+                <tr><td>\(e(v("id")))</td><td class=\"t\">\(e(v("started_at")))</td><td>\(e(v("source")))</td><td \
+                class=\"pct\">\(e(v("files_scored")))</td><td class=\"pct\">\(e(v("files_skipped")))</td><td \
+                class=\"pct\">\(e(v("files_failed")))</td>\
+                <td>\(interrupted ? "<span class=\"fail\">中断 cut short</span>" : "完成 complete")</td></tr>
+                """
             for f in r.failedFiles {
-                body += "<tr class=\"failed-file\"><td></td><td colspan=\"2\">\(e(f.path))</td><td colspan=\"4\">\(e(f.reason))</td></tr>"
+                body +=
+                    """
+                    <tr class=\"failed-file\"><td></td><td colspan=\"2\">\(e(f.path))</td><td \
+                    colspan=\"4\">\(e(f.reason))</td></tr>
+                    """
             }
         }
         body += "</table>"
@@ -352,14 +554,20 @@ enum Dashboard {
 
     static func livePage() -> Response {
         let body = """
-            <h1>实时通话 Live calls</h1><p class="meta">Calls streaming to this server now, with their latest alerts (refreshed every 2 s).</p>
-            <table id="live" class="tight"><thead><tr><th>坐席 Agent</th><th>通话 Call</th><th class="pct">已听 Heard (s)</th><th class="pct">语速 字/分钟</th><th>最新提醒 Latest alerts</th></tr></thead><tbody></tbody></table>
+            <h1>实时通话 Live calls</h1><p class="meta">Calls streaming to this server now, with their latest alerts \
+            (refreshed every 2 s).</p>
+            <table id="live" class="tight"><thead><tr><th>坐席 Agent</th><th>通话 Call</th><th class="pct">已听 Heard \
+            (s)</th><th class="pct">语速 字/分钟</th><th>最新提醒 Latest alerts</th></tr></thead><tbody></tbody></table>
             <script>
-            function row(c) { var tr = document.createElement('tr'); [c.agent_id, c.call_id, c.heard_s, c.last_rate_cpm == null ? '–' : Math.round(c.last_rate_cpm),
-              c.alerts.map(function (a) { return (a.alert || a.type) + ' @' + a.emitted_at_s + 's'; }).join(', ')].forEach(function (t) {
+            function row(c) { var tr = document.createElement('tr'); [c.agent_id, c.call_id, c.heard_s, \
+            c.last_rate_cpm == null ? '–' : Math.round(c.last_rate_cpm),
+              c.alerts.map(function (a) { return (a.alert || a.type) + ' @' + a.emitted_at_s + 's'; }).join(', \
+            ')].forEach(function (t) {
               var td = document.createElement('td'); td.textContent = t; tr.appendChild(td); }); return tr; }
-            function poll() { fetch('/v1/live/calls', {credentials: 'same-origin'}).then(function (r) { return r.json(); }).then(function (d) {
-              var body = document.querySelector('#live tbody'); body.replaceChildren.apply(body, d.calls.map(row)); }).catch(function () {}); }
+            function poll() { fetch('/v1/live/calls', {credentials: 'same-origin'}).then(function (r) { return \
+            r.json(); }).then(function (d) {
+              var body = document.querySelector('#live tbody'); body.replaceChildren.apply(body, d.calls.map(row)); \
+            }).catch(function () {}); }
             poll(); setInterval(poll, 2000);
             </script>
             """

@@ -11,7 +11,10 @@ import YusuPostgres
 /// the server's event loops: SQLite through one GRDB pool (concurrent readers, one
 /// writer), PostgreSQL through one connection per thread.
 public final class ServeDatabase: @unchecked Sendable {
-    public enum Engine: Sendable { case sqlite(path: String), postgres(PostgresTarget) }
+    public enum Engine: Sendable {
+        case sqlite(path: String)
+        case postgres(PostgresTarget)
+    }
 
     public let engine: Engine
     private let stores: [any ResultsStore]
@@ -31,7 +34,13 @@ public final class ServeDatabase: @unchecked Sendable {
         case .sqlite(let path):
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-                throw OpenError(description: "\(path): no such results database (create it with 'yusu batch ... --db \(path)' or 'yusu token create --db \(path)')")
+                throw OpenError(
+                    description:
+                        """
+                        \(path): no such results database (create it with 'yusu batch ... --db \(path)' or 'yusu \
+                        token create --db \(path)')
+                        """
+                )
             }
             do { stores = [try ResultsDatabase(path: path)] } catch {
                 throw OpenError(description: "\(error)")

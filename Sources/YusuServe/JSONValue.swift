@@ -22,7 +22,9 @@ public enum JSONValue: Sendable, Equatable {
 
     /// A stored JSON text (verdicts, warnings, metadata); null when it is not JSON.
     public static func parse(_ text: String) -> JSONValue {
-        guard let any = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else { return .null }
+        guard let any = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
+            return .null
+        }
         return from(any)
     }
 
@@ -55,10 +57,14 @@ public enum JSONValue: Sendable, Equatable {
         case .boolean(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .whole(let i): out.append(contentsOf: String(i).utf8)
         case .num(let d):
-            if !d.isFinite { out.append(contentsOf: "null".utf8) } else if d == d.rounded() && abs(d) < 1e15 {
+            if !d.isFinite {
+                out.append(contentsOf: "null".utf8)
+            } else if d == d.rounded() && abs(d) < 1e15 {
                 out.append(contentsOf: String(Int(d)).utf8)
                 out.append(contentsOf: ".0".utf8)
-            } else { out.append(contentsOf: "\(d)".utf8) }
+            } else {
+                out.append(contentsOf: "\(d)".utf8)
+            }
         case .str(let s): Self.quote(s, into: &out)
         case .arr(let a):
             out.append(UInt8(ascii: "["))

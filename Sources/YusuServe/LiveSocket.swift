@@ -40,8 +40,9 @@ actor LiveBoard {
     func open(agentId: String, callId: String, limit: Int) async -> String? {
         guard entries.count < limit else { return nil }
         let id = UUID().uuidString.lowercased()
-        let entry = Entry(id: id, agentId: agentId, callId: callId.isEmpty ? "live-\(id.prefix(8))" : callId,
-                          startedAt: ISO8601DateFormatter().string(from: Date()))
+        let entry = Entry(
+            id: id, agentId: agentId, callId: callId.isEmpty ? "live-\(id.prefix(8))" : callId,
+            startedAt: ISO8601DateFormatter().string(from: Date()))
         entries[id] = entry
         await write(entry)
         return id
@@ -53,7 +54,9 @@ actor LiveBoard {
         e.heardSeconds = heardSeconds
         var alerted = false
         for line in lines {
-            if line.hasPrefix("{\"type\":\"alert\"") || line.hasPrefix("{\"type\":\"interruption\"") || line.hasPrefix("{\"type\":\"sinking_ending\"") {
+            if line.hasPrefix("{\"type\":\"alert\"") || line.hasPrefix("{\"type\":\"interruption\"")
+                || line.hasPrefix("{\"type\":\"sinking_ending\"")
+            {
                 e.alerts.append(line)
                 if e.alerts.count > 5 { e.alerts.removeFirst() }
                 alerted = true
@@ -76,13 +79,21 @@ actor LiveBoard {
     private func write(_ e: Entry) async {
         let alerts = "[" + e.alerts.joined(separator: ",") + "]"
         _ = try? await database.write { store in
-            try store.execute("""
-                INSERT INTO live_calls (id, agent_id, call_id, started_at, updated_at, heard_s, utterances, last_rate_cpm, alerts_json)
+            try store.execute(
+                """
+                INSERT INTO live_calls (id, agent_id, call_id, started_at, updated_at, heard_s, utterances, \
+                last_rate_cpm, alerts_json)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, heard_s = excluded.heard_s,
-                    utterances = excluded.utterances, last_rate_cpm = excluded.last_rate_cpm, alerts_json = excluded.alerts_json
-                """, [.text(e.id), .text(e.agentId), .text(e.callId), .text(e.startedAt), .real(Date().timeIntervalSince1970),
-                      .real((e.heardSeconds * 10).rounded() / 10), .integer(Int64(e.utterances)), e.lastRateCpm.map { .real($0) } ?? .null, .text(alerts)])
+                    utterances = excluded.utterances, last_rate_cpm = excluded.last_rate_cpm, alerts_json = \
+                excluded.alerts_json
+                """,
+                [
+                    .text(e.id), .text(e.agentId), .text(e.callId), .text(e.startedAt),
+                    .real(Date().timeIntervalSince1970),
+                    .real((e.heardSeconds * 10).rounded() / 10), .integer(Int64(e.utterances)),
+                    e.lastRateCpm.map { .real($0) } ?? .null, .text(alerts),
+                ])
         }
     }
 
@@ -90,12 +101,16 @@ actor LiveBoard {
     func list() async throws -> [JSONValue] {
         let since = Date().timeIntervalSince1970 - Self.staleSeconds
         return try await database.run { store in
-            try store.fetch("SELECT * FROM live_calls WHERE updated_at >= ? ORDER BY started_at, id", [.real(since)]).map { r in
-                .obj(["id": .string(r.string("id")), "agent_id": .string(r.string("agent_id")), "call_id": .string(r.string("call_id")),
-                      "started_at": .string(r.string("started_at")), "heard_s": .number(r.double("heard_s")),
-                      "utterances": .int(r.int("utterances")), "last_rate_cpm": .number(r.double("last_rate_cpm")),
-                      "alerts": JSONValue.parse(r.string("alerts_json") ?? "[]")])
-            }
+            try store.fetch("SELECT * FROM live_calls WHERE updated_at >= ? ORDER BY started_at, id", [.real(since)])
+                .map { r in
+                    .obj([
+                        "id": .string(r.string("id")), "agent_id": .string(r.string("agent_id")),
+                        "call_id": .string(r.string("call_id")),
+                        "started_at": .string(r.string("started_at")), "heard_s": .number(r.double("heard_s")),
+                        "utterances": .int(r.int("utterances")), "last_rate_cpm": .number(r.double("last_rate_cpm")),
+                        "alerts": JSONValue.parse(r.string("alerts_json") ?? "[]"),
+                    ])
+                }
         }
     }
 }
@@ -129,7 +144,9 @@ enum LiveSocket {
     struct Declared: Sendable {
         var rawFormat: (rateHz: Int, channels: Int, encoding: StreamEncoding)?
         var agentChannel = 0
-        var raw: RawPCMDecoder? { rawFormat.map { RawPCMDecoder(sampleRateHz: $0.rateHz, channelCount: $0.channels, encoding: $0.encoding) } }
+        var raw: RawPCMDecoder? {
+            rawFormat.map { RawPCMDecoder(sampleRateHz: $0.rateHz, channelCount: $0.channels, encoding: $0.encoding) }
+        }
         var agentId = ""
         var callId = ""
     }
@@ -138,20 +155,33 @@ enum LiveSocket {
         var d = Declared()
         let raw = [q["rate"], q["channels"], q["encoding"]].map { $0 != nil }
         if raw.contains(true) {
-            guard !raw.contains(false) else { throw APIError(status: .badRequest, message: "raw audio needs all of rate, channels and encoding") }
+            guard !raw.contains(false) else {
+                throw APIError(status: .badRequest, message: "raw audio needs all of rate, channels and encoding")
+            }
             guard let rate = Int(q["rate"]!), AudioFileReader.supportedSampleRatesHz.contains(rate) else {
-                throw APIError(status: .badRequest, message: "rate must be from 8000 to 48000 Hz (got '\(q["rate"]!.prefix(20))')")
+                throw APIError(
+                    status: .badRequest, message: "rate must be from 8000 to 48000 Hz (got '\(q["rate"]!.prefix(20))')")
             }
             guard let channels = Int(q["channels"]!), AudioFileReader.supportedChannelCounts.contains(channels) else {
-                throw APIError(status: .badRequest, message: "channels must be 1 or 2 (got '\(q["channels"]!.prefix(20))')")
+                throw APIError(
+                    status: .badRequest, message: "channels must be 1 or 2 (got '\(q["channels"]!.prefix(20))')")
             }
             guard let encoding = StreamEncoding(liveName: q["encoding"]!) else {
-                throw APIError(status: .badRequest, message: "encoding must be one of \(StreamEncoding.liveNames.map(\.name).joined(separator: ", ")) (got '\(q["encoding"]!.prefix(20))')")
+                throw APIError(
+                    status: .badRequest,
+                    message:
+                        """
+                        encoding must be one of \(StreamEncoding.liveNames.map(\.name).joined(separator: ", ")) \
+                        (got '\(q["encoding"]!.prefix(20))')
+                        """
+                )
             }
             d.rawFormat = (rate, channels, encoding)
         }
         if let c = q["agent_channel"] {
-            guard c == "0" || c == "1" else { throw APIError(status: .badRequest, message: "agent_channel must be 0 or 1 (got '\(c.prefix(20))')") }
+            guard c == "0" || c == "1" else {
+                throw APIError(status: .badRequest, message: "agent_channel must be 0 or 1 (got '\(c.prefix(20))')")
+            }
             d.agentChannel = Int(c)!
         }
         d.agentId = try label(q, "agent_id") ?? ""
@@ -170,68 +200,84 @@ enum LiveSocket {
     }
 
     static func add(to router: Router<ServeWSContext>, state: ServeState) {
-        router.ws("/v1/live", shouldUpgrade: { request, _ in
-            _ = try declared(API.query(request))
-            guard await state.board.count < state.configuration.maxLiveCalls else {
-                throw APIError(status: .serviceUnavailable, message: "this server has \(state.configuration.maxLiveCalls) live calls open (--max-live-calls)", headers: [.retryAfter: "10"])
-            }
-            return .upgrade([:])
-        }, onUpgrade: { inbound, outbound, context in
-            let declared: Declared
-            do { declared = try Self.declared(API.query(context.request)) } catch {
-                try await outbound.close(.unacceptableData, reason: "bad call parameters")
-                return
-            }
-            let standard: Standard
-            do { standard = try await state.standard() } catch {
-                // Never coached by the default standard in the stored one's place.
-                try await outbound.close(.unexpectedServerError, reason: "the stored standard cannot be read")
-                return
-            }
-            var settings = AnalysisSettings()
-            settings.limits = state.configuration.limits
-            var session = LiveSession(label: declared.callId.isEmpty ? "live" : declared.callId, standard: standard, settings: settings,
-                                      agentChannel: declared.agentChannel, raw: declared.raw)
-            let collector = LineCollector()
-            session.write = { collector.add($0) }
-            guard let id = await state.board.open(agentId: declared.agentId, callId: declared.callId, limit: state.configuration.maxLiveCalls) else {
-                // Admitted by the upgrade's quick check, then beaten to the last place by a call
-                // opened at the same instant: 1013, try again later (RFC 6455 registry).
-                try await outbound.close(.unknown(1013), reason: "this server has \(state.configuration.maxLiveCalls) live calls open (--max-live-calls)")
-                return
-            }
-            state.metrics.liveCalls.increment()
-            func flush() async throws {
-                let lines = collector.take()
-                guard !lines.isEmpty else { return }
-                await state.board.note(id, heardSeconds: session.heardSeconds, lines: lines)
-                for line in lines { try await outbound.write(.text(line)) }
-            }
-            do {
-                loop: for try await message in inbound.messages(maxSize: 1 << 20) {
-                    switch message {
-                    case .binary(let buffer):
-                        try buffer.withUnsafeReadableBytes { try session.push($0) }
-                        try await flush()
-                    case .text(let text):
-                        guard text.trimmingCharacters(in: .whitespacesAndNewlines) == "end" else {
-                            try await outbound.close(.unacceptableData, reason: "expected binary audio messages, or the text message \"end\"")
+        router.ws(
+            "/v1/live",
+            shouldUpgrade: { request, _ in
+                _ = try declared(API.query(request))
+                guard await state.board.count < state.configuration.maxLiveCalls else {
+                    throw APIError(
+                        status: .serviceUnavailable,
+                        message:
+                            "this server has \(state.configuration.maxLiveCalls) live calls open (--max-live-calls)",
+                        headers: [.retryAfter: "10"])
+                }
+                return .upgrade([:])
+            },
+            onUpgrade: { inbound, outbound, context in
+                let declared: Declared
+                do { declared = try Self.declared(API.query(context.request)) } catch {
+                    try await outbound.close(.unacceptableData, reason: "bad call parameters")
+                    return
+                }
+                let standard: Standard
+                do { standard = try await state.standard() } catch {
+                    // Never coached by the default standard in the stored one's place.
+                    try await outbound.close(.unexpectedServerError, reason: "the stored standard cannot be read")
+                    return
+                }
+                var settings = AnalysisSettings()
+                settings.limits = state.configuration.limits
+                var session = LiveSession(
+                    label: declared.callId.isEmpty ? "live" : declared.callId, standard: standard, settings: settings,
+                    agentChannel: declared.agentChannel, raw: declared.raw)
+                let collector = LineCollector()
+                session.write = { collector.add($0) }
+                guard
+                    let id = await state.board.open(
+                        agentId: declared.agentId, callId: declared.callId, limit: state.configuration.maxLiveCalls)
+                else {
+                    // Admitted by the upgrade's quick check, then beaten to the last place by a call
+                    // opened at the same instant: 1013, try again later (RFC 6455 registry).
+                    try await outbound.close(
+                        .unknown(1013),
+                        reason: "this server has \(state.configuration.maxLiveCalls) live calls open (--max-live-calls)"
+                    )
+                    return
+                }
+                state.metrics.liveCalls.increment()
+                func flush() async throws {
+                    let lines = collector.take()
+                    guard !lines.isEmpty else { return }
+                    await state.board.note(id, heardSeconds: session.heardSeconds, lines: lines)
+                    for line in lines { try await outbound.write(.text(line)) }
+                }
+                do {
+                    loop: for try await message in inbound.messages(maxSize: 1 << 20) {
+                        switch message {
+                        case .binary(let buffer):
+                            try buffer.withUnsafeReadableBytes { try session.push($0) }
+                            try await flush()
+                        case .text(let text):
+                            guard text.trimmingCharacters(in: .whitespacesAndNewlines) == "end" else {
+                                try await outbound.close(
+                                    .unacceptableData,
+                                    reason: "expected binary audio messages, or the text message \"end\"")
+                                break loop
+                            }
+                            try session.finish(stopped: false)
+                            try await flush()
+                            try await outbound.close(.normalClosure, reason: "call ended")
                             break loop
                         }
-                        try session.finish(stopped: false)
-                        try await flush()
-                        try await outbound.close(.normalClosure, reason: "call ended")
-                        break loop
                     }
+                } catch let failure as LiveSession.Failure {
+                    try? await flush()
+                    try? await outbound.close(.unacceptableData, reason: reason(failure.reason))
+                } catch {
+                    state.logger.info("live call ended by the client", metadata: ["live_id": .stringConvertible(id)])
                 }
-            } catch let failure as LiveSession.Failure {
-                try? await flush()
-                try? await outbound.close(.unacceptableData, reason: reason(failure.reason))
-            } catch {
-                state.logger.info("live call ended by the client", metadata: ["live_id": .stringConvertible(id)])
-            }
-            state.metrics.liveCalls.decrement()
-            await state.board.close(id)
-        })
+                state.metrics.liveCalls.decrement()
+                await state.board.close(id)
+            })
     }
 }

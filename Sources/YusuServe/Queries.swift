@@ -35,13 +35,21 @@ public enum ServeQueries {
             }
             func number(_ key: String) throws -> Double? {
                 guard let v = query[key], !v.isEmpty else { return nil }
-                guard let d = Double(v), d.isFinite else { throw BadRequest(description: "\(key) must be a number (got '\(v.prefix(40))')") }
+                guard let d = Double(v), d.isFinite else {
+                    throw BadRequest(description: "\(key) must be a number (got '\(v.prefix(40))')")
+                }
                 return d
             }
             func whole(_ key: String, _ range: ClosedRange<Int>, _ fallback: Int) throws -> Int {
                 guard let v = query[key], !v.isEmpty else { return fallback }
                 guard let i = Int(v), range.contains(i) else {
-                    throw BadRequest(description: "\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound) (got '\(v.prefix(40))')")
+                    throw BadRequest(
+                        description:
+                            """
+                            \(key) must be a whole number from \(range.lowerBound) to \(range.upperBound) (got \
+                            '\(v.prefix(40))')
+                            """
+                    )
                 }
                 return i
             }
@@ -51,18 +59,25 @@ public enum ServeQueries {
             to = try day("to")
             if let r = query["rule_failed"], !r.isEmpty {
                 guard RuleBook.ids.contains(r) else {
-                    throw BadRequest(description: "rule_failed must be one of \(RuleBook.ids.joined(separator: ", ")) (got '\(r.prefix(40))')")
+                    throw BadRequest(
+                        description:
+                            "rule_failed must be one of \(RuleBook.ids.joined(separator: ", ")) (got '\(r.prefix(40))')"
+                    )
                 }
                 ruleFailed = r
             }
             minScore = try number("min_score")
             maxScore = try number("max_score")
             if let s = query["status"], !s.isEmpty {
-                guard s == "scored" || s == "failed" else { throw BadRequest(description: "status must be scored or failed (got '\(s.prefix(40))')") }
+                guard s == "scored" || s == "failed" else {
+                    throw BadRequest(description: "status must be scored or failed (got '\(s.prefix(40))')")
+                }
                 status = s
             }
             if let s = query["sort"], !s.isEmpty {
-                guard s == "date" || s == "score" else { throw BadRequest(description: "sort must be date or score (got '\(s.prefix(40))')") }
+                guard s == "date" || s == "score" else {
+                    throw BadRequest(description: "sort must be date or score (got '\(s.prefix(40))')")
+                }
                 sortByScore = s == "score"
             }
             page = try whole("page", 1...1_000_000, 1)
@@ -126,10 +141,14 @@ public enum ServeQueries {
         }
 
         public var fields: [String: JSONValue] {
-            ["id": .whole(Int(id)), "call_id": .str(callId), "agent_id": .str(agentId), "date": .str(date), "status": .str(status),
-             "failure_reason": .string(failureReason), "duration_s": .number(durationSeconds), "score": .number(score),
-             "speech_rate_cpm": .number(speechRateCpm), "agent_interruptions": .int(agentInterruptions),
-             "failed_rules": .arr(failedRules.map { .str($0) }), "file_name": .string(fileName)]
+            [
+                "id": .whole(Int(id)), "call_id": .str(callId), "agent_id": .str(agentId), "date": .str(date),
+                "status": .str(status),
+                "failure_reason": .string(failureReason), "duration_s": .number(durationSeconds),
+                "score": .number(score),
+                "speech_rate_cpm": .number(speechRateCpm), "agent_interruptions": .int(agentInterruptions),
+                "failed_rules": .arr(failedRules.map { .str($0) }), "file_name": .string(fileName),
+            ]
         }
     }
 
@@ -137,39 +156,71 @@ public enum ServeQueries {
     static func failedRules(_ store: any ResultsStore, calls ids: [Int64]) throws -> [Int64: [String]] {
         guard !ids.isEmpty else { return [:] }
         var failed: [Int64: [String]] = [:]
-        for v in try store.fetch("SELECT call_row, rule FROM verdicts WHERE passed = 0 AND call_row IN (\(ids.map(String.init).joined(separator: ",")))", []) {
+        for v in try store.fetch(
+            """
+            SELECT call_row, rule FROM verdicts WHERE passed = 0 AND call_row IN \
+            (\(ids.map(String.init).joined(separator: ",")))
+            """,
+            [])
+        {
             if let id = v.int("call_row"), let rule = v.string("rule") { failed[Int64(id), default: []].append(rule) }
         }
         return failed.mapValues { $0.sorted { (ruleOrder[$0] ?? 99) < (ruleOrder[$1] ?? 99) } }
     }
 
     public static func calls(_ store: any ResultsStore, _ f: CallFilter) throws -> CallPage {
-        var conditions = ["1 = 1"], args: [SQLValue] = []
-        if let key = try standardKey(store) { conditions.append("c.standard_key = ?"); args.append(.text(key)) }
-        if let a = f.agent { conditions.append("c.agent_id = ?"); args.append(.text(a)) }
-        if let d = f.from { conditions.append("c.call_date >= ?"); args.append(.text(d)) }
-        if let d = f.to { conditions.append("c.call_date <= ?"); args.append(.text(d)) }
+        var conditions = ["1 = 1"]
+        var args: [SQLValue] = []
+        if let key = try standardKey(store) {
+            conditions.append("c.standard_key = ?")
+            args.append(.text(key))
+        }
+        if let a = f.agent {
+            conditions.append("c.agent_id = ?")
+            args.append(.text(a))
+        }
+        if let d = f.from {
+            conditions.append("c.call_date >= ?")
+            args.append(.text(d))
+        }
+        if let d = f.to {
+            conditions.append("c.call_date <= ?")
+            args.append(.text(d))
+        }
         if let r = f.ruleFailed {
-            conditions.append("EXISTS (SELECT 1 FROM verdicts v WHERE v.call_row = c.id AND v.rule = ? AND v.passed = 0)")
+            conditions.append(
+                "EXISTS (SELECT 1 FROM verdicts v WHERE v.call_row = c.id AND v.rule = ? AND v.passed = 0)")
             args.append(.text(r))
         }
-        if let s = f.minScore { conditions.append("c.score >= ?"); args.append(.real(s)) }
-        if let s = f.maxScore { conditions.append("c.score <= ?"); args.append(.real(s)) }
-        if let s = f.status { conditions.append("c.status = ?"); args.append(.text(s)) }
+        if let s = f.minScore {
+            conditions.append("c.score >= ?")
+            args.append(.real(s))
+        }
+        if let s = f.maxScore {
+            conditions.append("c.score <= ?")
+            args.append(.real(s))
+        }
+        if let s = f.status {
+            conditions.append("c.status = ?")
+            args.append(.text(s))
+        }
         let whereClause = conditions.joined(separator: " AND ")
         // The count of a filter is remembered for a few seconds (a night changes once a day;
         // paging through a list must not count it again and again).
         let total = try AggregateCache.shared.value("count|\(whereClause)|\(args)", store: store) {
             try store.fetch("SELECT COUNT(*) AS n FROM calls c WHERE \(whereClause)", args).first?.int("n") ?? 0
         }
-        let rows = try store.fetch("""
+        let rows = try store.fetch(
+            """
             SELECT c.id, c.call_id, c.agent_id, c.call_date, c.status, c.failure_reason, c.duration_s, c.score,
                    c.agent_speech_rate_cpm, c.agent_interruptions, c.path
             FROM calls c WHERE \(whereClause)
-            ORDER BY \(f.sortByScore ? "CASE WHEN c.score IS NULL THEN 1 ELSE 0 END, c.score, " : "")c.call_date DESC, c.id DESC LIMIT ? OFFSET ?
+            ORDER BY \(f.sortByScore ? "CASE WHEN c.score IS NULL THEN 1 ELSE 0 END, c.score, " : "")c.call_date DESC, \
+            c.id DESC LIMIT ? OFFSET ?
             """, args + [.integer(Int64(f.perPage)), .integer(Int64((f.page - 1) * f.perPage))])
         let failed = try failedRules(store, calls: rows.map { Int64($0.int("id") ?? 0) })
-        return CallPage(calls: rows.map { CallSummary($0, failedRules: failed[Int64($0.int("id") ?? 0)] ?? []) }, total: total)
+        return CallPage(
+            calls: rows.map { CallSummary($0, failedRules: failed[Int64($0.int("id") ?? 0)] ?? []) }, total: total)
     }
 
     static let ruleOrder = Dictionary(uniqueKeysWithValues: RuleBook.ids.enumerated().map { ($1, $0) })
@@ -187,40 +238,84 @@ public enum ServeQueries {
         out["format"] = .string(r.string("format"))
         out["recording"] = .string(r.string("status") == "scored" ? "/v1/calls/\(id)/recording" : nil)
         var agent: [String: JSONValue] = [:]
-        for (key, column) in [("syllables", "agent_syllables"), ("utterances", "agent_utterances"), ("falling_endings", "agent_falling_endings"),
-                              ("measured_endings", "agent_measured_endings"), ("interruptions", "agent_interruptions"), ("long_utterances", "long_utterances")] {
+        for (key, column) in [
+            ("syllables", "agent_syllables"), ("utterances", "agent_utterances"),
+            ("falling_endings", "agent_falling_endings"),
+            ("measured_endings", "agent_measured_endings"), ("interruptions", "agent_interruptions"),
+            ("long_utterances", "long_utterances"),
+        ] {
             agent[key] = .int(r.int(column))
         }
-        for (key, column) in [("talk_time_s", "agent_talk_time_s"), ("phonation_time_s", "agent_phonation_time_s"), ("speech_rate_cpm", "agent_speech_rate_cpm"),
-                              ("articulation_rate_cpm", "agent_articulation_rate_cpm"), ("level_dbov", "agent_level_dbov"), ("median_f0_hz", "agent_median_f0_hz")] {
+        for (key, column) in [
+            ("talk_time_s", "agent_talk_time_s"), ("phonation_time_s", "agent_phonation_time_s"),
+            ("speech_rate_cpm", "agent_speech_rate_cpm"),
+            ("articulation_rate_cpm", "agent_articulation_rate_cpm"), ("level_dbov", "agent_level_dbov"),
+            ("median_f0_hz", "agent_median_f0_hz"),
+        ] {
             agent[key] = .number(r.double(column))
         }
         out["agent"] = .object(agent)
-        out["customer"] = .object(["syllables": .int(r.int("customer_syllables")), "speech_rate_cpm": .number(r.double("customer_speech_rate_cpm")),
-                                   "level_dbov": .number(r.double("customer_level_dbov")), "interruptions": .int(r.int("customer_interruptions"))])
+        out["customer"] = .object([
+            "syllables": .int(r.int("customer_syllables")),
+            "speech_rate_cpm": .number(r.double("customer_speech_rate_cpm")),
+            "level_dbov": .number(r.double("customer_level_dbov")),
+            "interruptions": .int(r.int("customer_interruptions")),
+        ])
         out["holds"] = .int(r.int("holds"))
         out["longest_hold_s"] = .number(r.double("longest_hold_s"))
         out["backchannels"] = .int(r.int("backchannels"))
         out["verdicts"] = JSONValue.parse(r.string("verdicts_json") ?? "[]")
         out["warnings"] = JSONValue.parse(r.string("warnings_json") ?? "[]")
         out["metadata"] = JSONValue.parse(r.string("metadata_json") ?? "{}")
-        out["utterances"] = .array(try store.fetch("SELECT party, start_s, end_s, syllables, falling_ending, final_drop_st, end_vs_median_st FROM utterances WHERE call_row = ? ORDER BY start_s, party {bin}", [.integer(id)]).map {
-            .object(["party": .string($0.string("party")), "start_s": .number($0.double("start_s")), "end_s": .number($0.double("end_s")),
-                     "syllables": .int($0.int("syllables")), "falling_ending": $0.int("falling_ending").map { .bool($0 == 1) } ?? .null,
-                     "final_drop_st": .number($0.double("final_drop_st")), "end_vs_median_st": .number($0.double("end_vs_median_st"))])
-        })
-        out["events"] = .array(try store.fetch("SELECT kind, party, start_s, end_s, detail FROM events WHERE call_row = ? ORDER BY start_s, kind {bin}", [.integer(id)]).map {
-            .object(["kind": .string($0.string("kind")), "party": .string($0.string("party")), "start_s": .number($0.double("start_s")),
-                     "end_s": .number($0.double("end_s")), "detail": .string($0.string("detail"))])
-        })
+        out["utterances"] = .array(
+            try store.fetch(
+                """
+                SELECT party, start_s, end_s, syllables, falling_ending, final_drop_st, end_vs_median_st FROM \
+                utterances WHERE call_row = ? ORDER BY start_s, party {bin}
+                """,
+                [.integer(id)]
+            ).map {
+                .object([
+                    "party": .string($0.string("party")), "start_s": .number($0.double("start_s")),
+                    "end_s": .number($0.double("end_s")),
+                    "syllables": .int($0.int("syllables")),
+                    "falling_ending": $0.int("falling_ending").map { .bool($0 == 1) } ?? .null,
+                    "final_drop_st": .number($0.double("final_drop_st")),
+                    "end_vs_median_st": .number($0.double("end_vs_median_st")),
+                ])
+            })
+        out["events"] = .array(
+            try store.fetch(
+                """
+                SELECT kind, party, start_s, end_s, detail FROM events WHERE call_row = ? ORDER BY start_s, kind \
+                {bin}
+                """,
+                [.integer(id)]
+            ).map {
+                .object([
+                    "kind": .string($0.string("kind")), "party": .string($0.string("party")),
+                    "start_s": .number($0.double("start_s")),
+                    "end_s": .number($0.double("end_s")), "detail": .string($0.string("detail")),
+                ])
+            })
         return out
     }
 
     /// Where a call's recording is (the database's own record, never a client's path).
-    public static func recordingPath(_ store: any ResultsStore, id: Int64) throws -> (path: String, agentChannel: Int, standardKey: String, title: String)? {
-        guard let r = try store.fetch("SELECT path, agent_channel, standard_key, agent_id, call_id, status FROM calls WHERE id = ?", [.integer(id)]).first,
-              r.string("status") == "scored", let path = r.string("path") else { return nil }
-        return (path, r.int("agent_channel") ?? 0, r.string("standard_key") ?? "", "\(r.string("agent_id") ?? "") · \(r.string("call_id") ?? "")")
+    public static func recordingPath(_ store: any ResultsStore, id: Int64) throws -> (
+        path: String, agentChannel: Int, standardKey: String, title: String
+    )? {
+        guard
+            let r = try store.fetch(
+                "SELECT path, agent_channel, standard_key, agent_id, call_id, status FROM calls WHERE id = ?",
+                [.integer(id)]
+            ).first,
+            r.string("status") == "scored", let path = r.string("path")
+        else { return nil }
+        return (
+            path, r.int("agent_channel") ?? 0, r.string("standard_key") ?? "",
+            "\(r.string("agent_id") ?? "") · \(r.string("call_id") ?? "")"
+        )
     }
 
     public struct Agent: Sendable {
@@ -232,15 +327,24 @@ public enum ServeQueries {
     }
 
     static func agentsNow(_ store: any ResultsStore) throws -> [Agent] {
-        var conditions = "1 = 1", args: [SQLValue] = []
-        if let key = try standardKey(store) { conditions = "standard_key = ?"; args = [.text(key)] }
-        return try store.fetch("""
-            SELECT agent_id, SUM(CASE WHEN status = 'scored' THEN 1 ELSE 0 END) AS calls, SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
+        var conditions = "1 = 1"
+        var args: [SQLValue] = []
+        if let key = try standardKey(store) {
+            conditions = "standard_key = ?"
+            args = [.text(key)]
+        }
+        return try store.fetch(
+            """
+            SELECT agent_id, SUM(CASE WHEN status = 'scored' THEN 1 ELSE 0 END) AS calls, SUM(CASE WHEN status = \
+            'failed' THEN 1 ELSE 0 END) AS failed,
                    CAST(AVG(score) AS {real}) AS mean_score, MIN(call_date) AS first, MAX(call_date) AS last
             FROM calls WHERE \(conditions) GROUP BY agent_id ORDER BY agent_id {bin}
-            """, args).map {
-            Agent(id: $0.string("agent_id") ?? "", calls: $0.int("calls") ?? 0, failed: $0.int("failed") ?? 0, meanScore: $0.double("mean_score"),
-                  first: $0.string("first") ?? "", last: $0.string("last") ?? "")
+            """, args
+        ).map {
+            Agent(
+                id: $0.string("agent_id") ?? "", calls: $0.int("calls") ?? 0, failed: $0.int("failed") ?? 0,
+                meanScore: $0.double("mean_score"),
+                first: $0.string("first") ?? "", last: $0.string("last") ?? "")
         }
     }
 
@@ -251,24 +355,40 @@ public enum ServeQueries {
         public var scoreSum: Double, scored: Int
         public var pass: [String: Int], judged: [String: Int]
         public var meanScore: Double? { scored > 0 ? scoreSum / Double(scored) : nil }
-        public func passRate(_ rule: String) -> Double? { (judged[rule] ?? 0) > 0 ? Double(pass[rule] ?? 0) / Double(judged[rule]!) : nil }
+        public func passRate(_ rule: String) -> Double? {
+            (judged[rule] ?? 0) > 0 ? Double(pass[rule] ?? 0) / Double(judged[rule]!) : nil
+        }
     }
 
     /// An agent's pass rate per rule and mean score, per day or per week.
-    public static func trend(_ store: any ResultsStore, agent: String, weekly: Bool, since: String?) throws -> [TrendPoint] {
-        try AggregateCache.shared.value("trend|\(agent)|\(weekly)|\(since ?? "")", store: store) { try trendNow(store, agent: agent, weekly: weekly, since: since) }
+    public static func trend(_ store: any ResultsStore, agent: String, weekly: Bool, since: String?) throws
+        -> [TrendPoint]
+    {
+        try AggregateCache.shared.value("trend|\(agent)|\(weekly)|\(since ?? "")", store: store) {
+            try trendNow(store, agent: agent, weekly: weekly, since: since)
+        }
     }
 
-    static func trendNow(_ store: any ResultsStore, agent: String, weekly: Bool, since: String?) throws -> [TrendPoint] {
-        var conditions = ["c.agent_id = ?", "c.status = 'scored'"], args: [SQLValue] = [.text(agent)]
-        if let key = try standardKey(store) { conditions.append("c.standard_key = ?"); args.append(.text(key)) }
-        if let since { conditions.append("c.call_date >= ?"); args.append(.text(since)) }
+    static func trendNow(_ store: any ResultsStore, agent: String, weekly: Bool, since: String?) throws -> [TrendPoint]
+    {
+        var conditions = ["c.agent_id = ?", "c.status = 'scored'"]
+        var args: [SQLValue] = [.text(agent)]
+        if let key = try standardKey(store) {
+            conditions.append("c.standard_key = ?")
+            args.append(.text(key))
+        }
+        if let since {
+            conditions.append("c.call_date >= ?")
+            args.append(.text(since))
+        }
         let whereClause = conditions.joined(separator: " AND ")
-        let days = try store.fetch("""
+        let days = try store.fetch(
+            """
             SELECT c.call_date, COUNT(*) AS calls, SUM(c.score) AS score_sum, COUNT(c.score) AS scored
             FROM calls c WHERE \(whereClause) GROUP BY c.call_date ORDER BY c.call_date {bin}
             """, args)
-        let rules = try store.fetch("""
+        let rules = try store.fetch(
+            """
             SELECT c.call_date, v.rule, SUM(CASE WHEN v.passed = 1 THEN 1 ELSE 0 END) AS pass, COUNT(v.passed) AS n
             FROM calls c JOIN verdicts v ON v.call_row = c.id WHERE \(whereClause) GROUP BY c.call_date, v.rule
             """, args)
@@ -299,7 +419,8 @@ public enum ServeQueries {
         var calendar = Calendar(identifier: .iso8601)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         guard let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
-              let monday = calendar.dateInterval(of: .weekOfYear, for: date)?.start else { return day }
+            let monday = calendar.dateInterval(of: .weekOfYear, for: date)?.start
+        else { return day }
         let c = calendar.dateComponents([.year, .month, .day], from: monday)
         return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
     }
@@ -311,48 +432,86 @@ public enum ServeQueries {
 
     /// The latest runs (nights), each with the files it could not score and why.
     public static func runs(_ store: any ResultsStore, limit: Int) throws -> [Run] {
-        let rows = try store.fetch("""
-            SELECT id, started_at, finished_at, source, standard_key, jobs, yusu_version, files_seen, files_scored, files_skipped,
+        let rows = try store.fetch(
+            """
+            SELECT id, started_at, finished_at, source, standard_key, jobs, yusu_version, files_seen, files_scored, \
+            files_skipped,
                    files_failed, audio_seconds, interrupted, worker FROM runs ORDER BY id DESC LIMIT ?
             """, [.integer(Int64(limit))])
         return try rows.map { r in
             let id = Int64(r.int("id") ?? 0)
-            let failed = try store.fetch("""
-                SELECT path, agent_id, call_id, call_date, failure_reason FROM calls WHERE run_id = ? AND status = 'failed' ORDER BY path {bin}
-                """, [.integer(id)]).map {
-                (path: $0.string("path") ?? "", agent: $0.string("agent_id") ?? "", callId: $0.string("call_id") ?? "",
-                 date: $0.string("call_date") ?? "", reason: $0.string("failure_reason") ?? "")
+            let failed = try store.fetch(
+                """
+                SELECT path, agent_id, call_id, call_date, failure_reason FROM calls WHERE run_id = ? AND status = \
+                'failed' ORDER BY path {bin}
+                """, [.integer(id)]
+            ).map {
+                (
+                    path: $0.string("path") ?? "", agent: $0.string("agent_id") ?? "",
+                    callId: $0.string("call_id") ?? "",
+                    date: $0.string("call_date") ?? "", reason: $0.string("failure_reason") ?? ""
+                )
             }
             var fields: [String: JSONValue] = [
-                "id": .int(Int(id)), "started_at": .string(r.string("started_at")), "finished_at": .string(r.string("finished_at")),
-                "source": .string(r.string("source")), "standard_key": .string(r.string("standard_key")), "jobs": .int(r.int("jobs")),
+                "id": .int(Int(id)), "started_at": .string(r.string("started_at")),
+                "finished_at": .string(r.string("finished_at")),
+                "source": .string(r.string("source")), "standard_key": .string(r.string("standard_key")),
+                "jobs": .int(r.int("jobs")),
                 "yusu_version": .string(r.string("yusu_version")), "worker": .string(r.string("worker")),
-                "files_seen": .int(r.int("files_seen")), "files_scored": .int(r.int("files_scored")), "files_skipped": .int(r.int("files_skipped")),
+                "files_seen": .int(r.int("files_seen")), "files_scored": .int(r.int("files_scored")),
+                "files_skipped": .int(r.int("files_skipped")),
                 "files_failed": .int(r.int("files_failed")), "audio_s": .number(r.double("audio_seconds")),
                 "interrupted": .bool((r.int("interrupted") ?? 0) == 1),
             ]
-            fields["failed_files"] = .array(failed.map {
-                .object(["path": .string($0.path), "agent_id": .string($0.agent), "call_id": .string($0.callId), "date": .string($0.date), "reason": .string($0.reason)])
-            })
+            fields["failed_files"] = .array(
+                failed.map {
+                    .object([
+                        "path": .string($0.path), "agent_id": .string($0.agent), "call_id": .string($0.callId),
+                        "date": .string($0.date), "reason": .string($0.reason),
+                    ])
+                })
             return Run(fields: fields, failedFiles: failed)
         }
     }
 
     /// Pass rate per rule, scored calls and mean score for several windows ending on `last`
     /// (the last `days[k] + 1` days each), in one pass over the longest.
-    public static func passRates(_ store: any ResultsStore, windowsEndingOn last: String, days: [Int]) throws -> [(calls: Int, meanScore: Double?, rates: [String: Double])] {
+    public static func passRates(_ store: any ResultsStore, windowsEndingOn last: String, days: [Int]) throws -> [(
+        calls: Int, meanScore: Double?, rates: [String: Double]
+    )] {
         let starts = days.map { day(last, minus: $0) }
-        var conditions = ["c.status = 'scored'", "c.call_date >= ?"], args: [SQLValue] = [.text(starts.min() ?? last)]
-        if let key = try standardKey(store) { conditions.append("c.standard_key = ?"); args.append(.text(key)) }
+        var conditions = ["c.status = 'scored'", "c.call_date >= ?"]
+        var args: [SQLValue] = [.text(starts.min() ?? last)]
+        if let key = try standardKey(store) {
+            conditions.append("c.standard_key = ?")
+            args.append(.text(key))
+        }
         let whereClause = conditions.joined(separator: " AND ")
-        let heads = starts.indices.map { "SUM(CASE WHEN c.call_date >= ? THEN 1 ELSE 0 END) AS n\($0), CAST(AVG(CASE WHEN c.call_date >= ? THEN c.score END) AS {real}) AS s\($0)" }
-        let head = try store.fetch("SELECT \(heads.joined(separator: ", ")) FROM calls c WHERE \(whereClause)",
-                                   starts.flatMap { [SQLValue.text($0), .text($0)] } + args).first
-        let parts = starts.indices.map { "SUM(CASE WHEN c.call_date >= ? AND v.passed = 1 THEN 1 ELSE 0 END) AS p\($0), SUM(CASE WHEN c.call_date >= ? AND v.passed IS NOT NULL THEN 1 ELSE 0 END) AS j\($0)" }
-        var out = starts.indices.map { k in (calls: head?.int("n\(k)") ?? 0, meanScore: head?.double("s\(k)"), rates: [String: Double]()) }
-        for r in try store.fetch("""
-            SELECT v.rule, \(parts.joined(separator: ", ")) FROM calls c JOIN verdicts v ON v.call_row = c.id WHERE \(whereClause) GROUP BY v.rule
-            """, starts.flatMap { [SQLValue.text($0), .text($0)] } + args) {
+        let heads = starts.indices.map {
+            """
+            SUM(CASE WHEN c.call_date >= ? THEN 1 ELSE 0 END) AS n\($0), CAST(AVG(CASE WHEN c.call_date >= ? THEN \
+            c.score END) AS {real}) AS s\($0)
+            """
+        }
+        let head = try store.fetch(
+            "SELECT \(heads.joined(separator: ", ")) FROM calls c WHERE \(whereClause)",
+            starts.flatMap { [SQLValue.text($0), .text($0)] } + args
+        ).first
+        let parts = starts.indices.map {
+            """
+            SUM(CASE WHEN c.call_date >= ? AND v.passed = 1 THEN 1 ELSE 0 END) AS p\($0), SUM(CASE WHEN \
+            c.call_date >= ? AND v.passed IS NOT NULL THEN 1 ELSE 0 END) AS j\($0)
+            """
+        }
+        var out = starts.indices.map { k in
+            (calls: head?.int("n\(k)") ?? 0, meanScore: head?.double("s\(k)"), rates: [String: Double]())
+        }
+        for r in try store.fetch(
+            """
+            SELECT v.rule, \(parts.joined(separator: ", ")) FROM calls c JOIN verdicts v ON v.call_row = c.id WHERE \
+            \(whereClause) GROUP BY v.rule
+            """, starts.flatMap { [SQLValue.text($0), .text($0)] } + args)
+        {
             guard let rule = r.string("rule") else { continue }
             for k in starts.indices {
                 if let n = r.int("j\(k)"), n > 0 { out[k].rates[rule] = Double(r.int("p\(k)") ?? 0) / Double(n) }
@@ -363,8 +522,12 @@ public enum ServeQueries {
 
     /// The latest day with calls (the last night), if any.
     public static func lastDay(_ store: any ResultsStore) throws -> String? {
-        var conditions = "1 = 1", args: [SQLValue] = []
-        if let key = try standardKey(store) { conditions = "standard_key = ?"; args = [.text(key)] }
+        var conditions = "1 = 1"
+        var args: [SQLValue] = []
+        if let key = try standardKey(store) {
+            conditions = "standard_key = ?"
+            args = [.text(key)]
+        }
         return try store.fetch("SELECT MAX(call_date) AS d FROM calls WHERE \(conditions)", args).first?.string("d")
     }
 
@@ -375,7 +538,8 @@ public enum ServeQueries {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         guard let date = calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])),
-              let earlier = calendar.date(byAdding: .day, value: -days, to: date) else { return day }
+            let earlier = calendar.date(byAdding: .day, value: -days, to: date)
+        else { return day }
         let c = calendar.dateComponents([.year, .month, .day], from: earlier)
         return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
     }

@@ -53,7 +53,10 @@ final class ServeState: Sendable {
     let startedAt = Date()
     let metrics: ServeMetrics
 
-    init(configuration: ServeConfiguration, database: ServeDatabase, registry: PrometheusCollectorRegistry, logger: Logger) {
+    init(
+        configuration: ServeConfiguration, database: ServeDatabase, registry: PrometheusCollectorRegistry,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.database = database
         self.tokens = TokenCache(database: database)
@@ -72,7 +75,10 @@ final class ServeState: Sendable {
     func scoring<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         guard await scoringGate.enter() else {
             metrics.rejected.increment()
-            throw APIError(status: .serviceUnavailable, message: "every scoring slot is taken and the queue is full: try again shortly", headers: [.retryAfter: "5"])
+            throw APIError(
+                status: .serviceUnavailable,
+                message: "every scoring slot is taken and the queue is full: try again shortly",
+                headers: [.retryAfter: "5"])
         }
         metrics.scoringInProgress.increment()
         defer { metrics.scoringInProgress.decrement() }
@@ -89,12 +95,15 @@ final class ServeState: Sendable {
     /// The standard for uploads and live calls.
     func standard() async throws -> Standard {
         if let s = configuration.standard { return s }
-        return try await database.run { store in try ServeQueries.standard(store, key: try ServeQueries.standardKey(store)) }
+        return try await database.run { store in
+            try ServeQueries.standard(store, key: try ServeQueries.standardKey(store))
+        }
     }
 }
 
 struct ServeMetrics: Sendable {
-    let scored: Prometheus.Counter, refused: Prometheus.Counter, rejected: Prometheus.Counter, liveCalls: Prometheus.Gauge, scoringInProgress: Prometheus.Gauge
+    let scored: Prometheus.Counter, refused: Prometheus.Counter, rejected: Prometheus.Counter,
+        liveCalls: Prometheus.Gauge, scoringInProgress: Prometheus.Gauge
     init(_ registry: PrometheusCollectorRegistry) {
         scored = registry.makeCounter(name: "yusu_uploads_scored_total")
         refused = registry.makeCounter(name: "yusu_uploads_refused_total")
@@ -117,7 +126,10 @@ actor ScoringGate {
 
     /// True when the caller may score (now or after waiting its turn); false when full.
     func enter() async -> Bool {
-        if running < maxRunning { running += 1; return true }
+        if running < maxRunning {
+            running += 1
+            return true
+        }
         guard queue.count < maxWaiting else { return false }
         await withCheckedContinuation { queue.append($0) }
         return true
@@ -154,8 +166,10 @@ final class TokenCache: Sendable {
 public enum YusuService {
     /// Builds the application: the HTTP router (API, pages, metrics, health) and the
     /// WebSocket router (live calls). `onRunning` receives the bound port (0 asks for any).
-    public static func make(_ configuration: ServeConfiguration, database: ServeDatabase, logger: Logger,
-                            onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    public static func make(
+        _ configuration: ServeConfiguration, database: ServeDatabase, logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let state = ServeState(configuration: configuration, database: database, registry: registry, logger: logger)
@@ -177,8 +191,11 @@ public enum YusuService {
 
         return Application(
             router: HeadAsGet(base: router),
-            server: .http1WebSocketUpgrade(webSocketRouter: wsRouter, configuration: .init(
-                http1: .init(idleTimeout: .seconds(60)), ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30))))),
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: wsRouter,
+                configuration: .init(
+                    http1: .init(idleTimeout: .seconds(60)),
+                    ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30))))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "yusu"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
@@ -218,13 +235,21 @@ struct APIError: Error {
 /// status, time. Structured as swift-log metadata.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         let start = ContinuousClock.now
         var status = 500
         defer {
-            let ms = Double((ContinuousClock.now - start).components.attoseconds) / 1e15 + Double((ContinuousClock.now - start).components.seconds) * 1000
-            logger.info("request", metadata: ["method": .string(request.method.rawValue), "path": .string(String(request.uri.path.prefix(300))),
-                                              "status": .stringConvertible(status), "ms": .string(String(format: "%.1f", ms))])
+            let ms =
+                Double((ContinuousClock.now - start).components.attoseconds) / 1e15 + Double(
+                    (ContinuousClock.now - start).components.seconds) * 1000
+            logger.info(
+                "request",
+                metadata: [
+                    "method": .string(request.method.rawValue), "path": .string(String(request.uri.path.prefix(300))),
+                    "status": .stringConvertible(status), "ms": .string(String(format: "%.1f", ms)),
+                ])
         }
         let response = try await next(request, context)
         status = response.status.code
@@ -236,22 +261,30 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 /// logged with its detail (the client gets no internals).
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         do {
             return try await next(request, context)
         } catch let error as APIError {
             return Self.answer(error, request: request)
         } catch let error as HTTPError {
-            let message = error.body ?? (error.status == .notFound ? "no such page or resource" : error.status.reasonPhrase)
-            return Self.answer(APIError(status: error.status, message: message, headers: error.headers), request: request)
+            let message =
+                error.body ?? (error.status == .notFound ? "no such page or resource" : error.status.reasonPhrase)
+            return Self.answer(
+                APIError(status: error.status, message: message, headers: error.headers), request: request)
         } catch let error as ServeQueries.BadRequest {
             return Self.answer(APIError(status: .badRequest, message: error.description), request: request)
         } catch is NIOTooManyBytesError {
             // A body sent without a length (chunked) that grows past what the route reads.
-            return Self.answer(APIError(status: .contentTooLarge, message: "the request body is over this server's limit"), request: request)
+            return Self.answer(
+                APIError(status: .contentTooLarge, message: "the request body is over this server's limit"),
+                request: request)
         } catch {
             logger.error("internal error", metadata: ["path": .string(request.uri.path), "error": .string("\(error)")])
-            return Self.answer(APIError(status: .internalServerError, message: "internal error (logged on the server)"), request: request)
+            return Self.answer(
+                APIError(status: .internalServerError, message: "internal error (logged on the server)"),
+                request: request)
         }
     }
 
@@ -260,8 +293,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return API.json(.obj(["error": .str(error.message)]), status: error.status, headers: error.headers)
         }
         let login = error.status == .unauthorized ? Dashboard.loginForm(next: request.uri.path) : ""
-        return Dashboard.page("Yusu · \(error.status.code)", "<h1>\(error.status.code)</h1><p class=\"warning\">\(HTML.escape(error.message))</p>" + login,
-                              status: error.status, headers: error.headers)
+        return Dashboard.page(
+            "Yusu · \(error.status.code)",
+            "<h1>\(error.status.code)</h1><p class=\"warning\">\(HTML.escape(error.message))</p>" + login,
+            status: error.status, headers: error.headers)
     }
 }
 
@@ -272,14 +307,18 @@ struct AuthMiddleware<Context: ScopedContext>: RouterMiddleware {
     let state: ServeState
     static var openPaths: Set<String> { ["/healthz", "/metrics", "/login", "/favicon.ico"] }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
         var token: String? = nil
         var fromHeader = false
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-                throw APIError(status: .unauthorized, message: "the Authorization header must be 'Bearer <token>'", headers: [.wwwAuthenticate: "Bearer"])
+                throw APIError(
+                    status: .unauthorized, message: "the Authorization header must be 'Bearer <token>'",
+                    headers: [.wwwAuthenticate: "Bearer"])
             }
             token = String(parts[1]).trimmingCharacters(in: .whitespaces)
             fromHeader = true
@@ -287,15 +326,27 @@ struct AuthMiddleware<Context: ScopedContext>: RouterMiddleware {
             token = cookie
         }
         guard let token else {
-            throw APIError(status: .unauthorized, message: "a token is needed: send 'Authorization: Bearer <token>' (yusu token create --db …)", headers: [.wwwAuthenticate: "Bearer"])
+            throw APIError(
+                status: .unauthorized,
+                message: "a token is needed: send 'Authorization: Bearer <token>' (yusu token create --db …)",
+                headers: [.wwwAuthenticate: "Bearer"])
         }
         guard let scope = try await state.tokens.scope(of: token) else {
-            throw APIError(status: .unauthorized, message: "this token is unknown or revoked", headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])
+            throw APIError(
+                status: .unauthorized, message: "this token is unknown or revoked",
+                headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""])
         }
         let writes = request.method != .get && request.method != .head || request.uri.path == "/v1/live"
         if writes {
-            guard scope == .write else { throw APIError(status: .forbidden, message: "this token may read but not write (uploads and live calls need a write token)") }
-            guard fromHeader else { throw APIError(status: .forbidden, message: "writing needs the token in an Authorization header, not a cookie") }
+            guard scope == .write else {
+                throw APIError(
+                    status: .forbidden,
+                    message: "this token may read but not write (uploads and live calls need a write token)")
+            }
+            guard fromHeader else {
+                throw APIError(
+                    status: .forbidden, message: "writing needs the token in an Authorization header, not a cookie")
+            }
         }
         var context = context
         context.scope = scope
@@ -315,7 +366,8 @@ struct HeadAsGet<Base: HTTPResponderBuilder>: HTTPResponderBuilder {
             guard request.method == .head else { return try await responder.respond(to: request, context: context) }
             var head = request.head
             head.method = .get
-            return try await responder.respond(to: Request(head: head, body: request.body), context: context).createHeadResponse()
+            return try await responder.respond(to: Request(head: head, body: request.body), context: context)
+                .createHeadResponse()
         }
     }
 }
@@ -324,7 +376,9 @@ struct HeadAsGet<Base: HTTPResponderBuilder>: HTTPResponderBuilder {
 /// score cannot hold a connection for ever. A streamed body (a recording) is not timed.
 struct TimeoutMiddleware<Context: RequestContext>: RouterMiddleware {
     let seconds: Double
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         try await withoutActuallyEscaping(next) { next in
             nonisolated(unsafe) let next = next
             return try await withThrowingTaskGroup(of: Response?.self) { group in
@@ -335,7 +389,9 @@ struct TimeoutMiddleware<Context: RequestContext>: RouterMiddleware {
                 }
                 defer { group.cancelAll() }
                 guard let first = try await group.next(), let response = first else {
-                    throw APIError(status: .serviceUnavailable, message: "the request took longer than \(Int(seconds)) s", headers: [.retryAfter: "10"])
+                    throw APIError(
+                        status: .serviceUnavailable, message: "the request took longer than \(Int(seconds)) s",
+                        headers: [.retryAfter: "10"])
                 }
                 return response
             }
@@ -357,7 +413,8 @@ public struct ServeRunner: ApplicationRunner {
         let host = configuration.host
         let database = try ServeDatabase(configuration.database, connections: configuration.databaseConnections)
         let app = try YusuService.make(configuration, database: database, logger: logger) { port in
-            FileHandle.standardError.write(Data("yusu serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(port)\n".utf8))
+            FileHandle.standardError.write(
+                Data("yusu serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(port)\n".utf8))
         }
         body = {
             defer { database.close() }

@@ -22,7 +22,8 @@ public enum AccessTokens {
     /// "yusu_" and 32 random bytes in hex (the system's cryptographic generator).
     public static func newToken() -> String {
         var generator = SystemRandomNumberGenerator()
-        return "yusu_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return "yusu_"
+            + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
     public static func hash(_ token: String) -> String {
@@ -30,23 +31,28 @@ public enum AccessTokens {
     }
 
     /// Makes a token; returns it (to print once) and its record.
-    public static func create(in store: any ResultsStore, name: String, scope: Scope) throws -> (token: String, info: Info) {
+    public static func create(in store: any ResultsStore, name: String, scope: Scope) throws -> (
+        token: String, info: Info
+    ) {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, isLabel(trimmed) else {
             throw TokenError(description: "a token's name must be 1 to 200 bytes of text without control characters")
         }
         let token = newToken()
         let now = ResultsDatabase.timestamp()
-        let rows = try store.execute("INSERT INTO tokens (name, token_sha256, scope, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-                                     [.text(trimmed), .text(hash(token)), .text(scope.rawValue), .text(now)])
+        let rows = try store.execute(
+            "INSERT INTO tokens (name, token_sha256, scope, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            [.text(trimmed), .text(hash(token)), .text(scope.rawValue), .text(now)])
         let id = Int64(rows.first?.int("id") ?? 0)
         return (token, Info(id: id, name: trimmed, scope: scope, createdAt: now, revokedAt: nil))
     }
 
     public static func list(in store: any ResultsStore) throws -> [Info] {
         try store.fetch("SELECT id, name, scope, created_at, revoked_at FROM tokens ORDER BY id", []).map {
-            Info(id: Int64($0.int("id") ?? 0), name: $0.string("name") ?? "", scope: Scope(rawValue: $0.string("scope") ?? "") ?? .read,
-                 createdAt: $0.string("created_at") ?? "", revokedAt: $0.string("revoked_at"))
+            Info(
+                id: Int64($0.int("id") ?? 0), name: $0.string("name") ?? "",
+                scope: Scope(rawValue: $0.string("scope") ?? "") ?? .read,
+                createdAt: $0.string("created_at") ?? "", revokedAt: $0.string("revoked_at"))
         }
     }
 
@@ -55,9 +61,13 @@ public enum AccessTokens {
         let now = ResultsDatabase.timestamp()
         let rows: [SQLRow]
         if let id = Int64(idOrName) {
-            rows = try store.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING id", [.text(now), .integer(id)])
+            rows = try store.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING id",
+                [.text(now), .integer(id)])
         } else {
-            rows = try store.execute("UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL RETURNING id", [.text(now), .text(idOrName)])
+            rows = try store.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL RETURNING id",
+                [.text(now), .text(idOrName)])
         }
         return rows.count
     }
@@ -65,7 +75,9 @@ public enum AccessTokens {
     /// The scope of a live token, nil for an unknown or revoked one.
     public static func scope(of token: String, in store: any ResultsStore) throws -> Scope? {
         guard token.hasPrefix("yusu_"), token.utf8.count == 69 else { return nil }
-        let row = try store.fetch("SELECT scope FROM tokens WHERE token_sha256 = ? AND revoked_at IS NULL", [.text(hash(token))]).first
+        let row = try store.fetch(
+            "SELECT scope FROM tokens WHERE token_sha256 = ? AND revoked_at IS NULL", [.text(hash(token))]
+        ).first
         return row.flatMap { Scope(rawValue: $0.string("scope") ?? "") }
     }
 }
@@ -79,6 +91,9 @@ func isLabel(_ text: String) -> Bool {
 /// A query parameter that is such a name; nil when absent or empty, 400 when it is not one.
 func label(_ query: [String: String], _ key: String) throws -> String? {
     guard let v = query[key], !v.isEmpty else { return nil }
-    guard isLabel(v) else { throw APIError(status: .badRequest, message: "\(key) must be at most 200 bytes of text without control characters") }
+    guard isLabel(v) else {
+        throw APIError(
+            status: .badRequest, message: "\(key) must be at most 200 bytes of text without control characters")
+    }
     return v
 }

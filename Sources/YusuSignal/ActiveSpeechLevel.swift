@@ -134,7 +134,9 @@ public struct ActiveLevelMeter: Sendable {
         // Walk thresholds from soft to loud: A − C starts far above the margin (everything
         // active, C tiny) and falls as c rises; the level is A where it crosses M.
         var suffix = [Int](repeating: 0, count: Self.thresholdSteps + 1)
-        for k in stride(from: Self.thresholdSteps - 1, through: 0, by: -1) { suffix[k] = suffix[k + 1] + Int(counts[k]) }
+        for k in stride(from: Self.thresholdSteps - 1, through: 0, by: -1) {
+            suffix[k] = suffix[k + 1] + Int(counts[k])
+        }
         var previous: (diff: Double, a: Double)? = nil
         for k in 0..<Self.thresholdSteps {
             let thresholdDb = Self.lowestThresholdDb + 0.1 * Double(k)
@@ -148,7 +150,9 @@ public struct ActiveLevelMeter: Sendable {
                     let t = (prev.diff - ActiveSpeechLevel.marginDb) / (prev.diff - diff)
                     level = prev.a + t * (a - prev.a)
                 }
-                return .init(activeLevelDbov: level, activityFactor: Double(active) / Double(gatedHops), longTermLevelDbov: longTerm)
+                return .init(
+                    activeLevelDbov: level, activityFactor: Double(active) / Double(gatedHops),
+                    longTermLevelDbov: longTerm)
             }
             previous = (diff, a)
         }
@@ -176,8 +180,10 @@ public enum ActiveSpeechLevel {
     /// Measures the active level of the hops where `gate[i]` is true (all hops when nil),
     /// through the streaming meter.
     /// - Returns: nil when the gated signal has no energy.
-    public static func measure(hopMeanSquare: [Float], hopEnvelopePeak: [Float], gate: [Bool]? = nil,
-                               hopSeconds: Double = LevelAccumulator.hopSeconds) -> Measurement? {
+    public static func measure(
+        hopMeanSquare: [Float], hopEnvelopePeak: [Float], gate: [Bool]? = nil,
+        hopSeconds: Double = LevelAccumulator.hopSeconds
+    ) -> Measurement? {
         var meter = ActiveLevelMeter(hopSeconds: hopSeconds)
         for i in 0..<min(hopMeanSquare.count, hopEnvelopePeak.count) {
             meter.add(meanSquare: hopMeanSquare[i], envelopePeak: hopEnvelopePeak[i], gated: gate?[i] ?? true)

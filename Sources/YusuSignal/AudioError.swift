@@ -39,10 +39,11 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
     /// The path the error is about.
     public var path: String {
         switch self {
-        case .notFound(let p), .unreadable(let p, _, _), .empty(let p), .tooShort(let p, _, _), .unsupportedChannelCount(let p, _),
-             .unsupportedSampleRate(let p, _, _), .truncated(let p, _, _), .noSpeech(let p), .noSuchChannel(let p, _, _),
-             .cannotOpen(let p, _), .invalidSample(let p, _, _, _, _), .notRegularFile(let p, _), .tooLarge(let p, _, _),
-             .tooLong(let p, _, _):
+        case .notFound(let p), .unreadable(let p, _, _), .empty(let p), .tooShort(let p, _, _),
+            .unsupportedChannelCount(let p, _),
+            .unsupportedSampleRate(let p, _, _), .truncated(let p, _, _), .noSpeech(let p), .noSuchChannel(let p, _, _),
+            .cannotOpen(let p, _), .invalidSample(let p, _, _, _, _), .notRegularFile(let p, _), .tooLarge(let p, _, _),
+            .tooLong(let p, _, _):
             return p
         }
     }
@@ -57,7 +58,11 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
         case .empty:
             return "the recording is empty (0 samples)"
         case .tooShort(_, let duration, let minimum):
-            return "the recording is too short to analyse (\(formatSeconds(duration)) s; at least \(formatSeconds(minimum)) s needed)"
+            return
+                """
+                the recording is too short to analyse (\(formatSeconds(duration)) s; at least \
+                \(formatSeconds(minimum)) s needed)
+                """
         case .unsupportedChannelCount(_, let channels):
             return "\(channels) channels; Yusu analyses mono or stereo (agent and customer) recordings"
         case .unsupportedSampleRate(_, let rate, let supported):
@@ -71,13 +76,25 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
         case .cannotOpen(_, let reason):
             return "cannot be opened (\(reason))"
         case .invalidSample(_, let frame, let channel, let rate, let value):
-            return "corrupt sample data: sample frame \(frame) (\(formatSeconds(Double(frame) / Double(rate))) s), channel \(channel) is \(value); every sample must be a finite number"
+            return
+                """
+                corrupt sample data: sample frame \(frame) (\(formatSeconds(Double(frame) / Double(rate))) s), \
+                channel \(channel) is \(value); every sample must be a finite number
+                """
         case .notRegularFile(_, let kind):
-            return "not a regular file (\(kind)); Yusu scores recordings stored as files. A stream that is still being recorded is for 'yusu live'"
+            return
+                """
+                not a regular file (\(kind)); Yusu scores recordings stored as files. A stream that is still being \
+                recorded is for 'yusu live'
+                """
         case .tooLarge(_, let bytes, let limit):
             return "the file is \(megabytes(bytes)) MB, over the limit of \(megabytes(limit)) MB (--max-file-mb)"
         case .tooLong(_, let duration, let limit):
-            return "the recording is \(formatSeconds(duration)) s long, over the limit of \(formatSeconds(limit)) s (--max-duration-s)"
+            return
+                """
+                the recording is \(formatSeconds(duration)) s long, over the limit of \(formatSeconds(limit)) s \
+                (--max-duration-s)
+                """
         }
     }
 

@@ -64,7 +64,9 @@ public final class AudioFileReader {
         self.handle = handle
         // An MP3 without a gapless tag decodes late by the codec's delay: drop it (see
         // `MP3StartDelay`), so every time printed is the recording's own.
-        let skip = yusu_sf_major_format(Int32(sfInfo.format)) == Int32(SF_FORMAT_MPEG) ? Int64(MP3StartDelay.samplesToSkip(path: path)) : 0
+        let skip =
+            yusu_sf_major_format(Int32(sfInfo.format)) == Int32(SF_FORMAT_MPEG)
+            ? Int64(MP3StartDelay.samplesToSkip(path: path)) : 0
         pendingSkip = min(skip, Int64(sfInfo.frames))
         let info = AudioFileInfo(
             path: path,
@@ -78,13 +80,17 @@ public final class AudioFileReader {
             throw AudioError.unsupportedChannelCount(path: path, channels: info.channelCount)
         }
         guard Self.supportedSampleRatesHz.contains(info.sampleRateHz) else {
-            throw AudioError.unsupportedSampleRate(path: path, sampleRateHz: info.sampleRateHz, supported: Self.supportedSampleRatesHz)
+            throw AudioError.unsupportedSampleRate(
+                path: path, sampleRateHz: info.sampleRateHz, supported: Self.supportedSampleRatesHz)
         }
         guard info.frameCount > 0 else { throw AudioError.empty(path: path) }
         if info.durationSeconds > limits.maximumDurationSeconds {
-            throw AudioError.tooLong(path: path, durationSeconds: info.durationSeconds, limitSeconds: limits.maximumDurationSeconds)
+            throw AudioError.tooLong(
+                path: path, durationSeconds: info.durationSeconds, limitSeconds: limits.maximumDurationSeconds)
         }
-        if let expected = Self.truncatedDataChunk(handle, blockAlign: Int64(info.channelCount) * Self.bytesPerSample(Int32(sfInfo.format))) {
+        if let expected = Self.truncatedDataChunk(
+            handle, blockAlign: Int64(info.channelCount) * Self.bytesPerSample(Int32(sfInfo.format)))
+        {
             throw AudioError.truncated(path: path, expectedFrames: expected, readFrames: info.frameCount)
         }
         // Float reads of integer formats scale to [-1, 1) (SFC_SET_NORM_FLOAT is on by default);
@@ -135,8 +141,13 @@ public final class AudioFileReader {
         guard wanted > 0 else { return 0 }
         while pendingSkip > 0 {
             let drop = min(Int64(wanted), pendingSkip)
-            let dropped = buffer.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(drop)) }
-            guard dropped > 0 else { pendingSkip = 0; break }
+            let dropped = buffer.withUnsafeMutableBufferPointer {
+                sf_readf_float(handle, $0.baseAddress, sf_count_t(drop))
+            }
+            guard dropped > 0 else {
+                pendingSkip = 0
+                break
+            }
             pendingSkip -= Int64(dropped)
         }
         let remaining = info.frameCount - framesRead
@@ -147,8 +158,9 @@ public final class AudioFileReader {
         }
         framesRead += Int64(got)
         if Double(framesRead) > limits.maximumDurationSeconds * Double(info.sampleRateHz) {
-            throw AudioError.tooLong(path: info.path, durationSeconds: Double(framesRead) / Double(info.sampleRateHz),
-                                     limitSeconds: limits.maximumDurationSeconds)
+            throw AudioError.tooLong(
+                path: info.path, durationSeconds: Double(framesRead) / Double(info.sampleRateHz),
+                limitSeconds: limits.maximumDurationSeconds)
         }
         if got < request {
             // libsndfile stops at the real end of the data; a header that promised more is a
@@ -174,7 +186,8 @@ public final class AudioFileReader {
         for line in text.split(separator: "\n") where line.hasPrefix("data") && line.contains("should be") {
             let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int64($0) }
             guard numbers.count >= 2, blockAlign > 0 else { continue }
-            let declared = numbers[0], actual = numbers[1]
+            let declared = numbers[0]
+            let actual = numbers[1]
             if declared > actual && declared != 0 && declared < 0xFFFF_FFFF && declared != 0x7FFF_FFFF {
                 return declared / blockAlign
             }

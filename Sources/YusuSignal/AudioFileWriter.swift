@@ -38,13 +38,16 @@ public enum AudioFileWriter {
     }
 
     /// Writes interleaved `samples` (channels × frames) to `path`.
-    public static func write(path: String, samples: [Float], channels: Int, sampleRateHz: Int, format: AudioFileFormat) throws {
+    public static func write(path: String, samples: [Float], channels: Int, sampleRateHz: Int, format: AudioFileFormat)
+        throws
+    {
         var info = SF_INFO()
         info.samplerate = Int32(sampleRateHz)
         info.channels = Int32(channels)
         info.format = format.sndfileFormat
         guard let handle = sf_open(path, Int32(SFM_WRITE), &info) else {
-            throw WriteError(description: "\(path): cannot write \(format.rawValue) (\(String(cString: sf_strerror(nil))))")
+            throw WriteError(
+                description: "\(path): cannot write \(format.rawValue) (\(String(cString: sf_strerror(nil))))")
         }
         defer { sf_close(handle) }
         let frames = samples.count / channels

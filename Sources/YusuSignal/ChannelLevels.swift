@@ -78,12 +78,15 @@ public struct ChannelLevels: Sendable, Equatable {
 
     /// Levels of a clean channel with a known floor: thresholds unscaled.
     public static func clean(floorDb: Float) -> ChannelLevels {
-        ChannelLevels(floorDb: floorDb, measuredFloorDb: floorDb, speechLevelDb: floorDb + 40, floorIsVoice: false, snrScale: 1)
+        ChannelLevels(
+            floorDb: floorDb, measuredFloorDb: floorDb, speechLevelDb: floorDb + 40, floorIsVoice: false, snrScale: 1)
     }
 
     /// The levels after every frame of `features` (tests, small signals): the running
     /// estimate at the end of the channel.
-    public static func measure(_ features: FrameFeatures, config: ChannelLevelsConfig = ChannelLevelsConfig()) -> ChannelLevels {
+    public static func measure(_ features: FrameFeatures, config: ChannelLevelsConfig = ChannelLevelsConfig())
+        -> ChannelLevels
+    {
         var tracker = ChannelLevelsTracker(config: config, hopSeconds: features.config.hopSeconds)
         for i in 0..<features.frameCount { tracker.observe(features.frame(i)) }
         tracker.refresh()
@@ -92,17 +95,21 @@ public struct ChannelLevels: Sendable, Equatable {
 
     /// The levels from the floor and the periodic frames' level, and whether the quietest
     /// frames were voice.
-    static func from(measuredFloor: Float, speech: Float?, floorIsVoice: Bool, config: ChannelLevelsConfig) -> ChannelLevels {
+    static func from(measuredFloor: Float, speech: Float?, floorIsVoice: Bool, config: ChannelLevelsConfig)
+        -> ChannelLevels
+    {
         guard let speech else {
-            return ChannelLevels(floorDb: measuredFloor, measuredFloorDb: measuredFloor,
-                                 speechLevelDb: measuredFloor + config.referenceRangeDb, floorIsVoice: false, snrScale: 1)
+            return ChannelLevels(
+                floorDb: measuredFloor, measuredFloorDb: measuredFloor,
+                speechLevelDb: measuredFloor + config.referenceRangeDb, floorIsVoice: false, snrScale: 1)
         }
         var floor = measuredFloor
         if floorIsVoice { floor = min(floor, speech - config.voiceFloorBelowSpeechDb) }
         let range = speech - floor
         let scale = max(config.minimumSnrScale, min(1, range / config.referenceRangeDb))
-        return ChannelLevels(floorDb: floor, measuredFloorDb: measuredFloor, speechLevelDb: speech,
-                             floorIsVoice: floorIsVoice, snrScale: scale)
+        return ChannelLevels(
+            floorDb: floor, measuredFloorDb: measuredFloor, speechLevelDb: speech,
+            floorIsVoice: floorIsVoice, snrScale: scale)
     }
 }
 

@@ -27,8 +27,10 @@ public struct Frame: Sendable, Equatable {
     public init() {}
 
     public static func == (a: Frame, b: Frame) -> Bool {
-        a.energyDb == b.energyDb && a.band0Db == b.band0Db && a.band1Db == b.band1Db && a.band2Db == b.band2Db && a.band3Db == b.band3Db
-            && a.envelopeDb == b.envelopeDb && a.flatness == b.flatness && a.spectralChangeDb == b.spectralChangeDb && a.lagQ8 == b.lagQ8 && a.dipQ == b.dipQ
+        a.energyDb == b.energyDb && a.band0Db == b.band0Db && a.band1Db == b.band1Db && a.band2Db == b.band2Db
+            && a.band3Db == b.band3Db
+            && a.envelopeDb == b.envelopeDb && a.flatness == b.flatness && a.spectralChangeDb == b.spectralChangeDb
+            && a.lagQ8 == b.lagQ8 && a.dipQ == b.dipQ
             && a.hopMeanSquare == b.hopMeanSquare && a.hopEnvelopePeak == b.hopEnvelopePeak
     }
 
@@ -38,14 +40,24 @@ public struct Frame: Sendable, Equatable {
     /// Lag of candidate `c`, samples at the analysis rate; 0 when there is none.
     @inline(__always) public func lag(_ c: Int) -> Float {
         let q: UInt16
-        switch c { case 0: q = lagQ8.0 case 1: q = lagQ8.1 case 2: q = lagQ8.2 default: q = lagQ8.3 }
+        switch c {
+        case 0: q = lagQ8.0
+        case 1: q = lagQ8.1
+        case 2: q = lagQ8.2
+        default: q = lagQ8.3
+        }
         return Float(q) / 256
     }
 
     /// YIN dip of candidate `c` (1.59 when there is none).
     @inline(__always) public func dip(_ c: Int) -> Float {
         let q: UInt8
-        switch c { case 0: q = dipQ.0 case 1: q = dipQ.1 case 2: q = dipQ.2 default: q = dipQ.3 }
+        switch c {
+        case 0: q = dipQ.0
+        case 1: q = dipQ.1
+        case 2: q = dipQ.2
+        default: q = dipQ.3
+        }
         return Float(q) / FrameFeatures.dipScale
     }
 
@@ -53,16 +65,29 @@ public struct Frame: Sendable, Equatable {
         let l: UInt16 = lag > 0 ? UInt16(min(65535, (lag * 256).rounded())) : 0
         let d = UInt8(min(255, max(0, ((lag > 0 ? dip : 1) * FrameFeatures.dipScale).rounded())))
         switch c {
-        case 0: lagQ8.0 = l; dipQ.0 = d
-        case 1: lagQ8.1 = l; dipQ.1 = d
-        case 2: lagQ8.2 = l; dipQ.2 = d
-        default: lagQ8.3 = l; dipQ.3 = d
+        case 0:
+            lagQ8.0 = l
+            dipQ.0 = d
+        case 1:
+            lagQ8.1 = l
+            dipQ.1 = d
+        case 2:
+            lagQ8.2 = l
+            dipQ.2 = d
+        default:
+            lagQ8.3 = l
+            dipQ.3 = d
         }
     }
 
     /// Band `b`'s energy, dBov.
     @inline(__always) public func bandDb(_ b: Int) -> Float {
-        switch b { case 0: return band0Db case 1: return band1Db case 2: return band2Db default: return band3Db }
+        switch b {
+        case 0: return band0Db
+        case 1: return band1Db
+        case 2: return band2Db
+        default: return band3Db
+        }
     }
 }
 

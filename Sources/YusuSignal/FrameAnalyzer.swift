@@ -184,7 +184,12 @@ public final class FrameAnalyzer {
         let analyzer = FrameAnalyzer(config: config, ringFrames: 1024)
         var out = FrameFeatures(config: config)
         var read = 0
-        func drain() { while read < analyzer.frames.count { out.append(analyzer.frames[read]); read += 1 } }
+        func drain() {
+            while read < analyzer.frames.count {
+                out.append(analyzer.frames[read])
+                read += 1
+            }
+        }
         var i = 0
         while i < samples.count {
             let end = min(samples.count, i + 4096)
@@ -214,9 +219,11 @@ public final class FrameAnalyzer {
     /// Copies `count` samples starting at absolute index `start` into `window`, zero outside.
     private func copyWindow(start: Int, count: Int) {
         let w = window
-        let seen = samplesSeen, origin = bufferStart
+        let seen = samplesSeen
+        let origin = bufferStart
         buffer.withUnsafeBufferPointer { b in
-            let first = max(start, origin, 0), end = min(start + count, seen, origin + b.count)
+            let first = max(start, origin, 0)
+            let end = min(start + count, seen, origin + b.count)
             if first >= end {
                 w.update(repeating: 0, count: count)
                 return
@@ -264,7 +271,12 @@ public final class FrameAnalyzer {
                 k += 1
             }
             let db = Self.decibels(sum * scale)
-            switch b { case 0: frame.band0Db = db case 1: frame.band1Db = db case 2: frame.band2Db = db default: frame.band3Db = db }
+            switch b {
+            case 0: frame.band0Db = db
+            case 1: frame.band1Db = db
+            case 2: frame.band2Db = db
+            default: frame.band3Db = db
+            }
         }
         var envelopeSum: Float = 0
         let bandCount = FrameFeatures.envelopeBandCount
@@ -286,7 +298,10 @@ public final class FrameAnalyzer {
         if shapesKept >= 2 {
             let before = bandShapes + ((shapesKept - 2) % 3) * bandCount
             var squares: Float = 0
-            for b in 0..<bandCount { let d = shape[b] - before[b]; squares += d * d }
+            for b in 0..<bandCount {
+                let d = shape[b] - before[b]
+                squares += d * d
+            }
             frame.spectralChangeDb = (squares / Float(bandCount)).squareRoot()
         }
         shapesKept += 1
@@ -302,7 +317,11 @@ public final class FrameAnalyzer {
             product *= p
             linearSum += p
             inProduct += 1
-            if inProduct == 8 { logSum += log(product); product = 1; inProduct = 0 }
+            if inProduct == 8 {
+                logSum += log(product)
+                product = 1
+                inProduct = 0
+            }
             k += 1
         }
         if inProduct > 0 { logSum += log(product) }
@@ -318,7 +337,10 @@ public final class FrameAnalyzer {
         let fft = pitchFFT
         let size = fft.size
         let k = config.pitchCandidatesPerFrame
-        for c in 0..<k { bestLag[c] = 0; bestDip[c] = 0 }
+        for c in 0..<k {
+            bestLag[c] = 0
+            bestDip[c] = 0
+        }
         // Background: the quietest level heard so far (digital silence aside). Frames near
         // it have no pitch worth the search. It never rises, so a long steady sound (hold
         // music) is never taken for background and keeps its pitch; nothing is gated in
@@ -329,7 +351,8 @@ public final class FrameAnalyzer {
             floorInitialised = true
         }
         framesAnalysed += 1
-        if energy < -100 || (framesAnalysed > Self.pitchGateWarmupFrames && energy < runningFloorDb + Self.pitchGateDb) {
+        if energy < -100 || (framesAnalysed > Self.pitchGateWarmupFrames && energy < runningFloorDb + Self.pitchGateDb)
+        {
             appendCandidates(k, into: &frame)
             return
         }
@@ -338,7 +361,8 @@ public final class FrameAnalyzer {
 
         // Energies of every lagged window from one prefix sum.
         var total: Double = 0
-        let w = window, p = prefixEnergy
+        let w = window
+        let p = prefixEnergy
         p[0] = 0
         for j in 0..<span {
             total += Double(w[j]) * Double(w[j])
@@ -362,8 +386,10 @@ public final class FrameAnalyzer {
         fft.forward()
         let spectrum = fft.spectrum
         for bin in 0..<fft.binCount {
-            let ar = a[2 * bin], ai = a[2 * bin + 1]
-            let br = spectrum[2 * bin], bi = spectrum[2 * bin + 1]
+            let ar = a[2 * bin]
+            let ai = a[2 * bin + 1]
+            let br = spectrum[2 * bin]
+            let bi = spectrum[2 * bin + 1]
             // conj(A) * B
             spectrum[2 * bin] = ar * br + ai * bi
             spectrum[2 * bin + 1] = ar * bi - ai * br
@@ -373,7 +399,8 @@ public final class FrameAnalyzer {
 
         // YIN steps 2–3: difference and cumulative-mean-normalised difference.
         var runningSum: Double = 0
-        let raw = rawDifference, d = normalisedDifference
+        let raw = rawDifference
+        let d = normalisedDifference
         d[0] = 1
         raw[0] = 0
         for tau in 1...maxLag {
@@ -394,7 +421,9 @@ public final class FrameAnalyzer {
         while tau <= maxLag {
             let here = d[tau]
             if here < d[tau - 1] && here <= d[tau + 1] && here < 1 {
-                let left = raw[tau - 1], centre = raw[tau], right = raw[tau + 1]
+                let left = raw[tau - 1]
+                let centre = raw[tau]
+                let right = raw[tau + 1]
                 let curvature = left - 2 * centre + right
                 var offset: Float = 0
                 if curvature > 0 {

@@ -56,7 +56,10 @@ public struct FrameFeatures: Sendable {
     /// Appends one frame's features.
     public mutating func append(_ f: Frame) {
         energyDb.append(f.energyDb)
-        bandDb[0].append(f.band0Db); bandDb[1].append(f.band1Db); bandDb[2].append(f.band2Db); bandDb[3].append(f.band3Db)
+        bandDb[0].append(f.band0Db)
+        bandDb[1].append(f.band1Db)
+        bandDb[2].append(f.band2Db)
+        bandDb[3].append(f.band3Db)
         syllableEnvelopeDb.append(f.envelopeDb)
         spectralChangeDb.append(f.spectralChangeDb)
         spectralFlatness.append(f.flatness)
@@ -74,8 +77,10 @@ public struct FrameFeatures: Sendable {
         f.energyDb = energyDb[i]
         // Tests build features column by column; a column left empty reads as its default.
         func at(_ column: [Float], _ fallback: Float) -> Float { i < column.count ? column[i] : fallback }
-        f.band0Db = at(bandDb[0], f.energyDb); f.band1Db = at(bandDb[1], f.energyDb)
-        f.band2Db = at(bandDb[2], f.energyDb); f.band3Db = at(bandDb[3], f.energyDb)
+        f.band0Db = at(bandDb[0], f.energyDb)
+        f.band1Db = at(bandDb[1], f.energyDb)
+        f.band2Db = at(bandDb[2], f.energyDb)
+        f.band3Db = at(bandDb[3], f.energyDb)
         f.envelopeDb = at(syllableEnvelopeDb, f.energyDb)
         f.flatness = at(spectralFlatness, 0)
         f.spectralChangeDb = at(spectralChangeDb, 0)

@@ -55,13 +55,14 @@ public enum MP3StartDelay {
         }
         while i + 4 <= b.count {
             if b[i] == 0xFF && b[i + 1] & 0xE0 == 0xE0 {
-                let version = (b[i + 1] >> 3) & 0x03      // 00 MPEG 2.5, 10 MPEG 2, 11 MPEG 1
-                let layer = (b[i + 1] >> 1) & 0x03        // 01 Layer III
+                let version = (b[i + 1] >> 3) & 0x03  // 00 MPEG 2.5, 10 MPEG 2, 11 MPEG 1
+                let layer = (b[i + 1] >> 1) & 0x03  // 01 Layer III
                 let bitrateIndex = b[i + 2] >> 4
                 let rateIndex = (b[i + 2] >> 2) & 0x03
                 if version != 0x01 && layer == 0x01 && bitrateIndex != 0x0F && bitrateIndex != 0 && rateIndex != 0x03 {
-                    return FrameHeader(offset: i, mpeg1: version == 0x03, mono: (b[i + 3] >> 6) == 0x03,
-                                       protected: b[i + 1] & 0x01 == 0)
+                    return FrameHeader(
+                        offset: i, mpeg1: version == 0x03, mono: (b[i + 3] >> 6) == 0x03,
+                        protected: b[i + 1] & 0x01 == 0)
                 }
             }
             i += 1

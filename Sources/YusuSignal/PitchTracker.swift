@@ -90,7 +90,10 @@ public struct PitchTracker: Sendable {
     /// Frames decided so far (`f0Hz.count`).
     public var framesOut: Int { f0Hz.count }
 
-    public init(config: PitchTrackerConfig = PitchTrackerConfig(), analysis: AnalysisConfig = AnalysisConfig(), ringFrames: Int = 4096) {
+    public init(
+        config: PitchTrackerConfig = PitchTrackerConfig(), analysis: AnalysisConfig = AnalysisConfig(),
+        ringFrames: Int = 4096
+    ) {
         self.config = config
         self.analysis = analysis
         lagFrames = max(1, Int((config.lagSeconds / analysis.hopSeconds).rounded()))
@@ -113,7 +116,10 @@ public struct PitchTracker: Sendable {
         fillLocal(frame, levels: levels)
         let row = slot(n)
         if n == 0 {
-            for s in 0..<states { previous[s] = local[s]; back[row + s] = 0 }
+            for s in 0..<states {
+                previous[s] = local[s]
+                back[row + s] = 0
+            }
         } else {
             let before = recent[n - 1]
             var lowest = Float.infinity
@@ -134,7 +140,10 @@ public struct PitchTracker: Sendable {
                         transition = config.octaveJumpCost * abs(log2(lagHere / lagBefore))
                     }
                     let total = cost + transition
-                    if total < best { best = total; bestFrom = r }
+                    if total < best {
+                        best = total
+                        bestFrom = r
+                    }
                 }
                 current[s] = best + local[s]
                 back[row + s] = UInt8(bestFrom)
@@ -158,7 +167,10 @@ public struct PitchTracker: Sendable {
     private mutating func decide(through last: Int, from: Int) {
         var state = 0
         var bestCost = Float.infinity
-        for s in 0..<states where previous[s] < bestCost { bestCost = previous[s]; state = s }
+        for s in 0..<states where previous[s] < bestCost {
+            bestCost = previous[s]
+            state = s
+        }
         var t = from
         // Walk back to `last`, remembering the states of the frames to decide.
         let first = framesOut
@@ -192,14 +204,20 @@ public struct PitchTracker: Sendable {
         let quietPenalty: Float = snr < minimumVoicedSnrDb ? (minimumVoicedSnrDb - snr) * 0.1 : 0
         for c in 0..<k {
             let lag = frame.lag(c)
-            guard lag > 0 else { local[c + 1] = .infinity; continue }
+            guard lag > 0 else {
+                local[c + 1] = .infinity
+                continue
+            }
             let dip = frame.dip(c)
             var cost = dip + config.longLagCost * lag / maxLag + quietPenalty
             for d in 0..<k where d != c {
                 let shorter = frame.lag(d)
                 guard shorter > 0, shorter < lag, frame.dip(d) < dip + config.subharmonicMarginDip else { continue }
                 let ratio = lag / shorter
-                if abs(ratio - 2) < 0.06 || abs(ratio - 3) < 0.09 { cost += config.subharmonicPenalty; break }
+                if abs(ratio - 2) < 0.06 || abs(ratio - 3) < 0.09 {
+                    cost += config.subharmonicPenalty
+                    break
+                }
             }
             local[c + 1] = cost
         }
@@ -207,7 +225,9 @@ public struct PitchTracker: Sendable {
 
     /// Tracks every frame of `features` against fixed `levels` (the running levels when
     /// nil): the same decoder, collected (tests, small signals).
-    public static func track(_ features: FrameFeatures, levels: ChannelLevels? = nil, config: PitchTrackerConfig = PitchTrackerConfig()) -> PitchTrack {
+    public static func track(
+        _ features: FrameFeatures, levels: ChannelLevels? = nil, config: PitchTrackerConfig = PitchTrackerConfig()
+    ) -> PitchTrack {
         let n = features.frameCount
         var tracker = PitchTracker(config: config, analysis: features.config, ringFrames: max(16, n + 1))
         var running = ChannelLevelsTracker(hopSeconds: features.config.hopSeconds)

@@ -102,7 +102,8 @@ public struct Resampler: Sendable {
     }
 
     private mutating func emit(into output: inout [Float], finalBlock: Bool) {
-        let totalOutput = Self.outputCount(inputFrames: Int64(inputCount), inputRateHz: inputRateHz, outputRateHz: outputRateHz)
+        let totalOutput = Self.outputCount(
+            inputFrames: Int64(inputCount), inputRateHz: inputRateHz, outputRateHz: outputRateHz)
         if let decimation {
             emitDecimated(into: &output, finalBlock: finalBlock, factor: decimation, totalOutput: Int(totalOutput))
             return
@@ -147,14 +148,17 @@ public struct Resampler: Sendable {
 extension Resampler {
     /// Whole-number ratio: output n is the dot product of the taps with the input around
     /// sample n * factor (zeros outside the signal).
-    fileprivate mutating func emitDecimated(into output: inout [Float], finalBlock: Bool, factor: Int, totalOutput: Int) {
+    fileprivate mutating func emitDecimated(into output: inout [Float], finalBlock: Bool, factor: Int, totalOutput: Int)
+    {
         let reach = taps.count / 2
         while nextOutputIndex < totalOutput {
             let centre = nextOutputIndex * factor
             if !finalBlock && centre + reach >= inputCount { break }
             var sum: Float = 0
-            let first = centre - reach, last = centre + reach
-            let start = historyStart, count = inputCount
+            let first = centre - reach
+            let last = centre + reach
+            let start = historyStart
+            let count = inputCount
             history.withUnsafeBufferPointer { h in
                 taps.withUnsafeBufferPointer { t in
                     if first >= start && last < count {
@@ -182,7 +186,8 @@ extension Resampler {
 
 /// Modified Bessel function of the first kind, order 0 (power series), for the Kaiser window.
 func besselI0(_ x: Double) -> Double {
-    var sum = 1.0, term = 1.0
+    var sum = 1.0
+    var term = 1.0
     let half = x / 2
     for k in 1..<50 {
         term *= (half / Double(k)) * (half / Double(k))

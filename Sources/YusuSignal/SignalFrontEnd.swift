@@ -38,12 +38,15 @@ public final class SignalFrontEnd {
     private var finished = false
 
     /// - Parameter ringFrames: frames each channel keeps readable; the reader must keep up.
-    public init(sampleRateHz: Int, channelCount: Int, config: AnalysisConfig = AnalysisConfig(), ringFrames: Int = 4096) {
+    public init(sampleRateHz: Int, channelCount: Int, config: AnalysisConfig = AnalysisConfig(), ringFrames: Int = 4096)
+    {
         self.config = config
         self.sampleRateHz = sampleRateHz
         self.channelCount = channelCount
         analyzers = (0..<channelCount).map { _ in FrameAnalyzer(config: config, ringFrames: ringFrames) }
-        resamplers = (0..<channelCount).map { _ in Resampler(inputRateHz: sampleRateHz, outputRateHz: config.analysisRateHz) }
+        resamplers = (0..<channelCount).map { _ in
+            Resampler(inputRateHz: sampleRateHz, outputRateHz: config.analysisRateHz)
+        }
         levels = (0..<channelCount).map { _ in LevelAccumulator(sampleRateHz: sampleRateHz, ringHops: ringFrames) }
         channelBlock = [Float](repeating: 0, count: 8192)
         converted.reserveCapacity(8192 + 64)
@@ -92,7 +95,8 @@ public final class SignalFrontEnd {
         for k in 0..<n {
             let x = interleaved[k]
             if !x.isFinite {
-                throw SampleError.nonFinite(frame: samplesIn + Int64(k / channelCount), channel: k % channelCount, value: x)
+                throw SampleError.nonFinite(
+                    frame: samplesIn + Int64(k / channelCount), channel: k % channelCount, value: x)
             }
             if x > 1 || x < -1 {
                 interleaved[k] = x > 1 ? 1 : -1
@@ -101,9 +105,12 @@ public final class SignalFrontEnd {
         }
         clippedSamples += clipped
         if channelCount == 2 {
-            var cross = 0.0, e0 = 0.0, e1 = 0.0
+            var cross = 0.0
+            var e0 = 0.0
+            var e1 = 0.0
             for j in 0..<frames {
-                let a = Double(interleaved[2 * j]), b = Double(interleaved[2 * j + 1])
+                let a = Double(interleaved[2 * j])
+                let b = Double(interleaved[2 * j + 1])
                 cross += a * b
                 e0 += a * a
                 e1 += b * b

@@ -36,7 +36,9 @@ public enum StreamEncoding: String, Sendable, CaseIterable {
 
     /// The raw encodings a live call may declare, by the names `yusu live --encoding` and
     /// the service's `encoding=` take.
-    public static let liveNames: [(name: String, encoding: StreamEncoding)] = [("s16le", .pcmS16LE), ("ulaw", .muLaw), ("alaw", .aLaw)]
+    public static let liveNames: [(name: String, encoding: StreamEncoding)] = [
+        ("s16le", .pcmS16LE), ("ulaw", .muLaw), ("alaw", .aLaw),
+    ]
 
     public init?(liveName: String) {
         guard let e = Self.liveNames.first(where: { $0.name == liveName })?.encoding else { return nil }
@@ -99,7 +101,9 @@ public enum SampleDecoding {
         switch segment {
         case 0: t += 8
         case 1: t += 0x108
-        default: t += 0x108; t <<= segment - 1
+        default:
+            t += 0x108
+            t <<= segment - 1
         }
         return Int16((a & 0x80) != 0 ? t : -t)
     }
@@ -107,7 +111,9 @@ public enum SampleDecoding {
     /// Decodes `count` samples from `bytes` into `out` (appended).
     /// - Complexity: O(count); no allocation beyond `out`'s growth.
     @inline(__always)
-    public static func decode(_ bytes: UnsafeRawBufferPointer, count: Int, encoding: StreamEncoding, into out: inout [Float]) {
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, count: Int, encoding: StreamEncoding, into out: inout [Float]
+    ) {
         switch encoding {
         case .pcmU8:
             for i in 0..<count { out.append(Float(Int(bytes[i]) - 128) * (1 / 128)) }
@@ -123,12 +129,16 @@ public enum SampleDecoding {
             }
         case .pcmS32LE:
             for i in 0..<count {
-                let raw = UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16 | UInt32(bytes[4 * i + 3]) << 24
+                let raw =
+                    UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16 | UInt32(
+                        bytes[4 * i + 3]) << 24
                 out.append(Float(Int32(bitPattern: raw)) * (1 / 2_147_483_648))
             }
         case .floatLE:
             for i in 0..<count {
-                let raw = UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16 | UInt32(bytes[4 * i + 3]) << 24
+                let raw =
+                    UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16 | UInt32(
+                        bytes[4 * i + 3]) << 24
                 out.append(Float(bitPattern: raw))
             }
         case .doubleLE:
@@ -176,14 +186,17 @@ struct FrameAssembler {
             partial.append(contentsOf: rest[rest.startIndex..<(rest.startIndex + n)])
             rest = UnsafeRawBufferPointer(rebasing: rest[(rest.startIndex + n)...])
             if partial.count == frameBytes {
-                partial.withUnsafeBytes { SampleDecoding.decode($0, count: format.channelCount, encoding: format.encoding, into: &out) }
+                partial.withUnsafeBytes {
+                    SampleDecoding.decode($0, count: format.channelCount, encoding: format.encoding, into: &out)
+                }
                 partial.removeAll(keepingCapacity: true)
             }
         }
         let whole = rest.count / frameBytes
         if whole > 0 {
-            SampleDecoding.decode(UnsafeRawBufferPointer(rebasing: rest[rest.startIndex..<(rest.startIndex + whole * frameBytes)]),
-                                  count: whole * format.channelCount, encoding: format.encoding, into: &out)
+            SampleDecoding.decode(
+                UnsafeRawBufferPointer(rebasing: rest[rest.startIndex..<(rest.startIndex + whole * frameBytes)]),
+                count: whole * format.channelCount, encoding: format.encoding, into: &out)
         }
         let left = rest.count - whole * frameBytes
         if left > 0 { partial.append(contentsOf: rest[(rest.startIndex + whole * frameBytes)...]) }
@@ -247,13 +260,17 @@ public struct WAVStreamDecoder {
     /// The header's format, where the data starts and how long it is (nil: unknown), or
     /// nil while more header bytes are needed.
     static func parseHeader(_ h: [UInt8]) throws -> (StreamFormat, Int, Int64?)? {
-        func u32(_ i: Int) -> UInt32 { UInt32(h[i]) | UInt32(h[i + 1]) << 8 | UInt32(h[i + 2]) << 16 | UInt32(h[i + 3]) << 24 }
+        func u32(_ i: Int) -> UInt32 {
+            UInt32(h[i]) | UInt32(h[i + 1]) << 8 | UInt32(h[i + 2]) << 16 | UInt32(h[i + 3]) << 24
+        }
         func u16(_ i: Int) -> UInt16 { UInt16(h[i]) | UInt16(h[i + 1]) << 8 }
         func tag(_ i: Int) -> String { String(decoding: h[i..<(i + 4)], as: UTF8.self) }
         guard h.count >= 12 else {
             // Refuse early what cannot become a RIFF header.
             let riff = Array("RIFF".utf8)
-            if !h.isEmpty && !zip(h, riff).allSatisfy({ $0 == $1 }) { throw StreamDecodeError.notWAV("it does not start with RIFF") }
+            if !h.isEmpty && !zip(h, riff).allSatisfy({ $0 == $1 }) {
+                throw StreamDecodeError.notWAV("it does not start with RIFF")
+            }
             return nil
         }
         guard tag(0) == "RIFF" else {
@@ -268,7 +285,9 @@ public struct WAVStreamDecoder {
             let size = Int(u32(i + 4))
             let body = i + 8
             if id == "data" {
-                guard let f = format else { throw StreamDecodeError.notWAV("the data chunk comes before the fmt chunk") }
+                guard let f = format else {
+                    throw StreamDecodeError.notWAV("the data chunk comes before the fmt chunk")
+                }
                 var out = f
                 let placeholder = size == 0 || size == 0xFFFF_FFFF || size == 0x7FFF_FFFF
                 let dataSize: Int64? = placeholder ? nil : Int64(size)
@@ -285,8 +304,10 @@ public struct WAVStreamDecoder {
                 let rate = Int(u32(body + 4))
                 let bits = Int(u16(body + 14))
                 if tagValue == 0xFFFE {
-                    guard size >= 40 else { throw StreamDecodeError.notWAV("WAVE_FORMAT_EXTENSIBLE fmt chunk of \(size) bytes") }
-                    tagValue = Int(u16(body + 24))   // the sub-format GUID's first two bytes
+                    guard size >= 40 else {
+                        throw StreamDecodeError.notWAV("WAVE_FORMAT_EXTENSIBLE fmt chunk of \(size) bytes")
+                    }
+                    tagValue = Int(u16(body + 24))  // the sub-format GUID's first two bytes
                 }
                 let encoding: StreamEncoding
                 switch (tagValue, bits) {
@@ -299,12 +320,18 @@ public struct WAVStreamDecoder {
                 case (6, 8): encoding = .aLaw
                 case (7, 8): encoding = .muLaw
                 default:
-                    throw StreamDecodeError.unsupported("format tag \(tagValue) with \(bits)-bit samples (PCM 8/16/24/32, float, μ-law and A-law are read)")
+                    throw StreamDecodeError.unsupported(
+                        """
+                        format tag \(tagValue) with \(bits)-bit samples (PCM 8/16/24/32, float, μ-law and A-law \
+                        are read)
+                        """
+                    )
                 }
                 guard channels > 0 else { throw StreamDecodeError.notWAV("0 channels") }
                 guard rate > 0 else { throw StreamDecodeError.notWAV("a sample rate of 0 Hz") }
-                format = StreamFormat(sampleRateHz: rate, channelCount: channels, encoding: encoding,
-                                      formatName: "WAV \(encoding.formatSuffix)", declaredFrames: nil)
+                format = StreamFormat(
+                    sampleRateHz: rate, channelCount: channels, encoding: encoding,
+                    formatName: "WAV \(encoding.formatSuffix)", declaredFrames: nil)
             }
             i = end
         }
@@ -318,8 +345,9 @@ public struct RawPCMDecoder {
     private var assembler: FrameAssembler
 
     public init(sampleRateHz: Int, channelCount: Int, encoding: StreamEncoding) {
-        format = StreamFormat(sampleRateHz: sampleRateHz, channelCount: channelCount, encoding: encoding,
-                              formatName: "raw \(encoding.formatSuffix)", declaredFrames: nil)
+        format = StreamFormat(
+            sampleRateHz: sampleRateHz, channelCount: channelCount, encoding: encoding,
+            formatName: "raw \(encoding.formatSuffix)", declaredFrames: nil)
         assembler = FrameAssembler(format: format)
     }
 

@@ -176,10 +176,11 @@ public struct SyllableNetStream: Sendable {
     }
 
     /// One dilated layer at 16 channels: `here = relu(bias + Σ taps) (+ the centre tap)`.
-    @inline(__always) private static func layer16(kernel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                                  previous: UnsafeMutablePointer<Float>, width: Int, n: Int, d: Int,
-                                                  mask: Int, residual: Bool, into here: UnsafeMutablePointer<Float>)
-    {
+    @inline(__always) private static func layer16(
+        kernel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+        previous: UnsafeMutablePointer<Float>, width: Int, n: Int, d: Int,
+        mask: Int, residual: Bool, into here: UnsafeMutablePointer<Float>
+    ) {
         var acc = UnsafeRawPointer(bias).loadUnaligned(as: SIMD16<Float>.self)
         for k in 0..<3 {
             let tap = previous + ((n - (2 - k) * d) & mask) * width
@@ -230,8 +231,9 @@ public struct SyllableNetStream: Sendable {
                     if c == 16 {
                         // The shipped width: one SIMD register of sums, each lane the same
                         // sequence of multiplies and adds as the general loop (equal results).
-                        Self.layer16(kernel: kernel, bias: bias, previous: previous, width: width, n: n, d: d, mask: mask,
-                                     residual: l > 0, into: here)
+                        Self.layer16(
+                            kernel: kernel, bias: bias, previous: previous, width: width, n: n, d: d, mask: mask,
+                            residual: l > 0, into: here)
                         previous = out
                         width = c
                         out += ringSteps * c

@@ -110,7 +110,9 @@ public struct SyllableNucleusTracker: Sendable {
 
     /// The stretch of the tempo found so far.
     public var stretch: Double {
-        guard let reference = config.referenceRatePerSecond, firstPassNuclei >= config.minimumNucleiForTempo, speechFrames > 0 else { return 1 }
+        guard let reference = config.referenceRatePerSecond, firstPassNuclei >= config.minimumNucleiForTempo,
+            speechFrames > 0
+        else { return 1 }
         let prior = config.tempoPriorSeconds
         let rate = (Double(firstPassNuclei) + prior * reference) / (Double(speechFrames) * hopSeconds + prior)
         return rate < reference ? min(config.maximumStretch, pow(reference / rate, config.stretchExponent)) : 1
@@ -122,13 +124,15 @@ public struct SyllableNucleusTracker: Sendable {
         if speech { speechFrames += 1 }
         reference.push(envelopeDb: envelopeDb, periodic: periodic, speech: speech, levels: levels, stretch: 1)
         firstPassNuclei += reference.takeNuclei()
-        stretched.push(envelopeDb: envelopeDb, periodic: periodic, speech: speech, levels: levels,
-                       stretch: config.referenceRatePerSecond == nil ? 1 : stretch)
+        stretched.push(
+            envelopeDb: envelopeDb, periodic: periodic, speech: speech, levels: levels,
+            stretch: config.referenceRatePerSecond == nil ? 1 : stretch)
         #if YUSU_DEV_TUNING
-        pushed += 1
-        if ProcessInfo.processInfo.environment["YUSU_DEBUG_STRETCH"] != nil && pushed % 1000 == 0 {
-            FileHandle.standardError.write(Data("stretch \(pushed) \(stretch) nuclei \(firstPassNuclei) speech \(speechFrames)\n".utf8))
-        }
+            pushed += 1
+            if ProcessInfo.processInfo.environment["YUSU_DEBUG_STRETCH"] != nil && pushed % 1000 == 0 {
+                FileHandle.standardError.write(
+                    Data("stretch \(pushed) \(stretch) nuclei \(firstPassNuclei) speech \(speechFrames)\n".utf8))
+            }
         #endif
         stretched.takeNuclei(into: &nuclei)
     }
@@ -201,7 +205,8 @@ struct NucleusDetector: Sendable {
         floorOf = FrameRing(capacity: ring, filler: -120)
         scaleOf = FrameRing(capacity: ring, filler: 1)
         clock = ForgettingClock(forgetAfterSteps: ChannelLevelsConfig().forgetSeconds / hopSeconds)
-        spacer = PeakSpacer(widestSpacing: Int((config.minimumSpacingSeconds * config.maximumStretch / hopSeconds).rounded()) + 1)
+        spacer = PeakSpacer(
+            widestSpacing: Int((config.minimumSpacingSeconds * config.maximumStretch / hopSeconds).rounded()) + 1)
         candidates.reserveCapacity(16)
         found.reserveCapacity(16)
     }
@@ -225,7 +230,9 @@ struct NucleusDetector: Sendable {
         return true
     }
 
-    mutating func push(envelopeDb: Float, periodic isPeriodic: Bool, speech isSpeech: Bool, levels: ChannelLevels, stretch: Double) {
+    mutating func push(
+        envelopeDb: Float, periodic isPeriodic: Bool, speech isSpeech: Bool, levels: ChannelLevels, stretch: Double
+    ) {
         raw.append(envelopeDb)
         periodic.append(isPeriodic)
         speech.append(isSpeech)
@@ -275,7 +282,8 @@ struct NucleusDetector: Sendable {
     private mutating func smoothOne() {
         let i = smoothed
         let width = config.smoothingWindowFrames * Double(stretchOf[i])
-        let lowest = max(0, raw.oldest), last = framesIn - 1
+        let lowest = max(0, raw.oldest)
+        let last = framesIn - 1
         let value = Self.average({ raw[min(last, max(lowest, $0))] }, at: i, width: width)
         smooth.append(value)
         if value > -115 && i >= primed { floorHistogram.add(value, weight: clock.weight) }
@@ -288,13 +296,17 @@ struct NucleusDetector: Sendable {
     /// once the frame after them is smoothed.
     private mutating func findPeak(at i: Int) {
         guard i >= 1, i + 1 < smoothed else { return }
-        let before = smooth[i - 1], here = smooth[i], after = smooth[i + 1]
+        let before = smooth[i - 1]
+        let here = smooth[i]
+        let after = smooth[i + 1]
         if before < here { plateauStart = i }
         guard let start = plateauStart else { return }
         if after == here { return }
         if after < here {
             let peak = (start + i) / 2
-            spacer.add(frame: peak, height: smooth[peak], spacing: Int((config.minimumSpacingSeconds * Double(stretchOf[peak]) / hopSeconds).rounded()))
+            spacer.add(
+                frame: peak, height: smooth[peak],
+                spacing: Int((config.minimumSpacingSeconds * Double(stretchOf[peak]) / hopSeconds).rounded()))
         }
         plateauStart = nil
     }
@@ -316,13 +328,19 @@ struct NucleusDetector: Sendable {
             candidates.removeFirst()
             if isNucleus(p) { found.append(p) }
             #if YUSU_DEV_TUNING
-            if let range = ProcessInfo.processInfo.environment["YUSU_DEBUG_PEAKS"] {
-                let parts = range.split(separator: "-").compactMap { Int($0) }
-                if parts.count == 2 && p >= parts[0] && p <= parts[1] {
-                    let floorDb = (floorHistogram.percentile(0.05) ?? -120) - floorOf[p]
-                    FileHandle.standardError.write(Data("peak \(p) value \(smooth[p]) floor \(floorDb) speech \(speech[p]) nucleus \(found.last == p)\n".utf8))
+                if let range = ProcessInfo.processInfo.environment["YUSU_DEBUG_PEAKS"] {
+                    let parts = range.split(separator: "-").compactMap { Int($0) }
+                    if parts.count == 2 && p >= parts[0] && p <= parts[1] {
+                        let floorDb = (floorHistogram.percentile(0.05) ?? -120) - floorOf[p]
+                        FileHandle.standardError.write(
+                            Data(
+                                """
+                                peak \(p) value \(smooth[p]) floor \(floorDb) speech \(speech[p]) nucleus \
+                                \(found.last == p)\n
+                                """
+                                .utf8))
+                    }
                 }
-            }
             #endif
         }
     }
@@ -332,21 +350,31 @@ struct NucleusDetector: Sendable {
         guard speech[p] else { return false }
         let floorDb = (floorHistogram.percentile(0.05) ?? -120) - floorOf[p]
         guard value - floorDb >= config.minimumSnrDb * scaleOf[p] else { return false }
-        let lo = max(smooth.oldest, p - reach), hi = min(smoothed - 1, p + ahead)
+        let lo = max(smooth.oldest, p - reach)
+        let hi = min(smoothed - 1, p + ahead)
         var loudest = -Float.infinity
         for j in lo...hi where smooth[j] > loudest { loudest = smooth[j] }
         guard loudest - value <= config.maximumBelowPeakDb else { return false }
         var voiced = false
-        for j in max(periodic.oldest, p - voicingReach)...min(framesIn - 1, p + voicingReach) where periodic[j] { voiced = true; break }
+        for j in max(periodic.oldest, p - voicingReach)...min(framesIn - 1, p + voicingReach) where periodic[j] {
+            voiced = true
+            break
+        }
         guard voiced else { return false }
         // Prominence: above the higher of the lowest points between it and a higher frame
         // on either side.
         var leftMin = value
         var i = p - 1
-        while i >= lo && smooth[i] <= value { leftMin = min(leftMin, smooth[i]); i -= 1 }
+        while i >= lo && smooth[i] <= value {
+            leftMin = min(leftMin, smooth[i])
+            i -= 1
+        }
         var rightMin = value
         i = p + 1
-        while i <= hi && smooth[i] <= value { rightMin = min(rightMin, smooth[i]); i += 1 }
+        while i <= hi && smooth[i] <= value {
+            rightMin = min(rightMin, smooth[i])
+            i += 1
+        }
         return value - max(leftMin, rightMin) >= config.minimumProminenceDb
     }
 
@@ -383,14 +411,18 @@ public struct SyllableNucleusDetector: Sendable {
 
     /// Frame indices of syllable nuclei within speech frames, ascending, against fixed
     /// `levels` (the running levels when nil).
-    public func detect(_ features: FrameFeatures, pitch: PitchTrack, speech: [Bool], levels: ChannelLevels? = nil) -> [Int] {
+    public func detect(_ features: FrameFeatures, pitch: PitchTrack, speech: [Bool], levels: ChannelLevels? = nil)
+        -> [Int]
+    {
         var tracker = SyllableNucleusTracker(config: config, hopSeconds: features.config.hopSeconds)
         var running = ChannelLevelsTracker(hopSeconds: features.config.hopSeconds)
         var out: [Int] = []
         for i in 0..<features.frameCount {
             running.observe(features.frame(i))
             let periodic = pitch.f0Hz[i] > 0 || features.candidateDip(i, 0) < config.periodicDip
-            tracker.push(envelopeDb: features.syllableEnvelopeDb[i], periodic: periodic, speech: speech[i], levels: levels ?? running.levels)
+            tracker.push(
+                envelopeDb: features.syllableEnvelopeDb[i], periodic: periodic, speech: speech[i],
+                levels: levels ?? running.levels)
             tracker.take(into: &out)
         }
         tracker.finish()
@@ -429,10 +461,14 @@ struct PeakSpacer: Sendable {
             for k in pending.indices where pending[k].kept == nil {
                 let p = pending[k]
                 if !force && knownThrough <= p.frame + p.spacing + 1 { continue }
-                var blocked = false, suppressed = false
+                var blocked = false
+                var suppressed = false
                 for q in pending where q.frame != p.frame && abs(q.frame - p.frame) < p.spacing {
                     guard q.height > p.height || (q.height == p.height && q.frame < p.frame) else { continue }
-                    if q.kept == nil { blocked = true; break }
+                    if q.kept == nil {
+                        blocked = true
+                        break
+                    }
                     if q.kept == true { suppressed = true }
                 }
                 if blocked { continue }
@@ -442,8 +478,12 @@ struct PeakSpacer: Sendable {
         }
         // Decided peaks leave, in order, once no undecided or future peak can need them.
         while let first = pending.first, let isKept = first.kept {
-            if !force && (knownThrough <= first.frame + widestSpacing + 1
-                          || pending.contains(where: { $0.kept == nil && $0.frame - first.frame < widestSpacing })) { break }
+            if !force
+                && (knownThrough <= first.frame + widestSpacing + 1
+                    || pending.contains(where: { $0.kept == nil && $0.frame - first.frame < widestSpacing }))
+            {
+                break
+            }
             if isKept { kept.append(first.frame) }
             pending.removeFirst()
         }

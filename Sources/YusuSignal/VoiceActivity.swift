@@ -109,17 +109,20 @@ public struct VoiceActivityTracker: Sendable {
     // Hand-over buffers between stages (reused).
     private var a: [(Int, Bool)] = [], b: [(Int, Bool)] = []
 
-    public init(config: VoiceActivityConfig = VoiceActivityConfig(), hopSeconds: Double = 0.01, ringFrames: Int = 4096) {
+    public init(config: VoiceActivityConfig = VoiceActivityConfig(), hopSeconds: Double = 0.01, ringFrames: Int = 4096)
+    {
         self.config = config
         func frames(_ seconds: Double) -> Int { Int((seconds / hopSeconds).rounded()) }
         seeded = SeededRuns(lookBack: frames(config.onsetLookBackSeconds))
-        music = MusicRejection(window: frames(config.musicWindowSeconds), voicedShare: config.musicVoicedShare,
-                               rangeDb: config.musicEnergyRangeDb, changeDb: config.musicSpectralChangeDb,
-                               steadyRangeDb: config.musicSteadyRangeDb)
+        music = MusicRejection(
+            window: frames(config.musicWindowSeconds), voicedShare: config.musicVoicedShare,
+            rangeDb: config.musicEnergyRangeDb, changeDb: config.musicSpectralChangeDb,
+            steadyRangeDb: config.musicSteadyRangeDb)
         gaps = GapFiller(shorterThan: frames(config.bridgeGapSeconds))
         bursts = BurstDropper(shorterThan: frames(config.minimumBurstSeconds))
-        unvoiced = UnvoicedRunDropper(minimumVoiced: frames(config.minimumVoicedSeconds), attach: frames(config.unvoicedAttachSeconds),
-                                      decideAfter: frames(config.unvoicedDecideSeconds))
+        unvoiced = UnvoicedRunDropper(
+            minimumVoiced: frames(config.minimumVoicedSeconds), attach: frames(config.unvoicedAttachSeconds),
+            decideAfter: frames(config.unvoicedDecideSeconds))
         voiced = FrameRing(capacity: ringFrames, filler: false)
         energy = FrameRing(capacity: ringFrames, filler: -120)
         change = FrameRing(capacity: ringFrames, filler: 0)
@@ -134,7 +137,9 @@ public struct VoiceActivityTracker: Sendable {
     /// Adds the next frame: its energy, whether the tracker voiced it, its spectral change
     /// (`Frame.spectralChangeDb`), the other channel's energy in the same frame (nil for
     /// mono), and the channel's levels for it.
-    public mutating func push(energyDb: Float, voiced isVoiced: Bool, spectralChangeDb: Float, otherEnergyDb: Float?, levels: ChannelLevels) {
+    public mutating func push(
+        energyDb: Float, voiced isVoiced: Bool, spectralChangeDb: Float, otherEnergyDb: Float?, levels: ChannelLevels
+    ) {
         let i = framesIn
         framesIn += 1
         voiced.append(isVoiced)
@@ -143,7 +148,8 @@ public struct VoiceActivityTracker: Sendable {
         let scale = levels.snrScale
         let snr = energyDb - levels.floorDb
         var continues = snr >= config.continueSnrDb * scale || (isVoiced && snr >= config.voicedSnrDb * scale)
-        var starts = (snr >= config.onsetSnrDb * scale || (isVoiced && snr >= (config.voicedSnrDb + 3) * scale))
+        var starts =
+            (snr >= config.onsetSnrDb * scale || (isVoiced && snr >= (config.voicedSnrDb + 3) * scale))
             && energyDb >= levels.speechLevelDb - config.onsetBelowSpeechDb
         if continues, let otherEnergyDb, otherEnergyDb - energyDb >= config.echoMarginDb {
             continues = false
@@ -160,7 +166,9 @@ public struct VoiceActivityTracker: Sendable {
     }
 
     private mutating func flow(final: Bool) {
-        for (i, flag) in a { music.push(i, active: flag, voiced: voiced[i], energyDb: energy[i], changeDb: change[i], into: &b) }
+        for (i, flag) in a {
+            music.push(i, active: flag, voiced: voiced[i], energyDb: energy[i], changeDb: change[i], into: &b)
+        }
         a.removeAll(keepingCapacity: true)
         if final { music.finish(into: &b) }
         for (i, flag) in b { gaps.push(i, flag, into: &a) }
@@ -204,7 +212,10 @@ struct SeededRuns: Sendable {
             pendingFrom = i + 1
             return
         }
-        if runStart == nil { runStart = i; seeded = false }
+        if runStart == nil {
+            runStart = i
+            seeded = false
+        }
         if seeded {
             out.append((i, true))
             pendingFrom = i + 1
@@ -269,21 +280,32 @@ struct MusicRejection: Sendable {
     }
 
     init(window: Int, voicedShare: Double, rangeDb: Float, changeDb: Float, steadyRangeDb: Float) {
-        limits = Limits(window: window, minimumActive: Int((0.9 * Double(window)).rounded(.up)),
-                        minimumVoiced: Int((voicedShare * Double(window)).rounded(.up)),
-                        rangeDb: rangeDb, changeDb: changeDb, steadyRangeDb: steadyRangeDb)
+        limits = Limits(
+            window: window, minimumActive: Int((0.9 * Double(window)).rounded(.up)),
+            minimumVoiced: Int((voicedShare * Double(window)).rounded(.up)),
+            rangeDb: rangeDb, changeDb: changeDb, steadyRangeDb: steadyRangeDb)
         step = max(1, window / 4)
         open.reserveCapacity(8)
-        for _ in 0..<8 { var b = [Float](); b.reserveCapacity(window); spare.append(b) }
+        for _ in 0..<8 {
+            var b = [Float]()
+            b.reserveCapacity(window)
+            spare.append(b)
+        }
         active = FrameRing(capacity: 2 * window + 64, filler: false)
         music = FrameRing(capacity: 2 * window + 64, filler: false)
     }
 
-    mutating func push(_ i: Int, active isActive: Bool, voiced: Bool, energyDb: Float, changeDb: Float, into out: inout [(Int, Bool)]) {
+    mutating func push(
+        _ i: Int, active isActive: Bool, voiced: Bool, energyDb: Float, changeDb: Float, into out: inout [(Int, Bool)]
+    ) {
         next = i + 1
         active.append(isActive)
         music.append(false)
-        guard window > 10 else { out.append((i, isActive)); pendingFrom = next; return }
+        guard window > 10 else {
+            out.append((i, isActive))
+            pendingFrom = next
+            return
+        }
         while nextWindow * step <= i {
             var buffer = spare.popLast() ?? []
             buffer.removeAll(keepingCapacity: true)
@@ -293,9 +315,14 @@ struct MusicRejection: Sendable {
         let limits = self.limits
         var k = 0
         while k < open.count {
-            let verdict = Self.add(&open[k], active: isActive, voiced: voiced, energyDb: energyDb, changeDb: changeDb, limits: limits)
+            let verdict = Self.add(
+                &open[k], active: isActive, voiced: voiced, energyDb: energyDb, changeDb: changeDb, limits: limits)
             if let verdict {
-                if verdict { for f in open[k].start..<(open[k].start + window) where f >= pendingFrom && f < next { music[f] = true } }
+                if verdict {
+                    for f in open[k].start..<(open[k].start + window) where f >= pendingFrom && f < next {
+                        music[f] = true
+                    }
+                }
                 spare.append(open[k].sorted)
                 open.remove(at: k)
             } else {
@@ -308,19 +335,29 @@ struct MusicRejection: Sendable {
     /// Adds a frame to a window. - Returns: its verdict once decided (true: music).
     /// Static: a method reading `self` while `open[k]` is borrowed inout would copy `self`,
     /// share the window's buffer and reallocate it at every frame.
-    private static func add(_ w: inout Window, active isActive: Bool, voiced: Bool, energyDb: Float, changeDb: Float,
-                            limits: Limits) -> Bool? {
-        let window = limits.window, rangeDb = limits.rangeDb
+    private static func add(
+        _ w: inout Window, active isActive: Bool, voiced: Bool, energyDb: Float, changeDb: Float,
+        limits: Limits
+    ) -> Bool? {
+        let window = limits.window
+        let rangeDb = limits.rangeDb
         w.seen += 1
         w.changeSum += changeDb
         if isActive { w.activeCount += 1 }
         if voiced { w.voicedCount += 1 }
         var j = w.sorted.count
         w.sorted.append(energyDb)
-        while j > 0 && w.sorted[j - 1] > energyDb { w.sorted[j] = w.sorted[j - 1]; j -= 1 }
+        while j > 0 && w.sorted[j - 1] > energyDb {
+            w.sorted[j] = w.sorted[j - 1]
+            j -= 1
+        }
         w.sorted[j] = energyDb
         let tenth = window / 10
-        if w.seen - w.activeCount > window - limits.minimumActive || w.seen - w.voicedCount > window - limits.minimumVoiced { return false }
+        if w.seen - w.activeCount > window - limits.minimumActive
+            || w.seen - w.voicedCount > window - limits.minimumVoiced
+        {
+            return false
+        }
         // The final 90th percentile can only be higher than the 20th-largest so far, the
         // final 10th only lower than the 21st-smallest: a range already too wide stays so.
         if w.seen > 2 * tenth, w.sorted[w.seen - tenth] - w.sorted[tenth] >= rangeDb { return false }
@@ -373,8 +410,14 @@ struct GapFiller: Sendable {
             out.append((i, true))
             return
         }
-        if gapFrom == nil { gapFrom = i; gapDecided = !seenSpeech }
-        if gapDecided { out.append((i, false)); return }
+        if gapFrom == nil {
+            gapFrom = i
+            gapDecided = !seenSpeech
+        }
+        if gapDecided {
+            out.append((i, false))
+            return
+        }
         if i - gapFrom! + 1 >= shorterThan {
             for p in gapFrom!...i { out.append((p, false)) }
             gapDecided = true
@@ -405,7 +448,10 @@ struct BurstDropper: Sendable {
             out.append((i, false))
             return
         }
-        if longRun { out.append((i, true)); return }
+        if longRun {
+            out.append((i, true))
+            return
+        }
         if runFrom == nil { runFrom = i }
         if i - runFrom! + 1 >= shorterThan {
             for p in runFrom!...i { out.append((p, true)) }
@@ -431,7 +477,11 @@ struct UnvoicedRunDropper: Sendable {
     let decideAfter: Int
 
     enum State: Sendable { case speech, silence, waiting }
-    struct Segment: Sendable { var from: Int; var to: Int; var state: State }
+    struct Segment: Sendable {
+        var from: Int
+        var to: Int
+        var state: State
+    }
 
     /// Decided and waiting stretches not yet output, in order ([from, to)).
     private var segments: [Segment] = []
@@ -455,7 +505,11 @@ struct UnvoicedRunDropper: Sendable {
     mutating func push(_ i: Int, _ flag: Bool, voiced: Bool, into out: inout [(Int, Bool)]) {
         next = i + 1
         if flag {
-            if runFrom == nil { runFrom = i; runVoiced = 0; runIsVoiced = false }
+            if runFrom == nil {
+                runFrom = i
+                runVoiced = 0
+                runIsVoiced = false
+            }
             if voiced { runVoiced += 1 }
             if !runIsVoiced && runVoiced >= minimumVoiced {
                 runIsVoiced = true
@@ -489,7 +543,9 @@ struct UnvoicedRunDropper: Sendable {
     }
 
     private mutating func append(_ s: Segment) {
-        if let last = segments.last, segments.count > head, last.to == s.from, last.state == s.state, s.state != .waiting {
+        if let last = segments.last, segments.count > head, last.to == s.from, last.state == s.state,
+            s.state != .waiting
+        {
             segments[segments.count - 1].to = s.to
         } else {
             segments.append(s)
@@ -507,7 +563,7 @@ struct UnvoicedRunDropper: Sendable {
     private mutating func expire(after i: Int) {
         for k in head..<segments.count where segments[k].state == .waiting {
             let limit = segments[k].to + attach
-            guard i + 1 > limit else { continue }              // a run may still start in reach
+            guard i + 1 > limit else { continue }  // a run may still start in reach
             if let from = runFrom, from <= limit, !runIsVoiced { continue }  // one in reach may turn voiced
             segments[k].state = .silence
         }
@@ -519,13 +575,22 @@ struct UnvoicedRunDropper: Sendable {
             let s = segments[head]
             if s.state == .waiting { return }
             outNext = max(outNext, s.from)
-            while outNext < s.to { out.append((outNext, s.state == .speech)); outNext += 1 }
+            while outNext < s.to {
+                out.append((outNext, s.state == .speech))
+                outNext += 1
+            }
             head += 1
         }
-        if head > 32 { segments.removeFirst(head); head = 0 }
+        if head > 32 {
+            segments.removeFirst(head)
+            head = 0
+        }
         // The open run, once voiced, goes out as it comes.
         if let from = runFrom, runIsVoiced, outNext >= from {
-            while outNext < next { out.append((outNext, true)); outNext += 1 }
+            while outNext < next {
+                out.append((outNext, true))
+                outNext += 1
+            }
         }
     }
 
@@ -543,7 +608,9 @@ public struct VoiceActivityDetector: Sendable {
 
     /// Per-frame speech decisions for `features`, using `other` (the other party's channel,
     /// if any) to reject echo, against fixed `levels` (the running levels when nil).
-    public func detect(_ features: FrameFeatures, pitch: PitchTrack, other: FrameFeatures? = nil, levels: ChannelLevels? = nil) -> [Bool] {
+    public func detect(
+        _ features: FrameFeatures, pitch: PitchTrack, other: FrameFeatures? = nil, levels: ChannelLevels? = nil
+    ) -> [Bool] {
         let n = features.frameCount
         guard n > 0 else { return [] }
         var tracker = VoiceActivityTracker(config: config, hopSeconds: features.config.hopSeconds, ringFrames: n + 1)
@@ -551,8 +618,10 @@ public struct VoiceActivityDetector: Sendable {
         for i in 0..<n {
             let frame = features.frame(i)
             running.observe(frame)
-            tracker.push(energyDb: frame.energyDb, voiced: pitch.f0Hz[i] > 0, spectralChangeDb: frame.spectralChangeDb,
-                         otherEnergyDb: other.flatMap { i < $0.frameCount ? $0.energyDb[i] : nil }, levels: levels ?? running.levels)
+            tracker.push(
+                energyDb: frame.energyDb, voiced: pitch.f0Hz[i] > 0, spectralChangeDb: frame.spectralChangeDb,
+                otherEnergyDb: other.flatMap { i < $0.frameCount ? $0.energyDb[i] : nil },
+                levels: levels ?? running.levels)
         }
         tracker.finish()
         return (0..<n).map { tracker.speech[$0] }

@@ -8,28 +8,68 @@ struct Batch: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score every call of an archive into a results database (nightly QA).",
         discussion: """
-        SOURCE is a folder, walked recursively for every format 'yusu score' reads (.wav, .flac, .ogg, .opus, .mp3, .aiff, .au, .caf, .w64, .rf64 in any case), or a manifest CSV with the header path,agent_id,call_id,agent_channel (more columns are kept as metadata; a 'date' column gives the call's day). Each call is written as it finishes; an interrupted batch loses nothing already written, and running it again skips files already scored with the same content, standard and analysis version. Batches sharing one SQLite file split the work between them.
+            SOURCE is a folder, walked recursively for every format 'yusu score' reads (.wav, .flac, .ogg, .opus, \
+            .mp3, .aiff, .au, .caf, .w64, .rf64 in any case), or a manifest CSV with the header \
+            path,agent_id,call_id,agent_channel (more columns are kept as metadata; a 'date' column gives the call's \
+            day). Each call is written as it finishes; an interrupted batch loses nothing already written, and running \
+            it again skips files already scored with the same content, standard and analysis version. Batches sharing \
+            one SQLite file split the work between them.
 
-        Exit status: 0 all scored; 3 some files failed (each is in the database with its reason, and in every report); 4 nothing to score (no recording in SOURCE); 130 interrupted (Ctrl-C or SIGTERM; the last line says how many files were not visited); 1 the batch could not run or had to stop (the results database cannot be written: the last line says why); 64 bad usage.
-        """
+            Exit status: 0 all scored; 3 some files failed (each is in the database with its reason, and in every \
+            report); 4 nothing to score (no recording in SOURCE); 130 interrupted (Ctrl-C or SIGTERM; the last line \
+            says how many files were not visited); 1 the batch could not run or had to stop (the results database \
+            cannot be written: the last line says why); 64 bad usage.
+            """
     )
 
     @Argument(help: "A folder of recordings, or a manifest .csv (omit with --worker).")
     var source: String?
 
-    @Option(name: .long, help: "The results database: an SQLite file (created if missing), or postgres://user@host:port/dbname (password from PGPASSWORD or a password file, never the URL).")
+    @Option(
+        name: .long,
+        help:
+            """
+            The results database: an SQLite file (created if missing), or postgres://user@host:port/dbname \
+            (password from PGPASSWORD or a password file, never the URL).
+            """
+    )
     var db: String = "results.sqlite"
 
-    @Flag(name: .long, help: "With a postgres:// database: only work the shared queue (no SOURCE), as many workers on as many machines as you like.")
+    @Flag(
+        name: .long,
+        help:
+            """
+            With a postgres:// database: only work the shared queue (no SOURCE), as many workers on as many \
+            machines as you like.
+            """
+    )
     var worker = false
 
-    @Flag(name: .long, help: "With a postgres:// database: only queue SOURCE and exit; workers (--worker) on any machine do the scoring.")
+    @Flag(
+        name: .long,
+        help:
+            "With a postgres:// database: only queue SOURCE and exit; workers (--worker) on any machine do the scoring."
+    )
     var enqueueOnly = false
 
-    @Option(name: .long, help: "With a postgres:// database: seconds a claimed file stays leased without renewal (renewed every third of it while the analysis runs); a worker that dies releases its files after this.")
+    @Option(
+        name: .long,
+        help:
+            """
+            With a postgres:// database: seconds a claimed file stays leased without renewal (renewed every third \
+            of it while the analysis runs); a worker that dies releases its files after this.
+            """
+    )
     var leaseSeconds: Double = 60
 
-    @Option(name: .long, help: "With a postgres:// database: seconds to wait for a server that went away (restart, failover) before giving up; work resumes when it is back.")
+    @Option(
+        name: .long,
+        help:
+            """
+            With a postgres:// database: seconds to wait for a server that went away (restart, failover) before \
+            giving up; work resumes when it is back.
+            """
+    )
     var reconnectSeconds: Double = 300
 
     @OptionGroup var standard: StandardOption
@@ -46,13 +86,22 @@ struct Batch: ParsableCommand {
     @Flag(name: .long, help: "Accept mono recordings (by default a batch expects agent and customer on two channels).")
     var allowMono = false
 
-    @Option(name: .long, help: "Without a manifest: regular expression with a group (?<agent>...) matched on the path below SOURCE.")
+    @Option(
+        name: .long,
+        help: "Without a manifest: regular expression with a group (?<agent>...) matched on the path below SOURCE.")
     var agentIdPattern: String = PathPatterns.defaultAgent
 
     @Option(name: .long, help: "Without a manifest: regular expression with a group (?<call>...).")
     var callIdPattern: String = PathPatterns.defaultCall
 
-    @Option(name: .long, help: "Without a manifest: regular expression with a group (?<date>...) (yyyy-MM-dd or yyyyMMdd); otherwise the file's modification day.")
+    @Option(
+        name: .long,
+        help:
+            """
+            Without a manifest: regular expression with a group (?<date>...) (yyyy-MM-dd or yyyyMMdd); otherwise \
+            the file's modification day.
+            """
+    )
     var datePattern: String = PathPatterns.defaultDate
 
     @Flag(name: .long, help: "Only the final summary line (no progress).")
@@ -62,19 +111,31 @@ struct Batch: ParsableCommand {
 
     func validate() throws {
         if worker {
-            guard PostgresTarget.isURL(db) else { throw ValidationError("--worker works a shared queue: it needs --db postgres://…") }
+            guard PostgresTarget.isURL(db) else {
+                throw ValidationError("--worker works a shared queue: it needs --db postgres://…")
+            }
             guard source == nil else { throw ValidationError("--worker takes no SOURCE (it only works the queue)") }
         } else if source == nil {
             throw ValidationError("missing SOURCE (a folder or a manifest), or --worker with --db postgres://…")
         }
         if enqueueOnly {
-            guard PostgresTarget.isURL(db) else { throw ValidationError("--enqueue-only fills a shared queue: it needs --db postgres://…") }
-            guard !worker && source != nil else { throw ValidationError("--enqueue-only needs SOURCE (and no --worker)") }
+            guard PostgresTarget.isURL(db) else {
+                throw ValidationError("--enqueue-only fills a shared queue: it needs --db postgres://…")
+            }
+            guard !worker && source != nil else {
+                throw ValidationError("--enqueue-only needs SOURCE (and no --worker)")
+            }
         }
-        guard leaseSeconds >= 1 && leaseSeconds <= 3600 else { throw ValidationError("--lease-seconds must be 1...3600") }
-        guard reconnectSeconds >= 0 && reconnectSeconds <= 86400 else { throw ValidationError("--reconnect-seconds must be 0...86400") }
+        guard leaseSeconds >= 1 && leaseSeconds <= 3600 else {
+            throw ValidationError("--lease-seconds must be 1...3600")
+        }
+        guard reconnectSeconds >= 0 && reconnectSeconds <= 86400 else {
+            throw ValidationError("--reconnect-seconds must be 0...86400")
+        }
         guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be 1...256 (got \(jobs))") }
-        guard agentChannel == 0 || agentChannel == 1 else { throw ValidationError("--agent-channel must be 0 or 1 (got \(agentChannel))") }
+        guard agentChannel == 0 || agentChannel == 1 else {
+            throw ValidationError("--agent-channel must be 0 or 1 (got \(agentChannel))")
+        }
     }
 
     func run() throws {
@@ -82,7 +143,8 @@ struct Batch: ParsableCommand {
         let source = try archive(self.source)
         if PostgresTarget.isURL(db) { return try runOnPostgres(rules, source: source) }
         guard let source else { return }
-        var options = BatchOptions(source: source, sourceDescription: self.source ?? "", databasePath: db, standard: rules)
+        var options = BatchOptions(
+            source: source, sourceDescription: self.source ?? "", databasePath: db, standard: rules)
         options.jobs = jobs
         options.rescore = rescore
         options.agentChannel = agentChannel
@@ -96,7 +158,9 @@ struct Batch: ParsableCommand {
         // Ctrl-C / SIGTERM: stop the calls under way, record the run as interrupted.
         let stop = StopSignals(runner: runner)
         defer { withExtendedLifetime(stop) {} }
-        let counts = try reportingDatabaseErrors { try runner.run(progress: TerminalProgress(quiet: quiet), survey: survey) }
+        let counts = try reportingDatabaseErrors {
+            try runner.run(progress: TerminalProgress(quiet: quiet), survey: survey)
+        }
         try exitStatus(counts, stopped: runner.wasStopped, stopReason: runner.stopReason)
     }
 
@@ -136,7 +200,12 @@ extension Batch {
         }
         guard isDirectory.boolValue else {
             if ArchiveSource.looksLikeAudio(path: source) {
-                printError("\(source) is a recording, not a folder or a manifest: to score one call, use 'yusu score \(source)'")
+                printError(
+                    """
+                    \(source) is a recording, not a folder or a manifest: to score one call, use 'yusu score \
+                    \(source)'
+                    """
+                )
                 throw ExitCode.validationFailure
             }
             let manifest = ArchiveSource.manifest(source)
@@ -153,8 +222,9 @@ extension Batch {
 
     /// The shared queue on PostgreSQL: queue SOURCE (unless --worker), then work it.
     func runOnPostgres(_ rules: Standard, source: ArchiveSource?) throws {
-        var options = PostgresBatch.Options(target: try postgresTarget(db), source: source,
-                                            sourceDescription: self.source ?? "(worker)", standard: rules)
+        var options = PostgresBatch.Options(
+            target: try postgresTarget(db), source: source,
+            sourceDescription: self.source ?? "(worker)", standard: rules)
         options.limits = limits.inputLimits
         options.jobs = jobs
         options.rescore = rescore
@@ -168,7 +238,9 @@ extension Batch {
         // A terminal redraws the whole queue often; a log gets a queue line a minute.
         options.queuePollSeconds = isatty(STDERR_FILENO) == 1 ? 2 : 60
         let runner = PostgresBatch(options: options)
-        let stop = StopSignals(message: "yusu batch: stopping: the files under way end now and are not recorded (again to abort)") { runner.requestStop() }
+        let stop = StopSignals(
+            message: "yusu batch: stopping: the files under way end now and are not recorded (again to abort)"
+        ) { runner.requestStop() }
         defer { withExtendedLifetime(stop) {} }
         if let source {
             let survey = try reportingDatabaseErrors { try source.survey() }
@@ -183,7 +255,9 @@ extension Batch {
 final class StopSignals: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     convenience init(runner: BatchRunner) {
-        self.init(message: "yusu batch: stopping: the files under way end now and are not recorded (again to abort)") { runner.requestStop() }
+        self.init(message: "yusu batch: stopping: the files under way end now and are not recorded (again to abort)") {
+            runner.requestStop()
+        }
     }
     init(message: String, stop: @escaping @Sendable () -> Void) {
         for sig in [SIGINT, SIGTERM] {

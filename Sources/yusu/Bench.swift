@@ -9,8 +9,14 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time each analysis stage and the whole score on one core, and N analyses in parallel.",
         discussion: """
-        The stages are timed inside one run of the whole analysis on one thread (the best of --repeat runs): decoding, frames (resampling, FFT, YIN, P.56 hops), channel levels, pitch tracking, voice activity, syllable nuclei, utterances, the call's timeline, verdicts; then the whole 'score' from the file with no clock read, and FFTW alone on the same transforms (the floor the frame loop can approach). With --jobs N, N whole analyses run at once and the throughput is reported. With --live N, N live calls run at once on this one thread, each fed the recording in 20 ms pieces as a phone line delivers it, each coached (its lines rendered) and scored at its end: the aggregate × real time is how many calls one core can coach.
-        """
+            The stages are timed inside one run of the whole analysis on one thread (the best of --repeat runs): \
+            decoding, frames (resampling, FFT, YIN, P.56 hops), channel levels, pitch tracking, voice activity, \
+            syllable nuclei, utterances, the call's timeline, verdicts; then the whole 'score' from the file with no \
+            clock read, and FFTW alone on the same transforms (the floor the frame loop can approach). With --jobs N, \
+            N whole analyses run at once and the throughput is reported. With --live N, N live calls run at once on \
+            this one thread, each fed the recording in 20 ms pieces as a phone line delivers it, each coached (its \
+            lines rendered) and scored at its end: the aggregate × real time is how many calls one core can coach.
+            """
     )
 
     @Argument(help: "A recording (default: the bundled Fixtures/demo_call.wav).")
@@ -22,7 +28,14 @@ struct Bench: ParsableCommand {
     @Option(name: .long, help: "Live calls coached at once on one core (0: skip).")
     var live: Int = 0
 
-    @Option(name: .long, help: "With --live: the audio each call receives at a time, ms (a phone line's packets are 20 ms; a coach may gather a few).")
+    @Option(
+        name: .long,
+        help:
+            """
+            With --live: the audio each call receives at a time, ms (a phone line's packets are 20 ms; a coach may \
+            gather a few).
+            """
+    )
     var livePieceMs: Int = 20
 
     @Option(name: .long, help: "Runs per measurement; the best is reported.")
@@ -35,27 +48,34 @@ struct Bench: ParsableCommand {
         guard `repeat` >= 1 && `repeat` <= 1000 else { throw ValidationError("--repeat must be 1...1000") }
         guard jobs >= 0 && jobs <= 256 else { throw ValidationError("--jobs must be 0...256") }
         guard live >= 0 && live <= 10_000 else { throw ValidationError("--live must be 0...10000") }
-        guard livePieceMs >= 1 && livePieceMs <= 10_000 else { throw ValidationError("--live-piece-ms must be 1...10000") }
+        guard livePieceMs >= 1 && livePieceMs <= 10_000 else {
+            throw ValidationError("--live-piece-ms must be 1...10000")
+        }
     }
 
     static func demoPath() -> String? {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         let candidates = [
             "Fixtures/demo_call.wav",
-            executable.deletingLastPathComponent().appendingPathComponent("../../Fixtures/demo_call.wav").standardized.path,
-            executable.deletingLastPathComponent().appendingPathComponent("../../../Fixtures/demo_call.wav").standardized.path,
+            executable.deletingLastPathComponent().appendingPathComponent("../../Fixtures/demo_call.wav").standardized
+                .path,
+            executable.deletingLastPathComponent().appendingPathComponent("../../../Fixtures/demo_call.wav")
+                .standardized.path,
         ]
         return candidates.first { FileManager.default.fileExists(atPath: $0) }
     }
 
     func run() throws {
         guard let path = file ?? Self.demoPath() else {
-            printError("no FILE given and Fixtures/demo_call.wav not found; run from the repository or name a recording")
+            printError(
+                "no FILE given and Fixtures/demo_call.wav not found; run from the repository or name a recording")
             throw ExitCode(64)
         }
         let result: BenchResult
         do {
-            result = try BenchRunner(path: path, repeats: `repeat`, jobs: jobs, liveCalls: live, livePieceMs: livePieceMs).run()
+            result = try BenchRunner(
+                path: path, repeats: `repeat`, jobs: jobs, liveCalls: live, livePieceMs: livePieceMs
+            ).run()
         } catch let error as AudioError {
             printError(error.description)
             throw ExitStatus.badInput
@@ -91,29 +111,47 @@ struct BenchResult {
     var stageSum: Double { stages.reduce(0) { $0 + $1.1 } }
 
     var text: String {
-        var out = "yusu bench — \((file as NSString).lastPathComponent): " + String(format: "%.1f s, %d channel(s), %d frames per channel\n\n", durationSeconds, channels, frames)
+        var out =
+            "yusu bench — \((file as NSString).lastPathComponent): "
+            + String(format: "%.1f s, %d channel(s), %d frames per channel\n\n", durationSeconds, channels, frames)
         out += "Stages, timed inside one run of the whole analysis on one core (best of the runs):\n"
         out += "stage                                        time (ms)   share   × real time\n"
         for (name, seconds) in stages {
-            out += "  " + name.padding(toLength: 42, withPad: " ", startingAt: 0)
-                + String(format: " %9.2f  %5.1f%%  %11.0f\n", seconds * 1000, 100 * seconds / instrumentedSeconds, durationSeconds / seconds)
+            out +=
+                "  " + name.padding(toLength: 42, withPad: " ", startingAt: 0)
+                + String(
+                    format: " %9.2f  %5.1f%%  %11.0f\n", seconds * 1000, 100 * seconds / instrumentedSeconds,
+                    durationSeconds / seconds)
         }
         let other = max(0, instrumentedSeconds - stageSum)
-        out += "  " + "between stages (queues, bookkeeping)".padding(toLength: 42, withPad: " ", startingAt: 0)
+        out +=
+            "  " + "between stages (queues, bookkeeping)".padding(toLength: 42, withPad: " ", startingAt: 0)
             + String(format: " %9.2f  %5.1f%%\n", other * 1000, 100 * other / instrumentedSeconds)
-        out += "  " + "= that run, with its clocks".padding(toLength: 42, withPad: " ", startingAt: 0) + String(format: " %9.2f\n", instrumentedSeconds * 1000)
-        out += "  " + "whole score, no clocks (from file)".padding(toLength: 42, withPad: " ", startingAt: 0)
+        out +=
+            "  " + "= that run, with its clocks".padding(toLength: 42, withPad: " ", startingAt: 0)
+            + String(format: " %9.2f\n", instrumentedSeconds * 1000)
+        out +=
+            "  " + "whole score, no clocks (from file)".padding(toLength: 42, withPad: " ", startingAt: 0)
             + String(format: " %9.2f          %11.0f\n", wholeSeconds * 1000, durationSeconds / wholeSeconds)
-        out += String(format: "\nFFTW alone on the same transforms: %.2f ms; frame stage / FFTW alone = %.2f\n", fftwAloneSeconds * 1000, frameLoopSeconds / fftwAloneSeconds)
+        out += String(
+            format: "\nFFTW alone on the same transforms: %.2f ms; frame stage / FFTW alone = %.2f\n",
+            fftwAloneSeconds * 1000, frameLoopSeconds / fftwAloneSeconds)
         if let wall = parallelWallSeconds {
             let throughput = Double(jobs) * durationSeconds / wall
-            out += String(format: "%d analyses in parallel: %.2f s wall, %.0f × real time in all (%.1f h of audio per minute)\n",
-                          jobs, wall, throughput, throughput * 60 / 3600)
+            out += String(
+                format: "%d analyses in parallel: %.2f s wall, %.0f × real time in all (%.1f h of audio per minute)\n",
+                jobs, wall, throughput, throughput * 60 / 3600)
         }
         if let live {
-            out += String(format: "%d live calls on one core, %d ms pieces: %.2f s wall, %.0f × real time in all (%.2f ms of work per second of a call's audio), %d lines, peak memory %.0f MiB (%.2f MiB a call)\n",
-                          live.calls, live.pieceMs, live.wallSeconds, live.aggregateRealTime, 1000 / live.aggregateRealTime, live.lines,
-                          live.peakMebibytes, live.mebibytesPerCall)
+            out += String(
+                format:
+                    """
+                    %d live calls on one core, %d ms pieces: %.2f s wall, %.0f × real time in all (%.2f ms of work \
+                    per second of a call's audio), %d lines, peak memory %.0f MiB (%.2f MiB a call)\n
+                    """,
+                live.calls, live.pieceMs, live.wallSeconds, live.aggregateRealTime, 1000 / live.aggregateRealTime,
+                live.lines,
+                live.peakMebibytes, live.mebibytesPerCall)
         }
         return out
     }
@@ -212,7 +250,8 @@ struct BenchRunner {
         return BenchResult(
             file: path, durationSeconds: info.durationSeconds, channels: info.channelCount, stages: stages,
             instrumentedSeconds: instrumented, wholeSeconds: whole, fftwAloneSeconds: fftw,
-            frameLoopSeconds: clock.seconds(.frames), frames: frameCount, jobs: jobs, parallelWallSeconds: wall, live: live)
+            frameLoopSeconds: clock.seconds(.frames), frames: frameCount, jobs: jobs, parallelWallSeconds: wall,
+            live: live)
     }
 
     /// `calls` live calls of the recording at once on this thread: each fed 20 ms at a
@@ -253,21 +292,27 @@ struct BenchRunner {
                         for k in 0..<(n * info.channelCount) { b[k] = x[offset * info.channelCount + k] }
                     }
                 }
-                do { try s.push(&buffer, frames: n) } catch { throw AudioError.unreadable(path: path, reason: "\(error)", status: 0) }
+                do { try s.push(&buffer, frames: n) } catch {
+                    throw AudioError.unreadable(path: path, reason: "\(error)", status: 0)
+                }
             }
             offset += n
         }
         for s in streams {
             let scored = try CallScorer(standard: standard).finish(s, name: path, formatName: info.formatName)
             var bytes = 0
-            try? LiveJSON.writeSummary(scored.measures, scored.card, emittedAtSeconds: s.durationSeconds) { bytes += $0.utf8.count }
+            try? LiveJSON.writeSummary(scored.measures, scored.card, emittedAtSeconds: s.durationSeconds) {
+                bytes += $0.utf8.count
+            }
             lines += bytes > 0 ? 1 : 0
         }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let peak = peakResidentMebibytes()
         withExtendedLifetime(coaches) {}
-        return LiveBench(calls: calls, pieceMs: pieceMs, wallSeconds: wall, aggregateRealTime: Double(calls) * info.durationSeconds / wall, lines: lines,
-                         peakMebibytes: peak, mebibytesPerCall: max(0, peak - residentBefore) / Double(calls))
+        return LiveBench(
+            calls: calls, pieceMs: pieceMs, wallSeconds: wall,
+            aggregateRealTime: Double(calls) * info.durationSeconds / wall, lines: lines,
+            peakMebibytes: peak, mebibytesPerCall: max(0, peak - residentBefore) / Double(calls))
     }
 
     /// The process's peak resident memory so far, MiB.

@@ -48,7 +48,8 @@ func reportingDatabaseErrors<T>(_ body: () throws -> T) throws -> T {
 
 struct Db: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Look after a results database: copy SQLite to PostgreSQL, upgrade its schema, see where the queue stands.",
+        abstract:
+            "Look after a results database: copy SQLite to PostgreSQL, upgrade its schema, see where the queue stands.",
         subcommands: [Copy.self, Migrate.self, Status.self]
     )
 
@@ -56,14 +57,23 @@ struct Db: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy every result of an SQLite results file into PostgreSQL, without scoring anything again.",
             discussion: """
-            Runs, calls, verdicts, utterances and events are copied as they are, a page of calls per transaction. Copying again is safe: runs are copied once, and a call already in the target (same path and standard) is kept unless --replace. Files copied this way are not queued again by 'yusu batch --db postgres://…'.
-            """
+                Runs, calls, verdicts, utterances and events are copied as they are, a page of calls per transaction. \
+                Copying again is safe: runs are copied once, and a call already in the target (same path and standard) \
+                is kept unless --replace. Files copied this way are not queued again by 'yusu batch --db postgres://…'.
+                """
         )
 
         @Option(name: .long, help: "The SQLite results file written by 'yusu batch' (read only).")
         var from: String
 
-        @Option(name: .long, help: "postgres://user@host:port/dbname (password from PGPASSWORD or a password file). Created schema if empty.")
+        @Option(
+            name: .long,
+            help:
+                """
+                postgres://user@host:port/dbname (password from PGPASSWORD or a password file). Created schema if \
+                empty.
+                """
+        )
         var to: String
 
         @Flag(name: .long, help: "Replace calls the target already has (same path and standard) with the copied ones.")
@@ -73,8 +83,12 @@ struct Db: ParsableCommand {
         var quiet = false
 
         func validate() throws {
-            guard PostgresTarget.isURL(to) else { throw ValidationError("--to must be a postgres:// URL (got '\(to)')") }
-            guard !PostgresTarget.isURL(from) else { throw ValidationError("--from is the SQLite results file (got a URL)") }
+            guard PostgresTarget.isURL(to) else {
+                throw ValidationError("--to must be a postgres:// URL (got '\(to)')")
+            }
+            guard !PostgresTarget.isURL(from) else {
+                throw ValidationError("--from is the SQLite results file (got a URL)")
+            }
         }
 
         func run() throws {
@@ -84,21 +98,34 @@ struct Db: ParsableCommand {
             }
             let target = try postgresTarget(to)
             let counts = try reportingDatabaseErrors {
-                var copy = ResultsCopy(source: try ResultsDatabase(path: from, readOnly: true), target: try PostgresResults(target: target))
+                var copy = ResultsCopy(
+                    source: try ResultsDatabase(path: from, readOnly: true), target: try PostgresResults(target: target)
+                )
                 copy.replace = replace
                 let quiet = self.quiet
                 return try copy.run { looked, total in
                     if !quiet { FileHandle.standardError.write(Data("yusu db copy: \(looked)/\(total) calls\n".utf8)) }
                 }
             }
-            FileHandle.standardError.write(Data("yusu db copy: \(counts.calls) calls copied, \(counts.replaced) of them replacing, \(counts.kept) already there and kept, \(counts.runs) runs, into \(target)\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    yusu db copy: \(counts.calls) calls copied, \(counts.replaced) of them replacing, \
+                    \(counts.kept) already there and kept, \(counts.runs) runs, into \(target)\n
+                    """
+                    .utf8))
         }
     }
 
     struct Migrate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create or upgrade the results schema (PostgreSQL: workers refuse an older schema until this has run).",
-            discussion: "Stop the workers of the older Yusu first. SQLite files are upgraded by 'yusu batch' itself; this does it without a batch."
+            abstract:
+                "Create or upgrade the results schema (PostgreSQL: workers refuse an older schema until this has run).",
+            discussion:
+                """
+                Stop the workers of the older Yusu first. SQLite files are upgraded by 'yusu batch' itself; this \
+                does it without a batch.
+                """
         )
 
         @Option(name: .long, help: "An SQLite results file or postgres://user@host:port/dbname.")
@@ -111,8 +138,10 @@ struct Db: ParsableCommand {
                 }
                 return try ResultsDatabase.upgrade(path: db)
             }
-            print(applied.isEmpty ? "\(db): schema \(ResultsSQL.schemaVersion), nothing to do" :
-                  "\(db): schema \(ResultsSQL.schemaVersion); applied: " + applied.joined(separator: "; "))
+            print(
+                applied.isEmpty
+                    ? "\(db): schema \(ResultsSQL.schemaVersion), nothing to do"
+                    : "\(db): schema \(ResultsSQL.schemaVersion); applied: " + applied.joined(separator: "; "))
         }
     }
 
@@ -126,13 +155,22 @@ struct Db: ParsableCommand {
         func run() throws {
             try reportingDatabaseErrors {
                 let store = try openResults(db)
-                let version = try store.fetch("SELECT value FROM meta WHERE key = 'schema_version'", []).first?.string("value") ?? "?"
-                let calls = try store.fetch("""
-                    SELECT SUM(CASE WHEN status = 'scored' THEN 1 ELSE 0 END) AS scored, SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
+                let version =
+                    try store.fetch("SELECT value FROM meta WHERE key = 'schema_version'", []).first?.string("value")
+                    ?? "?"
+                let calls = try store.fetch(
+                    """
+                    SELECT SUM(CASE WHEN status = 'scored' THEN 1 ELSE 0 END) AS scored, SUM(CASE WHEN status = \
+                    'failed' THEN 1 ELSE 0 END) AS failed,
                            CAST(SUM(duration_s) AS {real}) AS audio FROM calls
-                    """, []).first
-                print("schema \(version); calls: \(calls?.int("scored") ?? 0) scored, \(calls?.int("failed") ?? 0) failed, "
-                      + String(format: "%.2f h of audio", (calls?.double("audio") ?? 0) / 3600))
+                    """, []
+                ).first
+                print(
+                    """
+                    schema \(version); calls: \(calls?.int("scored") ?? 0) scored, \(calls?.int("failed") ?? 0) \
+                    failed, 
+                    """
+                        + String(format: "%.2f h of audio", (calls?.double("audio") ?? 0) / 3600))
                 if let pg = store as? PostgresResults {
                     print("queue: " + TerminalProgress.queueStatus(try pg.queueCounts(), samples: []))
                 }

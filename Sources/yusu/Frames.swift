@@ -25,19 +25,25 @@ struct Frames: ParsableCommand {
     func run() throws {
         // The dump is how one finds out why no speech was found: write it regardless.
         let out = FileHandle.standardOutput
-        let header = syllableFeatures
-            ? "time_s,channel," + (0..<SyllableFeatureExtractor.count).map { "x\($0)" }.joined(separator: ",") : FramesCSV.header
+        let header =
+            syllableFeatures
+            ? "time_s,channel," + (0..<SyllableFeatureExtractor.count).map { "x\($0)" }.joined(separator: ",")
+            : FramesCSV.header
         let csv = FramesCSV(header: header) { out.write(Data($0.utf8)) }
         let analysis = try recording.analyze { stream in
             if syllableFeatures {
                 stream.syllableFeatureSink = { t, c, x in csv.row(timeSeconds: t, channel: c, values: x) }
             } else {
-                stream.frameSink = { t, c, e, s, f in csv.row(timeSeconds: t, channel: c, energyDb: e, speech: s, f0Hz: f) }
+                stream.frameSink = { t, c, e, s, f in
+                    csv.row(timeSeconds: t, channel: c, energyDb: e, speech: s, f0Hz: f)
+                }
             }
         }
         csv.flush()
         if !analysis.hasSpeech {
-            printError("\(recording.file): no speech found on any channel; the frames are written anyway (speech 0 throughout)")
+            printError(
+                "\(recording.file): no speech found on any channel; the frames are written anyway (speech 0 throughout)"
+            )
         }
     }
 }

@@ -13,12 +13,23 @@ struct Live: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Coach a call while it happens: read it as it is recorded, write JSON Lines as events are decided.",
         discussion: """
-        Input: "-" reads a WAV stream on standard input (a header with a placeholder length is fine), or raw samples with --rate, --channels and --encoding; --follow FILE reads a WAV (or raw) file that a recorder is still writing, and ends when it has not grown for --idle-seconds.
+            Input: "-" reads a WAV stream on standard input (a header with a placeholder length is fine), or raw \
+            samples with --rate, --channels and --encoding; --follow FILE reads a WAV (or raw) file that a recorder is \
+            still writing, and ends when it has not grown for --idle-seconds.
 
-        Output, one JSON object per line, flushed as it is written (schema/live.v1.schema.json): started; utterance (each agent utterance: syllables, rate_cpm, its ending); sinking_ending; filled_pause; backchannel; interruption; hold; alert (too_fast, too_slow, rate_ok over the agent's last 30 s of talk with 5% hysteresis; talking_over_customer as an agent interruption qualifies; hold_too_long the moment a silence reaches max_hold_s; no_acknowledgement the moment a customer turn reaches listening_turn_s without a sound from the agent); warning; and last, summary, whose document is what score --format json prints for the same audio. Every line carries emitted_at_s, the audio time it was written at; event times use score's names (start_s, end_s, at_s).
+            Output, one JSON object per line, flushed as it is written (schema/live.v1.schema.json): started; \
+            utterance (each agent utterance: syllables, rate_cpm, its ending); sinking_ending; filled_pause; \
+            backchannel; interruption; hold; alert (too_fast, too_slow, rate_ok over the agent's last 30 s of talk \
+            with 5% hysteresis; talking_over_customer as an agent interruption qualifies; hold_too_long the moment a \
+            silence reaches max_hold_s; no_acknowledgement the moment a customer turn reaches listening_turn_s without \
+            a sound from the agent); warning; and last, summary, whose document is what score --format json prints for \
+            the same audio. Every line carries emitted_at_s, the audio time it was written at; event times use score's \
+            names (start_s, end_s, at_s).
 
-        Exit status: 0 the stream ended and the summary was written; 1 the stream cannot be analysed (one line on stderr says why); 2 the standard file is invalid; 130 stopped by Ctrl-C or SIGTERM (the summary of what was heard is written first).
-        """
+            Exit status: 0 the stream ended and the summary was written; 1 the stream cannot be analysed (one line on \
+            stderr says why); 2 the standard file is invalid; 130 stopped by Ctrl-C or SIGTERM (the summary of what \
+            was heard is written first).
+            """
     )
 
     @Argument(help: "\"-\" to read standard input.")
@@ -30,7 +41,14 @@ struct Live: ParsableCommand {
     @Option(name: .long, help: "With --follow: end when the file has not grown for this many seconds.")
     var idleSeconds: Double = 10
 
-    @Option(name: .long, help: "Raw input: sample rate, Hz (8000–48000). With --channels and --encoding; without them the input is a WAV stream.")
+    @Option(
+        name: .long,
+        help:
+            """
+            Raw input: sample rate, Hz (8000–48000). With --channels and --encoding; without them the input is a \
+            WAV stream.
+            """
+    )
     var rate: Int?
 
     @Option(name: .long, help: "Raw input: channels (1 or 2, interleaved).")
@@ -44,7 +62,14 @@ struct Live: ParsableCommand {
 
     @OptionGroup var standard: StandardOption
 
-    @Option(name: .long, help: "The recording's name in the summary (score reports the file's name); default: the followed file's name, or \"-\".")
+    @Option(
+        name: .long,
+        help:
+            """
+            The recording's name in the summary (score reports the file's name); default: the followed file's \
+            name, or \"-\".
+            """
+    )
     var name: String?
 
     @OptionGroup var duration: DurationLimitOption
@@ -53,15 +78,31 @@ struct Live: ParsableCommand {
         switch (input, follow) {
         case (nil, nil): throw ValidationError("give \"-\" to read standard input, or --follow FILE")
         case (.some, .some): throw ValidationError("give either \"-\" or --follow FILE, not both")
-        case (.some(let i), nil) where i != "-": throw ValidationError("live reads a stream: give \"-\" for standard input, or --follow \(i); to score a finished recording use yusu score \(i)")
+        case (.some(let i), nil) where i != "-":
+            throw ValidationError(
+                """
+                live reads a stream: give \"-\" for standard input, or --follow \(i); to score a finished \
+                recording use yusu score \(i)
+                """
+            )
         default: break
         }
         let raw = [rate != nil, channels != nil, encoding != nil]
-        if raw.contains(true) && raw.contains(false) { throw ValidationError("raw input needs all of --rate, --channels and --encoding") }
-        if let rate, !AudioFileReader.supportedSampleRatesHz.contains(rate) { throw ValidationError("--rate must be from 8000 to 48000 Hz (got \(rate))") }
-        if let channels, !AudioFileReader.supportedChannelCounts.contains(channels) { throw ValidationError("--channels must be 1 or 2 (got \(channels))") }
-        guard agentChannel == 0 || agentChannel == 1 else { throw ValidationError("--agent-channel must be 0 or 1 (got \(agentChannel))") }
-        guard idleSeconds > 0 && idleSeconds <= 86_400 else { throw ValidationError("--idle-seconds must be above 0 and at most 86400 (got \(idleSeconds))") }
+        if raw.contains(true) && raw.contains(false) {
+            throw ValidationError("raw input needs all of --rate, --channels and --encoding")
+        }
+        if let rate, !AudioFileReader.supportedSampleRatesHz.contains(rate) {
+            throw ValidationError("--rate must be from 8000 to 48000 Hz (got \(rate))")
+        }
+        if let channels, !AudioFileReader.supportedChannelCounts.contains(channels) {
+            throw ValidationError("--channels must be 1 or 2 (got \(channels))")
+        }
+        guard agentChannel == 0 || agentChannel == 1 else {
+            throw ValidationError("--agent-channel must be 0 or 1 (got \(agentChannel))")
+        }
+        guard idleSeconds > 0 && idleSeconds <= 86_400 else {
+            throw ValidationError("--idle-seconds must be above 0 and at most 86400 (got \(idleSeconds))")
+        }
     }
 
     func run() throws {
@@ -81,8 +122,9 @@ struct Live: ParsableCommand {
         defer { withExtendedLifetime(signals) {} }
         var settings = AnalysisSettings()
         settings.limits.maximumDurationSeconds = duration.maxDurationS
-        var session = LiveSession(label: label, standard: rules, settings: settings, agentChannel: agentChannel,
-                                  raw: rate.map { RawPCMDecoder(sampleRateHz: $0, channelCount: channels!, encoding: encoding!.stream) })
+        var session = LiveSession(
+            label: label, standard: rules, settings: settings, agentChannel: agentChannel,
+            raw: rate.map { RawPCMDecoder(sampleRateHz: $0, channelCount: channels!, encoding: encoding!.stream) })
         let out = FileHandle.standardOutput
         session.write = { out.write(Data($0.utf8)) }
         do {
@@ -142,7 +184,9 @@ final class FollowedFile: ByteSource {
             if errno == ENOENT || errno == ENOTDIR { throw AudioError.notFound(path: path) }
             throw AudioError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw AudioError.notRegularFile(path: path, kind: "not a regular file") }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw AudioError.notRegularFile(path: path, kind: "not a regular file")
+        }
         fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw AudioError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
     }
@@ -163,7 +207,13 @@ final class FollowedFile: ByteSource {
             }
             var status = stat()
             if fstat(fd, &status) == 0 && Int64(status.st_size) < offset {
-                throw LiveSession.Failure(reason: "the file shrank from \(offset) to \(status.st_size) bytes while it was followed (replaced or truncated)")
+                throw LiveSession.Failure(
+                    reason:
+                        """
+                        the file shrank from \(offset) to \(status.st_size) bytes while it was followed (replaced \
+                        or truncated)
+                        """
+                )
             }
             if Date().timeIntervalSince(idleSince) >= idleSeconds { return 0 }
             usleep(50_000)
@@ -172,4 +222,3 @@ final class FollowedFile: ByteSource {
         return 0
     }
 }
-

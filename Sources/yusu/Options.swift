@@ -16,7 +16,13 @@ enum FramesFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// Options shared by the commands that analyse one recording.
 struct RecordingOptions: ParsableArguments {
-    @Argument(help: "The recording: WAV (PCM, float, μ-law, A-law), FLAC, Ogg (Vorbis, Opus), MP3, AIFF; mono or stereo; 8–48 kHz; a regular file.")
+    @Argument(
+        help:
+            """
+            The recording: WAV (PCM, float, μ-law, A-law), FLAC, Ogg (Vorbis, Opus), MP3, AIFF; mono or stereo; \
+            8–48 kHz; a regular file.
+            """
+    )
     var file: String
 
     @Option(name: .long, help: "Channel that carries the agent in a stereo file (0 or 1); the other is the customer.")
@@ -42,7 +48,9 @@ struct RecordingOptions: ParsableArguments {
     func analyze(prepare: @escaping (CallStream) -> Void) throws -> CallAnalysis {
         try reportingBadInput {
             try CallScorer(limits: limits.inputLimits)
-                .analyze(path: file, options: CallOptions(agentChannel: agentChannel), requireSpeech: false, prepare: prepare)
+                .analyze(
+                    path: file, options: CallOptions(agentChannel: agentChannel), requireSpeech: false, prepare: prepare
+                )
         }
     }
 
@@ -88,9 +96,16 @@ struct DurationLimitOption: ParsableArguments {
 
 /// The standard the verdicts are judged by: score, batch, live and serve alike.
 struct StandardOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "A JSON file overriding the default standard (see README: The standard).",
-        discussion: "batch records its name and version with each call; serve without it uses the standard of the database's latest run."))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A JSON file overriding the default standard (see README: The standard).",
+            discussion:
+                """
+                batch records its name and version with each call; serve without it uses the standard of the \
+                database's latest run.
+                """
+        ))
     var standard: String?
 
     /// The default standard, or the file's; exits with status 2 and a message if invalid.

@@ -2,9 +2,9 @@ import ArgumentParser
 import Foundation
 import YusuBatch
 import YusuDelivery
+import YusuNightReport
 import YusuPostgres
 import YusuReport
-import YusuNightReport
 
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
     case text, csv, json, html
@@ -13,10 +13,21 @@ enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Summarise a results database per agent and day.",
-        discussion: "Calls, pass rate per rule, mean speech rate, interruptions per call, sinking-ending share, and the worst calls with the moments that failed."
+        discussion:
+            """
+            Calls, pass rate per rule, mean speech rate, interruptions per call, sinking-ending share, and the \
+            worst calls with the moments that failed.
+            """
     )
 
-    @Option(name: .long, help: "The results database written by 'yusu batch': an SQLite file, or postgres://user@host:port/dbname (password from PGPASSWORD or a password file).")
+    @Option(
+        name: .long,
+        help:
+            """
+            The results database written by 'yusu batch': an SQLite file, or postgres://user@host:port/dbname \
+            (password from PGPASSWORD or a password file).
+            """
+    )
     var db: String
 
     @Option(name: .long, help: "Only calls on or after this day (yyyy-MM-dd).")
@@ -25,7 +36,14 @@ struct Report: ParsableCommand {
     @Option(name: .long, help: "Output format: text, csv, json or html.")
     var format: ReportFormat = .text
 
-    @Option(name: .long, help: "With --format html: a folder to write index.html and a page per worst call (calls/*.html) into, instead of printing the index.")
+    @Option(
+        name: .long,
+        help:
+            """
+            With --format html: a folder to write index.html and a page per worst call (calls/*.html) into, \
+            instead of printing the index.
+            """
+    )
     var out: String?
 
     @Option(name: .long, help: "Standard key to report on (default: the standard of the latest run).")
@@ -43,7 +61,8 @@ struct Report: ParsableCommand {
 
     func run() throws {
         let summary = try reportingDatabaseErrors {
-            try NightlySummary.load(from: try openResults(db), since: since, standardKey: standardKey, worstPerGroup: worst)
+            try NightlySummary.load(
+                from: try openResults(db), since: since, standardKey: standardKey, worstPerGroup: worst)
         }
         switch format {
         case .text: print(ArchiveSource.printableLines(NightReport.text(summary)), terminator: "")
@@ -71,9 +90,11 @@ struct Report: ParsableCommand {
                 guard !linked.contains(page) else { continue }
                 do {
                     let scored = try CallScorer(standard: standard)
-                        .score(path: call.path, options: CallOptions(agentChannel: call.agentChannel, keepContour: true))
-                    let html = HTMLCallReport.render(scored.analysis, scored.card, title: "\(group.agentId) · \(call.callId)",
-                                                     audio: .link(URL(fileURLWithPath: call.path).standardizedFileURL.absoluteString))
+                        .score(
+                            path: call.path, options: CallOptions(agentChannel: call.agentChannel, keepContour: true))
+                    let html = HTMLCallReport.render(
+                        scored.analysis, scored.card, title: "\(group.agentId) · \(call.callId)",
+                        audio: .link(URL(fileURLWithPath: call.path).standardizedFileURL.absoluteString))
                     try Data(html.utf8).write(to: URL(fileURLWithPath: folder + "/" + page))
                     linked.insert(page)
                 } catch {
@@ -81,7 +102,9 @@ struct Report: ParsableCommand {
                 }
             }
         }
-        try Data(HTMLNightReport.render(summary, linked: linked).utf8).write(to: URL(fileURLWithPath: folder + "/index.html"))
-        FileHandle.standardError.write(Data("yusu report: wrote \(folder)/index.html and \(linked.count) call pages\n".utf8))
+        try Data(HTMLNightReport.render(summary, linked: linked).utf8).write(
+            to: URL(fileURLWithPath: folder + "/index.html"))
+        FileHandle.standardError.write(
+            Data("yusu report: wrote \(folder)/index.html and \(linked.count) call pages\n".utf8))
     }
 }

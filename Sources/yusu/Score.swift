@@ -8,17 +8,35 @@ struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score one call recording against the service standard.",
         discussion: """
-        Text output is for people (verdicts first, Chinese rule names beside English); JSON output follows schema/score.v1.schema.json in the repository; HTML is one page with the recording on it. Exit status: 0 scored (whatever the verdicts), 1 the recording cannot be analysed (one line on stderr says why), 2 the standard file is invalid.
-        """
+            Text output is for people (verdicts first, Chinese rule names beside English); JSON output follows \
+            schema/score.v1.schema.json in the repository; HTML is one page with the recording on it. Exit status: 0 \
+            scored (whatever the verdicts), 1 the recording cannot be analysed (one line on stderr says why), 2 the \
+            standard file is invalid.
+            """
     )
 
     @OptionGroup var recording: RecordingOptions
     var file: String { recording.file }
 
-    @Option(name: .long, help: "Output format: text, json, or html (one self-contained page: verdicts, timeline, pitch, rate, levels, events).")
+    @Option(
+        name: .long,
+        help:
+            """
+            Output format: text, json, or html (one self-contained page: verdicts, timeline, pitch, rate, levels, \
+            events).
+            """
+    )
     var format: ScoreFormat = .text
 
-    @Option(name: .long, help: "With --format html: how the page plays the recording. auto embeds it when small (telephone μ-law/A-law decoded to PCM so browsers play it), else links to it; link always links (file://); none leaves the player out.")
+    @Option(
+        name: .long,
+        help:
+            """
+            With --format html: how the page plays the recording. auto embeds it when small (telephone μ-law/A-law \
+            decoded to PCM so browsers play it), else links to it; link always links (file://); none leaves the \
+            player out.
+            """
+    )
     var audio: HTMLAudioMode = .auto
 
     @OptionGroup var standard: StandardOption
@@ -41,11 +59,12 @@ struct Score: ParsableCommand {
             }
         case .text: print(ArchiveSource.printableLines(TextReport.render(analysis.measures, card)), terminator: "")
         case .html:
-            let audio: HTMLCallReport.Audio? = switch self.audio {
-            case .auto: .forRecording(path: file)
-            case .link: .link(URL(fileURLWithPath: file).standardizedFileURL.absoluteString)
-            case .none: nil
-            }
+            let audio: HTMLCallReport.Audio? =
+                switch self.audio {
+                case .auto: .forRecording(path: file)
+                case .link: .link(URL(fileURLWithPath: file).standardizedFileURL.absoluteString)
+                case .none: nil
+                }
             print(HTMLCallReport.render(analysis, card, audio: audio), terminator: "")
         }
     }

@@ -11,19 +11,37 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the QA team's service: the API (/v1), the dashboard, live calls, /metrics and /healthz.",
         discussion: """
-        Serves the results database that 'yusu batch' writes (an SQLite file, or postgres://… shared by several instances behind a load balancer). Every request but /healthz, /metrics and /login needs a token: 'yusu token create --db …' makes one. The API is described in schema/openapi.v1.yaml. TLS belongs to a reverse proxy (README: Run it as a service).
+            Serves the results database that 'yusu batch' writes (an SQLite file, or postgres://… shared by several \
+            instances behind a load balancer). Every request but /healthz, /metrics and /login needs a token: 'yusu \
+            token create --db …' makes one. The API is described in schema/openapi.v1.yaml. TLS belongs to a reverse \
+            proxy (README: Run it as a service).
 
-        SIGTERM or Ctrl-C stops accepting connections, finishes the requests under way (scoring included) and exits 0.
-        """
+            SIGTERM or Ctrl-C stops accepting connections, finishes the requests under way (scoring included) and \
+            exits 0.
+            """
     )
 
-    @Option(name: .long, help: "The results database: an SQLite file, or postgres://user@host:port/dbname (password from PGPASSWORD or a password file).")
+    @Option(
+        name: .long,
+        help:
+            """
+            The results database: an SQLite file, or postgres://user@host:port/dbname (password from PGPASSWORD or \
+            a password file).
+            """
+    )
     var db: String
 
     @Option(name: .long, help: "Address and port to listen on (port 0: any free port, printed at start).")
     var listen: String = "127.0.0.1:8080"
 
-    @Option(name: .long, help: "A folder to keep uploaded recordings in (POST /v1/score?store=true); without it uploads are scored and not kept.")
+    @Option(
+        name: .long,
+        help:
+            """
+            A folder to keep uploaded recordings in (POST /v1/score?store=true); without it uploads are scored and \
+            not kept.
+            """
+    )
     var recordings: String?
 
     @Option(name: .long, help: "Largest upload, MiB.")
@@ -32,7 +50,8 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Uploads scored at once.")
     var jobs: Int = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
 
-    @Option(name: .long, help: "Uploads that may wait for a scoring slot; beyond that the answer is 503 with Retry-After.")
+    @Option(
+        name: .long, help: "Uploads that may wait for a scoring slot; beyond that the answer is 503 with Retry-After.")
     var queue: Int = 16
 
     @Option(name: .long, help: "Longest time to answer a request, seconds (a recording's streamed body excepted).")
@@ -49,30 +68,47 @@ struct Serve: ParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
-        guard parseListen() != nil else { throw ValidationError("--listen must be host:port with a port from 0 to 65535 (got '\(listen)')") }
-        guard (1...16_384).contains(maxUploadMb) else { throw ValidationError("--max-upload-mb must be from 1 to 16384 (got \(maxUploadMb))") }
+        guard parseListen() != nil else {
+            throw ValidationError("--listen must be host:port with a port from 0 to 65535 (got '\(listen)')")
+        }
+        guard (1...16_384).contains(maxUploadMb) else {
+            throw ValidationError("--max-upload-mb must be from 1 to 16384 (got \(maxUploadMb))")
+        }
         guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be from 1 to 256 (got \(jobs))") }
-        guard (0...10_000).contains(queue) else { throw ValidationError("--queue must be from 0 to 10000 (got \(queue))") }
-        guard requestTimeoutS >= 1 && requestTimeoutS <= 86_400 else { throw ValidationError("--request-timeout-s must be from 1 to 86400 (got \(requestTimeoutS))") }
-        guard (1...100_000).contains(maxLiveCalls) else { throw ValidationError("--max-live-calls must be from 1 to 100000 (got \(maxLiveCalls))") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(logLevel)')") }
+        guard (0...10_000).contains(queue) else {
+            throw ValidationError("--queue must be from 0 to 10000 (got \(queue))")
+        }
+        guard requestTimeoutS >= 1 && requestTimeoutS <= 86_400 else {
+            throw ValidationError("--request-timeout-s must be from 1 to 86400 (got \(requestTimeoutS))")
+        }
+        guard (1...100_000).contains(maxLiveCalls) else {
+            throw ValidationError("--max-live-calls must be from 1 to 100000 (got \(maxLiveCalls))")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError(
+                "--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(logLevel)')")
+        }
     }
 
     func parseListen() -> (String, Int)? {
         guard let colon = listen.lastIndex(of: ":") else { return nil }
         let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        guard !host.isEmpty, let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port) else { return nil }
+        guard !host.isEmpty, let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port) else {
+            return nil
+        }
         return (host, port)
     }
 
     func run() throws {
-        let engine: ServeDatabase.Engine = PostgresTarget.isURL(db) ? .postgres(try postgresTarget(db)) : .sqlite(path: db)
+        let engine: ServeDatabase.Engine =
+            PostgresTarget.isURL(db) ? .postgres(try postgresTarget(db)) : .sqlite(path: db)
         var configuration = ServeConfiguration(database: engine)
         (configuration.host, configuration.port) = parseListen()!
         if let recordings {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: recordings, isDirectory: &isDirectory), isDirectory.boolValue,
-                  access(recordings, W_OK) == 0 else {
+                access(recordings, W_OK) == 0
+            else {
                 printError("\(recordings): --recordings must be a folder this user can write to")
                 throw ExitCode(1)
             }
@@ -83,7 +119,8 @@ struct Serve: ParsableCommand {
         configuration.scoringQueue = queue
         configuration.requestTimeoutSeconds = requestTimeoutS
         configuration.maxLiveCalls = maxLiveCalls
-        configuration.limits = InputLimits(maximumFileBytes: Int64(maxUploadMb) << 20, maximumDurationSeconds: duration.maxDurationS)
+        configuration.limits = InputLimits(
+            maximumFileBytes: Int64(maxUploadMb) << 20, maximumDurationSeconds: duration.maxDurationS)
         configuration.version = Yusu.configuration.version
         if standard.standard != nil { configuration.standard = try standard.load() }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
@@ -106,7 +143,12 @@ struct Serve: ParsableCommand {
         if let error = failure.error {
             let text = "\(error)"
             if text.contains("Address already in use") {
-                printError("cannot listen on \(listen): the address is in use (another yusu serve, or another program, holds it)")
+                printError(
+                    """
+                    cannot listen on \(listen): the address is in use (another yusu serve, or another program, \
+                    holds it)
+                    """
+                )
             } else if text.contains("Cannot assign requested address") || text.contains("bind(") {
                 printError("cannot listen on \(listen): \(text)")
             } else {
@@ -146,19 +188,31 @@ struct Token: ParsableCommand {
     }
 
     struct Create: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a token and print it (once: only its hash is kept).")
-        @Option(name: .long, help: "The results database (created when an SQLite file does not exist yet).") var db: String
+        static let configuration = CommandConfiguration(
+            abstract: "Make a token and print it (once: only its hash is kept).")
+        @Option(name: .long, help: "The results database (created when an SQLite file does not exist yet).") var db:
+            String
         @Option(name: .long, help: "Who or what the token is for.") var name: String
-        @Option(name: .long, help: "read (view calls and pages) or write (also upload recordings and stream live calls).") var scope: ScopeOption = .read
+        @Option(
+            name: .long, help: "read (view calls and pages) or write (also upload recordings and stream live calls).")
+        var scope: ScopeOption = .read
 
         func run() throws {
             let database = try Token.open(db)
             defer { database.close() }
             let made = try Token.reportingErrors {
-                try database.now { try AccessTokens.create(in: $0, name: name, scope: AccessTokens.Scope(rawValue: scope.rawValue)!) }
+                try database.now {
+                    try AccessTokens.create(in: $0, name: name, scope: AccessTokens.Scope(rawValue: scope.rawValue)!)
+                }
             }
             print(made.token)
-            FileHandle.standardError.write(Data("yusu token: made token \(made.info.id) '\(made.info.name)' (\(made.info.scope.rawValue)); it is shown only now\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    yusu token: made token \(made.info.id) '\(made.info.name)' (\(made.info.scope.rawValue)); it \
+                    is shown only now\n
+                    """
+                    .utf8))
         }
     }
 
@@ -181,7 +235,9 @@ struct Token: ParsableCommand {
         func run() throws {
             let database = try Token.open(db)
             defer { database.close() }
-            let n = try reportingDatabaseErrors { try database.now { try AccessTokens.revoke(in: $0, idOrName: token) } }
+            let n = try reportingDatabaseErrors {
+                try database.now { try AccessTokens.revoke(in: $0, idOrName: token) }
+            }
             guard n > 0 else {
                 printError("no live token with id or name '\(token)'")
                 throw ExitCode(1)

@@ -9,14 +9,19 @@ struct Yusu: ParsableCommand {
         commandName: "yusu",
         abstract: "Yusu 语速 — speech rate and voice delivery of call-centre recordings, from the audio alone.",
         discussion: """
-        Scores a call recording (agent on one channel, customer on the other) against a call-centre service standard, with no speech recogniser. The rules, each with its default limit (change them with --standard FILE):
+            Scores a call recording (agent on one channel, customer on the other) against a call-centre service \
+            standard, with no speech recogniser. The rules, each with its default limit (change them with --standard \
+            FILE):
 
-        \(RuleBook.all.map { "  " + $0.id.padding(toLength: 20, withPad: " ", startingAt: 0) + "\($0.chineseName)  \($0.defaultLimitText)" }.joined(separator: "\n"))
+            \(ruleList)
 
-        Start with 'yusu score Fixtures/demo_call.wav'. Exit statuses: 0 done, 1 the input cannot be used, 2 the standard file is invalid, 64 bad usage; 'yusu help batch' for a batch's.
-        """,
+            Start with 'yusu score Fixtures/demo_call.wav'. Exit statuses: 0 done, 1 the input cannot be used, 2 the \
+            standard file is invalid, 64 bad usage; 'yusu help batch' for a batch's.
+            """,
         version: "0.1.0",
-        subcommands: [Score.self, Live.self, Frames.self, Batch.self, Report.self, Db.self, Bench.self, Serve.self, Token.self]
+        subcommands: [
+            Score.self, Live.self, Frames.self, Batch.self, Report.self, Db.self, Bench.self, Serve.self, Token.self,
+        ]
     )
 
     /// Checks what ArgumentParser would misread, then runs the command.
@@ -44,8 +49,11 @@ struct Yusu: ParsableCommand {
     static func misreadArgument(_ arguments: [String]) -> String? {
         for argument in arguments {
             if argument == "--" { return nil }
-            guard argument.hasPrefix("-"), !argument.hasPrefix("--"), argument != "-", argument != "-h" else { continue }
-            if let second = argument.dropFirst().first, second.isNumber || second == "." { continue }  // a negative number
+            guard argument.hasPrefix("-"), !argument.hasPrefix("--"), argument != "-", argument != "-h" else {
+                continue
+            }
+            // A negative number:
+            if let second = argument.dropFirst().first, second.isNumber || second == "." { continue }
             return "unknown option '\(argument)': Yusu's options are words after two dashes (--format). "
                 + "To name a file that starts with '-', write ./\(argument) or put -- before it."
         }
@@ -65,3 +73,8 @@ enum ExitStatus {
     static let badInput = ExitCode(1)
     static let badStandard = ExitCode(2)
 }
+
+/// The rules, one a line, for the overview's help: id, Chinese name, default limit.
+private let ruleList = RuleBook.all.map {
+    "  " + $0.id.padding(toLength: 20, withPad: " ", startingAt: 0) + "\($0.chineseName)  \($0.defaultLimitText)"
+}.joined(separator: "\n")

@@ -6,17 +6,22 @@ import YusuSignal
 import YusuTestSupport
 
 /// Builds a small archive of synthetic two-party calls: agent_X/yyyymmdd/call_N.wav.
-func makeArchive(in dir: TemporaryDirectory, calls: Int, agents: [String] = ["agent_A", "agent_B"], seconds: Double = 6) throws -> [String] {
+func makeArchive(
+    in dir: TemporaryDirectory, calls: Int, agents: [String] = ["agent_A", "agent_B"], seconds: Double = 6
+) throws -> [String] {
     let rate = 8000
     var paths: [String] = []
     for n in 0..<calls {
         let agentName = agents[n % agents.count]
         let folder = dir.file("archive/\(agentName)/20261120")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let agent = Synth.mix(Synth.place(Synth.syllableTrain(count: 8 + n % 5, f0Hz: 180), atSeconds: 0.3, totalSeconds: seconds, rateHz: rate),
-                              Synth.noise(seconds: seconds, rateHz: rate, rmsDbov: -60, seed: UInt64(2 * n + 1)))
-        let customer = Synth.mix(Synth.place(Synth.syllableTrain(count: 6, f0Hz: 120), atSeconds: 3.6, totalSeconds: seconds, rateHz: rate),
-                                 Synth.noise(seconds: seconds, rateHz: rate, rmsDbov: -60, seed: UInt64(2 * n + 2)))
+        let agent = Synth.mix(
+            Synth.place(
+                Synth.syllableTrain(count: 8 + n % 5, f0Hz: 180), atSeconds: 0.3, totalSeconds: seconds, rateHz: rate),
+            Synth.noise(seconds: seconds, rateHz: rate, rmsDbov: -60, seed: UInt64(2 * n + 1)))
+        let customer = Synth.mix(
+            Synth.place(Synth.syllableTrain(count: 6, f0Hz: 120), atSeconds: 3.6, totalSeconds: seconds, rateHz: rate),
+            Synth.noise(seconds: seconds, rateHz: rate, rmsDbov: -60, seed: UInt64(2 * n + 2)))
         paths.append(try writeRecording("\(folder)/call_\(n).wav", channels: [agent, customer], rateHz: rate))
     }
     return paths
@@ -59,8 +64,12 @@ struct BatchCLITests {
         #expect(try countRows(db, "SELECT COUNT(DISTINCT path) FROM calls") == paths.count)
         // The calls written before the kill kept their first run's row: not scored twice.
         #expect(try countRows(db, "SELECT COUNT(*) FROM calls WHERE run_id = 1") == before)
-        let runs = try ResultsDatabase(path: db).read { try Row.fetchAll($0, sql: "SELECT interrupted, files_scored FROM runs ORDER BY id") }
-        #expect(runs.count == 2 && (runs[1]["interrupted"] as Int) == 0 && (runs[1]["files_scored"] as Int) == paths.count - before)
+        let runs = try ResultsDatabase(path: db).read {
+            try Row.fetchAll($0, sql: "SELECT interrupted, files_scored FROM runs ORDER BY id")
+        }
+        #expect(
+            runs.count == 2 && (runs[1]["interrupted"] as Int) == 0
+                && (runs[1]["files_scored"] as Int) == paths.count - before)
         // --rescore scores everything again, still one row per file.
         let rescored = try CLI.run(["batch", dir.file("archive"), "--db", db, "--rescore", "--quiet"])
         #expect(rescored.status == 0 && rescored.stderr.contains("\(paths.count) scored, 0 skipped"))
@@ -97,8 +106,11 @@ struct BatchCLITests {
         let folder = dir.file("archive/agent_A/20261120")
         FileManager.default.createFile(atPath: "\(folder)/call_2b.wav", contents: Data("not audio".utf8))
         FileManager.default.createFile(atPath: "\(folder)/call_3b.WAV", contents: Data())
-        try writeRecording("\(folder)/call_4b.wav", channels: [[Float](repeating: 0, count: 16000), [Float](repeating: 0, count: 16000)], rateHz: 8000)
-        try writeRecording("\(folder)/call_5b.flac", channels: [Synth.syllableTrain(count: 10)], rateHz: 8000, format: .flac)
+        try writeRecording(
+            "\(folder)/call_4b.wav",
+            channels: [[Float](repeating: 0, count: 16000), [Float](repeating: 0, count: 16000)], rateHz: 8000)
+        try writeRecording(
+            "\(folder)/call_5b.flac", channels: [Synth.syllableTrain(count: 10)], rateHz: 8000, format: .flac)
         let good = try Data(contentsOf: URL(fileURLWithPath: paths[0]))
         try good.prefix(good.count / 2).write(to: URL(fileURLWithPath: "\(folder)/call_6b.wav"))
         let db = dir.file("r.sqlite")
@@ -109,7 +121,8 @@ struct BatchCLITests {
             try Row.fetchAll($0, sql: "SELECT path, failure_reason FROM calls WHERE status = 'failed' ORDER BY path")
         }.map { ($0["path"] as String, $0["failure_reason"] as String) }
         #expect(reasons.count == 5)
-        let byName = Dictionary(uniqueKeysWithValues: reasons.map { (URL(fileURLWithPath: $0.0).lastPathComponent, $0.1) })
+        let byName = Dictionary(
+            uniqueKeysWithValues: reasons.map { (URL(fileURLWithPath: $0.0).lastPathComponent, $0.1) })
         #expect(byName["call_2b.wav"]?.contains("not a readable audio file") == true)
         #expect(byName["call_3b.WAV"]?.contains("empty") == true)
         #expect(byName["call_4b.wav"]?.contains("no speech") == true)
@@ -119,7 +132,8 @@ struct BatchCLITests {
         #expect(r.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("[") }.count == 11)
     }
 
-    @Test("a stored standard this Yusu cannot read stops the report with its reason; it is never replaced by the default")
+    @Test(
+        "a stored standard this Yusu cannot read stops the report with its reason; it is never replaced by the default")
     func undecodableStoredStandard() throws {
         let dir = TemporaryDirectory()
         _ = try makeArchive(in: dir, calls: 1)
@@ -127,11 +141,14 @@ struct BatchCLITests {
         #expect(try CLI.run(["batch", dir.file("archive"), "--db", db, "--quiet"]).status == 0)
         #expect(try CLI.run(["report", "--db", db]).status == 0)
         // As a newer Yusu with a rule this one does not know would have stored it.
-        try DatabaseQueue(path: db).write { try $0.execute(sql: "UPDATE runs SET standard_json = '{\"rule_from_the_future\": {}}'") }
+        try DatabaseQueue(path: db).write {
+            try $0.execute(sql: "UPDATE runs SET standard_json = '{\"rule_from_the_future\": {}}'")
+        }
         for format in ["text", "json", "html"] {
             let r = try CLI.run(["report", "--db", db, "--format", format])
             #expect(r.status == 1, "\(format): \(r.status) \(r.stdout.prefix(200))")
-            #expect(r.stderr.contains("the stored standard") && r.stderr.contains("rule_from_the_future"), "\(r.stderr)")
+            #expect(
+                r.stderr.contains("the stored standard") && r.stderr.contains("rule_from_the_future"), "\(r.stderr)")
             #expect(r.stdout.isEmpty)
         }
     }
@@ -148,10 +165,16 @@ struct BatchCLITests {
         let r = try CLI.run(["batch", manifest, "--db", db, "--quiet"])
         #expect(r.status == 0, "\(r.stderr)")
         let rows = try ResultsDatabase(path: db).read {
-            try Row.fetchAll($0, sql: "SELECT agent_id, call_id, call_date, agent_channel, metadata_json FROM calls ORDER BY call_id")
+            try Row.fetchAll(
+                $0, sql: "SELECT agent_id, call_id, call_date, agent_channel, metadata_json FROM calls ORDER BY call_id"
+            )
         }
         #expect(rows.map { $0["call_id"] as String } == ["C0", "C1", "C2"])
-        #expect(rows.allSatisfy { ($0["agent_id"] as String) == "zhang" && ($0["metadata_json"] as String).contains("\"campaign\":\"retail\"") })
+        #expect(
+            rows.allSatisfy {
+                ($0["agent_id"] as String) == "zhang"
+                    && ($0["metadata_json"] as String).contains("\"campaign\":\"retail\"")
+            })
         #expect(rows.map { $0["call_date"] as String } == ["2026-11-20", "2026-11-21", "2026-11-22"])
         #expect(rows.map { $0["agent_channel"] as Int } == [0, 0, 1])
 

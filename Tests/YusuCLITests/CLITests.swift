@@ -7,14 +7,19 @@ import YusuTestSupport
 struct CLI {
     static var executable: URL {
         // Tests run from the build products directory's test bundle; yusu sits beside it.
-        let candidates = [
-            Bundle.main.bundleURL.appendingPathComponent("yusu"),
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("yusu"),
-        ] + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent().appendingPathComponent("yusu") }
+        let candidates =
+            [
+                Bundle.main.bundleURL.appendingPathComponent("yusu"),
+                Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("yusu"),
+            ] + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent().appendingPathComponent("yusu") }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
 
     /// Runs yusu to completion, with `environment` when given (else the tests' own).
     static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
@@ -27,14 +32,17 @@ struct CLI {
         process.executableURL = executable
         process.arguments = arguments
         if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+            stderr: String(decoding: e, as: UTF8.self))
     }
 }
 
@@ -57,10 +65,13 @@ struct CLITests {
         // A duration is its own evidence: no "whole call" line under it.
         #expect(!r.stdout.contains("whole call"))
         // Backchannels and interruptions with their times.
-        #expect(r.stdout.contains("backchannels (嗯, 对, 好的 inside the other's speech): 1 (agent at 0:06."), "\(r.stdout)")
+        #expect(
+            r.stdout.contains("backchannels (嗯, 对, 好的 inside the other's speech): 1 (agent at 0:06."), "\(r.stdout)")
         #expect(r.stdout.contains("interruptions by the agent: 1 (at 0:44."), "\(r.stdout)")
         // The listening rule has nothing to judge on a call with no long customer turn.
-        #expect(r.stdout.contains("n/a   适时回应客户 Active listening") && r.stdout.contains("not applicable: the customer never held the floor"))
+        #expect(
+            r.stdout.contains("n/a   适时回应客户 Active listening")
+                && r.stdout.contains("not applicable: the customer never held the floor"))
     }
 
     /// The demo's timeline and summary, written by Fixtures/make_demo_call.py.
@@ -80,16 +91,19 @@ struct CLITests {
         #expect(abs((doc["duration_s"] as! Double) - (truth["duration_s"] as! Double)) < 0.01)
         let agent = (doc["speakers"] as! [String: Any])["agent"] as! [String: Any]
         // Real Mandarin speech: within the accuracy the dev corpus shows at 8 kHz (README).
-        let syllables = Double(agent["syllables"] as! Int), trueSyllables = Double(summary["syllables"] as! Int)
+        let syllables = Double(agent["syllables"] as! Int)
+        let trueSyllables = Double(summary["syllables"] as! Int)
         #expect(abs(syllables - trueSyllables) / trueSyllables < 0.10, "syllables \(syllables) vs \(trueSyllables)")
-        let rate = agent["speech_rate_cpm"] as! Double, trueRate = summary["speech_rate_cpm"] as! Double
+        let rate = agent["speech_rate_cpm"] as! Double
+        let trueRate = summary["speech_rate_cpm"] as! Double
         #expect(abs(rate - trueRate) / trueRate < 0.10, "speech rate \(rate) vs \(trueRate) 字/分钟")
         #expect(abs((agent["talk_time_s"] as! Double) - (summary["talk_time_s"] as! Double)) < 0.5)
         #expect(abs((agent["active_level_dbov"] as! Double) - (summary["level_dbov"] as! Double)) < 1.5)
         // One agent interruption, one backchannel, one hold, where they were laid out.
         let interruptions = (doc["interruptions"] as! [[String: Any]]).filter { $0["by"] as? String == "agent" }
         let trueInterruption = (events["interruptions"] as! [[String: Any]])[0]["at_s"] as! Double
-        #expect(interruptions.count == 1 && abs((interruptions.first?["at_s"] as? Double ?? 0) - trueInterruption) < 0.3)
+        #expect(
+            interruptions.count == 1 && abs((interruptions.first?["at_s"] as? Double ?? 0) - trueInterruption) < 0.3)
         let backchannels = doc["backchannels"] as! [[String: Any]]
         let trueBackchannel = (events["backchannels"] as! [[String: Any]])[0]["at_s"] as! Double
         #expect(backchannels.count == 1 && abs((backchannels.first?["at_s"] as? Double ?? 0) - trueBackchannel) < 0.3)
@@ -130,7 +144,8 @@ struct CLITests {
     func standard() throws {
         let dir = TemporaryDirectory()
         let good = dir.file("s.json")
-        try Data(#"{"name": "strict", "version": 3, "call_duration_min_s": 50}"#.utf8).write(to: URL(fileURLWithPath: good))
+        try Data(#"{"name": "strict", "version": 3, "call_duration_min_s": 50}"#.utf8).write(
+            to: URL(fileURLWithPath: good))
         let r = try CLI.run(["score", demo, "--format", "json", "--standard", good])
         let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         let duration = (doc["verdicts"] as! [[String: Any]]).first { $0["rule"] as? String == "call_duration" }!
@@ -148,17 +163,34 @@ struct CLITests {
         let tone = Synth.sine(frequencyHz: 300, amplitude: 0.3, seconds: 1, rateHz: 8000)
         var cases: [(String, String)] = []
         cases.append((dir.file("missing.wav"), "no such file"))
-        let empty = dir.file("empty.wav"); FileManager.default.createFile(atPath: empty, contents: Data())
+        let empty = dir.file("empty.wav")
+        FileManager.default.createFile(atPath: empty, contents: Data())
         cases.append((empty, "empty"))
-        let text = dir.file("text.wav"); FileManager.default.createFile(atPath: text, contents: Data("hello".utf8))
+        let text = dir.file("text.wav")
+        FileManager.default.createFile(atPath: text, contents: Data("hello".utf8))
         cases.append((text, "not a readable audio file"))
         let cut = try writeRecording(dir.file("cut.wav"), channels: [tone], rateHz: 8000)
-        let data = try Data(contentsOf: URL(fileURLWithPath: cut)); try data.prefix(data.count / 3).write(to: URL(fileURLWithPath: cut))
+        let data = try Data(contentsOf: URL(fileURLWithPath: cut))
+        try data.prefix(data.count / 3).write(to: URL(fileURLWithPath: cut))
         cases.append((cut, "truncated"))
-        cases.append((try writeRecording(dir.file("silent.wav"), channels: [[Float](repeating: 0, count: 16000)], rateHz: 8000), "no speech"))
+        cases.append(
+            (
+                try writeRecording(
+                    dir.file("silent.wav"), channels: [[Float](repeating: 0, count: 16000)], rateHz: 8000), "no speech"
+            ))
         cases.append((try writeRecording(dir.file("one.wav"), channels: [[0.1]], rateHz: 8000), "too short"))
-        cases.append((try writeRecording(dir.file("fast.wav"), channels: [Synth.sine(frequencyHz: 300, amplitude: 0.3, seconds: 1, rateHz: 96000)], rateHz: 96000), "96000 Hz"))
-        cases.append((try writeRecording(dir.file("six.wav"), channels: Array(repeating: tone, count: 6), rateHz: 8000), "6 channels"))
+        cases.append(
+            (
+                try writeRecording(
+                    dir.file("fast.wav"),
+                    channels: [Synth.sine(frequencyHz: 300, amplitude: 0.3, seconds: 1, rateHz: 96000)], rateHz: 96000),
+                "96000 Hz"
+            ))
+        cases.append(
+            (
+                try writeRecording(dir.file("six.wav"), channels: Array(repeating: tone, count: 6), rateHz: 8000),
+                "6 channels"
+            ))
         for (path, reason) in cases {
             for command in ["score", "frames"] {
                 let r = try CLI.run([command, path])
@@ -166,7 +198,9 @@ struct CLITests {
                     // The dump that shows why no speech was found is always written.
                     #expect(r.status == 0, "frames on a silent file: status \(r.status)")
                     let rows = r.stdout.split(separator: "\n").dropFirst()
-                    #expect(rows.count == 200 && rows.allSatisfy { $0.split(separator: ",")[3] == "0" }, "\(rows.count) rows")
+                    #expect(
+                        rows.count == 200 && rows.allSatisfy { $0.split(separator: ",")[3] == "0" },
+                        "\(rows.count) rows")
                     #expect(r.stderr.contains(path) && r.stderr.contains("no speech found"), "\(r.stderr)")
                     continue
                 }

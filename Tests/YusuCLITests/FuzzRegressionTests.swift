@@ -25,7 +25,9 @@ struct FuzzRegressionTests {
         let r = try CLI.run(["score", path, "--format", "json"])
         #expect(r.status == 0 || r.status == 1, "\(path): exit \(r.status) \(r.stderr.suffix(300))")
         if r.status == 0 {
-            #expect((try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) is [String: Any], "\(r.stdout.prefix(200))")
+            #expect(
+                (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8))) is [String: Any],
+                "\(r.stdout.prefix(200))")
         } else {
             let lines = r.stderr.split(separator: "\n")
             #expect(lines.count == 1 && lines[0].hasPrefix("yusu: \(path):"), "\(r.stderr)")

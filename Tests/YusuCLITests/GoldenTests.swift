@@ -4,7 +4,8 @@ import YusuTestSupport
 
 /// The dev calls (`../shared/corpus/dev/calls`, beside the checkout) and the demo call;
 /// CI sets YUSU_REQUIRE_CORPUS=1, so there a missing corpus fails instead of skipping.
-private let corpusCalls = URL(fileURLWithPath: fixturesDirectory()).deletingLastPathComponent().deletingLastPathComponent()
+private let corpusCalls = URL(fileURLWithPath: fixturesDirectory()).deletingLastPathComponent()
+    .deletingLastPathComponent()
     .appendingPathComponent("shared/corpus/dev/calls").path
 private let corpusRequired = ProcessInfo.processInfo.environment["YUSU_REQUIRE_CORPUS"] == "1"
 private let goldenCalls: [(folder: String, file: String)] =
@@ -22,7 +23,8 @@ struct GoldenTests {
         ("live.jsonl", ["live", "-", "--name"], true),
     ]
 
-    @Test("score (JSON, text, HTML) and live print what they printed when pinned", arguments: goldenCalls.map { $0.file })
+    @Test(
+        "score (JSON, text, HTML) and live print what they printed when pinned", arguments: goldenCalls.map { $0.file })
     func pinned(file: String) throws {
         let folder = goldenCalls.first { $0.file == file }!.folder
         guard FileManager.default.fileExists(atPath: folder + "/" + file) else {
@@ -31,16 +33,21 @@ struct GoldenTests {
         }
         let stem = String(file.dropLast(4))
         for output in Self.outputs {
-            let golden = try String(contentsOfFile: fixturesDirectory() + "/golden/\(stem).\(output.suffix)", encoding: .utf8)
-            let actual = try Self.run(output.arguments + [file], in: folder, stdin: output.stdin ? folder + "/" + file : nil)
+            let golden = try String(
+                contentsOfFile: fixturesDirectory() + "/golden/\(stem).\(output.suffix)", encoding: .utf8)
+            let actual = try Self.run(
+                output.arguments + [file], in: folder, stdin: output.stdin ? folder + "/" + file : nil)
             if actual != golden {
-                let kept = FileManager.default.temporaryDirectory.appendingPathComponent("yusu-golden-\(stem).\(output.suffix)")
+                let kept = FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "yusu-golden-\(stem).\(output.suffix)")
                 try? Data(actual.utf8).write(to: kept)
                 let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
                 let g = golden.split(separator: "\n", omittingEmptySubsequences: false)
                 let line = (0..<min(a.count, g.count)).first { a[$0] != g[$0] } ?? min(a.count, g.count)
-                Issue.record("""
-                    \(stem).\(output.suffix) differs from Fixtures/golden at line \(line + 1) (now kept in \(kept.path)):
+                Issue.record(
+                    """
+                    \(stem).\(output.suffix) differs from Fixtures/golden at line \(line + 1) (now kept in \
+                    \(kept.path)):
                       golden: \(line < g.count ? String(g[line].prefix(300)) : "(end)")
                       now:    \(line < a.count ? String(a[line].prefix(300)) : "(end)")
                     """)
@@ -56,14 +63,17 @@ struct GoldenTests {
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
         if let stdin { process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: stdin)) }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
         let o = out.fileHandleForReading.readDataToEndOfFile()
         _ = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "yusu \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        #expect(
+            process.terminationStatus == 0,
+            "yusu \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
         return String(decoding: o, as: UTF8.self)
     }
 }

@@ -10,7 +10,9 @@ struct LiveRun {
     var raw: [String]
     var stderr: String
 
-    var summary: [String: Any]? { lines.last.flatMap { $0["type"] as? String == "summary" ? $0["document"] as? [String: Any] : nil } }
+    var summary: [String: Any]? {
+        lines.last.flatMap { $0["type"] as? String == "summary" ? $0["document"] as? [String: Any] : nil }
+    }
     func of(_ type: String) -> [[String: Any]] { lines.filter { $0["type"] as? String == type } }
     func alerts(_ kind: String) -> [[String: Any]] { of("alert").filter { $0["kind"] as? String == kind } }
 
@@ -20,16 +22,27 @@ struct LiveRun {
         let process = Process()
         process.executableURL = CLI.executable
         process.arguments = ["live"] + arguments
-        let input = Pipe(), out = Pipe(), err = Pipe()
+        let input = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardInput = input
         process.standardOutput = out
         process.standardError = err
         try process.run()
         // Read both outputs while the input is written, so that no pipe fills up.
-        nonisolated(unsafe) var outData = Data(), errData = Data()
+        nonisolated(unsafe) var outData = Data()
+        nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()
-        group.enter(); DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter(); DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async {
+            outData = out.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
         let close = try feed(input.fileHandleForWriting, process)
         if close { try input.fileHandleForWriting.close() }
         process.waitUntilExit()
@@ -37,7 +50,8 @@ struct LiveRun {
         if !close { try? input.fileHandleForWriting.close() }
         let raw = String(decoding: outData, as: UTF8.self).split(separator: "\n").map(String.init)
         let lines = raw.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        return LiveRun(status: process.terminationStatus, lines: lines, raw: raw, stderr: String(decoding: errData, as: UTF8.self))
+        return LiveRun(
+            status: process.terminationStatus, lines: lines, raw: raw, stderr: String(decoding: errData, as: UTF8.self))
     }
 
     /// Writes `bytes` in pieces of random size.
@@ -58,7 +72,9 @@ func wavData(_ path: String) throws -> Data {
     var i = 12
     while i + 8 <= bytes.count {
         let size = Int(bytes[i + 4]) | Int(bytes[i + 5]) << 8 | Int(bytes[i + 6]) << 16 | Int(bytes[i + 7]) << 24
-        if String(decoding: bytes[i..<(i + 4)], as: UTF8.self) == "data" { return Data(bytes[(i + 8)..<min(bytes.count, i + 8 + size)]) }
+        if String(decoding: bytes[i..<(i + 4)], as: UTF8.self) == "data" {
+            return Data(bytes[(i + 8)..<min(bytes.count, i + 8 + size)])
+        }
         i += 8 + size + (size & 1)
     }
     throw CocoaError(.fileReadCorruptFile)
@@ -78,12 +94,17 @@ struct LiveCLITests {
     func same(_ a: [String: Any]?, _ b: [String: Any], except: Set<String> = []) -> Bool {
         guard var a else { return false }
         var b = b
-        for k in except { a[k] = nil; b[k] = nil }
+        for k in except {
+            a[k] = nil
+            b[k] = nil
+        }
         return json(a) == json(b)
     }
 
     func json(_ x: Any) -> String {
-        String(decoding: (try? JSONSerialization.data(withJSONObject: ["x": x], options: [.sortedKeys, .fragmentsAllowed])) ?? Data(), as: UTF8.self)
+        String(
+            decoding: (try? JSONSerialization.data(withJSONObject: ["x": x], options: [.sortedKeys, .fragmentsAllowed]))
+                ?? Data(), as: UTF8.self)
     }
 
     @Test("the demo call in random pieces: every event line is the score's, the summary is score's document")
@@ -97,7 +118,8 @@ struct LiveCLITests {
             }
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.lines.count == r.raw.count, "every line is JSON")
-            #expect(r.lines.first?["type"] as? String == "started" && r.lines.first?["format"] as? String == "WAV μ-law")
+            #expect(
+                r.lines.first?["type"] as? String == "started" && r.lines.first?["format"] as? String == "WAV μ-law")
             #expect(same(r.summary, expected), "seed \(seed): the summary differs from score's document")
             // Each utterance line is the summary's utterance of the same index.
             let agent = (expected["speakers"] as! [String: Any])["agent"] as! [String: Any]
@@ -113,10 +135,16 @@ struct LiveCLITests {
             let fillers = agent["filled_pauses"] as! [[String: Any]]
             #expect(r.of("filled_pause").map { $0["start_s"] as! Double } == fillers.map { $0["start_s"] as! Double })
             let interruptions = expected["interruptions"] as! [[String: Any]]
-            #expect(r.of("interruption").map { $0["at_s"] as! Double }.sorted() == interruptions.map { $0["at_s"] as! Double })
-            #expect(r.alerts("talking_over_customer").count == interruptions.filter { $0["by"] as? String == "agent" }.count)
+            #expect(
+                r.of("interruption").map { $0["at_s"] as! Double }.sorted()
+                    == interruptions.map { $0["at_s"] as! Double })
+            #expect(
+                r.alerts("talking_over_customer").count == interruptions.filter { $0["by"] as? String == "agent" }.count
+            )
             let backchannels = expected["backchannels"] as! [[String: Any]]
-            #expect(r.of("backchannel").map { $0["at_s"] as! Double }.sorted() == backchannels.map { $0["at_s"] as! Double })
+            #expect(
+                r.of("backchannel").map { $0["at_s"] as! Double }.sorted() == backchannels.map { $0["at_s"] as! Double }
+            )
             #expect(r.of("hold").count == (expected["holds"] as! [Any]).count)
             // Lines come in the order they were emitted, each after its evidence.
             let times = r.lines.dropLast().map { $0["emitted_at_s"] as! Double }
@@ -125,18 +153,27 @@ struct LiveCLITests {
         }
     }
 
-    @Test("raw input in each encoding: the same samples as the WAV, the same document", arguments: ["s16le", "ulaw", "alaw"])
+    @Test(
+        "raw input in each encoding: the same samples as the WAV, the same document",
+        arguments: ["s16le", "ulaw", "alaw"])
     func rawEncodings(encoding: String) throws {
         let dir = TemporaryDirectory()
         let reader = try AudioFileReader(path: demo)
-        var samples: [Float] = [], block = [Float](repeating: 0, count: 8192)
-        while true { let n = try reader.read(into: &block); if n == 0 { break }; samples += block[0..<(2 * n)] }
+        var samples: [Float] = []
+        var block = [Float](repeating: 0, count: 8192)
+        while true {
+            let n = try reader.read(into: &block)
+            if n == 0 { break }
+            samples += block[0..<(2 * n)]
+        }
         let format: AudioFileFormat = encoding == "s16le" ? .wavPCM16 : encoding == "ulaw" ? .wavMuLaw : .wavALaw
         let wav = dir.file("call.wav")
         try AudioFileWriter.write(path: wav, samples: samples, channels: 2, sampleRateHz: 8000, format: format)
         let expected = try score(wav)
         let data = try wavData(wav)
-        let r = try LiveRun.run(["-", "--rate", "8000", "--channels", "2", "--encoding", encoding, "--name", "call.wav"]) { h, _ in
+        let r = try LiveRun.run([
+            "-", "--rate", "8000", "--channels", "2", "--encoding", encoding, "--name", "call.wav",
+        ]) { h, _ in
             try LiveRun.write(data, to: h, seed: 9)
             return true
         }
@@ -147,7 +184,12 @@ struct LiveCLITests {
         #expect(r.summary?["format"] as? String == "raw \(name)")
     }
 
-    @Test("--follow: a WAV written while yusu reads it; lines come before the writer is done; the end comes after --idle-seconds")
+    @Test(
+        """
+        --follow: a WAV written while yusu reads it; lines come before the writer is done; the end comes after \
+        --idle-seconds
+        """
+    )
     func follow() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("recording.wav")
@@ -157,7 +199,8 @@ struct LiveCLITests {
         let dataAt = try { () throws -> Int in
             var i = 12
             while i + 8 <= header.count {
-                let size = Int(header[i + 4]) | Int(header[i + 5]) << 8 | Int(header[i + 6]) << 16 | Int(header[i + 7]) << 24
+                let size =
+                    Int(header[i + 4]) | Int(header[i + 5]) << 8 | Int(header[i + 6]) << 16 | Int(header[i + 7]) << 24
                 if String(decoding: header[i..<(i + 4)], as: UTF8.self) == "data" { return i }
                 i += 8 + size + (size & 1)
             }
@@ -169,7 +212,8 @@ struct LiveCLITests {
         let process = Process()
         process.executableURL = CLI.executable
         process.arguments = ["live", "--follow", path, "--idle-seconds", "1.5"]
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -185,7 +229,9 @@ struct LiveCLITests {
                 let d = h.availableData
                 if d.isEmpty { break }
                 outData += d
-                writerDone.withLock { if !done { linesBeforeDone = outData.split(separator: UInt8(ascii: "\n")).count } }
+                writerDone.withLock {
+                    if !done { linesBeforeDone = outData.split(separator: UInt8(ascii: "\n")).count }
+                }
             }
             reading.leave()
         }
@@ -222,8 +268,11 @@ struct LiveCLITests {
     @Test("a stream cut mid-frame: the whole frames are scored, the cut is a warning line and in the summary")
     func cutMidFrame() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: demo))
-        let cut = bytes.prefix(bytes.count * 2 / 3 + 1)   // μ-law stereo: 2-byte frames, cut after an odd byte
-        let r = try LiveRun.run(["-"]) { h, _ in try h.write(contentsOf: cut); return true }
+        let cut = bytes.prefix(bytes.count * 2 / 3 + 1)  // μ-law stereo: 2-byte frames, cut after an odd byte
+        let r = try LiveRun.run(["-"]) { h, _ in
+            try h.write(contentsOf: cut)
+            return true
+        }
         #expect(r.status == 0, "\(r.stderr)")
         let warnings = r.of("warning").map { $0["message"] as! String }
         #expect(warnings.contains { $0.contains("1 bytes into a sample frame of 2 bytes") }, "\(warnings)")
@@ -254,27 +303,43 @@ struct LiveCLITests {
     func badInput() throws {
         let dir = TemporaryDirectory()
         func live(_ args: [String], _ input: Data) throws -> LiveRun {
-            try LiveRun.run(args) { h, _ in try h.write(contentsOf: input); return true }
+            try LiveRun.run(args) { h, _ in
+                try h.write(contentsOf: input)
+                return true
+            }
         }
         var r = try live(["-"], Data("hello, this is not audio".utf8))
-        #expect(r.status == 1 && r.stderr.contains("-: not a WAV stream: it does not start with RIFF") && r.lines.isEmpty, "\(r.stderr)")
+        #expect(
+            r.status == 1 && r.stderr.contains("-: not a WAV stream: it does not start with RIFF") && r.lines.isEmpty,
+            "\(r.stderr)")
         r = try live(["-"], Data())
         #expect(r.status == 1 && r.stderr.contains("ended before a WAV header"), "\(r.stderr)")
-        let six = try writeRecording(dir.file("six.wav"), channels: Array(repeating: Synth.sine(frequencyHz: 300, amplitude: 0.3, seconds: 1, rateHz: 8000), count: 6), rateHz: 8000)
+        let six = try writeRecording(
+            dir.file("six.wav"),
+            channels: Array(
+                repeating: Synth.sine(frequencyHz: 300, amplitude: 0.3, seconds: 1, rateHz: 8000), count: 6),
+            rateHz: 8000)
         r = try live(["-"], try Data(contentsOf: URL(fileURLWithPath: six)))
         #expect(r.status == 1 && r.stderr.contains("6 channels"), "\(r.stderr)")
-        let silent = try writeRecording(dir.file("silent.wav"), channels: [[Float](repeating: 0, count: 16000)], rateHz: 8000)
+        let silent = try writeRecording(
+            dir.file("silent.wav"), channels: [[Float](repeating: 0, count: 16000)], rateHz: 8000)
         r = try live(["-"], try Data(contentsOf: URL(fileURLWithPath: silent)))
         #expect(r.status == 1 && r.stderr.contains("no speech"), "\(r.stderr)")
         // A raw stream longer than --max-duration-s is refused when it gets there.
-        r = try live(["-", "--rate", "8000", "--channels", "1", "--encoding", "s16le", "--max-duration-s", "2"], Data(count: 8000 * 2 * 3))
-        #expect(r.status == 1 && r.stderr.contains("the stream passed the limit of 2 s (--max-duration-s)"), "\(r.stderr)")
+        r = try live(
+            ["-", "--rate", "8000", "--channels", "1", "--encoding", "s16le", "--max-duration-s", "2"],
+            Data(count: 8000 * 2 * 3))
+        #expect(
+            r.status == 1 && r.stderr.contains("the stream passed the limit of 2 s (--max-duration-s)"), "\(r.stderr)")
         // A standard with a misspelt key: exit 2, the key named.
         let standard = dir.file("s.json")
         try Data(#"{"speech_rate_max_cmp": 130}"#.utf8).write(to: URL(fileURLWithPath: standard))
         r = try live(["-", "--standard", standard], Data())
         #expect(r.status == 2 && r.stderr.contains("speech_rate_max_cmp"), "\(r.stderr)")
-        for args in [["live"], ["live", demo], ["live", "-", "--rate", "8000"], ["live", "-", "--follow", demo], ["live", "-", "--rate", "96000", "--channels", "1", "--encoding", "ulaw"]] {
+        for args in [
+            ["live"], ["live", demo], ["live", "-", "--rate", "8000"], ["live", "-", "--follow", demo],
+            ["live", "-", "--rate", "96000", "--channels", "1", "--encoding", "ulaw"],
+        ] {
             let m = try CLI.run(args)
             #expect(m.status == 64, "\(args): \(m.status) \(m.stderr)")
         }
@@ -283,33 +348,40 @@ struct LiveCLITests {
         #expect(missing.status == 1 && missing.stderr.contains("no such file"), "\(missing.stderr)")
     }
 
-    @Test("every line follows schema/live.v1 (the summary's document score.v1)",
-          .enabled(if: jsonSchemaAvailable, "python3 cannot import jsonschema (Debian: python3-jsonschema)"))
+    @Test(
+        "every line follows schema/live.v1 (the summary's document score.v1)",
+        .enabled(if: jsonSchemaAvailable, "python3 cannot import jsonschema (Debian: python3-jsonschema)"))
     func schema() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: demo))
-        let r = try LiveRun.run(["-"]) { h, _ in try h.write(contentsOf: bytes); return true }
+        let r = try LiveRun.run(["-"]) { h, _ in
+            try h.write(contentsOf: bytes)
+            return true
+        }
         let dir = TemporaryDirectory()
         let file = dir.file("lines.jsonl")
         try Data((r.raw.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: file))
         let script = """
-        import json, sys, jsonschema
-        live = json.load(open(sys.argv[1], encoding='utf-8'))
-        score = json.load(open(sys.argv[2], encoding='utf-8'))
-        jsonschema.Draft202012Validator.check_schema(live)
-        resolver = jsonschema.RefResolver.from_schema(live, store={score['$id']: score})
-        v = jsonschema.Draft202012Validator(live, resolver=resolver)
-        bad = 0
-        for n, line in enumerate(open(sys.argv[3], encoding='utf-8')):
-            for e in v.iter_errors(json.loads(line)):
-                bad += 1
-                print(f"line {n}: {e.message[:200]}")
-        print(f"checked {n + 1} lines, {bad} errors")
-        sys.exit(1 if bad else 0)
-        """
+            import json, sys, jsonschema
+            live = json.load(open(sys.argv[1], encoding='utf-8'))
+            score = json.load(open(sys.argv[2], encoding='utf-8'))
+            jsonschema.Draft202012Validator.check_schema(live)
+            resolver = jsonschema.RefResolver.from_schema(live, store={score['$id']: score})
+            v = jsonschema.Draft202012Validator(live, resolver=resolver)
+            bad = 0
+            for n, line in enumerate(open(sys.argv[3], encoding='utf-8')):
+                for e in v.iter_errors(json.loads(line)):
+                    bad += 1
+                    print(f"line {n}: {e.message[:200]}")
+            print(f"checked {n + 1} lines, {bad} errors")
+            sys.exit(1 if bad else 0)
+            """
         let schemas = fixturesDirectory() + "/../schema/"
-        let v = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/python3"),
-                            ["-c", script, schemas + "live.v1.schema.json", schemas + "score.v1.schema.json", file])
+        let v = try CLI.run(
+            executable: URL(fileURLWithPath: "/usr/bin/python3"),
+            ["-c", script, schemas + "live.v1.schema.json", schemas + "score.v1.schema.json", file])
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
-        #expect(r.raw.count > 10 && Set(r.lines.map { $0["type"] as! String }).isSuperset(of: ["started", "utterance", "summary"]))
+        #expect(
+            r.raw.count > 10
+                && Set(r.lines.map { $0["type"] as! String }).isSuperset(of: ["started", "utterance", "summary"]))
     }
 }

@@ -18,13 +18,22 @@ final class TestPostgres: @unchecked Sendable {
     static let required = ProcessInfo.processInfo.environment["YUSU_REQUIRE_POSTGRES"] == "1"
 
     static func findBinaries(under root: String) -> String? {
-        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
-        return versions.map { "\(root)/\($0)/bin" }.first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted {
+            (Int($0) ?? 0) > (Int($1) ?? 0)
+        }
+        return versions.map { "\(root)/\($0)/bin" }.first {
+            FileManager.default.isExecutableFile(atPath: $0 + "/initdb")
+        }
     }
 
     /// The guard: why the PostgreSQL tests cannot run where they are required, or nil.
     static func missing(required: Bool, binaries: String?) -> String? {
-        required && binaries == nil ? "YUSU_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries (initdb) under \(root): install Debian's postgresql" : nil
+        required && binaries == nil
+            ? """
+            YUSU_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries (initdb) under \(root): install Debian's \
+            postgresql
+            """
+            : nil
     }
     static let password = "yusu-test-secret"
 
@@ -50,13 +59,24 @@ final class TestPostgres: @unchecked Sendable {
             try chown.run()
             chown.waitUntilExit()
         }
-        try Self.asPostgres("'\(Self.binaries!)/initdb' -D '\(dir)/data' -U postgres --pwfile='\(dir)/pw' --auth-local=trust --auth-host=scram-sha-256 -E UTF8")
+        try Self.asPostgres(
+            """
+            '\(Self.binaries!)/initdb' -D '\(dir)/data' -U postgres --pwfile='\(dir)/pw' --auth-local=trust \
+            --auth-host=scram-sha-256 -E UTF8
+            """
+        )
         try start()
-        try Self.asPostgres("PGPASSWORD='\(Self.password)' '\(Self.binaries!)/createdb' -h 127.0.0.1 -p \(port) -U postgres yusu")
+        try Self.asPostgres(
+            "PGPASSWORD='\(Self.password)' '\(Self.binaries!)/createdb' -h 127.0.0.1 -p \(port) -U postgres yusu")
     }
 
     func start() throws {
-        try Self.asPostgres("'\(Self.binaries!)/pg_ctl' -D '\(dir)/data' -l '\(dir)/log' -w -o \"-p \(port) -k '\(dir)' -c listen_addresses=127.0.0.1 -c fsync=off\" start")
+        try Self.asPostgres(
+            """
+            '\(Self.binaries!)/pg_ctl' -D '\(dir)/data' -l '\(dir)/log' -w -o \"-p \(port) -k '\(dir)' -c \
+            listen_addresses=127.0.0.1 -c fsync=off\" start
+            """
+        )
     }
 
     func stop(mode: String = "fast") {
@@ -88,22 +108,27 @@ final class TestPostgres: @unchecked Sendable {
         chmod(file, 0o755)
         // posix_spawn and waitpid, not Foundation's Process: the server this starts stays
         // behind as our grandchild, and Process's exit monitoring did not come back from it.
-        let arguments = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", "/bin/sh", file] : ["/bin/sh", file]
+        let arguments =
+            getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--", "/bin/sh", file] : ["/bin/sh", file]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd in [Int32(0), 1, 2] { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        for fd in [Int32(0), 1, 2] {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         var pid: pid_t = 0
         guard posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ) == 0 else {
-            throw NSError(domain: "postgres", code: 1, userInfo: [NSLocalizedDescriptionKey: "cannot start \(arguments[0])"])
+            throw NSError(
+                domain: "postgres", code: 1, userInfo: [NSLocalizedDescriptionKey: "cannot start \(arguments[0])"])
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let exitCode = (status >> 8) & 0xff
         guard status & 0x7f == 0 && exitCode == 0 else {
-            throw NSError(domain: "postgres", code: Int(exitCode), userInfo: [NSLocalizedDescriptionKey: "failed: \(script)"])
+            throw NSError(
+                domain: "postgres", code: Int(exitCode), userInfo: [NSLocalizedDescriptionKey: "failed: \(script)"])
         }
     }
 }
@@ -131,7 +156,9 @@ func spawnYusu(_ arguments: [String], environment: [String: String], stderrFile:
 struct PostgresGuardTests {
     @Test("PostgreSQL is there when CI requires it")
     func present() {
-        if let problem = TestPostgres.missing(required: TestPostgres.required, binaries: TestPostgres.binaries) { Issue.record("\(problem)") }
+        if let problem = TestPostgres.missing(required: TestPostgres.required, binaries: TestPostgres.binaries) {
+            Issue.record("\(problem)")
+        }
     }
 
     @Test("the guard fails when the binaries are hidden and CI requires them")
@@ -143,8 +170,11 @@ struct PostgresGuardTests {
     }
 }
 
-@Suite("the nightly batch on PostgreSQL", .serialized,
-       .enabled(if: TestPostgres.binaries != nil, "no PostgreSQL server binaries (Debian: postgresql) under /usr/lib/postgresql"))
+@Suite(
+    "the nightly batch on PostgreSQL", .serialized,
+    .enabled(
+        if: TestPostgres.binaries != nil, "no PostgreSQL server binaries (Debian: postgresql) under /usr/lib/postgresql"
+    ))
 struct PostgresTests {
     @Test("no password at all: the message says where one goes")
     func missingPassword() throws {
@@ -153,7 +183,11 @@ struct PostgresTests {
         environment.removeValue(forKey: "PGPASSWORD")
         environment["PGPASSFILE"] = "/nonexistent"
         let r = try CLI.run(["report", "--db", pg.url], environment: environment)
-        #expect(r.status == 1 && r.stderr.contains("asks for a password and none was given: set PGPASSWORD, or put it in a password file"), "\(r.stderr)")
+        #expect(
+            r.status == 1
+                && r.stderr.contains(
+                    "asks for a password and none was given: set PGPASSWORD, or put it in a password file"),
+            "\(r.stderr)")
     }
 
     @Test("four workers on one archive of 200 calls: every file scored exactly once, the work shared")
@@ -161,16 +195,21 @@ struct PostgresTests {
         let pg = try TestPostgres()
         let dir = TemporaryDirectory()
         let paths = try makeArchive(in: dir, calls: 200, seconds: 4)
-        let first = try spawnYusu(["batch", dir.file("archive"), "--db", pg.url, "--jobs", "1", "--quiet"], environment: pg.environment)
+        let first = try spawnYusu(
+            ["batch", dir.file("archive"), "--db", pg.url, "--jobs", "1", "--quiet"], environment: pg.environment)
         // Once the queue is filled, three more workers join (as three more machines would).
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             Thread.sleep(forTimeInterval: 0.1)
             if (try? pg.int("SELECT COUNT(*) FROM queue")) == paths.count { break }
         }
-        let others = try (0..<3).map { _ in try spawnYusu(["batch", "--worker", "--db", pg.url, "--jobs", "1", "--quiet"], environment: pg.environment) }
+        let others = try (0..<3).map { _ in
+            try spawnYusu(["batch", "--worker", "--db", pg.url, "--jobs", "1", "--quiet"], environment: pg.environment)
+        }
         for p in [first] + others { p.waitUntilExit() }
-        #expect(([first] + others).allSatisfy { $0.terminationStatus == 0 }, "\(([first] + others).map(\.terminationStatus))")
+        #expect(
+            ([first] + others).allSatisfy { $0.terminationStatus == 0 },
+            "\(([first] + others).map(\.terminationStatus))")
         #expect(try pg.ints("SELECT COUNT(*), COUNT(DISTINCT path) FROM calls") == [paths.count, paths.count])
         #expect(try pg.int("SELECT COUNT(*) FROM queue WHERE state = 'done'") == paths.count)
         #expect(try pg.int("SELECT COUNT(*) FROM verdicts") == paths.count * RuleBookCount.value)
@@ -189,7 +228,9 @@ struct PostgresTests {
         let pg = try TestPostgres()
         let dir = TemporaryDirectory()
         let paths = try makeArchive(in: dir, calls: 24, seconds: 20)
-        let first = try spawnYusu(["batch", dir.file("archive"), "--db", pg.url, "--jobs", "1", "--lease-seconds", "2", "--quiet"], environment: pg.environment)
+        let first = try spawnYusu(
+            ["batch", dir.file("archive"), "--db", pg.url, "--jobs", "1", "--lease-seconds", "2", "--quiet"],
+            environment: pg.environment)
         // Let it get going, then kill it without warning while it holds a lease.
         let deadline = Date().addingTimeInterval(120)
         var leased = false
@@ -197,13 +238,18 @@ struct PostgresTests {
             Thread.sleep(forTimeInterval: 0.02)
             let done = (try? pg.int("SELECT COUNT(*) FROM queue WHERE state = 'done'")) ?? 0
             let held = (try? pg.int("SELECT COUNT(*) FROM queue WHERE state = 'leased'")) ?? 0
-            if done >= 2 && held == 1 { leased = true; break }
+            if done >= 2 && held == 1 {
+                leased = true
+                break
+            }
         }
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         #expect(leased)
         #expect(try pg.int("SELECT COUNT(*) FROM queue WHERE state = 'leased'") == 1)
-        let second = try CLI.run(["batch", "--worker", "--db", pg.url, "--jobs", "2", "--lease-seconds", "2", "--quiet"], environment: pg.environment)
+        let second = try CLI.run(
+            ["batch", "--worker", "--db", pg.url, "--jobs", "2", "--lease-seconds", "2", "--quiet"],
+            environment: pg.environment)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(try pg.ints("SELECT COUNT(*), COUNT(DISTINCT path) FROM calls") == [paths.count, paths.count])
         #expect(try pg.int("SELECT COUNT(*) FROM queue WHERE state = 'done'") == paths.count)
@@ -219,11 +265,16 @@ struct PostgresTests {
         let r = try CLI.run(["batch", "--worker", "--db", pg.url], environment: wrong)
         #expect(r.status == 1 && r.stderr.contains("password authentication failed"), "\(r.stderr)")
         #expect(!r.stderr.contains("not-it"))
-        let inURL = try CLI.run(["batch", "--worker", "--db", "postgres://postgres:secret@127.0.0.1:\(pg.port)/yusu"], environment: pg.environment)
-        #expect(inURL.status == 64 && inURL.stderr.contains("carries a password") && !inURL.stderr.contains("secret@"), "\(inURL.stderr)")
+        let inURL = try CLI.run(
+            ["batch", "--worker", "--db", "postgres://postgres:secret@127.0.0.1:\(pg.port)/yusu"],
+            environment: pg.environment)
+        #expect(
+            inURL.status == 64 && inURL.stderr.contains("carries a password") && !inURL.stderr.contains("secret@"),
+            "\(inURL.stderr)")
         // A password file works as libpq's does.
         let dir = TemporaryDirectory()
-        try Data("127.0.0.1:\(pg.port):*:postgres:\(TestPostgres.password)\n".utf8).write(to: URL(fileURLWithPath: dir.file("pgpass")))
+        try Data("127.0.0.1:\(pg.port):*:postgres:\(TestPostgres.password)\n".utf8).write(
+            to: URL(fileURLWithPath: dir.file("pgpass")))
         var fileEnv = ProcessInfo.processInfo.environment
         fileEnv["PGPASSFILE"] = dir.file("pgpass")
         let ok = try CLI.run(["batch", "--worker", "--db", pg.url, "--quiet"], environment: fileEnv)
@@ -234,16 +285,22 @@ struct PostgresTests {
     func olderSchema() throws {
         let pg = try TestPostgres()
         let older = ResultsSQL.schemaVersion - 1
-        let applied = try PostgresResults(target: try PostgresTarget(url: pg.url, environment: pg.environment)).migrate(upTo: older)
+        let applied = try PostgresResults(target: try PostgresTarget(url: pg.url, environment: pg.environment)).migrate(
+            upTo: older)
         #expect(applied.count == older)
         let dir = TemporaryDirectory()
         _ = try makeArchive(in: dir, calls: 2, seconds: 4)
         let refused = try CLI.run(["batch", dir.file("archive"), "--db", pg.url], environment: pg.environment)
-        #expect(refused.status == 1 && refused.stderr.contains("the results schema is version \(older), this Yusu uses version \(ResultsSQL.schemaVersion)")
+        #expect(
+            refused.status == 1
+                && refused.stderr.contains(
+                    "the results schema is version \(older), this Yusu uses version \(ResultsSQL.schemaVersion)")
                 && refused.stderr.contains("yusu db migrate"), "\(refused.stderr)")
         #expect(try pg.int("SELECT COUNT(*) FROM calls") == 0)
         let migrate = try CLI.run(["db", "migrate", "--db", pg.url], environment: pg.environment)
-        #expect(migrate.status == 0 && migrate.stdout.contains("applied: \(ResultsSQL.migrations.last!.identifier)"), "\(migrate.stdout)\(migrate.stderr)")
+        #expect(
+            migrate.status == 0 && migrate.stdout.contains("applied: \(ResultsSQL.migrations.last!.identifier)"),
+            "\(migrate.stdout)\(migrate.stderr)")
         let again = try CLI.run(["db", "migrate", "--db", pg.url], environment: pg.environment)
         #expect(again.status == 0 && again.stdout.contains("nothing to do"), "\(again.stdout)")
         let works = try CLI.run(["batch", dir.file("archive"), "--db", pg.url, "--quiet"], environment: pg.environment)
@@ -257,7 +314,12 @@ struct PostgresTests {
         #expect(report.status == 1 && report.stderr.contains("written by a newer Yusu"), "\(report.stderr)")
     }
 
-    @Test("yusu serve on PostgreSQL: the same night as on SQLite, served with the numbers yusu report prints; an upload kept there")
+    @Test(
+        """
+        yusu serve on PostgreSQL: the same night as on SQLite, served with the numbers yusu report prints; an \
+        upload kept there
+        """
+    )
     func serveOnPostgres() throws {
         let pg = try TestPostgres()
         let dir = TemporaryDirectory()
@@ -265,13 +327,18 @@ struct PostgresTests {
         try Data("not audio".utf8).write(to: URL(fileURLWithPath: dir.file("archive/agent_B/20261120/call_bad.wav")))
         let sqlite = dir.file("night.sqlite")
         #expect(try CLI.run(["batch", dir.file("archive"), "--db", sqlite, "--quiet"]).status == 3)
-        #expect(try CLI.run(["batch", dir.file("archive"), "--db", pg.url, "--quiet"], environment: pg.environment).status == 3)
-        let pgToken = try CLI.run(["token", "create", "--db", pg.url, "--name", "qa", "--scope", "write"], environment: pg.environment)
+        #expect(
+            try CLI.run(["batch", dir.file("archive"), "--db", pg.url, "--quiet"], environment: pg.environment).status
+                == 3)
+        let pgToken = try CLI.run(
+            ["token", "create", "--db", pg.url, "--name", "qa", "--scope", "write"], environment: pg.environment)
         #expect(pgToken.status == 0, "\(pgToken.stderr)")
-        let liteToken = try CLI.run(["token", "create", "--db", sqlite, "--name", "qa", "--scope", "write"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let liteToken = try CLI.run(["token", "create", "--db", sqlite, "--name", "qa", "--scope", "write"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         let recordings = dir.file("kept")
         try FileManager.default.createDirectory(atPath: recordings, withIntermediateDirectories: true)
-        let onPostgres = try ServeProcess(["--db", pg.url, "--recordings", recordings], in: dir, environment: pg.environment)
+        let onPostgres = try ServeProcess(
+            ["--db", pg.url, "--recordings", recordings], in: dir, environment: pg.environment)
         defer { onPostgres.stop() }
         let onSQLite = try ServeProcess(["--db", sqlite], in: dir)
         defer { onSQLite.stop() }
@@ -284,7 +351,8 @@ struct PostgresTests {
         // in the order each engine holds them, and the batch's two jobs wrote them in either order.
         #expect(sameJSON(served.body, liteReport.body), "the two engines serve different nights")
         for path in ["/v1/agents", "/v1/agents/\(percent("王芳"))/trend?by=day"] {
-            let a = try curl(onPostgres.base + path, token: t), b = try curl(onSQLite.base + path, token: liteToken)
+            let a = try curl(onPostgres.base + path, token: t)
+            let b = try curl(onSQLite.base + path, token: liteToken)
             #expect(a.status == 200 && sameJSON(a.body, b.body), "\(path) differs")
         }
         let pgCalls = try curl(onPostgres.base + "/v1/calls?per_page=500", token: t).json
@@ -293,14 +361,22 @@ struct PostgresTests {
         let failed = (try curl(onPostgres.base + "/v1/runs", token: t)).json["runs"] as? [[String: Any]] ?? []
         #expect((failed.first?["failed_files"] as? [Any])?.count == 1)
         // An upload kept on PostgreSQL.
-        let kept = try curl(onPostgres.base + "/v1/score?store=true&agent_id=agent_B&date=2026-11-21", method: "POST", token: t,
-                            bodyFile: fixturesDirectory() + "/demo_call.wav")
+        let kept = try curl(
+            onPostgres.base + "/v1/score?store=true&agent_id=agent_B&date=2026-11-21", method: "POST", token: t,
+            bodyFile: fixturesDirectory() + "/demo_call.wav")
         #expect(kept.status == 201, "\(kept.text)")
-        #expect(try curl(onPostgres.base + (kept.header("Location") ?? "/none"), token: t).json["agent_id"] as? String == "agent_B")
+        #expect(
+            try curl(onPostgres.base + (kept.header("Location") ?? "/none"), token: t).json["agent_id"] as? String
+                == "agent_B")
         #expect(try pg.int("SELECT COUNT(*) FROM calls") == 10)
     }
 
-    @Test("db copy moves an SQLite night into PostgreSQL; report reads the same text, CSV, JSON and HTML from either; nothing is scored again")
+    @Test(
+        """
+        db copy moves an SQLite night into PostgreSQL; report reads the same text, CSV, JSON and HTML from either; \
+        nothing is scored again
+        """
+    )
     func copyAndReport() throws {
         let pg = try TestPostgres()
         let dir = TemporaryDirectory()
@@ -310,7 +386,8 @@ struct PostgresTests {
         try Data("not audio".utf8).write(to: URL(fileURLWithPath: dir.file("archive/agent_A/20261120/call_bad.wav")))
         let night = try CLI.run(["batch", dir.file("archive"), "--db", sqlite, "--quiet"])
         #expect(night.status == 3, "\(night.stderr)")
-        let copy = try CLI.run(["db", "copy", "--from", sqlite, "--to", pg.url, "--quiet"], environment: pg.environment)
+        let copy = try CLI.run(
+            ["db", "copy", "--from", sqlite, "--to", pg.url, "--quiet"], environment: pg.environment)
         #expect(copy.status == 0 && copy.stderr.contains("\(paths.count + 1) calls copied"), "\(copy.stderr)")
         #expect(try pg.ints("SELECT COUNT(*), COUNT(DISTINCT path) FROM calls") == [paths.count + 1, paths.count + 1])
         #expect(try pg.int("SELECT COUNT(*) FROM verdicts") == countRows(sqlite, "SELECT COUNT(*) FROM verdicts"))
@@ -325,31 +402,42 @@ struct PostgresTests {
         }
         // Copying again adds nothing; the archive queued on PostgreSQL scores nothing again
         // but the file that failed.
-        let twice = try CLI.run(["db", "copy", "--from", sqlite, "--to", pg.url, "--quiet"], environment: pg.environment)
-        #expect(twice.status == 0 && twice.stderr.contains("0 calls copied") && twice.stderr.contains("\(paths.count + 1) already there"), "\(twice.stderr)")
-        let queued = try CLI.run(["batch", dir.file("archive"), "--db", pg.url, "--quiet"], environment: pg.environment)
+        let twice = try CLI.run(
+            ["db", "copy", "--from", sqlite, "--to", pg.url, "--quiet"], environment: pg.environment)
+        #expect(
+            twice.status == 0 && twice.stderr.contains("0 calls copied")
+                && twice.stderr.contains("\(paths.count + 1) already there"), "\(twice.stderr)")
+        let queued = try CLI.run(
+            ["batch", dir.file("archive"), "--db", pg.url, "--quiet"], environment: pg.environment)
         #expect(queued.stderr.contains("1 of \(paths.count + 1) files queued"), "\(queued.stderr)")
         #expect(try pg.ints("SELECT COUNT(*), COUNT(DISTINCT path) FROM calls") == [paths.count + 1, paths.count + 1])
         #expect(try pg.int("SELECT COUNT(*) FROM runs") == countRows(sqlite, "SELECT COUNT(*) FROM runs") + 1)
     }
 
-    @Test("the server restarted in the middle of a run: workers wait, reconnect and finish; nothing lost or scored twice")
+    @Test(
+        "the server restarted in the middle of a run: workers wait, reconnect and finish; nothing lost or scored twice")
     func serverRestart() throws {
         let pg = try TestPostgres()
         let dir = TemporaryDirectory()
         let paths = try makeArchive(in: dir, calls: 60, seconds: 8)
         let logs = [dir.file("w0.log"), dir.file("w1.log")]
-        let first = try spawnYusu(["batch", dir.file("archive"), "--db", pg.url, "--jobs", "1", "--lease-seconds", "5"],
-                                  environment: pg.environment, stderrFile: logs[0])
+        let first = try spawnYusu(
+            ["batch", dir.file("archive"), "--db", pg.url, "--jobs", "1", "--lease-seconds", "5"],
+            environment: pg.environment, stderrFile: logs[0])
         let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, ((try? pg.int("SELECT COUNT(*) FROM queue")) ?? 0) < paths.count { Thread.sleep(forTimeInterval: 0.1) }
-        let second = try spawnYusu(["batch", "--worker", "--db", pg.url, "--jobs", "1", "--lease-seconds", "5"],
-                                   environment: pg.environment, stderrFile: logs[1])
-        while Date() < deadline, ((try? pg.int("SELECT COUNT(*) FROM queue WHERE state = 'done'")) ?? 0) < 10 { Thread.sleep(forTimeInterval: 0.05) }
+        while Date() < deadline, ((try? pg.int("SELECT COUNT(*) FROM queue")) ?? 0) < paths.count {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let second = try spawnYusu(
+            ["batch", "--worker", "--db", pg.url, "--jobs", "1", "--lease-seconds", "5"],
+            environment: pg.environment, stderrFile: logs[1])
+        while Date() < deadline, ((try? pg.int("SELECT COUNT(*) FROM queue WHERE state = 'done'")) ?? 0) < 10 {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
         // A restart as an operator does it: connections cut, the server down for a moment.
         pg.stop(mode: "fast")
         let doneBefore = try? pg.int("SELECT COUNT(*) FROM queue WHERE state = 'done'")
-        #expect(doneBefore == nil)   // really down
+        #expect(doneBefore == nil)  // really down
         Thread.sleep(forTimeInterval: 2)
         try pg.start()
         for p in [first, second] { p.waitUntilExit() }
@@ -367,14 +455,18 @@ struct PostgresTests {
 func sameJSON(_ a: Data, _ b: Data) -> Bool {
     func same(_ x: Any, _ y: Any) -> Bool {
         switch (x, y) {
-        case let (x as [String: Any], y as [String: Any]): return Set(x.keys) == Set(y.keys) && x.keys.allSatisfy { same(x[$0]!, y[$0]!) }
-        case let (x as [Any], y as [Any]): return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
-        case let (x as String, y as String): return x == y
-        case let (x as NSNumber, y as NSNumber): return abs(x.doubleValue - y.doubleValue) <= 1e-12 * max(1, abs(x.doubleValue))
+        case (let x as [String: Any], let y as [String: Any]):
+            return Set(x.keys) == Set(y.keys) && x.keys.allSatisfy { same(x[$0]!, y[$0]!) }
+        case (let x as [Any], let y as [Any]): return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+        case (let x as String, let y as String): return x == y
+        case (let x as NSNumber, let y as NSNumber):
+            return abs(x.doubleValue - y.doubleValue) <= 1e-12 * max(1, abs(x.doubleValue))
         case (is NSNull, is NSNull): return true
         default: return false
         }
     }
-    guard let x = try? JSONSerialization.jsonObject(with: a), let y = try? JSONSerialization.jsonObject(with: b) else { return false }
+    guard let x = try? JSONSerialization.jsonObject(with: a), let y = try? JSONSerialization.jsonObject(with: b) else {
+        return false
+    }
     return same(x, y)
 }

@@ -6,7 +6,9 @@ import YusuTestSupport
 /// python3 with the jsonschema module (Debian: python3-jsonschema), if installed. CI installs
 /// it and sets YUSU_REQUIRE_JSONSCHEMA=1, so there its absence is a failure, not a skip.
 let jsonSchemaAvailable: Bool = {
-    guard let r = try? CLI.run(executable: URL(fileURLWithPath: "/usr/bin/python3"), ["-c", "import jsonschema"]) else { return false }
+    guard let r = try? CLI.run(executable: URL(fileURLWithPath: "/usr/bin/python3"), ["-c", "import jsonschema"]) else {
+        return false
+    }
     return r.status == 0
 }()
 let jsonSchemaRequired = ProcessInfo.processInfo.environment["YUSU_REQUIRE_JSONSCHEMA"] == "1"
@@ -26,27 +28,31 @@ struct SchemaTests {
             paths.append(path)
         }
         let script = """
-        import json, sys, jsonschema
-        schema = json.load(open(sys.argv[1], encoding='utf-8'))
-        jsonschema.Draft202012Validator.check_schema(schema)
-        v = jsonschema.Draft202012Validator(schema)
-        bad = 0
-        for p in sys.argv[2:]:
-            for e in v.iter_errors(json.load(open(p, encoding='utf-8'))):
-                bad += 1
-                print(p.rsplit('/', 1)[-1], list(e.absolute_path), e.message[:200])
-        sys.exit(1 if bad else 0)
-        """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1], encoding='utf-8'))
+            jsonschema.Draft202012Validator.check_schema(schema)
+            v = jsonschema.Draft202012Validator(schema)
+            bad = 0
+            for p in sys.argv[2:]:
+                for e in v.iter_errors(json.load(open(p, encoding='utf-8'))):
+                    bad += 1
+                    print(p.rsplit('/', 1)[-1], list(e.absolute_path), e.message[:200])
+            sys.exit(1 if bad else 0)
+            """
         let r = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, schema] + paths)
         return r.status == 0 ? "" : r.stdout + r.stderr
     }
 
     @Test("the validator is there when CI requires it")
     func present() {
-        #expect(!jsonSchemaRequired || jsonSchemaAvailable, "YUSU_REQUIRE_JSONSCHEMA=1 but python3 cannot import jsonschema")
+        #expect(
+            !jsonSchemaRequired || jsonSchemaAvailable, "YUSU_REQUIRE_JSONSCHEMA=1 but python3 cannot import jsonschema"
+        )
     }
 
-    @Test("stereo, mono, mono-saved-as-stereo and clipped output all follow schema/score.v1", .enabled(if: jsonSchemaAvailable, "python3 cannot import jsonschema (Debian: python3-jsonschema)"))
+    @Test(
+        "stereo, mono, mono-saved-as-stereo and clipped output all follow schema/score.v1",
+        .enabled(if: jsonSchemaAvailable, "python3 cannot import jsonschema (Debian: python3-jsonschema)"))
     func outputsValidate() throws {
         let dir = TemporaryDirectory()
         let call = HardeningCLITests.call()
@@ -75,8 +81,9 @@ struct SchemaTests {
         #expect(failures.contains("'holds' is a required property") && failures.contains("score"), "\(failures)")
     }
 
-    @Test("report --format json follows schema/report.v1: a night with scored calls, a failed file and a warning",
-          .enabled(if: jsonSchemaAvailable, "python3 cannot import jsonschema (Debian: python3-jsonschema)"))
+    @Test(
+        "report --format json follows schema/report.v1: a night with scored calls, a failed file and a warning",
+        .enabled(if: jsonSchemaAvailable, "python3 cannot import jsonschema (Debian: python3-jsonschema)"))
     func reportValidates() throws {
         let dir = TemporaryDirectory()
         _ = try makeArchive(in: dir, calls: 3)
@@ -96,7 +103,9 @@ struct SchemaTests {
         #expect(documents["night"]!.contains("\"failed_files\" : [") && documents["night"]!.contains("broken.wav"))
         var broken = try JSONSerialization.jsonObject(with: Data(documents["night"]!.utf8)) as! [String: Any]
         broken.removeValue(forKey: "failed_files")
-        let failures = try validate(["broken": String(decoding: try JSONSerialization.data(withJSONObject: broken), as: UTF8.self)], schema: Self.reportSchema)
+        let failures = try validate(
+            ["broken": String(decoding: try JSONSerialization.data(withJSONObject: broken), as: UTF8.self)],
+            schema: Self.reportSchema)
         #expect(failures.contains("'failed_files' is a required property"), "\(failures)")
     }
 }

@@ -36,7 +36,8 @@ final class ServeProcess: @unchecked Sendable {
         }
         guard let found else {
             if process.isRunning { process.terminate() }
-            throw StartError(description: "yusu serve did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            throw StartError(
+                description: "yusu serve did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }
         port = found
     }
@@ -52,7 +53,12 @@ final class ServeProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    deinit { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
 }
 
 /// An HTTP exchange through curl.
@@ -65,31 +71,40 @@ struct HTTPAnswer {
     func header(_ name: String) -> String? {
         for line in headers.split(separator: "\r\n") {
             let parts = line.split(separator: ":", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == name.lowercased() { return parts[1].trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2, parts[0].lowercased() == name.lowercased() {
+                return parts[1].trimmingCharacters(in: .whitespaces)
+            }
         }
         return nil
     }
 }
 
-func curl(_ url: String, method: String = "GET", token: String? = nil, headers: [String] = [], bodyFile: String? = nil,
-          cookies: String? = nil, saveCookies: String? = nil) throws -> HTTPAnswer {
+func curl(
+    _ url: String, method: String = "GET", token: String? = nil, headers: [String] = [], bodyFile: String? = nil,
+    cookies: String? = nil, saveCookies: String? = nil
+) throws -> HTTPAnswer {
     let dir = NSTemporaryDirectory() + "yusu-curl-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    var args = ["-s", "-S", "-g", "-X", method, "-D", dir + "/h", "-o", dir + "/b", "-w", "%{http_code}", "--max-time", "120"]
+    var args = [
+        "-s", "-S", "-g", "-X", method, "-D", dir + "/h", "-o", dir + "/b", "-w", "%{http_code}", "--max-time", "120",
+    ]
     if let token { args += ["-H", "Authorization: Bearer \(token)"] }
     for h in headers { args += ["-H", h] }
     if let bodyFile { args += ["--data-binary", "@" + bodyFile, "-H", "Content-Type: application/octet-stream"] }
     if let cookies { args += ["-b", cookies] }
     if let saveCookies { args += ["-c", saveCookies] }
     let r = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/curl"), args + [url])
-    return HTTPAnswer(status: Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1,
-                      headers: (try? String(contentsOfFile: dir + "/h", encoding: .utf8)) ?? "",
-                      body: (try? Data(contentsOf: URL(fileURLWithPath: dir + "/b"))) ?? Data())
+    return HTTPAnswer(
+        status: Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1,
+        headers: (try? String(contentsOfFile: dir + "/h", encoding: .utf8)) ?? "",
+        body: (try? Data(contentsOf: URL(fileURLWithPath: dir + "/b"))) ?? Data())
 }
 
 func percent(_ s: String) -> String {
-    s.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? s
+    s.addingPercentEncoding(
+        withAllowedCharacters: CharacterSet(
+            charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")) ?? s
 }
 
 /// A night as `yusu batch` writes it: five Mondays-apart days, three agents (one in Chinese,
@@ -113,15 +128,18 @@ final class ServedNight: @unchecked Sendable {
         func field(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
         var lines = "path,agent_id,call_id,date\n"
         for (k, day) in days.enumerated() {
-            let path = try writeRecording(dir.file("wang-\(k).wav"), channels: HardeningCLITests.call(seconds: 6 + Double(k)), rateHz: 8000)
+            let path = try writeRecording(
+                dir.file("wang-\(k).wav"), channels: HardeningCLITests.call(seconds: 6 + Double(k)), rateHz: 8000)
             lines += "\(field(path)),王芳,c-\(k),\(day)\n"
             if k >= 3 {
-                let other = try writeRecording(dir.file("q-\(k).wav"), channels: HardeningCLITests.call(seconds: 7), rateHz: 8000)
+                let other = try writeRecording(
+                    dir.file("q-\(k).wav"), channels: HardeningCLITests.call(seconds: 7), rateHz: 8000)
                 lines += "\(field(other)),\(field(Self.quotedAgent)),q-\(k),\(day)\n"
             }
         }
         try FileManager.default.createDirectory(atPath: dir.file("sub"), withIntermediateDirectories: true)
-        _ = try writeRecording(dir.file("evil \"name\" <b>.wav"), channels: HardeningCLITests.call(seconds: 6), rateHz: 8000)
+        _ = try writeRecording(
+            dir.file("evil \"name\" <b>.wav"), channels: HardeningCLITests.call(seconds: 6), rateHz: 8000)
         hostilePath = dir.file("sub/../evil \"name\" <b>.wav")
         lines += "\(field(hostilePath)),\(field(Self.hostileAgent)),\(field(Self.hostileCall)),2026-11-23\n"
         lines += "/nonexistent/missing.wav,王芳,gone,2026-11-23\n"
@@ -130,9 +148,13 @@ final class ServedNight: @unchecked Sendable {
         try Data(lines.utf8).write(to: URL(fileURLWithPath: dir.file("m.csv")))
         db = dir.file("night.sqlite")
         let batch = try CLI.run(["batch", dir.file("m.csv"), "--db", db, "--quiet"])
-        guard batch.status == 3 else { throw ServeProcess.StartError(description: "batch: \(batch.status) \(batch.stderr)") }
-        writeToken = try CLI.run(["token", "create", "--db", db, "--name", "uploader", "--scope", "write"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        readToken = try CLI.run(["token", "create", "--db", db, "--name", "supervisor 王"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard batch.status == 3 else {
+            throw ServeProcess.StartError(description: "batch: \(batch.status) \(batch.stderr)")
+        }
+        writeToken = try CLI.run(["token", "create", "--db", db, "--name", "uploader", "--scope", "write"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        readToken = try CLI.run(["token", "create", "--db", db, "--name", "supervisor 王"]).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
     }
 
     func sql<T: DatabaseValueConvertible>(_ statement: String, as: T.Type) throws -> T? {
@@ -140,22 +162,31 @@ final class ServedNight: @unchecked Sendable {
     }
 
     func callRow(callId: String) throws -> Int {
-        try DatabaseQueue(path: db).read { try Int.fetchOne($0, sql: "SELECT id FROM calls WHERE call_id = ?", arguments: [callId]) } ?? -1
+        try DatabaseQueue(path: db).read {
+            try Int.fetchOne($0, sql: "SELECT id FROM calls WHERE call_id = ?", arguments: [callId])
+        } ?? -1
     }
 }
 
 /// The service's tests talk HTTP through curl (Debian: curl; scripts/demo.sh and CI install it).
 let curlPresent = FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")
 
-@Suite("yusu serve: API, pages, live calls, tokens, on a real server on loopback", .serialized,
-       .enabled(if: curlPresent, "no /usr/bin/curl (Debian: curl)"))
+@Suite(
+    "yusu serve: API, pages, live calls, tokens, on a real server on loopback", .serialized,
+    .enabled(if: curlPresent, "no /usr/bin/curl (Debian: curl)"))
 struct ServeTests {
     let night = ServedNight.shared
 
-    @Test("tokens: none 401, unknown 401, read-only upload 403, a cookie never writes, revoked 401, and no token in the log")
+    @Test(
+        """
+        tokens: none 401, unknown 401, read-only upload 403, a cookie never writes, revoked 401, and no token in \
+        the log
+        """
+    )
     func tokens() throws {
         let dir = TemporaryDirectory()
-        let extra = try CLI.run(["token", "create", "--db", night.db, "--name", "to revoke"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let extra = try CLI.run(["token", "create", "--db", night.db, "--name", "to revoke"]).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         #expect(extra.hasPrefix("yusu_") && extra.count == 69)
         let server = try ServeProcess(["--db", night.db], in: dir)
         let none = try curl(server.base + "/v1/calls")
@@ -172,16 +203,26 @@ struct ServeTests {
         let jar = dir.file("jar")
         let login = try curl(server.base + "/login?token=\(night.writeToken)&next=/calls", saveCookies: jar)
         #expect(login.status == 303 && login.header("Location") == "/calls")
-        #expect(login.header("Set-Cookie")?.contains("HttpOnly") == true && login.header("Set-Cookie")?.contains("SameSite=Strict") == true)
+        #expect(
+            login.header("Set-Cookie")?.contains("HttpOnly") == true
+                && login.header("Set-Cookie")?.contains("SameSite=Strict") == true)
         #expect(try curl(server.base + "/calls", cookies: jar).status == 200)
         #expect(try curl(server.base + "/v1/score", method: "POST", bodyFile: demo, cookies: jar).status == 403)
         // The login form posts; its target keeps to ASCII in the header (no CR/LF either).
-        let posted = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-i", "-X", "POST", "--data-urlencode", "token=\(night.readToken)",
-                                 "--data-urlencode", "next=/calls?agent=王芳\r\nSet-Cookie: x=1", server.base + "/login"])
-        #expect(posted.stdout.contains("303 See Other") && posted.stdout.contains("Location: /calls?agent=%E7%8E%8B%E8%8A%B3%0D%0ASet-Cookie:%20x=1"), "\(posted.stdout.prefix(400))")
+        let posted = try CLI.run(
+            executable: URL(fileURLWithPath: "/usr/bin/curl"),
+            [
+                "-s", "-i", "-X", "POST", "--data-urlencode", "token=\(night.readToken)",
+                "--data-urlencode", "next=/calls?agent=王芳\r\nSet-Cookie: x=1", server.base + "/login",
+            ])
+        #expect(
+            posted.stdout.contains("303 See Other")
+                && posted.stdout.contains("Location: /calls?agent=%E7%8E%8B%E8%8A%B3%0D%0ASet-Cookie:%20x=1"),
+            "\(posted.stdout.prefix(400))")
         #expect(!posted.stdout.contains("\r\nSet-Cookie: x=1"))
         // An open redirect is not: next must be a path on this server.
-        #expect(try curl(server.base + "/login?token=\(night.readToken)&next=//evil.example/x").header("Location") == "/")
+        #expect(
+            try curl(server.base + "/login?token=\(night.readToken)&next=//evil.example/x").header("Location") == "/")
         let badLogin = try curl(server.base + "/login?token=nope")
         #expect(badLogin.status == 401 && badLogin.text.contains("unknown or revoked"))
         // A page without a token answers 401 with the login form.
@@ -199,10 +240,15 @@ struct ServeTests {
         #expect(try curl(server.base + "/healthz").json["status"] as? String == "ok")
         // A second server on the same port says so, and exits 1.
         let clash = try CLI.run(["serve", "--db", night.db, "--listen", "127.0.0.1:\(server.port)"])
-        #expect(clash.status == 1 && clash.stderr.contains("cannot listen on 127.0.0.1:\(server.port): the address is in use"), "\(clash.stderr)")
+        #expect(
+            clash.status == 1
+                && clash.stderr.contains("cannot listen on 127.0.0.1:\(server.port): the address is in use"),
+            "\(clash.stderr)")
         #expect(server.stop() == 0)
         let log = server.logText
-        #expect(log.contains("path=/v1/calls") || log.contains("\"path\""), "the log has no request lines: \(log.prefix(400))")
+        #expect(
+            log.contains("path=/v1/calls") || log.contains("\"path\""),
+            "the log has no request lines: \(log.prefix(400))")
         for token in [night.writeToken, night.readToken, extra] {
             #expect(!log.contains(token), "a token is in the log")
             #expect(!log.contains(String(token.dropFirst(5).prefix(16))), "part of a token is in the log")
@@ -212,7 +258,12 @@ struct ServeTests {
         #expect(!stored.contains(extra.dropFirst(5)) && stored.count >= 64 * 3)
     }
 
-    @Test("the API reads the night as yusu report does: the same JSON, filters that agree with the database, runs with failed files")
+    @Test(
+        """
+        the API reads the night as yusu report does: the same JSON, filters that agree with the database, runs \
+        with failed files
+        """
+    )
     func api() throws {
         let dir = TemporaryDirectory()
         let server = try ServeProcess(["--db", night.db], in: dir)
@@ -223,62 +274,106 @@ struct ServeTests {
         let cli = try CLI.run(["report", "--db", night.db, "--format", "json"])
         #expect(report.status == 200 && report.text == cli.stdout, "the served report differs from yusu report")
         let since = try curl(server.base + "/v1/report?since=2026-11-16&worst=1", token: t)
-        #expect(since.text == (try CLI.run(["report", "--db", night.db, "--format", "json", "--since", "2026-11-16", "--worst", "1"])).stdout)
+        #expect(
+            since.text
+                == (try CLI.run([
+                    "report", "--db", night.db, "--format", "json", "--since", "2026-11-16", "--worst", "1",
+                ])).stdout)
 
         let all = try curl(server.base + "/v1/calls?per_page=500", token: t)
         let total = try night.sql("SELECT COUNT(*) FROM calls", as: Int.self) ?? -1
-        #expect(all.status == 200 && all.json["total"] as? Int == total && (all.json["calls"] as? [[String: Any]])?.count == total)
+        #expect(
+            all.status == 200 && all.json["total"] as? Int == total
+                && (all.json["calls"] as? [[String: Any]])?.count == total)
         // By agent (Chinese, percent-encoded), by rule failed, by score, by day.
         let wang = try curl(server.base + "/v1/calls?agent=\(percent("王芳"))", token: t)
-        #expect(wang.json["total"] as? Int == (try night.sql("SELECT COUNT(*) FROM calls WHERE agent_id = '王芳'", as: Int.self)))
+        #expect(
+            wang.json["total"] as? Int
+                == (try night.sql("SELECT COUNT(*) FROM calls WHERE agent_id = '王芳'", as: Int.self)))
         let failedDuration = try curl(server.base + "/v1/calls?rule_failed=call_duration&per_page=500", token: t)
-        let expected = try night.sql("SELECT COUNT(*) FROM verdicts WHERE rule = 'call_duration' AND passed = 0", as: Int.self) ?? -1
+        let expected =
+            try night.sql("SELECT COUNT(*) FROM verdicts WHERE rule = 'call_duration' AND passed = 0", as: Int.self)
+            ?? -1
         let listed = failedDuration.json["calls"] as? [[String: Any]] ?? []
         #expect(listed.count == expected && expected > 0)
         #expect(listed.allSatisfy { ($0["failed_rules"] as? [String])?.contains("call_duration") == true })
         let scored = try curl(server.base + "/v1/calls?min_score=50&max_score=80&per_page=500", token: t)
         let inRange = try night.sql("SELECT COUNT(*) FROM calls WHERE score >= 50 AND score <= 80", as: Int.self) ?? -1
         #expect(scored.json["total"] as? Int == inRange)
-        #expect((scored.json["calls"] as? [[String: Any]] ?? []).allSatisfy { (50...80).contains($0["score"] as? Double ?? -1) })
+        #expect(
+            (scored.json["calls"] as? [[String: Any]] ?? []).allSatisfy {
+                (50...80).contains($0["score"] as? Double ?? -1)
+            })
         let lastDay = try curl(server.base + "/v1/calls?from=2026-11-23&to=2026-11-23&per_page=500", token: t)
-        #expect(lastDay.json["total"] as? Int == (try night.sql("SELECT COUNT(*) FROM calls WHERE call_date = '2026-11-23'", as: Int.self)))
+        #expect(
+            lastDay.json["total"] as? Int
+                == (try night.sql("SELECT COUNT(*) FROM calls WHERE call_date = '2026-11-23'", as: Int.self)))
         // Paging: pages do not overlap and cover the list.
         let p1 = try curl(server.base + "/v1/calls?per_page=3&page=1", token: t).json["calls"] as? [[String: Any]] ?? []
         let p2 = try curl(server.base + "/v1/calls?per_page=3&page=2", token: t).json["calls"] as? [[String: Any]] ?? []
-        #expect(p1.count == 3 && p2.count == 3 && Set(p1.compactMap { $0["id"] as? Int }).isDisjoint(with: p2.compactMap { $0["id"] as? Int }))
+        #expect(
+            p1.count == 3 && p2.count == 3
+                && Set(p1.compactMap { $0["id"] as? Int }).isDisjoint(with: p2.compactMap { $0["id"] as? Int }))
         // Bad parameters name themselves.
-        for (query, word) in [("from=yesterday", "from"), ("rule_failed=bogus", "rule_failed"), ("per_page=0", "per_page"), ("min_score=abc", "min_score")] {
+        for (query, word) in [
+            ("from=yesterday", "from"), ("rule_failed=bogus", "rule_failed"), ("per_page=0", "per_page"),
+            ("min_score=abc", "min_score"),
+        ] {
             let bad = try curl(server.base + "/v1/calls?" + query, token: t)
-            #expect(bad.status == 400 && (bad.json["error"] as? String)?.hasPrefix(word) == true, "\(query): \(bad.status) \(bad.text)")
+            #expect(
+                bad.status == 400 && (bad.json["error"] as? String)?.hasPrefix(word) == true,
+                "\(query): \(bad.status) \(bad.text)")
         }
         // One call: its measures, verdicts, utterances and events as stored.
         let demoId = try night.callRow(callId: "demo")
         let call = try curl(server.base + "/v1/calls/\(demoId)", token: t).json
-        #expect((call["agent"] as? [String: Any])?["syllables"] as? Int == (try night.sql("SELECT agent_syllables FROM calls WHERE call_id = 'demo'", as: Int.self)))
+        #expect(
+            (call["agent"] as? [String: Any])?["syllables"] as? Int
+                == (try night.sql("SELECT agent_syllables FROM calls WHERE call_id = 'demo'", as: Int.self)))
         #expect((call["verdicts"] as? [[String: Any]])?.count == RuleBookCount.value)
-        #expect((call["utterances"] as? [Any])?.count == (try night.sql("SELECT COUNT(*) FROM utterances u JOIN calls c ON c.id = u.call_row WHERE c.call_id = 'demo'", as: Int.self)))
-        #expect((call["events"] as? [Any])?.count == (try night.sql("SELECT COUNT(*) FROM events e JOIN calls c ON c.id = e.call_row WHERE c.call_id = 'demo'", as: Int.self)))
+        #expect(
+            (call["utterances"] as? [Any])?.count
+                == (try night.sql(
+                    "SELECT COUNT(*) FROM utterances u JOIN calls c ON c.id = u.call_row WHERE c.call_id = 'demo'",
+                    as: Int.self)))
+        #expect(
+            (call["events"] as? [Any])?.count
+                == (try night.sql(
+                    "SELECT COUNT(*) FROM events e JOIN calls c ON c.id = e.call_row WHERE c.call_id = 'demo'",
+                    as: Int.self)))
         #expect(call["recording"] as? String == "/v1/calls/\(demoId)/recording")
         #expect(try curl(server.base + "/v1/calls/999999", token: t).status == 404)
         #expect(try curl(server.base + "/v1/calls/abc", token: t).status == 404)
         // Agents and a weekly trend: five Mondays.
         let agents = try curl(server.base + "/v1/agents", token: t).json["agents"] as? [[String: Any]] ?? []
-        #expect(Set(agents.compactMap { $0["agent_id"] as? String }) == ["王芳", ServedNight.hostileAgent, ServedNight.quotedAgent])
+        #expect(
+            Set(agents.compactMap { $0["agent_id"] as? String }) == [
+                "王芳", ServedNight.hostileAgent, ServedNight.quotedAgent,
+            ])
         let trend = try curl(server.base + "/v1/agents/\(percent("王芳"))/trend?by=week", token: t).json
         let points = trend["points"] as? [[String: Any]] ?? []
         #expect(points.compactMap { $0["period"] as? String } == night.days, "\(trend)")
         #expect(points.last?["calls"] as? Int == 2)  // c-4 and the demo (the missing file is no call)
-        let daily = try curl(server.base + "/v1/agents/\(percent("王芳"))/trend?by=day&since=2026-11-16", token: t).json["points"] as? [Any] ?? []
+        let daily =
+            try curl(server.base + "/v1/agents/\(percent("王芳"))/trend?by=day&since=2026-11-16", token: t).json["points"]
+            as? [Any] ?? []
         #expect(daily.count == 2)
         // Nights, with the file that failed and why.
         let runs = try curl(server.base + "/v1/runs", token: t).json["runs"] as? [[String: Any]] ?? []
         let failed = runs.first?["failed_files"] as? [[String: Any]] ?? []
         #expect(failed.count == 1 && failed.first?["path"] as? String == "/nonexistent/missing.wav")
-        #expect(failed.first?["reason"] as? String == (try night.sql("SELECT failure_reason FROM calls WHERE call_id = 'gone'", as: String.self)))
+        #expect(
+            failed.first?["reason"] as? String
+                == (try night.sql("SELECT failure_reason FROM calls WHERE call_id = 'gone'", as: String.self)))
         #expect(runs.first?["files_failed"] as? Int == 1)
     }
 
-    @Test("recordings: whole, byte ranges for seeking, 416 outside the file, and no client path ever reaches the file system")
+    @Test(
+        """
+        recordings: whole, byte ranges for seeking, 416 outside the file, and no client path ever reaches the file \
+        system
+        """
+    )
     func recordings() throws {
         let dir = TemporaryDirectory()
         let server = try ServeProcess(["--db", night.db], in: dir)
@@ -287,16 +382,23 @@ struct ServeTests {
         let id = try night.callRow(callId: "demo")
         let file = try Data(contentsOf: URL(fileURLWithPath: night.demoPath))
         let whole = try curl(server.base + "/v1/calls/\(id)/recording", token: t)
-        #expect(whole.status == 200 && whole.body == file && whole.header("Accept-Ranges") == "bytes" && whole.header("Content-Type") == "audio/wav")
+        #expect(
+            whole.status == 200 && whole.body == file && whole.header("Accept-Ranges") == "bytes"
+                && whole.header("Content-Type") == "audio/wav")
         // HEAD: the GET's status and headers, no body; for the API, the pages and the health check.
         for path in ["/v1/calls/\(id)/recording", "/healthz", "/"] {
-            let r = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/curl"),
-                                ["-s", "-I", "--max-time", "20", "-H", "Authorization: Bearer \(t)", server.base + path])
+            let r = try CLI.run(
+                executable: URL(fileURLWithPath: "/usr/bin/curl"),
+                ["-s", "-I", "--max-time", "20", "-H", "Authorization: Bearer \(t)", server.base + path])
             #expect(r.stdout.hasPrefix("HTTP/1.1 200"), "HEAD \(path): \(r.stdout.prefix(200))")
-            if path.hasSuffix("recording") { #expect(r.stdout.lowercased().contains("content-length: \(file.count)"), "\(r.stdout)") }
+            if path.hasSuffix("recording") {
+                #expect(r.stdout.lowercased().contains("content-length: \(file.count)"), "\(r.stdout)")
+            }
         }
         let mid = try curl(server.base + "/v1/calls/\(id)/recording", token: t, headers: ["Range: bytes=1000-1999"])
-        #expect(mid.status == 206 && mid.body == file[1000..<2000] && mid.header("Content-Range") == "bytes 1000-1999/\(file.count)")
+        #expect(
+            mid.status == 206 && mid.body == file[1000..<2000]
+                && mid.header("Content-Range") == "bytes 1000-1999/\(file.count)")
         let tail = try curl(server.base + "/v1/calls/\(id)/recording", token: t, headers: ["Range: bytes=-500"])
         #expect(tail.status == 206 && tail.body == file.suffix(500))
         let open = try curl(server.base + "/v1/calls/\(id)/recording", token: t, headers: ["Range: bytes=900000-"])
@@ -306,100 +408,153 @@ struct ServeTests {
         // Only ids; the failed call has no recording; paths from the client are not paths.
         let gone = try night.callRow(callId: "gone")
         #expect(try curl(server.base + "/v1/calls/\(gone)/recording", token: t).status == 404)
-        for path in ["/v1/calls/../../etc/passwd/recording", "/v1/calls/%2e%2e%2fetc%2fpasswd/recording", "/v1/calls/1%2F..%2F..%2Fetc%2Fpasswd/recording"] {
+        for path in [
+            "/v1/calls/../../etc/passwd/recording", "/v1/calls/%2e%2e%2fetc%2fpasswd/recording",
+            "/v1/calls/1%2F..%2F..%2Fetc%2Fpasswd/recording",
+        ] {
             let r = try curl(server.base + path, token: t)
             #expect(r.status == 404 && !r.text.contains("root:"), "\(path): \(r.status)")
         }
     }
 
-    @Test("uploads: the score document; bad audio is a 4xx with the CLI's reason and nothing stored; store=true keeps the call and its recording")
+    @Test(
+        """
+        uploads: the score document; bad audio is a 4xx with the CLI's reason and nothing stored; store=true keeps \
+        the call and its recording
+        """
+    )
     func uploads() throws {
         let dir = TemporaryDirectory()
         let recordings = dir.file("kept")
         try FileManager.default.createDirectory(atPath: recordings, withIntermediateDirectories: true)
         let db = dir.file("r.sqlite")
-        _ = try CLI.run(["batch", dir.file("empty-archive"), "--db", db, "--quiet"])  // creates nothing: the folder is missing
-        let token = try CLI.run(["token", "create", "--db", db, "--name", "u", "--scope", "write"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let server = try ServeProcess(["--db", db, "--recordings", recordings, "--max-duration-s", "120", "--max-upload-mb", "2"], in: dir)
+        // Creates nothing: the folder is missing.
+        _ = try CLI.run(["batch", dir.file("empty-archive"), "--db", db, "--quiet"])
+        let token = try CLI.run(["token", "create", "--db", db, "--name", "u", "--scope", "write"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = try ServeProcess(
+            ["--db", db, "--recordings", recordings, "--max-duration-s", "120", "--max-upload-mb", "2"], in: dir)
         defer { server.stop() }
         let demo = night.demoPath
         let good = try curl(server.base + "/v1/score?name=demo_call.wav", method: "POST", token: token, bodyFile: demo)
         var served = good.json
-        var local = (try JSONSerialization.jsonObject(with: Data(try CLI.run(["score", demo, "--format", "json"]).stdout.utf8))) as? [String: Any] ?? [:]
+        var local =
+            (try JSONSerialization.jsonObject(with: Data(try CLI.run(["score", demo, "--format", "json"]).stdout.utf8)))
+            as? [String: Any] ?? [:]
         #expect(good.status == 200 && served["file"] as? String == "demo_call.wav")
         served["file"] = nil
         local["file"] = nil
         #expect(NSDictionary(dictionary: served).isEqual(to: local), "the uploaded score differs from yusu score's")
 
-        func calls() throws -> Int { try DatabaseQueue(path: db).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM calls") } ?? -1 }
+        func calls() throws -> Int {
+            try DatabaseQueue(path: db).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM calls") } ?? -1
+        }
         // Bad audio: the CLI's own reason, a 4xx, nothing stored.
         var junk = Data(count: 3000)
         for i in junk.indices { junk[i] = UInt8((i * 7919) % 251) }
         try junk.write(to: URL(fileURLWithPath: dir.file("junk.bin")))
         let wav = try Data(contentsOf: URL(fileURLWithPath: demo))
         try wav.prefix(60_000).write(to: URL(fileURLWithPath: dir.file("cut.wav")))
-        let six = try writeRecording(dir.file("six.wav"), channels: Array(repeating: Synth.sine(frequencyHz: 200, amplitude: 0.3, seconds: 2, rateHz: 8000), count: 6), rateHz: 8000)
-        let long = try writeRecording(dir.file("long.wav"), channels: [Synth.noise(seconds: 130, rateHz: 8000, rmsDbov: -30, seed: 1)], rateHz: 8000)
+        let six = try writeRecording(
+            dir.file("six.wav"),
+            channels: Array(
+                repeating: Synth.sine(frequencyHz: 200, amplitude: 0.3, seconds: 2, rateHz: 8000), count: 6),
+            rateHz: 8000)
+        let long = try writeRecording(
+            dir.file("long.wav"), channels: [Synth.noise(seconds: 130, rateHz: 8000, rmsDbov: -30, seed: 1)],
+            rateHz: 8000)
         try Data(count: 3 << 20).write(to: URL(fileURLWithPath: dir.file("big.bin")))
-        for (file, status) in [(dir.file("junk.bin"), 422), (dir.file("cut.wav"), 422), (six, 422), (long, 413), (dir.file("big.bin"), 413)] {
+        for (file, status) in [
+            (dir.file("junk.bin"), 422), (dir.file("cut.wav"), 422), (six, 422), (long, 413),
+            (dir.file("big.bin"), 413),
+        ] {
             let name = (file as NSString).lastPathComponent
-            let r = try curl(server.base + "/v1/score?store=true&agent_id=a&name=\(name)", method: "POST", token: token, bodyFile: file)
+            let r = try curl(
+                server.base + "/v1/score?store=true&agent_id=a&name=\(name)", method: "POST", token: token,
+                bodyFile: file)
             #expect(r.status == status, "\(name): \(r.status) \(r.text)")
             let message = r.json["error"] as? String ?? ""
             if status == 422 || name == "long.wav" {
                 let cli = try CLI.run(["score", file, "--max-duration-s", "120"])
-                let reason = cli.stderr.components(separatedBy: file + ": ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
-                #expect(cli.status == 1 && message == "\(name): \(reason)", "\(name): '\(message)' vs the CLI's '\(reason)'")
+                let reason =
+                    cli.stderr.components(separatedBy: file + ": ").last?.trimmingCharacters(
+                        in: .whitespacesAndNewlines) ?? "?"
+                #expect(
+                    cli.status == 1 && message == "\(name): \(reason)", "\(name): '\(message)' vs the CLI's '\(reason)'"
+                )
             } else {
                 #expect(message.contains("over the limit"), "\(message)")
             }
         }
         // Over the limit without a declared length (chunked): 413 too, never a 500.
         try Data(count: 3 << 20).write(to: URL(fileURLWithPath: dir.file("big.bin")))
-        let chunked = try curl(server.base + "/v1/score?name=big.wav", method: "POST", token: token,
-                               headers: ["Transfer-Encoding: chunked"], bodyFile: dir.file("big.bin"))
-        #expect(chunked.status == 413 && (chunked.json["error"] as? String)?.contains("--max-upload-mb") == true, "\(chunked.status) \(chunked.text)")
+        let chunked = try curl(
+            server.base + "/v1/score?name=big.wav", method: "POST", token: token,
+            headers: ["Transfer-Encoding: chunked"], bodyFile: dir.file("big.bin"))
+        #expect(
+            chunked.status == 413 && (chunked.json["error"] as? String)?.contains("--max-upload-mb") == true,
+            "\(chunked.status) \(chunked.text)")
         let empty = try curl(server.base + "/v1/score", method: "POST", token: token)
         #expect(empty.status == 400)
         #expect(try calls() == 0, "a refused upload left a row")
         #expect(try FileManager.default.contentsOfDirectory(atPath: recordings).isEmpty)
         // Kept: 201, Location, the call in the API with its recording, the same bytes.
         // A day that does not exist is refused, as batch refuses it, and nothing is stored.
-        let noSuchDay = try curl(server.base + "/v1/score?store=true&agent_id=x&date=2026-13-45", method: "POST", token: token, bodyFile: demo)
-        #expect(noSuchDay.status == 400 && (noSuchDay.json["error"] as? String)?.contains("real day") == true, "\(noSuchDay.text)")
+        let noSuchDay = try curl(
+            server.base + "/v1/score?store=true&agent_id=x&date=2026-13-45", method: "POST", token: token,
+            bodyFile: demo)
+        #expect(
+            noSuchDay.status == 400 && (noSuchDay.json["error"] as? String)?.contains("real day") == true,
+            "\(noSuchDay.text)")
         #expect(try curl(server.base + "/v1/report?since=2026-02-30", token: token).status == 400)
         #expect(try calls() == 0, "a refused day left a row")
         let missingAgent = try curl(server.base + "/v1/score?store=true", method: "POST", token: token, bodyFile: demo)
         #expect(missingAgent.status == 400 && (missingAgent.json["error"] as? String)?.contains("agent_id") == true)
-        let kept = try curl(server.base + "/v1/score?store=true&agent_id=\(percent("李雷"))&call_id=up-1&date=2026-11-28&name=call.wav",
-                            method: "POST", token: token, bodyFile: demo)
+        let kept = try curl(
+            server.base + "/v1/score?store=true&agent_id=\(percent("李雷"))&call_id=up-1&date=2026-11-28&name=call.wav",
+            method: "POST", token: token, bodyFile: demo)
         #expect(kept.status == 201, "\(kept.text)")
         let location = kept.header("Location") ?? ""
         #expect(location.hasPrefix("/v1/calls/"))
         let stored = try curl(server.base + location, token: token).json
-        #expect(stored["agent_id"] as? String == "李雷" && stored["call_id"] as? String == "up-1" && stored["date"] as? String == "2026-11-28")
+        #expect(
+            stored["agent_id"] as? String == "李雷" && stored["call_id"] as? String == "up-1"
+                && stored["date"] as? String == "2026-11-28")
         #expect(try curl(server.base + location + "/recording", token: token).body == wav)
         #expect(try calls() == 1)
         // The same recording again is the same call, not a second one.
-        _ = try curl(server.base + "/v1/score?store=true&agent_id=\(percent("李雷"))&call_id=up-1&date=2026-11-28&name=call.wav", method: "POST", token: token, bodyFile: demo)
+        _ = try curl(
+            server.base + "/v1/score?store=true&agent_id=\(percent("李雷"))&call_id=up-1&date=2026-11-28&name=call.wav",
+            method: "POST", token: token, bodyFile: demo)
         #expect(try calls() == 1)
         // A server without a recordings folder says so.
         let plain = try ServeProcess(["--db", db], in: dir)
         defer { plain.stop() }
-        #expect(try curl(plain.base + "/v1/score?store=true&agent_id=x", method: "POST", token: token, bodyFile: demo).status == 409)
+        #expect(
+            try curl(plain.base + "/v1/score?store=true&agent_id=x", method: "POST", token: token, bodyFile: demo)
+                .status == 409)
         // Stopped, the servers leave the file whole on its own (no WAL to copy with it).
         #expect(plain.stop() == 0 && server.stop() == 0)
         let mode = try DatabaseQueue(path: db).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(mode == "delete", "journal mode \(mode ?? "?") after the servers stopped")
     }
 
-    @Test("bounded scoring: a full queue answers 503 with Retry-After; eight concurrent uploads within the queue are all scored")
+    @Test(
+        """
+        bounded scoring: a full queue answers 503 with Retry-After; eight concurrent uploads within the queue are \
+        all scored
+        """
+    )
     func concurrency() throws {
         let dir = TemporaryDirectory()
-        let long = try writeRecording(dir.file("call.wav"), channels: HardeningCLITests.call(seconds: 240), rateHz: 8000)
+        let long = try writeRecording(
+            dir.file("call.wav"), channels: HardeningCLITests.call(seconds: 240), rateHz: 8000)
         let narrow = try ServeProcess(["--db", night.db, "--jobs", "1", "--queue", "0"], in: dir)
-        let token = night.writeToken, demo = night.demoPath
-        let answers = inParallel(4) { _ in try? curl(narrow.base + "/v1/score", method: "POST", token: token, bodyFile: long) }
+        let token = night.writeToken
+        let demo = night.demoPath
+        let answers = inParallel(4) { _ in
+            try? curl(narrow.base + "/v1/score", method: "POST", token: token, bodyFile: long)
+        }
         let statuses = answers.map { $0?.status ?? -1 }
         let retry = answers.map { $0?.header("Retry-After") }
         narrow.stop()
@@ -409,7 +564,8 @@ struct ServeTests {
         defer { wide.stop() }
         let eight = inParallel(8) { _ -> Int in
             let r = try? curl(wide.base + "/v1/score", method: "POST", token: token, bodyFile: demo)
-            return (r?.status ?? -1) == 200 && (r?.json["verdicts"] as? [Any])?.count == RuleBookCount.value ? 200 : (r?.status ?? -1)
+            return (r?.status ?? -1) == 200 && (r?.json["verdicts"] as? [Any])?.count == RuleBookCount.value
+                ? 200 : (r?.status ?? -1)
         }
         #expect(eight.allSatisfy { $0 == 200 }, "\(eight)")
         let metrics = try curl(wide.base + "/metrics").text
@@ -419,11 +575,13 @@ struct ServeTests {
     @Test("SIGTERM during a score: the upload still gets its document, then the server exits 0")
     func gracefulShutdown() throws {
         let dir = TemporaryDirectory()
-        let long = try writeRecording(dir.file("call.wav"), channels: HardeningCLITests.call(seconds: 600), rateHz: 8000)
+        let long = try writeRecording(
+            dir.file("call.wav"), channels: HardeningCLITests.call(seconds: 600), rateHz: 8000)
         let server = try ServeProcess(["--db", night.db], in: dir)
         let box = AnswerBox()
         let done = DispatchSemaphore(value: 0)
-        let token = night.writeToken, base = server.base
+        let token = night.writeToken
+        let base = server.base
         DispatchQueue.global().async {
             box.answer = try? curl(base + "/v1/score", method: "POST", token: token, bodyFile: long)
             done.signal()
@@ -437,13 +595,19 @@ struct ServeTests {
         kill(server.process.processIdentifier, SIGTERM)
         done.wait()
         let answer = box.answer
-        #expect(answer?.status == 200 && (answer?.json["verdicts"] as? [Any])?.count == RuleBookCount.value, "\(answer?.status ?? -1)")
+        #expect(
+            answer?.status == 200 && (answer?.json["verdicts"] as? [Any])?.count == RuleBookCount.value,
+            "\(answer?.status ?? -1)")
         server.process.waitUntilExit()
         #expect(server.process.terminationStatus == 0)
     }
 
-    @Test("pages in Chromium: overview, agent, call list and call page show the night's numbers and names, in Chinese; screenshots paint",
-          .enabled(if: chromiumPath != nil, "no Chromium (Debian: chromium)"))
+    @Test(
+        """
+        pages in Chromium: overview, agent, call list and call page show the night's numbers and names, in \
+        Chinese; screenshots paint
+        """,
+        .enabled(if: chromiumPath != nil, "no Chromium (Debian: chromium)"))
     func pagesInABrowser() throws {
         let dir = TemporaryDirectory()
         let server = try ServeProcess(["--db", night.db], in: dir)
@@ -451,7 +615,10 @@ struct ServeTests {
         func open(_ path: String, shot: String) throws -> String {
             let url = server.base + "/login?token=\(night.readToken)&next=\(percent(path))"
             let profile = dir.file("profile-\(shot)")
-            let base = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile)", "--window-size=1366,900"]
+            let base = [
+                "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile)",
+                "--window-size=1366,900",
+            ]
             let dom = try CLI.run(executable: URL(fileURLWithPath: chromiumPath!), base + ["--dump-dom", url])
             #expect(dom.status == 0, "\(dom.stderr.suffix(300))")
             let png = dir.file(shot + ".png")
@@ -468,24 +635,40 @@ struct ServeTests {
         // Overview: the last night, pass rates per rule as the database counts them.
         let overview = try open("/", shot: "overview")
         #expect(overview.contains("<b id=\"last-night\">2026-11-23</b>"))
-        let passLast = try night.sql("""
-            SELECT 100.0 * SUM(v.passed) / COUNT(v.passed) FROM verdicts v JOIN calls c ON c.id = v.call_row
-            WHERE v.rule = 'speech_rate' AND c.call_date >= '2026-11-23'
-            """, as: Double.self) ?? -1
+        let passLast =
+            try night.sql(
+                """
+                SELECT 100.0 * SUM(v.passed) / COUNT(v.passed) FROM verdicts v JOIN calls c ON c.id = v.call_row
+                WHERE v.rule = 'speech_rate' AND c.call_date >= '2026-11-23'
+                """, as: Double.self) ?? -1
         #expect(overview.contains("<tr data-rule=\"speech_rate\"><td><span class=\"zh\">语速适中</span>"))
-        let row = overview.components(separatedBy: "<tr data-rule=\"speech_rate\">").dropFirst().first?.components(separatedBy: "</tr>").first ?? ""
+        let row =
+            overview.components(separatedBy: "<tr data-rule=\"speech_rate\">").dropFirst().first?.components(
+                separatedBy: "</tr>"
+            ).first ?? ""
         #expect(row.contains(">\(Int(passLast.rounded()))%<"), "speech_rate row \(row) vs \(passLast)")
         #expect(overview.contains("/nonexistent/missing.wav"))
         #expect(overview.contains("王芳"))
         // The agent: a weekly line per rule, five points, worst calls linked.
         let agent = try open("/agents/\(percent("王芳"))", shot: "agent")
         #expect(agent.contains("<span id=\"agent\">王芳</span>"))
-        let scoreRow = agent.components(separatedBy: "<tr data-rule=\"score\">").dropFirst().first?.components(separatedBy: "</tr>").first ?? ""
-        #expect(scoreRow.components(separatedBy: "<circle").count - 1 == 5 && scoreRow.contains("<polyline"), "\(scoreRow.prefix(300))")
+        let scoreRow =
+            agent.components(separatedBy: "<tr data-rule=\"score\">").dropFirst().first?.components(
+                separatedBy: "</tr>"
+            ).first ?? ""
+        #expect(
+            scoreRow.components(separatedBy: "<circle").count - 1 == 5 && scoreRow.contains("<polyline"),
+            "\(scoreRow.prefix(300))")
         #expect(agent.contains("href=\"/calls/\(try night.callRow(callId: "demo"))\""))
         // The call list, filtered as the API is.
         let list = try open("/calls?agent=\(percent("王芳"))&rule_failed=call_duration", shot: "calls")
-        let n = try night.sql("SELECT COUNT(*) FROM calls c JOIN verdicts v ON v.call_row = c.id WHERE c.agent_id = '王芳' AND v.rule = 'call_duration' AND v.passed = 0", as: Int.self) ?? -1
+        let n =
+            try night.sql(
+                """
+                SELECT COUNT(*) FROM calls c JOIN verdicts v ON v.call_row = c.id WHERE c.agent_id = '王芳' AND \
+                v.rule = 'call_duration' AND v.passed = 0
+                """,
+                as: Int.self) ?? -1
         #expect(list.contains("<p class=\"meta\" id=\"total\">\(n) calls</p>"), "expected \(n) calls")
         #expect(list.components(separatedBy: "data-call-row=").count - 1 == n)
         // The call page: the report, its player on the server's recording.
@@ -504,8 +687,11 @@ struct ServeTests {
         let jar = dir.file("jar")
         _ = try curl(server.base + "/login?token=\(night.readToken)", saveCookies: jar)
         let hostileId = try night.callRow(callId: ServedNight.hostileCall)
-        let pages = ["/", "/calls", "/calls?agent=\(percent(ServedNight.hostileAgent))", "/agents/\(percent(ServedNight.hostileAgent))",
-                     "/agents/\(percent(ServedNight.quotedAgent))", "/calls/\(hostileId)", "/runs"]
+        let pages = [
+            "/", "/calls", "/calls?agent=\(percent(ServedNight.hostileAgent))",
+            "/agents/\(percent(ServedNight.hostileAgent))",
+            "/agents/\(percent(ServedNight.quotedAgent))", "/calls/\(hostileId)", "/runs",
+        ]
         for page in pages {
             let r = try curl(server.base + page, cookies: jar)
             #expect(r.status == 200, "\(page): \(r.status)")
@@ -514,7 +700,9 @@ struct ServeTests {
             #expect(!r.text.contains("<b>.wav"), "\(page): file name as markup")
         }
         let list = try curl(server.base + "/calls", cookies: jar).text
-        #expect(list.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && list.contains("&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"))
+        #expect(
+            list.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+                && list.contains("&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"))
         #expect(list.contains("href=\"/agents/%3Cscript%3Ealert%281%29%3C%2Fscript%3E\""))
         // In the API the same strings are JSON strings; < > & are escaped there too.
         let api = try curl(server.base + "/v1/calls?agent=\(percent(ServedNight.hostileAgent))", token: night.readToken)
@@ -525,13 +713,24 @@ struct ServeTests {
         let original = try Data(contentsOf: URL(fileURLWithPath: night.hostilePath))
         #expect(r.status == 200 && r.body == original)
         if chromiumPath != nil {
-            let dom = try CLI.run(executable: URL(fileURLWithPath: chromiumPath!), ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(dir.file("p"))",
-                "--dump-dom", server.base + "/login?token=\(night.readToken)&next=/calls"])
-            #expect(dom.stdout.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !dom.stdout.contains("<img src=\"x\""), "Chromium built markup from an id")
+            let dom = try CLI.run(
+                executable: URL(fileURLWithPath: chromiumPath!),
+                [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(dir.file("p"))",
+                    "--dump-dom", server.base + "/login?token=\(night.readToken)&next=/calls",
+                ])
+            #expect(
+                dom.stdout.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !dom.stdout.contains("<img src=\"x\""),
+                "Chromium built markup from an id")
         }
     }
 
-    @Test("live over WebSocket: lines as the call streams, the board lists it, the summary is score's document; garbage closes with a reason and disturbs no other call")
+    @Test(
+        """
+        live over WebSocket: lines as the call streams, the board lists it, the summary is score's document; \
+        garbage closes with a reason and disturbs no other call
+        """
+    )
     func live() async throws {
         let dir = TemporaryDirectory()
         let server = try ServeProcess(["--db", night.db], in: dir)
@@ -542,17 +741,25 @@ struct ServeTests {
         let otherBase = other.base
         let wav = try Data(contentsOf: URL(fileURLWithPath: night.demoPath))
         let logger = Logger(label: "test")
-        let config = WebSocketClientConfiguration(maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(night.writeToken)"])
+        let config = WebSocketClientConfiguration(
+            maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(night.writeToken)"])
         let lines = LinesBox()
         let boardSeen = LinesBox()
-        let base = server.base, readToken = night.readToken
+        let base = server.base
+        let readToken = night.readToken
         // A bad call alongside: a WAV stream that is not a WAV.
-        async let garbage: WebSocketCloseFrame? = WebSocketClient.connect(url: "ws://127.0.0.1:\(server.port)/v1/live?agent_id=g", configuration: config, logger: logger) { inbound, outbound, _ in
+        async let garbage: WebSocketCloseFrame? = WebSocketClient.connect(
+            url: "ws://127.0.0.1:\(server.port)/v1/live?agent_id=g", configuration: config, logger: logger
+        ) { inbound, outbound, _ in
             try await outbound.write(.binary(ByteBuffer(bytes: Array(repeating: UInt8(0x41), count: 4000))))
             for try await _ in inbound.messages(maxSize: 1 << 20) {}
         }
-        let close = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(server.port)/v1/live?agent_id=\(percent("王芳"))&call_id=live-1", configuration: config, logger: logger) { inbound, outbound, _ in
-            var offset = 0, sent = 0
+        let close = try await WebSocketClient.connect(
+            url: "ws://127.0.0.1:\(server.port)/v1/live?agent_id=\(percent("王芳"))&call_id=live-1",
+            configuration: config, logger: logger
+        ) { inbound, outbound, _ in
+            var offset = 0
+            var sent = 0
             while offset < wav.count {
                 let end = min(wav.count, offset + 1600)
                 try await outbound.write(.binary(ByteBuffer(bytes: wav[offset..<end])))
@@ -574,22 +781,35 @@ struct ServeTests {
         let all = lines.all
         #expect(all.first?.contains("\"type\":\"started\"") == true)
         #expect(all.filter { $0.contains("\"type\":\"utterance\"") }.count >= 5)
-        #expect(boardSeen.all.count == 2 && boardSeen.all.allSatisfy { $0.contains("\"call_id\":\"live-1\"") && $0.contains("\"agent_id\":\"王芳\"") },
-                "both instances' boards list the call: \(boardSeen.all)")
+        #expect(
+            boardSeen.all.count == 2
+                && boardSeen.all.allSatisfy {
+                    $0.contains("\"call_id\":\"live-1\"") && $0.contains("\"agent_id\":\"王芳\"")
+                },
+            "both instances' boards list the call: \(boardSeen.all)")
         let summary = (try JSONSerialization.jsonObject(with: Data((all.last ?? "{}").utf8))) as? [String: Any] ?? [:]
         #expect(summary["type"] as? String == "summary")
         var document = summary["document"] as? [String: Any] ?? [:]
-        var local = (try JSONSerialization.jsonObject(with: Data(try CLI.run(["score", night.demoPath, "--format", "json"]).stdout.utf8))) as? [String: Any] ?? [:]
+        var local =
+            (try JSONSerialization.jsonObject(
+                with: Data(try CLI.run(["score", night.demoPath, "--format", "json"]).stdout.utf8))) as? [String: Any]
+            ?? [:]
         document["file"] = nil
         local["file"] = nil
-        #expect(NSDictionary(dictionary: document).isEqual(to: local), "the live summary differs from yusu score's document")
+        #expect(
+            NSDictionary(dictionary: document).isEqual(to: local), "the live summary differs from yusu score's document"
+        )
         // Afterwards the board is empty, and the server well.
         #expect((try curl(base + "/v1/live/calls", token: readToken).json["calls"] as? [Any])?.isEmpty == true)
         #expect((try curl(otherBase + "/v1/live/calls", token: readToken).json["calls"] as? [Any])?.isEmpty == true)
         // A client that stops mid-call (closes without "end"): its call leaves the board, nothing else is disturbed.
-        _ = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(server.port)/v1/live?rate=8000&channels=2&encoding=ulaw&call_id=gone-1",
-                                              configuration: config, logger: logger) { _, outbound, _ in
-            for _ in 0..<30 { try await outbound.write(.binary(ByteBuffer(bytes: Array(repeating: UInt8(0xFF), count: 1600)))) }
+        _ = try await WebSocketClient.connect(
+            url: "ws://127.0.0.1:\(server.port)/v1/live?rate=8000&channels=2&encoding=ulaw&call_id=gone-1",
+            configuration: config, logger: logger
+        ) { _, outbound, _ in
+            for _ in 0..<30 {
+                try await outbound.write(.binary(ByteBuffer(bytes: Array(repeating: UInt8(0xFF), count: 1600))))
+            }
         }
         var left = false
         for _ in 0..<40 where !left {
@@ -600,24 +820,35 @@ struct ServeTests {
         // A read-only token cannot stream.
         let refused = WebSocketClientConfiguration(additionalHeaders: [.authorization: "Bearer \(night.readToken)"])
         await #expect(throws: (any Error).self) {
-            try await WebSocketClient.connect(url: "ws://127.0.0.1:\(server.port)/v1/live", configuration: refused, logger: logger) { _, _, _ in }
+            try await WebSocketClient.connect(
+                url: "ws://127.0.0.1:\(server.port)/v1/live", configuration: refused, logger: logger
+            ) { _, _, _ in }
         }
         #expect(try curl(base + "/healthz").status == 200)
     }
 
-    @Test("live calls at the limit: 8 sockets opened at the same instant against --max-live-calls 3 never make more than 3 calls")
+    @Test(
+        """
+        live calls at the limit: 8 sockets opened at the same instant against --max-live-calls 3 never make more \
+        than 3 calls
+        """
+    )
     func liveLimitDoesNotRace() async throws {
         let dir = TemporaryDirectory()
         let server = try ServeProcess(["--db", night.db, "--max-live-calls", "3"], in: dir)
         defer { server.stop() }
-        let base = server.base, port = server.port
-        let config = WebSocketClientConfiguration(maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(night.writeToken)"])
+        let base = server.base
+        let port = server.port
+        let config = WebSocketClientConfiguration(
+            maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(night.writeToken)"])
         let logger = Logger(label: "test")
         let seen = LinesBox()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for k in 0..<8 {
                 group.addTask {
-                    _ = try? await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/v1/live?call_id=race-\(k)", configuration: config, logger: logger) { _, outbound, _ in
+                    _ = try? await WebSocketClient.connect(
+                        url: "ws://127.0.0.1:\(port)/v1/live?call_id=race-\(k)", configuration: config, logger: logger
+                    ) { _, outbound, _ in
                         try await Task.sleep(for: .seconds(2))
                         try await outbound.close(.normalClosure, reason: nil)
                     }
@@ -640,9 +871,15 @@ struct ServeTests {
 /// Schemathesis (PyPI), if installed: YUSU_SCHEMATHESIS names it, else the PATH's. CI
 /// installs it and sets YUSU_REQUIRE_SCHEMATHESIS=1.
 let schemathesisPath: String? = {
-    if let named = ProcessInfo.processInfo.environment["YUSU_SCHEMATHESIS"], FileManager.default.isExecutableFile(atPath: named) { return named }
+    if let named = ProcessInfo.processInfo.environment["YUSU_SCHEMATHESIS"],
+        FileManager.default.isExecutableFile(atPath: named)
+    {
+        return named
+    }
     let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-    return path.split(separator: ":").map { "\($0)/schemathesis" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    return path.split(separator: ":").map { "\($0)/schemathesis" }.first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
 }()
 let schemathesisRequired = ProcessInfo.processInfo.environment["YUSU_REQUIRE_SCHEMATHESIS"] == "1"
 
@@ -651,27 +888,37 @@ let schemathesisRequired = ProcessInfo.processInfo.environment["YUSU_REQUIRE_SCH
 struct SchemathesisGuardTests {
     @Test("schemathesis is there when CI requires it")
     func present() {
-        #expect(!schemathesisRequired || schemathesisPath != nil, "YUSU_REQUIRE_SCHEMATHESIS=1 but no schemathesis (pip install schemathesis)")
+        #expect(
+            !schemathesisRequired || schemathesisPath != nil,
+            "YUSU_REQUIRE_SCHEMATHESIS=1 but no schemathesis (pip install schemathesis)")
     }
 }
 
 @Suite("yusu serve against its OpenAPI file", .serialized, .enabled(if: curlPresent, "no /usr/bin/curl (Debian: curl)"))
 struct ServeContractTests {
 
-    @Test("schemathesis finds no 5xx and no answer outside schema/openapi.v1.yaml (bounded: 20 examples per operation, fixed seed)",
-          .enabled(if: schemathesisPath != nil, "no schemathesis (PyPI)"))
+    @Test(
+        """
+        schemathesis finds no 5xx and no answer outside schema/openapi.v1.yaml (bounded: 20 examples per \
+        operation, fixed seed)
+        """,
+        .enabled(if: schemathesisPath != nil, "no schemathesis (PyPI)"))
     func contract() throws {
         let night = ServedNight.shared
         let dir = TemporaryDirectory()
         let server = try ServeProcess(["--db", night.db], in: dir)
         defer { server.stop() }
-        let spec = URL(fileURLWithPath: fixturesDirectory()).deletingLastPathComponent().appendingPathComponent("schema/openapi.v1.yaml").path
+        let spec = URL(fileURLWithPath: fixturesDirectory()).deletingLastPathComponent().appendingPathComponent(
+            "schema/openapi.v1.yaml"
+        ).path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: schemathesisPath!)
         process.currentDirectoryURL = URL(fileURLWithPath: dir.path)
-        process.arguments = ["run", spec, "--url", server.base, "-H", "Authorization: Bearer \(night.writeToken)",
-                             "-c", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
-                             "--max-examples", "20", "--seed", "1", "--phases", "examples,coverage,fuzzing", "--no-color"]
+        process.arguments = [
+            "run", spec, "--url", server.base, "-H", "Authorization: Bearer \(night.writeToken)",
+            "-c", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+            "--max-examples", "20", "--seed", "1", "--phases", "examples,coverage,fuzzing", "--no-color",
+        ]
         let out = dir.file("st.log")
         _ = FileManager.default.createFile(atPath: out, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))

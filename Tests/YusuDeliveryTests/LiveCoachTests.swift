@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import YusuDelivery
 
 @Suite("The live coach: alerts from events, against the standard")
@@ -25,7 +26,8 @@ struct LiveCoachTests {
         return t
     }
 
-    @Test("rate: too fast once past 126, no flapping near the edge, rate_ok once back inside the band, too slow below 95")
+    @Test(
+        "rate: too fast once past 126, no flapping near the edge, rate_ok once back inside the band, too slow below 95")
     func rateHysteresis() {
         let (c, lines) = coach()
         // 7 syllables per 3 s with 0.4 s pauses inside the turn: 7 / 3.4 × 60 = 123.5 /min: over 120 but not 126.
@@ -51,7 +53,7 @@ struct LiveCoachTests {
     @Test("no rate alert before 20 s of talk, however fast")
     func rateNeedsTalk() {
         let (c, lines) = coach()
-        _ = talk(c, from: 0, count: 5, syllablesEach: 12)   // 15 s of talk at 212 /min
+        _ = talk(c, from: 0, count: 5, syllablesEach: 12)  // 15 s of talk at 212 /min
         #expect(lines.alerts("too_fast").isEmpty)
         _ = talk(c, from: 20, count: 2, syllablesEach: 12)  // now 21 s
         #expect(lines.alerts("too_fast").count == 1)
@@ -62,10 +64,18 @@ struct LiveCoachTests {
         let s = try Standard.decode(Data(#"{"speech_rate_min_cpm": 160, "speech_rate_max_cpm": 200}"#.utf8))
         let (c, lines) = coach(s)
         _ = talk(c, from: 0, count: 12, syllablesEach: 8)
-        #expect(lines.alerts("too_slow").count == 1 && lines.alerts("too_fast").isEmpty, "\(s[SpeechRateRule.self]) \(lines.all.filter { $0.type == "alert" }.map { $0.fields.map { "\($0.0)=\($0.1)" } })")
+        #expect(
+            lines.alerts("too_slow").count == 1 && lines.alerts("too_fast").isEmpty,
+            """
+            \(s[SpeechRateRule.self]) \
+            \(lines.all.filter { $0.type == "alert" }.map { $0.fields.map { "\($0.0)=\($0.1)" } })
+            """
+        )
     }
 
-    @Test("hold_too_long: once per silence, the moment it reaches max_hold_s; no_acknowledgement: once per customer floor")
+    @Test(
+        "hold_too_long: once per silence, the moment it reaches max_hold_s; no_acknowledgement: once per customer floor"
+    )
     func limits() {
         let (c, lines) = coach()
         for k in 100...700 { c.silence(fromSeconds: 10, seconds: Double(k) / 10, at: 10 + Double(k) / 10) }
@@ -73,8 +83,12 @@ struct LiveCoachTests {
         #expect(holds.count == 1 && holds.first?.emittedAtSeconds == 70 && holds.first?["so_far_s"] == .number(60))
         c.silence(fromSeconds: 200, seconds: 61, at: 261)
         #expect(lines.alerts("hold_too_long").count == 2)
-        for k in 50...200 { c.customerFloor(fromSeconds: 5, seconds: Double(k) / 10, acknowledged: false, at: 5 + Double(k) / 10) }
-        #expect(lines.alerts("no_acknowledgement").count == 1 && lines.alerts("no_acknowledgement").first?.emittedAtSeconds == 20)
+        for k in 50...200 {
+            c.customerFloor(fromSeconds: 5, seconds: Double(k) / 10, acknowledged: false, at: 5 + Double(k) / 10)
+        }
+        #expect(
+            lines.alerts("no_acknowledgement").count == 1
+                && lines.alerts("no_acknowledgement").first?.emittedAtSeconds == 20)
         c.customerFloor(fromSeconds: 40, seconds: 30, acknowledged: true, at: 70)
         #expect(lines.alerts("no_acknowledgement").count == 1, "an acknowledged floor raises nothing")
     }
@@ -84,16 +98,24 @@ struct LiveCoachTests {
         let (c, lines) = coach()
         c.interruptionQualified(by: .customer, atSeconds: 3, overlapSoFarSeconds: 0.5, at: 4.5)
         c.interruptionQualified(by: .agent, atSeconds: 9, overlapSoFarSeconds: 0.6, at: 10.5)
-        #expect(lines.alerts("talking_over_customer").count == 1 && lines.alerts("talking_over_customer").first?["at_s"] == .number(9))
-        var sinking = Utterance(startSeconds: 0, endSeconds: 2, syllables: 6, finalDropSemitones: 4, endRelativeToMedianSemitones: -3)
+        #expect(
+            lines.alerts("talking_over_customer").count == 1
+                && lines.alerts("talking_over_customer").first?["at_s"] == .number(9))
+        var sinking = Utterance(
+            startSeconds: 0, endSeconds: 2, syllables: 6, finalDropSemitones: 4, endRelativeToMedianSemitones: -3)
         sinking.endingSpan = TimeSpan(startSeconds: 1.6, endSeconds: 2)
         c.utterance(sinking, party: .agent, index: 0, at: 2.8)
-        c.utterance(Utterance(startSeconds: 3, endSeconds: 5, syllables: 6, finalDropSemitones: 0.2, endRelativeToMedianSemitones: 0.5),
-                    party: .agent, index: 1, at: 5.8)
+        c.utterance(
+            Utterance(
+                startSeconds: 3, endSeconds: 5, syllables: 6, finalDropSemitones: 0.2, endRelativeToMedianSemitones: 0.5
+            ),
+            party: .agent, index: 1, at: 5.8)
         c.utterance(Utterance(startSeconds: 3, endSeconds: 5, syllables: 6), party: .customer, index: 0, at: 5.8)
         let utterances = lines.all.filter { $0.type == "utterance" }
         #expect(utterances.map { $0["falling_ending"] } == [.bool(true), .bool(false)])
         let endings = lines.all.filter { $0.type == "sinking_ending" }
-        #expect(endings.count == 1 && endings.first?["start_s"] == .number(1.6) && endings.first?["utterance_index"] == .integer(0))
+        #expect(
+            endings.count == 1 && endings.first?["start_s"] == .number(1.6)
+                && endings.first?["utterance_index"] == .integer(0))
     }
 }

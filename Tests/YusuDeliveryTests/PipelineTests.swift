@@ -1,8 +1,9 @@
 import Foundation
 import Testing
-@testable import YusuDelivery
 import YusuSignal
 import YusuTestSupport
+
+@testable import YusuDelivery
 
 @Suite("The whole pipeline on a synthetic two-party call")
 struct PipelineTests {
@@ -27,7 +28,9 @@ struct PipelineTests {
         // lie outside what it saw, and it counts them within 30%. The hand-set peak picker,
         // still a method of the settings, counts them exactly.
         #expect(abs(m.agent.syllables - 34) <= 10, "agent syllables \(m.agent.syllables)")
-        #expect(abs((m.customer?.syllables ?? 0) - 14) <= 4, "customer syllables \(String(describing: m.customer?.syllables))")
+        #expect(
+            abs((m.customer?.syllables ?? 0) - 14) <= 4,
+            "customer syllables \(String(describing: m.customer?.syllables))")
         let peaks = try CallScorer(settings: Self.peaks).analyze(path: path).measures
         #expect(peaks.agent.syllables == 34 && peaks.customer?.syllables == 14)
         let agentInterruptions = m.interruptions?.filter { $0.by == .agent } ?? []
@@ -53,7 +56,11 @@ struct PipelineTests {
         let train = Synth.syllableTrain(count: 8, leadSeconds: 0)  // 2.0 s
         var agent = Synth.noise(seconds: 8, rateHz: rate, rmsDbov: -70, seed: 9)
         agent = Synth.mix(agent, Synth.place(train, atSeconds: 1, totalSeconds: 8, rateHz: rate))
-        agent = Synth.mix(agent, Synth.place(Synth.noise(seconds: 0.6, rateHz: rate, rmsDbov: -52, seed: 10), atSeconds: 3, totalSeconds: 8, rateHz: rate))
+        agent = Synth.mix(
+            agent,
+            Synth.place(
+                Synth.noise(seconds: 0.6, rateHz: rate, rmsDbov: -52, seed: 10), atSeconds: 3, totalSeconds: 8,
+                rateHz: rate))
         agent = Synth.mix(agent, Synth.place(train, atSeconds: 3.6, totalSeconds: 8, rateHz: rate))
         let path = try writeRecording(dir.file("room.wav"), channels: [agent], rateHz: rate)
         let m = try CallScorer().analyze(path: path).measures
@@ -68,7 +75,9 @@ struct PipelineTests {
         let (path, _) = try Self.makeCall(in: dir)
         let m = try CallScorer().analyze(path: path, options: CallOptions(agentChannel: 1)).measures
         #expect(m.agent.channel == 1 && abs(m.agent.syllables - 14) <= 4)
-        #expect(try CallScorer(settings: Self.peaks).analyze(path: path, options: CallOptions(agentChannel: 1)).measures.agent.syllables == 14)
+        #expect(
+            try CallScorer(settings: Self.peaks).analyze(path: path, options: CallOptions(agentChannel: 1)).measures
+                .agent.syllables == 14)
         #expect(m.interruptions?.filter { $0.by == .customer }.count == 1)
     }
 
@@ -86,7 +95,9 @@ struct PipelineTests {
     @Test("silence is refused: no speech on any channel")
     func silent() throws {
         let dir = TemporaryDirectory()
-        let path = try writeRecording(dir.file("silent.wav"), channels: [[Float](repeating: 0, count: 16000), [Float](repeating: 0, count: 16000)], rateHz: 8000)
+        let path = try writeRecording(
+            dir.file("silent.wav"),
+            channels: [[Float](repeating: 0, count: 16000), [Float](repeating: 0, count: 16000)], rateHz: 8000)
         #expect(throws: AudioError.noSpeech(path: path)) { try CallScorer().analyze(path: path) }
     }
 

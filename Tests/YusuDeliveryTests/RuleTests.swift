@@ -1,26 +1,36 @@
 import Foundation
 import Testing
-@testable import YusuDelivery
 import YusuSignal
 import YusuTestSupport
+
+@testable import YusuDelivery
 
 /// The rules of [8] (filled pauses, listening, opening, pitch range, level against the
 /// customer) and the rule book they live in, on hand-made measures.
 @Suite("Rules")
 struct RuleTests {
     func span(_ a: Double, _ b: Double) -> TimeSpan { TimeSpan(startSeconds: a, endSeconds: b) }
-    func utterance(_ a: Double, _ b: Double) -> Utterance { Utterance(startSeconds: a, endSeconds: b, syllables: Int((b - a) * 4)) }
+    func utterance(_ a: Double, _ b: Double) -> Utterance {
+        Utterance(startSeconds: a, endSeconds: b, syllables: Int((b - a) * 4))
+    }
 
-    func speaker(_ party: Party, _ utterances: [Utterance], talk: Double = 60, level: Double? = -26,
-                 fillers: [TimeSpan] = [], range: Double? = nil) -> SpeakerMeasures {
-        SpeakerMeasures(party: party, channel: party == .agent ? 0 : 1, syllables: 100, talkTimeSeconds: talk, phonationTimeSeconds: talk * 0.8,
-                        speechRateCharactersPerMinute: 110, articulationRateCharactersPerMinute: 130, activeLevelDbov: level,
-                        medianF0Hz: 200, utterances: utterances, turns: [], filledPauses: fillers, pitchRangeSemitones: range)
+    func speaker(
+        _ party: Party, _ utterances: [Utterance], talk: Double = 60, level: Double? = -26,
+        fillers: [TimeSpan] = [], range: Double? = nil
+    ) -> SpeakerMeasures {
+        SpeakerMeasures(
+            party: party, channel: party == .agent ? 0 : 1, syllables: 100, talkTimeSeconds: talk,
+            phonationTimeSeconds: talk * 0.8,
+            speechRateCharactersPerMinute: 110, articulationRateCharactersPerMinute: 130, activeLevelDbov: level,
+            medianF0Hz: 200, utterances: utterances, turns: [], filledPauses: fillers, pitchRangeSemitones: range)
     }
 
     func call(agent: SpeakerMeasures, customer: SpeakerMeasures?) -> CallMeasures {
-        CallMeasures(file: "x.wav", durationSeconds: 200, sampleRateHz: 8000, channels: customer == nil ? 1 : 2, formatName: "WAV",
-                     agent: agent, customer: customer, interruptions: customer == nil ? nil : [], backchannels: customer == nil ? nil : [], holds: [])
+        CallMeasures(
+            file: "x.wav", durationSeconds: 200, sampleRateHz: 8000, channels: customer == nil ? 1 : 2,
+            formatName: "WAV",
+            agent: agent, customer: customer, interruptions: customer == nil ? nil : [],
+            backchannels: customer == nil ? nil : [], holds: [])
     }
 
     @Test("the rule book: unique ids and keys, default weights sum to 100, every rule judged")
@@ -30,13 +40,21 @@ struct RuleTests {
         #expect(Set(keys).count == keys.count)
         #expect(RuleBook.defaultWeights.values.reduce(0, +) == 100)
         #expect(RuleBook.defaultWeights["pitch_range"] == 0 && RuleBook.defaultWeights["level_vs_customer"] == 0)
-        let card = Standard().evaluate(call(agent: speaker(.agent, [utterance(1, 4)]), customer: speaker(.customer, [utterance(5, 8)])))
+        let card = Standard().evaluate(
+            call(agent: speaker(.agent, [utterance(1, 4)]), customer: speaker(.customer, [utterance(5, 8)])))
         #expect(card.verdicts.map(\.rule) == RuleBook.ids)
     }
 
-    @Test("90% intervals: counting noise shrinks with the count, the systematic part stays; a limit inside the interval is near")
+    @Test(
+        """
+        90% intervals: counting noise shrinks with the count, the systematic part stays; a limit inside the \
+        interval is near
+        """
+    )
     func intervals() {
-        let h = { (n: Int) in MeasureUncertainty.relativeHalfWidth(syllables: n, systematic: MeasureUncertainty.systematicSpeechRate) }
+        let h = { (n: Int) in
+            MeasureUncertainty.relativeHalfWidth(syllables: n, systematic: MeasureUncertainty.systematicSpeechRate)
+        }
         // 1.645 √(0.0453² + 0.095 / 400) = 7.9%; a 20-syllable sentence ±13.6%; never under 1.645 σ.
         #expect(abs(h(400) - 0.0787) < 0.001 && abs(h(20) - 0.1357) < 0.002)
         #expect(h(100) > h(400) && h(1_000_000) > 1.645 * 0.0453 - 1e-6 && h(1_000_000) < 1.645 * 0.0453 + 1e-4)
@@ -53,7 +71,9 @@ struct RuleTests {
         #expect(sure.passed == false && !sure.nearLimit)
         // Long utterances: 21 syllables is within counting error of 20; 30 is not.
         let long = { (n: Int) in
-            LongUtterancesRule().judge(call(agent: speaker(.agent, [Utterance(startSeconds: 0, endSeconds: 5, syllables: n)]), customer: nil), in: Standard())
+            LongUtterancesRule().judge(
+                call(agent: speaker(.agent, [Utterance(startSeconds: 0, endSeconds: 5, syllables: n)]), customer: nil),
+                in: Standard())
         }
         #expect(long(21).passed == false && long(21).nearLimit)
         #expect(long(30).passed == false && !long(30).nearLimit)
@@ -63,40 +83,62 @@ struct RuleTests {
     @Test("filled pauses: per minute of talk against the limit, each one evidence")
     func filledPauses() {
         let four = (0..<4).map { span(Double($0) * 10, Double($0) * 10 + 0.5) }
-        let fail = FilledPausesRule().judge(call(agent: speaker(.agent, [utterance(0, 50)], talk: 60, fillers: four), customer: nil), in: Standard())
-        #expect(fail.passed == false && fail.value == 4 && fail.evidence.count == 4 && fail.evidence[1].startSeconds == 10)
-        let pass = FilledPausesRule().judge(call(agent: speaker(.agent, [utterance(0, 50)], talk: 120, fillers: four), customer: nil), in: Standard())
+        let fail = FilledPausesRule().judge(
+            call(agent: speaker(.agent, [utterance(0, 50)], talk: 60, fillers: four), customer: nil), in: Standard())
+        #expect(
+            fail.passed == false && fail.value == 4 && fail.evidence.count == 4 && fail.evidence[1].startSeconds == 10)
+        let pass = FilledPausesRule().judge(
+            call(agent: speaker(.agent, [utterance(0, 50)], talk: 120, fillers: four), customer: nil), in: Standard())
         #expect(pass.passed == true && pass.value == 2)
         var lenient = Standard()
         lenient[FilledPausesRule.self].maximumPerMinute = 5
-        #expect(FilledPausesRule().judge(call(agent: speaker(.agent, [], talk: 60, fillers: four), customer: nil), in: lenient).passed == true)
+        #expect(
+            FilledPausesRule().judge(
+                call(agent: speaker(.agent, [], talk: 60, fillers: four), customer: nil), in: lenient
+            ).passed == true)
     }
 
-    @Test("listening: a long stretch of the customer with no agent sound fails; a backchannel inside passes; a latched reply does not count")
+    @Test(
+        """
+        listening: a long stretch of the customer with no agent sound fails; a backchannel inside passes; a \
+        latched reply does not count
+        """
+    )
     func listening() {
         // The customer talks 20 s in five sentences with pauses under 3 s.
-        let customer = speaker(.customer, [utterance(10, 14), utterance(15, 19), utterance(21, 24), utterance(24.5, 27), utterance(28, 30)])
-        let silentAgent = speaker(.agent, [utterance(0, 9), utterance(29.8, 33)])   // replies latched at the very end
+        let customer = speaker(
+            .customer,
+            [utterance(10, 14), utterance(15, 19), utterance(21, 24), utterance(24.5, 27), utterance(28, 30)])
+        let silentAgent = speaker(.agent, [utterance(0, 9), utterance(29.8, 33)])  // replies latched at the very end
         let v = ListeningRule().judge(call(agent: silentAgent, customer: customer), in: Standard())
-        #expect(v.passed == false && v.evidence.count == 1 && v.evidence[0].startSeconds == 10 && v.evidence[0].endSeconds == 30)
+        #expect(
+            v.passed == false && v.evidence.count == 1 && v.evidence[0].startSeconds == 10
+                && v.evidence[0].endSeconds == 30)
         let nodding = speaker(.agent, [utterance(0, 9), utterance(17, 17.4), utterance(29.8, 33)])
         #expect(ListeningRule().judge(call(agent: nodding, customer: customer), in: Standard()).passed == true)
         // An agent reply in a pause ends the stretch: two of 9-10 s, both short of 15 s, so
         // the rule has nothing to judge: not applicable, out of the score, not a pass.
         let answering = speaker(.agent, [utterance(0, 9), utterance(19.5, 20.5), utterance(30.5, 33)])
         let none = ListeningRule().judge(call(agent: answering, customer: customer), in: Standard())
-        #expect(none.passed == nil && none.reason?.hasPrefix("not applicable") == true && !none.valueText.contains("0 of 0"))
+        #expect(
+            none.passed == nil && none.reason?.hasPrefix("not applicable") == true && !none.valueText.contains("0 of 0")
+        )
         #expect(ListeningRule().judge(call(agent: silentAgent, customer: nil), in: Standard()).passed == nil)
     }
 
     @Test("opening: the agent first, within the limit")
     func opening() {
         let customer = speaker(.customer, [utterance(4, 8)])
-        let prompt = OpeningRule().judge(call(agent: speaker(.agent, [utterance(1.2, 3.5)]), customer: customer), in: Standard())
+        let prompt = OpeningRule().judge(
+            call(agent: speaker(.agent, [utterance(1.2, 3.5)]), customer: customer), in: Standard())
         #expect(prompt.passed == true && prompt.value == 1.2)
-        let late = OpeningRule().judge(call(agent: speaker(.agent, [utterance(6.5, 9)]), customer: speaker(.customer, [utterance(10, 12)])), in: Standard())
+        let late = OpeningRule().judge(
+            call(agent: speaker(.agent, [utterance(6.5, 9)]), customer: speaker(.customer, [utterance(10, 12)])),
+            in: Standard())
         #expect(late.passed == false && late.evidence.first?.note.contains("6.5 s") == true)
-        let second = OpeningRule().judge(call(agent: speaker(.agent, [utterance(3, 5)]), customer: speaker(.customer, [utterance(0.8, 2.5)])), in: Standard())
+        let second = OpeningRule().judge(
+            call(agent: speaker(.agent, [utterance(3, 5)]), customer: speaker(.customer, [utterance(0.8, 2.5)])),
+            in: Standard())
         #expect(second.passed == false && second.evidence.first?.note == "the customer speaks first")
         #expect(OpeningRule().judge(call(agent: speaker(.agent, []), customer: customer), in: Standard()).passed == nil)
     }
@@ -116,11 +158,18 @@ struct RuleTests {
 
     @Test("a standard file sets the new limits; bad ones are refused by their rule")
     func settings() throws {
-        let s = try Standard.decode(Data(#"{"max_filled_pauses_per_min": 6, "listening_turn_s": 20, "max_opening_s": 3, "weights": {"pitch_range": 5}}"#.utf8))
-        #expect(s[FilledPausesRule.self].maximumPerMinute == 6 && s[ListeningRule.self].turnSeconds == 20 && s[OpeningRule.self].maximumSeconds == 3
+        let s = try Standard.decode(
+            Data(
+                (#"{"max_filled_pauses_per_min": 6, "listening_turn_s": 20, "max_opening_s": 3, "#
+                    + #""weights": {"pitch_range": 5}}"#).utf8))
+        #expect(
+            s[FilledPausesRule.self].maximumPerMinute == 6 && s[ListeningRule.self].turnSeconds == 20
+                && s[OpeningRule.self].maximumSeconds == 3
                 && s.weights["pitch_range"] == 5)
         #expect(throws: Standard.LoadError.self) { try Standard.decode(Data(#"{"listening_turn_s": 1}"#.utf8)) }
-        #expect(throws: Standard.LoadError.self) { try Standard.decode(Data(#"{"max_utterance_syllables": 2.5}"#.utf8)) }
+        #expect(throws: Standard.LoadError.self) {
+            try Standard.decode(Data(#"{"max_utterance_syllables": 2.5}"#.utf8))
+        }
         // A round trip keeps every setting.
         let again = try Standard.decode(try JSONEncoder().encode(s))
         #expect(again == s)
@@ -130,14 +179,23 @@ struct RuleTests {
 @Suite("Filled pauses")
 struct FilledPauseTests {
     /// Syllables, a pause, a held level tone, a pause, syllables: one filled pause, where the tone is.
-    @Test("a held, level, steady tone between pauses is a filled pause, counted as one syllable; a tone glued to the last syllable is not")
+    @Test(
+        """
+        a held, level, steady tone between pauses is a filled pause, counted as one syllable; a tone glued to the \
+        last syllable is not
+        """
+    )
     func heldTone() throws {
         let rate = 8000
         let train = Synth.syllableTrain(count: 6, f0Hz: 180, rateHz: rate)
-        let hum = Synth.harmonicTone(seconds: 0.5, rateHz: rate, amplitude: 0.15, f0Hz: { t in 150 * pow(2, -t * 2 / 12) })
+        let hum = Synth.harmonicTone(
+            seconds: 0.5, rateHz: rate, amplitude: 0.15, f0Hz: { t in 150 * pow(2, -t * 2 / 12) })
         var ramp = hum
         let fade = Int(0.02 * Double(rate))
-        for i in 0..<fade { ramp[i] *= Float(i) / Float(fade); ramp[ramp.count - 1 - i] *= Float(i) / Float(fade) }
+        for i in 0..<fade {
+            ramp[i] *= Float(i) / Float(fade)
+            ramp[ramp.count - 1 - i] *= Float(i) / Float(fade)
+        }
         let silence = [Float](repeating: 0, count: Int(0.3 * Double(rate)))
         let noise = Synth.noise(seconds: 4, rateHz: rate, rmsDbov: -60, seed: 5)
         var signal = train + silence + ramp + silence + train
@@ -157,14 +215,20 @@ struct FilledPauseTests {
         var glued = Synth.syllableTrain(count: 6, f0Hz: 150, rateHz: rate, leadSeconds: 0.3)
         glued.removeLast(Int(0.3 * Double(rate)) + Int(0.07 * Double(rate)))
         let held = glued + ramp + silence + silence
-        let path2 = try writeRecording(dir.file("held.wav"), channels: [Synth.mix(held, Synth.noise(seconds: Double(held.count) / Double(rate), rateHz: rate, rmsDbov: -60, seed: 6))], rateHz: rate)
+        let path2 = try writeRecording(
+            dir.file("held.wav"),
+            channels: [
+                Synth.mix(
+                    held, Synth.noise(seconds: Double(held.count) / Double(rate), rateHz: rate, rmsDbov: -60, seed: 6))
+            ], rateHz: rate)
         #expect(try CallScorer().analyze(path: path2).measures.agent.filledPauses.isEmpty)
     }
 
     @Test("syllables alone hold no filled pause")
     func syllablesOnly() throws {
         let dir = TemporaryDirectory()
-        let path = try writeRecording(dir.file("train.wav"), channels: [Synth.syllableTrain(count: 20, f0Hz: 170)], rateHz: 8000)
+        let path = try writeRecording(
+            dir.file("train.wav"), channels: [Synth.syllableTrain(count: 20, f0Hz: 170)], rateHz: 8000)
         #expect(try CallScorer().analyze(path: path).measures.agent.filledPauses.isEmpty)
     }
 }
@@ -173,7 +237,12 @@ struct FilledPauseTests {
 struct BackchannelTests {
     func u(_ a: Double, _ b: Double) -> Utterance { Utterance(startSeconds: a, endSeconds: b, syllables: 3) }
 
-    @Test("the tail of the agent's own sentence after the customer talked over it is not a backchannel; a 嗯 inside the customer's sentence is")
+    @Test(
+        """
+        the tail of the agent's own sentence after the customer talked over it is not a backchannel; a 嗯 inside \
+        the customer's sentence is
+        """
+    )
     func tailIsNotBackchannel() {
         let classifier = OverlapClassifier(config: DeliveryConfig())
         // The agent speaks 24.3-27.0; the customer starts over them at 26.8; the agent's

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 import YusuBatch
 import YusuDelivery
-import YusuReport
 import YusuNightReport
+import YusuReport
 import YusuSignal
 import YusuTestSupport
 
@@ -34,12 +34,16 @@ struct HTMLReportTests {
         let html = HTMLCallReport.render(analysis, card)
         #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<meta charset=\"utf-8\">"))
         // Self-contained: no scripts, no external resources.
-        #expect(!html.contains("<script") && !html.contains("http://") && !html.contains("https://") && !html.contains("<link"))
+        #expect(
+            !html.contains("<script") && !html.contains("http://") && !html.contains("https://")
+                && !html.contains("<link"))
         // Verdicts: one row per rule, passed state as the scorecard says, Chinese beside English.
         #expect(occurrences("<tr data-rule=", in: html) == RuleBook.all.count)
         for v in card.verdicts {
             let state = v.passed.map { $0 ? "true" : "false" } ?? "null"
-            #expect(html.contains("<tr data-rule=\"\(v.rule)\" data-passed=\"\(state)\" data-near-limit=\"\(v.nearLimit)\">"))
+            #expect(
+                html.contains(
+                    "<tr data-rule=\"\(v.rule)\" data-passed=\"\(state)\" data-near-limit=\"\(v.nearLimit)\">"))
             #expect(html.contains(v.chineseName) && html.contains(v.englishName))
         }
         #expect(html.contains("id=\"score\">\(String(format: "%.0f", card.score ?? -1))"))
@@ -48,7 +52,9 @@ struct HTMLReportTests {
         #expect(occurrences("class=\"utterance ", in: html) == utterances)
         #expect(occurrences("class=\"interruption\"", in: html) == (m.interruptions?.count ?? 0))
         #expect(m.interruptions?.contains { $0.by == .agent } == true)
-        #expect(html.contains("agent interrupts at \(TextReport.clock(m.interruptions!.first { $0.by == .agent }!.atSeconds))"))
+        #expect(
+            html.contains(
+                "agent interrupts at \(TextReport.clock(m.interruptions!.first { $0.by == .agent }!.atSeconds))"))
         #expect(abs(m.interruptions!.first { $0.by == .agent }!.atSeconds - at) < 0.15)
         #expect(occurrences("class=\"hold\"", in: html) == m.holds.count && m.holds.count == 1)
         // Events table: every event with its time, sorted.
@@ -65,22 +71,39 @@ struct HTMLReportTests {
 
     @Test("the night page: one row per agent and per day, pass rates, links only to written pages")
     func nightPage() throws {
-        let worst = NightlySummary.WorstCall(callId: "c<1>", path: "/a/c1.wav", agentChannel: 0, score: 40,
-                                             failures: [.init(rule: "speech_rate", value: 150, evidence: [.init(startSeconds: 75.5, endSeconds: 80, note: "agent turn")])])
+        let worst = NightlySummary.WorstCall(
+            callId: "c<1>", path: "/a/c1.wav", agentChannel: 0, score: 40,
+            failures: [
+                .init(
+                    rule: "speech_rate", value: 150,
+                    evidence: [.init(startSeconds: 75.5, endSeconds: 80, note: "agent turn")])
+            ])
         func group(_ agent: String, _ date: String, _ score: Double, _ rate: Double) -> NightlySummary.Group {
-            NightlySummary.Group(agentId: agent, date: date, calls: 4, failed: 1, meanScore: score,
-                                 passRate: Dictionary(uniqueKeysWithValues: RuleBook.ids.map { ($0, Optional(rate)) }),
-                                 meanSpeechRateCharactersPerMinute: 131, interruptionsPerCall: 0.25, fallingEndingShare: 0.1, worstCalls: [worst])
+            NightlySummary.Group(
+                agentId: agent, date: date, calls: 4, failed: 1, meanScore: score,
+                passRate: Dictionary(uniqueKeysWithValues: RuleBook.ids.map { ($0, Optional(rate)) }),
+                meanSpeechRateCharactersPerMinute: 131, interruptionsPerCall: 0.25, fallingEndingShare: 0.1,
+                worstCalls: [worst])
         }
-        let summary = NightlySummary(standardKey: "default@1#x", since: "2026-11-20",
-                                     groups: [group("A", "2026-11-20", 60, 0.5), group("A", "2026-11-21", 80, 1.0), group("B", "2026-11-21", 70, 0.25)])
+        let summary = NightlySummary(
+            standardKey: "default@1#x", since: "2026-11-20",
+            groups: [
+                group("A", "2026-11-20", 60, 0.5), group("A", "2026-11-21", 80, 1.0),
+                group("B", "2026-11-21", 70, 0.25),
+            ])
         let page = HTMLNightReport.callPageName(worst)
         let html = HTMLNightReport.render(summary, linked: [page])
         #expect(occurrences("<tr class=\"agent\"", in: html) == 2)
         #expect(occurrences("<tr class=\"day\"", in: html) == 3)
         // Agent A: 8 calls, 2 failed files, mean score 70; its weakest rules at 75% (two days
         // of 4 calls at 50% and 100%).
-        #expect(html.contains("data-agent=\"A\"><td>A</td><td class=\"num\">8</td><td class=\"num\"><span class=\"fail\">2</span></td><td class=\"num\">70</td>"), "\(html)")
+        #expect(
+            html.contains(
+                """
+                data-agent=\"A\"><td>A</td><td class=\"num\">8</td><td class=\"num\"><span \
+                class=\"fail\">2</span></td><td class=\"num\">70</td>
+                """
+            ), "\(html)")
         #expect(html.contains("<span class=\"\">语速适中 75%</span>"))
         // One row per rule, all agents: (4·0.5 + 4·1.0 + 4·0.25) / 12 = 58%, agent B under 50%.
         #expect(occurrences("<tr data-rule=", in: html) == RuleBook.all.count)

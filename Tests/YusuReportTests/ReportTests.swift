@@ -10,10 +10,12 @@ struct ReportTests {
     static func analysis(mono: Bool = false) throws -> (CallAnalysis, TemporaryDirectory) {
         let dir = TemporaryDirectory()
         let rate = 8000
-        let agent = Synth.mix(Synth.place(Synth.syllableTrain(count: 10), atSeconds: 0.2, totalSeconds: 6, rateHz: rate),
-                              Synth.noise(seconds: 6, rateHz: rate, rmsDbov: -60, seed: 1))
-        let customer = Synth.mix(Synth.place(Synth.syllableTrain(count: 8, f0Hz: 120), atSeconds: 3.5, totalSeconds: 6, rateHz: rate),
-                                 Synth.noise(seconds: 6, rateHz: rate, rmsDbov: -60, seed: 2))
+        let agent = Synth.mix(
+            Synth.place(Synth.syllableTrain(count: 10), atSeconds: 0.2, totalSeconds: 6, rateHz: rate),
+            Synth.noise(seconds: 6, rateHz: rate, rmsDbov: -60, seed: 1))
+        let customer = Synth.mix(
+            Synth.place(Synth.syllableTrain(count: 8, f0Hz: 120), atSeconds: 3.5, totalSeconds: 6, rateHz: rate),
+            Synth.noise(seconds: 6, rateHz: rate, rmsDbov: -60, seed: 2))
         let path = try writeRecording(dir.file("r.wav"), channels: mono ? [agent] : [agent, customer], rateHz: rate)
         return (try CallScorer().analyze(path: path), dir)
     }
@@ -22,26 +24,34 @@ struct ReportTests {
     func json() throws {
         let (a, _) = try Self.analysis()
         let card = Standard().evaluate(a.measures)
-        let doc = try JSONSerialization.jsonObject(with: Data(try JSONReport.render(a.measures, card).utf8)) as! [String: Any]
+        let doc =
+            try JSONSerialization.jsonObject(with: Data(try JSONReport.render(a.measures, card).utf8)) as! [String: Any]
         #expect(doc["file"] as? String == "r.wav")
         #expect(abs((doc["duration_s"] as? Double ?? 0) - 6) < 0.01)
         #expect(doc["sample_rate_hz"] as? Int == 8000 && doc["channels"] as? Int == 2)
         let speakers = doc["speakers"] as! [String: Any]
         let agent = speakers["agent"] as! [String: Any]
-        for key in ["channel", "syllables", "talk_time_s", "phonation_time_s", "speech_rate_cpm", "articulation_rate_cpm", "active_level_dbov", "utterances"] {
+        for key in [
+            "channel", "syllables", "talk_time_s", "phonation_time_s", "speech_rate_cpm", "articulation_rate_cpm",
+            "active_level_dbov", "utterances",
+        ] {
             #expect(agent[key] != nil, "agent.\(key) missing")
         }
         #expect(agent["syllables"] as? Int == a.measures.agent.syllables)
         let utterances = agent["utterances"] as! [[String: Any]]
         #expect(utterances.count == a.measures.agent.utterances.count)
         for u in utterances {
-            for key in ["start_s", "end_s", "syllables", "falling_ending", "final_drop_st"] { #expect(u.keys.contains(key), "utterance.\(key)") }
+            for key in ["start_s", "end_s", "syllables", "falling_ending", "final_drop_st"] {
+                #expect(u.keys.contains(key), "utterance.\(key)")
+            }
         }
         #expect(speakers["customer"] is [String: Any])
         #expect(doc["interruptions"] is [Any] && doc["holds"] is [Any])
         let verdicts = doc["verdicts"] as! [[String: Any]]
         #expect(verdicts.map { $0["rule"] as? String } == RuleBook.ids)
-        #expect(verdicts.allSatisfy { $0.keys.contains("passed") && $0.keys.contains("value") && $0.keys.contains("limit") })
+        #expect(
+            verdicts.allSatisfy { $0.keys.contains("passed") && $0.keys.contains("value") && $0.keys.contains("limit") }
+        )
         #expect(abs((doc["score"] as? Double ?? -1) - (card.score ?? -2)) < 0.06)
     }
 
@@ -70,7 +80,9 @@ struct ReportTests {
         #expect(text.contains(String(format: "Score %.0f / 100", card.score ?? -1)))
         #expect(TextReport.clock(83.25) == "1:23.2" || TextReport.clock(83.25) == "1:23.3")
         // Rounded before it is split: never "0:60.0".
-        #expect(TextReport.clock(59.97) == "1:00.0" && TextReport.clock(119.96) == "2:00.0" && TextReport.clock(0.04) == "0:00.0")
+        #expect(
+            TextReport.clock(59.97) == "1:00.0" && TextReport.clock(119.96) == "2:00.0"
+                && TextReport.clock(0.04) == "0:00.0")
     }
 
     @Test("frames CSV: header, one row per frame and channel, frame-centre times")
@@ -89,8 +101,12 @@ struct ReportTests {
         #expect(lines.count == 1 + 2 * 3000)
         // Every frame of each channel once, in time order per channel, at its centre.
         for channel in ["0", "1"] {
-            let times = lines.dropFirst().filter { $0.split(separator: ",")[1] == channel }.map { Double($0.split(separator: ",")[0])! }
-            #expect(times.count == 3000 && times.first == 0.005 && zip(times, times.dropFirst()).allSatisfy { abs($1 - $0 - 0.01) < 1e-6 })
+            let times = lines.dropFirst().filter { $0.split(separator: ",")[1] == channel }.map {
+                Double($0.split(separator: ",")[0])!
+            }
+            #expect(
+                times.count == 3000 && times.first == 0.005
+                    && zip(times, times.dropFirst()).allSatisfy { abs($1 - $0 - 0.01) < 1e-6 })
         }
         let speechRows = lines.dropFirst().filter { $0.split(separator: ",")[3] == "1" }
         #expect(speechRows.count > 500)
@@ -105,7 +121,12 @@ struct JSONTextTests {
         return String(decoding: out, as: UTF8.self)
     }
 
-    @Test("quotes, backslashes and control characters escaped; markup and line separators too when asked; each reads back as the text")
+    @Test(
+        """
+        quotes, backslashes and control characters escaped; markup and line separators too when asked; each reads \
+        back as the text
+        """
+    )
     func literals() throws {
         let text = "a\"b\\c\n\u{1}<&>\u{2028}\u{2029}…中"
         let plain = quoted(text, markup: false)
@@ -113,7 +134,9 @@ struct JSONTextTests {
         let safe = quoted(text, markup: true)
         #expect(safe == "\"a\\\"b\\\\c\\n\\u0001\\u003c\\u0026\\u003e\\u2028\\u2029…中\"")
         for literal in [plain, safe] {
-            #expect(try JSONSerialization.jsonObject(with: Data(literal.utf8), options: .fragmentsAllowed) as? String == text)
+            #expect(
+                try JSONSerialization.jsonObject(with: Data(literal.utf8), options: .fragmentsAllowed) as? String
+                    == text)
         }
     }
 }

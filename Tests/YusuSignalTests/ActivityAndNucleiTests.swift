@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import YusuSignal
 import YusuTestSupport
+
+@testable import YusuSignal
 
 @Suite("Voice activity, syllable nuclei, P.56 level")
 struct ActivityAndNucleiTests {
@@ -27,9 +28,11 @@ struct ActivityAndNucleiTests {
     @Test("echo of the other channel 25 dB down is not speech")
     func echo() {
         let rate = 8000
-        let talker = Synth.mix(Synth.noise(seconds: 3, rateHz: rate, rmsDbov: -65, seed: 2),
-                               Synth.place(Synth.syllableTrain(count: 8), atSeconds: 0.5, totalSeconds: 3, rateHz: rate))
-        let leak = Synth.mix(Synth.noise(seconds: 3, rateHz: rate, rmsDbov: -65, seed: 3), talker.map { $0 * pow(10, -25 / 20) })
+        let talker = Synth.mix(
+            Synth.noise(seconds: 3, rateHz: rate, rmsDbov: -65, seed: 2),
+            Synth.place(Synth.syllableTrain(count: 8), atSeconds: 0.5, totalSeconds: 3, rateHz: rate))
+        let leak = Synth.mix(
+            Synth.noise(seconds: 3, rateHz: rate, rmsDbov: -65, seed: 3), talker.map { $0 * pow(10, -25 / 20) })
         let (ft, pt) = analyse(talker)
         let (fl, pl) = analyse(leak)
         let talkerSpeech = VoiceActivityDetector().detect(ft, pitch: pt, other: fl)
@@ -45,9 +48,11 @@ struct ActivityAndNucleiTests {
         let notes = [262.0, 294, 330, 349, 392, 349, 330, 294]
         let tune = Synth.harmonicTone(seconds: 8, rateHz: rate, amplitude: 0.1, f0Hz: { t in notes[min(7, Int(t))] })
         let talk = Synth.syllableTrain(count: 16)
-        let x = Synth.mix(Synth.mix(Synth.noise(seconds: 14, rateHz: rate, rmsDbov: -60),
-                                    Synth.place(tune, atSeconds: 1, totalSeconds: 14, rateHz: rate)),
-                          Synth.place(talk, atSeconds: 9.5, totalSeconds: 14, rateHz: rate))
+        let x = Synth.mix(
+            Synth.mix(
+                Synth.noise(seconds: 14, rateHz: rate, rmsDbov: -60),
+                Synth.place(tune, atSeconds: 1, totalSeconds: 14, rateHz: rate)),
+            Synth.place(talk, atSeconds: 9.5, totalSeconds: 14, rateHz: rate))
         let (f, p) = analyse(x)
         let speech = VoiceActivityDetector().detect(f, pitch: p)
         let inMusic = (100..<900).filter { speech[$0] }.count
@@ -66,7 +71,8 @@ struct ActivityAndNucleiTests {
         for i in 0..<n {
             let t = Double(i) / Double(rateHz)
             phase += 2 * Double.pi * 150 / Double(rateHz)
-            let f1 = 550 + 250 * sin(2 * .pi * 4 * t), f2 = 1600 - 700 * sin(2 * .pi * 4 * t + 1)
+            let f1 = 550 + 250 * sin(2 * .pi * 4 * t)
+            let f2 = 1600 - 700 * sin(2 * .pi * 4 * t + 1)
             var v = 0.0
             var k = 1
             while Double(k) * 150 < 3400 {
@@ -84,7 +90,9 @@ struct ActivityAndNucleiTests {
     func compressedSpeechIsNotMusic() {
         let rate = 8000
         let vowels = Self.glidingVowels(seconds: 4, rateHz: rate, amplitude: 0.1)
-        let x = Synth.mix(Synth.noise(seconds: 6, rateHz: rate, rmsDbov: -60), Synth.place(vowels, atSeconds: 1, totalSeconds: 6, rateHz: rate))
+        let x = Synth.mix(
+            Synth.noise(seconds: 6, rateHz: rate, rmsDbov: -60),
+            Synth.place(vowels, atSeconds: 1, totalSeconds: 6, rateHz: rate))
         let (f, p) = analyse(x)
         // Level and voicing alone would call it music: energies within 8 dB, voiced throughout.
         let energies = (120..<480).map { f.energyDb[$0] }.sorted()
@@ -111,7 +119,8 @@ struct ActivityAndNucleiTests {
         #expect(VoiceActivityDetector.runs(flags) == [0..<5])
     }
 
-    @Test("a syllable train of known count is counted", arguments: [(12, 0.18, 0.07), (20, 0.14, 0.06), (7, 0.25, 0.12)])
+    @Test(
+        "a syllable train of known count is counted", arguments: [(12, 0.18, 0.07), (20, 0.14, 0.06), (7, 0.25, 0.12)])
     func syllableCount(count: Int, syllable: Double, gap: Double) {
         let rate = 8000
         let train = Synth.syllableTrain(count: count, syllableSeconds: syllable, gapSeconds: gap)
@@ -152,7 +161,9 @@ struct ActivityAndNucleiTests {
     func stretchMechanics() {
         // Peaks at 10 (low), 16 (high), 30: spacing 8 drops 10 and keeps 16 and 30.
         var x = [Float](repeating: 0, count: 40)
-        x[10] = 1; x[16] = 2; x[30] = 1
+        x[10] = 1
+        x[16] = 2
+        x[30] = 1
         #expect(Reference.spacedPeaks(x, minimumDistance: 8) == [16, 30])
         #expect(StageRun.peaks(x, spacingFrames: 8) == [16, 30])
         #expect(StageRun.peaks(x, spacingFrames: 1) == [10, 16, 30])
@@ -168,9 +179,12 @@ struct ActivityAndNucleiTests {
     func activeLevel() {
         let rate = 8000
         let tone = Synth.sine(frequencyHz: 400, amplitude: 0.1, seconds: 2, rateHz: rate)
-        let x = Synth.place(tone, atSeconds: 1, totalSeconds: 4, rateHz: rate) + Synth.place(tone, atSeconds: 0, totalSeconds: 2, rateHz: rate)
+        let x =
+            Synth.place(tone, atSeconds: 1, totalSeconds: 4, rateHz: rate)
+            + Synth.place(tone, atSeconds: 0, totalSeconds: 2, rateHz: rate)
         let hops = LevelAccumulator.hops(of: x, sampleRateHz: rate)
-        let m = ActiveSpeechLevel.measure(hopMeanSquare: hops.map(\.meanSquare), hopEnvelopePeak: hops.map(\.envelopePeak))!
+        let m = ActiveSpeechLevel.measure(
+            hopMeanSquare: hops.map(\.meanSquare), hopEnvelopePeak: hops.map(\.envelopePeak))!
         #expect(abs(m.activeLevelDbov - (20 * log10(0.1) - 3.01)) < 0.3)
         #expect(abs(m.activityFactor - 4.0 / 6.0) < 0.06)  // 4 s of tone in 6 s
         #expect(abs(m.longTermLevelDbov - (20 * log10(0.1) - 3.01 + 10 * log10(4.0 / 6.0))) < 0.1)
@@ -184,7 +198,8 @@ struct ActivityAndNucleiTests {
         let x = speech + music
         let hops = LevelAccumulator.hops(of: x, sampleRateHz: rate)
         let gate = (0..<hops.count).map { $0 < 200 }
-        let m = ActiveSpeechLevel.measure(hopMeanSquare: hops.map(\.meanSquare), hopEnvelopePeak: hops.map(\.envelopePeak), gate: gate)!
+        let m = ActiveSpeechLevel.measure(
+            hopMeanSquare: hops.map(\.meanSquare), hopEnvelopePeak: hops.map(\.envelopePeak), gate: gate)!
         #expect(abs(m.activeLevelDbov - (20 * log10(0.05) - 3.01)) < 0.3)
     }
 }

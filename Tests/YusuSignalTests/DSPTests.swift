@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import YusuSignal
 import YusuTestSupport
+
+@testable import YusuSignal
 
 @Suite("FFT, resampling, frames")
 struct DSPTests {
@@ -15,7 +16,8 @@ struct DSPTests {
             for i in 0..<64 { fft.real[i] = x[i] }
             fft.forward()
             for k in 0..<fft.binCount {
-                var re = 0.0, im = 0.0
+                var re = 0.0
+                var im = 0.0
                 for n in 0..<64 {
                     re += Double(x[n]) * cos(2 * .pi * Double(k * n) / 64)
                     im -= Double(x[n]) * sin(2 * .pi * Double(k * n) / 64)
@@ -73,7 +75,8 @@ struct DSPTests {
         #expect(f.bandDb[1][50] > f.bandDb[3][50] + 20)
         // Tonal: flatness near 0. White noise: much flatter.
         #expect(f.spectralFlatness[50] < 0.1)
-        #expect(FrameAnalyzer.features(of: Synth.noise(seconds: 1, rateHz: 8000, rmsDbov: -30)).spectralFlatness[50] > 0.4)
+        #expect(
+            FrameAnalyzer.features(of: Synth.noise(seconds: 1, rateHz: 8000, rmsDbov: -30)).spectralFlatness[50] > 0.4)
     }
 
     @Test("block size does not change the features")

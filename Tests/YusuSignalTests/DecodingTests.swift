@@ -11,16 +11,21 @@ struct DecodingTests {
     func roundTrip(format: AudioFileFormat) throws {
         let dir = TemporaryDirectory()
         let other = Synth.sine(frequencyHz: 220, amplitude: 0.25, seconds: 1.0, rateHz: 8000)
-        let path = try writeRecording(dir.file("t.\(format.fileExtension)"), channels: [tone, other], rateHz: 8000, format: format)
+        let path = try writeRecording(
+            dir.file("t.\(format.fileExtension)"), channels: [tone, other], rateHz: 8000, format: format)
         let reader = try AudioFileReader(path: path)
         #expect(reader.info.channelCount == 2)
         #expect(reader.info.sampleRateHz == 8000)
         var block = [Float](repeating: 0, count: 2 * 1000)
-        var left: [Float] = [], right: [Float] = []
+        var left: [Float] = []
+        var right: [Float] = []
         while true {
             let got = try reader.read(into: &block)
             if got == 0 { break }
-            for i in 0..<got { left.append(block[2 * i]); right.append(block[2 * i + 1]) }
+            for i in 0..<got {
+                left.append(block[2 * i])
+                right.append(block[2 * i + 1])
+            }
         }
         #expect(abs(left.count - tone.count) <= 2_000)  // Vorbis, Opus and MP3 may pad the start or end
         // Lossy codecs differ sample by sample; compare levels (dB) and, for PCM, samples.
@@ -54,12 +59,15 @@ struct DecodingTests {
         var paths: [(String, String)] = []
         for i in 0..<16 {
             if i % 2 == 0 {
-                let p = dir.file("text\(i).wav"); FileManager.default.createFile(atPath: p, contents: Data("hello world, not audio".utf8))
+                let p = dir.file("text\(i).wav")
+                FileManager.default.createFile(atPath: p, contents: Data("hello world, not audio".utf8))
                 paths.append((p, "not a readable audio file"))
             } else {
-                var header = Data("RIFF".utf8) + Data([36, 0, 0, 0]) + Data("WAVEfmt ".utf8) + Data([16, 0, 0, 0, 1, 0, 0, 0])
+                var header =
+                    Data("RIFF".utf8) + Data([36, 0, 0, 0]) + Data("WAVEfmt ".utf8) + Data([16, 0, 0, 0, 1, 0, 0, 0])
                 header += Data(repeating: 0, count: 24)
-                let p = dir.file("zero\(i).wav"); FileManager.default.createFile(atPath: p, contents: header)
+                let p = dir.file("zero\(i).wav")
+                FileManager.default.createFile(atPath: p, contents: header)
                 paths.append((p, "No 'data' chunk marker"))
             }
         }
@@ -71,7 +79,9 @@ struct DecodingTests {
         let files = paths.map(\.0)
         DispatchQueue.concurrentPerform(iterations: 400) { k in
             do { _ = try AudioFileReader(path: files[k % files.count]) } catch {
-                messages.lock.lock(); messages.text[k] = "\(error)"; messages.lock.unlock()
+                messages.lock.lock()
+                messages.text[k] = "\(error)"
+                messages.lock.unlock()
             }
         }
         for k in 0..<400 {
@@ -85,14 +95,18 @@ struct DecodingTests {
     @Test("a folder and an unreadable file are not 'no such file'")
     func cannotOpen() throws {
         let dir = TemporaryDirectory()
-        #expect(throws: AudioError.cannotOpen(path: dir.path, reason: "it is a folder, not a file")) { try AudioFileReader(path: dir.path) }
+        #expect(throws: AudioError.cannotOpen(path: dir.path, reason: "it is a folder, not a file")) {
+            try AudioFileReader(path: dir.path)
+        }
         // An unreadable file (root reads everything, so the CLI tests check it as another
         // user): HardeningCLITests.unreadableFolder.
     }
 
     @Test("a missing file is reported by name")
     func missing() {
-        #expect(throws: AudioError.notFound(path: "/nonexistent/call.wav")) { try AudioFileReader(path: "/nonexistent/call.wav") }
+        #expect(throws: AudioError.notFound(path: "/nonexistent/call.wav")) {
+            try AudioFileReader(path: "/nonexistent/call.wav")
+        }
     }
 
     @Test("an empty file is reported as empty")
@@ -112,7 +126,10 @@ struct DecodingTests {
             _ = try AudioFileReader(path: path)
             Issue.record("expected an error")
         } catch let error as AudioError {
-            guard case .unreadable(let p, _, _) = error else { Issue.record("wrong error \(error)"); return }
+            guard case .unreadable(let p, _, _) = error else {
+                Issue.record("wrong error \(error)")
+                return
+            }
             #expect(p == path)
             #expect(error.description.contains("not a readable audio file"))
         }
@@ -191,9 +208,11 @@ struct DecodingTests {
     /// A tone from 1.000 s to 1.500 s, encoded by LAME with and without its gapless tag
     /// (Fixtures/mp3): every decoding must start the tone at 1.000 s. Untagged files decode
     /// 1105 samples late unless the reader drops LAME's delay (69 ms at 16 kHz, 138 ms at 8).
-    @Test("an MP3 starts on time, with or without a gapless tag", arguments: [
-        "burst_16k_32kbps_untagged.mp3", "burst_8k_16kbps_untagged.mp3", "burst_16k_64kbps_tagged.mp3",
-    ])
+    @Test(
+        "an MP3 starts on time, with or without a gapless tag",
+        arguments: [
+            "burst_16k_32kbps_untagged.mp3", "burst_8k_16kbps_untagged.mp3", "burst_16k_64kbps_tagged.mp3",
+        ])
     func mp3StartsOnTime(file: String) throws {
         let path = fixturesDirectory() + "/mp3/" + file
         let reader = try AudioFileReader(path: path)

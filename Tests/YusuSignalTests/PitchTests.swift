@@ -27,7 +27,9 @@ struct PitchTests {
         for f0 in [97.0, 153.0, 263.0] {
             let t = track(Synth.harmonicTone(seconds: 1, rateHz: 8000, f0Hz: { _ in f0 }))
             let errors = (10..<90).map { cents(Double(t.f0Hz[$0]), f0) }
-            #expect(abs(errors.reduce(0, +) / Double(errors.count)) < 2, "mean \(errors.reduce(0, +) / Double(errors.count)) cents at \(f0) Hz")
+            #expect(
+                abs(errors.reduce(0, +) / Double(errors.count)) < 2,
+                "mean \(errors.reduce(0, +) / Double(errors.count)) cents at \(f0) Hz")
         }
     }
 
@@ -55,7 +57,9 @@ struct PitchTests {
     func unvoiced() {
         let silent = track([Float](repeating: 0, count: 8000))
         #expect(silent.voicedFrameCount == 0)
-        let noisy = PitchTracker.track(FrameAnalyzer.features(of: Synth.noise(seconds: 1, rateHz: 8000, rmsDbov: -20)), levels: .clean(floorDb: -60))
+        let noisy = PitchTracker.track(
+            FrameAnalyzer.features(of: Synth.noise(seconds: 1, rateHz: 8000, rmsDbov: -20)),
+            levels: .clean(floorDb: -60))
         #expect(noisy.voicedFrameCount < 10)
     }
 }

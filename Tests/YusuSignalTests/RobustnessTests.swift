@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import YusuSignal
 import YusuTestSupport
+
+@testable import YusuSignal
 
 /// Each failure seen on recordings nobody here made, reproduced from its cause with
 /// synthetic signals: no pause at all, speech 10 dB over noise, noise bursts in a hold,
@@ -32,8 +33,9 @@ struct RobustnessTests {
         let count = 14
         // Syllables on top of a voiced bed 8 dB under their peaks: no pause, no background.
         let train = Synth.syllableTrain(count: count, syllableSeconds: 0.2, gapSeconds: 0.05, leadSeconds: 0)
-        let bed = Synth.harmonicTone(seconds: Double(train.count) / Double(rate), rateHz: rate, amplitude: 0.2 * 0.4,
-                                     f0Hz: { t in 160 * (1 + 0.05 * sin(2 * .pi * 0.7 * t)) })
+        let bed = Synth.harmonicTone(
+            seconds: Double(train.count) / Double(rate), rateHz: rate, amplitude: 0.2 * 0.4,
+            f0Hz: { t in 160 * (1 + 0.05 * sin(2 * .pi * 0.7 * t)) })
         let x = Synth.mix(train, bed)
         let r = analyse(x)
         #expect(r.levels.floorIsVoice || r.levels.snrScale < 1, "a 10 dB range must lower the thresholds")
@@ -70,8 +72,9 @@ struct RobustnessTests {
         // A clean call: 40 dB of range, thresholds as they were.
         let clean = frames((0..<500).map { $0 % 2 == 0 ? -20 : -60 }, dip: (0..<500).map { $0 % 2 == 0 ? 0.1 : 0.9 })
         let k = ChannelLevels.measure(clean)
-        #expect(!k.floorIsVoice && k.snrScale == 1 && abs(k.floorDb + 60) <= 0.1 && abs(k.speechLevelDb + 20) <= 0.1,
-                "\(k)")
+        #expect(
+            !k.floorIsVoice && k.snrScale == 1 && abs(k.floorDb + 60) <= 0.1 && abs(k.speechLevelDb + 20) <= 0.1,
+            "\(k)")
     }
 
     @Test("syllables 10 dB over white noise are found and counted")
@@ -80,11 +83,16 @@ struct RobustnessTests {
         let train = Synth.syllableTrain(count: count, syllableSeconds: 0.18, gapSeconds: 0.08, amplitude: 0.1)
         // The train's syllables peak near -23 dBov; noise 10 dB under their mean level.
         let speechDb = Float(Synth.levelDbov(Array(train[2400..<(train.count - 2400)])))
-        let x = Synth.mix(train, Synth.noise(seconds: Double(train.count) / Double(rate), rateHz: rate, rmsDbov: speechDb - 10, seed: 7))
+        let x = Synth.mix(
+            train,
+            Synth.noise(seconds: Double(train.count) / Double(rate), rateHz: rate, rmsDbov: speechDb - 10, seed: 7))
         let r = analyse(x)
-        #expect(r.levels.snrScale < 1, "range \(r.levels.speechLevelDb - r.levels.floorDb) dB should scale the thresholds")
+        #expect(
+            r.levels.snrScale < 1, "range \(r.levels.speechLevelDb - r.levels.floorDb) dB should scale the thresholds")
         #expect(abs(r.nuclei.count - count) <= 3, "found \(r.nuclei.count) of \(count)")
-        let centres = Synth.syllableStarts(count: count, syllableSeconds: 0.18, gapSeconds: 0.08).map { Int((($0 + 0.09) / 0.01).rounded()) }
+        let centres = Synth.syllableStarts(count: count, syllableSeconds: 0.18, gapSeconds: 0.08).map {
+            Int((($0 + 0.09) / 0.01).rounded())
+        }
         let heard = centres.filter { r.speech[$0] }.count
         #expect(heard == count, "\(heard) of \(count) syllable centres called speech")
     }
@@ -101,8 +109,11 @@ struct RobustnessTests {
         let train = Synth.syllableTrain(count: 4, leadSeconds: 0)
         x = Synth.mix(x, Synth.place(train, atSeconds: 6, totalSeconds: 8, rateHz: rate))
         let fricativeStart = 6 + Double(train.count) / Double(rate) + 0.2
-        x = Synth.mix(x, Synth.place(Synth.noise(seconds: 0.1, rateHz: rate, rmsDbov: -35, seed: 9),
-                                     atSeconds: fricativeStart, totalSeconds: 8, rateHz: rate))
+        x = Synth.mix(
+            x,
+            Synth.place(
+                Synth.noise(seconds: 0.1, rateHz: rate, rmsDbov: -35, seed: 9),
+                atSeconds: fricativeStart, totalSeconds: 8, rateHz: rate))
         let r = analyse(x)
         let inBursts = (0..<550).filter { r.speech[$0] }.count
         #expect(inBursts == 0, "\(inBursts) frames of hiss bursts called speech")
@@ -112,9 +123,11 @@ struct RobustnessTests {
         // The rule alone: a run with no voiced frame and nothing voiced near it goes.
         let f0: [Float] = [0, 0, 0, 0, 0, 0, 0, 120, 120, 120]
         let dropper = UnvoicedRunDropper(minimumVoiced: 2, attach: 3, decideAfter: 200)
-        #expect(StageRun.unvoiced(dropper, [false, true, true, false, false, false, false, true, true, true], f0)
+        #expect(
+            StageRun.unvoiced(dropper, [false, true, true, false, false, false, false, true, true, true], f0)
                 == [false, false, false, false, false, false, false, true, true, true])
-        #expect(StageRun.unvoiced(dropper, [false, false, false, true, true, false, false, true, true, true], f0)
+        #expect(
+            StageRun.unvoiced(dropper, [false, false, false, true, true, false, false, true, true, true], f0)
                 == [false, false, false, true, true, false, false, true, true, true])
     }
 
@@ -123,9 +136,11 @@ struct RobustnessTests {
         let loud = Synth.syllableTrain(count: 10, amplitude: 0.3)
         let quiet = Synth.syllableTrain(count: 10, f0Hz: 220, amplitude: 0.3 * pow(10, -36 / 20))
         let total = 9.0
-        let x = Synth.mix(Synth.mix(Synth.noise(seconds: total, rateHz: rate, rmsDbov: -95, seed: 5),
-                                    Synth.place(loud, atSeconds: 0.5, totalSeconds: total, rateHz: rate)),
-                          Synth.place(quiet, atSeconds: 5, totalSeconds: total, rateHz: rate))
+        let x = Synth.mix(
+            Synth.mix(
+                Synth.noise(seconds: total, rateHz: rate, rmsDbov: -95, seed: 5),
+                Synth.place(loud, atSeconds: 0.5, totalSeconds: total, rateHz: rate)),
+            Synth.place(quiet, atSeconds: 5, totalSeconds: total, rateHz: rate))
         let r = analyse(x)
         #expect((50..<330).filter { r.speech[$0] }.count > 200, "the party's own speech")
         let quietFrames = (500..<850).filter { r.speech[$0] }.count

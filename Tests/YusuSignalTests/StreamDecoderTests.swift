@@ -1,27 +1,36 @@
 import Foundation
 import Testing
-@testable import YusuSignal
 import YusuTestSupport
+
+@testable import YusuSignal
 
 /// A WAV file's bytes, built by hand: `fmt ` (plain or WAVE_FORMAT_EXTENSIBLE), optional
 /// chunks before and after the data, a chosen data size field.
-func wavBytes(tag: UInt16, bits: Int, channels: Int, rateHz: Int, data: [UInt8], extensible: Bool = false,
-              extraChunkBefore: Bool = false, trailingChunk: Bool = false, dataSizeField: UInt32? = nil) -> [UInt8] {
-    func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+func wavBytes(
+    tag: UInt16, bits: Int, channels: Int, rateHz: Int, data: [UInt8], extensible: Bool = false,
+    extraChunkBefore: Bool = false, trailingChunk: Bool = false, dataSizeField: UInt32? = nil
+) -> [UInt8] {
+    func le32(_ v: UInt32) -> [UInt8] {
+        [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)]
+    }
     func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
     let blockAlign = UInt16(channels * bits / 8)
-    var fmt = le16(extensible ? 0xFFFE : tag) + le16(UInt16(channels)) + le32(UInt32(rateHz))
+    var fmt =
+        le16(extensible ? 0xFFFE : tag) + le16(UInt16(channels)) + le32(UInt32(rateHz))
         + le32(UInt32(rateHz) * UInt32(blockAlign)) + le16(blockAlign) + le16(UInt16(bits))
     if extensible {
         // cbSize 22, valid bits, channel mask, sub-format GUID (tag, then the fixed tail).
-        fmt += le16(22) + le16(UInt16(bits)) + le32(channels == 2 ? 3 : 4) + le16(tag)
+        fmt +=
+            le16(22) + le16(UInt16(bits)) + le32(channels == 2 ? 3 : 4) + le16(tag)
             + [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71]
     } else if tag != 1 {
         fmt += le16(0)
     }
     var body = Array("WAVE".utf8) + Array("fmt ".utf8) + le32(UInt32(fmt.count)) + fmt
-    if extraChunkBefore { body += Array("LIST".utf8) + le32(5) + Array("INFOx".utf8) + [0] }   // odd size: a pad byte
-    if tag != 1 && !extensible { body += Array("fact".utf8) + le32(4) + le32(UInt32(data.count / max(1, Int(blockAlign)))) }
+    if extraChunkBefore { body += Array("LIST".utf8) + le32(5) + Array("INFOx".utf8) + [0] }  // odd size: a pad byte
+    if tag != 1 && !extensible {
+        body += Array("fact".utf8) + le32(4) + le32(UInt32(data.count / max(1, Int(blockAlign))))
+    }
     body += Array("data".utf8) + le32(dataSizeField ?? UInt32(data.count)) + data
     if data.count % 2 == 1 { body += [0] }
     if trailingChunk { body += Array("junk".utf8) + le32(4) + [1, 2, 3, 4] }
@@ -60,8 +69,9 @@ struct StreamDecoderTests {
         return (all, reader.info)
     }
 
-    @Test("every WAV encoding, fed in random pieces, gives libsndfile's samples bit for bit",
-          arguments: [(UInt16(1), 8), (1, 16), (1, 24), (1, 32), (3, 32), (3, 64), (6, 8), (7, 8)])
+    @Test(
+        "every WAV encoding, fed in random pieces, gives libsndfile's samples bit for bit",
+        arguments: [(UInt16(1), 8), (1, 16), (1, 24), (1, 32), (3, 32), (3, 64), (6, 8), (7, 8)])
     func bitExact(tag: UInt16, bits: Int) throws {
         var rng = Synth.Random(seed: UInt64(tag) * 100 + UInt64(bits))
         for (channels, extensible) in [(1, false), (2, false), (2, true)] {
@@ -72,12 +82,16 @@ struct StreamDecoderTests {
                 data = []
                 for _ in 0..<(frames * channels) {
                     let x = Double(rng.uniform())
-                    if bits == 32 { withUnsafeBytes(of: Float(x).bitPattern.littleEndian) { data += $0 } }
-                    else { withUnsafeBytes(of: x.bitPattern.littleEndian) { data += $0 } }
+                    if bits == 32 {
+                        withUnsafeBytes(of: Float(x).bitPattern.littleEndian) { data += $0 }
+                    } else {
+                        withUnsafeBytes(of: x.bitPattern.littleEndian) { data += $0 }
+                    }
                 }
             }
-            let bytes = wavBytes(tag: tag, bits: bits, channels: channels, rateHz: 8000, data: data, extensible: extensible,
-                                 extraChunkBefore: true, trailingChunk: true)
+            let bytes = wavBytes(
+                tag: tag, bits: bits, channels: channels, rateHz: 8000, data: data, extensible: extensible,
+                extraChunkBefore: true, trailingChunk: true)
             let (mine, format) = try decode(bytes, seed: rng.next())
             let (theirs, info) = try libsndfile(bytes)
             #expect(format?.channelCount == channels && format?.sampleRateHz == 8000)
@@ -85,7 +99,9 @@ struct StreamDecoderTests {
             #expect(format?.declaredFrames == Int64(frames))
             #expect(mine.count == theirs.count, "\(mine.count) samples, libsndfile \(theirs.count)")
             let differing = zip(mine, theirs).filter { $0.bitPattern != $1.bitPattern }.count
-            #expect(differing == 0, "tag \(tag) \(bits)-bit \(channels) ch extensible \(extensible): \(differing) samples differ")
+            #expect(
+                differing == 0,
+                "tag \(tag) \(bits)-bit \(channels) ch extensible \(extensible): \(differing) samples differ")
         }
     }
 
@@ -104,7 +120,8 @@ struct StreamDecoderTests {
         }
         // Streaming placeholders: 0 and 0xFFFFFFFF mean "until the stream ends".
         for placeholder: UInt32 in [0, 0xFFFF_FFFF] {
-            let streamed = wavBytes(tag: 1, bits: 16, channels: 2, rateHz: 16000, data: data, dataSizeField: placeholder)
+            let streamed = wavBytes(
+                tag: 1, bits: 16, channels: 2, rateHz: 16000, data: data, dataSizeField: placeholder)
             let (out, format) = try decode(streamed, seed: 2)
             #expect(out == whole && format?.declaredFrames == nil)
         }
@@ -121,14 +138,23 @@ struct StreamDecoderTests {
         func refuse(_ bytes: [UInt8]) -> StreamDecodeError? {
             var d = WAVStreamDecoder()
             var out: [Float] = []
-            do { try bytes.withUnsafeBytes { _ = try d.push($0, into: &out) }; return nil } catch let e as StreamDecodeError { return e } catch { return nil }
+            do {
+                try bytes.withUnsafeBytes { _ = try d.push($0, into: &out) }
+                return nil
+            } catch let e as StreamDecodeError { return e } catch { return nil }
         }
         #expect(refuse(Array("hello".utf8)) == .notWAV("it does not start with RIFF"))
         #expect(refuse(Array("RIFF\u{0}\u{0}\u{0}\u{0}AVI LIST".utf8)) == .notWAV("RIFF, but not WAVE"))
-        if case .unsupported(let why)? = refuse(Array("RF64\u{0}\u{0}\u{0}\u{0}WAVE".utf8)) { #expect(why.contains("RF64")) } else { Issue.record("RF64 accepted") }
+        if case .unsupported(let why)? = refuse(Array("RF64\u{0}\u{0}\u{0}\u{0}WAVE".utf8)) {
+            #expect(why.contains("RF64"))
+        } else {
+            Issue.record("RF64 accepted")
+        }
         if case .unsupported(let why)? = refuse(wavBytes(tag: 2, bits: 4, channels: 1, rateHz: 8000, data: [1, 2])) {
             #expect(why.contains("format tag 2"))
-        } else { Issue.record("ADPCM accepted") }
+        } else {
+            Issue.record("ADPCM accepted")
+        }
         // A chunk that claims 100 MB before any data: refused once the header passes 1 MiB.
         var endless = Array("RIFF".utf8) + [0, 0, 0, 0] + Array("WAVEjunk".utf8) + [0, 0, 0, 6]
         var d = WAVStreamDecoder()
@@ -136,13 +162,24 @@ struct StreamDecoderTests {
         var error: StreamDecodeError? = nil
         for _ in 0..<40 {
             endless += [UInt8](repeating: 0, count: 65_536)
-            do { try endless.withUnsafeBytes { _ = try d.push($0, into: &out) } } catch let e as StreamDecodeError { error = e; break } catch {}
+            do { try endless.withUnsafeBytes { _ = try d.push($0, into: &out) } } catch let e as StreamDecodeError {
+                error = e
+                break
+            } catch {}
             endless = []
         }
-        if case .headerTooLong? = error {} else { Issue.record("a header without end was not refused: \(String(describing: error))") }
+        if case .headerTooLong? = error {
+        } else {
+            Issue.record("a header without end was not refused: \(String(describing: error))")
+        }
     }
 
-    @Test("raw G.711 and s16le: the standard expansions (μ-law 0xFF and A-law 0xD5 are ±0; the extremes ±32124 and ±32256)")
+    @Test(
+        """
+        raw G.711 and s16le: the standard expansions (μ-law 0xFF and A-law 0xD5 are ±0; the extremes ±32124 and \
+        ±32256)
+        """
+    )
     func raw() {
         #expect(SampleDecoding.muLawTable[0xFF] == 0 && SampleDecoding.muLawTable[0x7F] == 0)
         #expect(SampleDecoding.muLawTable[0x00] == -32124 && SampleDecoding.muLawTable[0x80] == 32124)

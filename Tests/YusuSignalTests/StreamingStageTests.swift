@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import YusuSignal
 import YusuTestSupport
+
+@testable import YusuSignal
 
 /// The whole-array forms the streaming stages replaced, kept here as oracles: each stage,
 /// fed frame by frame, must decide exactly as these did on the whole array.
@@ -10,7 +11,10 @@ enum Reference {
         var i = 0
         let n = flags.count
         while i < n {
-            guard flags[i] == value else { i += 1; continue }
+            guard flags[i] == value else {
+                i += 1
+                continue
+            }
             var j = i
             while j < n && flags[j] == value { j += 1 }
             if j - i < frames && (!onlyInside || (i > 0 && j < n)) { for k in i..<j { flags[k] = !value } }
@@ -24,9 +28,21 @@ enum Reference {
         for (k, run) in all.enumerated() where !voiced[k] {
             var near = false
             var j = k - 1
-            while j >= 0 && run.lowerBound - all[j].upperBound <= attachFrames { if voiced[j] { near = true; break }; j -= 1 }
+            while j >= 0 && run.lowerBound - all[j].upperBound <= attachFrames {
+                if voiced[j] {
+                    near = true
+                    break
+                }
+                j -= 1
+            }
             j = k + 1
-            while !near && j < all.count && all[j].lowerBound - run.upperBound <= attachFrames { if voiced[j] { near = true; break }; j += 1 }
+            while !near && j < all.count && all[j].lowerBound - run.upperBound <= attachFrames {
+                if voiced[j] {
+                    near = true
+                    break
+                }
+                j += 1
+            }
             if !near { for i in run { flags[i] = false } }
         }
     }
@@ -34,14 +50,20 @@ enum Reference {
     static func seeded(_ continues: [Bool], _ seeds: [Bool], lookBack: Int) -> [Bool] {
         var speech = continues
         for run in VoiceActivityDetector.runs(continues) {
-            guard let first = run.first(where: { seeds[$0] }) else { for i in run { speech[i] = false }; continue }
+            guard let first = run.first(where: { seeds[$0] }) else {
+                for i in run { speech[i] = false }
+                continue
+            }
             for i in run.lowerBound..<max(run.lowerBound, first - lookBack) { speech[i] = false }
         }
         return speech
     }
 
-    static func music(_ speech: [Bool], voiced: [Bool], energy: [Float], change: [Float], window: Int, voicedShare: Double, rangeDb: Float,
-                      changeDb: Float, steadyRangeDb: Float) -> [Bool] {
+    static func music(
+        _ speech: [Bool], voiced: [Bool], energy: [Float], change: [Float], window: Int, voicedShare: Double,
+        rangeDb: Float,
+        changeDb: Float, steadyRangeDb: Float
+    ) -> [Bool] {
         let n = speech.count
         var out = speech
         guard window > 10, n >= window else { return out }
@@ -75,16 +97,26 @@ enum Reference {
                 while j + 1 < n && x[j + 1] == x[i] { j += 1 }
                 if j + 1 < n && x[j + 1] < x[i] { peaks.append((i + j) / 2) }
                 i = j + 1
-            } else { i += 1 }
+            } else {
+                i += 1
+            }
         }
         guard minimumDistance > 1, peaks.count > 1 else { return peaks }
         var keep = [Bool](repeating: true, count: peaks.count)
-        let byHeight = peaks.indices.sorted { x[peaks[$0]] != x[peaks[$1]] ? x[peaks[$0]] > x[peaks[$1]] : peaks[$0] < peaks[$1] }
+        let byHeight = peaks.indices.sorted {
+            x[peaks[$0]] != x[peaks[$1]] ? x[peaks[$0]] > x[peaks[$1]] : peaks[$0] < peaks[$1]
+        }
         for k in byHeight where keep[k] {
             var j = k - 1
-            while j >= 0 && peaks[k] - peaks[j] < minimumDistance { keep[j] = false; j -= 1 }
+            while j >= 0 && peaks[k] - peaks[j] < minimumDistance {
+                keep[j] = false
+                j -= 1
+            }
             j = k + 1
-            while j < peaks.count && peaks[j] - peaks[k] < minimumDistance { keep[j] = false; j += 1 }
+            while j < peaks.count && peaks[j] - peaks[k] < minimumDistance {
+                keep[j] = false
+                j += 1
+            }
         }
         return peaks.indices.filter { keep[$0] }.map { peaks[$0] }
     }
@@ -99,36 +131,43 @@ enum StageRun {
     }
 
     static func gaps(_ stage: GapFiller, _ flags: [Bool]) -> [Bool] {
-        var s = stage, out: [(Int, Bool)] = []
+        var s = stage
+        var out: [(Int, Bool)] = []
         for (i, f) in flags.enumerated() { s.push(i, f, into: &out) }
         s.finish(into: &out)
         return collect(flags.count, out)
     }
 
     static func bursts(_ stage: BurstDropper, _ flags: [Bool]) -> [Bool] {
-        var s = stage, out: [(Int, Bool)] = []
+        var s = stage
+        var out: [(Int, Bool)] = []
         for (i, f) in flags.enumerated() { s.push(i, f, into: &out) }
         s.finish(into: &out)
         return collect(flags.count, out)
     }
 
     static func unvoiced(_ stage: UnvoicedRunDropper, _ flags: [Bool], _ f0: [Float]) -> [Bool] {
-        var s = stage, out: [(Int, Bool)] = []
+        var s = stage
+        var out: [(Int, Bool)] = []
         for (i, f) in flags.enumerated() { s.push(i, f, voiced: f0[i] > 0, into: &out) }
         s.finish(into: &out)
         return collect(flags.count, out)
     }
 
     static func seeded(_ continues: [Bool], _ seeds: [Bool], lookBack: Int) -> [Bool] {
-        var s = SeededRuns(lookBack: lookBack), out: [(Int, Bool)] = []
+        var s = SeededRuns(lookBack: lookBack)
+        var out: [(Int, Bool)] = []
         for i in continues.indices { s.push(i, continues: continues[i], seed: seeds[i] && continues[i], into: &out) }
         s.finish(into: &out)
         return collect(continues.count, out)
     }
 
     static func music(_ speech: [Bool], voiced: [Bool], energy: [Float], change: [Float], window: Int) -> [Bool] {
-        var s = MusicRejection(window: window, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4), out: [(Int, Bool)] = []
-        for i in speech.indices { s.push(i, active: speech[i], voiced: voiced[i], energyDb: energy[i], changeDb: change[i], into: &out) }
+        var s = MusicRejection(window: window, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4)
+        var out: [(Int, Bool)] = []
+        for i in speech.indices {
+            s.push(i, active: speech[i], voiced: voiced[i], energyDb: energy[i], changeDb: change[i], into: &out)
+        }
         s.finish(into: &out)
         return collect(speech.count, out)
     }
@@ -139,7 +178,9 @@ enum StageRun {
         for i in 1..<(x.count - 1) where x[i - 1] < x[i] {
             var j = i
             while j + 1 < x.count && x[j + 1] == x[i] { j += 1 }
-            if j + 1 < x.count && x[j + 1] < x[i] && j == i { spacer.add(frame: i, height: x[i], spacing: spacingFrames) }
+            if j + 1 < x.count && x[j + 1] < x[i] && j == i {
+                spacer.add(frame: i, height: x[i], spacing: spacingFrames)
+            }
             spacer.decide(knownThrough: i + 2, force: false, into: &kept)
         }
         spacer.decide(knownThrough: x.count, force: true, into: &kept)
@@ -180,10 +221,14 @@ struct StreamingStageTests {
             let f0: [Float] = voiced.map { $0 ? 150 : 0 }
             expected = flags
             Reference.dropUnvoicedRuns(&expected, f0Hz: f0, minimumVoicedFrames: 3, attachFrames: 40)
-            #expect(StageRun.unvoiced(UnvoicedRunDropper(minimumVoiced: 3, attach: 40, decideAfter: 10_000), flags, f0) == expected,
-                    "unvoiced runs, trial \(trial)")
+            #expect(
+                StageRun.unvoiced(UnvoicedRunDropper(minimumVoiced: 3, attach: 40, decideAfter: 10_000), flags, f0)
+                    == expected,
+                "unvoiced runs, trial \(trial)")
             let seeds = flags.map { $0 && rng.next() % 17 == 0 }
-            #expect(StageRun.seeded(flags, seeds, lookBack: 5) == Reference.seeded(flags, seeds, lookBack: 5), "seeds, trial \(trial)")
+            #expect(
+                StageRun.seeded(flags, seeds, lookBack: 5) == Reference.seeded(flags, seeds, lookBack: 5),
+                "seeds, trial \(trial)")
         }
     }
 
@@ -194,7 +239,10 @@ struct StreamingStageTests {
             let n = 150 + Int(rng.next() % 900)
             // Stretches of steady voiced "music", of speech-like variation, and of a level
             // swinging a few dB with a changing spectrum (compressed speech).
-            var speech: [Bool] = [], voiced: [Bool] = [], energy: [Float] = [], change: [Float] = []
+            var speech: [Bool] = []
+            var voiced: [Bool] = []
+            var energy: [Float] = []
+            var change: [Float] = []
             while speech.count < n {
                 let kind = rng.next() % 3
                 let steady = kind != 1
@@ -206,9 +254,16 @@ struct StreamingStageTests {
                     change.append(kind == 0 ? 2.5 + rng.uniform() * 0.8 : 4.5 + rng.uniform())
                 }
             }
-            speech = Array(speech.prefix(n)); voiced = Array(voiced.prefix(n)); energy = Array(energy.prefix(n)); change = Array(change.prefix(n))
-            let expected = Reference.music(speech, voiced: voiced, energy: energy, change: change, window: 200, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4)
-            #expect(StageRun.music(speech, voiced: voiced, energy: energy, change: change, window: 200) == expected, "trial \(trial)")
+            speech = Array(speech.prefix(n))
+            voiced = Array(voiced.prefix(n))
+            energy = Array(energy.prefix(n))
+            change = Array(change.prefix(n))
+            let expected = Reference.music(
+                speech, voiced: voiced, energy: energy, change: change, window: 200, voicedShare: 0.85, rangeDb: 8,
+                changeDb: 3.75, steadyRangeDb: 4)
+            #expect(
+                StageRun.music(speech, voiced: voiced, energy: energy, change: change, window: 200) == expected,
+                "trial \(trial)")
         }
     }
 
@@ -220,7 +275,9 @@ struct StreamingStageTests {
             // Distinct values, so that peaks are single frames and ties do not arise.
             let x = (0..<n).map { _ in Float(rng.next() % 1_000_000) / 1000 }
             let distance = 1 + Int(rng.next() % 16)
-            #expect(StageRun.peaks(x, spacingFrames: distance) == Reference.spacedPeaks(x, minimumDistance: distance), "trial \(trial)")
+            #expect(
+                StageRun.peaks(x, spacingFrames: distance) == Reference.spacedPeaks(x, minimumDistance: distance),
+                "trial \(trial)")
         }
     }
 
@@ -230,9 +287,10 @@ struct StreamingStageTests {
         let train = Synth.syllableTrain(count: 12)
         for x in [glide, train] {
             let f = FrameAnalyzer.features(of: x)
-            var short = PitchTrackerConfig(), long = PitchTrackerConfig()
+            var short = PitchTrackerConfig()
+            var long = PitchTrackerConfig()
             short.lagSeconds = 0.3
-            long.lagSeconds = 100   // longer than the signal: one traceback from the end
+            long.lagSeconds = 100  // longer than the signal: one traceback from the end
             let a = PitchTracker.track(f, levels: .clean(floorDb: -90), config: short)
             let b = PitchTracker.track(f, levels: .clean(floorDb: -90), config: long)
             let same = zip(a.f0Hz, b.f0Hz).filter { $0 == $1 }.count
@@ -240,7 +298,12 @@ struct StreamingStageTests {
         }
     }
 
-    @Test("running histogram: percentiles from either end = the sorted values' on the 0.1 dB grid; forgetting weighs the recent")
+    @Test(
+        """
+        running histogram: percentiles from either end = the sorted values' on the 0.1 dB grid; forgetting weighs \
+        the recent
+        """
+    )
     func histogramPercentiles() {
         var rng = Synth.Random(seed: 11)
         for trial in 0..<50 {
@@ -256,7 +319,9 @@ struct StreamingStageTests {
                 let got = h.percentile(p)!
                 #expect(abs(got - exact) <= 0.1, "trial \(trial) p \(p): \(got) against \(exact)")
             }
-            #expect(abs(h.weight(atOrBelow: sorted[n / 2]) - Double(sorted.filter { $0 <= sorted[n / 2] }.count)) <= Double(n) * 0.01 + 2)
+            #expect(
+                abs(h.weight(atOrBelow: sorted[n / 2]) - Double(sorted.filter { $0 <= sorted[n / 2] }.count)) <= Double(
+                    n) * 0.01 + 2)
         }
         // Forgetting: 10 minutes at -60 then 10 minutes at -20, τ = 1 minute: the median is the recent level.
         var h = RunningHistogram(lowest: -120, highest: 0, step: 0.1)
@@ -266,7 +331,9 @@ struct StreamingStageTests {
             if let factor = clock.tick() { h.scale(by: factor) }
         }
         // The old level keeps about e^-10 of the weight: still the lowest 0.001 %.
-        #expect(abs(h.percentile(0.5)! + 20) <= 0.1 && abs(h.percentile(0.00001)! + 60) <= 0.1 && abs(h.percentile(0.001)! + 20) <= 0.1)
+        #expect(
+            abs(h.percentile(0.5)! + 20) <= 0.1 && abs(h.percentile(0.00001)! + 60) <= 0.1
+                && abs(h.percentile(0.001)! + 20) <= 0.1)
         #expect(RunningHistogram(lowest: 0, highest: 1, step: 0.1).percentile(0.5) == nil)
     }
 }

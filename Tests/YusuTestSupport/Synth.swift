@@ -6,9 +6,11 @@ public enum Synth {
     /// A deterministic pseudo-random generator (xorshift), so tests never flake.
     public struct Random {
         var state: UInt64
-        public init(seed: UInt64) { state = seed == 0 ? 0x9E3779B97F4A7C15 : seed }
+        public init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
         public mutating func next() -> UInt64 {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
             return state
         }
         /// Uniform in [-1, 1).
@@ -28,8 +30,10 @@ public enum Synth {
 
     /// A harmonic tone whose F0 follows `f0Hz(t)`; harmonics `firstHarmonic...` up to 3.4 kHz
     /// with 1/k amplitudes. `firstHarmonic: 2` leaves the fundamental out, as a phone line does.
-    public static func harmonicTone(seconds: Double, rateHz: Int, amplitude: Float = 0.3, firstHarmonic: Int = 1,
-                                    f0Hz: (Double) -> Double) -> [Float] {
+    public static func harmonicTone(
+        seconds: Double, rateHz: Int, amplitude: Float = 0.3, firstHarmonic: Int = 1,
+        f0Hz: (Double) -> Double
+    ) -> [Float] {
         let n = Int(seconds * Double(rateHz))
         var out = [Float](repeating: 0, count: n)
         var phase = 0.0
@@ -51,16 +55,20 @@ public enum Synth {
     /// A "syllable train": a harmonic tone (F0 wandering around `f0Hz`) switched on and off
     /// `count` times with raised-cosine envelopes of `syllableSeconds`, separated by
     /// `gapSeconds` of near silence: `count` syllables, known exactly.
-    public static func syllableTrain(count: Int, syllableSeconds: Double = 0.18, gapSeconds: Double = 0.07,
-                                     f0Hz: Double = 160, rateHz: Int = 8000, amplitude: Float = 0.2,
-                                     leadSeconds: Double = 0.3) -> [Float] {
+    public static func syllableTrain(
+        count: Int, syllableSeconds: Double = 0.18, gapSeconds: Double = 0.07,
+        f0Hz: Double = 160, rateHz: Int = 8000, amplitude: Float = 0.2,
+        leadSeconds: Double = 0.3
+    ) -> [Float] {
         let period = syllableSeconds + gapSeconds
         let total = leadSeconds * 2 + Double(count) * period
-        let tone = harmonicTone(seconds: total, rateHz: rateHz, amplitude: 1, f0Hz: { t in f0Hz * (1 + 0.05 * sin(2 * .pi * 0.7 * t)) })
+        let tone = harmonicTone(
+            seconds: total, rateHz: rateHz, amplitude: 1, f0Hz: { t in f0Hz * (1 + 0.05 * sin(2 * .pi * 0.7 * t)) })
         var out = [Float](repeating: 0, count: tone.count)
         for s in 0..<count {
             let start = leadSeconds + Double(s) * period
-            let a = Int(start * Double(rateHz)), n = Int(syllableSeconds * Double(rateHz))
+            let a = Int(start * Double(rateHz))
+            let n = Int(syllableSeconds * Double(rateHz))
             for j in 0..<n where a + j < out.count {
                 let env = Float(0.5 - 0.5 * cos(2 * Double.pi * Double(j) / Double(n)))
                 out[a + j] = tone[a + j] * env * amplitude
@@ -70,7 +78,9 @@ public enum Synth {
     }
 
     /// Start times of the syllables `syllableTrain` lays out, seconds.
-    public static func syllableStarts(count: Int, syllableSeconds: Double = 0.18, gapSeconds: Double = 0.07, leadSeconds: Double = 0.3) -> [Double] {
+    public static func syllableStarts(
+        count: Int, syllableSeconds: Double = 0.18, gapSeconds: Double = 0.07, leadSeconds: Double = 0.3
+    ) -> [Double] {
         (0..<count).map { leadSeconds + Double($0) * (syllableSeconds + gapSeconds) }
     }
 
@@ -94,7 +104,8 @@ public enum Synth {
     }
 
     /// `signal` placed at `seconds` in a buffer of `totalSeconds`.
-    public static func place(_ signal: [Float], atSeconds seconds: Double, totalSeconds: Double, rateHz: Int) -> [Float] {
+    public static func place(_ signal: [Float], atSeconds seconds: Double, totalSeconds: Double, rateHz: Int) -> [Float]
+    {
         var out = [Float](repeating: 0, count: Int(totalSeconds * Double(rateHz)))
         let a = Int(seconds * Double(rateHz))
         for i in 0..<signal.count where a + i < out.count { out[a + i] = signal[i] }
@@ -121,8 +132,12 @@ public final class TemporaryDirectory {
 
 /// Writes a recording for a test and returns its path.
 @discardableResult
-public func writeRecording(_ path: String, channels: [[Float]], rateHz: Int, format: AudioFileFormat = .wavPCM16) throws -> String {
-    try AudioFileWriter.write(path: path, samples: AudioFileWriter.interleave(channels), channels: channels.count, sampleRateHz: rateHz, format: format)
+public func writeRecording(_ path: String, channels: [[Float]], rateHz: Int, format: AudioFileFormat = .wavPCM16) throws
+    -> String
+{
+    try AudioFileWriter.write(
+        path: path, samples: AudioFileWriter.interleave(channels), channels: channels.count, sampleRateHz: rateHz,
+        format: format)
     return path
 }
 
@@ -138,13 +153,15 @@ public func fixturesDirectory(filePath: String = #filePath) -> String {
 /// with `echoDb`, the agent's echo that far down on the customer's channel.
 /// - Returns: the path and when the interruption starts, seconds.
 @discardableResult
-public func writeInterruptedCall(in dir: TemporaryDirectory, echoDb: Float? = nil,
-                                 format: AudioFileFormat = .wavPCM16) throws -> (path: String, interruptionAt: Double) {
+public func writeInterruptedCall(
+    in dir: TemporaryDirectory, echoDb: Float? = nil,
+    format: AudioFileFormat = .wavPCM16
+) throws -> (path: String, interruptionAt: Double) {
     let rate = 8000
     let total = 30.0
-    let a1 = Synth.syllableTrain(count: 12, f0Hz: 190, leadSeconds: 0)   // 3.0 s
-    let c1 = Synth.syllableTrain(count: 14, f0Hz: 130, leadSeconds: 0)   // 3.5 s
-    let a2 = Synth.syllableTrain(count: 10, f0Hz: 190, leadSeconds: 0)   // 2.5 s
+    let a1 = Synth.syllableTrain(count: 12, f0Hz: 190, leadSeconds: 0)  // 3.0 s
+    let c1 = Synth.syllableTrain(count: 14, f0Hz: 130, leadSeconds: 0)  // 3.5 s
+    let a2 = Synth.syllableTrain(count: 10, f0Hz: 190, leadSeconds: 0)  // 2.5 s
     let customerStart = 4.0
     let interruptionAt = customerStart + 3.5 - 0.07 - 1.2
     var agent = Synth.place(a1, atSeconds: 0.5, totalSeconds: total, rateHz: rate)
@@ -154,5 +171,8 @@ public func writeInterruptedCall(in dir: TemporaryDirectory, echoDb: Float? = ni
     if let echoDb { customer = Synth.mix(customer, agent.map { $0 * pow(10, echoDb / 20) }) }
     agent = Synth.mix(agent, Synth.noise(seconds: total, rateHz: rate, rmsDbov: -62, seed: 5))
     customer = Synth.mix(customer, Synth.noise(seconds: total, rateHz: rate, rmsDbov: -62, seed: 6))
-    return (try writeRecording(dir.file("call.wav"), channels: [agent, customer], rateHz: rate, format: format), interruptionAt)
+    return (
+        try writeRecording(dir.file("call.wav"), channels: [agent, customer], rateHz: rate, format: format),
+        interruptionAt
+    )
 }

@@ -16,7 +16,9 @@ import YusuSignal
 func syntheticChannel(seconds: Double, f0Hz: Double, seed: UInt64, rateHz: Int = 8000) -> [Float] {
     var state = seed
     func noise() -> Float {
-        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
         return Float(Double(state >> 11) / Double(1 << 53) - 0.5) * 0.002
     }
     let n = Int(seconds * Double(rateHz))
@@ -26,8 +28,8 @@ func syntheticChannel(seconds: Double, f0Hz: Double, seed: UInt64, rateHz: Int =
         let t = Double(i) / Double(rateHz)
         let f0 = f0Hz * (1 + 0.08 * sin(2 * .pi * 0.4 * t))
         phase += 2 * .pi * f0 / Double(rateHz)
-        let talking = sin(2 * .pi * t / 9) > -0.2           // turns of a few seconds
-        let syllable = max(0, sin(2 * .pi * 4.5 * t))        // 4.5 syllables per second
+        let talking = sin(2 * .pi * t / 9) > -0.2  // turns of a few seconds
+        let syllable = max(0, sin(2 * .pi * 4.5 * t))  // 4.5 syllables per second
         var v = 0.0
         for k in 2...12 { v += sin(Double(k) * phase) / Double(k) }
         out[i] = (talking ? Float(v * syllable * 0.1) : 0) + noise()
@@ -48,8 +50,13 @@ let fiveMinuteCall: String = {
     let path = NSTemporaryDirectory() + "yusu-bench-5min.wav"
     if !FileManager.default.fileExists(atPath: path) {
         var channels: [[Float]] = [[], []]
-        for _ in 0..<5 { channels[0] += agent; channels[1] += customer }
-        try? AudioFileWriter.write(path: path, samples: AudioFileWriter.interleave(channels), channels: 2, sampleRateHz: 8000, format: .wavPCM16)
+        for _ in 0..<5 {
+            channels[0] += agent
+            channels[1] += customer
+        }
+        try? AudioFileWriter.write(
+            path: path, samples: AudioFileWriter.interleave(channels), channels: 2, sampleRateHz: 8000,
+            format: .wavPCM16)
     }
     return path
 }()
@@ -63,9 +70,12 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     // The allocation gate: the per-frame loop over 60 s (6,000 frames) of one channel.
-    Benchmark("frame-analysis-1ch-60s",
-              configuration: .init(metrics: [.wallClock, .mallocCountTotal],
-                                   thresholds: [.mallocCountTotal: .init(absolute: [.p90: 20])])) { benchmark in
+    Benchmark(
+        "frame-analysis-1ch-60s",
+        configuration: .init(
+            metrics: [.wallClock, .mallocCountTotal],
+            thresholds: [.mallocCountTotal: .init(absolute: [.p90: 20])])
+    ) { benchmark in
         for _ in benchmark.scaledIterations {
             let analyzer = FrameAnalyzer(ringFrames: 8192)
             var block = [Float](repeating: 0, count: 4096)
@@ -88,34 +98,44 @@ let benchmarks: @Sendable () -> Void = {
     let agentLevels = ChannelLevels.measure(agentFeatures)
     let agentPitch = PitchTracker.track(agentFeatures, levels: agentLevels)
     let customerPitch = PitchTracker.track(customerFeatures)
-    let agentSpeech = VoiceActivityDetector().detect(agentFeatures, pitch: agentPitch, other: customerFeatures, levels: agentLevels)
+    let agentSpeech = VoiceActivityDetector().detect(
+        agentFeatures, pitch: agentPitch, other: customerFeatures, levels: agentLevels)
 
     Benchmark("pitch-tracking-1ch-60s") { benchmark in
         for _ in benchmark.scaledIterations { blackHole(PitchTracker.track(agentFeatures, levels: agentLevels)) }
     }
     Benchmark("voice-activity-1ch-60s") { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(VoiceActivityDetector().detect(agentFeatures, pitch: agentPitch, other: customerFeatures, levels: agentLevels))
+            blackHole(
+                VoiceActivityDetector().detect(
+                    agentFeatures, pitch: agentPitch, other: customerFeatures, levels: agentLevels))
         }
     }
     Benchmark("syllable-nuclei-1ch-60s") { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(SyllableNucleusDetector().detect(agentFeatures, pitch: agentPitch, speech: agentSpeech, levels: agentLevels))
+            blackHole(
+                SyllableNucleusDetector().detect(
+                    agentFeatures, pitch: agentPitch, speech: agentSpeech, levels: agentLevels))
         }
     }
     // The learned syllable stage ([14]) over the same 6,000 frames: its tracker made outside
     // the measured region, so the count is what the frames themselves allocate (the nuclei
     // it hands over, none per frame).
-    Benchmark("learned-nuclei-1ch-60s",
-              configuration: .init(metrics: [.wallClock, .mallocCountTotal],
-                                   thresholds: [.mallocCountTotal: .init(absolute: [.p90: 20])])) { benchmark in
+    Benchmark(
+        "learned-nuclei-1ch-60s",
+        configuration: .init(
+            metrics: [.wallClock, .mallocCountTotal],
+            thresholds: [.mallocCountTotal: .init(absolute: [.p90: 20])])
+    ) { benchmark in
         for _ in benchmark.scaledIterations {
             var tracker = LearnedNucleusTracker()
             var nuclei: [Int] = []
             nuclei.reserveCapacity(1024)
             benchmark.startMeasurement()
             for i in 0..<agentFeatures.frameCount {
-                tracker.push(frame: agentFeatures.frame(i), f0Hz: agentPitch.f0Hz[i], speech: agentSpeech[i], levels: agentLevels)
+                tracker.push(
+                    frame: agentFeatures.frame(i), f0Hz: agentPitch.f0Hz[i], speech: agentSpeech[i], levels: agentLevels
+                )
                 tracker.take(into: &nuclei)
             }
             tracker.finish()
@@ -129,9 +149,12 @@ let benchmarks: @Sendable () -> Void = {
     // it. 12,000 frames (two channels) allocating one block each would be 12,000 mallocs;
     // what it may allocate is per utterance and per event (a few hundred at most).
     let interleaved = AudioFileWriter.interleave([agent, customer])
-    Benchmark("streaming-call-60s-20ms-pieces",
-              configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxIterations: 10,
-                                   thresholds: [.mallocCountTotal: .init(relative: [.p90: 25])])) { benchmark in
+    Benchmark(
+        "streaming-call-60s-20ms-pieces",
+        configuration: .init(
+            metrics: [.wallClock, .mallocCountTotal], maxIterations: 10,
+            thresholds: [.mallocCountTotal: .init(relative: [.p90: 25])])
+    ) { benchmark in
         for _ in benchmark.scaledIterations {
             let stream = CallStream(sampleRateHz: 8000, channelCount: 2)
             var piece = [Float](repeating: 0, count: 320)
@@ -150,9 +173,12 @@ let benchmarks: @Sendable () -> Void = {
     // The whole score allocates per stage and per utterance, never per frame: 10% of slack
     // lets a report change add a few arrays, while one allocation per frame (60,000 frames
     // in this call) would still fail the gate many times over.
-    Benchmark("whole-score-5min-stereo-8k",
-              configuration: .init(metrics: [.wallClock, .mallocCountTotal], maxIterations: 10,
-                                   thresholds: [.mallocCountTotal: .init(relative: [.p90: 10])])) { benchmark in
+    Benchmark(
+        "whole-score-5min-stereo-8k",
+        configuration: .init(
+            metrics: [.wallClock, .mallocCountTotal], maxIterations: 10,
+            thresholds: [.mallocCountTotal: .init(relative: [.p90: 10])])
+    ) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try CallScorer().score(path: fiveMinuteCall))
         }

@@ -15,9 +15,11 @@ enum Scratch {
 // SwiftPM links an executable target's entry point as `<module>_main`; hand it to
 // libFuzzer's driver (so libFuzzer's own `main` is not needed).
 @_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
 
 @_cdecl("YusuFuzz_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
@@ -40,7 +42,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         // noise-like data it can exceed full scale; the fuzzer found such a file, kept in
         // Fixtures/fuzz/fuzz_pcm8_level_above_0dbov.wav.)
         for s in [analysis.measures.agent] + (analysis.measures.customer.map { [$0] } ?? []) {
-            for x in [s.activeLevelDbov, s.speechRateCharactersPerMinute, s.articulationRateCharactersPerMinute, s.medianF0Hz] {
+            for x in [
+                s.activeLevelDbov, s.speechRateCharactersPerMinute, s.articulationRateCharactersPerMinute, s.medianF0Hz,
+            ] {
                 if let x { precondition(x.isFinite, "\(s.party) measure \(x)") }
             }
         }
@@ -70,11 +74,15 @@ func streamDecode(_ bytes: Data) {
     guard let format = decoder.format else { return }
     precondition(samples.count % format.channelCount == 0, "a partial sample frame came out")
     guard AudioFileReader.supportedChannelCounts.contains(format.channelCount),
-          AudioFileReader.supportedSampleRatesHz.contains(format.sampleRateHz), !samples.isEmpty else { return }
+        AudioFileReader.supportedSampleRatesHz.contains(format.sampleRateHz), !samples.isEmpty
+    else { return }
     let stream = CallStream(sampleRateHz: format.sampleRateHz, channelCount: format.channelCount)
-    do { try stream.push(&samples, frames: samples.count / format.channelCount) } catch is SampleError { return } catch {
+    do { try stream.push(&samples, frames: samples.count / format.channelCount) } catch is SampleError { return } catch
+    {
         fatalError("unexpected error type: \(error)")
     }
     let measures = stream.finish(file: "fuzz", formatName: format.formatName).measures
-    for v in Standard().evaluate(measures).verdicts { if let x = v.value { precondition(x.isFinite, "\(v.rule) value \(x)") } }
+    for v in Standard().evaluate(measures).verdicts {
+        if let x = v.value { precondition(x.isFinite, "\(v.rule) value \(x)") }
+    }
 }

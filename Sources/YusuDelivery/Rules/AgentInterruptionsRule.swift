@@ -14,7 +14,9 @@ public struct AgentInterruptionsRule: StandardRule {
             maximumCount = try c.value(.maximumCount, or: Settings().maximumCount)
         }
         public func problems() -> [String] {
-            check((0...10_000).contains(maximumCount), "max_agent_interruptions (\(maximumCount)) must be from 0 to 10000")
+            check(
+                (0...10_000).contains(maximumCount), "max_agent_interruptions (\(maximumCount)) must be from 0 to 10000"
+            )
         }
     }
 
@@ -32,8 +34,9 @@ public struct AgentInterruptionsRule: StandardRule {
             s, passed: mine.map { $0.count <= s.maximumCount }, value: mine.map { Double($0.count) },
             unit: "interruptions", limit: .atMost(Double(s.maximumCount)),
             evidence: (mine ?? []).map {
-                Evidence(startSeconds: $0.atSeconds, endSeconds: $0.atSeconds + $0.overlapSeconds,
-                         note: String(format: "agent talks over the customer for %.1f s", $0.overlapSeconds))
+                Evidence(
+                    startSeconds: $0.atSeconds, endSeconds: $0.atSeconds + $0.overlapSeconds,
+                    note: String(format: "agent talks over the customer for %.1f s", $0.overlapSeconds))
             },
             reason: mine == nil ? "mono recording: the customer is not on a channel of their own" : nil)
     }

@@ -7,17 +7,26 @@ public struct CallDurationRule: StandardRule {
         public var minimumSeconds = 180.0
         /// Longest call that passes, seconds.
         public var maximumSeconds = 300.0
-        enum CodingKeys: String, CodingKey, CaseIterable { case minimumSeconds = "call_duration_min_s", maximumSeconds = "call_duration_max_s" }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case minimumSeconds = "call_duration_min_s"
+            case maximumSeconds = "call_duration_max_s"
+        }
         public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
         public init() {}
         public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self), d = Settings()
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Settings()
             minimumSeconds = try c.value(.minimumSeconds, or: d.minimumSeconds)
             maximumSeconds = try c.value(.maximumSeconds, or: d.maximumSeconds)
         }
         public func problems() -> [String] {
-            check(minimumSeconds >= 0 && minimumSeconds < maximumSeconds && maximumSeconds <= 86_400,
-                  "call_duration_min_s (\(show(minimumSeconds))) must be >= 0 and below call_duration_max_s (\(show(maximumSeconds))), at most 86400")
+            check(
+                minimumSeconds >= 0 && minimumSeconds < maximumSeconds && maximumSeconds <= 86_400,
+                """
+                call_duration_min_s (\(show(minimumSeconds))) must be >= 0 and below call_duration_max_s \
+                (\(show(maximumSeconds))), at most 86400
+                """
+            )
         }
     }
 
@@ -32,8 +41,10 @@ public struct CallDurationRule: StandardRule {
     /// The whole call is the evidence, so none is listed: the value says it.
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let d = call.durationSeconds
-        return verdict(s, passed: d >= s.minimumSeconds && d <= s.maximumSeconds, value: d, unit: "s", limit: .range(s.minimumSeconds, s.maximumSeconds),
-                       valueText: clockText(d))
+        return verdict(
+            s, passed: d >= s.minimumSeconds && d <= s.maximumSeconds, value: d, unit: "s",
+            limit: .range(s.minimumSeconds, s.maximumSeconds),
+            valueText: clockText(d))
     }
 }
 

@@ -19,21 +19,34 @@ public struct FallingEndingsRule: StandardRule {
         /// ... and its pitch falls at least this much into its end, semitones.
         public var minimumFallSemitones = 2.5
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case maximumShare = "max_falling_ending_share", belowRegisterSemitones = "sinking_ending_below_register_st",
-                 minimumFallSemitones = "sinking_ending_min_fall_st"
+            case maximumShare = "max_falling_ending_share"
+            case belowRegisterSemitones = "sinking_ending_below_register_st"
+            case
+                minimumFallSemitones = "sinking_ending_min_fall_st"
         }
         public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
         public init() {}
         public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self), d = Settings()
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Settings()
             maximumShare = try c.value(.maximumShare, or: d.maximumShare)
             belowRegisterSemitones = try c.value(.belowRegisterSemitones, or: d.belowRegisterSemitones)
             minimumFallSemitones = try c.value(.minimumFallSemitones, or: d.minimumFallSemitones)
         }
         public func problems() -> [String] {
-            check((0...1).contains(maximumShare), "max_falling_ending_share (\(show(maximumShare))) must be between 0 and 1")
-                + check((0...12).contains(belowRegisterSemitones), "sinking_ending_below_register_st (\(show(belowRegisterSemitones))) must be between 0 and 12 semitones")
-                + check((0...12).contains(minimumFallSemitones), "sinking_ending_min_fall_st (\(show(minimumFallSemitones))) must be between 0 and 12 semitones")
+            check(
+                (0...1).contains(maximumShare),
+                "max_falling_ending_share (\(show(maximumShare))) must be between 0 and 1")
+                + check(
+                    (0...12).contains(belowRegisterSemitones),
+                    """
+                    sinking_ending_below_register_st (\(show(belowRegisterSemitones))) must be between 0 and 12 \
+                    semitones
+                    """
+                )
+                + check(
+                    (0...12).contains(minimumFallSemitones),
+                    "sinking_ending_min_fall_st (\(show(minimumFallSemitones))) must be between 0 and 12 semitones")
         }
     }
 
@@ -69,12 +82,16 @@ public struct FallingEndingsRule: StandardRule {
             s, passed: share.map { $0 <= limit + 1e-9 }, value: share, unit: "share of endings", limit: .atMost(limit),
             evidence: falling.map {
                 let span = $0.endingSpan ?? $0.span
-                return Evidence(startSeconds: span.startSeconds, endSeconds: span.endSeconds,
-                                note: String(format: "pitch falls %.1f st into the end and ends %.1f st below the agent's register",
-                                             $0.finalDropSemitones ?? 0, -($0.endRelativeToMedianSemitones ?? 0)))
+                return Evidence(
+                    startSeconds: span.startSeconds, endSeconds: span.endSeconds,
+                    note: String(
+                        format: "pitch falls %.1f st into the end and ends %.1f st below the agent's register",
+                        $0.finalDropSemitones ?? 0, -($0.endRelativeToMedianSemitones ?? 0)))
             },
             reason: share == nil ? "no voiced utterance endings to measure" : nil,
-            valueText: share.map { String(format: "%.0f%% of endings sink (%d of %d)", $0 * 100, falling.count, measured) })
+            valueText: share.map {
+                String(format: "%.0f%% of endings sink (%d of %d)", $0 * 100, falling.count, measured)
+            })
         v.utteranceJudgements = judgements
         return v
     }

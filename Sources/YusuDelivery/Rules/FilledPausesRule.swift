@@ -18,7 +18,9 @@ public struct FilledPausesRule: StandardRule {
             maximumPerMinute = try c.value(.maximumPerMinute, or: Settings().maximumPerMinute)
         }
         public func problems() -> [String] {
-            check(maximumPerMinute >= 0 && maximumPerMinute <= 1000, "max_filled_pauses_per_min (\(show(maximumPerMinute))) must be from 0 to 1000")
+            check(
+                maximumPerMinute >= 0 && maximumPerMinute <= 1000,
+                "max_filled_pauses_per_min (\(show(maximumPerMinute))) must be from 0 to 1000")
         }
     }
 
@@ -32,14 +34,21 @@ public struct FilledPausesRule: StandardRule {
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let agent = call.agent
-        let perMinute: Double? = agent.talkTimeSeconds > 0 ? Double(agent.filledPauses.count) / (agent.talkTimeSeconds / 60) : nil
+        let perMinute: Double? =
+            agent.talkTimeSeconds > 0 ? Double(agent.filledPauses.count) / (agent.talkTimeSeconds / 60) : nil
         return verdict(
             s, passed: perMinute.map { $0 <= s.maximumPerMinute + 1e-9 }, value: perMinute, unit: "per minute of talk",
             limit: .atMost(s.maximumPerMinute),
             evidence: agent.filledPauses.map {
-                Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds, note: String(format: "filled pause (嗯/呃), %.1f s", $0.durationSeconds))
+                Evidence(
+                    startSeconds: $0.startSeconds, endSeconds: $0.endSeconds,
+                    note: String(format: "filled pause (嗯/呃), %.1f s", $0.durationSeconds))
             },
             reason: perMinute == nil ? "the agent never speaks" : nil,
-            valueText: perMinute.map { String(format: "%.1f per minute of talk (%d in %.0f s)", $0, agent.filledPauses.count, agent.talkTimeSeconds) })
+            valueText: perMinute.map {
+                String(
+                    format: "%.1f per minute of talk (%d in %.0f s)", $0, agent.filledPauses.count,
+                    agent.talkTimeSeconds)
+            })
     }
 }

@@ -14,8 +14,9 @@ public struct HoldsRule: StandardRule {
             maximumSeconds = try c.value(.maximumSeconds, or: Settings().maximumSeconds)
         }
         public func problems() -> [String] {
-            check(maximumSeconds >= 10 && maximumSeconds <= 86_400,
-                  "max_hold_s (\(show(maximumSeconds))) must be from 10 (holds are silences of 10 s or more) to 86400")
+            check(
+                maximumSeconds >= 10 && maximumSeconds <= 86_400,
+                "max_hold_s (\(show(maximumSeconds))) must be from 10 (holds are silences of 10 s or more) to 86400")
         }
     }
 
@@ -29,11 +30,14 @@ public struct HoldsRule: StandardRule {
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let longest = call.holds.map(\.durationSeconds).max() ?? 0
-        return verdict(s, passed: longest <= s.maximumSeconds, value: longest, unit: "s", limit: .atMost(s.maximumSeconds),
-                       evidence: call.holds.filter { $0.durationSeconds > s.maximumSeconds }.map {
-                           Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds,
-                                    note: String(format: "nobody speaks for %.0f s", $0.durationSeconds))
-                       },
-                       valueText: call.holds.isEmpty ? "no hold or dead air of 10 s or more" : String(format: "longest %.0f s", longest))
+        return verdict(
+            s, passed: longest <= s.maximumSeconds, value: longest, unit: "s", limit: .atMost(s.maximumSeconds),
+            evidence: call.holds.filter { $0.durationSeconds > s.maximumSeconds }.map {
+                Evidence(
+                    startSeconds: $0.startSeconds, endSeconds: $0.endSeconds,
+                    note: String(format: "nobody speaks for %.0f s", $0.durationSeconds))
+            },
+            valueText: call.holds.isEmpty
+                ? "no hold or dead air of 10 s or more" : String(format: "longest %.0f s", longest))
     }
 }

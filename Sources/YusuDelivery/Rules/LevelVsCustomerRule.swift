@@ -14,17 +14,26 @@ public struct LevelVsCustomerRule: StandardRule {
         public var minimumDb = -6.0
         /// Agent minus customer level, highest that passes, dB.
         public var maximumDb = 6.0
-        enum CodingKeys: String, CodingKey, CaseIterable { case minimumDb = "level_vs_customer_min_db", maximumDb = "level_vs_customer_max_db" }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case minimumDb = "level_vs_customer_min_db"
+            case maximumDb = "level_vs_customer_max_db"
+        }
         public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
         public init() {}
         public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self), d = Settings()
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Settings()
             minimumDb = try c.value(.minimumDb, or: d.minimumDb)
             maximumDb = try c.value(.maximumDb, or: d.maximumDb)
         }
         public func problems() -> [String] {
-            check(minimumDb < maximumDb && minimumDb >= -60 && maximumDb <= 60,
-                  "level_vs_customer_min_db (\(show(minimumDb))) must be below level_vs_customer_max_db (\(show(maximumDb))), both within -60...60 dB")
+            check(
+                minimumDb < maximumDb && minimumDb >= -60 && maximumDb <= 60,
+                """
+                level_vs_customer_min_db (\(show(minimumDb))) must be below level_vs_customer_max_db \
+                (\(show(maximumDb))), both within -60...60 dB
+                """
+            )
         }
     }
 
@@ -34,16 +43,24 @@ public struct LevelVsCustomerRule: StandardRule {
     public let defaultWeight = 0.0
     public init() {}
 
-    public func limitText(_ s: Settings) -> String { "agent \(show(s.minimumDb)) to \(show(s.maximumDb)) dB against the customer" }
+    public func limitText(_ s: Settings) -> String {
+        "agent \(show(s.minimumDb)) to \(show(s.maximumDb)) dB against the customer"
+    }
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let limit = Limit.range(s.minimumDb, s.maximumDb)
         guard let customer = call.customer else {
-            return verdict(s, passed: nil, value: nil, unit: "dB", limit: limit, reason: "mono recording: the customer is not on a channel of their own")
+            return verdict(
+                s, passed: nil, value: nil, unit: "dB", limit: limit,
+                reason: "mono recording: the customer is not on a channel of their own")
         }
         let difference: Double? = call.agent.activeLevelDbov.flatMap { a in customer.activeLevelDbov.map { a - $0 } }
-        return verdict(s, passed: difference.map { $0 >= s.minimumDb && $0 <= s.maximumDb }, value: difference, unit: "dB", limit: limit,
-                       reason: difference == nil ? "one party never speaks" : nil,
-                       valueText: difference.map { String(format: "agent %.1f dB %@ than the customer", abs($0), $0 >= 0 ? "louder" : "quieter") })
+        return verdict(
+            s, passed: difference.map { $0 >= s.minimumDb && $0 <= s.maximumDb }, value: difference, unit: "dB",
+            limit: limit,
+            reason: difference == nil ? "one party never speaks" : nil,
+            valueText: difference.map {
+                String(format: "agent %.1f dB %@ than the customer", abs($0), $0 >= 0 ? "louder" : "quieter")
+            })
     }
 }

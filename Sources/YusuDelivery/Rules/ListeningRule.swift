@@ -23,7 +23,9 @@ public struct ListeningRule: StandardRule {
             turnSeconds = try c.value(.turnSeconds, or: Settings().turnSeconds)
         }
         public func problems() -> [String] {
-            check(turnSeconds >= 3 && turnSeconds <= 3600, "listening_turn_s (\(show(turnSeconds))) must be from 3 to 3600 s")
+            check(
+                turnSeconds >= 3 && turnSeconds <= 3600,
+                "listening_turn_s (\(show(turnSeconds))) must be from 3 to 3600 s")
         }
     }
 
@@ -37,34 +39,47 @@ public struct ListeningRule: StandardRule {
     static let latchSeconds = 0.5
     public init() {}
 
-    public func limitText(_ s: Settings) -> String { "an acknowledgement in every customer turn of \(show(s.turnSeconds)) s or more" }
+    public func limitText(_ s: Settings) -> String {
+        "an acknowledgement in every customer turn of \(show(s.turnSeconds)) s or more"
+    }
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         guard let customer = call.customer else {
-            return verdict(s, passed: nil, value: nil, unit: "unacknowledged turns", limit: .atMost(0),
-                           reason: "mono recording: the customer is not on a channel of their own")
+            return verdict(
+                s, passed: nil, value: nil, unit: "unacknowledged turns", limit: .atMost(0),
+                reason: "mono recording: the customer is not on a channel of their own")
         }
         let floors = Self.floors(customer: customer, agent: call.agent)
         let long = floors.filter { $0.durationSeconds >= s.turnSeconds }
         guard !long.isEmpty else {
-            return verdict(s, passed: nil, value: nil, unit: "unacknowledged turns", limit: .atMost(0),
-                           reason: "not applicable: the customer never held the floor for \(show(s.turnSeconds)) s or more")
+            return verdict(
+                s, passed: nil, value: nil, unit: "unacknowledged turns", limit: .atMost(0),
+                reason: "not applicable: the customer never held the floor for \(show(s.turnSeconds)) s or more")
         }
         let agentStarts = call.agent.utterances.map(\.startSeconds)
         // The agent's reply latched onto the end of the stretch (starting in its last half
         // second) answers the turn; it does not acknowledge while the customer talks.
-        let silent = long.filter { turn in !agentStarts.contains { $0 >= turn.startSeconds && $0 < turn.endSeconds - Self.latchSeconds } }
+        let silent = long.filter { turn in
+            !agentStarts.contains { $0 >= turn.startSeconds && $0 < turn.endSeconds - Self.latchSeconds }
+        }
         return verdict(
             s, passed: silent.isEmpty, value: Double(silent.count), unit: "unacknowledged turns", limit: .atMost(0),
             evidence: silent.map {
-                Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds,
-                         note: String(format: "customer talks %.0f s with no acknowledgement", $0.durationSeconds))
+                Evidence(
+                    startSeconds: $0.startSeconds, endSeconds: $0.endSeconds,
+                    note: String(format: "customer talks %.0f s with no acknowledgement", $0.durationSeconds))
             },
-            valueText: "\(silent.count) of \(long.count) customer turn\(long.count == 1 ? "" : "s") of \(show(s.turnSeconds)) s or more unacknowledged")
+            valueText:
+                """
+                \(silent.count) of \(long.count) customer turn\(long.count == 1 ? "" : "s") of \
+                \(show(s.turnSeconds)) s or more unacknowledged
+                """
+        )
     }
 
     /// Stretches in which the customer holds the floor.
     static func floors(customer: SpeakerMeasures, agent: SpeakerMeasures) -> [TimeSpan] {
-        Spans.bridged(customer.utterances.map(\.span), gapSeconds: floorGapSeconds, unlessStartIn: agent.utterances.map(\.span))
+        Spans.bridged(
+            customer.utterances.map(\.span), gapSeconds: floorGapSeconds, unlessStartIn: agent.utterances.map(\.span))
     }
 }

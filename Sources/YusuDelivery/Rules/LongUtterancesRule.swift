@@ -13,7 +13,9 @@ public struct LongUtterancesRule: StandardRule {
             maximumSyllables = try c.value(.maximumSyllables, or: Settings().maximumSyllables)
         }
         public func problems() -> [String] {
-            check((1...10_000).contains(maximumSyllables), "max_utterance_syllables (\(maximumSyllables)) must be from 1 to 10000")
+            check(
+                (1...10_000).contains(maximumSyllables),
+                "max_utterance_syllables (\(maximumSyllables)) must be from 1 to 10000")
         }
     }
 
@@ -28,14 +30,20 @@ public struct LongUtterancesRule: StandardRule {
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let judgements: [Bool?] = call.agent.utterances.map { $0.syllables > s.maximumSyllables }
         let long = call.agent.utterances.filter { $0.syllables > s.maximumSyllables }
-        var v = verdict(s, passed: long.isEmpty, value: Double(long.count), unit: "utterances over \(s.maximumSyllables) 字", limit: .atMost(0),
-                        evidence: long.map { Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds, note: "\($0.syllables) syllables") },
-                        valueText: long.count == 1 ? "1 utterance over \(s.maximumSyllables) 字" : "\(long.count) utterances over \(s.maximumSyllables) 字")
+        var v = verdict(
+            s, passed: long.isEmpty, value: Double(long.count), unit: "utterances over \(s.maximumSyllables) 字",
+            limit: .atMost(0),
+            evidence: long.map {
+                Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds, note: "\($0.syllables) syllables")
+            },
+            valueText: long.count == 1
+                ? "1 utterance over \(s.maximumSyllables) 字" : "\(long.count) utterances over \(s.maximumSyllables) 字")
         v.utteranceJudgements = judgements
         // Near the limit when some utterance's count could lie on the other side of it: a
         // failing one whose interval reaches down to the limit, or (passing) one reaching over.
         let limit = Double(s.maximumSyllables) + 0.5
-        v.nearLimit = long.isEmpty
+        v.nearLimit =
+            long.isEmpty
             ? call.agent.utterances.contains { MeasureUncertainty.syllableInterval($0.syllables).contains(limit) }
             : long.allSatisfy { MeasureUncertainty.syllableInterval($0.syllables).low <= limit }
         return v

@@ -16,7 +16,9 @@ public struct OpeningRule: StandardRule {
             maximumSeconds = try c.value(.maximumSeconds, or: Settings().maximumSeconds)
         }
         public func problems() -> [String] {
-            check(maximumSeconds > 0 && maximumSeconds <= 3600, "max_opening_s (\(show(maximumSeconds))) must be above 0 and at most 3600")
+            check(
+                maximumSeconds > 0 && maximumSeconds <= 3600,
+                "max_opening_s (\(show(maximumSeconds))) must be above 0 and at most 3600")
         }
     }
 
@@ -31,7 +33,8 @@ public struct OpeningRule: StandardRule {
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let limit = s.maximumSeconds
         guard let agentFirst = call.agent.utterances.first?.startSeconds else {
-            return verdict(s, passed: nil, value: nil, unit: "s", limit: .atMost(limit), reason: "the agent never speaks")
+            return verdict(
+                s, passed: nil, value: nil, unit: "s", limit: .atMost(limit), reason: "the agent never speaks")
         }
         let customerFirst = call.customer?.utterances.first { $0.durationSeconds >= 0.3 }?.startSeconds
         let customerBefore = customerFirst.map { $0 < agentFirst } ?? false
@@ -40,11 +43,15 @@ public struct OpeningRule: StandardRule {
             evidence.append(Evidence(startSeconds: c, endSeconds: agentFirst, note: "the customer speaks first"))
         }
         if agentFirst > limit {
-            evidence.append(Evidence(startSeconds: 0, endSeconds: agentFirst,
-                                     note: String(format: "the agent's first words come %.1f s after the line opens", agentFirst)))
+            evidence.append(
+                Evidence(
+                    startSeconds: 0, endSeconds: agentFirst,
+                    note: String(format: "the agent's first words come %.1f s after the line opens", agentFirst)))
         }
-        return verdict(s, passed: agentFirst <= limit && !customerBefore, value: agentFirst, unit: "s", limit: .atMost(limit),
-                       evidence: evidence,
-                       valueText: String(format: "agent first speaks at %.1f s%@", agentFirst, customerBefore ? ", after the customer" : ""))
+        return verdict(
+            s, passed: agentFirst <= limit && !customerBefore, value: agentFirst, unit: "s", limit: .atMost(limit),
+            evidence: evidence,
+            valueText: String(
+                format: "agent first speaks at %.1f s%@", agentFirst, customerBefore ? ", after the customer" : ""))
     }
 }

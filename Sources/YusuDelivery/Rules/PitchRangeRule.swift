@@ -14,17 +14,26 @@ public struct PitchRangeRule: StandardRule {
         public var minimumSemitones = 3.0
         /// Widest range that passes, semitones.
         public var maximumSemitones = 12.0
-        enum CodingKeys: String, CodingKey, CaseIterable { case minimumSemitones = "pitch_range_min_st", maximumSemitones = "pitch_range_max_st" }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case minimumSemitones = "pitch_range_min_st"
+            case maximumSemitones = "pitch_range_max_st"
+        }
         public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
         public init() {}
         public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self), d = Settings()
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Settings()
             minimumSemitones = try c.value(.minimumSemitones, or: d.minimumSemitones)
             maximumSemitones = try c.value(.maximumSemitones, or: d.maximumSemitones)
         }
         public func problems() -> [String] {
-            check(minimumSemitones >= 0 && minimumSemitones < maximumSemitones && maximumSemitones <= 36,
-                  "pitch_range_min_st (\(show(minimumSemitones))) must be >= 0 and below pitch_range_max_st (\(show(maximumSemitones))), at most 36")
+            check(
+                minimumSemitones >= 0 && minimumSemitones < maximumSemitones && maximumSemitones <= 36,
+                """
+                pitch_range_min_st (\(show(minimumSemitones))) must be >= 0 and below pitch_range_max_st \
+                (\(show(maximumSemitones))), at most 36
+                """
+            )
         }
     }
 
@@ -38,9 +47,10 @@ public struct PitchRangeRule: StandardRule {
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let range = call.agent.pitchRangeSemitones
-        return verdict(s, passed: range.map { $0 >= s.minimumSemitones && $0 <= s.maximumSemitones }, value: range, unit: "st",
-                       limit: .range(s.minimumSemitones, s.maximumSemitones),
-                       reason: range == nil ? "too little voiced agent speech to measure" : nil,
-                       valueText: range.map { String(format: "%.1f st between the 10th and 90th percentile of pitch", $0) })
+        return verdict(
+            s, passed: range.map { $0 >= s.minimumSemitones && $0 <= s.maximumSemitones }, value: range, unit: "st",
+            limit: .range(s.minimumSemitones, s.maximumSemitones),
+            reason: range == nil ? "too little voiced agent speech to measure" : nil,
+            valueText: range.map { String(format: "%.1f st between the 10th and 90th percentile of pitch", $0) })
     }
 }

@@ -9,18 +9,23 @@ public struct SpeechRateRule: StandardRule {
         /// Highest rate that passes, 字/分钟.
         public var maximumCharactersPerMinute = 120.0
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case minimumCharactersPerMinute = "speech_rate_min_cpm", maximumCharactersPerMinute = "speech_rate_max_cpm"
+            case minimumCharactersPerMinute = "speech_rate_min_cpm"
+            case maximumCharactersPerMinute = "speech_rate_max_cpm"
         }
         public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
         public init() {}
         public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self), d = Settings()
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Settings()
             minimumCharactersPerMinute = try c.value(.minimumCharactersPerMinute, or: d.minimumCharactersPerMinute)
             maximumCharactersPerMinute = try c.value(.maximumCharactersPerMinute, or: d.maximumCharactersPerMinute)
         }
         public func problems() -> [String] {
-            let lo = minimumCharactersPerMinute, hi = maximumCharactersPerMinute
-            return check(lo > 0 && lo < hi, "speech_rate_min_cpm (\(show(lo))) must be > 0 and below speech_rate_max_cpm (\(show(hi)))")
+            let lo = minimumCharactersPerMinute
+            let hi = maximumCharactersPerMinute
+            return check(
+                lo > 0 && lo < hi,
+                "speech_rate_min_cpm (\(show(lo))) must be > 0 and below speech_rate_max_cpm (\(show(hi)))")
                 + check(hi <= 1000, "speech_rate_max_cpm (\(show(hi))) must be at most 1000")
         }
     }
@@ -31,18 +36,23 @@ public struct SpeechRateRule: StandardRule {
     public let defaultWeight = 20.0
     public init() {}
 
-    public func limitText(_ s: Settings) -> String { "\(show(s.minimumCharactersPerMinute))–\(show(s.maximumCharactersPerMinute)) 字/分钟" }
+    public func limitText(_ s: Settings) -> String {
+        "\(show(s.minimumCharactersPerMinute))–\(show(s.maximumCharactersPerMinute)) 字/分钟"
+    }
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
-        let lo = s.minimumCharactersPerMinute, hi = s.maximumCharactersPerMinute
+        let lo = s.minimumCharactersPerMinute
+        let hi = s.maximumCharactersPerMinute
         let rate = call.agent.speechRateCharactersPerMinute
         let interval = call.agent.speechRateInterval
-        var v = verdict(s, passed: rate.map { $0 >= lo && $0 <= hi }, value: rate, unit: "字/分钟", limit: .range(lo, hi),
-                        evidence: Self.rateEvidence(call.agent, tooSlow: rate.map { $0 < lo } ?? false),
-                        reason: rate == nil ? "the agent never speaks" : nil,
-                        valueText: rate.map { r in
-                            interval.map { String(format: "%.0f 字/分钟 (90%%: %.0f–%.0f)", r, $0.low, $0.high) } ?? String(format: "%.0f 字/分钟", r)
-                        })
+        var v = verdict(
+            s, passed: rate.map { $0 >= lo && $0 <= hi }, value: rate, unit: "字/分钟", limit: .range(lo, hi),
+            evidence: Self.rateEvidence(call.agent, tooSlow: rate.map { $0 < lo } ?? false),
+            reason: rate == nil ? "the agent never speaks" : nil,
+            valueText: rate.map { r in
+                interval.map { String(format: "%.0f 字/分钟 (90%%: %.0f–%.0f)", r, $0.low, $0.high) }
+                    ?? String(format: "%.0f 字/分钟", r)
+            })
         v.nearLimit = interval.map { $0.contains(lo) || $0.contains(hi) } ?? false
         return v
     }
@@ -59,8 +69,11 @@ public struct SpeechRateRule: StandardRule {
         let pool = long.isEmpty ? rated : long
         let ordered = pool.sorted { tooSlow ? $0.1 < $1.1 : $0.1 > $1.1 }
         return ordered.prefix(3).sorted { $0.0.startSeconds < $1.0.startSeconds }.map {
-            Evidence(startSeconds: $0.0.startSeconds, endSeconds: $0.0.endSeconds,
-                     note: String(format: "agent turn at %.0f 字/分钟 (%@)", $0.1, tooSlow ? "one of the slowest" : "one of the fastest"))
+            Evidence(
+                startSeconds: $0.0.startSeconds, endSeconds: $0.0.endSeconds,
+                note: String(
+                    format: "agent turn at %.0f 字/分钟 (%@)", $0.1, tooSlow ? "one of the slowest" : "one of the fastest")
+            )
         }
     }
 }

@@ -68,12 +68,15 @@ extension StandardRule {
     public func limitText(in standard: Standard) -> String { limitText(standard[Self.self]) }
 
     /// A verdict of this rule (names and the limit text filled in).
-    func verdict(_ settings: Settings, passed: Bool?, value: Double?, unit: String, limit: Limit, evidence: [Evidence] = [],
-                 reason: String? = nil, valueText: String? = nil) -> Verdict {
-        Verdict(rule: id, chineseName: chineseName, englishName: englishName, passed: passed, value: value, unit: unit,
-                limit: limit, evidence: evidence, reason: reason,
-                valueText: valueText ?? Verdict.defaultValueText(value, unit: unit),
-                limitText: limitText(settings))
+    func verdict(
+        _ settings: Settings, passed: Bool?, value: Double?, unit: String, limit: Limit, evidence: [Evidence] = [],
+        reason: String? = nil, valueText: String? = nil
+    ) -> Verdict {
+        Verdict(
+            rule: id, chineseName: chineseName, englishName: englishName, passed: passed, value: value, unit: unit,
+            limit: limit, evidence: evidence, reason: reason,
+            valueText: valueText ?? Verdict.defaultValueText(value, unit: unit),
+            limitText: limitText(settings))
     }
 }
 
