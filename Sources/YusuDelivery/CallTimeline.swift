@@ -78,7 +78,9 @@ struct CallTimeline {
     private var unionEnd = 0
     private var merged: [Int]
     private var silenceReported = -1
-    /// The customer's floor: joined over `ListeningRule.floorGapSeconds` unless the agent starts.
+    /// The customer's floors, closed; and the open one: joined over
+    /// `DeliveryConfig.floorGapSeconds` unless the agent starts in the pause.
+    private(set) var floors: [CustomerFloor] = []
     private var floorStart: Int? = nil
     private var floorEnd = 0
     private var floorAcknowledged = false
@@ -362,20 +364,22 @@ struct CallTimeline {
         }
     }
 
-    /// The customer's floor, for the listening coach: the customer's utterances joined over
-    /// pauses under `ListeningRule.floorGapSeconds` unless the agent starts in the pause; its
-    /// length so far and whether the agent has made a sound in it.
+    /// The customer's floor, measured once for the listening rule and the coach alike: the
+    /// customer's utterances joined over pauses under `DeliveryConfig.floorGapSeconds` unless
+    /// the agent starts in the pause. The open floor's length so far and whether the agent
+    /// has acknowledged it so far go to the listener; closed floors to `floors`.
     private mutating func decideFloor(at: Int, final: Bool) {
         guard let customer = parties.firstIndex(of: .customer), let agent = parties.firstIndex(of: .agent) else {
             return
         }
-        let gap = frames(ListeningRule.floorGapSeconds)
+        let gap = frames(config.floorGapSeconds)
         for span in spans[customer] where span.start > floorSeen {
             if floorStart != nil, span.start - floorEnd < gap,
                 !starts[agent].contains(where: { $0 >= floorEnd && $0 < span.start })
             {
                 floorEnd = max(floorEnd, span.end)
             } else {
+                closeFloor(agent: agent)
                 floorStart = span.start
                 floorEnd = span.end
                 floorAcknowledged = false
@@ -385,9 +389,7 @@ struct CallTimeline {
         }
         guard let start = floorStart else { return }
         if let last = spans[customer].last, last.start >= start { floorEnd = max(floorEnd, last.end) }
-        if !floorAcknowledged, starts[agent].contains(where: { $0 >= start && $0 < floorEnd }) {
-            floorAcknowledged = true
-        }
+        if !floorAcknowledged { floorAcknowledged = acknowledges(agent: agent, start: start, end: floorEnd) }
         let length = floorEnd - start
         if length > floorReported {
             listener?.customerFloor(fromFrame: start, frames: length, acknowledged: floorAcknowledged, at: at)
@@ -396,6 +398,23 @@ struct CallTimeline {
     }
 
     private var floorSeen = -1
+
+    /// Whether the agent starts inside `[start, end)` before its last `floorLatchSeconds`.
+    private func acknowledges(agent: Int, start: Int, end: Int) -> Bool {
+        let latched = end - frames(config.floorLatchSeconds)
+        return starts[agent].contains { $0 >= start && $0 < latched }
+    }
+
+    /// The open floor, if any, is over: kept with its final acknowledgement.
+    private mutating func closeFloor(agent: Int) {
+        guard let start = floorStart else { return }
+        let acknowledged = floorAcknowledged || acknowledges(agent: agent, start: start, end: floorEnd)
+        floors.append(
+            CustomerFloor(
+                span: TimeSpan(startSeconds: seconds(start), endSeconds: seconds(floorEnd)),
+                acknowledged: acknowledged))
+        floorStart = nil
+    }
 
     /// Drops what no decision will read again.
     private mutating func trim() {
@@ -415,6 +434,7 @@ struct CallTimeline {
             if !talks[p].isEmpty { talks[p][talks[p].count - 1].closed = true }
         }
         decide(at: durationFrames, final: true)
+        if let agent = parties.firstIndex(of: .agent), parties.count == 2 { closeFloor(agent: agent) }
         finishHolds(durationFrames: durationFrames)
         for p in parties.indices { closeTurn(p) }
         interruptions.sort { $0.atSeconds < $1.atSeconds }

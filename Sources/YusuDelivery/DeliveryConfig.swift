@@ -19,6 +19,12 @@ public struct DeliveryConfig: Sendable, Equatable {
     public var interruptionMinimumOverlapSeconds: Double = 0.5
     /// The newcomer must go on at least this long (CONTRACT: 1 s).
     public var interruptionMinimumNewcomerSeconds: Double = 1.0
+    /// The customer holds the floor across their own pauses up to this long, as long as the
+    /// agent says nothing in them (a breath between sentences, or a thought).
+    public var floorGapSeconds: Double = 3
+    /// Agent speech starting this close to the end of the customer's floor is the reply
+    /// latched onto it, not an acknowledgement inside it.
+    public var floorLatchSeconds: Double = 0.5
     /// Speech shorter than this inside the other's speech is a backchannel (CONTRACT: ~0.6 s).
     public var backchannelMaximumSeconds: Double = 0.6
     /// Final intonation: length of the voiced ending measured.

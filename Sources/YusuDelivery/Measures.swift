@@ -146,6 +146,8 @@ public struct CallMeasures: Sendable {
     public var backchannels: [Backchannel]?
     /// Stretches where neither party speaks, at least `DeliveryConfig.minimumHoldSeconds`.
     public var holds: [TimeSpan]
+    /// Every stretch in which the customer held the floor; nil when not measurable (mono).
+    public var customerFloors: [CustomerFloor]?
     /// What a reader must know about how the recording was read (clipped samples, a stereo
     /// file scored as mono): shown in every report and on stderr.
     public var warnings: [String] = []
@@ -153,7 +155,7 @@ public struct CallMeasures: Sendable {
     public init(
         file: String, durationSeconds: Double, sampleRateHz: Int, channels: Int, formatName: String,
         agent: SpeakerMeasures, customer: SpeakerMeasures?, interruptions: [Interruption]?,
-        backchannels: [Backchannel]?, holds: [TimeSpan]
+        backchannels: [Backchannel]?, holds: [TimeSpan], customerFloors: [CustomerFloor]? = nil
     ) {
         self.file = file
         self.durationSeconds = durationSeconds
@@ -165,11 +167,28 @@ public struct CallMeasures: Sendable {
         self.interruptions = interruptions
         self.backchannels = backchannels
         self.holds = holds
+        self.customerFloors = customerFloors
     }
 
     /// The interruptions one party made, in time order; nil when not measurable (mono). The
     /// one place a party's interruptions are told apart: rules, reports and rows read it.
     public func interruptions(by party: Party) -> [Interruption]? {
         interruptions?.filter { $0.by == party }
+    }
+}
+
+/// A stretch in which the customer held the floor: their utterances joined across their own
+/// pauses under `DeliveryConfig.floorGapSeconds` unless the agent starts in the pause.
+public struct CustomerFloor: Sendable, Equatable {
+    public var span: TimeSpan
+    /// Agent speech started inside it, before its last `DeliveryConfig.floorLatchSeconds`
+    /// (a reply latched onto its end answers the turn; it does not acknowledge it).
+    public var acknowledged: Bool
+    public var startSeconds: Double { span.startSeconds }
+    public var endSeconds: Double { span.endSeconds }
+    public var durationSeconds: Double { span.durationSeconds }
+    public init(span: TimeSpan, acknowledged: Bool) {
+        self.span = span
+        self.acknowledged = acknowledged
     }
 }

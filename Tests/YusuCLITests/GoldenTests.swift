@@ -77,3 +77,35 @@ struct GoldenTests {
         return String(decoding: o, as: UTF8.self)
     }
 }
+
+/// The listening calls (`dev-listening`): live's no_acknowledgement alerts and score's
+/// listening verdict read the same floors (CallTimeline's), so they name the same turns.
+@Suite("live alerts and verdicts judge the same customer floors")
+struct SameFloorsTests {
+    static let folder = URL(fileURLWithPath: corpusCalls).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("dev-listening/calls").path
+
+    @Test("every no_acknowledgement alert is a turn the verdict lists, and every listed turn was alerted")
+    func sameFloors() throws {
+        let calls = (try? FileManager.default.contentsOfDirectory(atPath: Self.folder))?.filter { $0.hasSuffix(".wav") }
+        guard let calls, !calls.isEmpty else {
+            #expect(!corpusRequired, "YUSU_REQUIRE_CORPUS=1 but \(Self.folder) holds no calls")
+            return
+        }
+        var alerted = 0
+        for call in calls.sorted() {
+            let live = try GoldenTests.run(
+                ["live", "-", "--name", call], in: Self.folder, stdin: Self.folder + "/" + call)
+            let alerts = live.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }.filter { $0["kind"] as? String == "no_acknowledgement" }.compactMap { $0["start_s"] as? Double }
+            let score = try GoldenTests.run(["score", "--format", "json", call], in: Self.folder, stdin: nil)
+            let document = try JSONSerialization.jsonObject(with: Data(score.utf8)) as? [String: Any]
+            let verdict = (document?["verdicts"] as? [[String: Any]])?.first { $0["rule"] as? String == "listening" }
+            let listed = (verdict?["evidence"] as? [[String: Any]] ?? []).compactMap { $0["start_s"] as? Double }
+            #expect(alerts == listed, "\(call): alerts at \(alerts), verdict lists \(listed)")
+            alerted += alerts.count
+        }
+        #expect(alerted > 0, "the listening calls raised no alert at all")
+    }
+}

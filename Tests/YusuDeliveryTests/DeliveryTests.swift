@@ -5,55 +5,46 @@ import YusuTestSupport
 
 @testable import YusuDelivery
 
-@Suite("Spans, turns, holds")
-struct SpanTests {
+@Suite("The call's timeline: turns, holds, interruptions, backchannels, floors")
+struct TimelineTests {
     func span(_ a: Double, _ b: Double) -> TimeSpan { TimeSpan(startSeconds: a, endSeconds: b) }
-
-    @Test("short gaps bridge, long ones do not")
-    func bridging() {
-        let spans = [span(0, 1), span(1.2, 2), span(3, 4)]
-        #expect(Spans.bridged(spans, gapSeconds: 0.25) == [span(0, 2), span(3, 4)])
-        #expect(Spans.totalSeconds(Spans.bridged(spans, gapSeconds: 0.25)) == 3)
+    func near(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 - b) < 1e-6 } ?? false }
+    func near(_ a: [TimeSpan], _ b: [TimeSpan]) -> Bool {
+        a.count == b.count
+            && zip(a, b).allSatisfy { near($0.startSeconds, $1.startSeconds) && near($0.endSeconds, $1.endSeconds) }
     }
 
-    @Test("a turn is not bridged across the other party starting in the pause")
+    @Test("a turn bridges pauses under 1.5 s, but not one the other party starts in")
     func turns() {
-        let mine = [span(0, 2), span(3, 5), span(6, 8)]
-        let theirs = [span(5.2, 5.8)]
-        #expect(Spans.bridged(mine, gapSeconds: 1.5, unlessStartIn: theirs) == [span(0, 5), span(6, 8)])
+        let r = TimelineReplay(agent: [(0, 2), (3, 5), (6, 8)], customer: [(5.2, 5.8)]).timeline
+        #expect(near(r.turns[0], [span(0, 5), span(6, 8)]), "\(r.turns[0])")
+        let alone = TimelineReplay(agent: [(0, 1), (1.2, 2), (3, 4)]).timeline
+        #expect(near(alone.turns[0], [span(0, 4)]), "\(alone.turns[0])")
     }
 
-    @Test("silences of 10 s or more between everyone's speech are holds")
+    @Test("silences of 10 s or more between everyone's speech are holds, the call's end among them")
     func holds() {
-        let all = [span(0, 5), span(3, 20), span(35, 40), span(41, 45)]
-        #expect(Spans.silences(between: all, durationSeconds: 60, minimumSeconds: 10) == [span(20, 35), span(45, 60)])
+        let r = TimelineReplay(agent: [(0, 5), (35, 40)], customer: [(3, 20), (41, 45)], duration: 60).timeline
+        #expect(near(r.holds, [span(20, 35), span(45, 60)]), "\(r.holds)")
     }
-}
-
-@Suite("Interruptions and backchannels")
-struct OverlapTests {
-    func u(_ a: Double, _ b: Double) -> Utterance { Utterance(startSeconds: a, endSeconds: b, syllables: 5) }
-    let classifier = OverlapClassifier(config: DeliveryConfig())
 
     @Test("the agent starting 1.2 s before the customer ends, and going on, interrupts")
     func interruption() {
-        let r = classifier.classify(agent: [u(0, 3), u(8.8, 12)], customer: [u(3.5, 10)])
-        #expect(r.interruptions.count == 1)
-        #expect(r.interruptions.first?.by == .agent)
-        #expect(abs((r.interruptions.first?.atSeconds ?? 0) - 8.8) < 1e-9)
-        #expect(abs((r.interruptions.first?.overlapSeconds ?? 0) - 1.2) < 1e-9)
+        let r = TimelineReplay(agent: [(0, 3), (8.8, 12)], customer: [(3.5, 10)]).timeline
+        #expect(r.interruptions.count == 1 && r.interruptions.first?.by == .agent)
+        #expect(near(r.interruptions.first?.atSeconds, 8.8) && near(r.interruptions.first?.overlapSeconds, 1.2))
     }
 
     @Test("a 0.4 s 嗯 inside the customer's sentence is a backchannel, not an interruption")
     func backchannel() {
-        let r = classifier.classify(agent: [u(5, 5.4)], customer: [u(3, 9)])
+        let r = TimelineReplay(agent: [(5, 5.4)], customer: [(3, 9)]).timeline
         #expect(r.interruptions.isEmpty)
-        #expect(r.backchannels.count == 1 && r.backchannels[0].by == .agent)
+        #expect(r.backchannels.count == 1 && r.backchannels[0].by == .agent && near(r.backchannels[0].atSeconds, 5))
     }
 
     @Test("latching (0.2 s overlap at a turn change) is neither")
     func latching() {
-        let r = classifier.classify(agent: [u(0, 3)], customer: [u(2.8, 6)])
+        let r = TimelineReplay(agent: [(0, 3)], customer: [(2.8, 6)]).timeline
         #expect(r.interruptions.isEmpty && r.backchannels.isEmpty)
     }
 
@@ -61,17 +52,37 @@ struct OverlapTests {
     func hostPause() {
         // Corpus case: the customer pauses 0.55 s mid-sentence; the agent starts 0.15 s
         // before the first part ends and talks on through the second.
-        let r = classifier.classify(agent: [u(26.82, 30.6)], customer: [u(24.3, 26.97), u(27.52, 27.83)])
+        let r = TimelineReplay(agent: [(26.82, 30.6)], customer: [(24.3, 26.97), (27.52, 27.83)]).timeline
         #expect(r.interruptions.map(\.by) == [.agent])
-        #expect(abs((r.interruptions.first?.overlapSeconds ?? 0) - 1.01) < 1e-9)
-        // ... and the customer resuming after the breath is not a new start.
-        #expect(!r.interruptions.contains { $0.by == .customer })
+        #expect(near(r.interruptions.first?.overlapSeconds, 1.01), "\(r.interruptions)")
     }
 
     @Test("the customer cutting in is the customer's interruption")
     func customer() {
-        let r = classifier.classify(agent: [u(0, 6)], customer: [u(4.5, 8)])
+        let r = TimelineReplay(agent: [(0, 6)], customer: [(4.5, 8)]).timeline
         #expect(r.interruptions.map(\.by) == [.customer])
+    }
+
+    @Test(
+        """
+        the customer's floor: joined over their pauses under 3 s, ended by an agent reply in a pause; an agent \
+        start inside acknowledges it, a reply latched onto its last 0.5 s does not
+        """)
+    func floors() {
+        let customer = [(10.0, 14.0), (15, 19), (21, 24), (24.5, 27), (28, 30)]
+        let silent = TimelineReplay(agent: [(0, 9), (29.8, 33)], customer: customer).timeline
+        #expect(silent.floors.count == 1 && near([silent.floors[0].span], [span(10, 30)]), "\(silent.floors)")
+        #expect(silent.floors.first?.acknowledged == false)
+        let nodding = TimelineReplay(agent: [(0, 9), (17, 17.4), (29.8, 33)], customer: customer).timeline
+        #expect(nodding.floors.count == 1 && nodding.floors.first?.acknowledged == true)
+        // A reply in a pause ends the floor: two floors, 10–19 and 21–30 s.
+        let answering = TimelineReplay(agent: [(0, 9), (19.5, 20.5), (30.5, 33)], customer: customer).timeline
+        #expect(near(answering.floors.map(\.span), [span(10, 19), span(21, 30)]), "\(answering.floors)")
+        // A pause of 3 s or more ends it too, reply or not.
+        let apart = TimelineReplay(agent: [(0, 5)], customer: [(6, 10), (13.5, 16)]).timeline
+        #expect(apart.floors.count == 2)
+        // Mono: no floors at all.
+        #expect(TimelineReplay(agent: [(0, 5)]).timeline.floors.isEmpty)
     }
 }
 

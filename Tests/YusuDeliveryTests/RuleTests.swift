@@ -98,32 +98,22 @@ struct RuleTests {
             ).passed == true)
     }
 
-    @Test(
-        """
-        listening: a long stretch of the customer with no agent sound fails; a backchannel inside passes; a \
-        latched reply does not count
-        """
-    )
+    @Test("listening: judged on the analysis's floors: an unacknowledged one of 15 s or more fails")
     func listening() {
-        // The customer talks 20 s in five sentences with pauses under 3 s.
-        let customer = speaker(
-            .customer,
-            [utterance(10, 14), utterance(15, 19), utterance(21, 24), utterance(24.5, 27), utterance(28, 30)])
-        let silentAgent = speaker(.agent, [utterance(0, 9), utterance(29.8, 33)])  // replies latched at the very end
-        let v = ListeningRule().judge(call(agent: silentAgent, customer: customer), in: Standard())
-        #expect(
-            v.passed == false && v.evidence.count == 1 && v.evidence[0].startSeconds == 10
-                && v.evidence[0].endSeconds == 30)
-        let nodding = speaker(.agent, [utterance(0, 9), utterance(17, 17.4), utterance(29.8, 33)])
-        #expect(ListeningRule().judge(call(agent: nodding, customer: customer), in: Standard()).passed == true)
-        // An agent reply in a pause ends the stretch: two of 9-10 s, both short of 15 s, so
-        // the rule has nothing to judge: not applicable, out of the score, not a pass.
-        let answering = speaker(.agent, [utterance(0, 9), utterance(19.5, 20.5), utterance(30.5, 33)])
-        let none = ListeningRule().judge(call(agent: answering, customer: customer), in: Standard())
-        #expect(
-            none.passed == nil && none.reason?.hasPrefix("not applicable") == true && !none.valueText.contains("0 of 0")
-        )
-        #expect(ListeningRule().judge(call(agent: silentAgent, customer: nil), in: Standard()).passed == nil)
+        let customer = speaker(.customer, [utterance(10, 30)])
+        func judged(_ floors: [CustomerFloor]) -> Verdict {
+            var measures = call(agent: speaker(.agent, [utterance(0, 9)]), customer: customer)
+            measures.customerFloors = floors
+            return ListeningRule().judge(measures, in: Standard())
+        }
+        let v = judged([CustomerFloor(span: span(10, 30), acknowledged: false)])
+        #expect(v.passed == false && v.value == 1 && v.evidence.count == 1 && v.evidence[0].startSeconds == 10)
+        #expect(v.evidence[0].endSeconds == 30 && v.valueText.hasPrefix("1 of 1 customer turn of 15 s"))
+        #expect(judged([CustomerFloor(span: span(10, 30), acknowledged: true)]).passed == true)
+        // Floors under 15 s leave the rule nothing to judge: not applicable, not a pass.
+        let none = judged([CustomerFloor(span: span(10, 19), acknowledged: false)])
+        #expect(none.passed == nil && none.reason?.hasPrefix("not applicable") == true)
+        #expect(ListeningRule().judge(call(agent: customer, customer: nil), in: Standard()).passed == nil)
     }
 
     @Test("opening: the agent first, within the limit")
@@ -235,8 +225,6 @@ struct FilledPauseTests {
 
 @Suite("Backchannels")
 struct BackchannelTests {
-    func u(_ a: Double, _ b: Double) -> Utterance { Utterance(startSeconds: a, endSeconds: b, syllables: 3) }
-
     @Test(
         """
         the tail of the agent's own sentence after the customer talked over it is not a backchannel; a 嗯 inside \
@@ -244,12 +232,11 @@ struct BackchannelTests {
         """
     )
     func tailIsNotBackchannel() {
-        let classifier = OverlapClassifier(config: DeliveryConfig())
         // The agent speaks 24.3-27.0; the customer starts over them at 26.8; the agent's
         // last word, after a 0.55 s pause, lands inside the customer's sentence.
-        let tail = classifier.classify(agent: [u(24.3, 26.97), u(27.52, 27.83)], customer: [u(26.8, 30.6)])
+        let tail = TimelineReplay(agent: [(24.3, 26.97), (27.52, 27.83)], customer: [(26.8, 30.6)]).timeline
         #expect(tail.backchannels.isEmpty, "\(tail.backchannels)")
-        let nod = classifier.classify(agent: [u(10, 14), u(18.2, 18.6)], customer: [u(15, 21)])
-        #expect(nod.backchannels.map(\.atSeconds) == [18.2])
+        let nod = TimelineReplay(agent: [(10, 14), (18.2, 18.6)], customer: [(15, 21)]).timeline
+        #expect(nod.backchannels.map { ($0.atSeconds * 100).rounded() } == [1820])
     }
 }

@@ -3,9 +3,10 @@ import Foundation
 /// 电话服务：保持"嗯""是的"等回应 (show you are listening): every stretch of at least
 /// `listening_turn_s` (default 15 s) in which the customer holds the floor contains an
 /// acknowledgement from the agent: a backchannel, or any agent speech starting inside it.
-/// The customer holds the floor across their own pauses up to `floorGapSeconds` (3 s: a
-/// breath between sentences, or a thought) as long as the agent says nothing in them; an
-/// agent reply in a pause ends the stretch. A call with no such stretch gives the rule
+/// The stretches are the analysis's `CallMeasures.customerFloors` (the same ones the live
+/// coach alerts on): the customer holds the floor across their own pauses up to
+/// `DeliveryConfig.floorGapSeconds` (3 s) as long as the agent says nothing in them, and a
+/// reply latched onto the end does not acknowledge. A call with no such stretch gives the rule
 /// nothing to judge: not applicable, and out of the score.
 ///
 /// Default 15 s: a quarter of a minute of talk without a sound from the agent is the point
@@ -33,10 +34,6 @@ public struct ListeningRule: StandardRule {
     public let chineseName = "适时回应客户"
     public let englishName = "Active listening"
     public let defaultWeight = 5.0
-    /// The customer's own pauses up to this long keep the floor, s.
-    static let floorGapSeconds = 3.0
-    /// Agent speech starting this close to the end of the customer's stretch is the reply.
-    static let latchSeconds = 0.5
     public init() {}
 
     public func limitText(_ s: Settings) -> String {
@@ -44,24 +41,18 @@ public struct ListeningRule: StandardRule {
     }
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
-        guard let customer = call.customer else {
+        guard call.customer != nil, let floors = call.customerFloors else {
             return verdict(
                 s, passed: nil, value: nil, unit: "unacknowledged turns", limit: .atMost(0),
                 reason: "mono recording: the customer is not on a channel of their own")
         }
-        let floors = Self.floors(customer: customer, agent: call.agent)
         let long = floors.filter { $0.durationSeconds >= s.turnSeconds }
         guard !long.isEmpty else {
             return verdict(
                 s, passed: nil, value: nil, unit: "unacknowledged turns", limit: .atMost(0),
                 reason: "not applicable: the customer never held the floor for \(show(s.turnSeconds)) s or more")
         }
-        let agentStarts = call.agent.utterances.map(\.startSeconds)
-        // The agent's reply latched onto the end of the stretch (starting in its last half
-        // second) answers the turn; it does not acknowledge while the customer talks.
-        let silent = long.filter { turn in
-            !agentStarts.contains { $0 >= turn.startSeconds && $0 < turn.endSeconds - Self.latchSeconds }
-        }
+        let silent = long.filter { !$0.acknowledged }
         return verdict(
             s, passed: silent.isEmpty, value: Double(silent.count), unit: "unacknowledged turns", limit: .atMost(0),
             evidence: silent.map {
@@ -75,11 +66,5 @@ public struct ListeningRule: StandardRule {
                 \(show(s.turnSeconds)) s or more unacknowledged
                 """
         )
-    }
-
-    /// Stretches in which the customer holds the floor.
-    static func floors(customer: SpeakerMeasures, agent: SpeakerMeasures) -> [TimeSpan] {
-        Spans.bridged(
-            customer.utterances.map(\.span), gapSeconds: floorGapSeconds, unlessStartIn: agent.utterances.map(\.span))
     }
 }

@@ -1,0 +1,45 @@
+import Foundation
+
+@testable import YusuDelivery
+
+/// A synthetic call through the real `CallTimeline`: each party's utterances (seconds) are
+/// reported frame by frame, as `CallStream` reports what its channels decide, and the call
+/// is finished. Interruptions, backchannels, holds, turns and floors are then the timeline's
+/// own, the ones `score` and `live` use: no second implementation for the tests.
+struct TimelineReplay {
+    let timeline: CallTimeline
+
+    /// - Parameters:
+    ///   - agent, customer: utterances as (start, end) seconds, in time order; `customer`
+    ///     nil for a mono call.
+    ///   - duration: the call's length, seconds (default: the last end plus 1 s).
+    init(
+        agent: [(Double, Double)], customer: [(Double, Double)]? = nil, duration: Double? = nil,
+        config: DeliveryConfig = DeliveryConfig(), hop: Double = 0.01
+    ) {
+        let parties: [[(Double, Double)]] = customer.map { [agent, $0] } ?? [agent]
+        var timeline = CallTimeline(
+            hop: hop, config: config, parties: customer == nil ? [.agent] : [.agent, .customer])
+        let frames = parties.map { $0.map { (Int(($0.0 / hop).rounded()), Int(($0.1 / hop).rounded())) } }
+        let last = parties.flatMap { $0 }.map(\.1).max() ?? 0
+        let total = Int(((duration ?? last + 1) / hop).rounded())
+        var next = Array(repeating: 0, count: parties.count)
+        for t in 0..<total {
+            for p in parties.indices {
+                let spans = frames[p]
+                guard next[p] < spans.count else { continue }
+                let (start, end) = spans[next[p]]
+                if t == start { timeline.opened(p, start: start) }
+                if t >= start && t < end { timeline.grew(p, end: t + 1) }
+                if t + 1 == end {
+                    timeline.closed(p, end: end)
+                    next[p] += 1
+                }
+            }
+            for p in parties.indices { timeline.known(p, through: t + 1) }
+            timeline.decide(at: t + 1)
+        }
+        timeline.finish(durationFrames: total)
+        self.timeline = timeline
+    }
+}
