@@ -52,33 +52,16 @@ enum Dashboard {
 
     static let e = HTML.escape
 
-    /// Percent-encodes every byte `keep` does not accept (UTF-8).
-    static func percentEncoded(_ s: String, keeping keep: (UInt8) -> Bool) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(s.utf8.count)
-        for b in s.utf8 {
-            if keep(b) {
-                out.append(b)
-            } else {
-                out.append(contentsOf: [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 15)]])
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
     /// A path segment or query value: only unreserved ASCII (RFC 3986) left as is.
     static func segment(_ s: String) -> String {
-        percentEncoded(s) { b in
-            switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                return true
-            default: return false
-            }
-        }
+        s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
     }
+
+    /// RFC 3986's unreserved characters.
+    static let unreserved = CharacterSet(
+        charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+    /// Printable ASCII but the space: what a Location header may carry as it is.
+    static let headerSafe = CharacterSet(charactersIn: Unicode.Scalar(0x21)...Unicode.Scalar(0x7E))
 
     static func queryString(_ items: [(String, String)]) -> String {
         items.isEmpty ? "" : "?" + items.map { segment($0.0) + "=" + segment($0.1) }.joined(separator: "&")
@@ -137,15 +120,13 @@ enum Dashboard {
         }
         router.post("/login") { request, _ -> Response in
             var request = request
-            let body = try await request.collectBody(upTo: 4096)
-            var fields: [String: String] = [:]
-            for pair in String(buffer: body).split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1).map {
-                    String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-                }
-                if kv.count == 2 { fields[kv[0]] = kv[1] }
+            struct Form: Decodable {
+                var token: String?
+                var next: String?
             }
-            return try await login(token: fields["token"] ?? "", next: fields["next"] ?? "/", state: state)
+            let body = try await request.collectBody(upTo: 4096)
+            let form = (try? URLEncodedFormDecoder().decode(Form.self, from: String(buffer: body))) ?? Form()
+            return try await login(token: form.token ?? "", next: form.next ?? "/", state: state)
         }
         router.get("/logout") { _, _ -> Response in
             Response(
@@ -167,7 +148,7 @@ enum Dashboard {
     /// anything not plain ASCII percent-encoded (a header carries ASCII only; no CR or LF).
     static func localTarget(_ next: String) -> String {
         guard next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return "/" }
-        return percentEncoded(next) { $0 > 0x20 && $0 < 0x7F }
+        return next.addingPercentEncoding(withAllowedCharacters: headerSafe) ?? "/"
     }
 
     static func login(token: String, next: String, state: ServeState) async throws -> Response {

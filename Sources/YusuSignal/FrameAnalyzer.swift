@@ -36,10 +36,8 @@ public final class FrameAnalyzer {
     /// The frames produced so far (the last `frames.capacity` of them held).
     public private(set) var frames: FrameRing<Frame>
 
-    private let spectralFFT: RealFFT
-    private let pitchFFT: RealFFT
-    private let hann: [Float]
-    private let hannPowerSum: Float
+    /// This thread's workspaces (FFTs, windows, the YIN buffers), taken anew at each call.
+    private var scratch: FrameScratch
     private let pitchSpanSamples: Int
     private let halfReachSamples: Int
     /// Where the pitch span starts relative to the frame centre, samples (negative).
@@ -54,19 +52,10 @@ public final class FrameAnalyzer {
     private var samplesSeen = 0
     private var nextFrame = 0
 
-    // Workspaces: raw pointers allocated once, so the frame loop neither allocates nor pays
-    // for the runtime exclusivity checks that access to a class's array properties costs.
-    private let window: UnsafeMutablePointer<Float>
-    private let windowCapacity: Int
-    private let integrationSpectrum: UnsafeMutablePointer<Float>
-    private let prefixEnergy: UnsafeMutablePointer<Double>
-    private let normalisedDifference: UnsafeMutablePointer<Float>
-    private let rawDifference: UnsafeMutablePointer<Float>
-    /// The envelope bands' shapes of the last three frames (ring), dB.
+    /// The envelope bands' shapes of the last three frames (ring), dB: state, so this
+    /// analyzer's own.
     private let bandShapes: UnsafeMutablePointer<Float>
     private var shapesKept = 0
-    private let bestLag: UnsafeMutablePointer<Float>
-    private let bestDip: UnsafeMutablePointer<Float>
     /// The quietest frame level so far, dB: frames within `pitchGateDb` of it skip the YIN
     /// search (the tracker's quiet-frame penalty would never voice them anyway).
     private var runningFloorDb: Float = 0
@@ -82,14 +71,9 @@ public final class FrameAnalyzer {
     public init(config: AnalysisConfig = AnalysisConfig(), ringFrames: Int = 4096) {
         self.config = config
         frames = FrameRing(capacity: ringFrames, filler: Frame())
-        spectralFFT = RealFFT(size: config.spectralWindowSamples)
-        pitchSpanSamples = config.pitchIntegrationSamples + config.maxLagSamples + 1
-        var pitchSize = 64
-        while pitchSize < pitchSpanSamples { pitchSize *= 2 }
-        pitchFFT = RealFFT(size: pitchSize)
+        scratch = FrameScratch.current(for: config)
+        pitchSpanSamples = FrameScratch.pitchSpanSamples(config)
         let n = config.spectralWindowSamples
-        hann = (0..<n).map { i in Float(0.5 - 0.5 * cos(2 * Double.pi * (Double(i) + 0.5) / Double(n))) }
-        hannPowerSum = hann.reduce(0) { $0 + $1 * $1 }
         // YIN compares the window [s, s+W) with [s+tau, s+tau+W): their joint centre is
         // s + (W + tau) / 2. Centre that on the frame for a typical lag (200 Hz), not the
         // whole lag span, or every estimate is taken ~6 ms early.
@@ -110,35 +94,13 @@ public final class FrameAnalyzer {
             let first = Int((lo / binHz).rounded(.up))
             return (first, max(first + 1, Int((hi / binHz).rounded(.up))))
         }
-        windowCapacity = max(n, pitchSpanSamples)
-        window = .allocate(capacity: windowCapacity)
-        window.initialize(repeating: 0, count: windowCapacity)
-        integrationSpectrum = .allocate(capacity: 2 * pitchFFT.binCount)
-        integrationSpectrum.initialize(repeating: 0, count: 2 * pitchFFT.binCount)
-        prefixEnergy = .allocate(capacity: pitchSpanSamples + 1)
-        prefixEnergy.initialize(repeating: 0, count: pitchSpanSamples + 1)
-        normalisedDifference = .allocate(capacity: config.maxLagSamples + 2)
-        normalisedDifference.initialize(repeating: 1, count: config.maxLagSamples + 2)
-        rawDifference = .allocate(capacity: config.maxLagSamples + 2)
-        rawDifference.initialize(repeating: 0, count: config.maxLagSamples + 2)
         bandShapes = .allocate(capacity: 3 * FrameFeatures.envelopeBandCount)
         bandShapes.initialize(repeating: 0, count: 3 * FrameFeatures.envelopeBandCount)
-        bestLag = .allocate(capacity: config.pitchCandidatesPerFrame)
-        bestLag.initialize(repeating: 0, count: config.pitchCandidatesPerFrame)
-        bestDip = .allocate(capacity: config.pitchCandidatesPerFrame)
-        bestDip.initialize(repeating: 0, count: config.pitchCandidatesPerFrame)
         buffer.reserveCapacity(16_384)
     }
 
     deinit {
-        window.deallocate()
-        integrationSpectrum.deallocate()
-        prefixEnergy.deallocate()
-        normalisedDifference.deallocate()
-        rawDifference.deallocate()
         bandShapes.deallocate()
-        bestLag.deallocate()
-        bestDip.deallocate()
     }
 
     /// Frames this close to the quietest level so far skip the pitch search, dB.
@@ -147,6 +109,7 @@ public final class FrameAnalyzer {
 
     /// Appends samples and analyses every frame whose windows are complete.
     public func process(_ samples: UnsafeBufferPointer<Float>) {
+        scratch = FrameScratch.current(for: config)
         buffer.append(contentsOf: samples)
         samplesSeen += samples.count
         while frameCentre(nextFrame) + halfReachSamples <= samplesSeen {
@@ -165,6 +128,7 @@ public final class FrameAnalyzer {
     /// `ceil(samples / hop)` frames in all.
     public func finish() {
         let frameCount = (samplesSeen + config.hopSamples - 1) / config.hopSamples
+        scratch = FrameScratch.current(for: config)
         while nextFrame < frameCount {
             analyseFrame(nextFrame)
             nextFrame += 1
@@ -217,8 +181,7 @@ public final class FrameAnalyzer {
     }
 
     /// Copies `count` samples starting at absolute index `start` into `window`, zero outside.
-    private func copyWindow(start: Int, count: Int) {
-        let w = window
+    private func copyWindow(start: Int, count: Int, into w: UnsafeMutablePointer<Float>) {
         let seen = samplesSeen
         let origin = bufferStart
         buffer.withUnsafeBufferPointer { b in
@@ -238,23 +201,24 @@ public final class FrameAnalyzer {
         let centre = frameCentre(index)
         // Filled as a local: writes to a class's stored property pay an exclusivity check each.
         var frame = Frame()
-        analyseSpectrum(centre: centre, into: &frame)
-        analysePitch(centre: centre, into: &frame)
+        let s = scratch
+        analyseSpectrum(centre: centre, s, into: &frame)
+        analysePitch(centre: centre, s, into: &frame)
         frames.append(frame)
     }
 
-    private func analyseSpectrum(centre: Int, into frame: inout Frame) {
+    private func analyseSpectrum(centre: Int, _ s: FrameScratch, into frame: inout Frame) {
         let n = config.spectralWindowSamples
-        copyWindow(start: centre - n / 2, count: n)
-        let fft = spectralFFT
+        let w = s.window
+        copyWindow(start: centre - n / 2, count: n, into: w)
+        let fft = s.spectralFFT
         var weightedPower: Float = 0
-        let w = window
-        hann.withUnsafeBufferPointer { h in
-            for j in 0..<n {
-                let v = w[j] * h[j]
-                fft.real[j] = v
-                weightedPower += v * v
-            }
+        let h = s.hann
+        let hannPowerSum = s.hannPowerSum
+        for j in 0..<n {
+            let v = w[j] * h[j]
+            fft.real[j] = v
+            weightedPower += v * v
         }
         let energy = Self.decibels(weightedPower / hannPowerSum)
         frame.energyDb = energy
@@ -329,12 +293,13 @@ public final class FrameAnalyzer {
         frame.flatness = Float(min(1, exp(logSum / count) / (linearSum / count)))
     }
 
-    private func analysePitch(centre: Int, into frame: inout Frame) {
+    private func analysePitch(centre: Int, _ s: FrameScratch, into frame: inout Frame) {
+        let bestLag = s.bestLag, bestDip = s.bestDip
         let integration = config.pitchIntegrationSamples
         let maxLag = config.maxLagSamples
         let minLag = max(2, config.minLagSamples)
         let span = pitchSpanSamples
-        let fft = pitchFFT
+        let fft = s.pitchFFT
         let size = fft.size
         let k = config.pitchCandidatesPerFrame
         for c in 0..<k {
@@ -353,16 +318,16 @@ public final class FrameAnalyzer {
         framesAnalysed += 1
         if energy < -100 || (framesAnalysed > Self.pitchGateWarmupFrames && energy < runningFloorDb + Self.pitchGateDb)
         {
-            appendCandidates(k, into: &frame)
+            appendCandidates(k, s, into: &frame)
             return
         }
-        copyWindow(start: centre + pitchStartOffset, count: span)
+        copyWindow(start: centre + pitchStartOffset, count: span, into: s.window)
         pitchSearchCount += 1
 
         // Energies of every lagged window from one prefix sum.
         var total: Double = 0
-        let w = window
-        let p = prefixEnergy
+        let w = s.window
+        let p = s.prefixEnergy
         p[0] = 0
         for j in 0..<span {
             total += Double(w[j]) * Double(w[j])
@@ -371,7 +336,7 @@ public final class FrameAnalyzer {
         let e0 = p[integration]
         // Silence (below about -100 dBov) has no pitch worth tracking.
         guard e0 > Double(integration) * 1e-10 else {
-            appendCandidates(k, into: &frame)
+            appendCandidates(k, s, into: &frame)
             return
         }
 
@@ -379,7 +344,7 @@ public final class FrameAnalyzer {
         fft.real.update(from: w, count: integration)
         (fft.real + integration).update(repeating: 0, count: size - integration)
         fft.forward()
-        let a = integrationSpectrum
+        let a = s.integrationSpectrum
         a.update(from: fft.spectrum, count: 2 * fft.binCount)
         fft.real.update(from: w, count: span)
         (fft.real + span).update(repeating: 0, count: size - span)
@@ -399,8 +364,8 @@ public final class FrameAnalyzer {
 
         // YIN steps 2–3: difference and cumulative-mean-normalised difference.
         var runningSum: Double = 0
-        let raw = rawDifference
-        let d = normalisedDifference
+        let raw = s.rawDifference
+        let d = s.normalisedDifference
         d[0] = 1
         raw[0] = 0
         for tau in 1...maxLag {
@@ -429,14 +394,15 @@ public final class FrameAnalyzer {
                 if curvature > 0 {
                     offset = max(-0.5, min(0.5, 0.5 * (left - right) / curvature))
                 }
-                insertCandidate(lag: Float(tau) + offset, dip: here, capacity: k)
+                insertCandidate(lag: Float(tau) + offset, dip: here, capacity: k, s)
             }
             tau += 1
         }
-        appendCandidates(k, into: &frame)
+        appendCandidates(k, s, into: &frame)
     }
 
-    @inline(__always) private func insertCandidate(lag: Float, dip: Float, capacity: Int) {
+    @inline(__always) private func insertCandidate(lag: Float, dip: Float, capacity: Int, _ s: FrameScratch) {
+        let bestLag = s.bestLag, bestDip = s.bestDip
         // Keep the `capacity` deepest dips, sorted ascending; empty slots have lag 0.
         var slot = capacity
         for c in 0..<capacity where bestLag[c] == 0 || dip < bestDip[c] {
@@ -454,7 +420,8 @@ public final class FrameAnalyzer {
         bestDip[slot] = dip
     }
 
-    @inline(__always) private func appendCandidates(_ k: Int, into frame: inout Frame) {
+    @inline(__always) private func appendCandidates(_ k: Int, _ s: FrameScratch, into frame: inout Frame) {
+        let bestLag = s.bestLag, bestDip = s.bestDip
         for c in 0..<min(k, Frame.candidateCount) {
             frame.setCandidate(c, lag: bestLag[c], dip: bestLag[c] == 0 ? 1 : bestDip[c])
         }
@@ -463,4 +430,105 @@ public final class FrameAnalyzer {
     @inline(__always) static func decibels(_ meanSquare: Float) -> Float {
         10 * log10(max(meanSquare, 1e-12))
     }
+}
+
+/// A FrameAnalyzer's workspaces, which hold nothing from one frame to the next: the two
+/// FFTs (FFTW plans and aligned buffers), the Hann window, the analysis window and YIN's
+/// buffers. One set per thread and analysis grid, shared by every analyzer on that thread:
+/// a server coaching hundreds of calls on one core touches one set of these (about 20 KB)
+/// instead of one per channel, so they stay in cache.
+final class FrameScratch {
+    let spectralFFT: RealFFT
+    let pitchFFT: RealFFT
+    let hann: UnsafeMutablePointer<Float>
+    let hannPowerSum: Float
+    let window: UnsafeMutablePointer<Float>
+    let integrationSpectrum: UnsafeMutablePointer<Float>
+    let prefixEnergy: UnsafeMutablePointer<Double>
+    let normalisedDifference: UnsafeMutablePointer<Float>
+    let rawDifference: UnsafeMutablePointer<Float>
+    let bestLag: UnsafeMutablePointer<Float>
+    let bestDip: UnsafeMutablePointer<Float>
+
+    static func pitchSpanSamples(_ config: AnalysisConfig) -> Int {
+        config.pitchIntegrationSamples + config.maxLagSamples + 1
+    }
+
+    init(config: AnalysisConfig) {
+        let n = config.spectralWindowSamples
+        let span = Self.pitchSpanSamples(config)
+        spectralFFT = RealFFT(size: n)
+        var pitchSize = 64
+        while pitchSize < span { pitchSize *= 2 }
+        pitchFFT = RealFFT(size: pitchSize)
+        hann = .allocate(capacity: n)
+        var power: Float = 0
+        for i in 0..<n {
+            let h = Float(0.5 - 0.5 * cos(2 * Double.pi * (Double(i) + 0.5) / Double(n)))
+            hann[i] = h
+            power += h * h
+        }
+        hannPowerSum = power
+        window = Self.buffer(max(n, span), 0)
+        integrationSpectrum = Self.buffer(2 * pitchFFT.binCount, 0)
+        prefixEnergy = .allocate(capacity: span + 1)
+        prefixEnergy.initialize(repeating: 0, count: span + 1)
+        normalisedDifference = Self.buffer(config.maxLagSamples + 2, 1)
+        rawDifference = Self.buffer(config.maxLagSamples + 2, 0)
+        bestLag = Self.buffer(config.pitchCandidatesPerFrame, 0)
+        bestDip = Self.buffer(config.pitchCandidatesPerFrame, 0)
+    }
+
+    private static func buffer(_ count: Int, _ value: Float) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        p.initialize(repeating: value, count: count)
+        return p
+    }
+
+    deinit {
+        for p in [hann, window, integrationSpectrum, normalisedDifference, rawDifference, bestLag, bestDip] {
+            p.deallocate()
+        }
+        prefixEnergy.deallocate()
+    }
+
+    /// This thread's set for `config`'s grid, made on first use; kept for the thread's life.
+    /// Allocates nothing once made (a thread-specific slot, a short list of grids).
+    static func current(for config: AnalysisConfig) -> FrameScratch {
+        let grid = Grid(config)
+        let slots: Slots
+        if let raw = pthread_getspecific(slotKey) {
+            slots = Unmanaged<Slots>.fromOpaque(raw).takeUnretainedValue()
+        } else {
+            slots = Slots()
+            pthread_setspecific(slotKey, Unmanaged.passRetained(slots).toOpaque())
+        }
+        for (g, scratch) in slots.sets where g == grid { return scratch }
+        let made = FrameScratch(config: config)
+        slots.sets.append((grid, made))
+        return made
+    }
+
+    /// What sizes the workspaces.
+    private struct Grid: Equatable {
+        var window: Int, integration: Int, maxLag: Int, candidates: Int
+        init(_ c: AnalysisConfig) {
+            (window, integration, maxLag, candidates) = (
+                c.spectralWindowSamples, c.pitchIntegrationSamples, c.maxLagSamples, c.pitchCandidatesPerFrame
+            )
+        }
+    }
+
+    private final class Slots {
+        var sets: [(Grid, FrameScratch)] = []
+    }
+
+    /// The thread-specific slot; a thread's sets are released when it ends.
+    private static let slotKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { raw in
+            if let raw { Unmanaged<Slots>.fromOpaque(raw).release() }
+        }
+        return key
+    }()
 }
