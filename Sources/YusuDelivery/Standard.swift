@@ -30,13 +30,7 @@ public struct Standard: Sendable, Equatable, Codable {
 
     public static func == (a: Standard, b: Standard) -> Bool { a.canonicalJSON == b.canonicalJSON }
 
-    struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ s: String) { stringValue = s }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
+    typealias Key = SettingKey
 
     /// Every key a standard file may hold.
     public static var knownKeys: [String] { ["name", "version", "weights"] + RuleBook.settingKeys }

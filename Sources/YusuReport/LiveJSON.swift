@@ -37,13 +37,7 @@ public enum LiveJSON {
         }
     }
 
-    /// A finite number as JSON writes it (no exponent for the magnitudes lines carry); a
-    /// non-finite one, which JSON cannot carry, as null.
-    static func number(_ x: Double) -> String {
-        guard x.isFinite else { return "null" }
-        if x == x.rounded() && abs(x) < 1e15 { return String(Int64(x)) }
-        return String(x)
-    }
+    static func number(_ x: Double) -> String { JSONText.number(x) }
 
     static func quoted(_ s: String) -> String {
         var out: [UInt8] = []
@@ -89,6 +83,15 @@ public enum JSONText {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// A number as every Yusu document writes it, the way `JSONEncoder` does for the score
+    /// document: a whole value without a fraction ("3", not "3.0"), others in their shortest
+    /// exact form; a non-finite one, which JSON cannot carry, as null.
+    public static func number(_ x: Double) -> String {
+        guard x.isFinite else { return "null" }
+        if x == x.rounded() && abs(x) < 1e15 { return String(Int64(x)) }
+        return String(x)
     }
 
     static func unicodeEscape(_ b: UInt8, into out: inout [UInt8]) {

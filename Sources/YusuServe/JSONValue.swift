@@ -56,15 +56,7 @@ public enum JSONValue: Sendable, Equatable {
         case .null: out.append(contentsOf: "null".utf8)
         case .boolean(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .whole(let i): out.append(contentsOf: String(i).utf8)
-        case .num(let d):
-            if !d.isFinite {
-                out.append(contentsOf: "null".utf8)
-            } else if d == d.rounded() && abs(d) < 1e15 {
-                out.append(contentsOf: String(Int(d)).utf8)
-                out.append(contentsOf: ".0".utf8)
-            } else {
-                out.append(contentsOf: "\(d)".utf8)
-            }
+        case .num(let d): out.append(contentsOf: JSONText.number(d).utf8)
         case .str(let s): Self.quote(s, into: &out)
         case .arr(let a):
             out.append(UInt8(ascii: "["))

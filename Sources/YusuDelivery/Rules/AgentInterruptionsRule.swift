@@ -6,13 +6,10 @@ public struct AgentInterruptionsRule: StandardRule {
     public struct Settings: RuleSettings {
         /// Agent interruptions a call may have.
         public var maximumCount = 0
-        enum CodingKeys: String, CodingKey, CaseIterable { case maximumCount = "max_agent_interruptions" }
-        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public static let fields: [SettingField<Settings>] = [
+            .init("max_agent_interruptions", \.maximumCount)
+        ]
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            maximumCount = try c.value(.maximumCount, or: Settings().maximumCount)
-        }
         public func problems() -> [String] {
             check(
                 (0...10_000).contains(maximumCount), "max_agent_interruptions (\(maximumCount)) must be from 0 to 10000"
@@ -20,10 +17,8 @@ public struct AgentInterruptionsRule: StandardRule {
         }
     }
 
-    public let id = "agent_interruptions"
-    public let chineseName = "不打断客户"
-    public let englishName = "No interrupting the customer"
-    public let defaultWeight = 15.0
+    public let about = RuleAbout(
+        id: "agent_interruptions", chinese: "不打断客户", english: "No interrupting the customer", weight: 15.0)
     public init() {}
 
     public func limitText(_ s: Settings) -> String { s.maximumCount == 0 ? "none" : "at most \(s.maximumCount)" }

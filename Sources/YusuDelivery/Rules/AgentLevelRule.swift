@@ -7,18 +7,11 @@ public struct AgentLevelRule: StandardRule {
         public var minimumDbov = -35.0
         /// Loudest level that passes, dBov.
         public var maximumDbov = -15.0
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case minimumDbov = "agent_level_min_dbov"
-            case maximumDbov = "agent_level_max_dbov"
-        }
-        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public static let fields: [SettingField<Settings>] = [
+            .init("agent_level_min_dbov", \.minimumDbov),
+            .init("agent_level_max_dbov", \.maximumDbov),
+        ]
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let d = Settings()
-            minimumDbov = try c.value(.minimumDbov, or: d.minimumDbov)
-            maximumDbov = try c.value(.maximumDbov, or: d.maximumDbov)
-        }
         public func problems() -> [String] {
             check(
                 minimumDbov < maximumDbov && maximumDbov <= 0 && minimumDbov >= -100,
@@ -30,10 +23,7 @@ public struct AgentLevelRule: StandardRule {
         }
     }
 
-    public let id = "agent_level"
-    public let chineseName = "音量适中"
-    public let englishName = "Speaking level"
-    public let defaultWeight = 10.0
+    public let about = RuleAbout(id: "agent_level", chinese: "音量适中", english: "Speaking level", weight: 10.0)
     public init() {}
 
     public func limitText(_ s: Settings) -> String { "\(show(s.minimumDbov)) to \(show(s.maximumDbov)) dBov" }

@@ -7,18 +7,11 @@ public struct CallDurationRule: StandardRule {
         public var minimumSeconds = 180.0
         /// Longest call that passes, seconds.
         public var maximumSeconds = 300.0
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case minimumSeconds = "call_duration_min_s"
-            case maximumSeconds = "call_duration_max_s"
-        }
-        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public static let fields: [SettingField<Settings>] = [
+            .init("call_duration_min_s", \.minimumSeconds),
+            .init("call_duration_max_s", \.maximumSeconds),
+        ]
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let d = Settings()
-            minimumSeconds = try c.value(.minimumSeconds, or: d.minimumSeconds)
-            maximumSeconds = try c.value(.maximumSeconds, or: d.maximumSeconds)
-        }
         public func problems() -> [String] {
             check(
                 minimumSeconds >= 0 && minimumSeconds < maximumSeconds && maximumSeconds <= 86_400,
@@ -30,10 +23,7 @@ public struct CallDurationRule: StandardRule {
         }
     }
 
-    public let id = "call_duration"
-    public let chineseName = "通话时长"
-    public let englishName = "Call duration"
-    public let defaultWeight = 5.0
+    public let about = RuleAbout(id: "call_duration", chinese: "通话时长", english: "Call duration", weight: 5.0)
     public init() {}
 
     public func limitText(_ s: Settings) -> String { "\(clockText(s.minimumSeconds))–\(clockText(s.maximumSeconds))" }

@@ -18,21 +18,12 @@ public struct FallingEndingsRule: StandardRule {
         public var belowRegisterSemitones = 2.0
         /// ... and its pitch falls at least this much into its end, semitones.
         public var minimumFallSemitones = 2.5
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case maximumShare = "max_falling_ending_share"
-            case belowRegisterSemitones = "sinking_ending_below_register_st"
-            case
-                minimumFallSemitones = "sinking_ending_min_fall_st"
-        }
-        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public static let fields: [SettingField<Settings>] = [
+            .init("max_falling_ending_share", \.maximumShare),
+            .init("sinking_ending_below_register_st", \.belowRegisterSemitones),
+            .init("sinking_ending_min_fall_st", \.minimumFallSemitones),
+        ]
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let d = Settings()
-            maximumShare = try c.value(.maximumShare, or: d.maximumShare)
-            belowRegisterSemitones = try c.value(.belowRegisterSemitones, or: d.belowRegisterSemitones)
-            minimumFallSemitones = try c.value(.minimumFallSemitones, or: d.minimumFallSemitones)
-        }
         public func problems() -> [String] {
             check(
                 (0...1).contains(maximumShare),
@@ -50,10 +41,7 @@ public struct FallingEndingsRule: StandardRule {
         }
     }
 
-    public let id = "falling_endings"
-    public let chineseName = "句尾不得下沉"
-    public let englishName = "No sinking endings"
-    public let defaultWeight = 15.0
+    public let about = RuleAbout(id: "falling_endings", chinese: "句尾不得下沉", english: "No sinking endings", weight: 15.0)
     public init() {}
 
     public func limitText(_ s: Settings) -> String {

@@ -10,13 +10,10 @@ public struct FilledPausesRule: StandardRule {
     public struct Settings: RuleSettings {
         /// Filled pauses per minute of agent talk that pass.
         public var maximumPerMinute = 3.0
-        enum CodingKeys: String, CodingKey, CaseIterable { case maximumPerMinute = "max_filled_pauses_per_min" }
-        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public static let fields: [SettingField<Settings>] = [
+            .init("max_filled_pauses_per_min", \.maximumPerMinute)
+        ]
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            maximumPerMinute = try c.value(.maximumPerMinute, or: Settings().maximumPerMinute)
-        }
         public func problems() -> [String] {
             check(
                 maximumPerMinute >= 0 && maximumPerMinute <= 1000,
@@ -24,10 +21,8 @@ public struct FilledPausesRule: StandardRule {
         }
     }
 
-    public let id = "filled_pauses"
-    public let chineseName = "避免过多语气词"
-    public let englishName = "Few filled pauses (嗯/啊)"
-    public let defaultWeight = 10.0
+    public let about = RuleAbout(
+        id: "filled_pauses", chinese: "避免过多语气词", english: "Few filled pauses (嗯/啊)", weight: 10.0)
     public init() {}
 
     public func limitText(_ s: Settings) -> String { "at most \(show(s.maximumPerMinute)) per minute of talk" }

@@ -6,13 +6,10 @@ public struct HoldsRule: StandardRule {
     public struct Settings: RuleSettings {
         /// Longest silence that passes, seconds.
         public var maximumSeconds = 60.0
-        enum CodingKeys: String, CodingKey, CaseIterable { case maximumSeconds = "max_hold_s" }
-        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public static let fields: [SettingField<Settings>] = [
+            .init("max_hold_s", \.maximumSeconds)
+        ]
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            maximumSeconds = try c.value(.maximumSeconds, or: Settings().maximumSeconds)
-        }
         public func problems() -> [String] {
             check(
                 maximumSeconds >= 10 && maximumSeconds <= 86_400,
@@ -20,10 +17,7 @@ public struct HoldsRule: StandardRule {
         }
     }
 
-    public let id = "holds"
-    public let chineseName = "等待不超过1分钟"
-    public let englishName = "Holds and dead air"
-    public let defaultWeight = 10.0
+    public let about = RuleAbout(id: "holds", chinese: "等待不超过1分钟", english: "Holds and dead air", weight: 10.0)
     public init() {}
 
     public func limitText(_ s: Settings) -> String { "at most \(show(s.maximumSeconds)) s" }

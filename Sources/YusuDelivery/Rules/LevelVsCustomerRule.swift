@@ -14,18 +14,11 @@ public struct LevelVsCustomerRule: StandardRule {
         public var minimumDb = -6.0
         /// Agent minus customer level, highest that passes, dB.
         public var maximumDb = 6.0
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case minimumDb = "level_vs_customer_min_db"
-            case maximumDb = "level_vs_customer_max_db"
-        }
-        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public static let fields: [SettingField<Settings>] = [
+            .init("level_vs_customer_min_db", \.minimumDb),
+            .init("level_vs_customer_max_db", \.maximumDb),
+        ]
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let d = Settings()
-            minimumDb = try c.value(.minimumDb, or: d.minimumDb)
-            maximumDb = try c.value(.maximumDb, or: d.maximumDb)
-        }
         public func problems() -> [String] {
             check(
                 minimumDb < maximumDb && minimumDb >= -60 && maximumDb <= 60,
@@ -37,10 +30,8 @@ public struct LevelVsCustomerRule: StandardRule {
         }
     }
 
-    public let id = "level_vs_customer"
-    public let chineseName = "音量适应客户"
-    public let englishName = "Level matched to the customer"
-    public let defaultWeight = 0.0
+    public let about = RuleAbout(
+        id: "level_vs_customer", chinese: "音量适应客户", english: "Level matched to the customer", weight: 0.0)
     public init() {}
 
     public func limitText(_ s: Settings) -> String {

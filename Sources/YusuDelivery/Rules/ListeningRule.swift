@@ -16,13 +16,10 @@ public struct ListeningRule: StandardRule {
     public struct Settings: RuleSettings {
         /// A customer stretch this long must hold an acknowledgement, seconds.
         public var turnSeconds = 15.0
-        enum CodingKeys: String, CodingKey, CaseIterable { case turnSeconds = "listening_turn_s" }
-        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public static let fields: [SettingField<Settings>] = [
+            .init("listening_turn_s", \.turnSeconds)
+        ]
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            turnSeconds = try c.value(.turnSeconds, or: Settings().turnSeconds)
-        }
         public func problems() -> [String] {
             check(
                 turnSeconds >= 3 && turnSeconds <= 3600,
@@ -30,10 +27,7 @@ public struct ListeningRule: StandardRule {
         }
     }
 
-    public let id = "listening"
-    public let chineseName = "适时回应客户"
-    public let englishName = "Active listening"
-    public let defaultWeight = 5.0
+    public let about = RuleAbout(id: "listening", chinese: "适时回应客户", english: "Active listening", weight: 5.0)
     public init() {}
 
     public func limitText(_ s: Settings) -> String {

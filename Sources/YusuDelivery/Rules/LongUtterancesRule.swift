@@ -5,13 +5,10 @@ public struct LongUtterancesRule: StandardRule {
     public struct Settings: RuleSettings {
         /// Most syllables (字) an utterance may have.
         public var maximumSyllables = 20
-        enum CodingKeys: String, CodingKey, CaseIterable { case maximumSyllables = "max_utterance_syllables" }
-        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public static let fields: [SettingField<Settings>] = [
+            .init("max_utterance_syllables", \.maximumSyllables)
+        ]
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            maximumSyllables = try c.value(.maximumSyllables, or: Settings().maximumSyllables)
-        }
         public func problems() -> [String] {
             check(
                 (1...10_000).contains(maximumSyllables),
@@ -19,10 +16,7 @@ public struct LongUtterancesRule: StandardRule {
         }
     }
 
-    public let id = "long_utterances"
-    public let chineseName = "单句不超过20字"
-    public let englishName = "Short sentences"
-    public let defaultWeight = 5.0
+    public let about = RuleAbout(id: "long_utterances", chinese: "单句不超过20字", english: "Short sentences", weight: 5.0)
     public init() {}
 
     public func limitText(_ s: Settings) -> String { "no utterance over \(s.maximumSyllables) 字" }

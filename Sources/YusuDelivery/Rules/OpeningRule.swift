@@ -8,13 +8,10 @@ public struct OpeningRule: StandardRule {
     public struct Settings: RuleSettings {
         /// The agent's first words come at most this long after the line opens, seconds.
         public var maximumSeconds = 5.0
-        enum CodingKeys: String, CodingKey, CaseIterable { case maximumSeconds = "max_opening_s" }
-        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public static let fields: [SettingField<Settings>] = [
+            .init("max_opening_s", \.maximumSeconds)
+        ]
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            maximumSeconds = try c.value(.maximumSeconds, or: Settings().maximumSeconds)
-        }
         public func problems() -> [String] {
             check(
                 maximumSeconds > 0 && maximumSeconds <= 3600,
@@ -22,10 +19,7 @@ public struct OpeningRule: StandardRule {
         }
     }
 
-    public let id = "opening"
-    public let chineseName = "及时问候"
-    public let englishName = "Prompt greeting"
-    public let defaultWeight = 5.0
+    public let about = RuleAbout(id: "opening", chinese: "及时问候", english: "Prompt greeting", weight: 5.0)
     public init() {}
 
     public func limitText(_ s: Settings) -> String { "agent first, within \(show(s.maximumSeconds)) s" }

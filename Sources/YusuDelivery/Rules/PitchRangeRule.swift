@@ -14,18 +14,11 @@ public struct PitchRangeRule: StandardRule {
         public var minimumSemitones = 3.0
         /// Widest range that passes, semitones.
         public var maximumSemitones = 12.0
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case minimumSemitones = "pitch_range_min_st"
-            case maximumSemitones = "pitch_range_max_st"
-        }
-        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public static let fields: [SettingField<Settings>] = [
+            .init("pitch_range_min_st", \.minimumSemitones),
+            .init("pitch_range_max_st", \.maximumSemitones),
+        ]
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let d = Settings()
-            minimumSemitones = try c.value(.minimumSemitones, or: d.minimumSemitones)
-            maximumSemitones = try c.value(.maximumSemitones, or: d.maximumSemitones)
-        }
         public func problems() -> [String] {
             check(
                 minimumSemitones >= 0 && minimumSemitones < maximumSemitones && maximumSemitones <= 36,
@@ -37,10 +30,7 @@ public struct PitchRangeRule: StandardRule {
         }
     }
 
-    public let id = "pitch_range"
-    public let chineseName = "语调有活力"
-    public let englishName = "Lively pitch range"
-    public let defaultWeight = 0.0
+    public let about = RuleAbout(id: "pitch_range", chinese: "语调有活力", english: "Lively pitch range", weight: 0.0)
     public init() {}
 
     public func limitText(_ s: Settings) -> String { "\(show(s.minimumSemitones))–\(show(s.maximumSemitones)) st" }

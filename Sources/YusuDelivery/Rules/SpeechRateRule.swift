@@ -8,18 +8,11 @@ public struct SpeechRateRule: StandardRule {
         public var minimumCharactersPerMinute = 100.0
         /// Highest rate that passes, 字/分钟.
         public var maximumCharactersPerMinute = 120.0
-        enum CodingKeys: String, CodingKey, CaseIterable {
-            case minimumCharactersPerMinute = "speech_rate_min_cpm"
-            case maximumCharactersPerMinute = "speech_rate_max_cpm"
-        }
-        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
+        public static let fields: [SettingField<Settings>] = [
+            .init("speech_rate_min_cpm", \.minimumCharactersPerMinute),
+            .init("speech_rate_max_cpm", \.maximumCharactersPerMinute),
+        ]
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let d = Settings()
-            minimumCharactersPerMinute = try c.value(.minimumCharactersPerMinute, or: d.minimumCharactersPerMinute)
-            maximumCharactersPerMinute = try c.value(.maximumCharactersPerMinute, or: d.maximumCharactersPerMinute)
-        }
         public func problems() -> [String] {
             let lo = minimumCharactersPerMinute
             let hi = maximumCharactersPerMinute
@@ -30,10 +23,7 @@ public struct SpeechRateRule: StandardRule {
         }
     }
 
-    public let id = "speech_rate"
-    public let chineseName = "语速适中"
-    public let englishName = "Speech rate"
-    public let defaultWeight = 20.0
+    public let about = RuleAbout(id: "speech_rate", chinese: "语速适中", english: "Speech rate", weight: 20.0)
     public init() {}
 
     public func limitText(_ s: Settings) -> String {

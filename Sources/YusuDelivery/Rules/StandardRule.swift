@@ -9,26 +9,85 @@
 public protocol StandardRule: Sendable {
     associatedtype Settings: RuleSettings
     init()
-    /// Stable id: JSON `rule`, database `verdicts.rule`, `weights` key.
-    var id: String { get }
-    var chineseName: String { get }
-    var englishName: String { get }
-    /// Share of the 0–100 score by default (the defaults of all rules sum to 100).
-    var defaultWeight: Double { get }
+    /// Its id, names and default weight.
+    var about: RuleAbout { get }
     /// The verdict on a call, with evidence for every moment that makes it fail.
     func judge(_ call: CallMeasures, _ settings: Settings) -> Verdict
     /// The limit as people read it: "100–120 字/分钟", "at most 60 s".
     func limitText(_ settings: Settings) -> String
 }
 
+/// What names a rule.
+public struct RuleAbout: Sendable {
+    /// Stable id: JSON `rule`, database `verdicts.rule`, `weights` key.
+    public let id: String
+    public let chineseName: String
+    public let englishName: String
+    /// Share of the 0–100 score by default (the defaults of all rules sum to 100).
+    public let defaultWeight: Double
+    public init(id: String, chinese: String, english: String, weight: Double) {
+        (self.id, chineseName, englishName, defaultWeight) = (id, chinese, english, weight)
+    }
+}
+
+extension StandardRule {
+    public var id: String { about.id }
+    public var chineseName: String { about.chineseName }
+    public var englishName: String { about.englishName }
+    public var defaultWeight: Double { about.defaultWeight }
+}
+
 /// A rule's settings: the keys a standard file may set for it, their defaults (`init()`)
-/// and the checks on their values. Keys missing from a file keep their defaults.
+/// and the checks on their values. Keys missing from a file keep their defaults. Coding
+/// comes from `fields`: one line a key.
 public protocol RuleSettings: Codable, Sendable, Equatable {
     init()
-    /// The JSON keys of these settings, units in their names.
-    static var keys: [String] { get }
+    /// Each JSON key (units in its name) and the property it sets.
+    static var fields: [SettingField<Self>] { get }
     /// Problems with the values, one message each, naming the key and the value.
     func problems() -> [String]
+}
+
+extension RuleSettings {
+    /// The JSON keys of these settings.
+    public static var keys: [String] { fields.map(\.key) }
+
+    /// The keys the decoder holds; the others keep their defaults.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: SettingKey.self)
+        for field in Self.fields { try field.decode(&self, c) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: SettingKey.self)
+        for field in Self.fields { try field.encode(self, &c) }
+    }
+}
+
+/// A key of a standard file.
+struct SettingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+/// One key of a rule's settings and the property it sets (key paths are immutable values,
+/// hence the unchecked Sendable).
+public struct SettingField<S>: @unchecked Sendable {
+    public let key: String
+    let decode: (inout S, KeyedDecodingContainer<SettingKey>) throws -> Void
+    let encode: (S, inout KeyedEncodingContainer<SettingKey>) throws -> Void
+
+    public init<V: Codable>(_ key: String, _ path: WritableKeyPath<S, V>) {
+        self.key = key
+        decode = { settings, c in
+            if let v = try c.decodeIfPresent(V.self, forKey: SettingKey(key)) { settings[keyPath: path] = v }
+        }
+        encode = { settings, c in try c.encode(settings[keyPath: path], forKey: SettingKey(key)) }
+    }
 }
 
 /// Every rule, in report order.
@@ -85,10 +144,3 @@ func check(_ ok: Bool, _ message: @autoclosure () -> String) -> [String] { ok ? 
 
 /// A number as a standard file would write it: whole numbers without a fraction.
 func show(_ x: Double) -> String { Verdict.trim(x) }
-
-extension KeyedDecodingContainer {
-    /// The value at `key`, or `fallback` when the file does not set it.
-    func value<T: Decodable>(_ key: Key, or fallback: T) throws -> T {
-        try decodeIfPresent(T.self, forKey: key) ?? fallback
-    }
-}
