@@ -44,6 +44,26 @@ public struct CallAnalysis: Sendable {
     public var hasSpeech: Bool
 }
 
+extension CallAnalysis {
+    /// Agent syllables per minute of talk time in consecutive 30 s windows (windows with
+    /// less than 5 s of talk are left out): the call page's rate chart.
+    public func agentRateWindows(windowSeconds: Double = 30) -> [(start: Double, rate: Double?)] {
+        let m = measures
+        var out: [(Double, Double?)] = []
+        var start = 0.0
+        var k = 0
+        while start < m.durationSeconds {
+            let window = TimeSpan(startSeconds: start, endSeconds: min(m.durationSeconds, start + windowSeconds))
+            let talk = m.agent.turns.reduce(0) { $0 + $1.overlapSeconds(with: window) }
+            let nuclei = k < agentNucleiPer30s.count ? agentNucleiPer30s[k] : 0
+            out.append((start, talk >= 5 ? Double(nuclei) / talk * 60 : nil))
+            start += windowSeconds
+            k += 1
+        }
+        return out
+    }
+}
+
 /// Options chosen by the user for one call.
 public struct CallOptions: Sendable, Equatable {
     /// Channel carrying the agent in a stereo file (0 or 1).

@@ -325,35 +325,9 @@ public enum HTMLCallReport {
 
     // MARK: Speech rate
 
-    /// Agent syllables per minute of talk time in consecutive 30 s windows (windows with
-    /// less than 5 s of talk are left out).
-    public static func rateWindows(_ analysis: CallAnalysis, windowSeconds: Double = 30) -> [(
-        start: Double, rate: Double?
-    )] {
-        let m = analysis.measures
-        var out: [(Double, Double?)] = []
-        var start = 0.0
-        var k = 0
-        while start < m.durationSeconds {
-            let window = TimeSpan(startSeconds: start, endSeconds: min(m.durationSeconds, start + windowSeconds))
-            let talk = m.agent.turns.reduce(0) { $0 + $1.overlapSeconds(with: window) }
-            let nuclei = k < analysis.agentNucleiPer30s.count ? analysis.agentNucleiPer30s[k] : 0
-            out.append((start, talk >= 5 ? Double(nuclei) / talk * 60 : nil))
-            start += windowSeconds
-            k += 1
-        }
-        return out
-    }
-
-    /// A verdict's band, as its rule set it.
-    static func band(_ card: Scorecard, _ rule: String) -> (Double, Double)? {
-        if case .range(let lo, let hi)? = card.verdict(rule)?.limit { return (lo, hi) }
-        return nil
-    }
-
     static func rateChart(_ analysis: CallAnalysis, card: Scorecard) -> String {
         let d = analysis.measures.durationSeconds
-        let windows = rateWindows(analysis)
+        let windows = analysis.agentRateWindows()
         let height = 180.0
         let top = 10.0
         let maxRate = max(300.0, (windows.compactMap(\.rate).max() ?? 0) * 1.1)
@@ -364,7 +338,8 @@ public enum HTMLCallReport {
             aria-label=\"Speech rate per 30 seconds\">\n
             """
         svg += timeAxis(d, top: top, bottom: height - 10)
-        let (lo, hi) = band(card, SpeechRateRule().id) ?? (100, 120)
+        let rate = card.standard[SpeechRateRule.self]
+        let (lo, hi) = (rate.minimumCharactersPerMinute, rate.maximumCharactersPerMinute)
         for r in stride(from: 0.0, through: maxRate, by: 100) {
             svg += "<text x=\"\(HTML.n(left - 6))\" y=\"\(HTML.n(y(r) + 4))\" text-anchor=\"end\">\(Int(r))</text>"
         }
@@ -412,7 +387,8 @@ public enum HTMLCallReport {
     static func levels(_ m: CallMeasures, card: Scorecard) -> String {
         let lo = -60.0
         let hi = 0.0
-        let (bandLo, bandHi) = band(card, AgentLevelRule().id) ?? (-35, -15)
+        let level = card.standard[AgentLevelRule.self]
+        let (bandLo, bandHi) = (level.minimumDbov, level.maximumDbov)
         func x(_ db: Double) -> Double { left + 90 + (width - left - 110) * (max(lo, min(hi, db)) - lo) / (hi - lo) }
         var svg =
             """

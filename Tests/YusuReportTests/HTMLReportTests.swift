@@ -63,7 +63,7 @@ struct HTMLReportTests {
         // Pitch contour drawn; rate windows as computed; levels as measured.
         #expect(html.contains("<path class=\"contour\" d=\"M"))
         let rates = attributeValues("data-rate", class: "rate-window", in: html).compactMap(Double.init)
-        let expected = HTMLCallReport.rateWindows(analysis).compactMap(\.rate)
+        let expected = analysis.agentRateWindows().compactMap(\.rate)
         #expect(rates.count == expected.count && zip(rates, expected).allSatisfy { abs($0 - $1) <= 0.06 })
         let levels = attributeValues("data-dbov", class: "level", in: html).compactMap(Double.init)
         #expect(levels.count == 2 && abs(levels[0] - (m.agent.activeLevelDbov ?? 0)) <= 0.06)
