@@ -303,7 +303,7 @@ struct CallTimeline {
                 }
             }
             // A turn whose pause is already long enough is over.
-            if let open = turnOpen[p], turnQueue[p].isEmpty, spans[p].last.map { $0.closed } ?? true,
+            if let open = turnOpen[p], turnQueue[p].isEmpty, spans[p].last.map({ $0.closed }) ?? true,
                 final || known[p] - open.end >= turnGap
                     || (spans[p].last.map { !$0.closed && $0.start - open.end >= turnGap } ?? false)
             {

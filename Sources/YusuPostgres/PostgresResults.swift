@@ -169,7 +169,7 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
     /// Waits for `future`, but not for ever on a dead connection: postgres-nio 1.x can leave
     /// a query's future pending when the server closes the connection under it (a restart
     /// with `-m fast`). The wait looks at the connection every second instead.
-    static func await<T>(_ future: EventLoopFuture<T>, on connection: PostgresConnection) throws -> T {
+    static func await<T: Sendable>(_ future: EventLoopFuture<T>, on connection: PostgresConnection) throws -> T {
         let finished = DispatchSemaphore(value: 0)
         future.whenComplete { _ in finished.signal() }
         while finished.wait(timeout: .now() + 1) == .timedOut {
@@ -185,6 +185,7 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
     /// Runs `body`; when the server goes away under it, waits for the server, connects
     /// again and runs `body` again from the start, for up to `reconnectSeconds`. `body`
     /// must be safe to repeat: one transaction, or statements that are idempotent.
+    @discardableResult
     public func retrying<T>(_ body: () throws -> T) throws -> T {
         var deadline: Date? = nil
         while true {

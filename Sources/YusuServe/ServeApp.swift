@@ -105,11 +105,17 @@ struct ServeMetrics: Sendable {
     let scored: Prometheus.Counter, refused: Prometheus.Counter, rejected: Prometheus.Counter,
         liveCalls: Prometheus.Gauge, scoringInProgress: Prometheus.Gauge
     init(_ registry: PrometheusCollectorRegistry) {
-        scored = registry.makeCounter(name: "yusu_uploads_scored_total")
-        refused = registry.makeCounter(name: "yusu_uploads_refused_total")
-        rejected = registry.makeCounter(name: "yusu_scoring_busy_total")
-        liveCalls = registry.makeGauge(name: "yusu_live_calls")
-        scoringInProgress = registry.makeGauge(name: "yusu_scoring_in_progress")
+        func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "yusu", metricName: metric, unitName: unit, helpText: help)
+        }
+        scored = registry.makeCounter(descriptor: name("uploads_scored", "total", "Uploads scored (POST /v1/score)."))
+        refused = registry.makeCounter(
+            descriptor: name("uploads_refused", "total", "Uploads refused: not audio, too long, too large."))
+        rejected = registry.makeCounter(
+            descriptor: name("scoring_busy", "total", "Uploads answered 503: every scoring place and the queue full."))
+        liveCalls = registry.makeGauge(descriptor: name("live", "calls", "Live calls open now (WebSocket /v1/live)."))
+        scoringInProgress = registry.makeGauge(
+            descriptor: name("scoring_in", "progress", "Uploads being scored now."))
     }
 }
 

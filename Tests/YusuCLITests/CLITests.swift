@@ -164,10 +164,10 @@ struct CLITests {
         var cases: [(String, String)] = []
         cases.append((dir.file("missing.wav"), "no such file"))
         let empty = dir.file("empty.wav")
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
         cases.append((empty, "empty"))
         let text = dir.file("text.wav")
-        FileManager.default.createFile(atPath: text, contents: Data("hello".utf8))
+        #expect(FileManager.default.createFile(atPath: text, contents: Data("hello".utf8)))
         cases.append((text, "not a readable audio file"))
         let cut = try writeRecording(dir.file("cut.wav"), channels: [tone], rateHz: 8000)
         let data = try Data(contentsOf: URL(fileURLWithPath: cut))

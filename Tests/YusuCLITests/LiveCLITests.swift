@@ -208,7 +208,7 @@ struct LiveCLITests {
         }()
         for k in 4..<8 { header[dataAt + k] = 0 }
         let audio = bytes[(dataAt + 8)...]
-        FileManager.default.createFile(atPath: path, contents: Data(header[0..<(dataAt + 8)]))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(header[0..<(dataAt + 8)])))
         let process = Process()
         process.executableURL = CLI.executable
         process.arguments = ["live", "--follow", path, "--idle-seconds", "1.5"]

@@ -141,7 +141,7 @@ func spawnYusu(_ arguments: [String], environment: [String: String], stderrFile:
     p.environment = environment
     p.standardOutput = FileHandle.nullDevice
     if let stderrFile {
-        FileManager.default.createFile(atPath: stderrFile, contents: nil)
+        #expect(FileManager.default.createFile(atPath: stderrFile, contents: nil))
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrFile))
     } else {
         p.standardError = FileHandle.nullDevice

@@ -570,6 +570,10 @@ struct ServeTests {
         #expect(eight.allSatisfy { $0 == 200 }, "\(eight)")
         let metrics = try curl(wide.base + "/metrics").text
         #expect(metrics.contains("yusu_uploads_scored_total 8"), "\(metrics.prefix(600))")
+        // Every metric says what it counts.
+        for name in ["yusu_uploads_scored_total", "yusu_live_calls", "yusu_scoring_busy_total"] {
+            #expect(metrics.contains("# HELP \(name) "), "\(name): \(metrics.prefix(600))")
+        }
     }
 
     @Test("SIGTERM during a score: the upload still gets its document, then the server exits 0")

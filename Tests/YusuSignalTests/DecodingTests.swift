@@ -60,14 +60,14 @@ struct DecodingTests {
         for i in 0..<16 {
             if i % 2 == 0 {
                 let p = dir.file("text\(i).wav")
-                FileManager.default.createFile(atPath: p, contents: Data("hello world, not audio".utf8))
+                #expect(FileManager.default.createFile(atPath: p, contents: Data("hello world, not audio".utf8)))
                 paths.append((p, "not a readable audio file"))
             } else {
                 var header =
                     Data("RIFF".utf8) + Data([36, 0, 0, 0]) + Data("WAVEfmt ".utf8) + Data([16, 0, 0, 0, 1, 0, 0, 0])
                 header += Data(repeating: 0, count: 24)
                 let p = dir.file("zero\(i).wav")
-                FileManager.default.createFile(atPath: p, contents: header)
+                #expect(FileManager.default.createFile(atPath: p, contents: header))
                 paths.append((p, "No 'data' chunk marker"))
             }
         }
@@ -113,7 +113,7 @@ struct DecodingTests {
     func empty() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("empty.wav")
-        FileManager.default.createFile(atPath: path, contents: Data())
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         #expect(throws: AudioError.empty(path: path)) { try AudioFileReader(path: path) }
     }
 
@@ -121,7 +121,7 @@ struct DecodingTests {
     func notAudio() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("notes.wav")
-        FileManager.default.createFile(atPath: path, contents: Data("this is not a recording\n".utf8))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data("this is not a recording\n".utf8)))
         do {
             _ = try AudioFileReader(path: path)
             Issue.record("expected an error")
