@@ -33,7 +33,7 @@ final class ChannelStream {
 
     // MARK: Stages
     private var levels: ChannelLevelsTracker
-    private var pitch: PitchTracker
+    private(set) var pitch: PitchTracker
     private var vad: VoiceActivityTracker
     /// One of the two counters runs (`SyllableNucleiConfig.method`): the learned one, or
     /// the hand-set peak picker.
@@ -42,7 +42,7 @@ final class ChannelStream {
     private var fillers: FilledPauseTracker
 
     // MARK: Per-frame rings
-    private var frames: FrameRing<Frame>
+    private(set) var frames: FrameRing<Frame>
     private var levelsAt: FrameRing<ChannelLevels>
     private var otherEnergy: FrameRing<Float>
     /// Frames the pitch stage has taken (everything after the warm-up).
@@ -82,18 +82,16 @@ final class ChannelStream {
     private var metered = 0
     private var lastSpeech = -1_000_000
     /// Pitch: the register (median so far) and range, on a 1/20-semitone grid re 100 Hz.
-    private var register = RunningHistogram(lowest: -30, highest: 30, step: 0.05)
+    private(set) var register = RunningHistogram(lowest: -30, highest: 30, step: 0.05)
     /// Two voices on one channel: stretches of voicing.
-    private(set) var stretches: [TwoVoices.Sample] = []
-    private var stretchHistogram = RunningHistogram(lowest: -30, highest: 30, step: 0.05)
-    private var stretchVoiced = 0
-    private var stretchLast = -1_000_000
+    private var voiceStretches: VoiceStretches
+    var stretches: [TwoVoices.Sample] { voiceStretches.samples }
     /// Speech-rate windows for the call page: nuclei per 30 s window.
     private(set) var nucleiPerWindow: [Int] = []
     /// The pitch contour for the call page (when asked): one point per 50 ms of voicing.
     var keepContour = false
-    private(set) var contour: [(timeSeconds: Float, f0Hz: Float)] = []
-    private var contourBlock: [Float] = []
+    private var contourSampler: ContourSampler
+    var contour: [(timeSeconds: Float, f0Hz: Float)] { contourSampler.points }
     /// Frame rows for a frame dump (when asked): (frame, energy, in an utterance, F0).
     var frameSink: ((Int, Float, Bool, Float) -> Void)? = nil
     /// The learned stage's features of every frame (training material), when wanted.
@@ -125,7 +123,8 @@ final class ChannelStream {
         nucleusQueue.reserveCapacity(256)
         closing.reserveCapacity(8)
         pauseVoiced.reserveCapacity(64)
-        contourBlock.reserveCapacity(8)
+        voiceStretches = VoiceStretches(joinGapSeconds: settings.twoVoices.joinGapSeconds, hopSeconds: hop)
+        contourSampler = ContourSampler(hopSeconds: hop)
     }
 
     // MARK: Frames in
@@ -190,8 +189,8 @@ final class ChannelStream {
             meterHop(metered)
             metered += 1
         }
-        flushStretch()
-        flushContour()
+        voiceStretches.flush()
+        contourSampler.flush()
         flushFrameRows()
     }
 
@@ -294,8 +293,8 @@ final class ChannelStream {
             if let c = fillers.push(frame, f0Hz: f0, speech: speech), let start = openStart ?? closing.last?.start {
                 fillerCandidates.append((c, start))
             }
-            stretchStep(j, f0: speech ? f0 : 0)
-            if keepContour { contourStep(j, f0: f0, inUtterance: openStart != nil && speech) }
+            voiceStretches.push(j, f0Hz: speech ? f0 : 0)
+            if keepContour { contourSampler.push(j, f0Hz: f0, inUtterance: openStart != nil && speech) }
             consumed += 1
             // P.56: a hop is gated when speech lies within 0.2 s of it, on either side.
             while metered + Self.gateFrames <= j {
@@ -460,91 +459,7 @@ final class ChannelStream {
         delegate?.channel(self, finished: u, index: utterances.count - 1)
     }
 
-    #if YUSU_DEV_TUNING
-        /// Candidate ending features, one line per utterance (development of the ending rule).
-        private func debugEnding(_ u: Utterance, start: Int, end: Int) {
-            guard let span = u.endingSpan, let med = register.percentile(0.5), let p10 = register.percentile(0.1),
-                let p5 = register.percentile(0.05),
-                let p25 = register.percentile(0.25)
-            else { return }
-            let f0 = pitch.f0Hz
-            func st(_ j: Int) -> Double? { f0.holds(j) && f0[j] > 0 ? 12 * log2(Double(f0[j]) / 100) : nil }
-            let a = Int((span.startSeconds / hop).rounded())
-            let b = Int((span.endSeconds / hop).rounded())
-            let stretch = (a..<b).compactMap { st($0) }
-            guard stretch.count >= 2 else { return }
-            let q = max(2, stretch.count / 4)
-            let endSt = median(Array(stretch.suffix(q)))
-            let word = (max(start, a - 60)..<a).compactMap { st($0) }
-            let wordMed = word.isEmpty ? nil : median(word)
-            let all = (max(start, end - 2000)..<end).compactMap { st($0) }.sorted()
-            let uRange = all.isEmpty ? 0 : all[all.count * 9 / 10] - all[all.count / 10]
-            let uLow = all.isEmpty ? 0 : all[all.count / 10]
-            // slope over the stretch, st/s
-            let n = Double(stretch.count)
-            let xs = (0..<stretch.count).map { Double($0) * hop }
-            let mx = xs.reduce(0, +) / n
-            let my = stretch.reduce(0, +) / n
-            var sxy = 0.0
-            var sxx = 0.0
-            for k in 0..<stretch.count {
-                sxy += (xs[k] - mx) * (stretch[k] - my)
-                sxx += (xs[k] - mx) * (xs[k] - mx)
-            }
-            let slope = sxx > 0 ? sxy / sxx : 0
-            let energies = (max(start, end - 2000)..<end).filter { frames.holds($0) }.map {
-                Double(frames[$0].energyDb)
-            }.sorted()
-            let e90 = energies.isEmpty ? 0 : energies[energies.count * 9 / 10]
-            let lastE = (max(a, b - q)..<b).filter { frames.holds($0) }.map { Double(frames[$0].energyDb) }
-            let fade = lastE.isEmpty ? 0 : e90 - lastE.reduce(0, +) / Double(lastE.count)
-            let line = String(
-                format:
-                    """
-                    ENDING ch%d start %.3f end %.3f drop %.2f endMed %.2f endP10 %.2f endP5 %.2f endP25 %.2f word \
-                    %@ uRange %.2f endULow %.2f slope %.2f fade %.1f stretchS %.2f voicedS %.2f\n
-                    """,
-                channel, u.startSeconds, u.endSeconds, u.finalDropSemitones ?? .nan, endSt - Double(med),
-                endSt - Double(p10), endSt - Double(p5), endSt - Double(p25),
-                wordMed.map { String(format: "%.2f", $0 - endSt) } ?? "nan", uRange, endSt - uLow, slope, fade,
-                span.endSeconds - span.startSeconds, n * hop)
-            FileHandle.standardError.write(Data(line.utf8))
-        }
-    #endif
-
-    // MARK: Two voices, contour, frame rows
-
-    private func stretchStep(_ j: Int, f0: Float) {
-        let gap = Int((settings.twoVoices.joinGapSeconds / hop).rounded())
-        guard f0 > 0 else { return }
-        if j - stretchLast - 1 > gap { flushStretch() }
-        stretchHistogram.add(12 * log2(f0 / 100))
-        stretchVoiced += 1
-        stretchLast = j
-    }
-
-    private func flushStretch() {
-        guard stretchVoiced > 0, let st = stretchHistogram.percentile(0.5) else { return }
-        stretches.append(
-            TwoVoices.Sample(medianF0Hz: 100 * pow(2, Double(st) / 12), voicedSeconds: Double(stretchVoiced) * hop))
-        stretchHistogram = RunningHistogram(lowest: -30, highest: 30, step: 0.05)
-        stretchVoiced = 0
-    }
-
-    private func contourStep(_ j: Int, f0: Float, inUtterance: Bool) {
-        if f0 > 0 && inUtterance { contourBlock.append(f0) }
-        if (j + 1) % 5 == 0 {
-            if contourBlock.count >= 2 {
-                let sorted = contourBlock.sorted()
-                let mid = sorted.count / 2
-                let m = sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-                contour.append((Float(Double(j - 2) * hop), m))
-            }
-            contourBlock.removeAll(keepingCapacity: true)
-        }
-    }
-
-    private func flushContour() { contourBlock.removeAll() }
+    // MARK: Frame rows
 
     /// Frame rows go out once it is known whether each frame lies in an utterance.
     private func dumpFrames(upTo j: Int) {

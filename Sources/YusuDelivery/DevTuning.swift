@@ -88,3 +88,57 @@
         }
     }
 #endif
+
+#if YUSU_DEV_TUNING
+    extension ChannelStream {
+        /// Candidate ending features, one line per utterance (development of the ending rule).
+        func debugEnding(_ u: Utterance, start: Int, end: Int) {
+            guard let span = u.endingSpan, let med = register.percentile(0.5), let p10 = register.percentile(0.1),
+                let p5 = register.percentile(0.05),
+                let p25 = register.percentile(0.25)
+            else { return }
+            let f0 = pitch.f0Hz
+            func st(_ j: Int) -> Double? { f0.holds(j) && f0[j] > 0 ? 12 * log2(Double(f0[j]) / 100) : nil }
+            let a = Int((span.startSeconds / hop).rounded())
+            let b = Int((span.endSeconds / hop).rounded())
+            let stretch = (a..<b).compactMap { st($0) }
+            guard stretch.count >= 2 else { return }
+            let q = max(2, stretch.count / 4)
+            let endSt = median(Array(stretch.suffix(q)))
+            let word = (max(start, a - 60)..<a).compactMap { st($0) }
+            let wordMed = word.isEmpty ? nil : median(word)
+            let all = (max(start, end - 2000)..<end).compactMap { st($0) }.sorted()
+            let uRange = all.isEmpty ? 0 : all[all.count * 9 / 10] - all[all.count / 10]
+            let uLow = all.isEmpty ? 0 : all[all.count / 10]
+            // slope over the stretch, st/s
+            let n = Double(stretch.count)
+            let xs = (0..<stretch.count).map { Double($0) * hop }
+            let mx = xs.reduce(0, +) / n
+            let my = stretch.reduce(0, +) / n
+            var sxy = 0.0
+            var sxx = 0.0
+            for k in 0..<stretch.count {
+                sxy += (xs[k] - mx) * (stretch[k] - my)
+                sxx += (xs[k] - mx) * (xs[k] - mx)
+            }
+            let slope = sxx > 0 ? sxy / sxx : 0
+            let energies = (max(start, end - 2000)..<end).filter { frames.holds($0) }.map {
+                Double(frames[$0].energyDb)
+            }.sorted()
+            let e90 = energies.isEmpty ? 0 : energies[energies.count * 9 / 10]
+            let lastE = (max(a, b - q)..<b).filter { frames.holds($0) }.map { Double(frames[$0].energyDb) }
+            let fade = lastE.isEmpty ? 0 : e90 - lastE.reduce(0, +) / Double(lastE.count)
+            let line = String(
+                format:
+                    """
+                    ENDING ch%d start %.3f end %.3f drop %.2f endMed %.2f endP10 %.2f endP5 %.2f endP25 %.2f word \
+                    %@ uRange %.2f endULow %.2f slope %.2f fade %.1f stretchS %.2f voicedS %.2f\n
+                    """,
+                channel, u.startSeconds, u.endSeconds, u.finalDropSemitones ?? .nan, endSt - Double(med),
+                endSt - Double(p10), endSt - Double(p5), endSt - Double(p25),
+                wordMed.map { String(format: "%.2f", $0 - endSt) } ?? "nan", uRange, endSt - uLow, slope, fade,
+                span.endSeconds - span.startSeconds, n * hop)
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+    }
+#endif

@@ -89,3 +89,31 @@ public func median(_ values: [Double]) -> Double {
     let mid = sorted.count / 2
     return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
+
+/// The call page's pitch contour, streaming: the median F0 of each 50 ms (5 frames) of
+/// voicing inside utterances, blocks with fewer than two voiced frames left out.
+struct ContourSampler {
+    private let hopSeconds: Double
+    private(set) var points: [(timeSeconds: Float, f0Hz: Float)] = []
+    private var block: [Float] = []
+
+    init(hopSeconds: Double) {
+        self.hopSeconds = hopSeconds
+        block.reserveCapacity(8)
+    }
+
+    mutating func push(_ j: Int, f0Hz f0: Float, inUtterance: Bool) {
+        if f0 > 0 && inUtterance { block.append(f0) }
+        if (j + 1) % 5 == 0 {
+            if block.count >= 2 {
+                let sorted = block.sorted()
+                let mid = sorted.count / 2
+                let m = sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+                points.append((Float(Double(j - 2) * hopSeconds), m))
+            }
+            block.removeAll(keepingCapacity: true)
+        }
+    }
+
+    mutating func flush() { block.removeAll() }
+}

@@ -20,6 +20,7 @@
 // It cannot tell who is who, so the measures stay those of the one channel; the finding is
 // a warning that the agent's numbers include the customer's speech.
 import Foundation
+import YusuSignal
 
 public struct TwoVoicesConfig: Sendable, Equatable {
     public var minimumVoicedSeconds = 0.3
@@ -121,5 +122,38 @@ extension TwoVoices {
         }
         close()
         return out
+    }
+}
+
+/// Stage 1 of the method above, streaming: frames in (F0 of the party's speech frames, 0
+/// elsewhere), one `TwoVoices.Sample` out per stretch of voicing.
+struct VoiceStretches {
+    private let joinGapFrames: Int
+    private let hopSeconds: Double
+    private(set) var samples: [TwoVoices.Sample] = []
+    private var histogram = RunningHistogram(lowest: -30, highest: 30, step: 0.05)
+    private var voiced = 0
+    private var last = -1_000_000
+
+    init(joinGapSeconds: Double, hopSeconds: Double) {
+        joinGapFrames = Int((joinGapSeconds / hopSeconds).rounded())
+        self.hopSeconds = hopSeconds
+    }
+
+    mutating func push(_ j: Int, f0Hz f0: Float) {
+        guard f0 > 0 else { return }
+        if j - last - 1 > joinGapFrames { flush() }
+        histogram.add(12 * log2(f0 / 100))
+        voiced += 1
+        last = j
+    }
+
+    /// The open stretch is over.
+    mutating func flush() {
+        guard voiced > 0, let st = histogram.percentile(0.5) else { return }
+        samples.append(
+            TwoVoices.Sample(medianF0Hz: 100 * pow(2, Double(st) / 12), voicedSeconds: Double(voiced) * hopSeconds))
+        histogram = RunningHistogram(lowest: -30, highest: 30, step: 0.05)
+        voiced = 0
     }
 }
