@@ -104,37 +104,53 @@ public final class SignalFrontEnd {
             }
         }
         clippedSamples += clipped
+        samplesIn += Int64(frames)
+        if channelBlock.count < frames * channelCount {
+            channelBlock = [Float](repeating: 0, count: frames * channelCount)
+        }
         if channelCount == 2 {
+            // One pass for both channels: the correlation's sums, each channel's P.56
+            // envelope (two independent recurrences, which the processor overlaps) and the
+            // de-interleaving into the block's two halves.
             var cross = 0.0
             var e0 = 0.0
             var e1 = 0.0
-            for j in 0..<frames {
-                let a = Double(interleaved[2 * j])
-                let b = Double(interleaved[2 * j + 1])
-                cross += a * b
-                e0 += a * a
-                e1 += b * b
+            channelBlock.withUnsafeMutableBufferPointer { block in
+                levels.withUnsafeMutableBufferPointer { level in
+                    for j in 0..<frames {
+                        let x0 = interleaved[2 * j]
+                        let x1 = interleaved[2 * j + 1]
+                        let a = Double(x0)
+                        let b = Double(x1)
+                        cross += a * b
+                        e0 += a * a
+                        e1 += b * b
+                        level[0].add(x0)
+                        level[1].add(x1)
+                        block[j] = x0
+                        block[frames + j] = x1
+                    }
+                }
             }
             crossSum += cross
             energy0 += e0
             energy1 += e1
-        }
-        samplesIn += Int64(frames)
-        if channelBlock.count < frames { channelBlock = [Float](repeating: 0, count: frames) }
-        let stride = channelCount
-        for c in 0..<channelCount {
+        } else {
             channelBlock.withUnsafeMutableBufferPointer { block in
                 levels.withUnsafeMutableBufferPointer { level in
                     for j in 0..<frames {
-                        let x = interleaved[j * stride + c]
+                        let x = interleaved[j]
                         block[j] = x
-                        level[c].add(x)
+                        level[0].add(x)
                     }
                 }
             }
+        }
+        for c in 0..<channelCount {
             converted.removeAll(keepingCapacity: true)
             channelBlock.withUnsafeBufferPointer { block in
-                resamplers[c].process(UnsafeBufferPointer(rebasing: block[0..<frames]), into: &converted)
+                let mine = UnsafeBufferPointer(rebasing: block[(c * frames)..<((c + 1) * frames)])
+                resamplers[c].process(mine, into: &converted)
             }
             converted.withUnsafeBufferPointer { analyzers[c].process($0) }
         }
