@@ -182,9 +182,9 @@ public enum NightReport {
             try c.encode(mean_speech_rate_cpm, forKey: .mean_speech_rate_cpm)
             try c.encode(interruptions_per_call, forKey: .interruptions_per_call)
             try c.encode(falling_ending_share, forKey: .falling_ending_share)
-            var rates = c.nestedContainer(keyedBy: AnyKey.self, forKey: .pass_rate)
+            var rates = c.nestedContainer(keyedBy: SettingKey.self, forKey: .pass_rate)
             for (rule, rate) in pass_rate.sorted(by: { $0.key < $1.key }) {
-                try rates.encode(rate, forKey: AnyKey(rule))
+                try rates.encode(rate, forKey: SettingKey(rule))
             }
             try c.encode(worst_calls, forKey: .worst_calls)
         }
@@ -250,11 +250,4 @@ public enum NightReport {
         var warning: String
     }
 
-    struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(_ s: String) { stringValue = s }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
 }

@@ -175,34 +175,23 @@ public enum ServeQueries {
             conditions.append("c.standard_key = ?")
             args.append(.text(key))
         }
-        if let a = f.agent {
-            conditions.append("c.agent_id = ?")
-            args.append(.text(a))
-        }
-        if let d = f.from {
-            conditions.append("c.call_date >= ?")
-            args.append(.text(d))
-        }
-        if let d = f.to {
-            conditions.append("c.call_date <= ?")
-            args.append(.text(d))
-        }
-        if let r = f.ruleFailed {
-            conditions.append(
-                "EXISTS (SELECT 1 FROM verdicts v WHERE v.call_row = c.id AND v.rule = ? AND v.passed = 0)")
-            args.append(.text(r))
-        }
-        if let s = f.minScore {
-            conditions.append("c.score >= ?")
-            args.append(.real(s))
-        }
-        if let s = f.maxScore {
-            conditions.append("c.score <= ?")
-            args.append(.real(s))
-        }
-        if let s = f.status {
-            conditions.append("c.status = ?")
-            args.append(.text(s))
+        // Each filter the request sets adds its condition and its one argument.
+        let filters: [(condition: String, argument: SQLValue?)] = [
+            ("c.agent_id = ?", f.agent.map { .text($0) }),
+            ("c.call_date >= ?", f.from.map { .text($0) }),
+            ("c.call_date <= ?", f.to.map { .text($0) }),
+            (
+                "EXISTS (SELECT 1 FROM verdicts v WHERE v.call_row = c.id AND v.rule = ? AND v.passed = 0)",
+                f.ruleFailed.map { .text($0) }
+            ),
+            ("c.score >= ?", f.minScore.map { .real($0) }),
+            ("c.score <= ?", f.maxScore.map { .real($0) }),
+            ("c.status = ?", f.status.map { .text($0) }),
+        ]
+        for (condition, argument) in filters {
+            guard let argument else { continue }
+            conditions.append(condition)
+            args.append(argument)
         }
         let whereClause = conditions.joined(separator: " AND ")
         // The count of a filter is remembered for a few seconds (a night changes once a day;

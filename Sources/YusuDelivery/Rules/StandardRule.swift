@@ -65,13 +65,13 @@ extension RuleSettings {
     }
 }
 
-/// A key of a standard file.
-struct SettingKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ s: String) { stringValue = s }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
+/// A coding key named at run time: a key of a standard file, a rule id in a document.
+public struct SettingKey: CodingKey {
+    public var stringValue: String
+    public var intValue: Int? { nil }
+    public init(_ s: String) { stringValue = s }
+    public init?(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { nil }
 }
 
 /// One key of a rule's settings and the property it sets (key paths are immutable values,
