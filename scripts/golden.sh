@@ -22,5 +22,7 @@ for f in "$corpus"/call_0?.wav; do one "$corpus" "$(basename "$f")"; done
 one "$root/Fixtures" demo_call.wav
 # The FFTW rounding they were written with: GoldenTests compares byte for byte where the
 # machine's is the same, and numbers within 2% where it is not (the test prints it).
-swift test --filter "GoldenTests/fingerprint" 2>/dev/null | sed -n 's/^FFTW fingerprint: //p' > "$out/fftw-fingerprint.txt"
+fingerprint=$(swift test --filter "GoldenTests/fingerprint" 2>&1 | sed -n 's/^FFTW fingerprint: //p')
+[ -n "$fingerprint" ] || { echo "golden.sh: the test build failed; no FFTW fingerprint written" >&2; exit 1; }
+echo "$fingerprint" > "$out/fftw-fingerprint.txt"
 ls -l "$out"

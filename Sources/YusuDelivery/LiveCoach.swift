@@ -11,43 +11,19 @@
 //   floor reaches listening_turn_s without a sound from the agent).
 import Foundation
 
-/// A value in a live line.
-public enum LiveValue: Sendable, Equatable {
-    case number(Double)
-    case integer(Int)
-    case text(String)
-    case bool(Bool)
-    case null
-    /// A JSON object, its keys in order.
-    case object([(String, LiveValue)])
-
-    public static func == (a: LiveValue, b: LiveValue) -> Bool {
-        switch (a, b) {
-        case (.number(let x), .number(let y)): return x == y
-        case (.integer(let x), .integer(let y)): return x == y
-        case (.text(let x), .text(let y)): return x == y
-        case (.bool(let x), .bool(let y)): return x == y
-        case (.null, .null): return true
-        case (.object(let x), .object(let y)):
-            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
-        default: return false
-        }
-    }
-}
-
 /// One line of `yusu live`: its type, the audio time it was emitted at, its fields in order.
 public struct LiveLine: Sendable {
     public var type: String
     public var emittedAtSeconds: Double
-    public var fields: [(String, LiveValue)]
+    public var fields: [(String, JSONValue)]
 
-    public init(type: String, emittedAtSeconds: Double, fields: [(String, LiveValue)]) {
+    public init(type: String, emittedAtSeconds: Double, fields: [(String, JSONValue)]) {
         self.type = type
         self.emittedAtSeconds = emittedAtSeconds
         self.fields = fields
     }
 
-    public subscript(_ key: String) -> LiveValue? { fields.first { $0.0 == key }?.1 }
+    public subscript(_ key: String) -> JSONValue? { fields.first { $0.0 == key }?.1 }
 }
 
 /// The rate alerts' window and hysteresis.
@@ -92,12 +68,12 @@ public final class LiveCoach: CallStreamListener {
     }
 
     static func r(_ x: Double, _ digits: Double = 1000) -> Double { (x * digits).rounded() / digits }
-    private func n(_ x: Double, _ digits: Double = 1000) -> LiveValue { .number(Self.r(x, digits)) }
-    private func n(_ x: Double?, _ digits: Double = 1000) -> LiveValue {
-        x.map { .number(Self.r($0, digits)) } ?? .null
+    private func n(_ x: Double, _ digits: Double = 1000) -> JSONValue { .num(Self.r(x, digits)) }
+    private func n(_ x: Double?, _ digits: Double = 1000) -> JSONValue {
+        x.map { .num(Self.r($0, digits)) } ?? .null
     }
 
-    private func line(_ type: String, _ at: Double, _ fields: [(String, LiveValue)]) {
+    private func line(_ type: String, _ at: Double, _ fields: [(String, JSONValue)]) {
         emit(LiveLine(type: type, emittedAtSeconds: Self.r(at), fields: fields))
     }
 
@@ -106,15 +82,15 @@ public final class LiveCoach: CallStreamListener {
         line(
             "started", 0,
             [
-                ("sample_rate_hz", .integer(sampleRateHz)), ("channels", .integer(channels)),
-                ("format", .text(formatName)),
-                ("agent_channel", .integer(agentChannel)),
-                ("standard", .object([("name", .text(standard.name)), ("version", .integer(standard.version))])),
+                ("sample_rate_hz", .whole(sampleRateHz)), ("channels", .whole(channels)),
+                ("format", .str(formatName)),
+                ("agent_channel", .whole(agentChannel)),
+                ("standard", .fields([("name", .str(standard.name)), ("version", .whole(standard.version))])),
             ])
     }
 
     public func warning(_ message: String, at: Double) {
-        line("warning", at, [("message", .text(message))])
+        line("warning", at, [("message", .str(message))])
     }
 
     // MARK: CallStreamListener
@@ -128,11 +104,12 @@ public final class LiveCoach: CallStreamListener {
         line(
             "utterance", at,
             [
-                ("party", .text(party.rawValue)), ("index", .integer(index)), ("start_s", n(u.startSeconds)),
+                ("party", .str(party.rawValue)), ("index", .whole(index)), ("start_s", n(u.startSeconds)),
                 ("end_s", n(u.endSeconds)),
-                ("syllables", .integer(u.syllables)),
+                ("syllables", .whole(u.syllables)),
                 ("rate_cpm", duration > 0 ? n(Double(u.syllables) / duration * 60, 10) : .null),
-                ("falling_ending", sinking.map { .bool($0) } ?? .null), ("final_drop_st", n(u.finalDropSemitones, 100)),
+                ("falling_ending", sinking.map { .boolean($0) } ?? .null),
+                ("final_drop_st", n(u.finalDropSemitones, 100)),
                 ("end_vs_median_st", n(u.endRelativeToMedianSemitones, 100)),
             ])
         if sinking == true {
@@ -141,10 +118,10 @@ public final class LiveCoach: CallStreamListener {
                 "sinking_ending", at,
                 [
                     ("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds)),
-                    ("utterance_index", .integer(index)),
+                    ("utterance_index", .whole(index)),
                     ("final_drop_st", n(u.finalDropSemitones, 100)),
                     ("end_vs_median_st", n(u.endRelativeToMedianSemitones, 100)),
-                    ("limit_st", .number(-endings.belowRegisterSemitones)),
+                    ("limit_st", .num(-endings.belowRegisterSemitones)),
                 ])
         }
         agentUtterances.append((u.startSeconds, u.endSeconds, u.syllables))
@@ -223,14 +200,14 @@ public final class LiveCoach: CallStreamListener {
         line(
             "alert", at,
             [
-                ("kind", .text(kind)), ("rate_30s_cpm", n(rate, 10)), ("talk_s", n(talk)), ("start_s", n(start)),
+                ("kind", .str(kind)), ("rate_30s_cpm", n(rate, 10)), ("talk_s", n(talk)), ("start_s", n(start)),
                 ("end_s", n(agentUtterances.last?.end ?? start)),
-                ("limit_cpm", limit.map { .number($0) } ?? .null),
+                ("limit_cpm", limit.map { .num($0) } ?? .null),
                 (
                     "band_cpm",
-                    .object([
-                        ("min", .number(band.minimumCharactersPerMinute)),
-                        ("max", .number(band.maximumCharactersPerMinute)),
+                    .fields([
+                        ("min", .num(band.minimumCharactersPerMinute)),
+                        ("max", .num(band.maximumCharactersPerMinute)),
                     ])
                 ),
             ])
@@ -240,7 +217,7 @@ public final class LiveCoach: CallStreamListener {
         guard party == .agent else { return }
         line(
             "filled_pause", at,
-            [("party", .text(party.rawValue)), ("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds))])
+            [("party", .str(party.rawValue)), ("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds))])
     }
 
     public func interruptionQualified(by: Party, atSeconds: Double, overlapSoFarSeconds: Double, at: Double) {
@@ -248,7 +225,7 @@ public final class LiveCoach: CallStreamListener {
         line(
             "alert", at,
             [
-                ("kind", .text("talking_over_customer")), ("at_s", n(atSeconds)),
+                ("kind", .str("talking_over_customer")), ("at_s", n(atSeconds)),
                 ("overlap_so_far_s", n(overlapSoFarSeconds)),
             ])
     }
@@ -256,13 +233,13 @@ public final class LiveCoach: CallStreamListener {
     public func interruption(_ i: Interruption, at: Double) {
         line(
             "interruption", at,
-            [("by", .text(i.by.rawValue)), ("at_s", n(i.atSeconds)), ("overlap_s", n(i.overlapSeconds))])
+            [("by", .str(i.by.rawValue)), ("at_s", n(i.atSeconds)), ("overlap_s", n(i.overlapSeconds))])
     }
 
     public func backchannel(_ b: Backchannel, at: Double) {
         line(
             "backchannel", at,
-            [("by", .text(b.by.rawValue)), ("at_s", n(b.atSeconds)), ("duration_s", n(b.durationSeconds))])
+            [("by", .str(b.by.rawValue)), ("at_s", n(b.atSeconds)), ("duration_s", n(b.durationSeconds))])
     }
 
     public func hold(_ span: TimeSpan, at: Double) {
@@ -278,8 +255,8 @@ public final class LiveCoach: CallStreamListener {
         line(
             "alert", at,
             [
-                ("kind", .text("hold_too_long")), ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)),
-                ("limit_s", .number(limit)),
+                ("kind", .str("hold_too_long")), ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)),
+                ("limit_s", .num(limit)),
             ])
     }
 
@@ -290,8 +267,8 @@ public final class LiveCoach: CallStreamListener {
         line(
             "alert", at,
             [
-                ("kind", .text("no_acknowledgement")), ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)),
-                ("limit_s", .number(limit)),
+                ("kind", .str("no_acknowledgement")), ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)),
+                ("limit_s", .num(limit)),
             ])
     }
 }

@@ -25,17 +25,7 @@ public enum LiveJSON {
         sink("}\n")
     }
 
-    static func render(_ v: LiveValue) -> String {
-        switch v {
-        case .number(let x): return number(x)
-        case .integer(let i): return String(i)
-        case .text(let s): return quoted(s)
-        case .bool(let b): return b ? "true" : "false"
-        case .null: return "null"
-        case .object(let fields):
-            return "{" + fields.map { quoted($0.0) + ":" + render($0.1) }.joined(separator: ",") + "}"
-        }
-    }
+    static func render(_ v: JSONValue) -> String { v.text(escapingMarkup: false) }
 
     static func number(_ x: Double) -> String { JSONText.number(x) }
 
@@ -43,58 +33,5 @@ public enum LiveJSON {
         var out: [UInt8] = []
         JSONText.appendQuoted(s, to: &out)
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-/// A JSON string literal, written by hand where `JSONEncoder` would cost more than the
-/// line it is in (live lines, the service's answers): `"`, `\`, and control characters
-/// escaped; with `escapingMarkup`, also `<`, `>`, `&`, U+2028 and U+2029, so that the
-/// text is also safe inside an HTML page's script.
-public enum JSONText {
-    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
-    public static func appendQuoted(_ s: String, to out: inout [UInt8], escapingMarkup: Bool = false) {
-        out.append(UInt8(ascii: "\""))
-        var utf8 = s.utf8.makeIterator()
-        while let b = utf8.next() {
-            switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
-            case UInt8(ascii: "\n"): out.append(contentsOf: [92, UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): out.append(contentsOf: [92, UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): out.append(contentsOf: [92, UInt8(ascii: "t")])
-            case 0..<0x20: unicodeEscape(b, into: &out)
-            case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"):
-                // (A `where` clause would guard only the last pattern of the three.)
-                if escapingMarkup { unicodeEscape(b, into: &out) } else { out.append(b) }
-            case 0xE2 where escapingMarkup:
-                // U+2028 and U+2029 (E2 80 A8/A9) end a line in JavaScript.
-                let b1 = utf8.next()
-                let b2 = utf8.next()
-                if b1 == 0x80, let b2, b2 == 0xA8 || b2 == 0xA9 {
-                    out.append(contentsOf: Array("\\u202".utf8))
-                    out.append(b2 == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
-                } else {
-                    out.append(b)
-                    if let b1 { out.append(b1) }
-                    if let b2 { out.append(b2) }
-                }
-            default: out.append(b)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    /// A number as every Yusu document writes it, the way `JSONEncoder` does for the score
-    /// document: a whole value without a fraction ("3", not "3.0"), others in their shortest
-    /// exact form; a non-finite one, which JSON cannot carry, as null.
-    public static func number(_ x: Double) -> String {
-        guard x.isFinite else { return "null" }
-        if x == x.rounded() && abs(x) < 1e15 { return String(Int64(x)) }
-        return String(x)
-    }
-
-    static func unicodeEscape(_ b: UInt8, into out: inout [UInt8]) {
-        out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
     }
 }

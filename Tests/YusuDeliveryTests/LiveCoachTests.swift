@@ -7,7 +7,7 @@ import Testing
 struct LiveCoachTests {
     final class Lines {
         var all: [LiveLine] = []
-        func alerts(_ kind: String) -> [LiveLine] { all.filter { $0.type == "alert" && $0["kind"] == .text(kind) } }
+        func alerts(_ kind: String) -> [LiveLine] { all.filter { $0.type == "alert" && $0["kind"] == .str(kind) } }
     }
 
     func coach(_ standard: Standard = Standard()) -> (LiveCoach, Lines) {
@@ -36,7 +36,7 @@ struct LiveCoachTests {
         // 8 per utterance: 141 /min; the window fills with them and the alert comes once.
         t = talk(c, from: t, count: 12, syllablesEach: 8)
         #expect(lines.alerts("too_fast").count == 1)
-        if case .number(let rate)? = lines.alerts("too_fast").first?["rate_30s_cpm"] { #expect(rate > 126) }
+        if case .num(let rate)? = lines.alerts("too_fast").first?["rate_30s_cpm"] { #expect(rate > 126) }
         // Back to 123.5: still above 120, so still too fast (no rate_ok, no second alert).
         t = talk(c, from: t, count: 12, syllablesEach: 7)
         #expect(lines.alerts("rate_ok").isEmpty && lines.alerts("too_fast").count == 1)
@@ -47,7 +47,7 @@ struct LiveCoachTests {
         _ = talk(c, from: t, count: 12, syllablesEach: 5)
         #expect(lines.alerts("too_slow").count == 1)
         // The window is the last 30 s of talk: its start is 30 s of talk back from the end.
-        if case .number(let talk)? = lines.alerts("too_slow").first?["talk_s"] { #expect(abs(talk - 30) < 0.01) }
+        if case .num(let talk)? = lines.alerts("too_slow").first?["talk_s"] { #expect(abs(talk - 30) < 0.01) }
     }
 
     @Test("no rate alert before 20 s of talk, however fast")
@@ -80,7 +80,7 @@ struct LiveCoachTests {
         let (c, lines) = coach()
         for k in 100...700 { c.silence(fromSeconds: 10, seconds: Double(k) / 10, at: 10 + Double(k) / 10) }
         let holds = lines.alerts("hold_too_long")
-        #expect(holds.count == 1 && holds.first?.emittedAtSeconds == 70 && holds.first?["so_far_s"] == .number(60))
+        #expect(holds.count == 1 && holds.first?.emittedAtSeconds == 70 && holds.first?["so_far_s"] == .num(60))
         c.silence(fromSeconds: 200, seconds: 61, at: 261)
         #expect(lines.alerts("hold_too_long").count == 2)
         for k in 50...200 {
@@ -100,7 +100,7 @@ struct LiveCoachTests {
         c.interruptionQualified(by: .agent, atSeconds: 9, overlapSoFarSeconds: 0.6, at: 10.5)
         #expect(
             lines.alerts("talking_over_customer").count == 1
-                && lines.alerts("talking_over_customer").first?["at_s"] == .number(9))
+                && lines.alerts("talking_over_customer").first?["at_s"] == .num(9))
         var sinking = Utterance(
             startSeconds: 0, endSeconds: 2, syllables: 6, finalDropSemitones: 4, endRelativeToMedianSemitones: -3)
         sinking.endingSpan = TimeSpan(startSeconds: 1.6, endSeconds: 2)
@@ -112,10 +112,10 @@ struct LiveCoachTests {
             party: .agent, index: 1, at: 5.8)
         c.utterance(Utterance(startSeconds: 3, endSeconds: 5, syllables: 6), party: .customer, index: 0, at: 5.8)
         let utterances = lines.all.filter { $0.type == "utterance" }
-        #expect(utterances.map { $0["falling_ending"] } == [.bool(true), .bool(false)])
+        #expect(utterances.map { $0["falling_ending"] } == [.boolean(true), .boolean(false)])
         let endings = lines.all.filter { $0.type == "sinking_ending" }
         #expect(
-            endings.count == 1 && endings.first?["start_s"] == .number(1.6)
-                && endings.first?["utterance_index"] == .integer(0))
+            endings.count == 1 && endings.first?["start_s"] == .num(1.6)
+                && endings.first?["utterance_index"] == .whole(0))
     }
 }
