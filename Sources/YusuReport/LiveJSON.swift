@@ -7,9 +7,8 @@ public enum LiveJSON {
     public static let schemaVersion = 1
 
     public static func render(_ line: LiveLine) -> String {
-        var out = "{\"type\":" + quoted(line.type) + ",\"emitted_at_s\":" + number(line.emittedAtSeconds)
-        for (key, value) in line.fields { out += "," + quoted(key) + ":" + render(value) }
-        return out + "}"
+        let head: [(String, JSONValue)] = [("type", .str(line.type)), ("emitted_at_s", .num(line.emittedAtSeconds))]
+        return JSONValue.fields(head + line.fields).text(escapingMarkup: false)
     }
 
     /// The last line: the score document for the whole call, as `score --format json` gives
@@ -19,19 +18,9 @@ public enum LiveJSON {
         _ call: CallMeasures, _ card: Scorecard, emittedAtSeconds: Double, to sink: @escaping (String) -> Void
     ) throws {
         sink(
-            "{\"type\":\"summary\",\"emitted_at_s\":" + number((emittedAtSeconds * 1000).rounded() / 1000)
-                + ",\"document\":")
+            "{\"type\":\"summary\",\"emitted_at_s\":"
+                + JSONText.number((emittedAtSeconds * 1000).rounded() / 1000) + ",\"document\":")
         try JSONReport.write(call, card, pretty: false, to: sink)
         sink("}\n")
-    }
-
-    static func render(_ v: JSONValue) -> String { v.text(escapingMarkup: false) }
-
-    static func number(_ x: Double) -> String { JSONText.number(x) }
-
-    static func quoted(_ s: String) -> String {
-        var out: [UInt8] = []
-        JSONText.appendQuoted(s, to: &out)
-        return String(decoding: out, as: UTF8.self)
     }
 }
