@@ -244,20 +244,14 @@ public struct NightlySummary: Sendable, Codable, Equatable {
     /// A call's failed rules, sure failures first (then those near the limit), each in the
     /// standard's order.
     static func failures(_ json: String?) -> [Failure] {
-        guard let json, let list = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else {
-            return []
-        }
-        let all: [Failure] = list.compactMap { v in
-            guard (v["passed"] as? Bool) == false, let rule = v["rule"] as? String else { return nil }
-            let evidence = (v["evidence"] as? [[String: Any]] ?? []).prefix(3).map {
-                Evidence(
-                    startSeconds: $0["start_s"] as? Double ?? 0, endSeconds: $0["end_s"] as? Double ?? 0,
-                    note: $0["note"] as? String ?? "")
+        let all: [Failure] = StoredVerdict.list(json).compactMap { v in
+            guard v.passed == false else { return nil }
+            let evidence = v.evidence.prefix(3).map {
+                Evidence(startSeconds: $0.start_s, endSeconds: $0.end_s, note: $0.note)
             }
             return Failure(
-                rule: rule, value: v["value"] as? Double, valueText: v["value_text"] as? String,
-                evidence: Array(evidence),
-                nearLimit: v["near_limit"] as? Bool ?? false)
+                rule: v.rule, value: v.value, valueText: v.value_text, evidence: Array(evidence),
+                nearLimit: v.near_limit)
         }
         return all.filter { !$0.nearLimit } + all.filter(\.nearLimit)
     }

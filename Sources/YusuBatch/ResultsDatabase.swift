@@ -394,18 +394,55 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
     }
 
     static func verdictsJSON(_ card: Scorecard) throws -> String {
-        let list: [[String: Any]] = card.verdicts.map { v in
-            var d: [String: Any] = [
-                "rule": v.rule, "passed": v.passed.map { $0 as Any } ?? NSNull(),
-                "value": v.value.map { $0 as Any } ?? NSNull(), "unit": v.unit,
-                "value_text": v.valueText, "limit_text": v.limitText, "near_limit": v.nearLimit,
-            ]
-            d["evidence"] = v.evidence.prefix(20).map {
-                ["start_s": $0.startSeconds, "end_s": $0.endSeconds, "note": $0.note]
-            }
-            return d
-        }
-        return String(decoding: try JSONSerialization.data(withJSONObject: list, options: [.sortedKeys]), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(card.verdicts.map(StoredVerdict.init)), as: UTF8.self)
+    }
+}
+
+/// A verdict as a results database keeps it (`calls.verdicts_json`): what the reports and
+/// the API read back, its evidence cut at 20 moments. Absent values are written as null.
+public struct StoredVerdict: Codable, Sendable, Equatable {
+    public struct Moment: Codable, Sendable, Equatable {
+        public var start_s: Double
+        public var end_s: Double
+        public var note: String
+    }
+    public var rule: String
+    public var passed: Bool?
+    public var value: Double?
+    public var unit: String
+    public var value_text: String
+    public var limit_text: String
+    public var near_limit: Bool
+    public var evidence: [Moment]
+
+    init(_ v: Verdict) {
+        (rule, passed, value, unit) = (v.rule, v.passed, v.value, v.unit)
+        (value_text, limit_text, near_limit) = (v.valueText, v.limitText, v.nearLimit)
+        evidence = v.evidence.prefix(20).map { Moment(start_s: $0.startSeconds, end_s: $0.endSeconds, note: $0.note) }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case rule, passed, value, unit, value_text, limit_text, near_limit, evidence
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rule, forKey: .rule)
+        try c.encode(passed, forKey: .passed)
+        try c.encode(value, forKey: .value)
+        try c.encode(unit, forKey: .unit)
+        try c.encode(value_text, forKey: .value_text)
+        try c.encode(limit_text, forKey: .limit_text)
+        try c.encode(near_limit, forKey: .near_limit)
+        try c.encode(evidence, forKey: .evidence)
+    }
+
+    /// The verdicts stored in `json`; none when it is not such a list.
+    public static func list(_ json: String?) -> [StoredVerdict] {
+        guard let json else { return [] }
+        return (try? JSONDecoder().decode([StoredVerdict].self, from: Data(json.utf8))) ?? []
     }
 }
 
