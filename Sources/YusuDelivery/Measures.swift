@@ -192,3 +192,14 @@ public struct CustomerFloor: Sendable, Equatable {
         self.acknowledged = acknowledged
     }
 }
+
+extension SpeakerMeasures {
+    /// Each turn with its own rate: the syllables of the utterances starting in it per
+    /// minute of the turn, 字/分钟 (the speech rate rule's evidence).
+    public var turnRates: [(turn: TimeSpan, charactersPerMinute: Double)] {
+        turns.map { turn in
+            let syllables = utterances.filter { turn.contains($0.startSeconds) }.reduce(0) { $0 + $1.syllables }
+            return (turn, Double(syllables) / max(turn.durationSeconds, 1e-9) * 60)
+        }
+    }
+}

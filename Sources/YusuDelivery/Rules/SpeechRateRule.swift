@@ -51,10 +51,7 @@ public struct SpeechRateRule: StandardRule {
     /// is too slow), each with its own rate. Turns under 2 s (a backchannel, a "好的") have
     /// no meaningful rate and are left out unless nothing else is there.
     static func rateEvidence(_ agent: SpeakerMeasures, tooSlow: Bool) -> [Evidence] {
-        let rated: [(TimeSpan, Double)] = agent.turns.map { turn in
-            let syllables = agent.utterances.filter { turn.contains($0.startSeconds) }.reduce(0) { $0 + $1.syllables }
-            return (turn, Double(syllables) / max(turn.durationSeconds, 1e-9) * 60)
-        }
+        let rated: [(TimeSpan, Double)] = agent.turnRates.map { ($0.turn, $0.charactersPerMinute) }
         let long = rated.filter { $0.0.durationSeconds >= 2 }
         let pool = long.isEmpty ? rated : long
         let ordered = pool.sorted { tooSlow ? $0.1 < $1.1 : $0.1 > $1.1 }
