@@ -100,6 +100,16 @@ public struct Scorecard: Sendable {
     public var score: Double?
 
     public func verdict(_ rule: String) -> Verdict? { verdicts.first { $0.rule == rule } }
+
+    /// A score as every report, page and document gives it: one decimal (52.6), "—" when
+    /// there is none. The score document and the API carry the same rounded number.
+    public static func scoreText(_ score: Double?) -> String {
+        guard let s = rounded(score) else { return "—" }
+        return String(format: "%.1f", s)
+    }
+
+    /// The score to one decimal.
+    public static func rounded(_ score: Double?) -> Double? { score.map { ($0 * 10).rounded() / 10 } }
 }
 
 extension Standard {

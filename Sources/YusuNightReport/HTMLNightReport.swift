@@ -229,7 +229,7 @@ public enum HTMLNightReport {
                 """
             out += g.worstCalls.map { w in
                 let page = callPageName(w)
-                let label = "\(HTML.escape(w.callId)) (\(w.score.map { String(format: "%.0f", $0) } ?? "—"))"
+                let label = "\(HTML.escape(w.callId)) (\(Scorecard.scoreText(w.score)))"
                 var cell =
                     linked.contains(page)
                     ? "<a class=\"worst\" href=\"\(page)\">\(label)</a>" : "<span class=\"worst\">\(label)</span>"

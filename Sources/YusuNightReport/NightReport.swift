@@ -35,7 +35,7 @@ public enum NightReport {
                 "  pass rates: "
                 + rules.map { "\($0.chineseName) \(pct(g.passRate[$0.id] ?? nil))" }.joined(separator: "  ") + "\n"
             for w in g.worstCalls {
-                out += "  worst: \(w.callId) score \(num(w.score, "%.0f"))  \(w.path)\n"
+                out += "  worst: \(w.callId) score \(Scorecard.scoreText(w.score))  \(w.path)\n"
                 for f in w.failures {
                     out += "    \(failureLine(f))\n"
                 }

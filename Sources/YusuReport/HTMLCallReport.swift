@@ -36,7 +36,7 @@ public enum HTMLCallReport {
             """
         body +=
             """
-            <div class=\"score\" id=\"score\">\(card.score.map { String(format: "%.0f", $0) } ?? "—") <span \
+            <div class=\"score\" id=\"score\">\(Scorecard.scoreText(card.score)) <span \
             class=\"en\">/ 100</span></div>\n
             """
         for warning in m.warnings { body += "<div class=\"warning\">⚠ \(HTML.escape(warning))</div>\n" }

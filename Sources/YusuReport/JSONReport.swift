@@ -104,7 +104,7 @@ public enum JSONReport {
             }
             try w.field("sample_rate_hz") { try w.value(call.sampleRateHz) }
             try w.field("schema_version") { try w.value(schemaVersion) }
-            try w.field("score") { try w.value(r(card.score, 10)) }
+            try w.field("score") { try w.value(Scorecard.rounded(card.score)) }
             try w.field("speakers") {
                 try w.object {
                     try w.field("agent") {

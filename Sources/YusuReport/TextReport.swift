@@ -21,7 +21,7 @@ public enum TextReport {
         for warning in call.warnings { out += "Warning: \(warning)\n" }
         out += "\n"
         if let score = card.score {
-            out += String(format: "Score %.0f / 100\n\n", score)
+            out += "Score \(Scorecard.scoreText(score)) / 100\n\n"
         } else {
             out += "Score: not measurable\n\n"
         }

@@ -112,9 +112,12 @@ enum API {
                 throw APIError(status: .badRequest, message: "by must be day or week (got '\(by.prefix(20))')")
             }
             let filter = try ServeQueries.CallFilter(query: ["from": q["since"] ?? ""])
-            let points = try await state.database.run {
-                try ServeQueries.trend($0, agent: agent, weekly: by == "week", since: filter.from)
+            let points = try await state.database.run { store -> [ServeQueries.TrendPoint]? in
+                guard try ServeQueries.agentKnown(store, agent) else { return nil }
+                return try ServeQueries.trend(store, agent: agent, weekly: by == "week", since: filter.from)
             }
+            // The spec's 404: an agent with no call at all is not an agent with no points.
+            guard let points else { throw APIError(status: .notFound, message: "no calls of agent '\(agent)'") }
             return json(
                 .obj([
                     "agent_id": .str(agent), "by": .str(by),

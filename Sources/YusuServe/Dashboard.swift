@@ -441,7 +441,7 @@ enum Dashboard {
             filter.status = "scored"
             filter.perPage = 10
             filter.sortByScore = true
-            let known = try !store.fetch("SELECT 1 AS x FROM calls WHERE agent_id = ? LIMIT 1", [.text(agent)]).isEmpty
+            let known = try ServeQueries.agentKnown(store, agent)
             return Data(
                 points: try ServeQueries.trend(store, agent: agent, weekly: true, since: since),
                 worst: try ServeQueries.calls(store, filter), known: known)

@@ -145,7 +145,7 @@ public enum ServeQueries {
                 "id": .whole(Int(id)), "call_id": .str(callId), "agent_id": .str(agentId), "date": .str(date),
                 "status": .str(status),
                 "failure_reason": .string(failureReason), "duration_s": .number(durationSeconds),
-                "score": .number(score),
+                "score": .number(Scorecard.rounded(score)),
                 "speech_rate_cpm": .number(speechRateCpm), "agent_interruptions": .int(agentInterruptions),
                 "failed_rules": .arr(failedRules.map { .str($0) }), "file_name": .string(fileName),
             ]
@@ -350,6 +350,11 @@ public enum ServeQueries {
     }
 
     /// An agent's pass rate per rule and mean score, per day or per week.
+    /// Whether the database holds any call of `agent` (scored or not).
+    public static func agentKnown(_ store: any ResultsStore, _ agent: String) throws -> Bool {
+        try !store.fetch("SELECT 1 AS x FROM calls WHERE agent_id = ? LIMIT 1", [.text(agent)]).isEmpty
+    }
+
     public static func trend(_ store: any ResultsStore, agent: String, weekly: Bool, since: String?) throws
         -> [TrendPoint]
     {

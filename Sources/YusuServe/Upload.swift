@@ -163,6 +163,14 @@ enum Upload {
             path: kept, agentId: agentId, callId: p.callId ?? String(hash.prefix(12)), callDate: day,
             agentChannel: p.agentChannel, metadata: ["uploaded_as": p.name])
         let id: Int64 = try database.now { store in
+            // The same recording under the same standard is already this call: its address
+            // stays the one given the first time (a second row would replace it, and the
+            // first Location would answer 404).
+            let existing = try store.fetch(
+                "SELECT id FROM calls WHERE path = ? AND standard_key = ? AND status = 'scored'",
+                [.text(kept), .text(standard.key)]
+            ).first?.int("id")
+            if let existing { return Int64(existing) }
             let run = try store.startRun(
                 source: "yusu serve upload", standard: standard, jobs: 1, version: configuration.version, worker: nil)
             var counts = BatchCounts()

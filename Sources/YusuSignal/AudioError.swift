@@ -54,7 +54,9 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
         case .notFound:
             return "no such file"
         case .unreadable(_, let reason, let status):
-            return "not a readable audio file (\(reason); libsndfile status \(status))"
+            // libsndfile's sentences end with a full stop; inside the brackets they do not.
+            let said = reason.trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+            return "not a readable audio file (\(said); libsndfile status \(status))"
         case .empty:
             return "the recording is empty (0 samples)"
         case .tooShort(_, let duration, let minimum):

@@ -358,6 +358,9 @@ struct ServeTests {
             try curl(server.base + "/v1/agents/\(percent("王芳"))/trend?by=day&since=2026-11-16", token: t).json["points"]
             as? [Any] ?? []
         #expect(daily.count == 2)
+        // An agent with no call at all is the spec's 404, not an empty trend.
+        let nobody = try curl(server.base + "/v1/agents/nobody/trend", token: t)
+        #expect(nobody.status == 404 && nobody.text.contains("no calls of agent 'nobody'"), "\(nobody.status)")
         // Nights, with the file that failed and why.
         let runs = try curl(server.base + "/v1/runs", token: t).json["runs"] as? [[String: Any]] ?? []
         let failed = runs.first?["failed_files"] as? [[String: Any]] ?? []
@@ -522,11 +525,14 @@ struct ServeTests {
                 && stored["date"] as? String == "2026-11-28")
         #expect(try curl(server.base + location + "/recording", token: token).body == wav)
         #expect(try calls() == 1)
-        // The same recording again is the same call, not a second one.
-        _ = try curl(
+        // The same recording again is the same call, not a second one, at the same address:
+        // the first Location still answers.
+        let again = try curl(
             server.base + "/v1/score?store=true&agent_id=\(percent("李雷"))&call_id=up-1&date=2026-11-28&name=call.wav",
             method: "POST", token: token, bodyFile: demo)
         #expect(try calls() == 1)
+        #expect(again.status == 201 && again.header("Location") == location, "\(again.headers)")
+        #expect(try curl(server.base + location, token: token).status == 200)
         // A server without a recordings folder says so.
         let plain = try ServeProcess(["--db", db], in: dir)
         defer { plain.stop() }

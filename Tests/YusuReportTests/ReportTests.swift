@@ -77,7 +77,7 @@ struct ReportTests {
         let firstVerdict = text.range(of: SpeechRateRule().chineseName)!.lowerBound
         let measures = text.range(of: "Measures")!.lowerBound
         #expect(firstVerdict < measures)
-        #expect(text.contains(String(format: "Score %.0f / 100", card.score ?? -1)))
+        #expect(text.contains(String(format: "Score %.1f / 100", card.score ?? -1)))
         #expect(TextReport.clock(83.25) == "1:23.2" || TextReport.clock(83.25) == "1:23.3")
         // Rounded before it is split: never "0:60.0".
         #expect(
