@@ -352,7 +352,8 @@ public enum ServeQueries {
     /// An agent's pass rate per rule and mean score, per day or per week.
     /// Whether the database holds any call of `agent` (scored or not).
     public static func agentKnown(_ store: any ResultsStore, _ agent: String) throws -> Bool {
-        try !store.fetch("SELECT 1 AS x FROM calls WHERE agent_id = ? LIMIT 1", [.text(agent)]).isEmpty
+        try (store.fetch("SELECT COUNT(*) AS n FROM calls c WHERE c.agent_id = ?", [.text(agent)]).first?.int("n") ?? 0)
+            > 0
     }
 
     public static func trend(_ store: any ResultsStore, agent: String, weekly: Bool, since: String?) throws

@@ -3,14 +3,24 @@ import Testing
 import YusuBatch
 import YusuTestSupport
 
-/// python3 with the jsonschema module (Debian: python3-jsonschema), if installed. CI installs
-/// it and sets YUSU_REQUIRE_JSONSCHEMA=1, so there its absence is a failure, not a skip.
-let jsonSchemaAvailable: Bool = {
-    guard let r = try? CLI.run(executable: URL(fileURLWithPath: "/usr/bin/python3"), ["-c", "import jsonschema"]) else {
-        return false
+/// The first python3 on the PATH (then /usr/bin's) that can import jsonschema (Debian:
+/// python3-jsonschema; PyPI: jsonschema), if any. CI installs it and sets
+/// YUSU_REQUIRE_JSONSCHEMA=1, so there its absence is a failure, not a skip.
+let jsonSchemaPython: URL? = {
+    let folders =
+        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/bin"]
+    for folder in folders {
+        let candidate = URL(fileURLWithPath: folder).appendingPathComponent("python3")
+        guard FileManager.default.isExecutableFile(atPath: candidate.path),
+            let r = try? CLI.run(executable: candidate, ["-c", "import jsonschema"]), r.status == 0
+        else { continue }
+        return candidate
     }
-    return r.status == 0
+    return nil
 }()
+let jsonSchemaAvailable = jsonSchemaPython != nil
+/// What a skip says: where python3 was looked for.
+let jsonSchemaMissing = "no python3 on the PATH or in /usr/bin can import jsonschema (Debian: python3-jsonschema)"
 let jsonSchemaRequired = ProcessInfo.processInfo.environment["YUSU_REQUIRE_JSONSCHEMA"] == "1"
 
 @Suite("the JSON interface against its published schema")
@@ -39,7 +49,7 @@ struct SchemaTests {
                     print(p.rsplit('/', 1)[-1], list(e.absolute_path), e.message[:200])
             sys.exit(1 if bad else 0)
             """
-        let r = try CLI.run(executable: URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, schema] + paths)
+        let r = try CLI.run(executable: jsonSchemaPython!, ["-c", script, schema] + paths)
         return r.status == 0 ? "" : r.stdout + r.stderr
     }
 
@@ -52,7 +62,7 @@ struct SchemaTests {
 
     @Test(
         "stereo, mono, mono-saved-as-stereo and clipped output all follow schema/score.v1",
-        .enabled(if: jsonSchemaAvailable, "python3 cannot import jsonschema (Debian: python3-jsonschema)"))
+        .enabled(if: jsonSchemaAvailable, Comment(rawValue: jsonSchemaMissing)))
     func outputsValidate() throws {
         let dir = TemporaryDirectory()
         let call = HardeningCLITests.call()
@@ -83,7 +93,7 @@ struct SchemaTests {
 
     @Test(
         "report --format json follows schema/report.v1: a night with scored calls, a failed file and a warning",
-        .enabled(if: jsonSchemaAvailable, "python3 cannot import jsonschema (Debian: python3-jsonschema)"))
+        .enabled(if: jsonSchemaAvailable, Comment(rawValue: jsonSchemaMissing)))
     func reportValidates() throws {
         let dir = TemporaryDirectory()
         _ = try makeArchive(in: dir, calls: 3)

@@ -524,6 +524,9 @@ struct ServeTests {
             stored["agent_id"] as? String == "李雷" && stored["call_id"] as? String == "up-1"
                 && stored["date"] as? String == "2026-11-28")
         #expect(try curl(server.base + location + "/recording", token: token).body == wav)
+        // The score as every report spells it: one decimal (52.6, not 52.63157894736842).
+        let score = stored["score"] as? Double ?? -1
+        #expect(score > 0 && abs(score * 10 - (score * 10).rounded()) < 1e-9, "score \(score)")
         #expect(try calls() == 1)
         // The same recording again is the same call, not a second one, at the same address:
         // the first Location still answers.

@@ -46,7 +46,7 @@ struct HTMLReportTests {
                     "<tr data-rule=\"\(v.rule)\" data-passed=\"\(state)\" data-near-limit=\"\(v.nearLimit)\">"))
             #expect(html.contains(v.chineseName) && html.contains(v.englishName))
         }
-        #expect(html.contains("id=\"score\">\(String(format: "%.0f", card.score ?? -1))"))
+        #expect(html.contains("id=\"score\">\(Scorecard.scoreText(card.score))"))
         // Timeline: one bar per utterance of each party, the interruption and the hold marked.
         let utterances = m.agent.utterances.count + (m.customer?.utterances.count ?? 0)
         #expect(occurrences("class=\"utterance ", in: html) == utterances)
@@ -108,7 +108,7 @@ struct HTMLReportTests {
         // One row per rule, all agents: (4·0.5 + 4·1.0 + 4·0.25) / 12 = 58%, agent B under 50%.
         #expect(occurrences("<tr data-rule=", in: html) == RuleBook.all.count)
         #expect(html.contains("<td class=\"num \">58%</td><td class=\"num\">12</td><td>B 25%</td>"))
-        #expect(html.contains("<a class=\"worst\" href=\"\(page)\">c&lt;1&gt; (40)</a>"))
+        #expect(html.contains("<a class=\"worst\" href=\"\(page)\">c&lt;1&gt; (40.0)</a>"))
         #expect(html.contains("语速适中 <span class=\"t\">1:15.5</span>"))
         #expect(occurrences("<svg class=\"trend\"", in: html) == 2)
         let unlinked = HTMLNightReport.render(summary, linked: [])
