@@ -315,12 +315,24 @@ public enum HTMLCallReport {
                 """
             svg +=
                 """
-                <title>sinking ending \(HTML.clock(s.startSeconds))–\(HTML.clock(s.endSeconds)): ends \
-                \(String(format: "%.1f", -(u.endRelativeToMedianSemitones ?? 0))) st below the \
-                register</title></rect>\n
+                <title>sinking ending \(HTML.clock(s.startSeconds))–\(HTML.clock(s.endSeconds)): \
+                \(endingLabel(u))</title>\
+                </rect>\n
                 """
         }
         return svg + "</svg>\n"
+    }
+
+    /// "ends 2.1 st below the register", and the tracker's octave jump when one was left out.
+    static func endingLabel(_ u: Utterance) -> String {
+        let e = shown(u)
+        return e.endPhrase("the register") + (e.octaveJump ? " (an octave jump of the pitch tracker left out)" : "")
+    }
+
+    /// An ending as a person is shown it (octave jumps of the tracker taken out).
+    static func shown(_ u: Utterance) -> ShownEnding {
+        ShownEnding(
+            dropSemitones: u.finalDropSemitones ?? 0, endRelativeToMedianSemitones: u.endRelativeToMedianSemitones ?? 0)
     }
 
     // MARK: Speech rate
@@ -464,8 +476,8 @@ public enum HTMLCallReport {
                 (
                     (u.endingSpan ?? u.span).startSeconds, "falling",
                     """
-                    句尾下沉 sinking ending, ends \(String(format: "%.1f", -(u.endRelativeToMedianSemitones ?? 0))) st \
-                    below the register
+                    句尾下沉 sinking ending, \
+                    \(endingLabel(u))
                     """
                 ))
         }

@@ -377,3 +377,40 @@ struct StandardTests {
         #expect(card.score == 100)
     }
 }
+
+@Suite("What a person is shown of an ending")
+struct ShownEndingTests {
+    @Test("an octave error in a synthetic ending of known fall is taken out of the printed numbers, not the judgement")
+    func octaveError() {
+        let intonation = FinalIntonation(config: DeliveryConfig())
+        // 1 s at the median (200 Hz), then a 0.4 s ending falling 5 st; the tracker halves
+        // the last 0.15 s of it (creak): 12 st lower than the voice.
+        let f0: [Float] = (0..<140).map { i in
+            let st = i < 100 ? 0 : -5 * Double(i - 100) / 40
+            let halved = i >= 125
+            return Float(200 * pow(2, st / 12) / (halved ? 2 : 1))
+        }
+        let measured = intonation.measure(f0Hz: f0, frames: 0..<140, medianF0Hz: 200, hopSeconds: 0.01)!
+        #expect(measured.dropSemitones > 12, "the tracker's jump is in the measure: \(measured.dropSemitones)")
+        let shown = ShownEnding(
+            dropSemitones: measured.dropSemitones, endRelativeToMedianSemitones: measured.endRelativeToMedianSemitones)
+        #expect(shown.octaveJump && shown.dropSemitones > 3 && shown.dropSemitones < 6.5, "\(shown)")
+        #expect(shown.note.contains("jumped an octave"))
+        // No number over 9 st is ever printed.
+        let numbers = shown.note.matches(of: /\d+\.\d/).compactMap { Double($0.output) }
+        #expect(!numbers.isEmpty && numbers.allSatisfy { $0 <= 9 }, "\(shown.note)")
+        // A fall from a doubled word onto a level end: shown level, the end as it was.
+        let doubled = ShownEnding(dropSemitones: 22.8, endRelativeToMedianSemitones: -2.3)
+        #expect(
+            doubled.octaveJump && abs(doubled.dropSemitones + 1.2) < 0.01
+                && doubled.endRelativeToMedianSemitones == -2.3)
+        // A plausible ending is shown as measured.
+        let plain = ShownEnding(dropSemitones: 5, endRelativeToMedianSemitones: -4)
+        #expect(
+            !plain.octaveJump
+                && plain.note == "pitch falls 5.0 st into the end and ends 4.0 st below the agent's register")
+        #expect(
+            ShownEnding(dropSemitones: 0.2, endRelativeToMedianSemitones: 1).note
+                == "pitch level into the end and ends 1.0 st above the agent's register")
+    }
+}

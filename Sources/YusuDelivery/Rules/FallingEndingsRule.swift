@@ -72,9 +72,10 @@ public struct FallingEndingsRule: StandardRule {
                 let span = $0.endingSpan ?? $0.span
                 return Evidence(
                     startSeconds: span.startSeconds, endSeconds: span.endSeconds,
-                    note: String(
-                        format: "pitch falls %.1f st into the end and ends %.1f st below the agent's register",
-                        $0.finalDropSemitones ?? 0, -($0.endRelativeToMedianSemitones ?? 0)))
+                    note: ShownEnding(
+                        dropSemitones: $0.finalDropSemitones ?? 0,
+                        endRelativeToMedianSemitones: $0.endRelativeToMedianSemitones ?? 0
+                    ).note)
             },
             reason: share == nil ? "no voiced utterance endings to measure" : nil,
             valueText: share.map {
