@@ -34,8 +34,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard FileManager.default.createFile(atPath: Scratch.path, contents: bytes) else { return 0 }
     defer { unlink(Scratch.path) }
     do {
-        let analysis = try CallScorer().analyze(path: Scratch.path)
-        let card = Standard().evaluate(analysis.measures)
+        let scored = try CallScorer().score(path: Scratch.path)
+        let (analysis, card) = (scored.analysis, scored.card)
         // Every number a report prints must be finite.
         for v in card.verdicts { if let x = v.value { precondition(x.isFinite, "\(v.rule) value \(x)") } }
         // (Not "at most 0 dBov": P.56 divides all the energy by the active time only, so on
@@ -81,8 +81,15 @@ func streamDecode(_ bytes: Data) {
     {
         fatalError("unexpected error type: \(error)")
     }
-    let measures = stream.finish(file: "fuzz", formatName: format.formatName).measures
-    for v in Standard().evaluate(measures).verdicts {
+    // Through the scorer's own end of a stream, as live calls end: what cannot be scored is
+    // an AudioError, never a crash.
+    let scored: CallScorer.Scored
+    do { scored = try CallScorer().finish(stream, name: "fuzz", formatName: format.formatName) } catch is AudioError {
+        return
+    } catch {
+        fatalError("unexpected error type: \(error)")
+    }
+    for v in scored.card.verdicts {
         if let x = v.value { precondition(x.isFinite, "\(v.rule) value \(x)") }
     }
 }
