@@ -154,6 +154,9 @@ public enum ArchiveSource: Sendable {
     /// What a folder holds: the recordings Yusu would score, and the other files it skips.
     public struct Survey: Sendable, Equatable {
         public var recordings = 0
+        /// Recordings whose path names no agent (a flat folder under the default pattern):
+        /// their agent is "unknown".
+        public var withoutAgent = 0
         /// Files skipped for not being recordings, by extension ("" for none).
         public var skippedByExtension: [String: Int] = [:]
         public var skipped: Int { skippedByExtension.values.reduce(0, +) }
@@ -333,8 +336,9 @@ public enum ArchiveSource: Sendable {
         var survey = Survey()
         try forEach(
             defaultAgentChannel: 0, skipped: { survey.skippedByExtension[$0, default: 0] += 1 },
-            { _ in
+            { item in
                 survey.recordings += 1
+                if item.problem == nil && item.agentId == "unknown" { survey.withoutAgent += 1 }
                 return true
             })
         return survey

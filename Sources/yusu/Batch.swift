@@ -155,6 +155,7 @@ struct Batch: ParsableCommand {
         // Nothing is created for a night with nothing in it.
         let survey = try reportingDatabaseErrors { try runner.survey() }
         try refuseEmpty(survey)
+        warnWithoutAgent(survey)
         // Ctrl-C / SIGTERM: stop the calls under way, record the run as interrupted.
         let stop = StopSignals(runner: runner)
         defer { withExtendedLifetime(stop) {} }
@@ -162,6 +163,19 @@ struct Batch: ParsableCommand {
             try runner.run(progress: TerminalProgress(quiet: quiet), survey: survey)
         }
         try exitStatus(counts, stopped: runner.wasStopped, stopReason: runner.stopReason)
+    }
+
+    /// Calls scored under agent "unknown" are said before the night starts, not found in the
+    /// report afterwards.
+    func warnWithoutAgent(_ survey: ArchiveSource.Survey) {
+        guard survey.withoutAgent > 0 else { return }
+        let n = survey.withoutAgent
+        let line = """
+            yusu batch: warning: \(n) of \(survey.recordings) recording\(survey.recordings == 1 ? "" : "s") \
+            name\(n == 1 ? "s" : "") no agent (no folder above the file): scored as agent 'unknown'. Lay the \
+            archive out as AGENT/…/FILE, give a manifest CSV with agent_id, or set --agent-id-pattern.
+            """
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     /// An archive with no recording in it is not a night that went well: exit 4 and a line
@@ -245,6 +259,7 @@ extension Batch {
         if let source {
             let survey = try reportingDatabaseErrors { try source.survey() }
             try refuseEmpty(survey)
+            warnWithoutAgent(survey)
         }
         let counts = try reportingDatabaseErrors { try runner.run(progress: progress) }
         try exitStatus(counts, stopped: runner.wasStopped)

@@ -134,6 +134,25 @@ struct BatchCLITests {
         #expect(r.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("[") }.count == 11)
     }
 
+    @Test("a flat folder: calls without an agent folder are said to be scored as agent 'unknown' before the night")
+    func flatFolderWarns() throws {
+        let dir = TemporaryDirectory()
+        let paths = try makeArchive(in: dir, calls: 2)
+        let flat = dir.file("flat")
+        try FileManager.default.createDirectory(atPath: flat, withIntermediateDirectories: true)
+        for (k, p) in paths.enumerated() {
+            try FileManager.default.copyItem(atPath: p, toPath: flat + "/call_\(k).wav")
+        }
+        let r = try CLI.run(["batch", flat, "--db", dir.file("r.sqlite"), "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(
+            r.stderr.contains("warning: 2 of 2 recordings name no agent") && r.stderr.contains("agent 'unknown'"),
+            "\(r.stderr)")
+        // Laid out by agent, no warning.
+        let ok = try CLI.run(["batch", dir.file("archive"), "--db", dir.file("s.sqlite"), "--quiet"])
+        #expect(ok.status == 0 && !ok.stderr.contains("name no agent"), "\(ok.stderr)")
+    }
+
     @Test(
         "a stored standard this Yusu cannot read stops the report with its reason; it is never replaced by the default")
     func undecodableStoredStandard() throws {
