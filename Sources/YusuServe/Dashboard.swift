@@ -33,10 +33,14 @@ enum Dashboard {
         Nights</a><a class="who" href="/logout">退出 Log out</a></nav>
         """
 
+    /// Before logging in: no pages to go to, nothing to log out of.
+    static let loggedOutNav = "<nav><a href=\"/login\">登录 Log in</a></nav>"
+
     static func page(
-        _ title: String, _ body: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]
+        _ title: String, _ body: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:],
+        loggedIn: Bool = true
     ) -> Response {
-        let html = HTML.page(title: title, body: nav + body, extraStyle: style)
+        let html = HTML.page(title: title, body: (loggedIn ? nav : loggedOutNav) + body, extraStyle: style)
         var headers: HTTPFields = [
             .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
             .contentSecurityPolicy:
@@ -100,13 +104,26 @@ enum Dashboard {
         return "<span class=\"zh\">\(e(r.zh))</span> <span class=\"en\">\(e(r.en))</span>"
     }
 
+    /// The login page: what a supervisor sees before logging in, or with a token that no
+    /// longer works (in words, not an HTTP status or a header to send).
+    static func loginPage(
+        next: String, warning: String? = nil, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]
+    ) -> Response {
+        let note = warning.map { "<p class=\"warning\">\(e($0))</p>" } ?? ""
+        let intro = "<p>请输入访问令牌。Enter your access token to see the calls.</p>"
+        return page(
+            "Yusu · 登录 Log in", "<h1>登录 Log in</h1>" + note + intro + loginForm(next: next), status: status,
+            headers: headers, loggedIn: false)
+    }
+
     static func loginForm(next: String) -> String {
         return """
             <form method="post" action="/login" class="filters"><input type="hidden" name="next" \
             value="\(e(localTarget(next)))">
             <label>令牌 Token <input type="password" name="token" autocomplete="off" size="40"></label><button \
             type="submit">登录 Log in</button></form>
-            <p class="meta">A token comes from <code>yusu token create --db …</code>.</p>
+            <p class="meta">No token? Ask whoever runs this server (it makes one with \
+            <code>yusu token create --db …</code>).</p>
             """
     }
 
@@ -116,7 +133,7 @@ enum Dashboard {
         router.get("/login") { request, _ -> Response in
             let q = API.query(request)
             if let token = q["token"] { return try await login(token: token, next: q["next"] ?? "/", state: state) }
-            return page("Yusu · 登录 Log in", "<h1>登录 Log in</h1>" + loginForm(next: q["next"] ?? "/"))
+            return loginPage(next: q["next"] ?? "/")
         }
         router.post("/login") { request, _ -> Response in
             var request = request
@@ -153,10 +170,7 @@ enum Dashboard {
 
     static func login(token: String, next: String, state: ServeState) async throws -> Response {
         guard try await state.tokens.scope(of: token) != nil else {
-            return page(
-                "Yusu · 登录 Log in",
-                "<h1>登录 Log in</h1><p class=\"warning\">This token is unknown or revoked.</p>" + loginForm(next: next),
-                status: .unauthorized)
+            return loginPage(next: next, warning: "令牌无效或已撤销 This token is unknown or revoked.", status: .unauthorized)
         }
         return Response(
             status: .seeOther,

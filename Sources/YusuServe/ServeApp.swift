@@ -298,10 +298,16 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         if request.uri.path.hasPrefix("/v1/") || request.uri.path == "/metrics" || request.uri.path == "/healthz" {
             return API.json(.obj(["error": .str(error.message)]), status: error.status, headers: error.headers)
         }
-        let login = error.status == .unauthorized ? Dashboard.loginForm(next: request.uri.path) : ""
+        if error.status == .unauthorized {
+            // A page asked for without a (working) token: the login page, said in words.
+            let missing = error.message.hasPrefix("a token is needed")
+            return Dashboard.loginPage(
+                next: request.uri.path, warning: missing ? nil : "令牌无效或已撤销 This token is unknown or revoked.",
+                status: error.status, headers: error.headers)
+        }
         return Dashboard.page(
             "Yusu · \(error.status.code)",
-            "<h1>\(error.status.code)</h1><p class=\"warning\">\(HTML.escape(error.message))</p>" + login,
+            "<h1>\(error.status.code)</h1><p class=\"warning\">\(HTML.escape(error.message))</p>",
             status: error.status, headers: error.headers)
     }
 }

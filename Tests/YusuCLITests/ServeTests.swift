@@ -228,6 +228,12 @@ struct ServeTests {
         // A page without a token answers 401 with the login form.
         let page = try curl(server.base + "/")
         #expect(page.status == 401 && page.text.contains("name=\"token\""))
+        // Said in words: a login page, not a status code or a header to send; no "Log out" while
+        // logged out.
+        #expect(page.text.contains("<h1>登录 Log in</h1>") && !page.text.contains("<h1>401"), "\(page.text)")
+        #expect(!page.text.contains("Bearer") && !page.text.contains("Log out"), "\(page.text)")
+        let loginPage = try curl(server.base + "/login")
+        #expect(!badLogin.text.contains("Log out") && !loginPage.text.contains("Log out"))
         // Revoked: refused within the cache's two seconds.
         let revoke = try CLI.run(["token", "revoke", "--db", night.db, "to revoke"])
         #expect(revoke.status == 0 && revoke.stdout.contains("revoked 1 token"))
