@@ -27,6 +27,12 @@ public struct Utterance: Sendable, Equatable, Codable {
     public var durationSeconds: Double { endSeconds - startSeconds }
     /// Whether the ending was measured (a voiced ending of a sentence).
     public var hasEnding: Bool { finalDropSemitones != nil && endRelativeToMedianSemitones != nil }
+    /// The ending as a person is shown it (the tracker's octave jump taken out); nil when
+    /// the ending was not measured.
+    public var shownEnding: ShownEnding? {
+        guard let drop = finalDropSemitones, let end = endRelativeToMedianSemitones else { return nil }
+        return ShownEnding(dropSemitones: drop, endRelativeToMedianSemitones: end)
+    }
 
     public init(
         startSeconds: Double, endSeconds: Double, syllables: Int, finalDropSemitones: Double? = nil,

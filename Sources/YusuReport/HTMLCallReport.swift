@@ -325,14 +325,8 @@ public enum HTMLCallReport {
 
     /// "ends 2.1 st below the register", and the tracker's octave jump when one was left out.
     static func endingLabel(_ u: Utterance) -> String {
-        let e = shown(u)
+        guard let e = u.shownEnding else { return "" }
         return e.endPhrase("the register") + (e.octaveJump ? " (an octave jump of the pitch tracker left out)" : "")
-    }
-
-    /// An ending as a person is shown it (octave jumps of the tracker taken out).
-    static func shown(_ u: Utterance) -> ShownEnding {
-        ShownEnding(
-            dropSemitones: u.finalDropSemitones ?? 0, endRelativeToMedianSemitones: u.endRelativeToMedianSemitones ?? 0)
     }
 
     // MARK: Speech rate

@@ -104,6 +104,8 @@ enum Dashboard {
         return "<span class=\"zh\">\(e(r.zh))</span> <span class=\"en\">\(e(r.en))</span>"
     }
 
+    static let rejectedToken = "令牌无效或已撤销 This token is unknown or revoked."
+
     /// The login page: what a supervisor sees before logging in, or with a token that no
     /// longer works (in words, not an HTTP status or a header to send).
     static func loginPage(
@@ -170,7 +172,7 @@ enum Dashboard {
 
     static func login(token: String, next: String, state: ServeState) async throws -> Response {
         guard try await state.tokens.scope(of: token) != nil else {
-            return loginPage(next: next, warning: "令牌无效或已撤销 This token is unknown or revoked.", status: .unauthorized)
+            return loginPage(next: next, warning: rejectedToken, status: .unauthorized)
         }
         return Response(
             status: .seeOther,

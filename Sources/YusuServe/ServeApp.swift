@@ -114,8 +114,7 @@ struct ServeMetrics: Sendable {
         rejected = registry.makeCounter(
             descriptor: name("scoring_busy", "total", "Uploads answered 503: every scoring place and the queue full."))
         liveCalls = registry.makeGauge(descriptor: name("live", "calls", "Live calls open now (WebSocket /v1/live)."))
-        scoringInProgress = registry.makeGauge(
-            descriptor: name("scoring_in", "progress", "Uploads being scored now."))
+        scoringInProgress = registry.makeGauge(descriptor: name("scoring", "in_progress", "Uploads being scored now."))
     }
 }
 
@@ -300,10 +299,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         if error.status == .unauthorized {
             // A page asked for without a (working) token: the login page, said in words.
-            let missing = error.message.hasPrefix("a token is needed")
+            // Sent one (a header or the cookie) and it was refused: say so; sent none: just ask.
+            let sent = request.headers[.authorization] != nil || request.cookies["yusu_token"] != nil
             return Dashboard.loginPage(
-                next: request.uri.path, warning: missing ? nil : "令牌无效或已撤销 This token is unknown or revoked.",
-                status: error.status, headers: error.headers)
+                next: request.uri.path, warning: sent ? Dashboard.rejectedToken : nil, status: error.status,
+                headers: error.headers)
         }
         return Dashboard.page(
             "Yusu · \(error.status.code)",

@@ -163,14 +163,17 @@ enum Upload {
             path: kept, agentId: agentId, callId: p.callId ?? String(hash.prefix(12)), callDate: day,
             agentChannel: p.agentChannel, metadata: ["uploaded_as": p.name])
         let id: Int64 = try database.now { store in
+            // The call under this standard: the row of this recording (one per path and standard).
+            func stored() throws -> Int64? {
+                try store.fetch(
+                    "SELECT id FROM calls WHERE path = ? AND standard_key = ? AND status = 'scored'",
+                    [.text(kept), .text(standard.key)]
+                ).first?.int("id").map(Int64.init)
+            }
             // The same recording under the same standard is already this call: its address
             // stays the one given the first time (a second row would replace it, and the
             // first Location would answer 404).
-            let existing = try store.fetch(
-                "SELECT id FROM calls WHERE path = ? AND standard_key = ? AND status = 'scored'",
-                [.text(kept), .text(standard.key)]
-            ).first?.int("id")
-            if let existing { return Int64(existing) }
+            if let existing = try stored() { return existing }
             let run = try store.startRun(
                 source: "yusu serve upload", standard: standard, jobs: 1, version: configuration.version, worker: nil)
             var counts = BatchCounts()
@@ -181,10 +184,7 @@ enum Upload {
                     outcome: .scored(scored.measures, scored.card), analysisSeconds: 0))
             counts.scored = 1
             try store.finishRun(run, counts: counts, interrupted: false)
-            return Int64(
-                try store.fetch(
-                    "SELECT id FROM calls WHERE path = ? AND standard_key = ?", [.text(kept), .text(standard.key)]
-                ).first?.int("id") ?? 0)
+            return try stored() ?? 0
         }
         return (document, id)
     }

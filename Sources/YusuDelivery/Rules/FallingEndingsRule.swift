@@ -72,10 +72,7 @@ public struct FallingEndingsRule: StandardRule {
                 let span = $0.endingSpan ?? $0.span
                 return Evidence(
                     startSeconds: span.startSeconds, endSeconds: span.endSeconds,
-                    note: ShownEnding(
-                        dropSemitones: $0.finalDropSemitones ?? 0,
-                        endRelativeToMedianSemitones: $0.endRelativeToMedianSemitones ?? 0
-                    ).note)
+                    note: $0.shownEnding?.note ?? "")
             },
             reason: share == nil ? "no voiced utterance endings to measure" : nil,
             valueText: share.map {
