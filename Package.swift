@@ -35,6 +35,8 @@ let package = Package(
             pkgConfig: "sndfile",
             providers: [.apt(["libsndfile1-dev"])]
         ),
+        // libmpg123's notes (MP3 through libsndfile) kept off stderr and folded into reasons.
+        .target(name: "CDecoderNotes", linkerSettings: [.linkedLibrary("mpg123"), .linkedLibrary("dl")]),
         .systemLibrary(
             name: "CFFTW",
             pkgConfig: "fftw3f",

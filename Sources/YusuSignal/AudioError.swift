@@ -20,6 +20,10 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
     case unsupportedSampleRate(path: String, sampleRateHz: Int, supported: ClosedRange<Int>)
     /// Decoding stopped early: the header promised more samples than the file holds.
     case truncated(path: String, expectedFrames: Int64, readFrames: Int64)
+    /// The decoder stopped inside the stream, before the length its header announces (an
+    /// MP3 cut short, or its frames damaged there), with the decoder's own words when it
+    /// gave any (libmpg123's, which never reach the terminal).
+    case damaged(path: String, format: String, atSeconds: Double, announcedSeconds: Double, decoderSays: String)
     /// Decoded fine, but no channel holds any speech (digital silence, or line noise only).
     case noSpeech(path: String)
     /// `--agent-channel` names a channel the file does not have.
@@ -41,7 +45,8 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
         switch self {
         case .notFound(let p), .unreadable(let p, _, _), .empty(let p), .tooShort(let p, _, _),
             .unsupportedChannelCount(let p, _),
-            .unsupportedSampleRate(let p, _, _), .truncated(let p, _, _), .noSpeech(let p), .noSuchChannel(let p, _, _),
+            .unsupportedSampleRate(let p, _, _), .truncated(let p, _, _), .damaged(let p, _, _, _, _), .noSpeech(let p),
+            .noSuchChannel(let p, _, _),
             .cannotOpen(let p, _), .invalidSample(let p, _, _, _, _), .notRegularFile(let p, _), .tooLarge(let p, _, _),
             .tooLong(let p, _, _):
             return p
@@ -71,6 +76,13 @@ public enum AudioError: Error, Equatable, CustomStringConvertible, Sendable {
             return "sample rate \(rate) Hz is outside the supported \(supported.lowerBound)–\(supported.upperBound) Hz"
         case .truncated(_, let expected, let read):
             return "the file is truncated (header says \(expected) sample frames, only \(read) could be read)"
+        case .damaged(_, let format, let at, let announced, let says):
+            return
+                """
+                the \(format) stream ends \(formatSeconds(at)) s in, where its header announces \
+                \(formatSeconds(announced)) s: the file is cut short or damaged there (the decoder: \
+                \(says.trimmingCharacters(in: CharacterSet(charactersIn: ". "))))
+                """
         case .noSpeech:
             return "no speech found on any channel (the recording is silent or holds only line noise)"
         case .noSuchChannel(_, let channel, let channels):

@@ -5,7 +5,9 @@
 // in memory whole. Checks made before any sample is read: the file exists, libsndfile
 // recognises it, 1–2 channels, 8–48 kHz, not empty. A short read before the header's
 // frame count is reported as truncation. An MP3 without a gapless tag starts after its
-// codec delay (`MP3StartDelay`).
+// codec delay (`MP3StartDelay`). libmpg123's own notes on a damaged MP3 never reach the
+// terminal: `CDecoderNotes` keeps them, and they are folded into the reason.
+import CDecoderNotes
 import CSndFile
 import Foundation
 
@@ -35,6 +37,8 @@ public final class AudioFileReader {
     private var framesRead: Int64 = 0
     /// Decoded frames before the recording's first (an MP3's codec delay), still to drop.
     private var pendingSkip: Int64 = 0
+    /// An MP3 (libmpg123 through libsndfile), whose failures carry the decoder's note.
+    private var isMPEG = false
 
     /// The limits this reader was opened with.
     public let limits: InputLimits
@@ -55,18 +59,21 @@ public final class AudioFileReader {
         // under --jobs another thread's open could overwrite it between the two calls, so the
         // open and the reading of its error happen under one lock.
         let opened: (OpaquePointer?, Int32, String) = Self.openLock.withLock {
+            yusu_decoder_notes_clear()
             let h = sf_open(path, Int32(SFM_READ), &sfInfo)
             return h == nil ? (nil, sf_error(nil), String(cString: sf_strerror(nil))) : (h, 0, "")
         }
         guard let handle = opened.0 else {
-            throw AudioError.unreadable(path: path, reason: opened.2, status: opened.1)
+            let note = String(cString: yusu_decoder_notes_last())
+            let reason =
+                note.isEmpty ? opened.2 : "\(opened.2.trimmingCharacters(in: .whitespaces)) MP3 decoder: \(note)"
+            throw AudioError.unreadable(path: path, reason: reason, status: opened.1)
         }
         self.handle = handle
+        isMPEG = yusu_sf_major_format(Int32(sfInfo.format)) == Int32(SF_FORMAT_MPEG)
         // An MP3 without a gapless tag decodes late by the codec's delay: drop it (see
         // `MP3StartDelay`), so every time printed is the recording's own.
-        let skip =
-            yusu_sf_major_format(Int32(sfInfo.format)) == Int32(SF_FORMAT_MPEG)
-            ? Int64(MP3StartDelay.samplesToSkip(path: path)) : 0
+        let skip = isMPEG ? Int64(MP3StartDelay.samplesToSkip(path: path)) : 0
         pendingSkip = min(skip, Int64(sfInfo.frames))
         let info = AudioFileInfo(
             path: path,
@@ -153,6 +160,7 @@ public final class AudioFileReader {
         let remaining = info.frameCount - framesRead
         if remaining <= 0 { return 0 }
         let request = Int64(min(Int64(wanted), remaining))
+        if isMPEG { yusu_decoder_notes_clear() }
         let got = buffer.withUnsafeMutableBufferPointer { pointer in
             sf_readf_float(handle, pointer.baseAddress, sf_count_t(request))
         }
@@ -168,6 +176,14 @@ public final class AudioFileReader {
             let missing = info.frameCount - framesRead
             // Tolerate a sub-millisecond shortfall: some encoders round the header.
             if Double(missing) > Double(info.sampleRateHz) * 0.001 {
+                if isMPEG {
+                    let note = String(cString: yusu_decoder_notes_last())
+                    let rate = Double(info.sampleRateHz)
+                    throw AudioError.damaged(
+                        path: info.path, format: "MP3", atSeconds: Double(framesRead) / rate,
+                        announcedSeconds: Double(info.frameCount) / rate,
+                        decoderSays: note.isEmpty ? "no valid MPEG frame after that point" : note)
+                }
                 throw AudioError.truncated(path: info.path, expectedFrames: info.frameCount, readFrames: framesRead)
             }
             framesRead = info.frameCount

@@ -272,6 +272,41 @@ struct HardeningCLITests {
     }
 
     @Test(
+        """
+        a damaged MP3: one line on stderr, naming where the stream ends, and none of libmpg123's own notes \
+        (Note: Illegal Audio-MPEG-Header, Trying to resync, Xing, Whoa)
+        """
+    )
+    func damagedMP3IsOneLine() throws {
+        let dir = TemporaryDirectory()
+        let good = dir.file("call.mp3")
+        try writeRecording(good, channels: HardeningCLITests.call(), rateHz: 8000, format: .mp3)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: good)))
+        // Every 97th byte after the first frames overwritten: frame headers and side info broken.
+        var state: UInt32 = 7
+        for i in stride(from: 2_000, to: bytes.count - 2_000, by: 97) {
+            state = state &* 1_103_515_245 &+ 12_345
+            bytes[i] = UInt8(truncatingIfNeeded: state >> 16)
+        }
+        let damaged = dir.file("damaged.mp3")
+        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+        let cut = dir.file("cut.mp3")
+        try Data(bytes[..<(bytes.count / 3)]).write(to: URL(fileURLWithPath: cut))
+        for path in [damaged, cut] {
+            let r = try CLI.run(["score", path, "--audio", "none"])
+            #expect(r.status == 1, "\(path): \(r.status) \(r.stderr)")
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "\(path): \(r.stderr)")
+            #expect(
+                r.stderr.contains("the MP3 stream ends") && r.stderr.contains("where its header announces"),
+                "\(r.stderr)")
+            for note in ["Note:", "Warning:", "resync", "Whoa", "libmpg123", "Illegal"] {
+                #expect(!r.stderr.contains(note), "libmpg123's note reached stderr: \(r.stderr)")
+            }
+        }
+    }
+
+    @Test(
         "names with escape sequences and line breaks reach the terminal escaped: score's one-line error, report's text")
     func namesReachTheTerminalEscaped() throws {
         let dir = TemporaryDirectory()
