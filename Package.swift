@@ -52,7 +52,7 @@ let package = Package(
         // them, so an overlapping access is still caught there.
         // The learned syllable stage's weights are compiled in (SyllableNetWeights.swift,
         // base64), so the binary needs no resource bundle beside it; SyllableNet.md is their card.
-        .target(name: "YusuSignal", dependencies: ["CSndFile", "CFFTW"], exclude: ["SyllableNet.md"], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+        .target(name: "YusuSignal", dependencies: ["CSndFile", "CFFTW", "CDecoderNotes"], exclude: ["SyllableNet.md"], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         // Utterances, turns, rates, endings, interruptions, holds, levels, the standard, verdicts.
         .target(name: "YusuDelivery", dependencies: ["YusuSignal"], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         // Archive walking, the results database, parallel runs, nightly summaries.
@@ -108,9 +108,10 @@ let package = Package(
         .testTarget(name: "YusuReportTests", dependencies: ["YusuReport", "YusuNightReport", "YusuBatch", "YusuDelivery", "YusuSignal", "YusuTestSupport"]),
         .testTarget(name: "YusuBatchTests", dependencies: ["YusuBatch", "YusuDelivery", "YusuSignal", "YusuTestSupport",
                                                           .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "YusuCLITests", dependencies: ["yusu", "YusuSignal", "YusuBatch", "YusuDelivery", "YusuPostgres", "YusuTestSupport",
+        .testTarget(name: "YusuCLITests", dependencies: ["yusu", "YusuSignal", "YusuBatch", "YusuDelivery", "YusuPostgres", "YusuServe", "YusuTestSupport",
                                                         .product(name: "GRDB", package: "GRDB.swift"),
                                                         .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
-                                                        .product(name: "NIOCore", package: "swift-nio")]),
+                                                        .product(name: "NIOCore", package: "swift-nio"),
+                                                        .product(name: "NIOEmbedded", package: "swift-nio")]),
     ]
 )

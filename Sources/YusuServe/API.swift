@@ -44,6 +44,7 @@ enum API {
                         "status": .str("ok"), "runs": .whole(n), "scoring": .whole(load.running),
                         "waiting": .whole(load.waiting),
                         "live_calls": .whole(await state.board.count),
+                        "connections": .whole(state.connections.current),
                         "uptime_s": .number(Date().timeIntervalSince(state.startedAt).rounded()),
                     ]))
             } catch {

@@ -71,9 +71,13 @@ actor LiveBoard {
         if due { await write(e) }
     }
 
-    func close(_ id: String) async {
-        entries[id] = nil
+    /// Takes a call off the board; true when it was on it (a call closes once, whoever
+    /// closes it first: its socket's end, or its connection's).
+    @discardableResult
+    func close(_ id: String) async -> Bool {
+        guard entries.removeValue(forKey: id) != nil else { return false }
         _ = try? await database.write { try $0.execute("DELETE FROM live_calls WHERE id = ?", [.text(id)]) }
+        return true
     }
 
     private func write(_ e: Entry) async {
@@ -202,18 +206,36 @@ enum LiveSocket {
     static func add(to router: Router<ServeWSContext>, state: ServeState) {
         router.ws(
             "/v1/live",
-            shouldUpgrade: { request, _ in
-                _ = try declared(API.query(request))
-                guard await state.board.count < state.configuration.maxLiveCalls else {
+            shouldUpgrade: { request, context in
+                // The one admission step: parameters checked, then a place on the board taken
+                // (the board's check and count are one step), or 503 before any upgrade.
+                let declared = try declared(API.query(request))
+                guard
+                    let id = await state.board.open(
+                        agentId: declared.agentId, callId: declared.callId, limit: state.configuration.maxLiveCalls)
+                else {
                     throw APIError(
                         status: .serviceUnavailable,
                         message:
                             "this server has \(state.configuration.maxLiveCalls) live calls open (--max-live-calls)",
                         headers: [.retryAfter: "10"])
                 }
+                state.metrics.liveCalls.increment()
+                context.admitted.withLockedValue { $0 = id }
+                // The place is given back when the connection closes, however it ends (the
+                // handshake may still fail after this check).
+                context.channel.closeFuture.whenComplete { _ in
+                    Task {
+                        if await state.board.close(id) { state.metrics.liveCalls.decrement() }
+                    }
+                }
                 return .upgrade([:])
             },
             onUpgrade: { inbound, outbound, context in
+                guard let id = context.requestContext.admitted.withLockedValue({ $0 }) else {
+                    try await outbound.close(.unexpectedServerError, reason: "the call was not admitted")
+                    return
+                }
                 let declared: Declared
                 do { declared = try Self.declared(API.query(context.request)) } catch {
                     try await outbound.close(.unacceptableData, reason: "bad call parameters")
@@ -232,19 +254,6 @@ enum LiveSocket {
                     agentChannel: declared.agentChannel, raw: declared.raw)
                 let collector = LineCollector()
                 session.write = { collector.add($0) }
-                guard
-                    let id = await state.board.open(
-                        agentId: declared.agentId, callId: declared.callId, limit: state.configuration.maxLiveCalls)
-                else {
-                    // Admitted by the upgrade's quick check, then beaten to the last place by a call
-                    // opened at the same instant: 1013, try again later (RFC 6455 registry).
-                    try await outbound.close(
-                        .unknown(1013),
-                        reason: "this server has \(state.configuration.maxLiveCalls) live calls open (--max-live-calls)"
-                    )
-                    return
-                }
-                state.metrics.liveCalls.increment()
                 func flush() async throws {
                     let lines = collector.take()
                     guard !lines.isEmpty else { return }
@@ -276,8 +285,7 @@ enum LiveSocket {
                 } catch {
                     state.logger.info("live call ended by the client", metadata: ["live_id": .stringConvertible(id)])
                 }
-                state.metrics.liveCalls.decrement()
-                await state.board.close(id)
+                if await state.board.close(id) { state.metrics.liveCalls.decrement() }
             })
     }
 }

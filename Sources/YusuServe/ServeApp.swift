@@ -28,6 +28,8 @@ public struct ServeConfiguration: Sendable {
     public var requestTimeoutSeconds = 120.0
     /// Live calls open at once.
     public var maxLiveCalls = 500
+    /// Connections: how many, and how long a client may take to say what it wants.
+    public var connections = ConnectionLimits()
     /// The standard uploads and live calls are judged by (default: the latest run's).
     public var standard: Standard?
     public var limits = InputLimits()
@@ -52,6 +54,7 @@ final class ServeState: Sendable {
     let logger: Logger
     let startedAt = Date()
     let metrics: ServeMetrics
+    let connections = ConnectionCount()
 
     init(
         configuration: ServeConfiguration, database: ServeDatabase, registry: PrometheusCollectorRegistry,
@@ -191,16 +194,16 @@ public enum YusuService {
         let wsRouter = Router(context: ServeWSContext.self)
         wsRouter.add(middleware: RequestLogMiddleware(logger: logger))
         wsRouter.add(middleware: ErrorMiddleware(logger: logger))
+        wsRouter.add(middleware: UpgradeRefusalMiddleware())
         wsRouter.add(middleware: AuthMiddleware(state: state))
         LiveSocket.add(to: wsRouter, state: state)
 
         return Application(
             router: HeadAsGet(base: router),
-            server: .http1WebSocketUpgrade(
+            server: .guardedHTTP1WebSocket(
                 webSocketRouter: wsRouter,
-                configuration: .init(
-                    http1: .init(idleTimeout: .seconds(60)),
-                    ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30))))),
+                ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30))),
+                limits: configuration.connections, count: state.connections, logger: logger),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "yusu"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
@@ -219,9 +222,14 @@ public struct ServeWSContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<Self>
     public var scope: AccessTokens.Scope?
+    /// The connection (its guard writes a refused upgrade's answer).
+    let channel: any Channel
+    /// The live call admitted by the upgrade's check, for the socket that follows.
+    let admitted = NIOLockedValueBox<String?>(nil)
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()
+        channel = source.channel
     }
 }
 
@@ -280,6 +288,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 APIError(status: error.status, message: message, headers: error.headers), request: request)
         } catch let error as ServeQueries.BadRequest {
             return Self.answer(APIError(status: .badRequest, message: error.description), request: request)
+        } catch let error as BodyTimeout {
+            return Self.answer(
+                APIError(
+                    status: .requestTimeout,
+                    message: "the request body stopped arriving for \(formatLimit(error.seconds)) s",
+                    headers: [.connection: "close"]),
+                request: request)
         } catch is NIOTooManyBytesError {
             // A body sent without a length (chunked) that grows past what the route reads.
             return Self.answer(

@@ -60,6 +60,38 @@ struct Serve: ParsableCommand {
     @Option(name: .long, help: "Live calls (WebSocket /v1/live) open at once.")
     var maxLiveCalls: Int = 500
 
+    @Option(
+        name: .long,
+        help:
+            """
+            Connections open at once, live calls included; one more is answered 503 with Retry-After and closed \
+            (default: what the process's file-handle limit allows, up to 10000).
+            """)
+    var maxConnections: Int?
+
+    @Option(
+        name: .long,
+        help: "Seconds a client has, from connecting, to send its request's headers (else 408 and closed).")
+    var headerTimeoutS: Double = 10
+
+    @Option(
+        name: .long,
+        help:
+            """
+            Seconds a request body may stop arriving while the server reads it (else 408 and closed); a slow \
+            upload that keeps moving goes on.
+            """)
+    var bodyTimeoutS: Double = 30
+
+    @Option(
+        name: .long,
+        help:
+            """
+            Seconds an answer may wait for a client that has stopped reading it (else the connection is closed); \
+            a live call's client that stops reading its lines is ended the same way.
+            """)
+    var sendTimeoutS: Double = 60
+
     @OptionGroup var standard: StandardOption
 
     @OptionGroup var duration: DurationLimitOption
@@ -84,10 +116,44 @@ struct Serve: ParsableCommand {
         guard (1...100_000).contains(maxLiveCalls) else {
             throw ValidationError("--max-live-calls must be from 1 to 100000 (got \(maxLiveCalls))")
         }
+        if let maxConnections {
+            guard (2...1_000_000).contains(maxConnections) else {
+                throw ValidationError("--max-connections must be from 2 to 1000000 (got \(maxConnections))")
+            }
+            guard maxConnections > maxLiveCalls else {
+                throw ValidationError(
+                    """
+                    --max-connections (\(maxConnections)) must be above --max-live-calls (\(maxLiveCalls)): each live \
+                    call holds a connection, and the pages and API need some too
+                    """)
+            }
+        }
+        for (flag, value) in [
+            ("--header-timeout-s", headerTimeoutS), ("--body-timeout-s", bodyTimeoutS),
+            ("--send-timeout-s", sendTimeoutS),
+        ] {
+            guard value >= 0.1 && value <= 3_600 else {
+                throw ValidationError("\(flag) must be from 0.1 to 3600 seconds (got \(value))")
+            }
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError(
                 "--log-level must be one of trace, debug, info, notice, warning, error, critical (got '\(logLevel)')")
         }
+    }
+
+    /// Raises this process's open-file limit to its hard limit (as servers do at start), and
+    /// returns the limit now in force: each connection holds a file handle.
+    static func raiseFileHandleLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        let wanted = min(limit.rlim_max, 65_536)
+        if limit.rlim_cur < wanted {
+            var raised = limit
+            raised.rlim_cur = wanted
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        return Int(min(limit.rlim_cur, 1 << 30))
     }
 
     func parseListen() -> (String, Int)? {
@@ -119,6 +185,11 @@ struct Serve: ParsableCommand {
         configuration.scoringQueue = queue
         configuration.requestTimeoutSeconds = requestTimeoutS
         configuration.maxLiveCalls = maxLiveCalls
+        let handles = Self.raiseFileHandleLimit()
+        configuration.connections.maxConnections = maxConnections ?? max(maxLiveCalls + 16, min(10_000, handles - 64))
+        configuration.connections.headerTimeoutSeconds = headerTimeoutS
+        configuration.connections.bodyTimeoutSeconds = bodyTimeoutS
+        configuration.connections.sendTimeoutSeconds = sendTimeoutS
         configuration.limits = InputLimits(
             maximumFileBytes: Int64(maxUploadMb) << 20, maximumDurationSeconds: duration.maxDurationS)
         configuration.version = Yusu.configuration.version

@@ -81,13 +81,14 @@ struct HTTPAnswer {
 
 func curl(
     _ url: String, method: String = "GET", token: String? = nil, headers: [String] = [], bodyFile: String? = nil,
-    cookies: String? = nil, saveCookies: String? = nil
+    cookies: String? = nil, saveCookies: String? = nil, maxTime: Int = 120
 ) throws -> HTTPAnswer {
     let dir = NSTemporaryDirectory() + "yusu-curl-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     var args = [
-        "-s", "-S", "-g", "-X", method, "-D", dir + "/h", "-o", dir + "/b", "-w", "%{http_code}", "--max-time", "120",
+        "-s", "-S", "-g", "-X", method, "-D", dir + "/h", "-o", dir + "/b", "-w", "%{http_code}", "--max-time",
+        "\(maxTime)",
     ]
     if let token { args += ["-H", "Authorization: Bearer \(token)"] }
     for h in headers { args += ["-H", h] }
@@ -99,6 +100,64 @@ func curl(
         status: Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1,
         headers: (try? String(contentsOfFile: dir + "/h", encoding: .utf8)) ?? "",
         body: (try? Data(contentsOf: URL(fileURLWithPath: dir + "/b"))) ?? Data())
+}
+
+/// A raw TCP client for what curl will not do: send nothing, trickle headers a byte at a
+/// time, stop a body half way. `answer` reads until the server closes (or `seconds`).
+final class RawClient {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw CocoaError(.fileReadUnknown) }
+    }
+
+    deinit { close(fd) }
+
+    /// False once the server has closed the connection (a send fails).
+    @discardableResult
+    func send(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { Foundation.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            == bytes.count
+    }
+
+    /// Everything the server sends until it closes, or until `seconds` pass.
+    func answer(within seconds: Double) -> String {
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n > 0 {
+                out += buffer[..<n]
+            } else if n == 0 {
+                break
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// A WebSocket handshake through curl: the status, headers and body of the answer.
+func webSocketHandshake(_ url: String, token: String?) throws -> HTTPAnswer {
+    try curl(
+        url, token: token,
+        headers: [
+            "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        ], maxTime: 3)
 }
 
 func percent(_ s: String) -> String {
@@ -848,42 +907,125 @@ struct ServeTests {
 
     @Test(
         """
-        live calls at the limit: 8 sockets opened at the same instant against --max-live-calls 3 never make more \
-        than 3 calls
+        live calls at the limit: 8 handshakes at the same instant against --max-live-calls 3 admit exactly 3 (101); \
+        the other 5 are 503 with Retry-After and a reason, before any upgrade; the places come back when they close
         """
     )
     func liveLimitDoesNotRace() async throws {
         let dir = TemporaryDirectory()
         let server = try ServeProcess(["--db", night.db, "--max-live-calls", "3"], in: dir)
         defer { server.stop() }
-        let base = server.base
-        let port = server.port
-        let config = WebSocketClientConfiguration(
-            maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(night.writeToken)"])
-        let logger = Logger(label: "test")
-        let seen = LinesBox()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for k in 0..<8 {
-                group.addTask {
-                    _ = try? await WebSocketClient.connect(
-                        url: "ws://127.0.0.1:\(port)/v1/live?call_id=race-\(k)", configuration: config, logger: logger
-                    ) { _, outbound, _ in
-                        try await Task.sleep(for: .seconds(2))
-                        try await outbound.close(.normalClosure, reason: nil)
-                    }
-                }
-            }
-            group.addTask {
-                for _ in 0..<15 {
-                    if let n = try curl(base + "/healthz").json["live_calls"] as? Int { seen.add("\(n)") }
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-            }
-            try await group.waitForAll()
+        // Eight curl processes started together (a task group would run them a few at a time).
+        let script = """
+            for i in 1 2 3 4 5 6 7 8; do
+              curl -s -o "$1/body$i" --max-time 3 -w '%{http_code} %header{retry-after}\\n' \\
+                -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \\
+                -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H "Authorization: Bearer $2" \\
+                "$3/v1/live?call_id=race$i" &
+            done
+            wait
+            cat "$1"/body*
+            """
+        let r = try CLI.run(
+            executable: URL(fileURLWithPath: "/bin/bash"),
+            ["-c", script, "race", dir.path, night.writeToken, server.base])
+        let lines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("101") || $0.hasPrefix("503") }
+        #expect(lines.filter { $0.hasPrefix("101") }.count == 3, "\(r.stdout)")
+        #expect(lines.filter { $0 == "503 10" }.count == 5, "503 with Retry-After 10: \(r.stdout)")
+        #expect(
+            r.stdout.components(separatedBy: "live calls open (--max-live-calls)").count - 1 == 5,
+            "each refusal names its limit: \(r.stdout)")
+        // Each admitted handshake's connection has closed (curl's 3 s): every place is free again.
+        var open = -1
+        for _ in 0..<50 {
+            open = try curl(server.base + "/healthz").json["live_calls"] as? Int ?? -1
+            if open == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
         }
-        let counts = seen.all.compactMap { Int($0) }
-        #expect(!counts.isEmpty && counts.max()! <= 3, "live_calls seen: \(counts)")
-        #expect(counts.contains(where: { $0 > 0 }), "no call was admitted: \(counts)")
+        #expect(open == 0, "live_calls after every socket closed: \(open)")
+    }
+
+    @Test(
+        """
+        WebSocket refusals are answers with a status and a reason, not a bare 400: no token 401, a read token 403, \
+        channels=6 and encoding=mp3 400
+        """
+    )
+    func webSocketRefusalsSayWhy() throws {
+        let dir = TemporaryDirectory()
+        let server = try ServeProcess(["--db", night.db], in: dir)
+        defer { server.stop() }
+        let live = server.base + "/v1/live"
+        let cases: [(String, String?, Int, String)] = [
+            (live, nil, 401, "token is needed"),
+            (live, night.readToken, 403, "may read but not write"),
+            (live + "?rate=8000&channels=6&encoding=pcm_s16le", night.writeToken, 400, "channels must be 1 or 2"),
+            (live + "?rate=8000&channels=1&encoding=mp3", night.writeToken, 400, "encoding must be one of"),
+        ]
+        for (url, token, status, reason) in cases {
+            let r = try webSocketHandshake(url, token: token)
+            #expect(r.status == status, "\(url): \(r.status) \(r.headers)")
+            #expect((r.json["error"] as? String)?.contains(reason) == true, "\(url): \(r.text)")
+            #expect(r.header("Content-Type")?.hasPrefix("application/json") == true, "\(r.headers)")
+        }
+        #expect(webSocketHandshakeNeedsAuthHeader(try webSocketHandshake(live, token: nil)))
+    }
+
+    func webSocketHandshakeNeedsAuthHeader(_ r: HTTPAnswer) -> Bool { r.header("WWW-Authenticate") == "Bearer" }
+
+    @Test(
+        """
+        slow clients are answered and closed (nginx's client_header_timeout, client_body_timeout, limit_conn): \
+        silence, headers a byte at a time, a body that stops: 408; one connection over --max-connections: 503
+        """
+    )
+    func slowClientsCannotHoldTheServer() async throws {
+        let dir = TemporaryDirectory()
+        let server = try ServeProcess(
+            [
+                "--db", night.db, "--header-timeout-s", "1", "--body-timeout-s", "1", "--max-connections", "6",
+                "--max-live-calls", "2",
+            ], in: dir)
+        defer { server.stop() }
+        // Sends nothing: 408 after the header deadline, then closed.
+        var start = Date()
+        let silent = try RawClient(port: server.port)
+        let quiet = silent.answer(within: 8)
+        #expect(quiet.hasPrefix("HTTP/1.1 408") && quiet.contains("headers did not arrive within 1 s"), "\(quiet)")
+        #expect(Date().timeIntervalSince(start) < 5, "held \(Date().timeIntervalSince(start)) s")
+        // Headers a byte at a time, never finished: the deadline runs from the connection, not the last byte.
+        start = Date()
+        let trickle = try RawClient(port: server.port)
+        var sent = 0
+        for byte in "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + String(repeating: "a", count: 200) {
+            guard trickle.send(String(byte)) else { break }
+            sent += 1
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let trickled = trickle.answer(within: 3)
+        #expect(trickled.hasPrefix("HTTP/1.1 408"), "\(trickled)")
+        #expect(
+            sent < 60 && Date().timeIntervalSince(start) < 8,
+            "\(sent) bytes taken in \(Date().timeIntervalSince(start)) s")
+        // A body that stops arriving: 408 from the route, then closed.
+        let stalled = try RawClient(port: server.port)
+        stalled.send(
+            "POST /v1/score HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(night.writeToken)\r\n"
+                + "Content-Length: 100000\r\n\r\nRIFF")
+        let body = stalled.answer(within: 8)
+        #expect(body.hasPrefix("HTTP/1.1 408") && body.contains("body stopped arriving for 1 s"), "\(body)")
+        // A complete request is not cut by the header deadline, however long its answer takes.
+        #expect(try curl(server.base + "/healthz").status == 200)
+        // Six connections held open: the seventh is answered 503 with Retry-After at once.
+        let held = try (0..<6).map { _ in try RawClient(port: server.port) }
+        try await Task.sleep(for: .milliseconds(200))
+        let seventh = try RawClient(port: server.port).answer(within: 3)
+        #expect(
+            seventh.hasPrefix("HTTP/1.1 503") && seventh.contains("Retry-After: 5")
+                && seventh.contains("--max-connections"), "\(seventh)")
+        _ = held.map { $0.answer(within: 4) }  // each is closed by its header deadline
+        #expect(try curl(server.base + "/healthz").status == 200, "the server serves again once they are gone")
+        #expect(!server.logText.contains("error"), "\(server.logText.suffix(1000))")
     }
 }
 

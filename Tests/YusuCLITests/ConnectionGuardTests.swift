@@ -1,0 +1,81 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import YusuServe
+
+/// The connection guard on an embedded channel, its clock moved by hand: each deadline
+/// fires at its limit, and not before.
+@Suite("connection limits: the guard's deadlines on an embedded channel")
+struct ConnectionGuardTests {
+    func guarded(_ limits: ConnectionLimits, count: ConnectionCount = ConnectionCount()) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel(handler: ConnectionGuard(limits: limits, count: count, logger: .init(label: "t")))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return channel
+    }
+
+    func written(_ channel: EmbeddedChannel) throws -> String {
+        var text = ""
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { text += String(buffer: buffer) }
+        return text
+    }
+
+    @Test("a client that stops reading is closed at --send-timeout-s; one that reads again in time is kept")
+    func sendDeadline() throws {
+        var limits = ConnectionLimits()
+        limits.sendTimeoutSeconds = 5
+        let channel = try guarded(limits)
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(4))
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        #expect(channel.isActive, "closed although the client read again within the limit")
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(4_900))
+        #expect(channel.isActive, "closed before the limit")
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(200))
+        #expect(!channel.isActive, "still open 5.1 s after the client stopped reading")
+    }
+
+    @Test("the header deadline: 408 at the limit for headers never finished; a finished head is not timed")
+    func headerDeadline() throws {
+        var limits = ConnectionLimits()
+        limits.headerTimeoutSeconds = 3
+        let slow = try guarded(limits)
+        try slow.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: x\r\n"))
+        slow.embeddedEventLoop.advanceTime(by: .milliseconds(2_900))
+        let early = try written(slow)
+        #expect(slow.isActive && early.isEmpty)
+        slow.embeddedEventLoop.advanceTime(by: .milliseconds(200))
+        let answer = try written(slow)
+        #expect(answer.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"), "\(answer)")
+        #expect(!slow.isActive)
+        // Bare line feeds end a head too.
+        let done = try guarded(limits)
+        try done.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\nHost: x\n\n"))
+        done.embeddedEventLoop.advanceTime(by: .seconds(60))
+        let none = try written(done)
+        #expect(done.isActive && none.isEmpty)
+    }
+
+    @Test("the cap: one over --max-connections is answered 503 with Retry-After; a place comes back on close")
+    func cap() throws {
+        var limits = ConnectionLimits()
+        limits.maxConnections = 2
+        let count = ConnectionCount()
+        let first = try guarded(limits, count: count)
+        _ = try guarded(limits, count: count)
+        let third = try guarded(limits, count: count)
+        let answer = try written(third)
+        #expect(answer.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n") && answer.contains("Retry-After: 5\r\n"))
+        #expect(!third.isActive && count.current == 2)
+        _ = try first.close().wait()
+        #expect(count.current == 1)
+        let fourth = try guarded(limits, count: count)
+        #expect(fourth.isActive && count.current == 2)
+    }
+}
