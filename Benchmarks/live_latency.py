@@ -6,7 +6,7 @@ the moment a limit was reached) to the audio time it was emitted at (`emitted_at
 
 Evidence ends: utterance, filled_pause, hold: end_s; sinking_ending: its utterance's end_s; backchannel: at_s +
 duration_s; interruption: at_s + overlap_s (the overlap's end); alert talking_over_customer:
-at_s + 1 s (the moment it qualifies: 1 s of the agent's talk into the customer's speech); hold_too_long, no_acknowledgement:
+at_s + overlap_so_far_s (the moment the overlap passed a backchannel's length); hold_too_long, no_acknowledgement:
 start_s + limit_s; too_fast, too_slow, rate_ok: end_s (the utterance that moved the rate).
 The target (issue [11]) is 1.0 s for every line of every dev call.
 """
@@ -28,9 +28,8 @@ def evidence_end(line, utterance_end):
     if t == "alert":
         k = line["kind"]
         if k == "talking_over_customer":
-            # It qualifies once the agent has talked 1 s into the customer's speech
-            # (0.5 s of overlap and 1 s of talk, DeliveryConfig's interruption minimums).
-            return line["at_s"] + 1.0
+            # Said once the overlap is longer than a backchannel (or has qualified).
+            return line["at_s"] + line["overlap_so_far_s"]
         if k in ("hold_too_long", "no_acknowledgement"):
             return line["start_s"] + line["limit_s"]
         return line["end_s"]
@@ -50,6 +49,8 @@ def main():
         sys.exit("no calls found in " + ", ".join(dirs))
     per_type = defaultdict(list)
     worst = []
+    # talking_over_customer against its interruption's final overlap: said before it ended?
+    over_alerts = {"overlaps >= 1 s": 0, "said before the end": 0}
     for f in files:
         with open(f, "rb") as audio:
             r = subprocess.run([a.cli, "live", "-", "--name", os.path.basename(f)], stdin=audio, capture_output=True, text=True)
@@ -57,8 +58,17 @@ def main():
             print(f"{f}: exit {r.returncode}: {r.stderr.strip()}")
             continue
         utterance_end = {}
+        said = {}
         for raw in r.stdout.splitlines():
             line = json.loads(raw)
+            if line["type"] == "alert" and line["kind"] == "talking_over_customer":
+                said[line["at_s"]] = line["emitted_at_s"]
+            if line["type"] == "interruption" and line["by"] == "agent" and line["overlap_s"] >= 1.0:
+                over_alerts["overlaps >= 1 s"] += 1
+                if said.get(line["at_s"], float("inf")) < line["at_s"] + line["overlap_s"]:
+                    over_alerts["said before the end"] += 1
+                elif a.v:
+                    print(f"  late talking_over_customer: {os.path.basename(f)} {raw}")
             if line["type"] == "utterance":
                 utterance_end[line["index"]] = line["end_s"]
             end = evidence_end(line, utterance_end)
@@ -79,6 +89,9 @@ def main():
     every.sort()
     over = sum(1 for x in every if x > a.target + 1e-9)
     print(f"{'all':32s} {len(every):5d} {every[len(every)//2]:7.3f} {every[min(len(every)-1, int(0.95*len(every)))]:7.3f} {every[-1]:7.3f} {over:5d}")
+    print(
+        f"talking_over_customer before its overlap ended: {over_alerts['said before the end']} of "
+        f"{over_alerts['overlaps >= 1 s']} agent interruptions with >= 1 s of overlap")
     if a.v:
         for latency, f, key, raw in sorted(worst, reverse=True)[:15]:
             print(f"  {latency:6.3f} {f} {raw[:160]}")

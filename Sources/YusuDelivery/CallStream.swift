@@ -23,7 +23,8 @@ public protocol CallStreamListener: AnyObject {
     /// An utterance is finished: its syllables and its ending are known.
     func utterance(_ u: Utterance, party: Party, index: Int, at: Double)
     func filledPause(_ span: TimeSpan, party: Party, at: Double)
-    func interruptionQualified(by: Party, atSeconds: Double, overlapSoFarSeconds: Double, at: Double)
+    /// A party is talking over the other, while it goes on (see `CallTimelineListener`).
+    func talkingOver(by: Party, atSeconds: Double, overlapSoFarSeconds: Double, at: Double)
     func interruption(_ i: Interruption, at: Double)
     func backchannel(_ b: Backchannel, at: Double)
     func hold(_ span: TimeSpan, at: Double)
@@ -309,8 +310,8 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
         listener?.filledPause(filledPause, party: channel.party, at: now)
     }
 
-    func interruptionQualified(by: Party, atFrame: Int, overlapSoFarFrames: Int, decidedAt: Int) {
-        listener?.interruptionQualified(
+    func talkingOver(by: Party, atFrame: Int, overlapSoFarFrames: Int, decidedAt: Int) {
+        listener?.talkingOver(
             by: by, atSeconds: seconds(atFrame), overlapSoFarSeconds: seconds(overlapSoFarFrames), at: now)
     }
 

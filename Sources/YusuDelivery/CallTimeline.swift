@@ -25,8 +25,9 @@ import Foundation
 
 /// What the timeline hears about and decides, for a listener (the coach).
 protocol CallTimelineListener: AnyObject {
-    /// An interruption has qualified (the overlap so far, frames).
-    func interruptionQualified(by: Party, atFrame: Int, overlapSoFarFrames: Int, decidedAt: Int)
+    /// A party is talking over the other, while it goes on: for longer than a backchannel
+    /// lasts, or an interruption has qualified, whichever comes first (once per overlap).
+    func talkingOver(by: Party, atFrame: Int, overlapSoFarFrames: Int, decidedAt: Int)
     /// An interruption is final, with its whole overlap.
     func interruptionFinal(_ i: Interruption, decidedAt: Int)
     func backchannel(_ b: Backchannel, decidedAt: Int)
@@ -68,7 +69,7 @@ struct CallTimeline {
     /// Utterance starts of each party, recent (for "the other starts inside the pause").
     private var starts: [[Int]]
     /// Interruption candidates: a talk span of `by` starting at `start`.
-    private var candidates: [(by: Int, start: Int, qualified: Bool)] = []
+    private var candidates: [(by: Int, start: Int, qualified: Bool, alerted: Bool)] = []
     /// Short utterances waiting for the other's talk around them.
     private var shortOnes: [(by: Int, start: Int, end: Int, previousEnd: Int?)] = []
     private(set) var interruptions: [Interruption] = []
@@ -123,7 +124,7 @@ struct CallTimeline {
             if !talks[p].isEmpty { talks[p][talks[p].count - 1].closed = true }
             talks[p].append(Span(start: start, end: start + 1, closed: false))
             if talks[p].count > 64 { talks[p].removeFirst(32) }
-            if parties.count == 2 { candidates.append((p, start, false)) }
+            if parties.count == 2 { candidates.append((p, start, false, false)) }
         }
     }
 
@@ -191,6 +192,7 @@ struct CallTimeline {
     private mutating func decideInterruptions(at: Int, final: Bool) {
         let minOverlap = frames(config.interruptionMinimumOverlapSeconds)
         let minNewcomer = frames(config.interruptionMinimumNewcomerSeconds)
+        let longestBackchannel = frames(config.backchannelMaximumSeconds)
         var k = 0
         while k < candidates.count {
             let c = candidates[k]
@@ -213,7 +215,11 @@ struct CallTimeline {
             let lengthSoFar = mine.end - c.start
             if !c.qualified && overlapSoFar >= minOverlap && lengthSoFar >= minNewcomer {
                 candidates[k].qualified = true
-                listener?.interruptionQualified(
+            }
+            // Said while it goes on: longer than any backchannel is already talking over.
+            if !c.alerted && (candidates[k].qualified || overlapSoFar > longestBackchannel) {
+                candidates[k].alerted = true
+                listener?.talkingOver(
                     by: parties[c.by], atFrame: c.start, overlapSoFarFrames: overlapSoFar, decidedAt: at)
             }
             // Final once the span that ends first has closed.
@@ -224,8 +230,8 @@ struct CallTimeline {
             let lengthFinal = mineFinal || lengthSoFar >= minNewcomer
             if overlapFinal && lengthFinal {
                 if candidates[k].qualified || (overlapSoFar >= minOverlap && lengthSoFar >= minNewcomer) {
-                    if !candidates[k].qualified {
-                        listener?.interruptionQualified(
+                    if !candidates[k].alerted {
+                        listener?.talkingOver(
                             by: parties[c.by], atFrame: c.start, overlapSoFarFrames: overlapSoFar, decidedAt: at)
                     }
                     let i = Interruption(

@@ -5,8 +5,9 @@
 // Lines, each with the audio time it was emitted at (`emitted_at_s`):
 //   started, utterance (the agent's: syllables, rate, ending), sinking_ending, filled_pause,
 //   backchannel, interruption, hold, warning, summary (the score document, last);
-//   alert: too_fast / too_slow / rate_ok (the agent's last 30 s of talk, with hysteresis),
-//   talking_over_customer (an agent interruption as soon as it qualifies), hold_too_long
+//   alert: too_fast / too_slow / rate_ok (the agent's last 30 s of talk, with hysteresis;
+//   said again every `reminderSeconds` while out of the band), talking_over_customer (the
+//   agent over the customer for longer than a backchannel, while it goes on), hold_too_long
 //   (the moment a silence reaches max_hold_s), no_acknowledgement (the moment a customer
 //   floor reaches listening_turn_s without a sound from the agent).
 import Foundation
@@ -36,6 +37,9 @@ public struct LiveRateSettings: Sendable, Equatable {
     /// cleared when it is back inside the band (0.05: too fast above 126 for a 120 limit,
     /// fine again at 120).
     public var hysteresisShare = 0.05
+    /// While the rate stays out of the band, its alert is said again after this much audio,
+    /// seconds (at the next utterance's end); 0 says it once.
+    public var reminderSeconds = 30.0
     public init() {}
 }
 
@@ -48,6 +52,7 @@ public final class LiveCoach: CallStreamListener {
     private var agentUtterances: [(start: Double, end: Double, syllables: Int)] = []
     private enum RateState { case ok, fast, slow }
     private var rateState = RateState.ok
+    private var rateAlertedAt = -Double.infinity
     private var alertedSilenceFrom: Double? = nil
     private var alertedFloorFrom: Double? = nil
     /// The limits the timeline asks about at every frame of a silence or of the customer's
@@ -97,6 +102,8 @@ public final class LiveCoach: CallStreamListener {
 
     public func utterance(_ u: Utterance, party: Party, index: Int, at: Double) {
         guard party == .agent else { return }
+        agentUtterances.append((u.startSeconds, u.endSeconds, u.syllables))
+        let running = recentRate()
         let rule = FallingEndingsRule()
         let endings = standard[FallingEndingsRule.self]
         let sinking = rule.judge(u, endings)
@@ -111,6 +118,7 @@ public final class LiveCoach: CallStreamListener {
                 ("falling_ending", sinking.map { .boolean($0) } ?? .null),
                 ("final_drop_st", n(u.finalDropSemitones, 100)),
                 ("end_vs_median_st", n(u.endRelativeToMedianSemitones, 100)),
+                ("rate_30s_cpm", running.map { n($0.rateCpm, 10) } ?? .null),
             ])
         if sinking == true {
             let span = u.endingSpan ?? u.span
@@ -124,8 +132,7 @@ public final class LiveCoach: CallStreamListener {
                     ("limit_st", .num(-endings.belowRegisterSemitones)),
                 ])
         }
-        agentUtterances.append((u.startSeconds, u.endSeconds, u.syllables))
-        checkRate(at: at)
+        checkRate(running, at: at)
     }
 
     /// The rate over the agent's last `windowTalkSeconds` of talk: utterances, and the pauses
@@ -161,8 +168,8 @@ public final class LiveCoach: CallStreamListener {
         return (syllables / talk * 60, talk, start)
     }
 
-    private func checkRate(at: Double) {
-        guard let (rate, talk, start) = recentRate(), talk >= rateSettings.minimumTalkSeconds else { return }
+    private func checkRate(_ running: (rateCpm: Double, talkSeconds: Double, startSeconds: Double)?, at: Double) {
+        guard let (rate, talk, start) = running, talk >= rateSettings.minimumTalkSeconds else { return }
         let band = standard[SpeechRateRule.self]
         let margin = rateSettings.hysteresisShare
         var next = rateState
@@ -182,8 +189,13 @@ public final class LiveCoach: CallStreamListener {
                 next = rate > band.maximumCharactersPerMinute * (1 + margin) ? .fast : .ok
             }
         }
-        guard next != rateState else { return }
+        // A change is said at once; a rate still out of the band, again every reminderSeconds.
+        let reminder =
+            next == rateState && next != .ok && rateSettings.reminderSeconds > 0
+            && at - rateAlertedAt >= rateSettings.reminderSeconds
+        guard next != rateState || reminder else { return }
         rateState = next
+        rateAlertedAt = at
         let kind: String
         let limit: Double?
         switch next {
@@ -210,6 +222,7 @@ public final class LiveCoach: CallStreamListener {
                         ("max", .num(band.maximumCharactersPerMinute)),
                     ])
                 ),
+                ("reminder", .boolean(reminder)),
             ])
     }
 
@@ -220,7 +233,7 @@ public final class LiveCoach: CallStreamListener {
             [("party", .str(party.rawValue)), ("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds))])
     }
 
-    public func interruptionQualified(by: Party, atSeconds: Double, overlapSoFarSeconds: Double, at: Double) {
+    public func talkingOver(by: Party, atSeconds: Double, overlapSoFarSeconds: Double, at: Double) {
         guard by == .agent else { return }
         line(
             "alert", at,

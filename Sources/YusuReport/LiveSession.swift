@@ -22,6 +22,9 @@ public struct LiveSession {
     private var format: StreamFormat?
     private var samples: [Float] = []
 
+    /// How the rate alerts are said (window, hysteresis, reminders).
+    public var rateSettings = LiveRateSettings()
+
     public init(label: String, standard: Standard, settings: AnalysisSettings, agentChannel: Int, raw: RawPCMDecoder?) {
         self.label = label
         self.standard = standard
@@ -87,7 +90,9 @@ public struct LiveSession {
             options: CallOptions(agentChannel: agentChannel),
             settings: settings, expectedDurationSeconds: expected)
         let write = self.write
-        let c = LiveCoach(standard: standard, delivery: settings.delivery) { write(LiveJSON.render($0) + "\n") }
+        let c = LiveCoach(standard: standard, delivery: settings.delivery, rateSettings: rateSettings) {
+            write(LiveJSON.render($0) + "\n")
+        }
         s.listener = c
         stream = s
         coach = c

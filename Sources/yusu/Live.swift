@@ -74,7 +74,19 @@ struct Live: ParsableCommand {
 
     @OptionGroup var duration: DurationLimitOption
 
+    @Option(
+        name: .long,
+        help:
+            """
+            While the agent's rate stays out of the band, say too_fast / too_slow again after this many seconds \
+            of audio (0: once).
+            """)
+    var rateReminderS: Double = 30
+
     func validate() throws {
+        guard rateReminderS >= 0 && rateReminderS <= 3_600 else {
+            throw ValidationError("--rate-reminder-s must be from 0 to 3600 (got \(rateReminderS))")
+        }
         switch (input, follow) {
         case (nil, nil): throw ValidationError("give \"-\" to read standard input, or --follow FILE")
         case (.some, .some): throw ValidationError("give either \"-\" or --follow FILE, not both")
@@ -125,6 +137,7 @@ struct Live: ParsableCommand {
         var session = LiveSession(
             label: label, standard: rules, settings: settings, agentChannel: agentChannel,
             raw: rate.map { RawPCMDecoder(sampleRateHz: $0, channelCount: channels!, encoding: encoding!.stream) })
+        session.rateSettings.reminderSeconds = rateReminderS
         let out = FileHandle.standardOutput
         session.write = { out.write(Data($0.utf8)) }
         do {

@@ -8,11 +8,13 @@ struct LiveCoachTests {
     final class Lines {
         var all: [LiveLine] = []
         func alerts(_ kind: String) -> [LiveLine] { all.filter { $0.type == "alert" && $0["kind"] == .str(kind) } }
+        /// Alerts of a change (not reminders of a rate still out of the band).
+        func changes(_ kind: String) -> [LiveLine] { alerts(kind).filter { $0["reminder"] != .boolean(true) } }
     }
 
-    func coach(_ standard: Standard = Standard()) -> (LiveCoach, Lines) {
+    func coach(_ standard: Standard = Standard(), rate: LiveRateSettings = LiveRateSettings()) -> (LiveCoach, Lines) {
         let lines = Lines()
-        return (LiveCoach(standard: standard) { lines.all.append($0) }, lines)
+        return (LiveCoach(standard: standard, rateSettings: rate) { lines.all.append($0) }, lines)
     }
 
     /// Agent utterances of 3 s with 0.4 s pauses, `syllablesEach` syllables each.
@@ -32,22 +34,49 @@ struct LiveCoachTests {
         let (c, lines) = coach()
         // 7 syllables per 3 s with 0.4 s pauses inside the turn: 7 / 3.4 × 60 = 123.5 /min: over 120 but not 126.
         var t = talk(c, from: 0, count: 12, syllablesEach: 7)
-        #expect(lines.alerts("too_fast").isEmpty, "123.5 /min is inside the hysteresis margin")
+        #expect(lines.changes("too_fast").isEmpty, "123.5 /min is inside the hysteresis margin")
         // 8 per utterance: 141 /min; the window fills with them and the alert comes once.
         t = talk(c, from: t, count: 12, syllablesEach: 8)
-        #expect(lines.alerts("too_fast").count == 1)
-        if case .num(let rate)? = lines.alerts("too_fast").first?["rate_30s_cpm"] { #expect(rate > 126) }
+        #expect(lines.changes("too_fast").count == 1)
+        if case .num(let rate)? = lines.changes("too_fast").first?["rate_30s_cpm"] { #expect(rate > 126) }
         // Back to 123.5: still above 120, so still too fast (no rate_ok, no second alert).
         t = talk(c, from: t, count: 12, syllablesEach: 7)
-        #expect(lines.alerts("rate_ok").isEmpty && lines.alerts("too_fast").count == 1)
+        #expect(lines.changes("rate_ok").isEmpty && lines.changes("too_fast").count == 1)
         // 6 per utterance: 106 /min, inside the band: cleared once.
         t = talk(c, from: t, count: 12, syllablesEach: 6)
-        #expect(lines.alerts("rate_ok").count == 1)
+        #expect(lines.changes("rate_ok").count == 1)
         // 5 per utterance: 88 /min: too slow.
         _ = talk(c, from: t, count: 12, syllablesEach: 5)
-        #expect(lines.alerts("too_slow").count == 1)
+        #expect(lines.changes("too_slow").count == 1)
         // The window is the last 30 s of talk: its start is 30 s of talk back from the end.
-        if case .num(let talk)? = lines.alerts("too_slow").first?["talk_s"] { #expect(abs(talk - 30) < 0.01) }
+        if case .num(let talk)? = lines.changes("too_slow").first?["talk_s"] { #expect(abs(talk - 30) < 0.01) }
+    }
+
+    @Test(
+        """
+        rate reminders: while the rate stays out of the band, too_fast is said again every reminderSeconds of audio \
+        with the current rate; 0 says it once; every agent utterance line carries the running 30 s rate
+        """
+    )
+    func rateReminders() {
+        let (c, lines) = coach()
+        // 8 syllables per 3.4 s for 30 utterances (102 s of audio): first past 20 s of talk, then every 30 s.
+        _ = talk(c, from: 0, count: 30, syllablesEach: 8)
+        let fast = lines.alerts("too_fast")
+        #expect(fast.count == 3, "\(fast.map { ($0.emittedAtSeconds, $0["talk_s"]) })")
+        #expect(fast.map { $0["reminder"] } == [.boolean(false), .boolean(true), .boolean(true)])
+        let gaps = zip(fast.dropFirst(), fast).map { $0.emittedAtSeconds - $1.emittedAtSeconds }
+        #expect(gaps.allSatisfy { $0 >= 30 && $0 < 30 + 3.4 }, "\(gaps)")
+        let utterances = lines.all.filter { $0.type == "utterance" }
+        #expect(utterances.count == 30)
+        // The window's 30 s of talk holds 9 utterances, 8 pauses and part of a tenth: 142.9 /min.
+        if case .num(let rate)? = utterances.last?["rate_30s_cpm"] { #expect(abs(rate - 142.9) < 0.05, "\(rate)") }
+        #expect(utterances.allSatisfy { if case .num = $0["rate_30s_cpm"] { true } else { false } })
+        var once = LiveRateSettings()
+        once.reminderSeconds = 0
+        let (quiet, quietLines) = coach(rate: once)
+        _ = talk(quiet, from: 0, count: 24, syllablesEach: 8)
+        #expect(quietLines.alerts("too_fast").count == 1)
     }
 
     @Test("no rate alert before 20 s of talk, however fast")
@@ -93,11 +122,34 @@ struct LiveCoachTests {
         #expect(lines.alerts("no_acknowledgement").count == 1, "an acknowledged floor raises nothing")
     }
 
+    @Test(
+        """
+        talking over is said while it goes on: once the overlap is longer than a backchannel (0.6 s), before the \
+        overlap ends; a backchannel-length overlap says nothing; the final interruption follows
+        """
+    )
+    func talkingOverWhileItGoesOn() {
+        // The customer talks 0–6 s; the agent comes in at 2.0 s for 1.2 s (overlap 1.2 s).
+        let events = TimelineEvents()
+        _ = TimelineReplay(agent: [(2.0, 3.2)], customer: [(0, 6)], duration: 8, listener: events)
+        #expect(events.talkingOver.count == 1, "\(events.talkingOver)")
+        if let said = events.talkingOver.first {
+            #expect(said.by == .agent && said.atFrame == 200)
+            #expect(said.decidedAt == 261 && said.overlapSoFarFrames == 61, "decided at frame \(said.decidedAt)")
+            #expect(said.decidedAt < 320, "said after the overlap ended")
+        }
+        #expect(events.interruptions.count == 1 && events.interruptions.first.map { $0.0.overlapSeconds } == 1.2)
+        // 0.55 s over the customer (a backchannel's length): nothing said while it lasts.
+        let short = TimelineEvents()
+        _ = TimelineReplay(agent: [(2.0, 2.55)], customer: [(0, 6)], duration: 8, listener: short)
+        #expect(short.talkingOver.isEmpty, "\(short.talkingOver)")
+    }
+
     @Test("talking over: only the agent's interruptions alert; utterance lines carry the rule's ending judgement")
     func interruptionsAndEndings() {
         let (c, lines) = coach()
-        c.interruptionQualified(by: .customer, atSeconds: 3, overlapSoFarSeconds: 0.5, at: 4.5)
-        c.interruptionQualified(by: .agent, atSeconds: 9, overlapSoFarSeconds: 0.6, at: 10.5)
+        c.talkingOver(by: .customer, atSeconds: 3, overlapSoFarSeconds: 0.5, at: 4.5)
+        c.talkingOver(by: .agent, atSeconds: 9, overlapSoFarSeconds: 0.6, at: 10.5)
         #expect(
             lines.alerts("talking_over_customer").count == 1
                 && lines.alerts("talking_over_customer").first?["at_s"] == .num(9))

@@ -15,11 +15,12 @@ struct TimelineReplay {
     ///   - duration: the call's length, seconds (default: the last end plus 1 s).
     init(
         agent: [(Double, Double)], customer: [(Double, Double)]? = nil, duration: Double? = nil,
-        config: DeliveryConfig = DeliveryConfig(), hop: Double = 0.01
+        config: DeliveryConfig = DeliveryConfig(), hop: Double = 0.01, listener: CallTimelineListener? = nil
     ) {
         let parties: [[(Double, Double)]] = customer.map { [agent, $0] } ?? [agent]
         var timeline = CallTimeline(
             hop: hop, config: config, parties: customer == nil ? [.agent] : [.agent, .customer])
+        timeline.listener = listener
         let frames = parties.map { $0.map { (Int(($0.0 / hop).rounded()), Int(($0.1 / hop).rounded())) } }
         let last = parties.flatMap { $0 }.map(\.1).max() ?? 0
         let total = Int(((duration ?? last + 1) / hop).rounded())
@@ -42,4 +43,18 @@ struct TimelineReplay {
         timeline.finish(durationFrames: total)
         self.timeline = timeline
     }
+}
+
+/// What the timeline told its listener, with the frame it was decided at.
+final class TimelineEvents: CallTimelineListener {
+    var talkingOver: [(by: Party, atFrame: Int, overlapSoFarFrames: Int, decidedAt: Int)] = []
+    var interruptions: [(Interruption, decidedAt: Int)] = []
+    func talkingOver(by: Party, atFrame: Int, overlapSoFarFrames: Int, decidedAt: Int) {
+        talkingOver.append((by, atFrame, overlapSoFarFrames, decidedAt))
+    }
+    func interruptionFinal(_ i: Interruption, decidedAt: Int) { interruptions.append((i, decidedAt)) }
+    func backchannel(_ b: Backchannel, decidedAt: Int) {}
+    func hold(_ span: TimeSpan, decidedAt: Int) {}
+    func silence(fromFrame: Int, frames: Int, at: Int) {}
+    func customerFloor(fromFrame: Int, frames: Int, acknowledged: Bool, at: Int) {}
 }
