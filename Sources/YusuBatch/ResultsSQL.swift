@@ -293,6 +293,14 @@ public enum ResultsSQL {
                 "UPDATE meta SET value = '6' WHERE key = 'schema_version'",
             ]
         },
+        SchemaMigration(identifier: "v7: the live board shows a hold in progress") { _ in
+            // A silence of hold length going on now in a live call: since when, and how long so far.
+            [
+                "ALTER TABLE live_calls ADD COLUMN silence_from_s {real}",
+                "ALTER TABLE live_calls ADD COLUMN silence_s {real}",
+                "UPDATE meta SET value = '7' WHERE key = 'schema_version'",
+            ]
+        },
     ]
 
     // MARK: Writing a call

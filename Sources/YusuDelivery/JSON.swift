@@ -15,6 +15,15 @@ public enum JSONValue: Sendable, Equatable {
     /// An object whose keys keep their order.
     case fields([(String, JSONValue)])
 
+    /// A number, whole or not (nil for anything else).
+    public var double: Double? {
+        switch self {
+        case .num(let x): return x
+        case .whole(let i): return Double(i)
+        default: return nil
+        }
+    }
+
     public static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true

@@ -54,6 +54,8 @@ public final class LiveCoach: CallStreamListener {
     private var rateState = RateState.ok
     private var rateAlertedAt = -Double.infinity
     private var alertedSilenceFrom: Double? = nil
+    /// The latest report of a silence of hold length: since when, how long, heard at.
+    public private(set) var lastSilence: (fromSeconds: Double, seconds: Double, at: Double)?
     private var alertedFloorFrom: Double? = nil
     /// The limits the timeline asks about at every frame of a silence or of the customer's
     /// floor, read from the standard once.
@@ -262,6 +264,7 @@ public final class LiveCoach: CallStreamListener {
     }
 
     public func silence(fromSeconds: Double, seconds: Double, at: Double) {
+        lastSilence = (fromSeconds, seconds, at)
         let limit = holdLimitSeconds
         guard seconds >= limit, alertedSilenceFrom != fromSeconds else { return }
         alertedSilenceFrom = fromSeconds

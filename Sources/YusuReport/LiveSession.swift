@@ -24,6 +24,8 @@ public struct LiveSession {
 
     /// How the rate alerts are said (window, hysteresis, reminders).
     public var rateSettings = LiveRateSettings()
+    /// The call's measures and verdicts, once `finish` has written the summary.
+    public private(set) var scored: CallScorer.Scored?
 
     public init(label: String, standard: Standard, settings: AnalysisSettings, agentChannel: Int, raw: RawPCMDecoder?) {
         self.label = label
@@ -137,6 +139,7 @@ public struct LiveSession {
         } catch let error as AudioError {
             throw Failure(reason: error.reason)
         }
+        self.scored = scored
         do {
             try LiveJSON.writeSummary(scored.measures, scored.card, emittedAtSeconds: stream.durationSeconds, to: write)
         } catch {
@@ -148,4 +151,11 @@ public struct LiveSession {
 extension LiveSession {
     /// Audio seconds heard so far.
     public var heardSeconds: Double { stream?.durationSeconds ?? 0 }
+
+    /// A silence of hold length going on now: since when, seconds so far (nil when someone
+    /// spoke in the last half second the analysis has decided).
+    public var silenceNow: (fromSeconds: Double, seconds: Double)? {
+        guard let s = coach?.lastSilence, heardSeconds - s.at < 0.5 else { return nil }
+        return (s.fromSeconds, s.seconds + (heardSeconds - s.at))
+    }
 }

@@ -15,7 +15,10 @@ enum Dashboard {
         14px; flex-wrap: wrap; }
         nav a { text-decoration: none; font-weight: 600; } nav .who { margin-left: auto; color: var(--na); \
         font-weight: 400; }
-        table { table-layout: auto; } td, th { overflow-wrap: anywhere; } th { font-weight: 600; }
+        table { table-layout: auto; } td, th { overflow-wrap: break-word; } th { font-weight: 600; }
+        th, td.pct, td.nowrap, .badge { white-space: nowrap; }
+        .warn { color: var(--bad); font-weight: 600; }
+        .empty { padding: 14px 16px; background: #f4f6f8; border-radius: 4px; color: #333; }
         .tight td, .tight th { padding: 4px 6px; }
         form.filters { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: end; margin: 8px 0 14px; }
         form.filters label { display: flex; flex-direction: column; font-size: 0.85em; color: #444; }
@@ -388,6 +391,15 @@ enum Dashboard {
                 return (f.path, f.agentChannel, f.title, try ServeQueries.standard(store, key: f.standardKey))
             })
         else { throw APIError(status: .notFound, message: "no scored call \(id)") }
+        if found.0.hasPrefix("live:") {
+            throw APIError(
+                status: .gone,
+                message:
+                    """
+                    call \(id) was coached live on a server that keeps no recordings (yusu serve --recordings DIR \
+                    keeps them): its measures and verdicts are at /v1/calls/\(id)
+                    """)
+        }
         let limits = state.configuration.limits
         let html: String? = try await state.scoring {
             let scorer = CallScorer(standard: found.3, limits: limits)
@@ -551,20 +563,34 @@ enum Dashboard {
 
     static func livePage() -> Response {
         let body = """
-            <h1>实时通话 Live calls</h1><p class="meta">Calls streaming to this server now, with their latest alerts \
-            (refreshed every 2 s).</p>
-            <table id="live" class="tight"><thead><tr><th>坐席 Agent</th><th>通话 Call</th><th class="pct">已听 Heard \
-            (s)</th><th class="pct">语速 字/分钟</th><th>最新提醒 Latest alerts</th></tr></thead><tbody></tbody></table>
+            <h1>实时通话 Live calls</h1><p class="meta">Calls streaming to this server now: audio heard, the \
+            running rate (last 30 s of talk), a hold in progress, the latest alerts. Refreshed every 2 s; a call \
+            that ends is kept under <a href="/calls">通话 Calls</a>.</p>
+            <p id="none" class="empty" hidden>目前没有实时通话。No live calls now: a call appears here the moment \
+            a client opens <code>/v1/live</code> (see the README's Live calls).</p>
+            <table id="live" class="tight"><thead><tr><th>坐席 Agent</th><th>通话 Call</th><th class="pct">已听 \
+            Heard</th><th class="pct">语速 Rate<br>字/分钟</th><th>现在 Now</th><th>最新提醒 Latest alerts</th>\
+            </tr></thead><tbody></tbody></table>
             <script>
-            function row(c) { var tr = document.createElement('tr'); [c.agent_id, c.call_id, c.heard_s, \
-            c.last_rate_cpm == null ? '–' : Math.round(c.last_rate_cpm),
-              c.alerts.map(function (a) { return (a.alert || a.type) + ' @' + a.emitted_at_s + 's'; }).join(', \
-            ')].forEach(function (t) {
-              var td = document.createElement('td'); td.textContent = t; tr.appendChild(td); }); return tr; }
+            function clock(s) { if (s == null) return '–'; s = Math.floor(s); return Math.floor(s / 60) + ':' + \
+            String(s % 60).padStart(2, '0'); }
+            function cell(tr, text, cls) { var td = document.createElement('td'); td.textContent = text; \
+            if (cls) td.className = cls; tr.appendChild(td); return td; }
+            function row(c) {
+              var tr = document.createElement('tr');
+              cell(tr, c.agent_id); cell(tr, c.call_id); cell(tr, clock(c.heard_s), 'pct');
+              cell(tr, c.last_rate_cpm == null ? '–' : Math.round(c.last_rate_cpm), 'pct');
+              cell(tr, c.hold ? '等待中 On hold · ' + clock(c.hold.so_far_s) : '通话中 Talking', \
+            c.hold ? 'warn' : '');
+              var td = cell(tr, '');
+              c.alerts.slice().reverse().forEach(function (a) { var d = document.createElement('div'); \
+            d.textContent = clock(a.emitted_at_s) + ' ' + (a.label || a.kind || a.type); td.appendChild(d); });
+              return tr; }
             function poll() { fetch('/v1/live/calls', {credentials: 'same-origin'}).then(function (r) { return \
             r.json(); }).then(function (d) {
-              var body = document.querySelector('#live tbody'); body.replaceChildren.apply(body, d.calls.map(row)); \
-            }).catch(function () {}); }
+              var body = document.querySelector('#live tbody'); body.replaceChildren.apply(body, d.calls.map(row));
+              document.getElementById('none').hidden = d.calls.length > 0;
+              document.getElementById('live').hidden = d.calls.length == 0; }).catch(function () {}); }
             poll(); setInterval(poll, 2000);
             </script>
             """

@@ -1,7 +1,9 @@
+import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import NIOCore
+import YusuBatch
 import YusuDelivery
 import YusuReport
 import YusuSignal
@@ -20,7 +22,10 @@ actor LiveBoard {
         var heardSeconds: Double = 0
         var utterances = 0
         var lastRateCpm: Double?
-        var alerts: [String] = []
+        /// The latest alerts, each as its line with a `label` in words (语速过快 · 215 字/分钟).
+        var alerts: [JSONValue] = []
+        /// A hold in progress: since when, seconds so far.
+        var silence: (fromSeconds: Double, seconds: Double)?
         var written = Date.distantPast
     }
 
@@ -48,24 +53,29 @@ actor LiveBoard {
         return id
     }
 
-    /// Notes the lines a call just sent: alerts (the last five kept), utterances.
-    func note(_ id: String, heardSeconds: Double, lines: [String]) async {
+    /// Notes how far a call has been heard, a hold in progress, and the lines it just sent:
+    /// alerts (the last five kept, labelled in words), utterances (the running rate).
+    func note(
+        _ id: String, heardSeconds: Double, silence: (fromSeconds: Double, seconds: Double)?, lines: [String]
+    ) async {
         guard var e = entries[id] else { return }
         e.heardSeconds = heardSeconds
+        let holdChanged = (e.silence == nil) != (silence == nil)
+        e.silence = silence
         var alerted = false
         for line in lines {
-            if line.hasPrefix("{\"type\":\"alert\"") || line.hasPrefix("{\"type\":\"interruption\"")
-                || line.hasPrefix("{\"type\":\"sinking_ending\"")
-            {
-                e.alerts.append(line)
+            guard case .obj(var o) = JSONValue.parse(line), case .str(let type)? = o["type"] else { continue }
+            if type == "utterance" {
+                e.utterances += 1
+                if let r = o["rate_30s_cpm"]?.double ?? o["rate_cpm"]?.double { e.lastRateCpm = r }
+            } else if let label = BoardLabel.text(o) {
+                o["label"] = .str(label)
+                e.alerts.append(.obj(o))
                 if e.alerts.count > 5 { e.alerts.removeFirst() }
                 alerted = true
-            } else if line.hasPrefix("{\"type\":\"utterance\"") {
-                e.utterances += 1
-                if case .obj(let o) = JSONValue.parse(line), case .num(let r)? = o["rate_cpm"] { e.lastRateCpm = r }
             }
         }
-        let due = alerted || Date().timeIntervalSince(e.written) >= 1
+        let due = alerted || holdChanged || Date().timeIntervalSince(e.written) >= 1
         if due { e.written = Date() }
         entries[id] = e
         if due { await write(e) }
@@ -81,22 +91,24 @@ actor LiveBoard {
     }
 
     private func write(_ e: Entry) async {
-        let alerts = "[" + e.alerts.joined(separator: ",") + "]"
+        let alerts = JSONValue.arr(e.alerts).text
         _ = try? await database.write { store in
             try store.execute(
                 """
                 INSERT INTO live_calls (id, agent_id, call_id, started_at, updated_at, heard_s, utterances, \
-                last_rate_cpm, alerts_json)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                last_rate_cpm, alerts_json, silence_from_s, silence_s)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, heard_s = excluded.heard_s,
                     utterances = excluded.utterances, last_rate_cpm = excluded.last_rate_cpm, alerts_json = \
-                excluded.alerts_json
+                excluded.alerts_json, silence_from_s = excluded.silence_from_s, silence_s = excluded.silence_s
                 """,
                 [
                     .text(e.id), .text(e.agentId), .text(e.callId), .text(e.startedAt),
                     .real(Date().timeIntervalSince1970),
                     .real((e.heardSeconds * 10).rounded() / 10), .integer(Int64(e.utterances)),
                     e.lastRateCpm.map { .real($0) } ?? .null, .text(alerts),
+                    e.silence.map { .real(($0.fromSeconds * 10).rounded() / 10) } ?? .null,
+                    e.silence.map { .real(($0.seconds * 10).rounded() / 10) } ?? .null,
                 ])
         }
     }
@@ -113,6 +125,9 @@ actor LiveBoard {
                         "started_at": .string(r.string("started_at")), "heard_s": .number(r.double("heard_s")),
                         "utterances": .int(r.int("utterances")), "last_rate_cpm": .number(r.double("last_rate_cpm")),
                         "alerts": JSONValue.parse(r.string("alerts_json") ?? "[]"),
+                        "hold": r.double("silence_s").map { seconds in
+                            .obj(["start_s": .number(r.double("silence_from_s")), "so_far_s": .number(seconds)])
+                        } ?? .null,
                     ])
                 }
         }
@@ -153,6 +168,8 @@ enum LiveSocket {
         }
         var agentId = ""
         var callId = ""
+        /// Keep the call's audio with it (`record=`; default: when the server keeps recordings).
+        var record: Bool?
     }
 
     static func declared(_ q: [String: String]) throws -> Declared {
@@ -188,6 +205,12 @@ enum LiveSocket {
             }
             d.agentChannel = Int(c)!
         }
+        if let r = q["record"] {
+            guard ["true", "false", "1", "0"].contains(r) else {
+                throw APIError(status: .badRequest, message: "record must be true or false (got '\(r.prefix(20))')")
+            }
+            d.record = r == "true" || r == "1"
+        }
         d.agentId = try label(q, "agent_id") ?? ""
         d.callId = try label(q, "call_id") ?? ""
         return d
@@ -203,6 +226,36 @@ enum LiveSocket {
         return out
     }
 
+    /// A finished live call is kept as a call like any other (under `/calls`, in the API),
+    /// with its recording when the server keeps recordings; a call that cannot be kept is
+    /// logged, and its client has had every line already.
+    static func keep(
+        _ session: LiveSession, declared: Declared, id: String, recording: LiveRecording?, state: ServeState
+    ) async {
+        guard let scored = session.scored else { return }
+        do {
+            let standard = try await state.standard()
+            let kept = try recording?.finish()
+            let path = kept?.path ?? "live:\(id)"
+            let item = BatchItem(
+                path: path, agentId: declared.agentId.isEmpty ? "unknown" : declared.agentId,
+                callId: declared.callId.isEmpty ? "live-\(id.prefix(8))" : declared.callId,
+                callDate: String(ResultsDatabase.timestamp().prefix(10)), agentChannel: declared.agentChannel,
+                metadata: ["coached_live": "true"])
+            let version = state.configuration.version
+            let callId = try await state.database.write { store in
+                try StoredCall.keep(
+                    scored, item: item, contentHash: kept?.hash ?? "live-\(id)", standard: standard,
+                    source: "yusu serve live", version: version, in: store)
+            }
+            state.logger.info(
+                "live call kept", metadata: ["live_id": .string(id), "call": .stringConvertible(callId)])
+        } catch {
+            state.logger.error(
+                "a finished live call could not be kept", metadata: ["live_id": .string(id), "error": "\(error)"])
+        }
+    }
+
     static func add(to router: Router<ServeWSContext>, state: ServeState) {
         router.ws(
             "/v1/live",
@@ -210,6 +263,11 @@ enum LiveSocket {
                 // The one admission step: parameters checked, then a place on the board taken
                 // (the board's check and count are one step), or 503 before any upgrade.
                 let declared = try declared(API.query(request))
+                if declared.record == true && state.configuration.recordingsDirectory == nil {
+                    throw APIError(
+                        status: .conflict,
+                        message: "record=true: this server keeps no recordings (start it with --recordings DIR)")
+                }
                 guard
                     let id = await state.board.open(
                         agentId: declared.agentId, callId: declared.callId, limit: state.configuration.maxLiveCalls)
@@ -254,17 +312,28 @@ enum LiveSocket {
                     agentChannel: declared.agentChannel, raw: declared.raw)
                 let collector = LineCollector()
                 session.write = { collector.add($0) }
+                // The audio, kept as it comes when the call is to be kept with its recording.
+                var recording: LiveRecording? = nil
+                if declared.record ?? true, let folder = state.configuration.recordingsDirectory {
+                    recording = try? LiveRecording(folder: folder, id: id, raw: declared.rawFormat)
+                }
+                defer { recording?.discard() }
                 func flush() async throws {
+                    // The board hears every piece (its audio time moves through a hold), and the
+                    // socket gets the lines.
                     let lines = collector.take()
-                    guard !lines.isEmpty else { return }
-                    await state.board.note(id, heardSeconds: session.heardSeconds, lines: lines)
+                    await state.board.note(
+                        id, heardSeconds: session.heardSeconds, silence: session.silenceNow, lines: lines)
                     for line in lines { try await outbound.write(.text(line)) }
                 }
                 do {
                     loop: for try await message in inbound.messages(maxSize: 1 << 20) {
                         switch message {
                         case .binary(let buffer):
-                            try buffer.withUnsafeReadableBytes { try session.push($0) }
+                            try buffer.withUnsafeReadableBytes {
+                                recording?.append($0)
+                                try session.push($0)
+                            }
                             try await flush()
                         case .text(let text):
                             guard text.trimmingCharacters(in: .whitespacesAndNewlines) == "end" else {
@@ -275,6 +344,8 @@ enum LiveSocket {
                             }
                             try session.finish(stopped: false)
                             try await flush()
+                            await keep(session, declared: declared, id: id, recording: recording, state: state)
+                            recording = nil
                             try await outbound.close(.normalClosure, reason: "call ended")
                             break loop
                         }
@@ -287,5 +358,125 @@ enum LiveSocket {
                 }
                 if await state.board.close(id) { state.metrics.liveCalls.decrement() }
             })
+    }
+}
+
+/// What the board says of an alert, in words a team lead reads at a glance, Chinese first,
+/// with its number (语速过快 · 215 字/分钟); nil for lines that are not alerts.
+enum BoardLabel {
+    static func text(_ o: [String: JSONValue]) -> String? {
+        func num(_ key: String, _ digits: Int = 1) -> String {
+            guard let x = o[key]?.double else { return "–" }
+            return digits == 0 ? String(Int(x.rounded())) : String(format: "%.\(digits)f", x)
+        }
+        guard case .str(let type)? = o["type"] else { return nil }
+        switch type {
+        case "interruption":
+            let who = o["by"] == .str("agent") ? "坐席打断客户 Agent interrupted" : "客户打断坐席 Customer interrupted"
+            return "\(who) · 重叠 \(num("overlap_s")) 秒"
+        case "sinking_ending":
+            guard let below = o["end_vs_median_st"]?.double else { return "句尾下沉 Sinking ending" }
+            return "句尾下沉 Sinking ending · 低于音域 \(String(format: "%.1f", abs(below))) 半音"
+        case "alert":
+            guard case .str(let kind)? = o["kind"] else { return nil }
+            let again = o["reminder"] == .boolean(true) ? " (仍 still)" : ""
+            switch kind {
+            case "too_fast": return "语速过快 Too fast · \(num("rate_30s_cpm", 0)) 字/分钟\(again)"
+            case "too_slow": return "语速过慢 Too slow · \(num("rate_30s_cpm", 0)) 字/分钟\(again)"
+            case "rate_ok": return "语速恢复 Rate back in band · \(num("rate_30s_cpm", 0)) 字/分钟"
+            case "talking_over_customer": return "抢话 Talking over the customer · 已重叠 \(num("overlap_so_far_s")) 秒"
+            case "hold_too_long": return "等待过长 Hold too long · \(num("so_far_s", 0)) 秒"
+            case "no_acknowledgement": return "未回应客户 No acknowledgement · \(num("so_far_s", 0)) 秒"
+            default: return kind
+            }
+        default: return nil
+        }
+    }
+}
+
+/// A live call's audio, written as it arrives into the recordings folder: a WAV stream as
+/// sent, raw samples under a WAV header of their declared format. Finished, it is named by
+/// its content's hash, as uploads are; discarded, the partial file is removed.
+final class LiveRecording: @unchecked Sendable {
+    private let handle: FileHandle
+    private let partPath: String
+    private let folder: String
+    private let raw: (rateHz: Int, channels: Int, encoding: StreamEncoding)?
+    private var bytes = 0
+    private var hasher = SHA256()
+    private var done = false
+
+    init(folder: String, id: String, raw: (rateHz: Int, channels: Int, encoding: StreamEncoding)?) throws {
+        self.folder = folder
+        self.raw = raw
+        partPath = URL(fileURLWithPath: folder).appendingPathComponent(".live-\(id).part").path
+        guard FileManager.default.createFile(atPath: partPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        else { throw CocoaError(.fileWriteUnknown) }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: partPath))
+        if let raw { handle.write(Self.wavHeader(raw, dataBytes: 0)) }
+    }
+
+    func append(_ data: UnsafeRawBufferPointer) {
+        guard !done, data.count > 0 else { return }
+        let chunk = Data(data)
+        handle.write(chunk)
+        hasher.update(data: chunk)
+        bytes += data.count
+    }
+
+    /// Closes the file (its header's sizes written for raw audio) under its content's name.
+    func finish() throws -> (path: String, hash: String) {
+        done = true
+        if let raw {
+            try handle.seek(toOffset: 0)
+            handle.write(Self.wavHeader(raw, dataBytes: bytes))
+        }
+        try handle.close()
+        let hash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let kept = URL(fileURLWithPath: folder).appendingPathComponent("\(hash).wav").path
+        if FileManager.default.fileExists(atPath: kept) {
+            try FileManager.default.removeItem(atPath: partPath)
+        } else {
+            try FileManager.default.moveItem(atPath: partPath, toPath: kept)
+        }
+        return (kept, hash)
+    }
+
+    /// Removes the partial file of a call that was not kept.
+    func discard() {
+        guard !done else { return }
+        done = true
+        try? handle.close()
+        try? FileManager.default.removeItem(atPath: partPath)
+    }
+
+    /// RIFF/WAVE header of a raw live call: PCM 16-bit (format 1), μ-law (7) or A-law (6).
+    static func wavHeader(_ f: (rateHz: Int, channels: Int, encoding: StreamEncoding), dataBytes: Int) -> Data {
+        let (tag, bits): (UInt16, UInt16) =
+            switch f.encoding {
+            case .muLaw: (7, 8)
+            case .aLaw: (6, 8)
+            default: (1, 16)
+            }
+        let block = UInt16(f.channels) * bits / 8
+        var d = Data()
+        func u32(_ v: Int) {
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { d.append(contentsOf: $0) }
+        }
+        func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+        d.append(contentsOf: Array("RIFF".utf8))
+        u32(38 + dataBytes)
+        d.append(contentsOf: Array("WAVEfmt ".utf8))
+        u32(18)
+        u16(tag)
+        u16(UInt16(f.channels))
+        u32(f.rateHz)
+        u32(f.rateHz * Int(block))
+        u16(block)
+        u16(bits)
+        u16(0)
+        d.append(contentsOf: Array("data".utf8))
+        u32(dataBytes)
+        return d
     }
 }

@@ -162,30 +162,41 @@ enum Upload {
         let item = BatchItem(
             path: kept, agentId: agentId, callId: p.callId ?? String(hash.prefix(12)), callDate: day,
             agentChannel: p.agentChannel, metadata: ["uploaded_as": p.name])
-        let id: Int64 = try database.now { store in
-            // The call under this standard: the row of this recording (one per path and standard).
-            func stored() throws -> Int64? {
-                try store.fetch(
-                    "SELECT id FROM calls WHERE path = ? AND standard_key = ? AND status = 'scored'",
-                    [.text(kept), .text(standard.key)]
-                ).first?.int("id").map(Int64.init)
-            }
-            // The same recording under the same standard is already this call: its address
-            // stays the one given the first time (a second row would replace it, and the
-            // first Location would answer 404).
-            if let existing = try stored() { return existing }
-            let run = try store.startRun(
-                source: "yusu serve upload", standard: standard, jobs: 1, version: configuration.version, worker: nil)
-            var counts = BatchCounts()
-            try store.record(
-                CallRecord(
-                    item: item, contentHash: hash, standard: standard,
-                    analysisVersion: "\(configuration.version)+\(CallScorer.analysisRevision)", runId: run,
-                    outcome: .scored(scored.measures, scored.card), analysisSeconds: 0))
-            counts.scored = 1
-            try store.finishRun(run, counts: counts, interrupted: false)
-            return try stored() ?? 0
+        let id = try database.now { store in
+            try StoredCall.keep(
+                scored, item: item, contentHash: hash, standard: standard, source: "yusu serve upload",
+                version: configuration.version, in: store)
         }
         return (document, id)
+    }
+}
+
+/// A call the service keeps (an upload with store=true, a finished live call): one row per
+/// recording and standard, written as a run of its own.
+enum StoredCall {
+    /// Stores the scored call unless this recording is already stored under this standard;
+    /// returns the call's id either way (its address stays the one given the first time: a
+    /// second row would replace it, and the first Location would answer 404).
+    static func keep(
+        _ scored: CallScorer.Scored, item: BatchItem, contentHash: String, standard: Standard, source: String,
+        version: String, in store: any ResultsStore
+    ) throws -> Int64 {
+        func stored() throws -> Int64? {
+            try store.fetch(
+                "SELECT id FROM calls WHERE path = ? AND standard_key = ? AND status = 'scored'",
+                [.text(item.path), .text(standard.key)]
+            ).first?.int("id").map(Int64.init)
+        }
+        if let existing = try stored() { return existing }
+        let run = try store.startRun(source: source, standard: standard, jobs: 1, version: version, worker: nil)
+        var counts = BatchCounts()
+        try store.record(
+            CallRecord(
+                item: item, contentHash: contentHash, standard: standard,
+                analysisVersion: "\(version)+\(CallScorer.analysisRevision)", runId: run,
+                outcome: .scored(scored.measures, scored.card), analysisSeconds: 0))
+        counts.scored = 1
+        try store.finishRun(run, counts: counts, interrupted: false)
+        return try stored() ?? 0
     }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Testing
+import YusuDelivery
 
 @testable import YusuServe
 
@@ -77,5 +78,34 @@ struct ConnectionGuardTests {
         #expect(count.current == 1)
         let fourth = try guarded(limits, count: count)
         #expect(fourth.isActive && count.current == 2)
+    }
+}
+
+@Suite("the live board's words for alerts")
+struct BoardLabelTests {
+    func label(_ line: String) -> String? {
+        guard case .obj(let o) = JSONValue.parse(line) else { return nil }
+        return BoardLabel.text(o)
+    }
+
+    @Test("each alert kind in Chinese first, with its number; reminders marked; non-alerts none")
+    func labels() {
+        #expect(
+            label(#"{"type":"alert","kind":"too_fast","rate_30s_cpm":214.6,"reminder":false}"#)
+                == "语速过快 Too fast · 215 字/分钟")
+        #expect(
+            label(#"{"type":"alert","kind":"too_slow","rate_30s_cpm":84.2,"reminder":true}"#)
+                == "语速过慢 Too slow · 84 字/分钟 (仍 still)")
+        #expect(
+            label(#"{"type":"alert","kind":"talking_over_customer","at_s":3,"overlap_so_far_s":0.73}"#)
+                == "抢话 Talking over the customer · 已重叠 0.7 秒")
+        #expect(label(#"{"type":"alert","kind":"hold_too_long","so_far_s":60}"#) == "等待过长 Hold too long · 60 秒")
+        #expect(
+            label(#"{"type":"sinking_ending","end_vs_median_st":-5.29}"#)
+                == "句尾下沉 Sinking ending · 低于音域 5.3 半音")
+        #expect(
+            label(#"{"type":"interruption","by":"customer","overlap_s":1.21}"#)
+                == "客户打断坐席 Customer interrupted · 重叠 1.2 秒")
+        #expect(label(#"{"type":"utterance","index":0}"#) == nil)
     }
 }

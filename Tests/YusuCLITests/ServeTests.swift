@@ -811,10 +811,14 @@ struct ServeTests {
     )
     func live() async throws {
         let dir = TemporaryDirectory()
-        let server = try ServeProcess(["--db", night.db], in: dir)
+        // A copy of the night: the finished call is kept in it, and the other tests' lists stay as they are.
+        let db = dir.file("night.sqlite")
+        try FileManager.default.copyItem(atPath: night.db, toPath: db)
+        try FileManager.default.createDirectory(atPath: dir.file("kept"), withIntermediateDirectories: true)
+        let server = try ServeProcess(["--db", db, "--recordings", dir.file("kept")], in: dir)
         defer { server.stop() }
         // A second instance on the same database: its board shows the first one's call.
-        let other = try ServeProcess(["--db", night.db], in: dir)
+        let other = try ServeProcess(["--db", db], in: dir)
         defer { other.stop() }
         let otherBase = other.base
         let wav = try Data(contentsOf: URL(fileURLWithPath: night.demoPath))
@@ -877,6 +881,22 @@ struct ServeTests {
         #expect(
             NSDictionary(dictionary: document).isEqual(to: local), "the live summary differs from yusu score's document"
         )
+        // The finished call is kept like any other: listed, its verdicts, its recording (the bytes streamed).
+        let listed = try curl(base + "/v1/calls?agent=\(percent("王芳"))", token: readToken)
+        let kept = (listed.json["calls"] as? [[String: Any]])?.first { $0["call_id"] as? String == "live-1" }
+        #expect(kept != nil, "the finished live call is not among the calls: \(listed.text.prefix(400))")
+        if let id = kept?["id"] as? Int {
+            let call = try curl(base + "/v1/calls/\(id)", token: readToken)
+            #expect(
+                call.status == 200 && (call.json["verdicts"] as? [Any])?.isEmpty == false, "\(call.text.prefix(300))")
+            let audio = try curl(base + "/v1/calls/\(id)/recording", token: readToken)
+            #expect(audio.status == 200 && audio.body == wav, "the kept recording is not the audio streamed")
+            #expect(try curl(base + "/calls/\(id)", token: readToken).status == 200)
+        }
+        let partial = try FileManager.default.contentsOfDirectory(atPath: dir.file("kept")).filter {
+            $0.hasSuffix(".part")
+        }
+        #expect(partial.isEmpty, "partial recordings left: \(partial)")
         // Afterwards the board is empty, and the server well.
         #expect((try curl(base + "/v1/live/calls", token: readToken).json["calls"] as? [Any])?.isEmpty == true)
         #expect((try curl(otherBase + "/v1/live/calls", token: readToken).json["calls"] as? [Any])?.isEmpty == true)
