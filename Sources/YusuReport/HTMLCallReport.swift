@@ -78,6 +78,9 @@ public enum HTMLCallReport {
               p.currentTime = parseFloat(el.getAttribute('data-t'));
               p.play();
             });
+            // Opened at a moment (a badge's link, #t=seconds): the player starts there.
+            var start = /^#t=([0-9.]+)$/.exec(location.hash);
+            if (start) { var q = document.getElementById('player'); q.currentTime = parseFloat(start[1]); }
             </script>
 
             """

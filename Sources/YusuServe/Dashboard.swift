@@ -18,6 +18,9 @@ enum Dashboard {
         table { table-layout: auto; } td, th { overflow-wrap: break-word; } th { font-weight: 600; }
         th, td.pct, td.nowrap, .badge { white-space: nowrap; }
         .warn { color: var(--bad); font-weight: 600; }
+        td.bad { background: #fdecea; } td.fair { background: #fff6e0; } td.good { background: #eaf6ec; }
+        a.badge.bad { background: #fdecea; } a.badge.fair { background: #fff3d6; color: #7a5200; }
+        a.badge.good { background: #eaf6ec; color: #1b5e20; } a.badge { text-decoration: none; }
         .empty { padding: 14px 16px; background: #f4f6f8; border-radius: 4px; color: #333; }
         .tight td, .tight th { padding: 4px 6px; }
         form.filters { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: end; margin: 8px 0 14px; }
@@ -74,6 +77,18 @@ enum Dashboard {
         items.isEmpty ? "" : "?" + items.map { segment($0.0) + "=" + segment($0.1) }.joined(separator: "&")
     }
 
+    /// A score's colour: below 60 bad, below 80 fair, else good.
+    static func scoreClass(_ score: Double?) -> String {
+        guard let score else { return "" }
+        return score < 60 ? "bad" : score < 80 ? "fair" : "good"
+    }
+
+    /// A pass rate's colour: below 60% bad, below 85% fair, else good.
+    static func rateClass(_ rate: Double?) -> String {
+        guard let rate else { return "" }
+        return rate < 0.6 ? "bad" : rate < 0.85 ? "fair" : "good"
+    }
+
     static func pct(_ x: Double?) -> String { x.map { fixed($0 * 100, 0) + "%" } ?? "–" }
     static func num(_ x: Double?, _ digits: Int = 1) -> String { x.map { fixed($0, digits) } ?? "–" }
 
@@ -98,8 +113,16 @@ enum Dashboard {
         uniqueKeysWithValues: RuleBook.all.map { ($0.id, ($0.chineseName, $0.englishName)) })
 
     /// Failed rules as small badges, by their Chinese names.
-    static func badges(_ rules: [String]) -> String {
-        rules.map { "<span class=\"badge\">\(e(ruleNames[$0]?.zh ?? $0))</span>" }.joined()
+    /// A call's failed rules, each a link to the call at the moment its evidence begins
+    /// (the call page's player starts there: `#t=` seconds).
+    static func badges(_ c: ServeQueries.CallSummary) -> String {
+        c.failedRules.map { rule in
+            let at = c.firstEvidence[rule].map { "#t=" + String(format: "%.2f", $0) } ?? ""
+            return """
+                <a class=\"badge\" href=\"/calls/\(c.id)\(at)\" title=\"listen from the first moment\">\
+                \(e(ruleNames[rule]?.zh ?? rule))</a>
+                """
+        }.joined()
     }
 
     static func ruleName(_ id: String) -> String {
@@ -195,6 +218,8 @@ enum Dashboard {
             var agents: [(id: String, last: (Int, Double?), week: (Int, Double?), month: (Int, Double?), failed: Int)] =
                 []
             var failed: [SQLRow] = []
+            /// Per agent, each rule's pass rate over 30 nights and the verdicts behind it.
+            var agentRules: [String: [String: (passed: Int, judged: Int)]] = [:]
         }
         let data: Data = try await state.database.run { store in
             try AggregateCache.shared.value("overview", store: store) {
@@ -235,6 +260,9 @@ enum Dashboard {
                         (r.int("n7") ?? 0, r.double("s7")), (r.int("n30") ?? 0, r.double("s30")), r.int("failed") ?? 0
                     )
                 }
+                for r in try ServeQueries.agentRuleCounts(store, from: ServeQueries.day(last, minus: 29)) {
+                    d.agentRules[r.agent, default: [:]][r.rule] = (r.passed, r.judged)
+                }
                 var failedArgs: [SQLValue] = [.text(ServeQueries.day(last, minus: 29))]
                 var failedCondition = "status = 'failed' AND call_date >= ?"
                 if let key {
@@ -264,28 +292,75 @@ enum Dashboard {
         for w in data.windows {
             body += "<th class=\"pct\">\(e(w.name))<br><span class=\"en\">\(w.calls) calls</span></th>"
         }
+        let windowDays = [0, 6, 29]
+        func calls(_ items: [(String, String)]) -> String { "/calls" + queryString(items) }
+        func since(_ k: Int) -> [(String, String)] {
+            [("from", ServeQueries.day(last, minus: windowDays[min(k, 2)])), ("to", last)]
+        }
         body +=
-            "</tr><tr><td>平均分 Mean score</td>" + data.windows.map { "<td class=\"pct\">\(num($0.mean))</td>" }.joined()
-            + "</tr>"
+            "</tr><tr><td>平均分 Mean score</td>"
+            + data.windows.enumerated().map { k, w in
+                "<td class=\"pct \(scoreClass(w.mean))\"><a href=\"\(e(calls(since(k) + [("sort", "score")])))\">"
+                    + "\(num(w.mean))</a></td>"
+            }.joined() + "</tr>"
         for rule in RuleBook.ids {
             body +=
                 "<tr data-rule=\"\(e(rule))\"><td>\(ruleName(rule))</td>"
-                + data.windows.map { "<td class=\"pct\">\(pct($0.rates[rule]))</td>" }.joined() + "</tr>"
+                + data.windows.enumerated().map { k, w in
+                    """
+                    <td class=\"pct \(rateClass(w.rates[rule]))\"><a title=\"the calls that failed it\" \
+                    href=\"\(e(calls(since(k) + [("rule_failed", rule)])))\">\(pct(w.rates[rule]))</a></td>
+                    """
+                }.joined() + "</tr>"
+        }
+        // Agents, worst first (the 7 nights' mean score; no calls last), each with what to coach.
+        let ranked = data.agents.sorted {
+            switch ($0.week.1, $1.week.1) {
+            case (let a?, let b?): return a != b ? a < b : $0.id < $1.id
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return $0.id < $1.id
+            }
         }
         body +=
             """
-            </table><h2>坐席 Agents</h2><table id=\"agents\" class=\"tight\"><tr><th>坐席 Agent</th><th \
-            class=\"pct\">上一夜 Last night<br><span class=\"en\">calls · score</span></th>
+            </table><h2>谁需要辅导 Who needs coaching, on what</h2><p class=\"meta\">Agents ranked worst first by \
+            their mean score over 7 nights. Each number opens the calls behind it; each rule, the calls that \
+            failed it.</p><table id=\"agents\" class=\"tight\"><tr><th class=\"pct\">#</th><th>坐席 Agent</th>\
+            <th class=\"pct\">上一夜 Last night<br><span class=\"en\">calls · score</span></th>\
+            <th class=\"pct\">近7夜 7 nights<br><span class=\"en\">calls · score</span></th>\
+            <th class=\"pct\">近30夜 30 nights<br><span class=\"en\">calls · score</span></th>\
+            <th>最需改进 Coach on (30 nights, pass rate)</th><th class=\"pct\">未评分 Failed files</th></tr>
             """
-        body +=
-            """
-            <th class=\"pct\">近7夜 7 nights<br><span class=\"en\">calls · score</span></th><th class=\"pct\">近30夜 \
-            30 nights<br><span class=\"en\">calls · score</span></th><th class=\"pct\">未评分 Failed files</th></tr>
-            """
-        for a in data.agents {
-            body += "<tr><td><a href=\"/agents/\(e(segment(a.id)))\">\(e(a.id))</a></td>"
-            for (n, s) in [a.last, a.week, a.month] { body += "<td class=\"pct\">\(n) · \(num(s))</td>" }
-            body += "<td class=\"pct\">\(a.failed)</td></tr>"
+        for (rank, a) in ranked.enumerated() {
+            let agent = [("agent", a.id)]
+            body +=
+                "<tr><td class=\"pct\">\(rank + 1)</td><td class=\"nowrap\"><a href=\"/agents/\(e(segment(a.id)))\">"
+            body += "\(e(a.id))</a></td>"
+            for (k, (n, score)) in [a.last, a.week, a.month].enumerated() {
+                body +=
+                    """
+                    <td class=\"pct \(scoreClass(score))\"><a href=\"\(e(calls(agent + since(k))))\">\(n) · \
+                    \(num(score))</a></td>
+                    """
+            }
+            let weakest = (data.agentRules[a.id] ?? [:])
+                .compactMap { rule, c -> (String, Double, Int)? in
+                    c.judged > 0 && c.passed < c.judged ? (rule, Double(c.passed) / Double(c.judged), c.judged) : nil
+                }
+                .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+                .prefix(3)
+            body += "<td>"
+            body +=
+                weakest.isEmpty
+                ? "<span class=\"meta\">—</span>"
+                : weakest.map { rule, rate, judged in
+                    """
+                    <a class=\"badge \(rateClass(rate))\" title=\"\(judged) calls judged\" \
+                    href=\"\(e(calls(agent + since(2) + [("rule_failed", rule)])))\">\(ruleName(rule)) \(pct(rate))</a>
+                    """
+                }.joined(separator: " ")
+            body += "</td><td class=\"pct\">\(a.failed)</td></tr>"
         }
         body += "</table><h2>未能评分的文件 Files that could not be scored (30 nights)</h2>"
         if data.failed.isEmpty {
@@ -336,6 +411,12 @@ enum Dashboard {
             <label>最高分 Max score<input name=\"max_score\" inputmode=\"decimal\" \
             value=\"\(filter.maxScore.map { String($0) } ?? "")\"></label>
             """
+        body +=
+            """
+            <label>排序 Sort<select name=\"sort\"><option value=\"date\"\(filter.sortByScore ? "" : " selected")>\
+            日期 Newest first</option><option value=\"score\"\(filter.sortByScore ? " selected" : "")>分数 Lowest \
+            score first</option></select></label>
+            """
         body += "<button type=\"submit\">筛选 Filter</button></form>"
         body += "<p class=\"meta\" id=\"total\">\(result.total) calls</p>"
         body +=
@@ -356,7 +437,7 @@ enum Dashboard {
             body +=
                 """
                 <td class=\"pct\">\(num(c.score))</td><td \
-                class=\"pct\">\(num(c.speechRateCpm, 0))</td><td>\(badges(c.failedRules))</td></tr>
+                class=\"pct\">\(num(c.speechRateCpm, 0))</td><td>\(badges(c))</td></tr>
                 """
         }
         body += "</table>"
@@ -512,7 +593,7 @@ enum Dashboard {
             body +=
                 """
                 <tr><td class=\"t\">\(e(c.date))</td><td><a href=\"/calls/\(c.id)\">\(e(c.callId))</a></td><td \
-                class=\"pct\">\(num(c.score))</td><td>\(badges(c.failedRules))</td></tr>
+                class=\"pct\">\(num(c.score))</td><td>\(badges(c))</td></tr>
                 """
         }
         body +=

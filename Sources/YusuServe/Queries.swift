@@ -123,6 +123,8 @@ public enum ServeQueries {
         public var agentInterruptions: Int?
         /// Failed rules, in the standard's order.
         public var failedRules: [String]
+        /// Where each failed rule's evidence begins, seconds (the moment its badge opens).
+        public var firstEvidence: [String: Double] = [:]
         public var fileName: String?
 
         init(_ r: SQLRow, failedRules: [String]) {
@@ -168,6 +170,22 @@ public enum ServeQueries {
         return failed.mapValues { $0.sorted { (ruleOrder[$0] ?? 99) < (ruleOrder[$1] ?? 99) } }
     }
 
+    /// Where each failed verdict's first piece of evidence begins, per call (from the stored
+    /// verdicts), so a badge can open the call at that moment.
+    static func firstEvidence(_ store: any ResultsStore, calls ids: [Int64]) throws -> [Int64: [String: Double]] {
+        guard !ids.isEmpty else { return [:] }
+        var out: [Int64: [String: Double]] = [:]
+        for r in try store.fetch(
+            "SELECT id, verdicts_json FROM calls WHERE id IN (\(ids.map(String.init).joined(separator: ",")))", [])
+        {
+            guard let id = r.int("id") else { continue }
+            for v in StoredVerdict.list(r.string("verdicts_json")) where v.passed == false {
+                if let first = v.evidence.map(\.start_s).min() { out[Int64(id), default: [:]][v.rule] = first }
+            }
+        }
+        return out
+    }
+
     public static func calls(_ store: any ResultsStore, _ f: CallFilter) throws -> CallPage {
         var conditions = ["1 = 1"]
         var args: [SQLValue] = []
@@ -208,8 +226,13 @@ public enum ServeQueries {
             c.id DESC LIMIT ? OFFSET ?
             """, args + [.integer(Int64(f.perPage)), .integer(Int64((f.page - 1) * f.perPage))])
         let failed = try failedRules(store, calls: rows.map { Int64($0.int("id") ?? 0) })
+        let moments = try firstEvidence(store, calls: rows.map { Int64($0.int("id") ?? 0) })
         return CallPage(
-            calls: rows.map { CallSummary($0, failedRules: failed[Int64($0.int("id") ?? 0)] ?? []) }, total: total)
+            calls: rows.map {
+                var c = CallSummary($0, failedRules: failed[Int64($0.int("id") ?? 0)] ?? [])
+                c.firstEvidence = moments[c.id] ?? [:]
+                return c
+            }, total: total)
     }
 
     static let ruleOrder = Dictionary(uniqueKeysWithValues: RuleBook.ids.enumerated().map { ($1, $0) })
@@ -471,6 +494,30 @@ public enum ServeQueries {
 
     /// Pass rate per rule, scored calls and mean score for several windows ending on `last`
     /// (the last `days[k] + 1` days each), in one pass over the longest.
+    /// Per agent and rule, from `from` on: verdicts that passed, and verdicts judged (the
+    /// stored standard's scored calls).
+    public static func agentRuleCounts(_ store: any ResultsStore, from: String) throws -> [(
+        agent: String, rule: String, passed: Int, judged: Int
+    )] {
+        var conditions = ["c.status = 'scored'", "c.call_date >= ?"]
+        var args: [SQLValue] = [.text(from)]
+        if let key = try standardKey(store) {
+            conditions.append("c.standard_key = ?")
+            args.append(.text(key))
+        }
+        return try store.fetch(
+            """
+            SELECT c.agent_id, v.rule, SUM(CASE WHEN v.passed = 1 THEN 1 ELSE 0 END) AS p, \
+            SUM(CASE WHEN v.passed IS NOT NULL THEN 1 ELSE 0 END) AS j \
+            FROM calls c JOIN verdicts v ON v.call_row = c.id WHERE \(conditions.joined(separator: " AND ")) \
+            GROUP BY c.agent_id, v.rule
+            """, args
+        ).compactMap { r in
+            guard let agent = r.string("agent_id"), let rule = r.string("rule") else { return nil }
+            return (agent, rule, r.int("p") ?? 0, r.int("j") ?? 0)
+        }
+    }
+
     public static func passRates(_ store: any ResultsStore, windowsEndingOn last: String, days: [Int]) throws -> [(
         calls: Int, meanScore: Double?, rates: [String: Double]
     )] {
