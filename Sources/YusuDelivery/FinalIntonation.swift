@@ -114,12 +114,17 @@ public struct ShownEnding: Sendable, Equatable {
     /// "pitch falls 4.8 st into the end and ends 2.1 st below the agent's register", and what
     /// was taken out, said.
     public var note: String {
+        let e = endRelativeToMedianSemitones
+        let zh =
+            (dropSemitones < 0.5 ? "句尾音高平" : String(format: "句尾音高下降 %.1f 半音", dropSemitones))
+            + (abs(e) < 0.05
+                ? ", 收在音域中间" : String(format: ", 收尾%@音域中线 %.1f 半音", e < 0 ? "低于" : "高于", abs(e)))
         let fall =
             dropSemitones < 0.5
             ? "pitch level into the end" : String(format: "pitch falls %.1f st into the end", dropSemitones)
         let end = endPhrase("the agent's register")
         let jump = octaveJump ? " (the pitch tracker jumped an octave here; the jump is left out of these numbers)" : ""
-        return fall + " and " + end + jump
+        return zh + " · " + fall + " and " + end + jump
     }
 
     /// "ends 2.1 st below `register`" (or above, or at it).

@@ -26,14 +26,16 @@ public enum TextReport {
             out += "Score: not measurable\n\n"
         }
         for v in card.verdicts {
-            // Near the limit: the 90% interval holds the limit; the point estimate's side is shown.
+            // Near the limit: the 90% interval holds the limit; the point estimate's side is the
+            // mark (one width for every mark, so the columns hold), and the next line says so.
             let mark =
                 v.passed == nil
-                ? "n/a " : v.nearLimit ? (v.passed! ? "NEAR (pass)" : "NEAR (fail)") : (v.passed! ? "PASS" : "FAIL")
+                ? "n/a " : v.passed! ? "PASS" : "FAIL"
             let unweighted = (card.standard.weights[v.rule] ?? 0) == 0 ? " [weight 0: not in the score]" : ""
             out += "  \(mark)  \(v.chineseName) \(v.englishName): \(v.valueText); limit \(v.limitText)\(unweighted)\n"
             if v.nearLimit {
-                out += "        near the limit: the 90% interval of the measure holds it; listen before acting on it\n"
+                out += "        接近限值 near the limit: the 90% interval of the measure holds it; "
+                out += "listen before acting on it\n"
             }
             if let reason = v.reason { out += "        \(reason)\n" }
             if v.passed == false {

@@ -60,7 +60,7 @@ struct CLITests {
         // rate is furthest out.
         #expect(r.stdout.contains("; limit at most 30% of endings sink"))
         #expect(r.stdout.contains("1 utterance over 20 字; limit no utterance over 20 字"))
-        #expect(r.stdout.contains("字/分钟 (one of the fastest)"))
+        #expect(r.stdout.contains("字/分钟, 最快之一 · one of the agent's fastest turns"))
         #expect(!r.stdout.contains("(limit") && !r.stdout.contains("))"), "\(r.stdout)")
         // A duration is its own evidence: no "whole call" line under it.
         #expect(!r.stdout.contains("whole call"))

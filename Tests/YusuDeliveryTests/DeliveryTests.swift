@@ -360,7 +360,7 @@ struct StandardTests {
         #expect(byRule["holds"]?.passed == false && byRule["holds"]?.value == 75)
         #expect(
             byRule["long_utterances"]?.passed == false
-                && byRule["long_utterances"]?.evidence.first?.note == "25 syllables")
+                && byRule["long_utterances"]?.evidence.first?.note == "单句 25 字 · 25 syllables")
         #expect(byRule["call_duration"]?.passed == true && byRule["agent_level"]?.passed == true)
         // Passed: speech rate 20, duration 5, level 10, filled pauses 10 (none) of the measurable
         // 95 (listening needs a customer; the opening at 10 s fails; pitch range weighs 0).
@@ -408,9 +408,13 @@ struct ShownEndingTests {
         let plain = ShownEnding(dropSemitones: 5, endRelativeToMedianSemitones: -4)
         #expect(
             !plain.octaveJump
-                && plain.note == "pitch falls 5.0 st into the end and ends 4.0 st below the agent's register")
+                && plain.note
+                    == "句尾音高下降 5.0 半音, 收尾低于音域中线 4.0 半音 · pitch falls 5.0 st into the end and ends 4.0 st "
+                    + "below the agent's register"
+        )
+        // Chinese first, in plain words (半音, 音域), then the English.
         #expect(
             ShownEnding(dropSemitones: 0.2, endRelativeToMedianSemitones: 1).note
-                == "pitch level into the end and ends 1.0 st above the agent's register")
+                == "句尾音高平, 收尾高于音域中线 1.0 半音 · pitch level into the end and ends 1.0 st above the agent's register")
     }
 }

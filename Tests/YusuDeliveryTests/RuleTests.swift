@@ -129,7 +129,7 @@ struct RuleTests {
         let second = OpeningRule().judge(
             call(agent: speaker(.agent, [utterance(3, 5)]), customer: speaker(.customer, [utterance(0.8, 2.5)])),
             in: Standard())
-        #expect(second.passed == false && second.evidence.first?.note == "the customer speaks first")
+        #expect(second.passed == false && second.evidence.first?.note == "客户先开口 · the customer speaks first")
         #expect(OpeningRule().judge(call(agent: speaker(.agent, []), customer: customer), in: Standard()).passed == nil)
     }
 

@@ -31,7 +31,9 @@ public struct AgentInterruptionsRule: StandardRule {
             evidence: (mine ?? []).map {
                 Evidence(
                     startSeconds: $0.atSeconds, endSeconds: $0.atSeconds + $0.overlapSeconds,
-                    note: String(format: "agent talks over the customer for %.1f s", $0.overlapSeconds))
+                    note: String(
+                        format: "坐席抢话 %.1f 秒 · agent talks over the customer for %.1f s", $0.overlapSeconds,
+                        $0.overlapSeconds))
             },
             reason: mine == nil ? "mono recording: the customer is not on a channel of their own" : nil)
     }

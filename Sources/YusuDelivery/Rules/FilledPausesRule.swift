@@ -37,7 +37,8 @@ public struct FilledPausesRule: StandardRule {
             evidence: agent.filledPauses.map {
                 Evidence(
                     startSeconds: $0.startSeconds, endSeconds: $0.endSeconds,
-                    note: String(format: "filled pause (嗯/呃), %.1f s", $0.durationSeconds))
+                    note: String(
+                        format: "语气词 %.1f 秒 · filled pause (嗯/呃), %.1f s", $0.durationSeconds, $0.durationSeconds))
             },
             reason: perMinute == nil ? "the agent never speaks" : nil,
             valueText: perMinute.map {

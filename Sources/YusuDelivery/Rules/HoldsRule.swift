@@ -29,7 +29,8 @@ public struct HoldsRule: StandardRule {
             evidence: call.holds.filter { $0.durationSeconds > s.maximumSeconds }.map {
                 Evidence(
                     startSeconds: $0.startSeconds, endSeconds: $0.endSeconds,
-                    note: String(format: "nobody speaks for %.0f s", $0.durationSeconds))
+                    note: String(
+                        format: "无人说话 %.0f 秒 · nobody speaks for %.0f s", $0.durationSeconds, $0.durationSeconds))
             },
             valueText: call.holds.isEmpty
                 ? "no hold or dead air of 10 s or more" : String(format: "longest %.0f s", longest))

@@ -52,7 +52,9 @@ public struct ListeningRule: StandardRule {
             evidence: silent.map {
                 Evidence(
                     startSeconds: $0.startSeconds, endSeconds: $0.endSeconds,
-                    note: String(format: "customer talks %.0f s with no acknowledgement", $0.durationSeconds))
+                    note: String(
+                        format: "客户说了 %.0f 秒, 坐席未回应 · customer talks %.0f s with no acknowledgement",
+                        $0.durationSeconds, $0.durationSeconds))
             },
             valueText:
                 """

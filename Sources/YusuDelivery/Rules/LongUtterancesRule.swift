@@ -28,7 +28,9 @@ public struct LongUtterancesRule: StandardRule {
             s, passed: long.isEmpty, value: Double(long.count), unit: "utterances over \(s.maximumSyllables) 字",
             limit: .atMost(0),
             evidence: long.map {
-                Evidence(startSeconds: $0.startSeconds, endSeconds: $0.endSeconds, note: "\($0.syllables) syllables")
+                Evidence(
+                    startSeconds: $0.startSeconds, endSeconds: $0.endSeconds,
+                    note: "单句 \($0.syllables) 字 · \($0.syllables) syllables")
             },
             valueText: long.count == 1
                 ? "1 utterance over \(s.maximumSyllables) 字" : "\(long.count) utterances over \(s.maximumSyllables) 字")

@@ -34,13 +34,16 @@ public struct OpeningRule: StandardRule {
         let customerBefore = customerFirst.map { $0 < agentFirst } ?? false
         var evidence: [Evidence] = []
         if customerBefore, let c = customerFirst {
-            evidence.append(Evidence(startSeconds: c, endSeconds: agentFirst, note: "the customer speaks first"))
+            evidence.append(
+                Evidence(startSeconds: c, endSeconds: agentFirst, note: "客户先开口 · the customer speaks first"))
         }
         if agentFirst > limit {
             evidence.append(
                 Evidence(
                     startSeconds: 0, endSeconds: agentFirst,
-                    note: String(format: "the agent's first words come %.1f s after the line opens", agentFirst)))
+                    note: String(
+                        format: "接通 %.1f 秒后坐席才开口 · the agent's first words come %.1f s after the line opens",
+                        agentFirst, agentFirst)))
         }
         return verdict(
             s, passed: agentFirst <= limit && !customerBefore, value: agentFirst, unit: "s", limit: .atMost(limit),

@@ -59,7 +59,8 @@ public struct SpeechRateRule: StandardRule {
             Evidence(
                 startSeconds: $0.0.startSeconds, endSeconds: $0.0.endSeconds,
                 note: String(
-                    format: "agent turn at %.0f 字/分钟 (%@)", $0.1, tooSlow ? "one of the slowest" : "one of the fastest")
+                    format: "坐席这段 %.0f 字/分钟, %@ · %@", $0.1, tooSlow ? "最慢之一" : "最快之一",
+                    tooSlow ? "one of the agent's slowest turns" : "one of the agent's fastest turns")
             )
         }
     }
