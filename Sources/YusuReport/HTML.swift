@@ -62,6 +62,7 @@ public enum HTML {
         .swatch { display: inline-block; width: 12px; height: 12px; vertical-align: -1px; margin-right: 4px; }
         a { color: var(--agent); }
         .warning { color: var(--bad); margin: 4px 0; }
+        a.current { background: #ffe082; font-weight: 700; }
         .player { margin: 10px 0; } .player audio { width: 100%; max-width: 640px; vertical-align: middle; }
         [data-t] { cursor: pointer; }
         \(extraStyle)

@@ -78,9 +78,16 @@ public enum HTMLCallReport {
               p.currentTime = parseFloat(el.getAttribute('data-t'));
               p.play();
             });
-            // Opened at a moment (a badge's link, #t=seconds): the player starts there.
-            var start = /^#t=([0-9.]+)$/.exec(location.hash);
-            if (start) { var q = document.getElementById('player'); q.currentTime = parseFloat(start[1]); }
+            // Opened at a moment (a badge's link, #t=seconds): the player starts there, and the
+            // evidence at that moment is marked and brought into view.
+            document.addEventListener('DOMContentLoaded', function () {
+              var start = /^#t=([0-9.]+)$/.exec(location.hash);
+              if (!start) return;
+              document.getElementById('player').currentTime = parseFloat(start[1]);
+              var marked = document.querySelectorAll('[data-t="' + start[1] + '"]');
+              marked.forEach(function (m) { m.classList.add('current'); });
+              if (marked.length) marked[0].scrollIntoView({block: 'center'});
+            });
             </script>
 
             """

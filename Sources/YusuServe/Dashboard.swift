@@ -27,8 +27,10 @@ enum Dashboard {
         form.filters label { display: flex; flex-direction: column; font-size: 0.85em; color: #444; }
         form.filters input, form.filters select { font: inherit; padding: 3px 5px; max-width: 12em; }
         .pager { margin: 10px 0; display: flex; gap: 14px; }
-        .spark { width: 260px; height: 56px; } .spark polyline { fill: none; stroke: var(--agent); stroke-width: 2.5; }
-        .spark circle { fill: var(--agent); } .spark line { stroke: var(--grid); stroke-width: 1; }
+        .spark { width: 420px; max-width: 100%; height: auto; } .spark polyline { fill: none; stroke: var(--agent); \
+        stroke-width: 2.5; }
+        .spark circle { fill: var(--agent); } .spark line { stroke: #b0b7bf; stroke-width: 1; }
+        .spark text { font-size: 10px; fill: #555; } .spark text.value { fill: #1d1d1d; font-weight: 600; }
         .pct { font-variant-numeric: tabular-nums; text-align: right; }
         .badge { display: inline-block; border-radius: 3px; padding: 0 5px; margin: 1px 2px; background: #fbe9e7; \
         color: var(--bad); font-size: 0.85em; }
@@ -509,31 +511,50 @@ enum Dashboard {
 
     // MARK: Agent
 
-    static func sparkline(_ values: [Double?], labels: [String]) -> String {
-        let w = 260.0
-        let h = 56.0
-        let pad = 6.0
+    /// A week-by-week line with its axes: the scale's ends on the left (0 and 100, or 0% and
+    /// 100%), each week's start under its point (every other one past 8 weeks), and each value
+    /// written above its point, so nothing needs a hover. `values` are 0...1; `text` writes one.
+    static func trendChart(_ values: [Double?], labels: [String], text: (Double) -> String, axis: (String, String))
+        -> String
+    {
+        let (w, h, left, right, top, bottom) = (420.0, 96.0, 34.0, 14.0, 14.0, 18.0)
         let n = values.count
-        func x(_ i: Int) -> Double { n <= 1 ? w / 2 : pad + (w - 2 * pad) * Double(i) / Double(n - 1) }
-        func y(_ v: Double) -> Double { h - pad - (h - 2 * pad) * v }
+        func x(_ i: Int) -> Double {
+            n <= 1 ? (left + w - right) / 2 : left + (w - left - right) * Double(i) / Double(n - 1)
+        }
+        func y(_ v: Double) -> Double { h - bottom - (h - top - bottom) * v }
         var points: [String] = []
-        var dots = ""
+        var marks = ""
+        let every = n > 8 ? 2 : 1
         for (i, v) in values.enumerated() {
+            if i % every == 0 || i == n - 1 {
+                // "2026-11-02" is shown "11-02".
+                let day = labels[i].count == 10 ? String(labels[i].suffix(5)) : labels[i]
+                marks += "<text class=\"week\" x=\"\(HTML.n(x(i)))\" y=\"\(HTML.n(h - 4))\" "
+                marks += "text-anchor=\"middle\">\(e(day))</text>"
+            }
             guard let v else { continue }
             points.append("\(HTML.n(x(i))),\(HTML.n(y(v)))")
-            dots +=
+            marks +=
                 """
-                <circle cx=\"\(HTML.n(x(i)))\" cy=\"\(HTML.n(y(v)))\" r=\"2.5\"><title>\(e(labels[i])): \
-                \(pct(v))</title></circle>
+                <circle cx=\"\(HTML.n(x(i)))\" cy=\"\(HTML.n(y(v)))\" r=\"3\"><title>\(e(labels[i])): \
+                \(e(text(v)))</title></circle><text class=\"value\" x=\"\(HTML.n(x(i)))\" \
+                y=\"\(HTML.n(y(v) - 5))\" text-anchor=\"middle\">\(e(text(v)))</text>
                 """
         }
-        return
+        let axes =
             """
-            <svg class=\"spark\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" role=\"img\"><line x1=\"0\" \
-            y1=\"\(HTML.n(y(1)))\" x2=\"\(Int(w))\" y2=\"\(HTML.n(y(1)))\"/><line x1=\"0\" y1=\"\(HTML.n(y(0)))\" \
-            x2=\"\(Int(w))\" y2=\"\(HTML.n(y(0)))\"/>
+            <line x1=\"\(HTML.n(left))\" y1=\"\(HTML.n(y(1)))\" x2=\"\(HTML.n(w - right + 6))\" \
+            y2=\"\(HTML.n(y(1)))\"/>\
+            <line x1=\"\(HTML.n(left))\" y1=\"\(HTML.n(y(0)))\" x2=\"\(HTML.n(w - right + 6))\" \
+            y2=\"\(HTML.n(y(0)))\"/>\
+            <line x1=\"\(HTML.n(left))\" y1=\"\(HTML.n(y(1)))\" x2=\"\(HTML.n(left))\" y2=\"\(HTML.n(y(0)))\"/>\
+            <text class=\"axis\" x=\"\(HTML.n(left - 4))\" y=\"\(HTML.n(y(1) + 4))\" \
+            text-anchor=\"end\">\(e(axis.1))</text><text class=\"axis\" x=\"\(HTML.n(left - 4))\" \
+            y=\"\(HTML.n(y(0) + 4))\" text-anchor=\"end\">\(e(axis.0))</text>
             """
-                + (points.count > 1 ? "<polyline points=\"\(points.joined(separator: " "))\"/>" : "") + dots + "</svg>"
+        return "<svg class=\"spark\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" role=\"img\">" + axes
+            + (points.count > 1 ? "<polyline points=\"\(points.joined(separator: " "))\"/>" : "") + marks + "</svg>"
     }
 
     static func agentPage(_ agent: String, _ state: ServeState) async throws -> Response {
@@ -571,7 +592,8 @@ enum Dashboard {
         let scores = data.points.map { $0.meanScore.map { $0 / 100 } }
         body +=
             """
-            <tr data-rule=\"score\"><td>平均分 Mean score</td><td>\(sparkline(scores, labels: labels))</td><td \
+            <tr data-rule=\"score\"><td>平均分 Mean score</td><td>\(trendChart(
+                scores, labels: labels, text: { fixed($0 * 100, 1) }, axis: ("0", "100")))</td><td \
             class=\"pct\">\(num(data.points.last?.meanScore))</td></tr>
             """
         for rule in RuleBook.ids {
@@ -580,7 +602,8 @@ enum Dashboard {
             body +=
                 """
                 <tr \
-                data-rule=\"\(e(rule))\"><td>\(ruleName(rule))</td><td>\(sparkline(values, labels: labels))</td><td \
+                data-rule=\"\(e(rule))\"><td>\(ruleName(rule))</td><td>\(trendChart(
+                    values, labels: labels, text: { pct($0) }, axis: ("0%", "100%")))</td><td \
                 class=\"pct\">\(pct(values.last ?? nil))</td></tr>
                 """
         }

@@ -727,6 +727,25 @@ struct ServeTests {
         #expect(row.contains(">\(Int(passLast.rounded()))%<"), "speech_rate row \(row) vs \(passLast)")
         #expect(overview.contains("/nonexistent/missing.wav"))
         #expect(overview.contains("王芳"))
+        // Who needs coaching: agents ranked worst first by their 7 nights' mean score, every number a link
+        // to the calls behind it, every rule to coach on a link to the calls that failed it.
+        let agentsTable =
+            overview.components(separatedBy: "<table id=\"agents\"").dropFirst().first?.components(
+                separatedBy: "</table>"
+            ).first ?? ""
+        let agentRows = agentsTable.components(separatedBy: "<tr>").dropFirst(2)
+        #expect(agentRows.count >= 3, "\(agentsTable.prefix(500))")
+        let weekScores: [Double] = agentRows.compactMap { row in
+            let cells = row.components(separatedBy: "<td")
+            guard cells.count > 4, let m = cells[4].firstMatch(of: /· ([0-9.]+)</) else { return nil }
+            return Double(m.output.1)
+        }
+        #expect(weekScores == weekScores.sorted() && !weekScores.isEmpty, "not worst first: \(weekScores)")
+        for row in agentRows {
+            #expect(row.contains("href=\"/calls?agent="), "a row without links to its calls: \(row.prefix(300))")
+        }
+        #expect(agentsTable.contains("rule_failed="), "no rule to coach on links to its failed calls")
+        #expect(agentsTable.contains("class=\"pct bad\"") || agentsTable.contains("class=\"pct fair\""))
         // The agent: a weekly line per rule, five points, worst calls linked.
         let agent = try open("/agents/\(percent("王芳"))", shot: "agent")
         #expect(agent.contains("<span id=\"agent\">王芳</span>"))
@@ -737,6 +756,11 @@ struct ServeTests {
         #expect(
             scoreRow.components(separatedBy: "<circle").count - 1 == 5 && scoreRow.contains("<polyline"),
             "\(scoreRow.prefix(300))")
+        // The trend has its axes and week labels, and says each value (a score as a score, not a percentage).
+        #expect(
+            scoreRow.contains(">11-23</text>") && scoreRow.contains(">100</text>") && !scoreRow.contains("%"),
+            "\(scoreRow.prefix(600))")
+        #expect(agent.contains("class=\"value\"") && agent.contains(">100%</text>"))
         #expect(agent.contains("href=\"/calls/\(try night.callRow(callId: "demo"))\""))
         // The call list, filtered as the API is.
         let list = try open("/calls?agent=\(percent("王芳"))&rule_failed=call_duration", shot: "calls")
@@ -749,6 +773,21 @@ struct ServeTests {
                 as: Int.self) ?? -1
         #expect(list.contains("<p class=\"meta\" id=\"total\">\(n) calls</p>"), "expected \(n) calls")
         #expect(list.components(separatedBy: "data-call-row=").count - 1 == n)
+        // Each failed rule's badge opens its call at the first moment of its evidence, and the page marks it.
+        let fast = try open("/calls?rule_failed=speech_rate", shot: "calls-rate")
+        let badge = fast.firstMatch(of: /href="\/calls\/([0-9]+)#t=([0-9.]+)"[^>]*>\s*语速适中/)
+        #expect(badge != nil, "no speech-rate badge with its moment: \(fast.prefix(600))")
+        if let badge {
+            let first =
+                try night.sql(
+                    "SELECT verdicts_json FROM calls WHERE id = \(badge.output.1)", as: String.self
+                ).map { StoredVerdict.list($0).first { $0.rule == "speech_rate" }?.evidence.first?.start_s }
+            #expect(first.flatMap { $0 }.map { String(format: "%.2f", $0) } == String(badge.output.2))
+            let opened = try open("/calls/\(badge.output.1)#t=\(badge.output.2)", shot: "call-at-moment")
+            #expect(
+                opened.contains("class=\"t current\" href=\"#t=\(badge.output.2)\""),
+                "the evidence at the moment is not marked")
+        }
         // The call page: the report, its player on the server's recording.
         let id = try night.callRow(callId: "demo")
         let call = try open("/calls/\(id)", shot: "call")
@@ -827,6 +866,9 @@ struct ServeTests {
             maxFrameSize: 1 << 20, additionalHeaders: [.authorization: "Bearer \(night.writeToken)"])
         let lines = LinesBox()
         let boardSeen = LinesBox()
+        let boardPage = LinesBox()
+        let shot = dir.file("live-board.png")
+        let profile = dir.file("profile-live")
         let base = server.base
         let readToken = night.readToken
         // A bad call alongside: a WAV stream that is not a WAV.
@@ -850,6 +892,22 @@ struct ServeTests {
                 if sent == 200 {
                     boardSeen.add(try curl(base + "/v1/live/calls", token: readToken).text)
                     boardSeen.add(try curl(otherBase + "/v1/live/calls", token: readToken).text)
+                    if let chromium = chromiumPath {
+                        // The board in a browser, mid-call: the call's row, its audio time.
+                        let args = [
+                            "--headless", "--no-sandbox", "--disable-gpu",
+                            "--user-data-dir=\(profile)",
+                            "--window-size=1366,700", "--virtual-time-budget=4000",
+                            base + "/login?token=\(readToken)&next=/live",
+                        ]
+                        let dom = try CLI.run(executable: URL(fileURLWithPath: chromium), ["--dump-dom"] + args)
+                        boardPage.add(dom.stdout)
+                        _ = try CLI.run(executable: URL(fileURLWithPath: chromium), ["--screenshot=\(shot)"] + args)
+                        if let keep = ProcessInfo.processInfo.environment["YUSU_SCREENSHOTS"] {
+                            try? FileManager.default.removeItem(atPath: keep + "/live-board.png")
+                            try? FileManager.default.copyItem(atPath: shot, toPath: keep + "/live-board.png")
+                        }
+                    }
                 }
             }
             try await outbound.write(.text("end"))
@@ -869,6 +927,13 @@ struct ServeTests {
                     $0.contains("\"call_id\":\"live-1\"") && $0.contains("\"agent_id\":\"王芳\"")
                 },
             "both instances' boards list the call: \(boardSeen.all)")
+        if chromiumPath != nil {
+            let page = boardPage.all.first ?? ""
+            #expect(
+                page.contains("<td>live-1</td>") && page.contains("<td>王芳</td>")
+                    && page.firstMatch(of: /<td class="pct">[0-9]+:[0-9]{2}<\/td>/) != nil,
+                "the board in Chromium mid-call: \(page.suffix(1500))")
+        }
         let summary = (try JSONSerialization.jsonObject(with: Data((all.last ?? "{}").utf8))) as? [String: Any] ?? [:]
         #expect(summary["type"] as? String == "summary")
         var document = summary["document"] as? [String: Any] ?? [:]
