@@ -9,6 +9,22 @@ import YusuSignal
 
 /// `/v1`: JSON, described by schema/openapi.v1.yaml.
 enum API {
+    /// A whole-number query parameter within `range`, or `fallback` when absent; 400 naming
+    /// the parameter otherwise.
+    static func wholeNumber(_ q: [String: String], _ name: String, in range: ClosedRange<Int>, default fallback: Int)
+        throws -> Int
+    {
+        guard let text = q[name] else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw APIError(
+                status: .badRequest,
+                message:
+                    "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound) "
+                    + "(got '\(text.prefix(20))')")
+        }
+        return value
+    }
+
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
@@ -134,18 +150,7 @@ enum API {
                 ]))
         }
         v1.get("runs") { request, _ -> Response in
-            let q = query(request)
-            let limit: Int
-            if let l = q["limit"] {
-                guard let i = Int(l), (1...500).contains(i) else {
-                    throw APIError(
-                        status: .badRequest,
-                        message: "limit must be a whole number from 1 to 500 (got '\(l.prefix(20))')")
-                }
-                limit = i
-            } else {
-                limit = 20
-            }
+            let limit = try wholeNumber(query(request), "limit", in: 1...500, default: 20)
             let runs = try await state.database.run { try ServeQueries.runs($0, limit: limit) }
             return json(.obj(["runs": .arr(runs.map { .obj($0.fields) })]))
         }
@@ -153,17 +158,7 @@ enum API {
         v1.get("report") { request, _ -> Response in
             let q = query(request)
             let filter = try ServeQueries.CallFilter(query: ["from": q["since"] ?? ""])
-            let worst: Int
-            if let w = q["worst"] {
-                guard let i = Int(w), (0...100).contains(i) else {
-                    throw APIError(
-                        status: .badRequest,
-                        message: "worst must be a whole number from 0 to 100 (got '\(w.prefix(20))')")
-                }
-                worst = i
-            } else {
-                worst = 3
-            }
+            let worst = try wholeNumber(q, "worst", in: 0...100, default: 3)
             let key = q["standard_key"]
             let text = try await state.database.run {
                 NightReport.json(

@@ -120,10 +120,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
         counted = true
         let seconds = limits.headerTimeoutSeconds
-        deadline = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(
-            in: .nanoseconds(Int64(seconds * 1e9))
-        ) {
-            [self] in
+        deadline = after(seconds, on: context) { [self] in
             guard !headerDone, context.channel.isActive else { return }
             logger.info("connection closed: headers not in time", metadata: ["header_timeout_s": "\(seconds)"])
             answer(
@@ -140,9 +137,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             sendDeadline = nil
         } else if sendDeadline == nil {
             let seconds = limits.sendTimeoutSeconds
-            sendDeadline = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(
-                in: .nanoseconds(Int64(seconds * 1e9))
-            ) { [self] in
+            sendDeadline = after(seconds, on: context) { [self] in
                 sendDeadline = nil
                 guard !context.channel.isWritable else { return }
                 logger.info("connection closed: the client stopped reading", metadata: ["send_timeout_s": "\(seconds)"])
@@ -205,6 +200,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
+/// Runs `body` on the connection's event loop after `seconds` (a deadline of the guards).
+func after(_ seconds: Double, on context: ChannelHandlerContext, _ body: @escaping () -> Void) -> Scheduled<Void> {
+    context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(Int64(seconds * 1e9)), body)
+}
+
 /// "10", "2.5": a limit as the operator wrote it.
 func formatLimit(_ seconds: Double) -> String {
     seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
@@ -245,9 +245,7 @@ final class BodyReadDeadline: ChannelDuplexHandler, RemovableChannelHandler {
 
     func read(context: ChannelHandlerContext) {
         if inBody && deadline == nil && !timedOut {
-            deadline = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(
-                in: .nanoseconds(Int64(seconds * 1e9))
-            ) { [self] in
+            deadline = after(seconds, on: context) { [self] in
                 deadline = nil
                 guard inBody else { return }
                 timedOut = true

@@ -222,36 +222,24 @@ public final class AudioFileReader {
         }
     }
 
+    private static let majorNames: [Int32: String] = [
+        Int32(SF_FORMAT_WAV): "WAV", Int32(SF_FORMAT_WAVEX): "WAV", Int32(SF_FORMAT_FLAC): "FLAC",
+        Int32(SF_FORMAT_OGG): "OGG", Int32(SF_FORMAT_AIFF): "AIFF", Int32(SF_FORMAT_AU): "AU",
+        Int32(SF_FORMAT_RAW): "RAW", Int32(SF_FORMAT_W64): "W64", Int32(SF_FORMAT_RF64): "RF64",
+        Int32(SF_FORMAT_MPEG): "MP3", Int32(SF_FORMAT_CAF): "CAF",
+    ]
+    private static let subtypeNames: [Int32: String] = [
+        Int32(SF_FORMAT_PCM_S8): "PCM 8-bit", Int32(SF_FORMAT_PCM_U8): "PCM 8-bit",
+        Int32(SF_FORMAT_PCM_16): "PCM 16-bit", Int32(SF_FORMAT_PCM_24): "PCM 24-bit",
+        Int32(SF_FORMAT_PCM_32): "PCM 32-bit", Int32(SF_FORMAT_FLOAT): "float", Int32(SF_FORMAT_DOUBLE): "double",
+        Int32(SF_FORMAT_ULAW): "μ-law", Int32(SF_FORMAT_ALAW): "A-law", Int32(SF_FORMAT_VORBIS): "Vorbis",
+        Int32(SF_FORMAT_OPUS): "Opus",
+    ]
+
+    /// "WAV μ-law", "FLAC PCM 16-bit", "MP3".
     private static func formatName(_ format: Int32) -> String {
-        let major: String
-        switch yusu_sf_major_format(format) {
-        case Int32(SF_FORMAT_WAV), Int32(SF_FORMAT_WAVEX): major = "WAV"
-        case Int32(SF_FORMAT_FLAC): major = "FLAC"
-        case Int32(SF_FORMAT_OGG): major = "OGG"
-        case Int32(SF_FORMAT_AIFF): major = "AIFF"
-        case Int32(SF_FORMAT_AU): major = "AU"
-        case Int32(SF_FORMAT_RAW): major = "RAW"
-        case Int32(SF_FORMAT_W64): major = "W64"
-        case Int32(SF_FORMAT_RF64): major = "RF64"
-        case Int32(SF_FORMAT_MPEG): major = "MP3"
-        case Int32(SF_FORMAT_CAF): major = "CAF"
-        default: major = "audio"
-        }
-        let sub: String
-        switch yusu_sf_subtype(format) {
-        case Int32(SF_FORMAT_PCM_S8), Int32(SF_FORMAT_PCM_U8): sub = "PCM 8-bit"
-        case Int32(SF_FORMAT_PCM_16): sub = "PCM 16-bit"
-        case Int32(SF_FORMAT_PCM_24): sub = "PCM 24-bit"
-        case Int32(SF_FORMAT_PCM_32): sub = "PCM 32-bit"
-        case Int32(SF_FORMAT_FLOAT): sub = "float"
-        case Int32(SF_FORMAT_DOUBLE): sub = "double"
-        case Int32(SF_FORMAT_ULAW): sub = "μ-law"
-        case Int32(SF_FORMAT_ALAW): sub = "A-law"
-        case Int32(SF_FORMAT_VORBIS): sub = "Vorbis"
-        case Int32(SF_FORMAT_OPUS): sub = "Opus"
-        case Int32(SF_FORMAT_MPEG_LAYER_III): sub = ""
-        default: sub = ""
-        }
+        let major = majorNames[yusu_sf_major_format(format)] ?? "audio"
+        let sub = subtypeNames[yusu_sf_subtype(format)] ?? ""
         return sub.isEmpty ? major : "\(major) \(sub)"
     }
 }
