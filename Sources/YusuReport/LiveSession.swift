@@ -15,6 +15,9 @@ public struct LiveSession {
     public let agentChannel: Int
     /// Where the lines go (each ends with a newline; the summary comes in pieces).
     public var write: (String) -> Void = { _ in }
+    /// Each line as it is decided, typed (the summary excepted), for whoever shows them
+    /// (the service's live board) without parsing the text back.
+    public var observe: (LiveLine) -> Void = { _ in }
     private var wav = WAVStreamDecoder()
     private var raw: RawPCMDecoder?
     private var stream: CallStream?
@@ -92,7 +95,9 @@ public struct LiveSession {
             options: CallOptions(agentChannel: agentChannel),
             settings: settings, expectedDurationSeconds: expected)
         let write = self.write
+        let observe = self.observe
         let c = LiveCoach(standard: standard, delivery: settings.delivery, rateSettings: rateSettings) {
+            observe($0)
             write(LiveJSON.render($0) + "\n")
         }
         s.listener = c

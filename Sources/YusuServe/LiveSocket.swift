@@ -56,7 +56,7 @@ actor LiveBoard {
     /// Notes how far a call has been heard, a hold in progress, and the lines it just sent:
     /// alerts (the last five kept, labelled in words), utterances (the running rate).
     func note(
-        _ id: String, heardSeconds: Double, silence: (fromSeconds: Double, seconds: Double)?, lines: [String]
+        _ id: String, heardSeconds: Double, silence: (fromSeconds: Double, seconds: Double)?, lines: [LiveLine]
     ) async {
         guard var e = entries[id] else { return }
         e.heardSeconds = heardSeconds
@@ -64,13 +64,14 @@ actor LiveBoard {
         e.silence = silence
         var alerted = false
         for line in lines {
-            guard case .obj(var o) = JSONValue.parse(line), case .str(let type)? = o["type"] else { continue }
-            if type == "utterance" {
+            if line.type == "utterance" {
                 e.utterances += 1
-                if let r = o["rate_30s_cpm"]?.double ?? o["rate_cpm"]?.double { e.lastRateCpm = r }
-            } else if let label = BoardLabel.text(o) {
-                o["label"] = .str(label)
-                e.alerts.append(.obj(o))
+                if let r = line["rate_30s_cpm"]?.double ?? line["rate_cpm"]?.double { e.lastRateCpm = r }
+            } else if let label = BoardLabel.text(line) {
+                e.alerts.append(
+                    .fields(
+                        [("type", .str(line.type)), ("emitted_at_s", .num(line.emittedAtSeconds))] + line.fields
+                            + [("label", .str(label))]))
                 if e.alerts.count > 5 { e.alerts.removeFirst() }
                 alerted = true
             }
@@ -134,10 +135,20 @@ actor LiveBoard {
     }
 }
 
-/// Lines from a live session, cut at newlines (the summary arrives in pieces).
+/// Lines from a live session: as text, cut at newlines (the summary arrives in pieces), for
+/// the socket; and typed, for the board.
 final class LineCollector: @unchecked Sendable {
     private var partial = ""
     private var lines: [String] = []
+    /// The same lines, typed, for the board.
+    private var typed: [LiveLine] = []
+
+    func observe(_ line: LiveLine) { typed.append(line) }
+
+    func takeTyped() -> [LiveLine] {
+        defer { typed.removeAll(keepingCapacity: true) }
+        return typed
+    }
 
     func add(_ piece: String) {
         partial += piece
@@ -312,6 +323,7 @@ enum LiveSocket {
                     agentChannel: declared.agentChannel, raw: declared.raw)
                 let collector = LineCollector()
                 session.write = { collector.add($0) }
+                session.observe = { collector.observe($0) }
                 // The audio, kept as it comes when the call is to be kept with its recording.
                 var recording: LiveRecording? = nil
                 if declared.record ?? true, let folder = state.configuration.recordingsDirectory {
@@ -323,7 +335,8 @@ enum LiveSocket {
                     // socket gets the lines.
                     let lines = collector.take()
                     await state.board.note(
-                        id, heardSeconds: session.heardSeconds, silence: session.silenceNow, lines: lines)
+                        id, heardSeconds: session.heardSeconds, silence: session.silenceNow,
+                        lines: collector.takeTyped())
                     for line in lines { try await outbound.write(.text(line)) }
                 }
                 do {
@@ -364,13 +377,12 @@ enum LiveSocket {
 /// What the board says of an alert, in words a team lead reads at a glance, Chinese first,
 /// with its number (语速过快 · 215 字/分钟); nil for lines that are not alerts.
 enum BoardLabel {
-    static func text(_ o: [String: JSONValue]) -> String? {
+    static func text(_ o: LiveLine) -> String? {
         func num(_ key: String, _ digits: Int = 1) -> String {
             guard let x = o[key]?.double else { return "–" }
             return digits == 0 ? String(Int(x.rounded())) : String(format: "%.\(digits)f", x)
         }
-        guard case .str(let type)? = o["type"] else { return nil }
-        switch type {
+        switch o.type {
         case "interruption":
             let who = o["by"] == .str("agent") ? "坐席打断客户 Agent interrupted" : "客户打断坐席 Customer interrupted"
             return "\(who) · 重叠 \(num("overlap_s")) 秒"

@@ -83,9 +83,12 @@ struct ConnectionGuardTests {
 
 @Suite("the live board's words for alerts")
 struct BoardLabelTests {
+    /// The label of a line written as JSON (its type and fields, as the coach emits them).
     func label(_ line: String) -> String? {
-        guard case .obj(let o) = JSONValue.parse(line) else { return nil }
-        return BoardLabel.text(o)
+        guard case .obj(var o) = JSONValue.parse(line), case .str(let type)? = o.removeValue(forKey: "type") else {
+            return nil
+        }
+        return BoardLabel.text(LiveLine(type: type, emittedAtSeconds: 0, fields: o.map { ($0.key, $0.value) }))
     }
 
     @Test("each alert kind in Chinese first, with its number; reminders marked; non-alerts none")
