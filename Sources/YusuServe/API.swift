@@ -101,7 +101,7 @@ enum API {
             guard let found = try await state.database.run({ try ServeQueries.recordingPath($0, id: id) }) else {
                 throw APIError(status: .notFound, message: "no scored call \(id)")
             }
-            return try Recording.response(path: found.path, request: request)
+            return try await Recording.response(path: found.path, request: request, context: context)
         }
         v1.get("agents") { _, _ -> Response in
             let agents = try await state.database.run { try ServeQueries.agents($0) }
@@ -223,41 +223,33 @@ enum Recording {
         return first...last
     }
 
-    static func response(path: String, request: Request) throws -> Response {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
+    /// The recording, or the range asked for, streamed by Hummingbird's file I/O (NIO's
+    /// file system, read in chunks as the client takes them).
+    static func response(path: String, request: Request, context: some RequestContext) async throws -> Response {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
             throw APIError(status: .gone, message: "the recording of this call is no longer where it was scored")
         }
-        var status = stat()
-        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
-            close(fd)
+        guard status.st_mode & S_IFMT == S_IFREG else {
             throw APIError(status: .gone, message: "the recording of this call is not a regular file any more")
         }
         let size = Int64(status.st_size)
-        let wanted: ClosedRange<Int64>?
-        do { wanted = try range(request.headers[.range], size: size) } catch {
-            close(fd)
-            throw error
-        }
+        let wanted = try range(request.headers[.range], size: size)
         let span = wanted ?? 0...max(0, size - 1)
         var headers: HTTPFields = [
             .contentType: contentType(path), .acceptRanges: "bytes", .cacheControl: "private, max-age=300",
         ]
         headers[.contentLength] = String(size == 0 ? 0 : span.count)
         if wanted != nil { headers[.contentRange] = "bytes \(span.lowerBound)-\(span.upperBound)/\(size)" }
-        let body = ResponseBody { writer in
-            defer { close(fd) }
-            var offset = span.lowerBound
-            let end = size == 0 ? 0 : span.upperBound + 1
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
-            while offset < end {
-                let want = Int(min(Int64(chunk.count), end - offset))
-                let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(offset)) }
-                guard n > 0 else { break }
-                try await writer.write(ByteBuffer(bytes: chunk[0..<n]))
-                offset += Int64(n)
-            }
-            try await writer.finish(nil)
+        let body: ResponseBody
+        do {
+            body =
+                size == 0
+                ? ResponseBody()
+                : try await FileIO().loadFile(
+                    path: path, range: Int(span.lowerBound)...Int(span.upperBound), context: context)
+        } catch {
+            throw APIError(status: .gone, message: "the recording of this call is no longer where it was scored")
         }
         return Response(status: wanted == nil ? .ok : .partialContent, headers: headers, body: body)
     }
