@@ -1,5 +1,18 @@
 import Foundation
 
+/// An optional written as `null` when absent. JSONEncoder leaves an absent optional out,
+/// and Yusu's documents always carry every documented field, so a document's optional
+/// fields are declared `@Null var x: Double?` instead of a hand-written `encode(to:)`.
+@propertyWrapper
+public struct Null<Value: Encodable & Sendable>: Encodable, Sendable {
+    public var wrappedValue: Value?
+    public init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let wrappedValue { try c.encode(wrappedValue) } else { try c.encodeNil() }
+    }
+}
+
 /// The one JSON value of Yusu's hand-written documents: the API's (keys sorted, NaN and
 /// infinities as null, absent values as null, so every documented field is always there;
 /// < > & escaped, so a document is also safe inside a page) and live lines' (`fields`: keys

@@ -118,8 +118,9 @@ public enum NightReport {
 
     struct Document: Encodable {
         var schema_version = NightReport.schemaVersion
-        var since: String?
-        var standard_key: String?
+        /// null: all days.
+        @Null var since: String?
+        @Null var standard_key: String?
         var groups: [GroupDTO]
         var failed_files: [FailedDTO]
         var warnings: [WarningDTO]
@@ -136,22 +137,14 @@ public enum NightReport {
             }
         }
 
-        enum CodingKeys: String, CodingKey { case schema_version, since, standard_key, groups, failed_files, warnings }
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(schema_version, forKey: .schema_version)
-            try c.encode(since, forKey: .since)  // null: all days
-            try c.encode(standard_key, forKey: .standard_key)
-            try c.encode(groups, forKey: .groups)
-            try c.encode(failed_files, forKey: .failed_files)
-            try c.encode(warnings, forKey: .warnings)
-        }
     }
 
     struct GroupDTO: Encodable {
         var date: String, agent_id: String, calls: Int, failed: Int
-        var mean_score: Double?, mean_speech_rate_cpm: Double?, interruptions_per_call: Double?,
-            falling_ending_share: Double?
+        @Null var mean_score: Double?
+        @Null var mean_speech_rate_cpm: Double?
+        @Null var interruptions_per_call: Double?
+        @Null var falling_ending_share: Double?
         var pass_rate: [String: Double?]
         var worst_calls: [WorstDTO]
 
@@ -168,30 +161,11 @@ public enum NightReport {
             worst_calls = g.worstCalls.map(WorstDTO.init)
         }
 
-        enum CodingKeys: String, CodingKey {
-            case date, agent_id, calls, failed, mean_score, mean_speech_rate_cpm, interruptions_per_call,
-                falling_ending_share, pass_rate, worst_calls
-        }
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(date, forKey: .date)
-            try c.encode(agent_id, forKey: .agent_id)
-            try c.encode(calls, forKey: .calls)
-            try c.encode(failed, forKey: .failed)
-            try c.encode(mean_score, forKey: .mean_score)
-            try c.encode(mean_speech_rate_cpm, forKey: .mean_speech_rate_cpm)
-            try c.encode(interruptions_per_call, forKey: .interruptions_per_call)
-            try c.encode(falling_ending_share, forKey: .falling_ending_share)
-            var rates = c.nestedContainer(keyedBy: SettingKey.self, forKey: .pass_rate)
-            for (rule, rate) in pass_rate.sorted(by: { $0.key < $1.key }) {
-                try rates.encode(rate, forKey: SettingKey(rule))
-            }
-            try c.encode(worst_calls, forKey: .worst_calls)
-        }
     }
 
     struct WorstDTO: Encodable {
-        var call_id: String, path: String, agent_channel: Int, score: Double?
+        var call_id: String, path: String, agent_channel: Int
+        @Null var score: Double?
         var failures: [FailureDTO]
         init(_ w: NightlySummary.WorstCall) {
             call_id = w.callId
@@ -206,28 +180,14 @@ public enum NightReport {
                     })
             }
         }
-        enum CodingKeys: String, CodingKey { case call_id, path, agent_channel, score, failures }
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(call_id, forKey: .call_id)
-            try c.encode(path, forKey: .path)
-            try c.encode(agent_channel, forKey: .agent_channel)
-            try c.encode(score, forKey: .score)
-            try c.encode(failures, forKey: .failures)
-        }
     }
 
     struct FailureDTO: Encodable {
-        var rule: String, value: Double?, value_text: String?, near_limit: Bool, evidence: [EvidenceDTO]
-        enum CodingKeys: String, CodingKey { case rule, value, value_text, near_limit, evidence }
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(rule, forKey: .rule)
-            try c.encode(value, forKey: .value)
-            try c.encode(value_text, forKey: .value_text)
-            try c.encode(near_limit, forKey: .near_limit)
-            try c.encode(evidence, forKey: .evidence)
-        }
+        var rule: String
+        @Null var value: Double?
+        @Null var value_text: String?
+        var near_limit: Bool
+        var evidence: [EvidenceDTO]
     }
 
     struct EvidenceDTO: Encodable {

@@ -16,21 +16,10 @@ public enum JSONReport {
         var start_s: Double
         var end_s: Double
         var syllables: Int
-        var falling_ending: Bool?
-        var final_drop_st: Double?
-        var end_vs_median_st: Double?
-        enum CodingKeys: String, CodingKey {
-            case start_s, end_s, syllables, falling_ending, final_drop_st, end_vs_median_st
-        }
-        func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(start_s, forKey: .start_s)
-            try c.encode(end_s, forKey: .end_s)
-            try c.encode(syllables, forKey: .syllables)
-            try c.encode(falling_ending, forKey: .falling_ending)  // null: no voiced ending to measure
-            try c.encode(final_drop_st, forKey: .final_drop_st)
-            try c.encode(end_vs_median_st, forKey: .end_vs_median_st)
-        }
+        /// null: no voiced ending to measure.
+        @Null var falling_ending: Bool?
+        @Null var final_drop_st: Double?
+        @Null var end_vs_median_st: Double?
     }
     struct InterruptionDTO: Encodable {
         var by: String
