@@ -228,13 +228,7 @@ public final class FrameAnalyzer {
         let scale = 2 / (Float(n) * hannPowerSum)
         let s = fft.spectrum
         for (b, bins) in bandBins.enumerated() {
-            var sum: Float = 0
-            var k = bins.0
-            while k < bins.1 {
-                sum += s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]
-                k += 1
-            }
-            let db = Self.decibels(sum * scale)
+            let db = Self.decibels(Self.power(s, bins) * scale)
             switch b {
             case 0: frame.band0Db = db
             case 1: frame.band1Db = db
@@ -246,13 +240,7 @@ public final class FrameAnalyzer {
         let bandCount = FrameFeatures.envelopeBandCount
         let shape = bandShapes + (shapesKept % 3) * bandCount
         for (b, bins) in envelopeBins.enumerated() {
-            var sum: Float = 0
-            var k = bins.0
-            while k < bins.1 {
-                sum += s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]
-                k += 1
-            }
-            let db = Self.decibels(sum * scale)
+            let db = Self.decibels(Self.power(s, bins) * scale)
             shape[b] = db
             envelopeSum += db
         }
@@ -425,6 +413,17 @@ public final class FrameAnalyzer {
         for c in 0..<min(k, Frame.candidateCount) {
             frame.setCandidate(c, lag: bestLag[c], dip: bestLag[c] == 0 ? 1 : bestDip[c])
         }
+    }
+
+    /// Σ |X_k|² over the half-spectrum bins `bins.0 ..< bins.1` (interleaved re, im).
+    @inline(__always) static func power(_ s: UnsafeMutablePointer<Float>, _ bins: (Int, Int)) -> Float {
+        var sum: Float = 0
+        var k = bins.0
+        while k < bins.1 {
+            sum += s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]
+            k += 1
+        }
+        return sum
     }
 
     @inline(__always) static func decibels(_ meanSquare: Float) -> Float {
