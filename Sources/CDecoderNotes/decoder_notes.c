@@ -21,7 +21,6 @@
 #include <string.h>
 
 static __thread char last_note[200];
-static int interposed = 0;
 
 typedef mpg123_handle *(*new_fn)(const char *, int *);
 typedef void (*delete_fn)(mpg123_handle *);
@@ -41,10 +40,7 @@ mpg123_handle *mpg123_new(const char *decoder, int *error) {
         return NULL;
     }
     mpg123_handle *handle = real_new(decoder, error);
-    if (handle != NULL) {
-        mpg123_param(handle, MPG123_ADD_FLAGS, MPG123_QUIET, 0.0);
-        __atomic_store_n(&interposed, 1, __ATOMIC_RELAXED);
-    }
+    if (handle != NULL) mpg123_param(handle, MPG123_ADD_FLAGS, MPG123_QUIET, 0.0);
     return handle;
 }
 
@@ -67,5 +63,3 @@ int mpg123_read(mpg123_handle *handle, void *out, size_t size, size_t *done) {
 const char *yusu_decoder_notes_last(void) { return last_note; }
 
 void yusu_decoder_notes_clear(void) { last_note[0] = 0; }
-
-int yusu_decoder_notes_active(void) { return __atomic_load_n(&interposed, __ATOMIC_RELAXED); }

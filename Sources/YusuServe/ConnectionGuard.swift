@@ -48,15 +48,10 @@ final class ConnectionCount: Sendable {
     var current: Int { open.withLockedValue { $0 } }
 }
 
-/// A refusal made before a request reached a route (a WebSocket upgrade refused by its
-/// check): its status, headers and one-line JSON body, written as the connection's answer.
-struct Refusal: Sendable {
-    var status: HTTPResponse.Status
-    var headers: HTTPFields
-    var message: String
-
-    /// The whole HTTP/1.1 answer, closing the connection.
-    var bytes: String {
+extension APIError {
+    /// The whole HTTP/1.1 answer, `{"error": …}`, closing the connection: what the guard
+    /// writes itself, where no route answers.
+    var http11Answer: ByteBuffer {
         let body = JSONValue.obj(["error": .str(message)]).text
         var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n"
         head += "Content-Type: application/json; charset=utf-8\r\n"
@@ -64,7 +59,7 @@ struct Refusal: Sendable {
             head += "\(field.name.rawName): \(field.value)\r\n"
         }
         head += "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
-        return head + body
+        return ByteBuffer(string: head + body)
     }
 }
 
@@ -88,7 +83,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var breaks = 0
     private var deadline: Scheduled<Void>?
     private var sendDeadline: Scheduled<Void>?
-    private var refusal: Refusal?
+    private var refusal: APIError?
     private var refusalWritten = false
 
     init(limits: ConnectionLimits, count: ConnectionCount, logger: Logger) {
@@ -113,9 +108,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             logger.warning("connection refused: at the cap", metadata: ["max_connections": "\(limits.maxConnections)"])
             answer(
                 context,
-                Refusal(
-                    status: .serviceUnavailable, headers: [.retryAfter: "5"],
-                    message: "this server has \(limits.maxConnections) connections open (--max-connections)"))
+                APIError(
+                    status: .serviceUnavailable,
+                    message: "this server has \(limits.maxConnections) connections open (--max-connections)",
+                    headers: [.retryAfter: "5"]))
             return
         }
         counted = true
@@ -125,8 +121,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             logger.info("connection closed: headers not in time", metadata: ["header_timeout_s": "\(seconds)"])
             answer(
                 context,
-                Refusal(
-                    status: .requestTimeout, headers: [:],
+                APIError(
+                    status: .requestTimeout,
                     message: "the request's headers did not arrive within \(formatLimit(seconds)) s"))
         }
     }
@@ -177,7 +173,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// From here on, the connection's answer is `refusal`, whatever the layers above write.
-    func refuse(_ refusal: Refusal) { self.refusal = refusal }
+    func refuse(_ refusal: APIError) { self.refusal = refusal }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         guard let refusal else { return context.write(data, promise: promise) }
@@ -186,13 +182,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         refusalWritten = true
-        context.write(wrapOutboundOut(ByteBuffer(string: refusal.bytes)), promise: promise)
+        context.write(wrapOutboundOut(refusal.http11Answer), promise: promise)
     }
 
-    private func answer(_ context: ChannelHandlerContext, _ refusal: Refusal) {
+    private func answer(_ context: ChannelHandlerContext, _ refusal: APIError) {
         // The layers above hear that the client's input is over (the HTTP upgrade step then
         // ends quietly instead of failing on a channel closed under it), then it closes.
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: refusal.bytes))).assumeIsolated().whenComplete {
+        context.writeAndFlush(wrapOutboundOut(refusal.http11Answer)).assumeIsolated().whenComplete {
             _ in
             context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
             context.close(promise: nil)
@@ -318,21 +314,13 @@ struct UpgradeRefusalMiddleware: RouterMiddleware {
     {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            await Self.refuse(Refusal(status: error.status, headers: error.headers, message: error.message), context)
-            throw error
-        } catch let error as HTTPError {
-            let message =
-                error.body ?? (error.status == .notFound ? "no such page or resource" : error.status.reasonPhrase)
-            await Self.refuse(Refusal(status: error.status, headers: error.headers, message: message), context)
-            throw error
-        } catch let error as ServeQueries.BadRequest {
-            await Self.refuse(Refusal(status: .badRequest, headers: [:], message: error.description), context)
+        } catch {
+            if let refusal = APIError(client: error) { await Self.refuse(refusal, context) }
             throw error
         }
     }
 
-    static func refuse(_ refusal: Refusal, _ context: Context) async {
+    static func refuse(_ refusal: APIError, _ context: Context) async {
         let channel = context.channel
         _ = try? await channel.eventLoop.submit {
             try channel.pipeline.syncOperations.handler(type: ConnectionGuard.self).refuse(refusal)

@@ -79,17 +79,19 @@ enum Dashboard {
         items.isEmpty ? "" : "?" + items.map { segment($0.0) + "=" + segment($0.1) }.joined(separator: "&")
     }
 
-    /// A score's colour: below 60 bad, below 80 fair, else good.
-    static func scoreClass(_ score: Double?) -> String {
-        guard let score else { return "" }
-        return score < 60 ? "bad" : score < 80 ? "fair" : "good"
-    }
+    /// The overview's windows: the last night, 7 nights and 30 nights (days back from the last).
+    static let overviewWindows: [(name: String, daysBack: Int)] = [
+        ("上一夜 Last night", 0), ("近7夜 7 nights", 6), ("近30夜 30 nights", 29),
+    ]
 
-    /// A pass rate's colour: below 60% bad, below 85% fair, else good.
-    static func rateClass(_ rate: Double?) -> String {
-        guard let rate else { return "" }
-        return rate < 0.6 ? "bad" : rate < 0.85 ? "fair" : "good"
+    /// A number's colour class: below `fair` bad, below `good` fair, else good; none for nil.
+    static func colour(_ x: Double?, fair: Double, good: Double) -> String {
+        guard let x else { return "" }
+        return x < fair ? "bad" : x < good ? "fair" : "good"
     }
+    /// A score's (below 60, 80) and a pass rate's (below 60%, 85%).
+    static func scoreClass(_ score: Double?) -> String { colour(score, fair: 60, good: 80) }
+    static func rateClass(_ rate: Double?) -> String { colour(rate, fair: 0.6, good: 0.85) }
 
     static func pct(_ x: Double?) -> String { x.map { fixed($0 * 100, 0) + "%" } ?? "–" }
     static func num(_ x: Double?, _ digits: Int = 1) -> String { x.map { fixed($0, digits) } ?? "–" }
@@ -229,17 +231,16 @@ enum Dashboard {
                 d.last = try ServeQueries.lastDay(store)
                 guard let last = d.last else { return d }
                 let key = try ServeQueries.standardKey(store)
-                let windows = [("上一夜 Last night", 0), ("近7夜 7 nights", 6), ("近30夜 30 nights", 29)]
-                for (k, r) in try ServeQueries.passRates(store, windowsEndingOn: last, days: windows.map(\.1))
-                    .enumerated()
-                {
-                    d.windows.append((windows[k].0, r.calls, r.meanScore, r.rates))
+                for (k, r) in try ServeQueries.passRates(
+                    store, windowsEndingOn: last, days: overviewWindows.map(\.daysBack)
+                ).enumerated() {
+                    d.windows.append((overviewWindows[k].name, r.calls, r.meanScore, r.rates))
                 }
-                var args: [SQLValue] = [
-                    .text(last), .text(last), .text(ServeQueries.day(last, minus: 6)),
-                    .text(ServeQueries.day(last, minus: 6)),
-                    .text(ServeQueries.day(last, minus: 29)),
-                ]
+                let (week, month) = (
+                    ServeQueries.day(last, minus: overviewWindows[1].daysBack),
+                    ServeQueries.day(last, minus: overviewWindows[2].daysBack)
+                )
+                var args: [SQLValue] = [.text(last), .text(last), .text(week), .text(week), .text(month)]
                 var condition = "call_date >= ?"
                 if let key {
                     condition += " AND standard_key = ?"
@@ -262,10 +263,10 @@ enum Dashboard {
                         (r.int("n7") ?? 0, r.double("s7")), (r.int("n30") ?? 0, r.double("s30")), r.int("failed") ?? 0
                     )
                 }
-                for r in try ServeQueries.agentRuleCounts(store, from: ServeQueries.day(last, minus: 29)) {
+                for r in try ServeQueries.agentRuleCounts(store, from: month) {
                     d.agentRules[r.agent, default: [:]][r.rule] = (r.passed, r.judged)
                 }
-                var failedArgs: [SQLValue] = [.text(ServeQueries.day(last, minus: 29))]
+                var failedArgs: [SQLValue] = [.text(month)]
                 var failedCondition = "status = 'failed' AND call_date >= ?"
                 if let key {
                     failedCondition += " AND standard_key = ?"
@@ -294,10 +295,10 @@ enum Dashboard {
         for w in data.windows {
             body += "<th class=\"pct\">\(e(w.name))<br><span class=\"en\">\(w.calls) calls</span></th>"
         }
-        let windowDays = [0, 6, 29]
         func calls(_ items: [(String, String)]) -> String { "/calls" + queryString(items) }
+        /// The call list's filter of window `k` (the last night, 7 nights, 30 nights).
         func since(_ k: Int) -> [(String, String)] {
-            [("from", ServeQueries.day(last, minus: windowDays[min(k, 2)])), ("to", last)]
+            [("from", ServeQueries.day(last, minus: overviewWindows[k].daysBack)), ("to", last)]
         }
         body +=
             "</tr><tr><td>平均分 Mean score</td>"

@@ -246,7 +246,13 @@ enum LiveSocket {
         guard let scored = session.scored else { return }
         do {
             let standard = try await state.standard()
-            let kept = try recording?.finish()
+            let kept: (path: String, hash: String)?
+            do { kept = try recording?.finish() } catch {
+                state.logger.warning(
+                    "a live call's recording could not be written; the call is kept without it",
+                    metadata: ["live_id": .string(id), "error": "\(error)"])
+                kept = nil
+            }
             let path = kept?.path ?? "live:\(id)"
             let item = BatchItem(
                 path: path, agentId: declared.agentId.isEmpty ? "unknown" : declared.agentId,
@@ -290,7 +296,7 @@ enum LiveSocket {
                         headers: [.retryAfter: "10"])
                 }
                 state.metrics.liveCalls.increment()
-                context.admitted.withLockedValue { $0 = id }
+                context.admitted.withLockedValue { $0 = (id, declared) }
                 // The place is given back when the connection closes, however it ends (the
                 // handshake may still fail after this check).
                 context.channel.closeFuture.whenComplete { _ in
@@ -301,13 +307,9 @@ enum LiveSocket {
                 return .upgrade([:])
             },
             onUpgrade: { inbound, outbound, context in
-                guard let id = context.requestContext.admitted.withLockedValue({ $0 }) else {
+                // The handshake checked the parameters and took the call's place.
+                guard let (id, declared) = context.requestContext.admitted.withLockedValue({ $0 }) else {
                     try await outbound.close(.unexpectedServerError, reason: "the call was not admitted")
-                    return
-                }
-                let declared: Declared
-                do { declared = try Self.declared(API.query(context.request)) } catch {
-                    try await outbound.close(.unacceptableData, reason: "bad call parameters")
                     return
                 }
                 let standard: Standard
@@ -325,7 +327,7 @@ enum LiveSocket {
                 session.write = { collector.add($0) }
                 session.observe = { collector.observe($0) }
                 // The audio, kept as it comes when the call is to be kept with its recording.
-                var recording: LiveRecording? = nil
+                var recording: LiveRecording? = nil  // discarded at the end unless kept
                 if declared.record ?? true, let folder = state.configuration.recordingsDirectory {
                     recording = try? LiveRecording(folder: folder, id: id, raw: declared.rawFormat)
                 }
@@ -358,7 +360,6 @@ enum LiveSocket {
                             try session.finish(stopped: false)
                             try await flush()
                             await keep(session, declared: declared, id: id, recording: recording, state: state)
-                            recording = nil
                             try await outbound.close(.normalClosure, reason: "call ended")
                             break loop
                         }
@@ -417,6 +418,7 @@ final class LiveRecording: @unchecked Sendable {
     private var bytes = 0
     private var hasher = SHA256()
     private var done = false
+    private var failure: (any Error)?
 
     init(folder: String, id: String, raw: (rateHz: Int, channels: Int, encoding: StreamEncoding)?) throws {
         self.folder = folder
@@ -425,23 +427,31 @@ final class LiveRecording: @unchecked Sendable {
         guard FileManager.default.createFile(atPath: partPath, contents: nil, attributes: [.posixPermissions: 0o600])
         else { throw CocoaError(.fileWriteUnknown) }
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: partPath))
-        if let raw { handle.write(Self.wavHeader(raw, dataBytes: 0)) }
+        if let header = header(dataBytes: 0) { try handle.write(contentsOf: header) }
     }
 
+    /// Appends a piece of the call's audio; a piece that cannot be written (a full disk)
+    /// ends the recording, not the call: `finish` then says why.
     func append(_ data: UnsafeRawBufferPointer) {
-        guard !done, data.count > 0 else { return }
-        let chunk = Data(data)
-        handle.write(chunk)
-        hasher.update(data: chunk)
+        guard !done, failure == nil, data.count > 0 else { return }
+        do { try handle.write(contentsOf: data) } catch {
+            failure = error
+            return
+        }
+        hasher.update(bufferPointer: data)
         bytes += data.count
     }
 
     /// Closes the file (its header's sizes written for raw audio) under its content's name.
     func finish() throws -> (path: String, hash: String) {
+        if let failure {
+            discard()
+            throw failure
+        }
         done = true
-        if let raw {
+        if let header = header(dataBytes: bytes) {
             try handle.seek(toOffset: 0)
-            handle.write(Self.wavHeader(raw, dataBytes: bytes))
+            try handle.write(contentsOf: header)
         }
         try handle.close()
         let hash = hasher.finalize().map { String(format: "%02x", $0) }.joined()
@@ -462,33 +472,8 @@ final class LiveRecording: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: partPath)
     }
 
-    /// RIFF/WAVE header of a raw live call: PCM 16-bit (format 1), μ-law (7) or A-law (6).
-    static func wavHeader(_ f: (rateHz: Int, channels: Int, encoding: StreamEncoding), dataBytes: Int) -> Data {
-        let (tag, bits): (UInt16, UInt16) =
-            switch f.encoding {
-            case .muLaw: (7, 8)
-            case .aLaw: (6, 8)
-            default: (1, 16)
-            }
-        let block = UInt16(f.channels) * bits / 8
-        var d = Data()
-        func u32(_ v: Int) {
-            withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { d.append(contentsOf: $0) }
-        }
-        func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
-        d.append(contentsOf: Array("RIFF".utf8))
-        u32(38 + dataBytes)
-        d.append(contentsOf: Array("WAVEfmt ".utf8))
-        u32(18)
-        u16(tag)
-        u16(UInt16(f.channels))
-        u32(f.rateHz)
-        u32(f.rateHz * Int(block))
-        u16(block)
-        u16(bits)
-        u16(0)
-        d.append(contentsOf: Array("data".utf8))
-        u32(dataBytes)
-        return d
+    /// The WAV header of a raw live call, in its declared format.
+    private func header(dataBytes: Int) -> [UInt8]? {
+        raw.map { $0.encoding.wavHeader(sampleRateHz: $0.rateHz, channelCount: $0.channels, dataBytes: dataBytes) }
     }
 }

@@ -140,6 +140,9 @@ public enum ServeQueries {
             agentInterruptions = r.int("agent_interruptions")
             self.failedRules = failedRules
             fileName = r.string("path").map { p in p.lastIndex(of: "/").map { String(p[p.index(after: $0)...]) } ?? p }
+            for v in StoredVerdict.list(r.string("verdicts_json")) where v.passed == false {
+                if let first = v.evidence.map(\.start_s).min() { firstEvidence[v.rule] = first }
+            }
         }
 
         public var fields: [String: JSONValue] {
@@ -168,22 +171,6 @@ public enum ServeQueries {
             if let id = v.int("call_row"), let rule = v.string("rule") { failed[Int64(id), default: []].append(rule) }
         }
         return failed.mapValues { $0.sorted { (ruleOrder[$0] ?? 99) < (ruleOrder[$1] ?? 99) } }
-    }
-
-    /// Where each failed verdict's first piece of evidence begins, per call (from the stored
-    /// verdicts), so a badge can open the call at that moment.
-    static func firstEvidence(_ store: any ResultsStore, calls ids: [Int64]) throws -> [Int64: [String: Double]] {
-        guard !ids.isEmpty else { return [:] }
-        var out: [Int64: [String: Double]] = [:]
-        for r in try store.fetch(
-            "SELECT id, verdicts_json FROM calls WHERE id IN (\(ids.map(String.init).joined(separator: ",")))", [])
-        {
-            guard let id = r.int("id") else { continue }
-            for v in StoredVerdict.list(r.string("verdicts_json")) where v.passed == false {
-                if let first = v.evidence.map(\.start_s).min() { out[Int64(id), default: [:]][v.rule] = first }
-            }
-        }
-        return out
     }
 
     public static func calls(_ store: any ResultsStore, _ f: CallFilter) throws -> CallPage {
@@ -220,19 +207,14 @@ public enum ServeQueries {
         let rows = try store.fetch(
             """
             SELECT c.id, c.call_id, c.agent_id, c.call_date, c.status, c.failure_reason, c.duration_s, c.score,
-                   c.agent_speech_rate_cpm, c.agent_interruptions, c.path
+                   c.agent_speech_rate_cpm, c.agent_interruptions, c.path, c.verdicts_json
             FROM calls c WHERE \(whereClause)
             ORDER BY \(f.sortByScore ? "CASE WHEN c.score IS NULL THEN 1 ELSE 0 END, c.score, " : "")c.call_date DESC, \
             c.id DESC LIMIT ? OFFSET ?
             """, args + [.integer(Int64(f.perPage)), .integer(Int64((f.page - 1) * f.perPage))])
         let failed = try failedRules(store, calls: rows.map { Int64($0.int("id") ?? 0) })
-        let moments = try firstEvidence(store, calls: rows.map { Int64($0.int("id") ?? 0) })
         return CallPage(
-            calls: rows.map {
-                var c = CallSummary($0, failedRules: failed[Int64($0.int("id") ?? 0)] ?? [])
-                c.firstEvidence = moments[c.id] ?? [:]
-                return c
-            }, total: total)
+            calls: rows.map { CallSummary($0, failedRules: failed[Int64($0.int("id") ?? 0)] ?? []) }, total: total)
     }
 
     static let ruleOrder = Dictionary(uniqueKeysWithValues: RuleBook.ids.enumerated().map { ($1, $0) })
@@ -494,22 +476,29 @@ public enum ServeQueries {
 
     /// Pass rate per rule, scored calls and mean score for several windows ending on `last`
     /// (the last `days[k] + 1` days each), in one pass over the longest.
-    /// Per agent and rule, from `from` on: verdicts that passed, and verdicts judged (the
-    /// stored standard's scored calls).
-    public static func agentRuleCounts(_ store: any ResultsStore, from: String) throws -> [(
-        agent: String, rule: String, passed: Int, judged: Int
-    )] {
+    /// The scored calls (of the stored standard, when there is one) from day `from` on, as
+    /// a condition on `calls c` and its arguments.
+    static func scoredSince(_ store: any ResultsStore, _ from: String) throws -> (String, [SQLValue]) {
         var conditions = ["c.status = 'scored'", "c.call_date >= ?"]
         var args: [SQLValue] = [.text(from)]
         if let key = try standardKey(store) {
             conditions.append("c.standard_key = ?")
             args.append(.text(key))
         }
+        return (conditions.joined(separator: " AND "), args)
+    }
+
+    /// Per agent and rule, from `from` on: verdicts that passed, and verdicts judged (the
+    /// stored standard's scored calls).
+    public static func agentRuleCounts(_ store: any ResultsStore, from: String) throws -> [(
+        agent: String, rule: String, passed: Int, judged: Int
+    )] {
+        let (whereClause, args) = try scoredSince(store, from)
         return try store.fetch(
             """
             SELECT c.agent_id, v.rule, SUM(CASE WHEN v.passed = 1 THEN 1 ELSE 0 END) AS p, \
             SUM(CASE WHEN v.passed IS NOT NULL THEN 1 ELSE 0 END) AS j \
-            FROM calls c JOIN verdicts v ON v.call_row = c.id WHERE \(conditions.joined(separator: " AND ")) \
+            FROM calls c JOIN verdicts v ON v.call_row = c.id WHERE \(whereClause) \
             GROUP BY c.agent_id, v.rule
             """, args
         ).compactMap { r in
@@ -522,13 +511,7 @@ public enum ServeQueries {
         calls: Int, meanScore: Double?, rates: [String: Double]
     )] {
         let starts = days.map { day(last, minus: $0) }
-        var conditions = ["c.status = 'scored'", "c.call_date >= ?"]
-        var args: [SQLValue] = [.text(starts.min() ?? last)]
-        if let key = try standardKey(store) {
-            conditions.append("c.standard_key = ?")
-            args.append(.text(key))
-        }
-        let whereClause = conditions.joined(separator: " AND ")
+        let (whereClause, args) = try scoredSince(store, starts.min() ?? last)
         let heads = starts.indices.map {
             """
             SUM(CASE WHEN c.call_date >= ? THEN 1 ELSE 0 END) AS n\($0), CAST(AVG(CASE WHEN c.call_date >= ? THEN \

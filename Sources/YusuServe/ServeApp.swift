@@ -224,8 +224,9 @@ public struct ServeWSContext: RequestContext, WebSocketRequestContext {
     public var scope: AccessTokens.Scope?
     /// The connection (its guard writes a refused upgrade's answer).
     let channel: any Channel
-    /// The live call admitted by the upgrade's check, for the socket that follows.
-    let admitted = NIOLockedValueBox<String?>(nil)
+    /// The live call admitted by the upgrade's check (its place and its parameters), for
+    /// the socket that follows.
+    let admitted = NIOLockedValueBox<(id: String, declared: LiveSocket.Declared)?>(nil)
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()
@@ -242,6 +243,34 @@ struct APIError: Error {
     var status: HTTPResponse.Status
     var message: String
     var headers: HTTPFields = [:]
+
+    /// The answer to an error the client caused, whatever raised it (a route, the router, a
+    /// query's check, a body that stopped or grew too large); nil for the server's own.
+    init?(client error: any Error) {
+        switch error {
+        case let error as APIError: self = error
+        case let error as HTTPError:
+            self.init(
+                status: error.status,
+                message: error.body
+                    ?? (error.status == .notFound ? "no such page or resource" : error.status.reasonPhrase),
+                headers: error.headers)
+        case let error as ServeQueries.BadRequest: self.init(status: .badRequest, message: error.description)
+        case let error as BodyTimeout:
+            self.init(
+                status: .requestTimeout,
+                message: "the request body stopped arriving for \(formatLimit(error.seconds)) s",
+                headers: [.connection: "close"])
+        case is NIOTooManyBytesError:
+            // A body sent without a length (chunked) that grows past what the route reads.
+            self.init(status: .contentTooLarge, message: "the request body is over this server's limit")
+        default: return nil
+        }
+    }
+
+    init(status: HTTPResponse.Status, message: String, headers: HTTPFields = [:]) {
+        (self.status, self.message, self.headers) = (status, message, headers)
+    }
 }
 
 /// One line per request: method, path (never the query: a login's token is not logged),
@@ -279,28 +308,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     {
         do {
             return try await next(request, context)
-        } catch let error as APIError {
-            return Self.answer(error, request: request)
-        } catch let error as HTTPError {
-            let message =
-                error.body ?? (error.status == .notFound ? "no such page or resource" : error.status.reasonPhrase)
-            return Self.answer(
-                APIError(status: error.status, message: message, headers: error.headers), request: request)
-        } catch let error as ServeQueries.BadRequest {
-            return Self.answer(APIError(status: .badRequest, message: error.description), request: request)
-        } catch let error as BodyTimeout {
-            return Self.answer(
-                APIError(
-                    status: .requestTimeout,
-                    message: "the request body stopped arriving for \(formatLimit(error.seconds)) s",
-                    headers: [.connection: "close"]),
-                request: request)
-        } catch is NIOTooManyBytesError {
-            // A body sent without a length (chunked) that grows past what the route reads.
-            return Self.answer(
-                APIError(status: .contentTooLarge, message: "the request body is over this server's limit"),
-                request: request)
         } catch {
+            if let answer = APIError(client: error) { return Self.answer(answer, request: request) }
             logger.error("internal error", metadata: ["path": .string(request.uri.path), "error": .string("\(error)")])
             return Self.answer(
                 APIError(status: .internalServerError, message: "internal error (logged on the server)"),

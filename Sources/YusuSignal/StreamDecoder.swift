@@ -55,6 +55,44 @@ public enum StreamEncoding: String, Sendable, CaseIterable {
         }
     }
 
+    /// Its WAVE format tag and sample size: PCM 1, IEEE float 3, A-law 6, μ-law 7.
+    public var wavFormat: (tag: Int, bits: Int) {
+        switch self {
+        case .pcmU8: return (1, 8)
+        case .pcmS16LE: return (1, 16)
+        case .pcmS24LE: return (1, 24)
+        case .pcmS32LE: return (1, 32)
+        case .floatLE: return (3, 32)
+        case .doubleLE: return (3, 64)
+        case .aLaw: return (6, 8)
+        case .muLaw: return (7, 8)
+        }
+    }
+
+    /// A RIFF/WAVE header for `dataBytes` of samples in this encoding (fmt of 18 bytes,
+    /// cbSize 0, as non-PCM tags ask), the one `WAVStreamDecoder` reads back.
+    public func wavHeader(sampleRateHz: Int, channelCount: Int, dataBytes: Int) -> [UInt8] {
+        var d: [UInt8] = []
+        d.reserveCapacity(46)
+        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { d += $0 } }
+        func u16(_ v: Int) { withUnsafeBytes(of: UInt16(truncatingIfNeeded: v).littleEndian) { d += $0 } }
+        let block = channelCount * bytesPerSample
+        d += Array("RIFF".utf8)
+        u32(38 + dataBytes)
+        d += Array("WAVEfmt ".utf8)
+        u32(18)
+        u16(wavFormat.tag)
+        u16(channelCount)
+        u32(sampleRateHz)
+        u32(sampleRateHz * block)
+        u16(block)
+        u16(wavFormat.bits)
+        u16(0)
+        d += Array("data".utf8)
+        u32(dataBytes)
+        return d
+    }
+
     /// As `AudioFileInfo.formatName` names it ("WAV μ-law").
     public var formatSuffix: String {
         switch self {
@@ -309,17 +347,7 @@ public struct WAVStreamDecoder {
                     }
                     tagValue = Int(u16(body + 24))  // the sub-format GUID's first two bytes
                 }
-                let encoding: StreamEncoding
-                switch (tagValue, bits) {
-                case (1, 8): encoding = .pcmU8
-                case (1, 16): encoding = .pcmS16LE
-                case (1, 24): encoding = .pcmS24LE
-                case (1, 32): encoding = .pcmS32LE
-                case (3, 32): encoding = .floatLE
-                case (3, 64): encoding = .doubleLE
-                case (6, 8): encoding = .aLaw
-                case (7, 8): encoding = .muLaw
-                default:
+                guard let encoding = StreamEncoding.allCases.first(where: { $0.wavFormat == (tagValue, bits) }) else {
                     throw StreamDecodeError.unsupported(
                         """
                         format tag \(tagValue) with \(bits)-bit samples (PCM 8/16/24/32, float, μ-law and A-law \

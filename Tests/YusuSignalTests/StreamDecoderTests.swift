@@ -105,6 +105,33 @@ struct StreamDecoderTests {
         }
     }
 
+    @Test(
+        """
+        the WAV header Yusu writes (a raw live call kept as a recording), in every encoding: read back by the stream \
+        decoder as the same format and the same samples as raw, and by libsndfile as that format
+        """
+    )
+    func writtenHeaderReadsBack() throws {
+        let data = (0..<480).map { UInt8(truncatingIfNeeded: $0 * 13 + 5) }
+        for encoding in StreamEncoding.allCases {
+            let header = encoding.wavHeader(sampleRateHz: 8000, channelCount: 2, dataBytes: data.count)
+            let (out, format) = try decode(header + data, seed: 3)
+            var raw = RawPCMDecoder(sampleRateHz: 8000, channelCount: 2, encoding: encoding)
+            var expected: [Float] = []
+            data.withUnsafeBytes { raw.push($0, into: &expected) }
+            #expect(format?.encoding == encoding && format?.sampleRateHz == 8000 && format?.channelCount == 2)
+            #expect(format?.declaredFrames == Int64(data.count / (2 * encoding.bytesPerSample)), "\(encoding)")
+            #expect(
+                out.count == expected.count && zip(out, expected).allSatisfy { $0.bitPattern == $1.bitPattern },
+                "\(encoding)")
+            let path = NSTemporaryDirectory() + "yusu-header-\(encoding.rawValue)-\(UUID().uuidString).wav"
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try Data(header + data).write(to: URL(fileURLWithPath: path))
+            let reader = try AudioFileReader(path: path)
+            #expect(reader.info.formatName == "WAV \(encoding.formatSuffix)", "\(reader.info.formatName)")
+        }
+    }
+
     @Test("a header split at every byte; placeholder sizes read to the end; a frame cut mid-way is held back")
     func headerAndSizes() throws {
         let data = (0..<400).map { UInt8(truncatingIfNeeded: $0 * 7) }

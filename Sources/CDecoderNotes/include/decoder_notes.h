@@ -10,8 +10,4 @@ const char *yusu_decoder_notes_last(void);
 /// Forgets the last note (call before opening a file).
 void yusu_decoder_notes_clear(void);
 
-/// 1 when the MP3 decoder's stderr notes are silenced in this process (the interposer
-/// below is the one the dynamic linker found), else 0.
-int yusu_decoder_notes_active(void);
-
 #endif
