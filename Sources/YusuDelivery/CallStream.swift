@@ -293,6 +293,7 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
                 timeline.grew(p, end: open.end)
             }
             timeline.known(p, through: s.consumed)
+            timeline.heard(p, s.heardSpeech)
         }
         timeline.decide(at: processed)
     }

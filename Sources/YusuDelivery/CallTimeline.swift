@@ -56,6 +56,9 @@ struct CallTimeline {
     /// its speech is known.
     private var spans: [[Span]]
     private var known: [Int]
+    /// Per party: the latest talk as the voice activity first hears it, ahead of `known`
+    /// (`VoiceActivityTracker.heardSpeech`): only the early alert reads it.
+    private var heard: [(start: Int, end: Int)?]
     /// Talk spans (joined over `interruptionHostPauseSeconds`), recent, per party.
     private var talks: [[Span]]
     /// The previous utterance's end per party (for the backchannel exclusion).
@@ -94,6 +97,7 @@ struct CallTimeline {
         let n = parties.count
         spans = Array(repeating: [], count: n)
         known = Array(repeating: 0, count: n)
+        heard = Array(repeating: nil, count: n)
         talks = Array(repeating: [], count: n)
         previousEnd = Array(repeating: nil, count: n)
         lastEnd = Array(repeating: nil, count: n)
@@ -160,6 +164,16 @@ struct CallTimeline {
         }
     }
 
+    /// Party `p`'s latest talk as first heard (see `heard`).
+    mutating func heard(_ p: Int, _ talk: (start: Int, end: Int)?) { heard[p] = talk }
+
+    /// How far a talk span of party `p` reaches so far: its end, or, while it is open, as far
+    /// as the talk first heard goes on from it without a pause that would close it.
+    private func reach(_ p: Int, _ span: Span) -> Int {
+        guard !span.closed, let h = heard[p], h.start <= span.end else { return span.end }
+        return max(span.end, h.end)
+    }
+
     // MARK: Decisions
 
     /// Everything that can be decided now is; `at` is the newest frame heard.
@@ -216,11 +230,13 @@ struct CallTimeline {
             if !c.qualified && overlapSoFar >= minOverlap && lengthSoFar >= minNewcomer {
                 candidates[k].qualified = true
             }
-            // Said while it goes on: longer than any backchannel is already talking over.
-            if !c.alerted && (candidates[k].qualified || overlapSoFar > longestBackchannel) {
+            // Said while it goes on: longer than any backchannel is already talking over. The
+            // talk first heard says so before the final decisions, which may wait for music.
+            let heardOverlap = max(overlapSoFar, min(reach(other, h), reach(c.by, mine)) - c.start)
+            if !c.alerted && (candidates[k].qualified || heardOverlap > longestBackchannel) {
                 candidates[k].alerted = true
                 listener?.talkingOver(
-                    by: parties[c.by], atFrame: c.start, overlapSoFarFrames: overlapSoFar, decidedAt: at)
+                    by: parties[c.by], atFrame: c.start, overlapSoFarFrames: heardOverlap, decidedAt: at)
             }
             // Final once the span that ends first has closed.
             let hostFinal = h.closed || final

@@ -51,6 +51,8 @@ final class ChannelStream {
     private var nucleiIn = 0
     /// Frames the party's own layer has taken (speech final before this).
     private(set) var consumed = 0
+    /// The voice activity's early hint of the latest talk (`VoiceActivityTracker.heardSpeech`).
+    var heardSpeech: (start: Int, end: Int)? { vad.heardSpeech }
 
     // MARK: Utterances
     /// The open utterance's first frame and its last speech frame's end (exclusive).
@@ -110,6 +112,7 @@ final class ChannelStream {
         levels = ChannelLevelsTracker(config: settings.channelLevels, hopSeconds: hop)
         pitch = PitchTracker(config: settings.pitch, analysis: settings.analysis, ringFrames: ring)
         vad = VoiceActivityTracker(config: settings.voiceActivity, hopSeconds: hop, ringFrames: ring)
+        vad.heardJoinFrames = Int((settings.delivery.interruptionHostPauseSeconds / hop).rounded())
         switch settings.nuclei.method {
         case .learned:
             let bridge = Int((settings.delivery.utterancePauseSeconds / hop).rounded())

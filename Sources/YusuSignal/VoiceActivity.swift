@@ -106,6 +106,14 @@ public struct VoiceActivityTracker: Sendable {
     public private(set) var speech: FrameRing<Bool>
     /// Frames pushed.
     public private(set) var framesIn = 0
+    /// A hint for early alerts, never for a decision: the latest stretch of voiced speech as
+    /// the first stage hears it (before music rejection and the clean-up stages, so about a
+    /// pitch frame's look-ahead behind the input, where final decisions may wait up to the
+    /// music window), joined over gaps shorter than `heardJoinFrames`: start and end
+    /// (exclusive) frames. Music can still take it back.
+    public private(set) var heardSpeech: (start: Int, end: Int)? = nil
+    /// See `heardSpeech`; 0 keeps no hint.
+    public var heardJoinFrames = 0
     // Hand-over buffers between stages (reused).
     private var a: [(Int, Bool)] = [], b: [(Int, Bool)] = []
 
@@ -166,6 +174,15 @@ public struct VoiceActivityTracker: Sendable {
     }
 
     private mutating func flow(final: Bool) {
+        if heardJoinFrames > 0 {
+            for (i, flag) in a where flag && voiced[i] {
+                if let h = heardSpeech, i - h.end < heardJoinFrames {
+                    heardSpeech = (h.start, i + 1)
+                } else {
+                    heardSpeech = (i, i + 1)
+                }
+            }
+        }
         for (i, flag) in a {
             music.push(i, active: flag, voiced: voiced[i], energyDb: energy[i], changeDb: change[i], into: &b)
         }
@@ -366,13 +383,15 @@ struct MusicRejection: Sendable {
         return range < rangeDb && (w.changeSum / Float(window) < limits.changeDb || range < limits.steadyRangeDb)
     }
 
-    /// Outputs the frames no open window holds, and inactive frames whatever holds them
-    /// (a window's verdict only ever silences active frames): the pause after an utterance
-    /// is final while a window that reaches into the next utterance is still open.
+    /// Outputs the frames no open window holds, inactive frames whatever holds them (a
+    /// window's verdict only ever silences active frames), and frames a window has already
+    /// found music (no other window can take that back): the pause after an utterance is
+    /// final while a window that reaches into the next utterance is still open, and music
+    /// goes out a quarter window behind, not a whole one.
     private mutating func release(into out: inout [(Int, Bool)]) {
         var held = Int.max
         for w in open where w.start < held { held = w.start }
-        while pendingFrom < next && (pendingFrom < held || !active[pendingFrom]) {
+        while pendingFrom < next && (pendingFrom < held || !active[pendingFrom] || music[pendingFrom]) {
             out.append((pendingFrom, active[pendingFrom] && !music[pendingFrom]))
             pendingFrom += 1
         }

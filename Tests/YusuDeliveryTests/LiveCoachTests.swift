@@ -145,6 +145,37 @@ struct LiveCoachTests {
         #expect(short.talkingOver.isEmpty, "\(short.talkingOver)")
     }
 
+    @Test(
+        """
+        talking over is said from what the voice activity first hears: when final decisions stall for 1.5 s (a \
+        music window still open), the alert still comes before a 1.2 s overlap ends; without the hint it comes after
+        """
+    )
+    func talkingOverFromTheFirstHearing() {
+        let hinted = TimelineEvents()
+        _ = TimelineReplay(
+            agent: [(2.0, 3.2)], customer: [(0, 6)], duration: 8, listener: hinted, decisionLagFrames: 30,
+            stalled: 230..<380, hearsAhead: true)
+        #expect(hinted.talkingOver.count == 1, "\(hinted.talkingOver)")
+        if let said = hinted.talkingOver.first {
+            #expect(said.decidedAt == 261 && said.overlapSoFarFrames == 61, "decided at frame \(said.decidedAt)")
+        }
+        // The verdict is the final decisions' alone: the same interruption, 1.5 s later.
+        #expect(hinted.interruptions.map { $0.0.overlapSeconds } == [1.2])
+        let late = TimelineEvents()
+        _ = TimelineReplay(
+            agent: [(2.0, 3.2)], customer: [(0, 6)], duration: 8, listener: late, decisionLagFrames: 30,
+            stalled: 230..<380)
+        #expect(late.talkingOver.first.map { $0.decidedAt > 320 } == true, "\(late.talkingOver)")
+        #expect(late.interruptions.map { $0.0.overlapSeconds } == [1.2])
+        // A hint that stops before a pause long enough to close the talk does not carry on.
+        let paused = TimelineEvents()
+        _ = TimelineReplay(
+            agent: [(2.0, 2.4), (3.5, 5)], customer: [(0, 6)], duration: 8, listener: paused, decisionLagFrames: 30,
+            stalled: 230..<380, hearsAhead: true)
+        #expect(paused.talkingOver.allSatisfy { $0.atFrame == 350 }, "\(paused.talkingOver)")
+    }
+
     @Test("talking over: only the agent's interruptions alert; utterance lines carry the rule's ending judgement")
     func interruptionsAndEndings() {
         let (c, lines) = coach()

@@ -15,7 +15,8 @@ struct TimelineReplay {
     ///   - duration: the call's length, seconds (default: the last end plus 1 s).
     init(
         agent: [(Double, Double)], customer: [(Double, Double)]? = nil, duration: Double? = nil,
-        config: DeliveryConfig = DeliveryConfig(), hop: Double = 0.01, listener: CallTimelineListener? = nil
+        config: DeliveryConfig = DeliveryConfig(), hop: Double = 0.01, listener: CallTimelineListener? = nil,
+        decisionLagFrames lag: Int = 0, stalled: Range<Int>? = nil, hearsAhead: Bool = false
     ) {
         let parties: [[(Double, Double)]] = customer.map { [agent, $0] } ?? [agent]
         var timeline = CallTimeline(
@@ -25,20 +26,36 @@ struct TimelineReplay {
         let last = parties.flatMap { $0 }.map(\.1).max() ?? 0
         let total = Int(((duration ?? last + 1) / hop).rounded())
         var next = Array(repeating: 0, count: parties.count)
-        for t in 0..<total {
-            for p in parties.indices {
-                let spans = frames[p]
-                guard next[p] < spans.count else { continue }
-                let (start, end) = spans[next[p]]
-                if t == start { timeline.opened(p, start: start) }
-                if t >= start && t < end { timeline.grew(p, end: t + 1) }
-                if t + 1 == end {
-                    timeline.closed(p, end: end)
-                    next[p] += 1
+        // Frame `t` is heard at `t` and decided `lag` frames later, as the voice activity's
+        // look-ahead delays it; while the input is in `stalled`, decisions stop where they
+        // are (a music window still open). The first stage's hint reaches the frame heard.
+        var decided = 0
+        for heardTo in 0..<(total + lag) {
+            if hearsAhead && heardTo < total {
+                for p in parties.indices {
+                    let talk = frames[p].last { $0.0 <= heardTo }
+                    timeline.heard(p, talk.map { ($0.0, min($0.1, heardTo + 1)) })
                 }
             }
-            for p in parties.indices { timeline.known(p, through: t + 1) }
-            timeline.decide(at: t + 1)
+            var frontier = min(total, heardTo + 1 - lag)
+            if let stalled, stalled.contains(heardTo) { frontier = min(frontier, stalled.lowerBound) }
+            while decided < frontier {
+                let t = decided
+                for p in parties.indices {
+                    let spans = frames[p]
+                    guard next[p] < spans.count else { continue }
+                    let (start, end) = spans[next[p]]
+                    if t == start { timeline.opened(p, start: start) }
+                    if t >= start && t < end { timeline.grew(p, end: t + 1) }
+                    if t + 1 == end {
+                        timeline.closed(p, end: end)
+                        next[p] += 1
+                    }
+                }
+                decided += 1
+            }
+            for p in parties.indices { timeline.known(p, through: decided) }
+            timeline.decide(at: min(heardTo + 1, total))
         }
         timeline.finish(durationFrames: total)
         self.timeline = timeline

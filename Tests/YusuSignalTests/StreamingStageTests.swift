@@ -267,6 +267,25 @@ struct StreamingStageTests {
         }
     }
 
+    @Test("music goes out at most a quarter window behind the input once a window has found it, not a whole window")
+    func musicLookAhead() {
+        var s = MusicRejection(window: 200, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4)
+        var rng = Synth.Random(seed: 11)
+        var out: [(Int, Bool)] = []
+        var worstLag = 0
+        // 10 s of steady voiced music.
+        for i in 0..<1000 {
+            s.push(
+                i, active: true, voiced: true, energyDb: -30 + rng.uniform(), changeDb: 2.5 + rng.uniform() * 0.5,
+                into: &out)
+            if i >= 200 { worstLag = max(worstLag, i + 1 - out.count) }
+        }
+        s.finish(into: &out)
+        // The first window decides at its end; from then on every quarter window's end.
+        #expect(out.prefix(1000 - 200).allSatisfy { !$0.1 }, "music taken for speech")
+        #expect(worstLag <= 50, "music held \(worstLag) frames behind the input")
+    }
+
     @Test("peak spacing: the highest-first choice, made as the peaks come")
     func spacingMatchesOracle() {
         var rng = Synth.Random(seed: 3)
