@@ -58,7 +58,7 @@ struct CallTimeline {
     private var known: [Int]
     /// Per party: the latest talk as the voice activity first hears it, ahead of `known`
     /// (`VoiceActivityTracker.heardSpeech`): only the early alert reads it.
-    private var heard: [(start: Int, end: Int)?]
+    private var heard: [Range<Int>?]
     /// Talk spans (joined over `interruptionHostPauseSeconds`), recent, per party.
     private var talks: [[Span]]
     /// The previous utterance's end per party (for the backchannel exclusion).
@@ -165,13 +165,13 @@ struct CallTimeline {
     }
 
     /// Party `p`'s latest talk as first heard (see `heard`).
-    mutating func heard(_ p: Int, _ talk: (start: Int, end: Int)?) { heard[p] = talk }
+    mutating func heard(_ p: Int, _ talk: Range<Int>?) { heard[p] = talk }
 
     /// How far a talk span of party `p` reaches so far: its end, or, while it is open, as far
     /// as the talk first heard goes on from it without a pause that would close it.
     private func reach(_ p: Int, _ span: Span) -> Int {
-        guard !span.closed, let h = heard[p], h.start <= span.end else { return span.end }
-        return max(span.end, h.end)
+        guard !span.closed, let h = heard[p], h.lowerBound <= span.end else { return span.end }
+        return max(span.end, h.upperBound)
     }
 
     // MARK: Decisions
@@ -232,7 +232,7 @@ struct CallTimeline {
             }
             // Said while it goes on: longer than any backchannel is already talking over. The
             // talk first heard says so before the final decisions, which may wait for music.
-            let heardOverlap = max(overlapSoFar, min(reach(other, h), reach(c.by, mine)) - c.start)
+            let heardOverlap = min(reach(other, h), reach(c.by, mine)) - c.start
             if !c.alerted && (candidates[k].qualified || heardOverlap > longestBackchannel) {
                 candidates[k].alerted = true
                 listener?.talkingOver(

@@ -52,7 +52,7 @@ final class ChannelStream {
     /// Frames the party's own layer has taken (speech final before this).
     private(set) var consumed = 0
     /// The voice activity's early hint of the latest talk (`VoiceActivityTracker.heardSpeech`).
-    var heardSpeech: (start: Int, end: Int)? { vad.heardSpeech }
+    var heardSpeech: Range<Int>? { vad.heardSpeech }
 
     // MARK: Utterances
     /// The open utterance's first frame and its last speech frame's end (exclusive).
@@ -111,8 +111,9 @@ final class ChannelStream {
         let ring = settings.ringFrames
         levels = ChannelLevelsTracker(config: settings.channelLevels, hopSeconds: hop)
         pitch = PitchTracker(config: settings.pitch, analysis: settings.analysis, ringFrames: ring)
-        vad = VoiceActivityTracker(config: settings.voiceActivity, hopSeconds: hop, ringFrames: ring)
-        vad.heardJoinFrames = Int((settings.delivery.interruptionHostPauseSeconds / hop).rounded())
+        vad = VoiceActivityTracker(
+            config: settings.voiceActivity, hopSeconds: hop, ringFrames: ring,
+            heardJoinFrames: Int((settings.delivery.interruptionHostPauseSeconds / hop).rounded()))
         switch settings.nuclei.method {
         case .learned:
             let bridge = Int((settings.delivery.utterancePauseSeconds / hop).rounded())

@@ -109,17 +109,20 @@ public struct VoiceActivityTracker: Sendable {
     /// A hint for early alerts, never for a decision: the latest stretch of voiced speech as
     /// the first stage hears it (before music rejection and the clean-up stages, so about a
     /// pitch frame's look-ahead behind the input, where final decisions may wait up to the
-    /// music window), joined over gaps shorter than `heardJoinFrames`: start and end
-    /// (exclusive) frames. Music can still take it back.
-    public private(set) var heardSpeech: (start: Int, end: Int)? = nil
+    /// music window), joined over gaps shorter than `heardJoinFrames`, as frames. Music can
+    /// still take it back.
+    public private(set) var heardSpeech: Range<Int>? = nil
     /// See `heardSpeech`; 0 keeps no hint.
-    public var heardJoinFrames = 0
+    public let heardJoinFrames: Int
     // Hand-over buffers between stages (reused).
     private var a: [(Int, Bool)] = [], b: [(Int, Bool)] = []
 
-    public init(config: VoiceActivityConfig = VoiceActivityConfig(), hopSeconds: Double = 0.01, ringFrames: Int = 4096)
-    {
+    public init(
+        config: VoiceActivityConfig = VoiceActivityConfig(), hopSeconds: Double = 0.01, ringFrames: Int = 4096,
+        heardJoinFrames: Int = 0
+    ) {
         self.config = config
+        self.heardJoinFrames = heardJoinFrames
         func frames(_ seconds: Double) -> Int { Int((seconds / hopSeconds).rounded()) }
         seeded = SeededRuns(lookBack: frames(config.onsetLookBackSeconds))
         music = MusicRejection(
@@ -176,11 +179,8 @@ public struct VoiceActivityTracker: Sendable {
     private mutating func flow(final: Bool) {
         if heardJoinFrames > 0 {
             for (i, flag) in a where flag && voiced[i] {
-                if let h = heardSpeech, i - h.end < heardJoinFrames {
-                    heardSpeech = (h.start, i + 1)
-                } else {
-                    heardSpeech = (i, i + 1)
-                }
+                let from = heardSpeech.flatMap { i - $0.upperBound < heardJoinFrames ? $0.lowerBound : nil }
+                heardSpeech = (from ?? i)..<(i + 1)
             }
         }
         for (i, flag) in a {

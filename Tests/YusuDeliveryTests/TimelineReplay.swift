@@ -34,7 +34,7 @@ struct TimelineReplay {
             if hearsAhead && heardTo < total {
                 for p in parties.indices {
                     let talk = frames[p].last { $0.0 <= heardTo }
-                    timeline.heard(p, talk.map { ($0.0, min($0.1, heardTo + 1)) })
+                    timeline.heard(p, talk.map { $0.0..<min($0.1, heardTo + 1) })
                 }
             }
             var frontier = min(total, heardTo + 1 - lag)
