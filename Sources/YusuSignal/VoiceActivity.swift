@@ -20,7 +20,9 @@
 //      if its spectrum also changes slowly (a mean spectral change, `Frame.spectralChangeDb`:
 //      the band shape's change over 20 ms, which no gain moves, under
 //      `musicSpectralChangeDb`) or its level hardly moves at all (a range under
-//      `musicSteadyRangeDb`, as compressed hold music's does, however busy its spectrum).
+//      `musicSteadyRangeDb`, as compressed hold music's does, however busy its spectrum),
+//      and no half-second stretch of it spans `musicEnergyRangeDb` or more on its own
+//      (syllables swing the level within half a second; a steady tune does not).
 //      Speech whose dips compression or an AGC has filled keeps some level swing and the
 //      formant transitions of its syllables (Scheirer & Slaney's spectral flux cue), and
 //      stays speech.
@@ -35,9 +37,11 @@
 //   region growing  `onsetLookBackSeconds` (0.05 s);
 //   music           up to 2 s for active frames, which may be music; a window fails as soon
 //                   as what it holds proves it cannot qualify (too many unvoiced or silent
-//                   frames, or a 10th–90th range already ≥ 8 dB): in speech typically
-//                   0.4–0.9 s, after speech 0.2 s (20 silent frames), in hold music the
-//                   whole 2 s. Inactive frames go out at once (no verdict changes them);
+//                   frames, a 10th–90th range already ≥ 8 dB, a mean spectral change
+//                   already at its limit with a level that is not steady, or a half-second
+//                   stretch that swings 8 dB): in speech typically 0.5 s, after
+//                   speech 0.2 s (20 silent frames), in hold music the whole 2 s. Inactive
+//                   frames go out at once (no verdict changes them);
 //   gap filling     `bridgeGapSeconds` (0.12 s);
 //   bursts          `minimumBurstSeconds` (0.06 s);
 //   unvoiced runs   until the run has its voicing, or `unvoicedAttachSeconds` past its end
@@ -75,7 +79,8 @@ public struct VoiceActivityConfig: Sendable, Equatable {
     public var musicWindowSeconds: Double = 2
     /// A window at least this voiced ...
     public var musicVoicedShare: Double = 0.85
-    /// ... whose energies span less than this (10th to 90th percentile, dB) is music.
+    /// ... whose energies span less than this (10th to 90th percentile, dB), over the window
+    /// and over every half second of it, is music.
     public var musicEnergyRangeDb: Float = 8
     /// ... and whose spectral shape changes less than this on average (dB per 20 ms). Set
     /// between the dev corpus's hold music (2 s windows at most 2.90 dB clean, 3.58 dB
@@ -287,6 +292,11 @@ struct MusicRejection: Sendable {
     private var next = 0
     private var active: FrameRing<Bool>
     private var music: FrameRing<Bool>
+    /// The last `step` frames' energies: in arrival order (a ring, `recentHead` the oldest)
+    /// and sorted.
+    private var recent: [Float]
+    private var recentSorted: [Float]
+    private var recentHead = 0
 
     struct Window: Sendable {
         var number: Int
@@ -310,6 +320,10 @@ struct MusicRejection: Sendable {
         }
         active = FrameRing(capacity: 2 * window + 64, filler: false)
         music = FrameRing(capacity: 2 * window + 64, filler: false)
+        recent = []
+        recent.reserveCapacity(step)
+        recentSorted = []
+        recentSorted.reserveCapacity(step)
     }
 
     mutating func push(
@@ -346,7 +360,60 @@ struct MusicRejection: Sendable {
                 k += 1
             }
         }
+        if stretchSwings(energyDb) {
+            // Every window holding this stretch fails now.
+            let stretchStart = i + 1 - step
+            while let k = open.firstIndex(where: { $0.start <= stretchStart }) {
+                spare.append(open[k].sorted)
+                open.remove(at: k)
+            }
+        }
         release(into: &out)
+    }
+
+    /// Adds a frame to the stretch of the last `step` frames; true when that stretch is full
+    /// and its energies span `rangeDb` or more (10th to 90th percentile): a level that swings
+    /// like syllables within half a second, which music's does not.
+    private mutating func stretchSwings(_ energyDb: Float) -> Bool {
+        if recent.count < step {
+            recent.append(energyDb)
+            var j = recentSorted.count
+            recentSorted.append(energyDb)
+            while j > 0 && recentSorted[j - 1] > energyDb {
+                recentSorted[j] = recentSorted[j - 1]
+                j -= 1
+            }
+            recentSorted[j] = energyDb
+            guard recentSorted.count == step else { return false }
+        } else {
+            // The newest takes the oldest's place in the sorted copy, and moves to its rank:
+            // neighbouring frames differ little, so it seldom moves far.
+            let oldest = recent[recentHead]
+            recent[recentHead] = energyDb
+            recentHead = recentHead + 1 == step ? 0 : recentHead + 1
+            recentSorted.withUnsafeMutableBufferPointer { sorted in
+                var low = 0
+                var high = sorted.count
+                while low < high {
+                    let middle = (low + high) >> 1
+                    if sorted[middle] < oldest { low = middle + 1 } else { high = middle }
+                }
+                var r = low
+                if energyDb > oldest {
+                    while r + 1 < sorted.count && sorted[r + 1] < energyDb {
+                        sorted[r] = sorted[r + 1]
+                        r += 1
+                    }
+                } else {
+                    while r > 0 && sorted[r - 1] > energyDb {
+                        sorted[r] = sorted[r - 1]
+                        r -= 1
+                    }
+                }
+                sorted[r] = energyDb
+            }
+        }
+        return recentSorted[step * 9 / 10] - recentSorted[step / 10] >= limits.rangeDb
     }
 
     /// Adds a frame to a window. - Returns: its verdict once decided (true: music).
@@ -377,7 +444,13 @@ struct MusicRejection: Sendable {
         }
         // The final 90th percentile can only be higher than the 20th-largest so far, the
         // final 10th only lower than the 21st-smallest: a range already too wide stays so.
-        if w.seen > 2 * tenth, w.sorted[w.seen - tenth] - w.sorted[tenth] >= rangeDb { return false }
+        if w.seen > 2 * tenth {
+            let rangeAtLeast = w.sorted[w.seen - tenth] - w.sorted[tenth]
+            if rangeAtLeast >= rangeDb { return false }
+            // Spectral changes are never negative, so a mean change already at the limit stays
+            // there: only a steady level could still make the window music.
+            if rangeAtLeast >= limits.steadyRangeDb && w.changeSum / Float(window) >= limits.changeDb { return false }
+        }
         guard w.seen == window else { return nil }
         let range = w.sorted[window * 9 / 10] - w.sorted[window / 10]
         return range < rangeDb && (w.changeSum / Float(window) < limits.changeDb || range < limits.steadyRangeDb)

@@ -77,7 +77,12 @@ enum Reference {
                 let sorted = energy[start..<(start + window)].sorted()
                 let meanChange = change[start..<(start + window)].reduce(0, +) / Float(window)
                 let range = sorted[window * 9 / 10] - sorted[window / 10]
-                if range < rangeDb && (meanChange < changeDb || range < steadyRangeDb) {
+                // No stretch of `step` frames in it swings `rangeDb` on its own.
+                let blockSwings = (start...(start + window - step)).contains { b in
+                    let block = energy[b..<(b + step)].sorted()
+                    return block[step * 9 / 10] - block[step / 10] >= rangeDb
+                }
+                if range < rangeDb && !blockSwings && (meanChange < changeDb || range < steadyRangeDb) {
                     for i in start..<(start + window) { music[i] = true }
                 }
             }
@@ -284,6 +289,52 @@ struct StreamingStageTests {
         // The first window decides at its end; from then on every quarter window's end.
         #expect(out.prefix(1000 - 200).allSatisfy { !$0.1 }, "music taken for speech")
         #expect(worstLag <= 50, "music held \(worstLag) frames behind the input")
+    }
+
+    @Test("speech whose level swings within half a second goes out half a second behind, not a window")
+    func swingingSpeechLookAhead() {
+        // Per half second: 40 frames at the speech level, 5 dips 10 dB under, 5 peaks 10 dB
+        // over: every half-second stretch spans 10 dB (10th to 90th percentile), while a window's range is
+        // proven too wide only once 20 peaks are in, at its end. Voiced, active, slowly
+        // changing: only the level swing says speech.
+        for change: Float in [0, 5] {
+            var s = MusicRejection(window: 200, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4)
+            var out: [(Int, Bool)] = []
+            var worstLag = 0
+            for i in 0..<1000 {
+                let k = i % 50
+                let energyDb: Float = k < 5 ? -40 : (k < 10 ? -20 : -30)
+                s.push(i, active: true, voiced: true, energyDb: energyDb, changeDb: change, into: &out)
+                worstLag = max(worstLag, i + 1 - out.count)
+            }
+            s.finish(into: &out)
+            #expect(out.count == 1000 && out.allSatisfy { $0.1 }, "speech taken for music (change \(change) dB)")
+            #expect(worstLag <= 50, "speech held \(worstLag) frames behind the input (change \(change) dB)")
+        }
+        // The same level without its swing is music, as before.
+        var s = MusicRejection(window: 200, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4)
+        var out: [(Int, Bool)] = []
+        for i in 0..<1000 { s.push(i, active: true, voiced: true, energyDb: -30, changeDb: 0, into: &out) }
+        s.finish(into: &out)
+        #expect(out.prefix(800).allSatisfy { !$0.1 }, "a steady tone taken for speech")
+    }
+
+    @Test("a window whose mean spectral change has reached the limit fails then, unless its level is steady")
+    func changeBoundLookAhead() {
+        // Level swings of 6 dB (over the steady range, under the music range): only the change
+        // can fail the window, and at 7.5 dB per frame its mean is at the limit half way in.
+        var s = MusicRejection(window: 200, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4)
+        var out: [(Int, Bool)] = []
+        var worstLag = 0
+        for i in 0..<1000 {
+            let energyDb: Float = i % 2 == 0 ? -33 : -27
+            s.push(i, active: true, voiced: true, energyDb: energyDb, changeDb: 7.5, into: &out)
+            worstLag = max(worstLag, i + 1 - out.count)
+        }
+        s.finish(into: &out)
+        #expect(out.count == 1000 && out.allSatisfy { $0.1 }, "speech taken for music")
+        #expect(worstLag <= 100 + 1, "held \(worstLag) frames")
+        #expect(worstLag > 50, "the stretch rule, not the change bound, decided: \(worstLag)")
     }
 
     @Test("peak spacing: the highest-first choice, made as the peaks come")
