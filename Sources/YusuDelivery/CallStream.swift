@@ -12,7 +12,7 @@
 //   frames 0.02 s; levels 0 (1 s at the start of the call, the warm-up, when the first
 //   second is judged together, and the two channels are compared); pitch 0.3 s; voice
 //   activity 0.12 s for non-speech, up to 2 s for steady voicing that may be music; nuclei
-//   0.5 s; utterance end 0.5 s; talk spans 0.8 s; turns 1.5 s.
+//   0.5 s; utterance end 0.5 s; talk spans 0.7 s; turns 1.5 s.
 // Memory: the rings of `AnalysisSettings.ringFrames` frames per channel and the call's
 // results (utterances, events), whatever its length.
 import Foundation

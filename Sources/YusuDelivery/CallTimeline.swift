@@ -20,7 +20,7 @@
 //   - a hold: a stretch of at least `minimumHoldSeconds` in which neither party speaks,
 //     decided when speech comes back; its limit is raised while it lasts.
 // Look-ahead past the last speech frame: the longest pause that still joins (1.5 s for a
-// turn, 0.8 s for a talk span). Memory: the recent spans of each party.
+// turn, 0.7 s for a talk span). Memory: the recent spans of each party.
 import Foundation
 
 /// What the timeline hears about and decides, for a listener (the coach).

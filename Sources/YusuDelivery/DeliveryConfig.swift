@@ -9,8 +9,11 @@ public struct DeliveryConfig: Sendable, Equatable {
     /// A pause at least this long ends an utterance.
     public var utterancePauseSeconds: Double = 0.50
     /// For interruptions, a party is "speaking" through pauses shorter than this: a
-    /// sentence-internal breath does not open the floor to the other party.
-    public var interruptionHostPauseSeconds: Double = 0.8
+    /// sentence-internal breath does not open the floor to the other party. It is also how
+    /// long an interruption's final overlap waits, so a live coach hears it this much (and
+    /// the pitch stage's 0.3 s) after the overlap: 0.7 s finds the dev calls' interruptions and
+    /// backchannels as 0.8 s did (0.6 s loses one agent interruption in twelve).
+    public var interruptionHostPauseSeconds: Double = 0.7
     /// Pauses shorter than this are bridged inside a turn (CONTRACT: 1.5 s).
     public var turnPauseSeconds: Double = 1.5
     /// Silences at least this long are holds / dead air (CONTRACT: 10 s).

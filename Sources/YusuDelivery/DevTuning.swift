@@ -24,6 +24,7 @@
             if let v = devValue("shm") { pitch.subharmonicMarginDip = Float(v) }
             if let v = devValue("tw") { pitch.tiltWeight = Float(v) }
             if let v = devValue("ts") { pitch.tiltScaleDb = Float(v) }
+            if let v = devValue("mwin") { voiceActivity.musicWindowSeconds = v }
             if let v = devValue("msc") { voiceActivity.musicSpectralChangeDb = Float(v) }
             if let v = devValue("dip") { nuclei.minimumProminenceDb = Float(v) }
             if let v = devValue("nsnr") { nuclei.minimumSnrDb = Float(v) }
@@ -37,6 +38,7 @@
             if let v = devValue("pdip") { nuclei.periodicDip = Float(v) }
             if let v = devValue("vs") { nuclei.voicingSearchSeconds = v }
             if let v = devValue("upause") { delivery.utterancePauseSeconds = v }
+            if let v = devValue("hostpause") { delivery.interruptionHostPauseSeconds = v }
             if let v = devValue("emin") { delivery.endingMinimumVoicedSeconds = v }
             if let v = devValue("egap") { delivery.endingMaximumGapSeconds = v }
             if let v = devValue("ewin") { delivery.endingWindowSeconds = v }
