@@ -5,8 +5,9 @@
 //   activity (`VoiceActivityTracker`) -> syllable nuclei (`LearnedNucleusTracker`, or the
 //   older peak picker `SyllableNucleusTracker` when the settings ask for it) and the
 //   party's own layer below: utterances (speech bridged over pauses under
-//   `utterancePauseSeconds`), filled pauses, phonation, the P.56 gate, the register
-//   (median F0 so far) endings are measured against, the pitch range, two-voice stretches.
+//   `utterancePauseSeconds`), filled pauses, endings, two-voice stretches, and the running
+//   voice measures of `PartyVoice.swift` (phonation, the register endings are measured
+//   against, the P.56 level over the speech and its gate).
 // An utterance is final once the pause after it is long enough, its nuclei and filled
 // pauses are decided, and (for filled pauses) the other party's speech around them is
 // known. Memory: rings of `AnalysisSettings.ringFrames` frames and the open utterance.
@@ -75,16 +76,9 @@ final class ChannelStream {
     private(set) var filledPauses: [TimeSpan] = []
     private(set) var syllables = 0
     private var speechFrames = 0
-    /// Phonation: speech frames near the party's loud level, bridged over short pauses.
-    private var speechEnergies = RunningHistogram(lowest: -120, highest: 10, step: 0.1)
-    private var phonationEnd: Int? = nil
-    private var phonationFrames = 0
-    /// P.56 over the party's speech and the 0.2 s around it.
-    private var meter = ActiveLevelMeter()
-    private var metered = 0
-    private var lastSpeech = -1_000_000
-    /// Pitch: the register (median so far) and range, on a 1/20-semitone grid re 100 Hz.
-    private(set) var register = RunningHistogram(lowest: -30, highest: 30, step: 0.05)
+    private var phonation: PhonationTimer
+    private var level = SpeechGatedLevel()
+    private(set) var register = PitchRegister()
     /// Two voices on one channel: stretches of voicing.
     private var voiceStretches: VoiceStretches
     var stretches: [TwoVoices.Sample] { voiceStretches.samples }
@@ -127,6 +121,7 @@ final class ChannelStream {
         nucleusQueue.reserveCapacity(256)
         closing.reserveCapacity(8)
         pauseVoiced.reserveCapacity(64)
+        phonation = PhonationTimer(config: settings.delivery, hopSeconds: hop)
         voiceStretches = VoiceStretches(joinGapSeconds: settings.twoVoices.joinGapSeconds, hopSeconds: hop)
         contourSampler = ContourSampler(hopSeconds: hop)
     }
@@ -189,10 +184,7 @@ final class ChannelStream {
         // The open utterance ends with the channel.
         if let start = openStart { closeOpen(start: start) }
         closeUtterances()
-        while metered < consumed {
-            meterHop(metered)
-            metered += 1
-        }
+        level.finish(through: consumed, frames: frames, speechRing: vad.speech)
         voiceStretches.flush()
         contourSampler.flush()
         flushFrameRows()
@@ -272,7 +264,6 @@ final class ChannelStream {
             // Utterances: speech bridged over pauses shorter than the utterance pause.
             if speech {
                 speechFrames += 1
-                lastSpeech = j
                 if let start = openStart, j - openEnd >= bridgeFrames {
                     closeOpen(start: start)
                 }
@@ -281,12 +272,12 @@ final class ChannelStream {
                     pauseVoiced.removeAll(keepingCapacity: true)
                 } else {
                     // The pause before this frame is inside the utterance: its voicing counts.
-                    for v in pauseVoiced { addVoiced(v, frame: j) }
+                    for v in pauseVoiced { register.add(f0Hz: v) }
                     pauseVoiced.removeAll(keepingCapacity: true)
                 }
                 openEnd = j + 1
-                if f0 > 0 { addVoiced(f0, frame: j) }
-                phonation(j, energy: frame.energyDb)
+                if f0 > 0 { register.add(f0Hz: f0) }
+                phonation.addSpeech(j, energyDb: frame.energyDb)
             } else if let start = openStart {
                 if j - openEnd + 1 >= bridgeFrames {
                     closeOpen(start: start)
@@ -300,33 +291,9 @@ final class ChannelStream {
             voiceStretches.push(j, f0Hz: speech ? f0 : 0)
             if keepContour { contourSampler.push(j, f0Hz: f0, inUtterance: openStart != nil && speech) }
             consumed += 1
-            // P.56: a hop is gated when speech lies within 0.2 s of it, on either side.
-            while metered + Self.gateFrames <= j {
-                meterHop(metered)
-                metered += 1
-            }
+            level.decided(j, speech: speech, frames: frames, speechRing: vad.speech)
             dumpFrames(upTo: j)
         }
-    }
-
-    static let gateFrames = 20
-
-    private func meterHop(_ i: Int) {
-        let f = frames[i]
-        meter.add(
-            meanSquare: f.hopMeanSquare, envelopePeak: f.hopEnvelopePeak,
-            gated: lastSpeechAtOrBefore(i + Self.gateFrames) >= i - Self.gateFrames + 1)
-    }
-
-    /// The last speech frame at or before `limit` (only `limit >= consumed - 1` is asked).
-    private func lastSpeechAtOrBefore(_ limit: Int) -> Int {
-        if lastSpeech <= limit { return lastSpeech }
-        var k = min(limit, vad.speech.count - 1)
-        while k >= max(0, vad.speech.oldest) && k > limit - 2 * Self.gateFrames {
-            if vad.speech[k] { return k }
-            k -= 1
-        }
-        return -1_000_000
     }
 
     private func closeOpen(start: Int) {
@@ -340,20 +307,6 @@ final class ChannelStream {
     var newlyClosed: [(start: Int, end: Int)] = []
     /// The open utterance: its start and its last speech frame's end so far.
     var openSpan: (start: Int, end: Int)? { openStart.map { ($0, openEnd) } }
-
-    private func addVoiced(_ f0: Float, frame j: Int) {
-        register.add(12 * log2(f0 / 100))
-    }
-
-    private func phonation(_ j: Int, energy: Float) {
-        speechEnergies.add(energy)
-        let loud = speechEnergies.percentile(0.95) ?? energy
-        guard Double(energy) >= Double(loud) - settings.delivery.phonationBelowPeakDb else { return }
-        let bridge = Int((settings.delivery.phonationPauseSeconds / hop).rounded())
-        if let end = phonationEnd, j - end < bridge { phonationFrames += j - end }
-        phonationFrames += 1
-        phonationEnd = j + 1
-    }
 
     /// Filled-pause candidates are decided once the other party's speech around them is known.
     private func resolveFillers(force: Bool) {
@@ -442,8 +395,8 @@ final class ChannelStream {
         let endSeconds = Double(end) * hop
         var u = Utterance(startSeconds: startSeconds, endSeconds: endSeconds, syllables: count)
         // A short acknowledgement (嗯, 好的) is not a sentence: its ending is not measured.
-        if endSeconds - startSeconds >= settings.delivery.backchannelMaximumSeconds, let st = register.percentile(0.5) {
-            let registerHz = 100 * pow(2, Double(st) / 12)
+        if endSeconds - startSeconds >= settings.delivery.backchannelMaximumSeconds, let registerHz = register.medianHz
+        {
             let f0 = pitch.f0Hz
             if let ending = FinalIntonation(config: settings.delivery).measure(
                 f0Hz: { f0.holds($0) ? f0[$0] : 0 }, frames: start..<end,
@@ -490,18 +443,13 @@ final class ChannelStream {
     // MARK: Measures at the end
 
     var speechSeconds: Double { Double(speechFrames) * hop }
-    var phonationSeconds: Double { Double(phonationFrames) * hop }
+    var phonationSeconds: Double { Double(phonation.frames) * hop }
     var hasSpeech: Bool { speechFrames > 0 }
-    var activeLevel: ActiveSpeechLevel.Measurement? { speechFrames > 0 ? meter.measurement() : nil }
+    var activeLevel: ActiveSpeechLevel.Measurement? { speechFrames > 0 ? level.measurement() : nil }
 
     /// The median F0 of the party's voiced speech, Hz.
-    var medianF0Hz: Double? { register.percentile(0.5).map { 100 * pow(2, Double($0) / 12) } }
+    var medianF0Hz: Double? { register.medianHz }
 
     /// Semitones between the 10th and 90th percentile of voiced F0; nil with under a second.
-    var pitchRangeSemitones: Double? {
-        guard register.total >= 1 / hop, let lo = register.percentile(0.1), let hi = register.percentile(0.9) else {
-            return nil
-        }
-        return Double(hi - lo)
-    }
+    var pitchRangeSemitones: Double? { register.rangeSemitones(hopSeconds: hop) }
 }
