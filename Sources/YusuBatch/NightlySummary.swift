@@ -127,17 +127,11 @@ public struct NightlySummary: Sendable, Codable, Equatable {
             try standardKey
             ?? database.fetch("SELECT standard_key FROM runs ORDER BY id DESC LIMIT 1", []).first?.string(
                 "standard_key")
-        var conditions = ["1 = 1"]
-        var arguments: [SQLValue] = []
-        if let key {
-            conditions.append("c.standard_key = ?")
-            arguments.append(.text(key))
-        }
-        if let since {
-            conditions.append("c.call_date >= ?")
-            arguments.append(.text(since))
-        }
-        let whereClause = conditions.joined(separator: " AND ")
+        var conditions = CallConditions()
+        conditions.standard(key)
+        conditions.since(since)
+        let whereClause = conditions.clause
+        let arguments = conditions.arguments
         let rows = try database.fetch(
             """
             SELECT c.agent_id, c.call_date,

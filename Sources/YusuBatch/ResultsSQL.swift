@@ -51,6 +51,38 @@ public enum SQLDialect: Sendable, Equatable {
     }
 }
 
+/// The conditions on the calls (`calls c`) a query reads, with their arguments in order:
+/// every query that filters calls builds its WHERE clause here, so a filter is written once.
+public struct CallConditions: Sendable, CustomStringConvertible {
+    public private(set) var terms: [String] = []
+    public private(set) var arguments: [SQLValue] = []
+
+    public init() {}
+
+    /// Adds `term` with its one `?` bound to `argument`; a nil argument (a filter not set)
+    /// leaves the term out.
+    public mutating func add(_ term: String, _ argument: SQLValue?) {
+        guard let argument else { return }
+        terms.append(term)
+        arguments.append(argument)
+    }
+
+    /// Adds a term without arguments.
+    public mutating func require(_ term: String) { terms.append(term) }
+
+    /// Calls scored under the standard `key` (nil: any standard).
+    public mutating func standard(_ key: String?) { add("c.standard_key = ?", key.map { .text($0) }) }
+
+    /// Calls of day `day` (yyyy-MM-dd) or later (nil: any day).
+    public mutating func since(_ day: String?) { add("c.call_date >= ?", day.map { .text($0) }) }
+
+    /// The WHERE clause: the terms joined by AND, "1 = 1" when there are none.
+    public var clause: String { terms.isEmpty ? "1 = 1" : terms.joined(separator: " AND ") }
+
+    /// The clause and its arguments (a cache key of the filtered result).
+    public var description: String { "\(clause)|\(arguments)" }
+}
+
 /// One row of a query, engine-neutral.
 public struct SQLRow: Sendable {
     public var columns: [String]

@@ -174,34 +174,23 @@ public enum ServeQueries {
     }
 
     public static func calls(_ store: any ResultsStore, _ f: CallFilter) throws -> CallPage {
-        var conditions = ["1 = 1"]
-        var args: [SQLValue] = []
-        if let key = try standardKey(store) {
-            conditions.append("c.standard_key = ?")
-            args.append(.text(key))
-        }
+        var conditions = CallConditions()
+        conditions.standard(try standardKey(store))
         // Each filter the request sets adds its condition and its one argument.
-        let filters: [(condition: String, argument: SQLValue?)] = [
-            ("c.agent_id = ?", f.agent.map { .text($0) }),
-            ("c.call_date >= ?", f.from.map { .text($0) }),
-            ("c.call_date <= ?", f.to.map { .text($0) }),
-            (
-                "EXISTS (SELECT 1 FROM verdicts v WHERE v.call_row = c.id AND v.rule = ? AND v.passed = 0)",
-                f.ruleFailed.map { .text($0) }
-            ),
-            ("c.score >= ?", f.minScore.map { .real($0) }),
-            ("c.score <= ?", f.maxScore.map { .real($0) }),
-            ("c.status = ?", f.status.map { .text($0) }),
-        ]
-        for (condition, argument) in filters {
-            guard let argument else { continue }
-            conditions.append(condition)
-            args.append(argument)
-        }
-        let whereClause = conditions.joined(separator: " AND ")
+        conditions.add("c.agent_id = ?", f.agent.map { .text($0) })
+        conditions.since(f.from)
+        conditions.add("c.call_date <= ?", f.to.map { .text($0) })
+        conditions.add(
+            "EXISTS (SELECT 1 FROM verdicts v WHERE v.call_row = c.id AND v.rule = ? AND v.passed = 0)",
+            f.ruleFailed.map { .text($0) })
+        conditions.add("c.score >= ?", f.minScore.map { .real($0) })
+        conditions.add("c.score <= ?", f.maxScore.map { .real($0) })
+        conditions.add("c.status = ?", f.status.map { .text($0) })
+        let whereClause = conditions.clause
+        let args = conditions.arguments
         // The count of a filter is remembered for a few seconds (a night changes once a day;
         // paging through a list must not count it again and again).
-        let total = try AggregateCache.shared.value("count|\(whereClause)|\(args)", store: store) {
+        let total = try AggregateCache.shared.value("count|\(conditions)", store: store) {
             try store.fetch("SELECT COUNT(*) AS n FROM calls c WHERE \(whereClause)", args).first?.int("n") ?? 0
         }
         let rows = try store.fetch(
@@ -321,19 +310,15 @@ public enum ServeQueries {
     }
 
     static func agentsNow(_ store: any ResultsStore) throws -> [Agent] {
-        var conditions = "1 = 1"
-        var args: [SQLValue] = []
-        if let key = try standardKey(store) {
-            conditions = "standard_key = ?"
-            args = [.text(key)]
-        }
+        var conditions = CallConditions()
+        conditions.standard(try standardKey(store))
         return try store.fetch(
             """
             SELECT agent_id, SUM(CASE WHEN status = 'scored' THEN 1 ELSE 0 END) AS calls, SUM(CASE WHEN status = \
             'failed' THEN 1 ELSE 0 END) AS failed,
                    CAST(AVG(score) AS {real}) AS mean_score, MIN(call_date) AS first, MAX(call_date) AS last
-            FROM calls WHERE \(conditions) GROUP BY agent_id ORDER BY agent_id {bin}
-            """, args
+            FROM calls c WHERE \(conditions.clause) GROUP BY agent_id ORDER BY agent_id {bin}
+            """, conditions.arguments
         ).map {
             Agent(
                 id: $0.string("agent_id") ?? "", calls: $0.int("calls") ?? 0, failed: $0.int("failed") ?? 0,
@@ -371,17 +356,13 @@ public enum ServeQueries {
 
     static func trendNow(_ store: any ResultsStore, agent: String, weekly: Bool, since: String?) throws -> [TrendPoint]
     {
-        var conditions = ["c.agent_id = ?", "c.status = 'scored'"]
-        var args: [SQLValue] = [.text(agent)]
-        if let key = try standardKey(store) {
-            conditions.append("c.standard_key = ?")
-            args.append(.text(key))
-        }
-        if let since {
-            conditions.append("c.call_date >= ?")
-            args.append(.text(since))
-        }
-        let whereClause = conditions.joined(separator: " AND ")
+        var conditions = CallConditions()
+        conditions.add("c.agent_id = ?", .text(agent))
+        conditions.require("c.status = 'scored'")
+        conditions.standard(try standardKey(store))
+        conditions.since(since)
+        let whereClause = conditions.clause
+        let args = conditions.arguments
         let days = try store.fetch(
             """
             SELECT c.call_date, COUNT(*) AS calls, SUM(c.score) AS score_sum, COUNT(c.score) AS scored
@@ -479,13 +460,11 @@ public enum ServeQueries {
     /// The scored calls (of the stored standard, when there is one) from day `from` on, as
     /// a condition on `calls c` and its arguments.
     static func scoredSince(_ store: any ResultsStore, _ from: String) throws -> (String, [SQLValue]) {
-        var conditions = ["c.status = 'scored'", "c.call_date >= ?"]
-        var args: [SQLValue] = [.text(from)]
-        if let key = try standardKey(store) {
-            conditions.append("c.standard_key = ?")
-            args.append(.text(key))
-        }
-        return (conditions.joined(separator: " AND "), args)
+        var conditions = CallConditions()
+        conditions.require("c.status = 'scored'")
+        conditions.since(from)
+        conditions.standard(try standardKey(store))
+        return (conditions.clause, conditions.arguments)
     }
 
     /// Per agent and rule, from `from` on: verdicts that passed, and verdicts judged (the
@@ -547,13 +526,11 @@ public enum ServeQueries {
 
     /// The latest day with calls (the last night), if any.
     public static func lastDay(_ store: any ResultsStore) throws -> String? {
-        var conditions = "1 = 1"
-        var args: [SQLValue] = []
-        if let key = try standardKey(store) {
-            conditions = "standard_key = ?"
-            args = [.text(key)]
-        }
-        return try store.fetch("SELECT MAX(call_date) AS d FROM calls WHERE \(conditions)", args).first?.string("d")
+        var conditions = CallConditions()
+        conditions.standard(try standardKey(store))
+        return try store.fetch(
+            "SELECT MAX(c.call_date) AS d FROM calls c WHERE \(conditions.clause)", conditions.arguments
+        ).first?.string("d")
     }
 
     /// `day` minus `days` days, yyyy-MM-dd.

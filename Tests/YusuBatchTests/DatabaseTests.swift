@@ -58,6 +58,42 @@ struct DatabaseTests {
         #expect(a < b, "\(a) \(b)")
     }
 
+    @Test("call conditions: unset filters are left out, arguments follow their terms, on a real SQLite file")
+    func callConditions() throws {
+        var none = CallConditions()
+        none.standard(nil)
+        none.since(nil)
+        none.add("c.agent_id = ?", nil)
+        #expect(none.clause == "1 = 1" && none.arguments.isEmpty)
+
+        let dir = TemporaryDirectory()
+        let db = try ResultsDatabase(path: dir.file("r.sqlite"))
+        let run = try db.startRun(source: "test", standard: Standard(), jobs: 1, version: "t")
+        for (agent, call, date) in [("A", "a1", "2026-11-19"), ("A", "a2", "2026-11-20"), ("B", "b1", "2026-11-21")] {
+            try record(
+                db, run: run, agent: agent, call: call, date: date,
+                Self.measures(rate: 110, interruptions: 0, falling: 0, endings: 2))
+        }
+        try record(db, run: run, agent: "A", call: "a3", date: "2026-11-21", nil)
+        func ids(_ c: CallConditions) throws -> [String] {
+            try db.fetch("SELECT c.call_id FROM calls c WHERE \(c.clause) ORDER BY c.call_id", c.arguments)
+                .compactMap { $0.string("call_id") }
+        }
+        #expect(try ids(none) == ["a1", "a2", "a3", "b1"])
+        var c = CallConditions()
+        c.add("c.agent_id = ?", .text("A"))
+        c.since("2026-11-20")
+        #expect(c.clause == "c.agent_id = ? AND c.call_date >= ?")
+        #expect(try ids(c) == ["a2", "a3"])
+        c.require("c.status = 'scored'")
+        #expect(try ids(c) == ["a2"])
+        c.standard(Standard().key)
+        #expect(try ids(c) == ["a2"], "the default standard's key")
+        var other = CallConditions()
+        other.standard("no such standard")
+        #expect(try ids(other).isEmpty)
+    }
+
     @Test("the summary's numbers are the ones worked out by hand")
     func summaryNumbers() throws {
         let dir = TemporaryDirectory()
