@@ -10,7 +10,7 @@
 //
 // Look-ahead, per stage (the bound; see each file):
 //   frames 0.02 s; levels 0 (1 s at the start of the call, the warm-up, when the first
-//   second is judged together, and the two channels are compared); pitch 0.3 s; voice
+//   second is judged together, and the two channels are compared); pitch 0.25 s; voice
 //   activity 0.12 s for non-speech, up to 2 s for steady voicing that may be music; nuclei
 //   0.5 s; utterance end 0.5 s; talk spans 0.7 s; turns 1.5 s.
 // Memory: the rings of `AnalysisSettings.ringFrames` frames per channel and the call's

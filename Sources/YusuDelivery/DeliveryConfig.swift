@@ -11,7 +11,7 @@ public struct DeliveryConfig: Sendable, Equatable {
     /// For interruptions, a party is "speaking" through pauses shorter than this: a
     /// sentence-internal breath does not open the floor to the other party. It is also how
     /// long an interruption's final overlap waits, so a live coach hears it this much (and
-    /// the pitch stage's 0.3 s) after the overlap: 0.7 s finds the dev calls' interruptions and
+    /// the pitch stage's 0.25 s) after the overlap: 0.7 s finds the dev calls' interruptions and
     /// backchannels as 0.8 s did (0.6 s loses one agent interruption in twelve).
     public var interruptionHostPauseSeconds: Double = 0.7
     /// Pauses shorter than this are bridged inside a turn (CONTRACT: 1.5 s).
