@@ -20,11 +20,12 @@ struct Live: ParsableCommand {
             Output, one JSON object per line, flushed as it is written (schema/live.v1.schema.json): started; \
             utterance (each agent utterance: syllables, rate_cpm, its ending); sinking_ending; filled_pause; \
             backchannel; interruption; hold; alert (too_fast, too_slow, rate_ok over the agent's last 30 s of talk \
-            with 5% hysteresis; talking_over_customer as an agent interruption qualifies; hold_too_long the moment a \
-            silence reaches max_hold_s; no_acknowledgement the moment a customer turn reaches listening_turn_s without \
-            a sound from the agent); warning; and last, summary, whose document is what score --format json prints for \
-            the same audio. Every line carries emitted_at_s, the audio time it was written at; event times use score's \
-            names (start_s, end_s, at_s).
+            with 5% hysteresis, said again every --rate-reminder-s while out of the band; talking_over_customer while \
+            the agent has been talking over the customer for longer than a backchannel (0.6 s); hold_too_long the \
+            moment a silence reaches max_hold_s; no_acknowledgement the moment a customer turn reaches \
+            listening_turn_s without a sound from the agent); warning; and last, summary, whose document is what \
+            score --format json prints for the same audio. Every line carries emitted_at_s, the audio time it was \
+            written at; event times use score's names (start_s, end_s, at_s).
 
             Exit status: 0 the stream ended and the summary was written; 1 the stream cannot be analysed (one line on \
             stderr says why); 2 the standard file is invalid; 130 stopped by Ctrl-C or SIGTERM (the summary of what \
