@@ -31,9 +31,10 @@ struct PhonationTimer: Sendable {
     }
 }
 
-/// The party's register: the distribution of its voiced F0 so far, in semitones re 100 Hz
-/// on a 1/20-semitone grid. Its median is the level endings are judged against (Hz), its
-/// 10th to 90th percentile the pitch range.
+/// A register: the distribution of voiced F0 so far, in semitones re 100 Hz on a
+/// 1/20-semitone grid. The party's median is the level endings are judged against (Hz), its
+/// 10th to 90th percentile the pitch range; a stretch of voicing's median is what
+/// `VoiceStretches` hands the two-voices test.
 struct PitchRegister: Sendable {
     private var semitones = RunningHistogram(lowest: -30, highest: 30, step: 0.05)
 

@@ -131,7 +131,7 @@ struct VoiceStretches {
     private let joinGapFrames: Int
     private let hopSeconds: Double
     private(set) var samples: [TwoVoices.Sample] = []
-    private var histogram = RunningHistogram(lowest: -30, highest: 30, step: 0.05)
+    private var register = PitchRegister()
     private var voiced = 0
     private var last = -1_000_000
 
@@ -143,17 +143,16 @@ struct VoiceStretches {
     mutating func push(_ j: Int, f0Hz f0: Float) {
         guard f0 > 0 else { return }
         if j - last - 1 > joinGapFrames { flush() }
-        histogram.add(12 * log2(f0 / 100))
+        register.add(f0Hz: f0)
         voiced += 1
         last = j
     }
 
     /// The open stretch is over.
     mutating func flush() {
-        guard voiced > 0, let st = histogram.percentile(0.5) else { return }
-        samples.append(
-            TwoVoices.Sample(medianF0Hz: 100 * pow(2, Double(st) / 12), voicedSeconds: Double(voiced) * hopSeconds))
-        histogram = RunningHistogram(lowest: -30, highest: 30, step: 0.05)
+        guard voiced > 0, let medianHz = register.medianHz else { return }
+        samples.append(TwoVoices.Sample(medianF0Hz: medianHz, voicedSeconds: Double(voiced) * hopSeconds))
+        register = PitchRegister()
         voiced = 0
     }
 }

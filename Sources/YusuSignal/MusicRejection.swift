@@ -47,11 +47,10 @@ struct MusicRejection: Sendable {
     private var next = 0
     private var active: FrameRing<Bool>
     private var music: FrameRing<Bool>
-    /// The last `step` frames' energies: in arrival order (a ring, `recentHead` the oldest)
-    /// and sorted.
-    private var recent: [Float]
-    private var recentSorted: [Float]
-    private var recentHead = 0
+    /// Frame energies, as far back as the stretch of the last `step` frames reaches, and
+    /// that stretch's energies sorted.
+    private var energies: FrameRing<Float>
+    private var stretchSorted: [Float]
 
     struct Window: Sendable {
         var number: Int
@@ -75,10 +74,9 @@ struct MusicRejection: Sendable {
         }
         active = FrameRing(capacity: 2 * window + 64, filler: false)
         music = FrameRing(capacity: 2 * window + 64, filler: false)
-        recent = []
-        recent.reserveCapacity(step)
-        recentSorted = []
-        recentSorted.reserveCapacity(step)
+        energies = FrameRing(capacity: step + 1, filler: 0)
+        stretchSorted = []
+        stretchSorted.reserveCapacity(step)
     }
 
     mutating func push(
@@ -115,7 +113,7 @@ struct MusicRejection: Sendable {
                 k += 1
             }
         }
-        if stretchSwings(energyDb) {
+        if stretchSwings(i, energyDb) {
             // Every window holding this stretch fails now.
             let stretchStart = i + 1 - step
             while let k = open.firstIndex(where: { $0.start <= stretchStart }) {
@@ -129,46 +127,52 @@ struct MusicRejection: Sendable {
     /// Adds a frame to the stretch of the last `step` frames; true when that stretch is full
     /// and its energies span `rangeDb` or more (10th to 90th percentile): a level that swings
     /// like syllables within half a second, which music's does not.
-    private mutating func stretchSwings(_ energyDb: Float) -> Bool {
-        if recent.count < step {
-            recent.append(energyDb)
-            var j = recentSorted.count
-            recentSorted.append(energyDb)
-            while j > 0 && recentSorted[j - 1] > energyDb {
-                recentSorted[j] = recentSorted[j - 1]
-                j -= 1
-            }
-            recentSorted[j] = energyDb
-            guard recentSorted.count == step else { return false }
+    private mutating func stretchSwings(_ i: Int, _ energyDb: Float) -> Bool {
+        energies.append(energyDb)
+        if i < step {
+            Self.insert(energyDb, into: &stretchSorted)
+            guard i + 1 == step else { return false }
         } else {
-            // The newest takes the oldest's place in the sorted copy, and moves to its rank:
-            // neighbouring frames differ little, so it seldom moves far.
-            let oldest = recent[recentHead]
-            recent[recentHead] = energyDb
-            recentHead = recentHead + 1 == step ? 0 : recentHead + 1
-            recentSorted.withUnsafeMutableBufferPointer { sorted in
-                var low = 0
-                var high = sorted.count
-                while low < high {
-                    let middle = (low + high) >> 1
-                    if sorted[middle] < oldest { low = middle + 1 } else { high = middle }
-                }
-                var r = low
-                if energyDb > oldest {
-                    while r + 1 < sorted.count && sorted[r + 1] < energyDb {
-                        sorted[r] = sorted[r + 1]
-                        r += 1
-                    }
-                } else {
-                    while r > 0 && sorted[r - 1] > energyDb {
-                        sorted[r] = sorted[r - 1]
-                        r -= 1
-                    }
-                }
-                sorted[r] = energyDb
-            }
+            Self.replace(energies[i - step], with: energyDb, in: &stretchSorted)
         }
-        return recentSorted[step * 9 / 10] - recentSorted[step / 10] >= limits.rangeDb
+        return stretchSorted[step * 9 / 10] - stretchSorted[step / 10] >= limits.rangeDb
+    }
+
+    /// Inserts `x` into the ascending `sorted` at its rank.
+    private static func insert(_ x: Float, into sorted: inout [Float]) {
+        var j = sorted.count
+        sorted.append(x)
+        while j > 0 && sorted[j - 1] > x {
+            sorted[j] = sorted[j - 1]
+            j -= 1
+        }
+        sorted[j] = x
+    }
+
+    /// Puts `x` in the place of `old` (which `sorted` holds) and moves it to its rank:
+    /// neighbouring frames differ little, so it seldom moves far.
+    private static func replace(_ old: Float, with x: Float, in sorted: inout [Float]) {
+        sorted.withUnsafeMutableBufferPointer { sorted in
+            var low = 0
+            var high = sorted.count
+            while low < high {
+                let middle = (low + high) >> 1
+                if sorted[middle] < old { low = middle + 1 } else { high = middle }
+            }
+            var r = low
+            if x > old {
+                while r + 1 < sorted.count && sorted[r + 1] < x {
+                    sorted[r] = sorted[r + 1]
+                    r += 1
+                }
+            } else {
+                while r > 0 && sorted[r - 1] > x {
+                    sorted[r] = sorted[r - 1]
+                    r -= 1
+                }
+            }
+            sorted[r] = x
+        }
     }
 
     /// Adds a frame to a window. - Returns: its verdict once decided (true: music).
@@ -184,13 +188,7 @@ struct MusicRejection: Sendable {
         w.changeSum += changeDb
         if isActive { w.activeCount += 1 }
         if voiced { w.voicedCount += 1 }
-        var j = w.sorted.count
-        w.sorted.append(energyDb)
-        while j > 0 && w.sorted[j - 1] > energyDb {
-            w.sorted[j] = w.sorted[j - 1]
-            j -= 1
-        }
-        w.sorted[j] = energyDb
+        insert(energyDb, into: &w.sorted)
         let tenth = window / 10
         if w.seen - w.activeCount > window - limits.minimumActive
             || w.seen - w.voicedCount > window - limits.minimumVoiced

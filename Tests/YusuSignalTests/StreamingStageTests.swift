@@ -78,11 +78,11 @@ enum Reference {
                 let meanChange = change[start..<(start + window)].reduce(0, +) / Float(window)
                 let range = sorted[window * 9 / 10] - sorted[window / 10]
                 // No stretch of `step` frames in it swings `rangeDb` on its own.
-                let blockSwings = (start...(start + window - step)).contains { b in
-                    let block = energy[b..<(b + step)].sorted()
-                    return block[step * 9 / 10] - block[step / 10] >= rangeDb
+                let stretchSwings = (start...(start + window - step)).contains { b in
+                    let stretch = energy[b..<(b + step)].sorted()
+                    return stretch[step * 9 / 10] - stretch[step / 10] >= rangeDb
                 }
-                if range < rangeDb && !blockSwings && (meanChange < changeDb || range < steadyRangeDb) {
+                if range < rangeDb && !stretchSwings && (meanChange < changeDb || range < steadyRangeDb) {
                     for i in start..<(start + window) { music[i] = true }
                 }
             }
