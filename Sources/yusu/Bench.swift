@@ -326,9 +326,7 @@ struct BenchRunner {
     /// on each frame whose pitch search ran, two 512-point r2c and one c2r.
     static func fftwAlone(frames: Int, pitchFrames: Int, config: AnalysisConfig) {
         let spectral = RealFFT(size: config.spectralWindowSamples)
-        var pitchSize = 64
-        while pitchSize < config.pitchIntegrationSamples + config.maxLagSamples + 1 { pitchSize *= 2 }
-        let pitch = RealFFT(size: pitchSize)
+        let pitch = RealFFT(size: FrameAnalyzer.pitchFFTSize(config))
         for i in 0..<spectral.size { spectral.real[i] = Float(i % 7) * 0.01 }
         for i in 0..<pitch.size { pitch.real[i] = Float(i % 5) * 0.01 }
         for _ in 0..<frames { spectral.forward() }

@@ -11,6 +11,63 @@ struct PitchTests {
 
     func cents(_ a: Double, _ b: Double) -> Double { 1200 * log2(a / b) }
 
+    /// YIN's candidates as the paper writes them: the difference summed sample by sample in
+    /// Double, its cumulative-mean normalisation, every local minimum below 1 refined on the
+    /// raw difference, the deepest kept.
+    func directCandidates(_ x: [Float], frame i: Int, config c: AnalysisConfig) -> [(lag: Float, dip: Float)] {
+        let w = c.pitchIntegrationSamples
+        let maxLag = c.maxLagSamples
+        let start = i * c.hopSamples + c.hopSamples / 2 - (w + c.analysisRateHz / 200) / 2
+        func at(_ j: Int) -> Double { j >= 0 && j < x.count ? Double(x[j]) : 0 }
+        var raw = [Double](repeating: 0, count: maxLag + 2)
+        var d = [Double](repeating: 1, count: maxLag + 2)
+        var sum = 0.0
+        for tau in 1...maxLag {
+            var diff = 0.0
+            for j in 0..<w {
+                let e = at(start + j) - at(start + j + tau)
+                diff += e * e
+            }
+            raw[tau] = diff
+            sum += diff
+            d[tau] = sum > 0 ? diff * Double(tau) / sum : 1
+        }
+        raw[maxLag + 1] = raw[maxLag]
+        d[maxLag + 1] = d[maxLag]
+        var found: [(lag: Float, dip: Float)] = []
+        for tau in max(2, c.minLagSamples)...maxLag where d[tau] < d[tau - 1] && d[tau] <= d[tau + 1] && d[tau] < 1 {
+            let curvature = raw[tau - 1] - 2 * raw[tau] + raw[tau + 1]
+            let offset = curvature > 0 ? max(-0.5, min(0.5, 0.5 * (raw[tau - 1] - raw[tau + 1]) / curvature)) : 0
+            found.append((Float(Double(tau) + offset), Float(d[tau])))
+        }
+        return Array(found.sorted { $0.dip < $1.dip }.prefix(c.pitchCandidatesPerFrame))
+    }
+
+    @Test("the FFT-based candidates are YIN's, summed directly: lag within 0.02 samples, dip within 0.01")
+    func candidatesAreDirectYIN() {
+        // A voiced tone in noise: several minima per frame, some shallow. The frame loop
+        // splits its sums into interleaved chains and takes the cross term from a 320-point
+        // FFT; neither may change what YIN finds.
+        let c = AnalysisConfig()
+        let tone = Synth.harmonicTone(seconds: 0.6, rateHz: 8000, f0Hz: { 130 + 60 * $0 })
+        let hiss = Synth.noise(seconds: 0.6, rateHz: 8000, rmsDbov: -32, seed: 7)
+        let x = zip(tone, hiss).map { $0 + $1 }
+        let f = FrameAnalyzer.features(of: x, config: c)
+        var compared = 0
+        for i in 2..<(f.frameCount - 2) {
+            let direct = directCandidates(x, frame: i, config: c)
+            for (slot, want) in direct.enumerated() {
+                let lag = f.candidateLag(i, slot)
+                let dip = f.candidateDip(i, slot)
+                #expect(abs(lag - want.lag) < 0.02, "frame \(i) slot \(slot): lag \(lag) for \(want.lag)")
+                #expect(abs(dip - want.dip) < 0.01, "frame \(i) slot \(slot): dip \(dip) for \(want.dip)")
+                compared += 1
+            }
+        }
+        #expect(compared > 90)
+        #expect(FrameAnalyzer.pitchFFTSize(c) == 320)
+    }
+
     @Test("a harmonic tone's F0 is found within 10 cents", arguments: [80.0, 120.0, 210.0, 330.0, 450.0])
     func steady(f0: Double) {
         let t = track(Synth.harmonicTone(seconds: 1, rateHz: 8000, f0Hz: { _ in f0 }))
