@@ -190,11 +190,8 @@ public enum NightReport {
         var evidence: [EvidenceDTO]
     }
 
-    struct EvidenceDTO: Encodable {
-        var start_s: Double
-        var end_s: Double
-        var note: String
-    }
+    typealias EvidenceDTO = JSONReport.EvidenceDTO
+
     struct FailedDTO: Encodable {
         var path: String
         var agent_id: String

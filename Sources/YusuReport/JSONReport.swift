@@ -36,10 +36,14 @@ public enum JSONReport {
         var end_s: Double
         var duration_s: Double
     }
-    struct EvidenceDTO: Encodable {
-        var start_s: Double
-        var end_s: Double
-        var note: String
+    /// A verdict's evidence as every JSON document writes it (score, night summary).
+    public struct EvidenceDTO: Encodable, Sendable {
+        public var start_s: Double
+        public var end_s: Double
+        public var note: String
+        public init(start_s: Double, end_s: Double, note: String) {
+            (self.start_s, self.end_s, self.note) = (start_s, end_s, note)
+        }
     }
     struct LimitDTO: Encodable {
         var min: Double?

@@ -14,7 +14,7 @@
 //   3. pitch candidates: YIN's cumulative-mean-normalised difference function
 //      (de Cheveigné & Kawahara 2002, "YIN, a fundamental frequency estimator for speech
 //      and music", JASA 111(4), steps 2–5), with the difference function's cross term
-//      computed as an FFT cross-correlation (one 512-point r2c of the integration window,
+//      computed as an FFT cross-correlation (one 320-point r2c of the integration window,
 //      one of the whole lag span, one c2r). Every local minimum of the normalised
 //      difference in the lag range is a candidate, refined by parabolic interpolation;
 //      the `pitchCandidatesPerFrame` deepest are kept.
