@@ -271,8 +271,8 @@ public final class FrameAnalyzer {
             frame.spectralChangeDb = (squares / Float(bandCount)).squareRoot()
         }
         shapesKept += 1
-        // Geometric mean as one log per 8 bins: the product of 8 powers (>= 1e-12 each)
-        // stays well inside Double's range.
+        // Geometric mean as one log per 16 bins: the product of 16 powers (each from 1e-12
+        // to below 1e5 for a full-scale frame) stays inside Double's range (1e-192 to 1e80).
         var logSum: Double = 0
         var linearSum: Double = 0
         var product: Double = 1
@@ -283,7 +283,7 @@ public final class FrameAnalyzer {
             product *= p
             linearSum += p
             inProduct += 1
-            if inProduct == 8 {
+            if inProduct == 16 {
                 logSum += log(product)
                 product = 1
                 inProduct = 0
