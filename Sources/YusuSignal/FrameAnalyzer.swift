@@ -331,7 +331,9 @@ public final class FrameAnalyzer {
         // additions was the frame loop's longest latency.
         let w = s.window
         let p = s.prefixEnergy
-        Self.prefixSumOfSquares(w, count: span, into: p)
+        p[0] = 0
+        for j in 0..<span { p[j + 1] = Double(w[j]) * Double(w[j]) }
+        Self.prefixSum(p + 1, count: span, into: p + 1)
         let e0 = p[integration]
         // Silence (below about -100 dBov) has no pitch worth tracking.
         guard e0 > Double(integration) * 1e-10 else {
@@ -461,41 +463,10 @@ public final class FrameAnalyzer {
         return (here .< before) .& (here .<= after) .& (here .< 1)
     }
 
-    /// `out[j] = sum of x[i]^2 for i < j`, j = 0 ... count, in Double: four running sums over
-    /// the span's quarters, interleaved so that their additions overlap, each quarter then
-    /// offset by the total of those before it.
-    @inline(__always) static func prefixSumOfSquares(
-        _ x: UnsafeMutablePointer<Float>, count: Int, into out: UnsafeMutablePointer<Double>
-    ) {
-        let quarter = count / 4
-        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-        out[0] = 0
-        for j in 0..<quarter {
-            let a = Double(x[j]), b = Double(x[quarter + j])
-            let c = Double(x[2 * quarter + j]), e = Double(x[3 * quarter + j])
-            s0 += a * a
-            s1 += b * b
-            s2 += c * c
-            s3 += e * e
-            out[j + 1] = s0
-            out[quarter + j + 1] = s1
-            out[2 * quarter + j + 1] = s2
-            out[3 * quarter + j + 1] = s3
-        }
-        for j in (4 * quarter)..<count {
-            let v = Double(x[j])
-            s3 += v * v
-            out[j + 1] = s3
-        }
-        let offset1 = s0, offset2 = s0 + s1, offset3 = s0 + s1 + s2
-        for j in 1..<(quarter + 1) {
-            out[quarter + j] += offset1
-            out[2 * quarter + j] += offset2
-        }
-        for j in (3 * quarter + 1)..<(count + 1) { out[j] += offset3 }
-    }
-
-    /// `out[j] = x[0] + ... + x[j]`, j < count, as `prefixSumOfSquares` splits its chain.
+    /// `out[j] = x[0] + ... + x[j]`, j < count, in Double: four running sums over the
+    /// quarters of `x`, interleaved so that their additions overlap, each quarter then
+    /// offset by the total of those before it. `out` may be `x` (each element is read before
+    /// it is written).
     @inline(__always) static func prefixSum(
         _ x: UnsafeMutablePointer<Double>, count: Int, into out: UnsafeMutablePointer<Double>
     ) {

@@ -323,7 +323,7 @@ struct BenchRunner {
     }
 
     /// The transforms the frame loop ran, and nothing else: per frame one 256-point r2c and,
-    /// on each frame whose pitch search ran, two 512-point r2c and one c2r.
+    /// on each frame whose pitch search ran, two r2c and one c2r of `FrameAnalyzer.pitchFFTSize` points.
     static func fftwAlone(frames: Int, pitchFrames: Int, config: AnalysisConfig) {
         let spectral = RealFFT(size: config.spectralWindowSamples)
         let pitch = RealFFT(size: FrameAnalyzer.pitchFFTSize(config))
