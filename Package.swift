@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
         // MARK: System libraries (Debian: libsndfile1-dev, libfftw3-dev)
@@ -70,11 +71,17 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        // Text, JSON, HTML and CSV renderings of one scored call (no database in sight).
-        .target(name: "YusuReport", dependencies: ["YusuDelivery", "YusuSignal"]),
+        // Text, JSON, HTML and CSV renderings of one scored call (no database in sight). The pages'
+        // Mustache templates are compiled in (PackageResources), so the binary needs no files beside it.
+        .target(
+            name: "YusuReport",
+            dependencies: ["YusuDelivery", "YusuSignal", .product(name: "Mustache", package: "swift-mustache")],
+            resources: [.embedInCode("Templates")]),
         // Text, CSV, JSON and HTML renderings of a night (a results database's summary).
-        .target(name: "YusuNightReport", dependencies: ["YusuBatch", "YusuDelivery", "YusuReport",
-                                                        .product(name: "CSV", package: "CSV.swift")]),
+        .target(
+            name: "YusuNightReport",
+            dependencies: ["YusuBatch", "YusuDelivery", "YusuReport", .product(name: "CSV", package: "CSV.swift")],
+            resources: [.embedInCode("Templates")]),
 
         // The QA team's service: API, dashboard, live calls (Hummingbird 2).
         .target(name: "YusuServe", dependencies: [

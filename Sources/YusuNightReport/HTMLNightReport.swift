@@ -31,33 +31,39 @@ public enum HTMLNightReport {
 
     /// - Parameter linked: page names that exist (worst calls whose recording could be re-analysed).
     public static func render(_ summary: NightlySummary, linked: Set<String> = []) -> String {
-        var body = "<header><h1>Yusu 语速 — nightly QA 质检日报</h1>\n<div class=\"meta\">"
-        body += summary.since.map { "since \(HTML.escape($0))" } ?? "all days"
-        body += summary.standardKey.map { " · standard \(HTML.escape($0))" } ?? ""
-        let calls = summary.groups.reduce(0) { $0 + $1.calls }
-        body += " · \(plural(calls, "call")) scored"
-        if !summary.failedFiles.isEmpty {
-            body +=
-                """
-                 · <a class=\"fail\" href=\"#failed\">\(plural(summary.failedFiles.count, "file")) could not be \
-                scored</a>
-                """
-        }
-        body += "</div></header>\n"
-        guard !summary.groups.isEmpty || !summary.failedFiles.isEmpty else {
-            return HTML.page(title: "Yusu nightly QA", body: body + "<p>No calls.</p>\n", extraStyle: style)
-        }
         var agents: [String: [NightlySummary.Group]] = [:]
         for g in summary.groups { agents[g.agentId, default: []].append(g) }
         let scored = RuleBook.all.filter { (summaryWeight(summary, $0.id)) > 0 }
-        body += agentTable(agents, rules: scored)
-        body += ruleTable(
-            summary.groups, agents: agents,
-            unweighted: Set(RuleBook.all.filter { summaryWeight(summary, $0.id) == 0 }.map(\.id)))
-        body += dayTable(summary.groups, linked: linked)
-        body += failedTable(summary.failedFiles)
-        body += warningTable(summary.warnings)
-        return HTML.page(title: "Yusu nightly QA", body: body, extraStyle: style)
+        let unweighted = Set(RuleBook.all.filter { summaryWeight(summary, $0.id) == 0 }.map(\.id))
+        let night = Night(
+            since: summary.since, standardKey: summary.standardKey,
+            callsScored: plural(summary.groups.reduce(0) { $0 + $1.calls }, "call"),
+            failedCount: summary.failedFiles.isEmpty ? nil : plural(summary.failedFiles.count, "file"),
+            anything: !summary.groups.isEmpty || !summary.failedFiles.isEmpty,
+            agents: agents.keys.sorted().map { agentRow($0, agents[$0]!.sorted { $0.date < $1.date }, rules: scored) },
+            rules: RuleBook.all.map { ruleRow($0, summary.groups, agents: agents, unweighted: unweighted) },
+            days: summary.groups.map { dayRow($0, linked: linked) },
+            failedFiles: FileTable(
+                summary.failedFiles, headingId: "failed", heading: "未能评分 Files that could not be scored",
+                tableId: "failed-files", lastColumn: "Reason", rowClass: "failed-file"),
+            warnedCalls: FileTable(
+                summary.warnings, headingId: "warnings", heading: "注意 Calls scored with a warning",
+                tableId: "warning-calls", lastColumn: "Warning", rowClass: "warned"))
+        return HTML.page(
+            title: "Yusu nightly QA", body: NightTemplates.render("night", night), extraStyle: style)
+    }
+
+    /// The fields of Templates/night.mustache.
+    struct Night {
+        let since, standardKey: String?
+        let callsScored: String
+        let failedCount: String?
+        /// Whether there is anything to tabulate: calls scored, or files that failed.
+        let anything: Bool
+        let agents: [AgentRow]
+        let rules: [RuleRow]
+        let days: [DayRow]
+        let failedFiles, warnedCalls: FileTable?
     }
 
     /// A rule's weight under the summary's standard.
@@ -75,54 +81,47 @@ public enum HTMLNightReport {
 
     // MARK: Agents
 
-    static func agentTable(_ agents: [String: [NightlySummary.Group]], rules: [any StandardRule]) -> String {
-        var out =
-            """
-            <h2>坐席 Agents</h2>\n<table id=\"agents\">\n<thead><tr><th>Agent</th><th class=\"num\">Calls</th><th \
-            class=\"num\">Failed files</th>
-            """
-        out +=
-            """
-            <th class=\"num\">Mean score</th><th>Score by day</th><th>Weakest rules (pass \
-            rate)</th></tr></thead>\n<tbody>\n
-            """
-        for agent in agents.keys.sorted() {
-            let groups = agents[agent]!.sorted { $0.date < $1.date }
-            let calls = groups.reduce(0) { $0 + $1.calls }
-            let failed = groups.reduce(0) { $0 + $1.failed }
-            let withScore = groups.filter { $0.meanScore != nil && $0.calls > 0 }
-            let weight = withScore.reduce(0) { $0 + $1.calls }
-            let mean =
-                weight > 0 ? withScore.reduce(0.0) { $0 + $1.meanScore! * Double($1.calls) } / Double(weight) : nil
-            let weakest = rules.compactMap { r -> (String, Double)? in
-                passRate(r.id, groups).rate.map { (r.chineseName, $0) }
-            }
-            .filter { $0.1 < 1 }.sorted { $0.1 < $1.1 }.prefix(3)
-            out +=
-                """
-                <tr class=\"agent\" data-agent=\"\(HTML.escape(agent))\"><td>\(HTML.escape(agent))</td><td \
-                class=\"num\">\(calls)</td>
-                """
-            out += "<td class=\"num\">\(failed > 0 ? "<span class=\"fail\">\(failed)</span>" : "0")</td>"
-            out +=
-                """
-                <td \
-                class=\"num\">\(mean.map { String(format: "%.0f", $0) } ?? "—")</td><td>\(trend(groups))</td><td \
-                class=\"weak\">
-                """
-            out +=
-                weakest.isEmpty
-                ? "<span class=\"pass\">all rules passed</span>"
-                : weakest.map { "<span class=\"\(cls($0.1))\">\(HTML.escape($0.0)) \(pct($0.1))</span>" }.joined()
-            out += "</td></tr>\n"
-        }
-        return out + "</tbody>\n</table>\n"
+    struct AgentRow {
+        struct Weak { let cls, name, rate: String }
+        let agent, calls: String
+        /// Files of the agent's that could not be scored; nil for none.
+        let failed: String?
+        let meanScore: String
+        let trend: Trend?
+        /// The three rules the agent passes least, under 100%; empty when every rule passed.
+        let weakest: [Weak]
     }
 
-    /// The daily mean score, 0–100, as a line with its points; the last day's value written beside it.
-    static func trend(_ groups: [NightlySummary.Group]) -> String {
+    static func agentRow(_ agent: String, _ groups: [NightlySummary.Group], rules: [any StandardRule]) -> AgentRow {
+        let failed = groups.reduce(0) { $0 + $1.failed }
+        let withScore = groups.filter { $0.meanScore != nil && $0.calls > 0 }
+        let weight = withScore.reduce(0) { $0 + $1.calls }
+        let mean = weight > 0 ? withScore.reduce(0.0) { $0 + $1.meanScore! * Double($1.calls) } / Double(weight) : nil
+        let weakest = rules.compactMap { r -> (String, Double)? in
+            passRate(r.id, groups).rate.map { (r.chineseName, $0) }
+        }
+        .filter { $0.1 < 1 }.sorted { $0.1 < $1.1 }.prefix(3)
+        return AgentRow(
+            agent: agent, calls: String(groups.reduce(0) { $0 + $1.calls }), failed: failed > 0 ? String(failed) : nil,
+            meanScore: mean.map { String(format: "%.0f", $0) } ?? "—", trend: trend(groups),
+            weakest: weakest.map { AgentRow.Weak(cls: cls($0.1), name: $0.0, rate: pct($0.1)) })
+    }
+
+    /// The daily mean score, 0–100, as a line with its points, the last day's value written
+    /// beside it (Templates/trend.mustache); nil without a scored day.
+    struct Trend {
+        struct Level { let x1, x2, y: String }
+        struct Point { let x, y, date, score: String }
+        let width, height: String
+        let levels: [Level]
+        let polyline: String?
+        let points: [Point]
+        let lastX, lastY, last: String
+    }
+
+    static func trend(_ groups: [NightlySummary.Group]) -> Trend? {
         let points = groups.compactMap { g in g.meanScore.map { (g.date, $0) } }
-        guard !points.isEmpty else { return "—" }
+        guard !points.isEmpty else { return nil }
         let w = 180.0
         let h = 48.0
         let left = 6.0
@@ -134,152 +133,114 @@ public enum HTMLNightReport {
         let coords = points.enumerated().map { (i, p) in
             (points.count > 1 ? left + Double(i) * step : (w - right) / 2, y(p.1))
         }
-        var svg =
-            """
-            <svg class=\"trend\" viewBox=\"0 0 \(HTML.n(w)) \(HTML.n(h))\" role=\"img\" aria-label=\"mean score by \
-            day\">
-            """
-        for level in [0.0, 50, 100] {
-            svg +=
-                """
-                <line x1=\"\(HTML.n(left))\" x2=\"\(HTML.n(w - right))\" y1=\"\(HTML.n(y(level)))\" \
-                y2=\"\(HTML.n(y(level)))\" stroke=\"#e0e0e0\" stroke-width=\"1\"/>
-                """
-        }
-        if coords.count > 1 {
-            svg +=
-                """
-                <polyline points=\"\(coords.map { "\(HTML.n($0.0)),\(HTML.n($0.1))" }.joined(separator: " "))\" \
-                fill=\"none\" stroke=\"#2f6db5\" stroke-width=\"2.5\" stroke-linejoin=\"round\"/>
-                """
-        }
-        for (c, p) in zip(coords, points) {
-            svg +=
-                """
-                <circle cx=\"\(HTML.n(c.0))\" cy=\"\(HTML.n(c.1))\" r=\"3.5\" \
-                fill=\"#2f6db5\"><title>\(HTML.escape(p.0)): \(String(format: "%.0f", p.1))</title></circle>
-                """
-        }
         let last = coords[coords.count - 1]
-        svg +=
-            """
-            <text x=\"\(HTML.n(last.0 + 7))\" y=\"\(HTML.n(min(h - 4, max(14, last.1 + 4))))\" font-size=\"13\" \
-            fill=\"#1d1d1d\">\(String(format: "%.0f", points[points.count - 1].1))</text>
-            """
-        return svg + "</svg>"
+        return Trend(
+            width: HTML.n(w), height: HTML.n(h),
+            levels: [0.0, 50, 100].map { Trend.Level(x1: HTML.n(left), x2: HTML.n(w - right), y: HTML.n(y($0))) },
+            polyline: coords.count > 1 ? coords.map { "\(HTML.n($0.0)),\(HTML.n($0.1))" }.joined(separator: " ") : nil,
+            points: zip(coords, points).map {
+                Trend.Point(x: HTML.n($0.0), y: HTML.n($0.1), date: $1.0, score: String(format: "%.0f", $1.1))
+            },
+            lastX: HTML.n(last.0 + 7), lastY: HTML.n(min(h - 4, max(14, last.1 + 4))),
+            last: String(format: "%.0f", points[points.count - 1].1))
     }
 
     // MARK: Rules
 
-    static func ruleTable(
-        _ groups: [NightlySummary.Group], agents: [String: [NightlySummary.Group]], unweighted: Set<String>
-    ) -> String {
-        var out =
-            """
-            <h2>规范 Rules</h2>\n<table id=\"rules\">\n<thead><tr><th>规范 Rule</th><th class=\"num\">Pass \
-            rate</th><th class=\"num\">Calls judged</th><th>Agents under 50%</th></tr></thead>\n<tbody>\n
-            """
-        for rule in RuleBook.all {
-            let (rate, calls) = passRate(rule.id, groups)
-            let low = agents.keys.sorted().compactMap { a -> String? in
-                guard let r = passRate(rule.id, agents[a]!).rate, r < 0.5 else { return nil }
-                return "\(HTML.escape(a)) \(pct(r))"
-            }
-            let note = unweighted.contains(rule.id) ? " <span class=\"en\">(weight 0: not in the score)</span>" : ""
-            out +=
-                """
-                <tr data-rule=\"\(rule.id)\"><td><span class=\"zh\">\(rule.chineseName)</span> <span \
-                class=\"en\">\(rule.englishName)</span>\(note)</td>
-                """
-            out +=
-                """
-                <td class=\"num \(cls(rate))\">\(pct(rate))</td><td \
-                class=\"num\">\(calls)</td><td>\(low.isEmpty ? "—" : low.joined(separator: ", "))</td></tr>\n
-                """
+    struct RuleRow {
+        struct Low { let first: Bool, agent, rate: String }
+        let id, chineseName, englishName: String
+        let unweighted: Bool
+        let cls, rate, calls: String
+        /// Agents who pass the rule in under half their calls.
+        let low: [Low]
+    }
+
+    static func ruleRow(
+        _ rule: any StandardRule, _ groups: [NightlySummary.Group], agents: [String: [NightlySummary.Group]],
+        unweighted: Set<String>
+    ) -> RuleRow {
+        let (rate, calls) = passRate(rule.id, groups)
+        let low = agents.keys.sorted().compactMap { a -> (String, Double)? in
+            guard let r = passRate(rule.id, agents[a]!).rate, r < 0.5 else { return nil }
+            return (a, r)
         }
-        return out + "</tbody>\n</table>\n"
+        return RuleRow(
+            id: rule.id, chineseName: rule.chineseName, englishName: rule.englishName,
+            unweighted: unweighted.contains(rule.id), cls: cls(rate), rate: pct(rate), calls: String(calls),
+            low: low.enumerated().map { RuleRow.Low(first: $0 == 0, agent: $1.0, rate: pct($1.1)) })
     }
 
     // MARK: Days
 
-    static func dayTable(_ groups: [NightlySummary.Group], linked: Set<String>) -> String {
-        var out =
-            """
-            <h2>每日 By day</h2>\n<table id=\"days\">\n<thead><tr><th>Day</th><th>Agent</th><th \
-            class=\"num\">Calls</th><th class=\"num\">Mean score</th><th class=\"num\">字/分钟</th><th \
-            class=\"num\">Interruptions / call</th><th class=\"num\">Sinking endings</th><th>Worst \
-            calls</th></tr></thead>\n<tbody>\n
-            """
-        for g in groups {
-            out +=
-                """
-                <tr class=\"day\"><td class=\"t\">\(HTML.escape(g.date))</td><td>\(HTML.escape(g.agentId))</td><td \
-                class=\"num\">\(g.calls)\(g.failed > 0 ? " <span class=\"fail\">+\(g.failed) failed</span>" : "")</td>
-                """
-            out += "<td class=\"num\">\(g.meanScore.map { String(format: "%.0f", $0) } ?? "—")</td>"
-            out +=
-                """
-                <td \
-                class=\"num\">\(g.meanSpeechRateCharactersPerMinute.map { String(format: "%.0f", $0) } ?? "—")</td>
-                """
-            out +=
-                """
-                <td class=\"num\">\(g.interruptionsPerCall.map { String(format: "%.2f", $0) } ?? "—")</td><td \
-                class=\"num\">\(pct(g.fallingEndingShare))</td><td>
-                """
-            out += g.worstCalls.map { w in
+    struct DayRow {
+        struct Failure {
+            let first: Bool
+            let name: String
+            /// When the first evidence of the failure starts.
+            let clock: String?
+            let near: Bool
+        }
+        struct Worst {
+            let first: Bool
+            /// The call's own page, when it was written.
+            let page: String?
+            let label: String
+            let hasFailures: Bool
+            let failures: [Failure]
+        }
+        let date, agent, calls: String
+        let failed: String?
+        let meanScore, rate, interruptions, sinking: String
+        let worst: [Worst]
+    }
+
+    static func dayRow(_ g: NightlySummary.Group, linked: Set<String>) -> DayRow {
+        DayRow(
+            date: g.date, agent: g.agentId, calls: String(g.calls), failed: g.failed > 0 ? String(g.failed) : nil,
+            meanScore: g.meanScore.map { String(format: "%.0f", $0) } ?? "—",
+            rate: g.meanSpeechRateCharactersPerMinute.map { String(format: "%.0f", $0) } ?? "—",
+            interruptions: g.interruptionsPerCall.map { String(format: "%.2f", $0) } ?? "—",
+            sinking: pct(g.fallingEndingShare),
+            worst: g.worstCalls.enumerated().map { k, w in
                 let page = callPageName(w)
-                let label = "\(HTML.escape(w.callId)) (\(Scorecard.scoreText(w.score)))"
-                var cell =
-                    linked.contains(page)
-                    ? "<a class=\"worst\" href=\"\(page)\">\(label)</a>" : "<span class=\"worst\">\(label)</span>"
-                let failures = w.failures.map { f -> String in
-                    let name = RuleBook.rule(id: f.rule)?.chineseName ?? f.rule
-                    let first =
-                        f.evidence.first.map { " <span class=\"t\">\(HTML.clock($0.startSeconds))</span>" } ?? ""
-                    return "\(HTML.escape(name))\(first)"
-                        + (f.nearLimit ? " <span class=\"near-label\">near the limit</span>" : "")
-                }
-                if !failures.isEmpty { cell += "<br><span class=\"en\">\(failures.joined(separator: "; "))</span>" }
-                return cell
-            }.joined(separator: "<br>")
-            out += "</td></tr>\n"
-        }
-        return out + "</tbody>\n</table>\n"
+                return DayRow.Worst(
+                    first: k == 0, page: linked.contains(page) ? page : nil,
+                    label: "\(w.callId) (\(Scorecard.scoreText(w.score)))", hasFailures: !w.failures.isEmpty,
+                    failures: w.failures.enumerated().map { i, f in
+                        DayRow.Failure(
+                            first: i == 0, name: RuleBook.rule(id: f.rule)?.chineseName ?? f.rule,
+                            clock: f.evidence.first.map { HTML.clock($0.startSeconds) }, near: f.nearLimit)
+                    })
+            })
     }
 
-    // MARK: Warnings
+    // MARK: Files that failed, calls with a warning
 
-    static func warningTable(_ warnings: [NightlySummary.FailedFile]) -> String {
-        guard !warnings.isEmpty else { return "" }
-        var out =
-            """
-            <h2 id=\"warnings\">注意 Calls scored with a warning (\(warnings.count))</h2>\n<table \
-            id=\"warning-calls\">\n
-            """
-        out += "<thead><tr><th>Day</th><th>Agent</th><th>File</th><th>Warning</th></tr></thead>\n<tbody>\n"
-        for w in warnings {
-            out += "<tr class=\"warned\"><td class=\"t\">\(HTML.escape(w.date))</td><td>\(HTML.escape(w.agentId))</td>"
-            out += "<td class=\"path\">\(HTML.escape(w.path))</td><td>\(HTML.escape(w.reason))</td></tr>\n"
+    /// Templates/files.mustache: files with a reason each; nil when there are none.
+    struct FileTable {
+        struct Row { let date, agent, path, reason: String }
+        let headingId, heading, tableId, lastColumn, rowClass, count: String
+        let rows: [Row]
+
+        init?(
+            _ files: [NightlySummary.FailedFile], headingId: String, heading: String, tableId: String,
+            lastColumn: String, rowClass: String
+        ) {
+            guard !files.isEmpty else { return nil }
+            (self.headingId, self.heading, self.tableId) = (headingId, heading, tableId)
+            (self.lastColumn, self.rowClass, count) = (lastColumn, rowClass, String(files.count))
+            rows = files.map { Row(date: $0.date, agent: $0.agentId, path: $0.path, reason: $0.reason) }
         }
-        return out + "</tbody>\n</table>\n"
     }
+}
 
-    // MARK: Failed files
+/// Templates/night.mustache and its partials, compiled in.
+enum NightTemplates {
+    static let set = TemplateSet([
+        ("night", PackageResources.night_mustache), ("files", PackageResources.files_mustache),
+        ("trend", PackageResources.trend_mustache),
+    ])
 
-    static func failedTable(_ files: [NightlySummary.FailedFile]) -> String {
-        guard !files.isEmpty else { return "" }
-        var out =
-            "<h2 id=\"failed\">未能评分 Files that could not be scored (\(files.count))</h2>\n<table id=\"failed-files\">\n"
-        out += "<thead><tr><th>Day</th><th>Agent</th><th>File</th><th>Reason</th></tr></thead>\n<tbody>\n"
-        for f in files {
-            out +=
-                """
-                <tr class=\"failed-file\"><td \
-                class=\"t\">\(HTML.escape(f.date))</td><td>\(HTML.escape(f.agentId))</td>
-                """
-            out += "<td class=\"path\">\(HTML.escape(f.path))</td><td>\(HTML.escape(f.reason))</td></tr>\n"
-        }
-        return out + "</tbody>\n</table>\n"
-    }
+    static func render(_ name: String, _ model: Any) -> String { set.render(name, model) }
 }

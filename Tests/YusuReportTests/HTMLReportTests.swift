@@ -69,6 +69,25 @@ struct HTMLReportTests {
         #expect(levels.count == 2 && abs(levels[0] - (m.agent.activeLevelDbov ?? 0)) <= 0.06)
     }
 
+    @Test("the templates escape every value a call page shows: a title, a warning and a player link with markup")
+    func callPageEscapes() throws {
+        let dir = TemporaryDirectory()
+        let (path, _) = try writeInterruptedCall(in: dir)
+        var analysis = try CallScorer().analyze(path: path, options: CallOptions(keepContour: true))
+        analysis.measures.warnings = ["clipped <b>&</b> 'twice'"]
+        let card = Standard().evaluate(analysis.measures)
+        let html = HTMLCallReport.render(
+            analysis, card, title: "<i>call</i> & \"1\"", audio: .link("x.wav\"><script>alert(1)</script>"))
+        #expect(html.contains("<title>Yusu — &lt;i&gt;call&lt;/i&gt; &amp; &quot;1&quot;</title>"))
+        #expect(html.contains("<h1>Yusu 语速 — &lt;i&gt;call&lt;/i&gt; &amp; &quot;1&quot;</h1>"))
+        #expect(html.contains("<div class=\"warning\">⚠ clipped &lt;b&gt;&amp;&lt;/b&gt; &#39;twice&#39;</div>"))
+        #expect(html.contains("src=\"x.wav&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""))
+        #expect(!html.contains("<i>call") && !html.contains("<b>&") && !html.contains("<script>alert"))
+        // The page's own markup is not escaped: one player, its script, every chart.
+        #expect(occurrences("<audio id=\"player\"", in: html) == 1 && occurrences("<script>", in: html) == 1)
+        for id in ["timeline", "pitch", "rate", "levels"] { #expect(html.contains("<svg id=\"\(id)\"")) }
+    }
+
     @Test("the night page: one row per agent and per day, pass rates, links only to written pages")
     func nightPage() throws {
         let worst = NightlySummary.WorstCall(
