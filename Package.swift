@@ -95,7 +95,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        ]),
+        ], resources: [.embedInCode("Templates")]),
 
         // MARK: Tool
         .executableTarget(

@@ -12,77 +12,49 @@ extension Dashboard {
     static func callList(_ request: Request, _ state: ServeState) async throws -> Response {
         let filter = try ServeQueries.CallFilter(query: API.query(request))
         let result = try await state.database.run { try ServeQueries.calls($0, filter) }
-        var body = "<h1>通话 Calls</h1><form class=\"filters\" method=\"get\" action=\"/calls\">"
-        body += "<label>坐席 Agent<input name=\"agent\" value=\"\(e(filter.agent ?? ""))\"></label>"
-        body += "<label>从 From<input name=\"from\" type=\"date\" value=\"\(e(filter.from ?? ""))\"></label>"
-        body += "<label>到 To<input name=\"to\" type=\"date\" value=\"\(e(filter.to ?? ""))\"></label>"
-        body += "<label>未通过 Rule failed<select name=\"rule_failed\"><option value=\"\">—</option>"
-        for r in RuleBook.all {
-            body +=
-                """
-                <option value=\"\(e(r.id))\"\(filter.ruleFailed == r.id ? " selected" : "")>\(e(r.chineseName)) \
-                \(e(r.englishName))</option>
-                """
-        }
-        body +=
-            """
-            </select></label><label>最低分 Min score<input name=\"min_score\" inputmode=\"decimal\" \
-            value=\"\(filter.minScore.map { String($0) } ?? "")\"></label>
-            """
-        body +=
-            """
-            <label>最高分 Max score<input name=\"max_score\" inputmode=\"decimal\" \
-            value=\"\(filter.maxScore.map { String($0) } ?? "")\"></label>
-            """
-        body +=
-            """
-            <label>排序 Sort<select name=\"sort\"><option value=\"date\"\(filter.sortByScore ? "" : " selected")>\
-            日期 Newest first</option><option value=\"score\"\(filter.sortByScore ? " selected" : "")>分数 Lowest \
-            score first</option></select></label>
-            """
-        body += "<button type=\"submit\">筛选 Filter</button></form>"
-        body += "<p class=\"meta\" id=\"total\">\(result.total) calls</p>"
-        body +=
-            """
-            <table id=\"calls\" class=\"tight\"><tr><th>日期 Date</th><th>坐席 Agent</th><th>通话 Call</th><th \
-            class=\"pct\">得分 Score</th><th class=\"pct\">语速 字/分钟</th><th>未通过 Failed rules</th></tr>
-            """
-        for c in result.calls {
-            let callCell =
-                c.status == "scored"
-                ? "<a href=\"/calls/\(c.id)\">\(e(c.callId))</a>"
-                : "\(e(c.callId)) <span class=\"fail\">未评分 not scored</span>: \(e(c.failureReason ?? ""))"
-            body +=
-                """
-                <tr data-call-row=\"\(c.id)\"><td class=\"t\">\(e(c.date))</td><td><a \
-                href=\"/agents/\(e(segment(c.agentId)))\">\(e(c.agentId))</a></td><td>\(callCell)</td>
-                """
-            body +=
-                """
-                <td class=\"pct\">\(num(c.score))</td><td \
-                class=\"pct\">\(num(c.speechRateCpm, 0))</td><td>\(badges(c))</td></tr>
-                """
-        }
-        body += "</table>"
         let pages = max(1, (result.total + filter.perPage - 1) / filter.perPage)
-        body += "<div class=\"pager\">"
-        if filter.page > 1 {
-            body +=
-                """
-                <a href=\"/calls\(e(queryString(filter.queryItems + [("page", String(filter.page - 1))])))\">← 上一页 \
-                Previous</a>
-                """
+        let list = CallList(
+            agent: filter.agent ?? "", from: filter.from ?? "", to: filter.to ?? "",
+            ruleOptions: RuleBook.all.map {
+                CallList.RuleOption(
+                    id: $0.id, selected: filter.ruleFailed == $0.id, zh: $0.chineseName, en: $0.englishName)
+            }, minScore: filter.minScore.map { String($0) } ?? "", maxScore: filter.maxScore.map { String($0) } ?? "",
+            byScore: filter.sortByScore, total: String(result.total),
+            calls: result.calls.map {
+                CallList.Row(
+                    id: String($0.id), date: $0.date, agentSegment: segment($0.agentId), agentId: $0.agentId,
+                    scored: $0.status == "scored", callId: $0.callId, failureReason: $0.failureReason ?? "",
+                    score: num($0.score), rate: num($0.speechRateCpm, 0), badges: Badge.of($0))
+            },
+            previous: filter.page > 1 ? queryString(filter.queryItems + [("page", String(filter.page - 1))]) : nil,
+            page: String(filter.page), pages: String(pages),
+            next: filter.page < pages ? queryString(filter.queryItems + [("page", String(filter.page + 1))]) : nil)
+        return page("Yusu · 通话 Calls", templates.render("calls", list))
+    }
+
+    /// The fields of Templates/calls.mustache: the filter form as it was sent, a page of calls,
+    /// and the links to the pages before and after (query strings).
+    struct CallList {
+        struct RuleOption {
+            let id: String
+            let selected: Bool
+            let zh, en: String
         }
-        body += "<span>\(filter.page) / \(pages)</span>"
-        if filter.page < pages {
-            body +=
-                """
-                <a href=\"/calls\(e(queryString(filter.queryItems + [("page", String(filter.page + 1))])))\">下一页 \
-                Next →</a>
-                """
+        struct Row {
+            let id, date, agentSegment, agentId: String
+            let scored: Bool
+            let callId, failureReason, score, rate: String
+            let badges: [Badge]
         }
-        body += "</div>"
-        return page("Yusu · 通话 Calls", body)
+        let agent, from, to: String
+        let ruleOptions: [RuleOption]
+        let minScore, maxScore: String
+        let byScore: Bool
+        let total: String
+        let calls: [Row]
+        let previous: String?
+        let page, pages: String
+        let next: String?
     }
 
     /// The call's report page, as `yusu score --format html` draws it (re-analysed from its

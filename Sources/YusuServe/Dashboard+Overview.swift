@@ -76,39 +76,12 @@ extension Dashboard {
             }
         }
         guard let last = data.last else {
-            return page(
-                "Yusu · 总览 Overview",
-                """
-                <h1>质检总览 Overview</h1><p>No calls in the results database yet: run <code>yusu batch</code> on an \
-                archive, or upload a recording to <code>POST /v1/score?store=true</code>.</p>
-                """
-            )
-        }
-        var body = "<h1>质检总览 Overview</h1><p class=\"meta\">上一夜 Last night: <b id=\"last-night\">\(e(last))</b></p>"
-        body += "<h2>规则通过率 Pass rate per rule</h2><table id=\"rules\" class=\"tight\"><tr><th>规则 Rule</th>"
-        for w in data.windows {
-            body += "<th class=\"pct\">\(e(w.name))<br><span class=\"en\">\(w.calls) calls</span></th>"
+            return page("Yusu · 总览 Overview", templates.render("overview", Overview()))
         }
         func calls(_ items: [(String, String)]) -> String { "/calls" + queryString(items) }
         /// The call list's filter of window `k` (the last night, 7 nights, 30 nights).
         func since(_ k: Int) -> [(String, String)] {
             [("from", ServeQueries.day(last, minus: overviewWindows[k].daysBack)), ("to", last)]
-        }
-        body +=
-            "</tr><tr><td>平均分 Mean score</td>"
-            + data.windows.enumerated().map { k, w in
-                "<td class=\"pct \(scoreClass(w.mean))\"><a href=\"\(e(calls(since(k) + [("sort", "score")])))\">"
-                    + "\(num(w.mean))</a></td>"
-            }.joined() + "</tr>"
-        for rule in RuleBook.ids {
-            body +=
-                "<tr data-rule=\"\(e(rule))\"><td>\(ruleName(rule))</td>"
-                + data.windows.enumerated().map { k, w in
-                    """
-                    <td class=\"pct \(rateClass(w.rates[rule]))\"><a title=\"the calls that failed it\" \
-                    href=\"\(e(calls(since(k) + [("rule_failed", rule)])))\">\(pct(w.rates[rule]))</a></td>
-                    """
-                }.joined() + "</tr>"
         }
         // Agents, worst first (the 7 nights' mean score; no calls last), each with what to coach.
         let ranked = data.agents.sorted {
@@ -119,65 +92,86 @@ extension Dashboard {
             case (nil, nil): return $0.id < $1.id
             }
         }
-        body +=
-            """
-            </table><h2>谁需要辅导 Who needs coaching, on what</h2><p class=\"meta\">Agents ranked worst first by \
-            their mean score over 7 nights. Each number opens the calls behind it; each rule, the calls that \
-            failed it.</p><table id=\"agents\" class=\"tight\"><tr><th class=\"pct\">#</th><th>坐席 Agent</th>\
-            <th class=\"pct\">上一夜 Last night<br><span class=\"en\">calls · score</span></th>\
-            <th class=\"pct\">近7夜 7 nights<br><span class=\"en\">calls · score</span></th>\
-            <th class=\"pct\">近30夜 30 nights<br><span class=\"en\">calls · score</span></th>\
-            <th>最需改进 Coach on (30 nights, pass rate)</th><th class=\"pct\">未评分 Failed files</th></tr>
-            """
-        for (rank, a) in ranked.enumerated() {
-            let agent = [("agent", a.id)]
-            body +=
-                "<tr><td class=\"pct\">\(rank + 1)</td><td class=\"nowrap\"><a href=\"/agents/\(e(segment(a.id)))\">"
-            body += "\(e(a.id))</a></td>"
-            for (k, (n, score)) in [a.last, a.week, a.month].enumerated() {
-                body +=
-                    """
-                    <td class=\"pct \(scoreClass(score))\"><a href=\"\(e(calls(agent + since(k))))\">\(n) · \
-                    \(num(score))</a></td>
-                    """
-            }
-            let weakest = (data.agentRules[a.id] ?? [:])
-                .compactMap { rule, c -> (String, Double, Int)? in
-                    c.judged > 0 && c.passed < c.judged ? (rule, Double(c.passed) / Double(c.judged), c.judged) : nil
-                }
-                .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
-                .prefix(3)
-            body += "<td>"
-            body +=
-                weakest.isEmpty
-                ? "<span class=\"meta\">—</span>"
-                : weakest.map { rule, rate, judged in
-                    """
-                    <a class=\"badge \(rateClass(rate))\" title=\"\(judged) calls judged\" \
-                    href=\"\(e(calls(agent + since(2) + [("rule_failed", rule)])))\">\(ruleName(rule)) \(pct(rate))</a>
-                    """
-                }.joined(separator: " ")
-            body += "</td><td class=\"pct\">\(a.failed)</td></tr>"
+        let overview = Overview(
+            lastNight: last,
+            columns: data.windows.map { Overview.Column(name: $0.name, calls: String($0.calls)) },
+            meanScores: data.windows.enumerated().map { k, w in
+                Overview.Cell(cls: scoreClass(w.mean), href: calls(since(k) + [("sort", "score")]), text: num(w.mean))
+            },
+            rules: RuleBook.ids.map { rule in
+                Overview.RuleRow(
+                    id: rule, rule: RuleLabel(rule),
+                    cells: data.windows.enumerated().map { k, w in
+                        Overview.Cell(
+                            cls: rateClass(w.rates[rule]), href: calls(since(k) + [("rule_failed", rule)]),
+                            text: pct(w.rates[rule]))
+                    })
+            },
+            agents: ranked.enumerated().map { rank, a in
+                let agent = [("agent", a.id)]
+                let weakest = (data.agentRules[a.id] ?? [:])
+                    .compactMap { rule, c -> (String, Double, Int)? in
+                        c.judged > 0 && c.passed < c.judged
+                            ? (rule, Double(c.passed) / Double(c.judged), c.judged) : nil
+                    }
+                    .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+                    .prefix(3)
+                return Overview.AgentRow(
+                    rank: String(rank + 1), segment: segment(a.id), agent: a.id,
+                    cells: [a.last, a.week, a.month].enumerated().map { k, window in
+                        Overview.Cell(
+                            cls: scoreClass(window.1), href: calls(agent + since(k)),
+                            text: "\(window.0) · \(num(window.1))")
+                    },
+                    coachOn: weakest.enumerated().map { i, weak in
+                        Overview.Coach(
+                            first: i == 0, cls: rateClass(weak.1), judged: String(weak.2),
+                            href: calls(agent + since(2) + [("rule_failed", weak.0)]), rule: RuleLabel(weak.0),
+                            rate: pct(weak.1))
+                    }, failedFiles: String(a.failed))
+            },
+            anyFailed: !data.failed.isEmpty,
+            failed: data.failed.map {
+                Overview.FailedFile(
+                    date: $0.string("call_date") ?? "", agent: $0.string("agent_id") ?? "",
+                    path: $0.string("path") ?? "",
+                    reason: $0.string("failure_reason") ?? "")
+            })
+        return page("Yusu · 总览 Overview", templates.render("overview", overview))
+    }
+
+    /// The fields of Templates/overview.mustache: each window's pass rate per rule, the agents
+    /// ranked worst first, and the files that failed.
+    struct Overview {
+        struct Column { let name, calls: String }
+        /// A number that opens the calls behind it (`href`: the call list's query).
+        struct Cell { let cls, href, text: String }
+        struct RuleRow {
+            let id: String
+            let rule: RuleLabel
+            let cells: [Cell]
         }
-        body += "</table><h2>未能评分的文件 Files that could not be scored (30 nights)</h2>"
-        if data.failed.isEmpty {
-            body += "<p id=\"failed\">None.</p>"
-        } else {
-            body +=
-                """
-                <table id=\"failed\" class=\"tight\"><tr><th>日期 Date</th><th>坐席 Agent</th><th>文件 File</th><th>原因 \
-                Reason</th></tr>
-                """
-            for f in data.failed {
-                body +=
-                    """
-                    <tr><td \
-                    class=\"t\">\(e(f.string("call_date") ?? ""))</td><td>\(e(f.string("agent_id") ?? ""))</td>\
-                    <td>\(e(f.string("path") ?? ""))</td><td>\(e(f.string("failure_reason") ?? ""))</td></tr>
-                    """
-            }
-            body += "</table>"
+        /// A rule to coach the agent on: its pass rate over 30 nights, a link to the calls that failed it.
+        struct Coach {
+            let first: Bool
+            let cls, judged, href: String
+            let rule: RuleLabel
+            let rate: String
         }
-        return page("Yusu · 总览 Overview", body)
+        struct AgentRow {
+            let rank, segment, agent: String
+            let cells: [Cell]
+            let coachOn: [Coach]
+            let failedFiles: String
+        }
+        struct FailedFile { let date, agent, path, reason: String }
+        /// The database's last day; nil when it holds no call.
+        var lastNight: String? = nil
+        var columns: [Column] = []
+        var meanScores: [Cell] = []
+        var rules: [RuleRow] = []
+        var agents: [AgentRow] = []
+        var anyFailed = false
+        var failed: [FailedFile] = []
     }
 }

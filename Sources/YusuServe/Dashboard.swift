@@ -10,39 +10,24 @@ import YusuReport
 /// on the live board (a dozen lines that poll `/v1/live/calls`). Labels in Chinese and
 /// English, as the reports have them; tables that fit a laptop screen.
 enum Dashboard {
-    static let style = """
-        nav { display: flex; gap: 18px; padding: 8px 0 10px; border-bottom: 2px solid var(--agent); margin-bottom: \
-        14px; flex-wrap: wrap; }
-        nav a { text-decoration: none; font-weight: 600; } nav .who { margin-left: auto; color: var(--na); \
-        font-weight: 400; }
-        table { table-layout: auto; } td, th { overflow-wrap: break-word; } th { font-weight: 600; }
-        th, td.pct, td.nowrap, .badge { white-space: nowrap; }
-        .warn { color: var(--bad); font-weight: 600; }
-        td.bad { background: #fdecea; } td.fair { background: #fff6e0; } td.good { background: #eaf6ec; }
-        a.badge.bad { background: #fdecea; } a.badge.fair { background: #fff3d6; color: #7a5200; }
-        a.badge.good { background: #eaf6ec; color: #1b5e20; } a.badge { text-decoration: none; }
-        .empty { padding: 14px 16px; background: #f4f6f8; border-radius: 4px; color: #333; }
-        .tight td, .tight th { padding: 4px 6px; }
-        form.filters { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: end; margin: 8px 0 14px; }
-        form.filters label { display: flex; flex-direction: column; font-size: 0.85em; color: #444; }
-        form.filters input, form.filters select { font: inherit; padding: 3px 5px; max-width: 12em; }
-        .pager { margin: 10px 0; display: flex; gap: 14px; }
-        .spark { width: 420px; max-width: 100%; height: auto; } .spark polyline { fill: none; stroke: var(--agent); \
-        stroke-width: 2.5; }
-        .spark circle { fill: var(--agent); } .spark line { stroke: #b0b7bf; stroke-width: 1; }
-        .spark text { font-size: 10px; fill: #555; } .spark text.value { fill: #1d1d1d; font-weight: 600; }
-        .pct { font-variant-numeric: tabular-nums; text-align: right; }
-        .badge { display: inline-block; border-radius: 3px; padding: 0 5px; margin: 1px 2px; background: #fbe9e7; \
-        color: var(--bad); font-size: 0.85em; }
-        """
+    /// The pages' templates (Templates/*.mustache), compiled in. Every value is HTML-escaped by
+    /// the library; links arrive as paths and query strings, escaped there too.
+    static let templates = TemplateSet([
+        ("style", PackageResources.style_mustache), ("nav", PackageResources.nav_mustache),
+        ("navLoggedOut", PackageResources.navLoggedOut_mustache), ("login", PackageResources.login_mustache),
+        ("ruleName", PackageResources.ruleName_mustache), ("badge", PackageResources.badge_mustache),
+        ("overview", PackageResources.overview_mustache), ("calls", PackageResources.calls_mustache),
+        ("agent", PackageResources.agent_mustache), ("spark", PackageResources.spark_mustache),
+        ("runs", PackageResources.runs_mustache), ("live", PackageResources.live_mustache),
+        ("error", PackageResources.error_mustache),
+    ])
+    /// A template without values (the style, the navigation, the live board's page).
+    static func fixed(_ name: String) -> String { templates.render(name, [String: String]()) }
 
-    static let nav = """
-        <nav><a href="/">总览 Overview</a><a href="/calls">通话 Calls</a><a href="/live">实时 Live</a><a href="/runs">夜间任务 \
-        Nights</a><a class="who" href="/logout">退出 Log out</a></nav>
-        """
-
+    static let style = fixed("style")
+    static let nav = fixed("nav")
     /// Before logging in: no pages to go to, nothing to log out of.
-    static let loggedOutNav = "<nav><a href=\"/login\">登录 Log in</a></nav>"
+    static let loggedOutNav = fixed("navLoggedOut")
 
     static func page(
         _ title: String, _ body: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:],
@@ -61,8 +46,6 @@ enum Dashboard {
         headers.append(contentsOf: extra)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
-
-    static let e = HTML.escape
 
     /// A path segment or query value: only unreserved ASCII (RFC 3986) left as is.
     static func segment(_ s: String) -> String {
@@ -116,22 +99,27 @@ enum Dashboard {
     static let ruleNames: [String: (zh: String, en: String)] = Dictionary(
         uniqueKeysWithValues: RuleBook.all.map { ($0.id, ($0.chineseName, $0.englishName)) })
 
-    /// Failed rules as small badges, by their Chinese names.
-    /// A call's failed rules, each a link to the call at the moment its evidence begins
-    /// (the call page's player starts there: `#t=` seconds).
-    static func badges(_ c: ServeQueries.CallSummary) -> String {
-        c.failedRules.map { rule in
-            let at = c.firstEvidence[rule].map { "#t=" + String(format: "%.2f", $0) } ?? ""
-            return """
-                <a class=\"badge\" href=\"/calls/\(c.id)\(at)\" title=\"listen from the first moment\">\
-                \(e(ruleNames[rule]?.zh ?? rule))</a>
-                """
-        }.joined()
+    /// A rule's names for Templates/ruleName.mustache (an unknown id is shown as it is).
+    struct RuleLabel {
+        let known: Bool
+        let id, zh, en: String
+        init(_ id: String) {
+            let names = ruleNames[id]
+            (known, self.id, zh, en) = (names != nil, id, names?.zh ?? "", names?.en ?? "")
+        }
     }
 
-    static func ruleName(_ id: String) -> String {
-        guard let r = ruleNames[id] else { return e(id) }
-        return "<span class=\"zh\">\(e(r.zh))</span> <span class=\"en\">\(e(r.en))</span>"
+    /// A call's failed rules as small badges (Templates/badge.mustache), by their Chinese
+    /// names, each a link to the call at the moment its evidence begins (the call page's
+    /// player starts there: `#t=` seconds).
+    struct Badge {
+        let href, name: String
+        static func of(_ c: ServeQueries.CallSummary) -> [Badge] {
+            c.failedRules.map { rule in
+                let at = c.firstEvidence[rule].map { "#t=" + String(format: "%.2f", $0) } ?? ""
+                return Badge(href: "/calls/\(c.id)\(at)", name: ruleNames[rule]?.zh ?? rule)
+            }
+        }
     }
 
     static let rejectedToken = "令牌无效或已撤销 This token is unknown or revoked."
@@ -141,22 +129,10 @@ enum Dashboard {
     static func loginPage(
         next: String, warning: String? = nil, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]
     ) -> Response {
-        let note = warning.map { "<p class=\"warning\">\(e($0))</p>" } ?? ""
-        let intro = "<p>请输入访问令牌。Enter your access token to see the calls.</p>"
+        struct Login { let warning: String?, next: String }
         return page(
-            "Yusu · 登录 Log in", "<h1>登录 Log in</h1>" + note + intro + loginForm(next: next), status: status,
-            headers: headers, loggedIn: false)
-    }
-
-    static func loginForm(next: String) -> String {
-        return """
-            <form method="post" action="/login" class="filters"><input type="hidden" name="next" \
-            value="\(e(localTarget(next)))">
-            <label>令牌 Token <input type="password" name="token" autocomplete="off" size="40"></label><button \
-            type="submit">登录 Log in</button></form>
-            <p class="meta">No token? Ask whoever runs this server (it makes one with \
-            <code>yusu token create --db …</code>).</p>
-            """
+            "Yusu · 登录 Log in", templates.render("login", Login(warning: warning, next: localTarget(next))),
+            status: status, headers: headers, loggedIn: false)
     }
 
     // MARK: Routes

@@ -331,7 +331,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         return Dashboard.page(
             "Yusu · \(error.status.code)",
-            "<h1>\(error.status.code)</h1><p class=\"warning\">\(HTML.escape(error.message))</p>",
+            Dashboard.templates.render(
+                "error", ["status": String(error.status.code), "message": error.message]),
             status: error.status, headers: error.headers)
     }
 }
