@@ -1,27 +1,8 @@
 import Foundation
 
-/// Escaping and number formatting for self-contained HTML, and the frame every page shares.
+/// Number and time formatting for self-contained HTML pages, and the frame every page shares.
+/// Escaping is the templates' (Templates.swift): no page writes markup around a value by hand.
 public enum HTML {
-    public static func escape(_ text: String) -> String {
-        // Most text has nothing to escape: a byte scan says so without building a copy.
-        guard text.utf8.contains(where: { $0 == 38 || $0 == 60 || $0 == 62 || $0 == 34 || $0 == 39 }) else {
-            return text
-        }
-        var out = ""
-        out.reserveCapacity(text.count)
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
-
     /// A number for an SVG attribute: at most 1 decimal, no exponent.
     public static func n(_ x: Double) -> String {
         guard x.isFinite else { return "0" }

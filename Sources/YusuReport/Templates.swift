@@ -5,7 +5,7 @@ import Mustache
 /// needs no files beside it. A template is the file's bytes exactly: `time`, used inside a
 /// line, ends without a newline.
 ///
-/// Every `{{value}}` is HTML-escaped by the library (`& < > " '`, as `HTML.escape`); only
+/// Every `{{value}}` is HTML-escaped by the library (`& < > " '`); only
 /// `{{{…}}}` places a page fragment that was itself rendered from a template (the page's
 /// body, the site's navigation). The models hand the templates strings already formatted
 /// (times, one-decimal SVG coordinates), so a template decides markup and nothing else.
