@@ -68,6 +68,70 @@ public struct LevelAccumulator: Sendable {
         if sampleIndex == nextBoundary { closeHop() }
     }
 
+    /// Adds a block of one channel's samples: what `add(_:)` does sample by sample, with the
+    /// envelope's state in locals between hop boundaries. Through a stored property each
+    /// sample's two smoothers would wait on a store and a load besides their own arithmetic;
+    /// the arithmetic and its order are the same, so are the results.
+    public mutating func add(contentsOf samples: UnsafeBufferPointer<Float>) {
+        let g = smoothing
+        var k = 0
+        while k < samples.count {
+            // Samples up to the next hop boundary (or the block's end) run on locals.
+            let run = Int(min(Int64(samples.count - k), nextBoundary - sampleIndex))
+            var (p, q, sum, peak) = (self.p, self.q, hopSum, hopPeak)
+            for x in samples[k..<(k + run)] {
+                p = g * p + (1 - g) * abs(x)
+                q = g * q + (1 - g) * p
+                sum += Double(x) * Double(x)
+                if q > peak { peak = q }
+            }
+            (self.p, self.q, hopSum, hopPeak) = (p, q, sum, peak)
+            advance(by: run)
+            k += run
+        }
+    }
+
+    /// Adds a block to each of two channels' accumulators at once (a stereo call's two
+    /// parties, at the same position): as `add(contentsOf:)`, with the two channels'
+    /// recurrences in one loop, so that the processor overlaps their latencies.
+    public static func add(
+        _ a: inout LevelAccumulator, _ b: inout LevelAccumulator, _ xa: UnsafeBufferPointer<Float>,
+        _ xb: UnsafeBufferPointer<Float>
+    ) {
+        precondition(xa.count == xb.count && a.sampleIndex == b.sampleIndex && a.smoothing == b.smoothing)
+        let g = a.smoothing
+        var k = 0
+        while k < xa.count {
+            let run = Int(min(Int64(xa.count - k), a.nextBoundary - a.sampleIndex))
+            var (pa, qa, sumA, peakA) = (a.p, a.q, a.hopSum, a.hopPeak)
+            var (pb, qb, sumB, peakB) = (b.p, b.q, b.hopSum, b.hopPeak)
+            for j in k..<(k + run) {
+                let x = xa[j]
+                let y = xb[j]
+                pa = g * pa + (1 - g) * abs(x)
+                pb = g * pb + (1 - g) * abs(y)
+                qa = g * qa + (1 - g) * pa
+                qb = g * qb + (1 - g) * pb
+                sumA += Double(x) * Double(x)
+                sumB += Double(y) * Double(y)
+                if qa > peakA { peakA = qa }
+                if qb > peakB { peakB = qb }
+            }
+            (a.p, a.q, a.hopSum, a.hopPeak) = (pa, qa, sumA, peakA)
+            (b.p, b.q, b.hopSum, b.hopPeak) = (pb, qb, sumB, peakB)
+            a.advance(by: run)
+            b.advance(by: run)
+            k += run
+        }
+    }
+
+    /// `run` samples were added to the hop: count them, and close the hop at its boundary.
+    private mutating func advance(by run: Int) {
+        hopCount += run
+        sampleIndex += Int64(run)
+        if sampleIndex == nextBoundary { closeHop() }
+    }
+
     private mutating func closeHop() {
         hops.append(Hop(meanSquare: hopCount > 0 ? Float(hopSum / Double(hopCount)) : 0, envelopePeak: hopPeak))
         hopSum = 0

@@ -109,27 +109,22 @@ public final class SignalFrontEnd {
             channelBlock = [Float](repeating: 0, count: frames * channelCount)
         }
         if channelCount == 2 {
-            // One pass for both channels: the correlation's sums, each channel's P.56
-            // envelope (two independent recurrences, which the processor overlaps) and the
-            // de-interleaving into the block's two halves.
+            // One pass for both channels: the correlation's sums and the de-interleaving into
+            // the block's two halves.
             var cross = 0.0
             var e0 = 0.0
             var e1 = 0.0
             channelBlock.withUnsafeMutableBufferPointer { block in
-                levels.withUnsafeMutableBufferPointer { level in
-                    for j in 0..<frames {
-                        let x0 = interleaved[2 * j]
-                        let x1 = interleaved[2 * j + 1]
-                        let a = Double(x0)
-                        let b = Double(x1)
-                        cross += a * b
-                        e0 += a * a
-                        e1 += b * b
-                        level[0].add(x0)
-                        level[1].add(x1)
-                        block[j] = x0
-                        block[frames + j] = x1
-                    }
+                for j in 0..<frames {
+                    let x0 = interleaved[2 * j]
+                    let x1 = interleaved[2 * j + 1]
+                    let a = Double(x0)
+                    let b = Double(x1)
+                    cross += a * b
+                    e0 += a * a
+                    e1 += b * b
+                    block[j] = x0
+                    block[frames + j] = x1
                 }
             }
             crossSum += cross
@@ -137,12 +132,17 @@ public final class SignalFrontEnd {
             energy1 += e1
         } else {
             channelBlock.withUnsafeMutableBufferPointer { block in
-                levels.withUnsafeMutableBufferPointer { level in
-                    for j in 0..<frames {
-                        let x = interleaved[j]
-                        block[j] = x
-                        level[0].add(x)
-                    }
+                for j in 0..<frames { block[j] = interleaved[j] }
+            }
+        }
+        // Each channel's P.56 envelope, over its half of the block (a stereo call's two in one loop).
+        channelBlock.withUnsafeBufferPointer { block in
+            levels.withUnsafeMutableBufferPointer { level in
+                let half = { (c: Int) in UnsafeBufferPointer(rebasing: block[(c * frames)..<((c + 1) * frames)]) }
+                if channelCount == 2 {
+                    LevelAccumulator.add(&level[0], &level[1], half(0), half(1))
+                } else {
+                    for c in 0..<channelCount { level[c].add(contentsOf: half(c)) }
                 }
             }
         }

@@ -190,6 +190,43 @@ struct ActivityAndNucleiTests {
         #expect(abs(m.longTermLevelDbov - (20 * log10(0.1) - 3.01 + 10 * log10(4.0 / 6.0))) < 0.1)
     }
 
+    @Test("P.56 envelope in blocks, one channel or two at once, equals it sample by sample, bit for bit")
+    func levelBlocks() {
+        let rate = 8000
+        // Two different signals, so that a mix-up of the channels shows.
+        let a = Synth.sine(frequencyHz: 300, amplitude: 0.3, seconds: 1.3, rateHz: rate)
+        let b = Synth.sine(frequencyHz: 170, amplitude: 0.05, seconds: 1.3, rateHz: rate).enumerated().map {
+            $1 * Float(1 + $0 % 7)
+        }
+        var one = LevelAccumulator(sampleRateHz: rate)
+        var pairA = LevelAccumulator(sampleRateHz: rate)
+        var pairB = LevelAccumulator(sampleRateHz: rate)
+        // Blocks of odd sizes, so that hop boundaries (every 80 samples) fall inside and at their ends.
+        var at = 0
+        var size = 1
+        while at < a.count {
+            let n = min(size, a.count - at)
+            a.withUnsafeBufferPointer { xa in
+                b.withUnsafeBufferPointer { xb in
+                    let blockA = UnsafeBufferPointer(rebasing: xa[at..<(at + n)])
+                    one.add(contentsOf: blockA)
+                    LevelAccumulator.add(&pairA, &pairB, blockA, UnsafeBufferPointer(rebasing: xb[at..<(at + n)]))
+                }
+            }
+            at += n
+            size = size * 3 % 997 + 1
+        }
+        one.finish()
+        pairA.finish()
+        pairB.finish()
+        let hopsA = LevelAccumulator.hops(of: a, sampleRateHz: rate)
+        let hopsB = LevelAccumulator.hops(of: b, sampleRateHz: rate)
+        #expect(hopsA.count == 130 && one.hops.count == hopsA.count && pairB.hops.count == hopsB.count)
+        for k in 0..<hopsA.count {
+            #expect(one.hops[k] == hopsA[k] && pairA.hops[k] == hopsA[k] && pairB.hops[k] == hopsB[k])
+        }
+    }
+
     @Test("P.56 gate leaves out what is not this party's speech")
     func gatedLevel() {
         let rate = 8000
