@@ -123,16 +123,21 @@ public struct NightlySummary: Sendable, Codable, Equatable {
         from database: any ResultsStore, since: String?, standardKey: String? = nil,
         worstPerGroup: Int = 3
     ) throws -> NightlySummary {
-        let key =
-            try standardKey
-            ?? database.fetch("SELECT standard_key FROM runs ORDER BY id DESC LIMIT 1", []).first?.string(
-                "standard_key")
+        let key = try standardKey ?? StoredStandard.latestKey(database)
         var conditions = CallConditions()
         conditions.standard(key)
         conditions.since(since)
         let whereClause = conditions.clause
         let arguments = conditions.arguments
+        struct DayRow: Decodable {
+            let agent_id, call_date: String
+            let calls, failed: Int
+            let mean_score, mean_rate, interruptions_per_call: Double?
+            /// Sums over the scored calls: NULL for a day of failed files only.
+            let falling, measured: Int?
+        }
         let rows = try database.fetch(
+            DayRow.self,
             """
             SELECT c.agent_id, c.call_date,
                    SUM(CASE WHEN c.status = 'scored' THEN 1 ELSE 0 END) AS calls,
@@ -145,7 +150,12 @@ public struct NightlySummary: Sendable, Codable, Equatable {
             GROUP BY c.agent_id, c.call_date ORDER BY c.call_date {bin}, c.agent_id {bin}
             """, arguments)
         // Pass rates of every rule alike, from the verdict rows.
+        struct RateRow: Decodable {
+            let agent_id, call_date, rule: String
+            let pass, n: Int
+        }
         let rates = try database.fetch(
+            RateRow.self,
             """
             SELECT c.agent_id, c.call_date, v.rule, SUM(CASE WHEN v.passed = 1 THEN 1 ELSE 0 END) AS pass, \
             COUNT(v.passed) AS n
@@ -155,16 +165,21 @@ public struct NightlySummary: Sendable, Codable, Equatable {
             """, arguments)
         var passRates: [String: [String: Double?]] = [:]
         for r in rates {
-            let group = (r.string("agent_id") ?? "") + "\u{1}" + (r.string("call_date") ?? "")
-            let n = r.int("n") ?? 0
-            let pass = r.int("pass") ?? 0
-            passRates[group, default: [:]][r.string("rule") ?? ""] = n > 0 ? Double(pass) / Double(n) : nil
+            passRates[r.agent_id + "\u{1}" + r.call_date, default: [:]][r.rule] =
+                r.n > 0 ? Double(r.pass) / Double(r.n) : nil
         }
         // The worst calls of every group in one query: numbered within their group by score
         // (no score first), then call id.
         var worst: [String: [WorstCall]] = [:]
         if worstPerGroup > 0 {
+            struct WorstRow: Decodable {
+                let agent_id, call_date, call_id, path: String
+                let agent_channel: Int
+                let score: Double?
+                let verdicts_json: String?
+            }
             let worstRows = try database.fetch(
+                WorstRow.self,
                 """
                 SELECT agent_id, call_date, call_id, path, agent_channel, score, verdicts_json FROM (
                     SELECT c.agent_id, c.call_date, c.call_id, c.path, c.agent_channel, c.score, c.verdicts_json,
@@ -175,32 +190,33 @@ public struct NightlySummary: Sendable, Codable, Equatable {
                 WHERE place <= ? ORDER BY place
                 """, arguments + [.integer(Int64(worstPerGroup))])
             for w in worstRows {
-                let group = (w.string("agent_id") ?? "") + "\u{1}" + (w.string("call_date") ?? "")
-                worst[group, default: []].append(
+                worst[w.agent_id + "\u{1}" + w.call_date, default: []].append(
                     WorstCall(
-                        callId: w.string("call_id") ?? "", path: w.string("path") ?? "",
-                        agentChannel: w.int("agent_channel") ?? 0, score: w.double("score"),
-                        failures: Self.failures(w.string("verdicts_json"))))
+                        callId: w.call_id, path: w.path, agentChannel: w.agent_channel, score: w.score,
+                        failures: Self.failures(w.verdicts_json)))
             }
         }
         var groups: [Group] = []
         for row in rows {
-            let agent = row.string("agent_id") ?? ""
-            let date = row.string("call_date") ?? ""
+            let group = row.agent_id + "\u{1}" + row.call_date
             var passRate: [String: Double?] = [:]
-            for rule in RuleBook.ids { passRate[rule] = passRates[agent + "\u{1}" + date]?[rule] ?? nil }
-            let measured = row.int("measured") ?? 0
-            let falling = row.int("falling") ?? 0
+            for rule in RuleBook.ids { passRate[rule] = passRates[group]?[rule] ?? nil }
+            let measured = row.measured ?? 0
             groups.append(
                 Group(
-                    agentId: agent, date: date, calls: row.int("calls") ?? 0, failed: row.int("failed") ?? 0,
-                    meanScore: row.double("mean_score"), passRate: passRate,
-                    meanSpeechRateCharactersPerMinute: row.double("mean_rate"),
-                    interruptionsPerCall: row.double("interruptions_per_call"),
-                    fallingEndingShare: measured > 0 ? Double(falling) / Double(measured) : nil,
-                    worstCalls: worst[agent + "\u{1}" + date] ?? []))
+                    agentId: row.agent_id, date: row.call_date, calls: row.calls, failed: row.failed,
+                    meanScore: row.mean_score, passRate: passRate, meanSpeechRateCharactersPerMinute: row.mean_rate,
+                    interruptionsPerCall: row.interruptions_per_call,
+                    fallingEndingShare: measured > 0 ? Double(row.falling ?? 0) / Double(measured) : nil,
+                    worstCalls: worst[group] ?? []))
+        }
+        /// A call's file and whose it is, with why it failed or what it was warned of.
+        struct FileRow: Decodable {
+            let path, agent_id, call_id, call_date: String
+            let failure_reason, warnings_json: String?
         }
         let failed = try database.fetch(
+            FileRow.self,
             """
             SELECT c.path, c.agent_id, c.call_id, c.call_date, c.failure_reason FROM calls c
             WHERE \(whereClause) AND c.status = 'failed'
@@ -208,11 +224,12 @@ public struct NightlySummary: Sendable, Codable, Equatable {
             """, arguments
         ).map {
             FailedFile(
-                path: $0.string("path") ?? "", agentId: $0.string("agent_id") ?? "", callId: $0.string("call_id") ?? "",
-                date: $0.string("call_date") ?? "", reason: $0.string("failure_reason") ?? "")
+                path: $0.path, agentId: $0.agent_id, callId: $0.call_id, date: $0.call_date,
+                reason: $0.failure_reason ?? "")
         }
         var warnings: [FailedFile] = []
         for row in try database.fetch(
+            FileRow.self,
             """
             SELECT c.path, c.agent_id, c.call_id, c.call_date, c.warnings_json FROM calls c
             WHERE \(whereClause) AND c.status = 'scored' AND c.warnings_json IS NOT NULL AND c.warnings_json <> '[]'
@@ -220,14 +237,11 @@ public struct NightlySummary: Sendable, Codable, Equatable {
             """, arguments)
         {
             let list =
-                (try? JSONSerialization.jsonObject(with: Data((row.string("warnings_json") ?? "[]").utf8))) as? [String]
-                ?? []
+                (try? JSONSerialization.jsonObject(with: Data((row.warnings_json ?? "[]").utf8))) as? [String] ?? []
             for text in list {
                 warnings.append(
                     FailedFile(
-                        path: row.string("path") ?? "", agentId: row.string("agent_id") ?? "",
-                        callId: row.string("call_id") ?? "",
-                        date: row.string("call_date") ?? "", reason: text))
+                        path: row.path, agentId: row.agent_id, callId: row.call_id, date: row.call_date, reason: text))
             }
         }
         let standard = try StoredStandard.read(database, key: key)
@@ -257,11 +271,20 @@ public enum StoredStandard {
     /// - Throws: `Standard.LoadError` when the stored text does not decode (a database
     ///   written by a Yusu with rules this one does not know): never the default in its place.
     public static func read(_ database: any ResultsStore, key: String?) throws -> Standard {
+        struct Stored: Decodable { let standard_json: String }
         guard let key,
             let json = try database.fetch(
-                "SELECT standard_json FROM runs WHERE standard_key = ? ORDER BY id DESC LIMIT 1", [.text(key)]
-            ).first?.string("standard_json")
+                Stored.self, "SELECT standard_json FROM runs WHERE standard_key = ? ORDER BY id DESC LIMIT 1",
+                [.text(key)]
+            ).first?.standard_json
         else { return Standard() }
         return try Standard.decode(Data(json.utf8), path: "the stored standard \(key)")
+    }
+
+    /// The standard key of the latest run; nil before any run.
+    public static func latestKey(_ database: any ResultsStore) throws -> String? {
+        struct Latest: Decodable { let standard_key: String }
+        return try database.fetch(Latest.self, "SELECT standard_key FROM runs ORDER BY id DESC LIMIT 1", []).first?
+            .standard_key
     }
 }

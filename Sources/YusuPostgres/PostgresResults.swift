@@ -375,19 +375,25 @@ public final class PostgresResults: ResultsStore, @unchecked Sendable {
 extension PostgresResults {
     /// For readers (`yusu report`): a Yusu results database of this schema or an older one.
     public func checkReadable() throws {
+        struct Check: Decodable { let ok: Int }
+        struct Meta: Decodable { let value: String }
         let hasMeta =
             try fetch(
+                Check.self,
                 """
                 SELECT CASE WHEN to_regclass('meta') IS NOT NULL AND to_regclass('calls') IS NOT NULL THEN 1 ELSE \
                 0 END AS ok
                 """,
                 []
             )
-            .first?.int("ok") == 1
+            .first?.ok == 1
         guard hasMeta else {
             throw DatabaseError(description: "\(target): not a Yusu results database (no calls table)")
         }
-        let version = try fetch("SELECT value FROM meta WHERE key = 'schema_version'", []).first?.int("value") ?? 0
+        let version =
+            try fetch(Meta.self, "SELECT value FROM meta WHERE key = 'schema_version'", []).first.flatMap {
+                Int($0.value)
+            } ?? 0
         guard version <= Self.schemaVersion else {
             throw DatabaseError(
                 description:

@@ -52,7 +52,7 @@ enum API {
             // Healthy when the database answers.
             do {
                 let n = try await state.database.run {
-                    try $0.fetch("SELECT COUNT(*) AS n FROM runs", []).first?.int("n") ?? 0
+                    try ServeQueries.count($0, "SELECT COUNT(*) AS n FROM runs", [])
                 }
                 let load = await state.scoringGate.load
                 return json(

@@ -15,7 +15,7 @@ extension Dashboard {
             var windows: [(name: String, calls: Int, mean: Double?, rates: [String: Double])] = []
             var agents: [(id: String, last: (Int, Double?), week: (Int, Double?), month: (Int, Double?), failed: Int)] =
                 []
-            var failed: [SQLRow] = []
+            var failed: [FailedRow] = []
             /// Per agent, each rule's pass rate over 30 nights and the verdicts behind it.
             var agentRules: [String: [String: (passed: Int, judged: Int)]] = [:]
         }
@@ -40,7 +40,13 @@ extension Dashboard {
                     condition += " AND standard_key = ?"
                     args.append(.text(key))
                 }
+                struct AgentRow: Decodable {
+                    let agent_id: String
+                    let n1, n7, n30, failed: Int
+                    let s1, s7, s30: Double?
+                }
                 let rows = try store.fetch(
+                    AgentRow.self,
                     """
                     SELECT agent_id,
                       SUM(CASE WHEN status = 'scored' AND call_date >= ? THEN 1 ELSE 0 END) AS n1,
@@ -53,8 +59,7 @@ extension Dashboard {
                     """, args)
                 d.agents = rows.map { r in
                     (
-                        r.string("agent_id") ?? "", (r.int("n1") ?? 0, r.double("s1")),
-                        (r.int("n7") ?? 0, r.double("s7")), (r.int("n30") ?? 0, r.double("s30")), r.int("failed") ?? 0
+                        r.agent_id, (r.n1, r.s1), (r.n7, r.s7), (r.n30, r.s30), r.failed
                     )
                 }
                 for r in try ServeQueries.agentRuleCounts(store, from: month) {
@@ -67,6 +72,7 @@ extension Dashboard {
                     failedArgs.append(.text(key))
                 }
                 d.failed = try store.fetch(
+                    FailedRow.self,
                     """
                     SELECT id, call_date, agent_id, call_id, path, failure_reason FROM calls WHERE \
                     \(failedCondition) ORDER BY call_date DESC, path {bin} LIMIT 200
@@ -133,11 +139,16 @@ extension Dashboard {
             anyFailed: !data.failed.isEmpty,
             failed: data.failed.map {
                 Overview.FailedFile(
-                    date: $0.string("call_date") ?? "", agent: $0.string("agent_id") ?? "",
-                    path: $0.string("path") ?? "",
-                    reason: $0.string("failure_reason") ?? "")
+                    date: $0.call_date, agent: $0.agent_id, path: $0.path, reason: $0.failure_reason ?? "")
             })
         return page("Yusu · 总览 Overview", templates.render("overview", overview))
+    }
+
+    /// A file of the last 30 nights that could not be scored.
+    struct FailedRow: Decodable, Sendable {
+        let id: Int64
+        let call_date, agent_id, call_id, path: String
+        let failure_reason: String?
     }
 
     /// The fields of Templates/overview.mustache: each window's pass rate per rule, the agents

@@ -117,20 +117,27 @@ actor LiveBoard {
     /// Every instance's live calls, oldest first.
     func list() async throws -> [JSONValue] {
         let since = Date().timeIntervalSince1970 - Self.staleSeconds
+        struct Row: Decodable {
+            let id, agent_id, call_id, started_at: String
+            let heard_s: Double
+            let utterances: Int
+            let last_rate_cpm, silence_from_s, silence_s: Double?
+            let alerts_json: String?
+        }
         return try await database.run { store in
-            try store.fetch("SELECT * FROM live_calls WHERE updated_at >= ? ORDER BY started_at, id", [.real(since)])
-                .map { r in
-                    .obj([
-                        "id": .string(r.string("id")), "agent_id": .string(r.string("agent_id")),
-                        "call_id": .string(r.string("call_id")),
-                        "started_at": .string(r.string("started_at")), "heard_s": .number(r.double("heard_s")),
-                        "utterances": .int(r.int("utterances")), "last_rate_cpm": .number(r.double("last_rate_cpm")),
-                        "alerts": JSONValue.parse(r.string("alerts_json") ?? "[]"),
-                        "hold": r.double("silence_s").map { seconds in
-                            .obj(["start_s": .number(r.double("silence_from_s")), "so_far_s": .number(seconds)])
-                        } ?? .null,
-                    ])
-                }
+            try store.fetch(
+                Row.self, "SELECT * FROM live_calls WHERE updated_at >= ? ORDER BY started_at, id", [.real(since)]
+            )
+            .map { r in
+                .obj([
+                    "id": .str(r.id), "agent_id": .str(r.agent_id), "call_id": .str(r.call_id),
+                    "started_at": .str(r.started_at), "heard_s": .number(r.heard_s), "utterances": .whole(r.utterances),
+                    "last_rate_cpm": .number(r.last_rate_cpm), "alerts": JSONValue.parse(r.alerts_json ?? "[]"),
+                    "hold": r.silence_s.map { seconds in
+                        .obj(["start_s": .number(r.silence_from_s), "so_far_s": .number(seconds)])
+                    } ?? .null,
+                ])
+            }
         }
     }
 }

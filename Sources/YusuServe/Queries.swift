@@ -102,7 +102,7 @@ public enum ServeQueries {
 
     /// The standard the service shows: that of the latest run, as `yusu report` does.
     public static func standardKey(_ store: any ResultsStore) throws -> String? {
-        try store.fetch("SELECT standard_key FROM runs ORDER BY id DESC LIMIT 1", []).first?.string("standard_key")
+        try StoredStandard.latestKey(store)
     }
 
     public static func standard(_ store: any ResultsStore, key: String?) throws -> Standard {
@@ -127,20 +127,35 @@ public enum ServeQueries {
         public var firstEvidence: [String: Double] = [:]
         public var fileName: String?
 
-        init(_ r: SQLRow, failedRules: [String]) {
-            id = Int64(r.int("id") ?? 0)
-            callId = r.string("call_id") ?? ""
-            agentId = r.string("agent_id") ?? ""
-            date = r.string("call_date") ?? ""
-            status = r.string("status") ?? ""
-            failureReason = r.string("failure_reason")
-            durationSeconds = r.double("duration_s")
-            score = r.double("score")
-            speechRateCpm = r.double("agent_speech_rate_cpm")
-            agentInterruptions = r.int("agent_interruptions")
+        /// The columns a list shows, as stored.
+        struct Row: Decodable {
+            let id: Int64
+            let call_id, agent_id, call_date, status, path: String
+            let failure_reason: String?
+            let duration_s, score, agent_speech_rate_cpm: Double?
+            let agent_interruptions: Int?
+            let verdicts_json: String?
+            /// The columns, as the list query selects them.
+            static let columns = """
+                c.id, c.call_id, c.agent_id, c.call_date, c.status, c.failure_reason, c.duration_s, c.score,
+                c.agent_speech_rate_cpm, c.agent_interruptions, c.path, c.verdicts_json
+                """
+        }
+
+        init(_ r: Row, failedRules: [String]) {
+            id = r.id
+            callId = r.call_id
+            agentId = r.agent_id
+            date = r.call_date
+            status = r.status
+            failureReason = r.failure_reason
+            durationSeconds = r.duration_s
+            score = r.score
+            speechRateCpm = r.agent_speech_rate_cpm
+            agentInterruptions = r.agent_interruptions
             self.failedRules = failedRules
-            fileName = r.string("path").map { p in p.lastIndex(of: "/").map { String(p[p.index(after: $0)...]) } ?? p }
-            for v in StoredVerdict.list(r.string("verdicts_json")) where v.passed == false {
+            fileName = r.path.lastIndex(of: "/").map { String(r.path[r.path.index(after: $0)...]) } ?? r.path
+            for v in StoredVerdict.list(r.verdicts_json) where v.passed == false {
                 if let first = v.evidence.map(\.start_s).min() { firstEvidence[v.rule] = first }
             }
         }
@@ -160,15 +175,20 @@ public enum ServeQueries {
     /// The failed rules of these calls, from their verdict rows, each in the standard's order.
     static func failedRules(_ store: any ResultsStore, calls ids: [Int64]) throws -> [Int64: [String]] {
         guard !ids.isEmpty else { return [:] }
+        struct Failed: Decodable {
+            let call_row: Int64
+            let rule: String
+        }
         var failed: [Int64: [String]] = [:]
         for v in try store.fetch(
+            Failed.self,
             """
             SELECT call_row, rule FROM verdicts WHERE passed = 0 AND call_row IN \
             (\(ids.map(String.init).joined(separator: ",")))
             """,
             [])
         {
-            if let id = v.int("call_row"), let rule = v.string("rule") { failed[Int64(id), default: []].append(rule) }
+            failed[v.call_row, default: []].append(v.rule)
         }
         return failed.mapValues { $0.sorted { (ruleOrder[$0] ?? 99) < (ruleOrder[$1] ?? 99) } }
     }
@@ -191,67 +211,85 @@ public enum ServeQueries {
         // The count of a filter is remembered for a few seconds (a night changes once a day;
         // paging through a list must not count it again and again).
         let total = try AggregateCache.shared.value("count|\(conditions)", store: store) {
-            try store.fetch("SELECT COUNT(*) AS n FROM calls c WHERE \(whereClause)", args).first?.int("n") ?? 0
+            try count(store, "SELECT COUNT(*) AS n FROM calls c WHERE \(whereClause)", args)
         }
         let rows = try store.fetch(
+            CallSummary.Row.self,
             """
-            SELECT c.id, c.call_id, c.agent_id, c.call_date, c.status, c.failure_reason, c.duration_s, c.score,
-                   c.agent_speech_rate_cpm, c.agent_interruptions, c.path, c.verdicts_json
+            SELECT \(CallSummary.Row.columns)
             FROM calls c WHERE \(whereClause)
             ORDER BY \(f.sortByScore ? "CASE WHEN c.score IS NULL THEN 1 ELSE 0 END, c.score, " : "")c.call_date DESC, \
             c.id DESC LIMIT ? OFFSET ?
             """, args + [.integer(Int64(f.perPage)), .integer(Int64((f.page - 1) * f.perPage))])
-        let failed = try failedRules(store, calls: rows.map { Int64($0.int("id") ?? 0) })
-        return CallPage(
-            calls: rows.map { CallSummary($0, failedRules: failed[Int64($0.int("id") ?? 0)] ?? []) }, total: total)
+        let failed = try failedRules(store, calls: rows.map(\.id))
+        return CallPage(calls: rows.map { CallSummary($0, failedRules: failed[$0.id] ?? []) }, total: total)
+    }
+
+    /// The one number a `SELECT COUNT(*) AS n` answers.
+    static func count(_ store: any ResultsStore, _ sql: String, _ args: [SQLValue]) throws -> Int {
+        struct Count: Decodable { let n: Int }
+        return try store.fetch(Count.self, sql, args).first?.n ?? 0
     }
 
     static let ruleOrder = Dictionary(uniqueKeysWithValues: RuleBook.ids.enumerated().map { ($1, $0) })
 
+    /// The columns of a call beyond its list row (`SELECT *` decodes into both).
+    struct CallDetail: Decodable {
+        let agent_channel: Int
+        let standard_key, scored_at, metadata_json: String
+        let analysis_version, format, warnings_json: String?
+        let sample_rate_hz, channels: Int?
+        let agent_syllables, agent_utterances, agent_falling_endings, agent_measured_endings, long_utterances: Int?
+        let agent_talk_time_s, agent_phonation_time_s, agent_articulation_rate_cpm: Double?
+        let agent_level_dbov, agent_median_f0_hz: Double?
+        let customer_syllables, customer_interruptions, holds, backchannels: Int?
+        let customer_speech_rate_cpm, customer_level_dbov, longest_hold_s: Double?
+    }
+
     /// One call: its row, verdicts (as stored when it was scored), utterances and events.
     public static func call(_ store: any ResultsStore, id: Int64) throws -> [String: JSONValue]? {
-        guard let r = try store.fetch("SELECT * FROM calls WHERE id = ?", [.integer(id)]).first else { return nil }
-        var out = CallSummary(r, failedRules: try failedRules(store, calls: [id])[id] ?? []).fields
-        out["agent_channel"] = .int(r.int("agent_channel"))
-        out["standard_key"] = .string(r.string("standard_key"))
-        out["scored_at"] = .string(r.string("scored_at"))
-        out["analysis_version"] = .string(r.string("analysis_version"))
-        out["sample_rate_hz"] = .int(r.int("sample_rate_hz"))
-        out["channels"] = .int(r.int("channels"))
-        out["format"] = .string(r.string("format"))
-        out["recording"] = .string(r.string("status") == "scored" ? "/v1/calls/\(id)/recording" : nil)
-        var agent: [String: JSONValue] = [:]
-        for (key, column) in [
-            ("syllables", "agent_syllables"), ("utterances", "agent_utterances"),
-            ("falling_endings", "agent_falling_endings"),
-            ("measured_endings", "agent_measured_endings"), ("interruptions", "agent_interruptions"),
-            ("long_utterances", "long_utterances"),
-        ] {
-            agent[key] = .int(r.int(column))
-        }
-        for (key, column) in [
-            ("talk_time_s", "agent_talk_time_s"), ("phonation_time_s", "agent_phonation_time_s"),
-            ("speech_rate_cpm", "agent_speech_rate_cpm"),
-            ("articulation_rate_cpm", "agent_articulation_rate_cpm"), ("level_dbov", "agent_level_dbov"),
-            ("median_f0_hz", "agent_median_f0_hz"),
-        ] {
-            agent[key] = .number(r.double(column))
-        }
-        out["agent"] = .object(agent)
-        out["customer"] = .object([
-            "syllables": .int(r.int("customer_syllables")),
-            "speech_rate_cpm": .number(r.double("customer_speech_rate_cpm")),
-            "level_dbov": .number(r.double("customer_level_dbov")),
-            "interruptions": .int(r.int("customer_interruptions")),
+        guard let row = try store.fetch("SELECT * FROM calls WHERE id = ?", [.integer(id)]).first else { return nil }
+        let decoder = SQLRowDecoder()
+        let listed = try decoder.decode(CallSummary.Row.self, from: row)
+        let r = try decoder.decode(CallDetail.self, from: row)
+        var out = CallSummary(listed, failedRules: try failedRules(store, calls: [id])[id] ?? []).fields
+        out["agent_channel"] = .int(r.agent_channel)
+        out["standard_key"] = .str(r.standard_key)
+        out["scored_at"] = .str(r.scored_at)
+        out["analysis_version"] = .string(r.analysis_version)
+        out["sample_rate_hz"] = .int(r.sample_rate_hz)
+        out["channels"] = .int(r.channels)
+        out["format"] = .string(r.format)
+        out["recording"] = .string(listed.status == "scored" ? "/v1/calls/\(id)/recording" : nil)
+        out["agent"] = .object([
+            "syllables": .int(r.agent_syllables), "utterances": .int(r.agent_utterances),
+            "falling_endings": .int(r.agent_falling_endings), "measured_endings": .int(r.agent_measured_endings),
+            "interruptions": .int(listed.agent_interruptions), "long_utterances": .int(r.long_utterances),
+            "talk_time_s": .number(r.agent_talk_time_s), "phonation_time_s": .number(r.agent_phonation_time_s),
+            "speech_rate_cpm": .number(listed.agent_speech_rate_cpm),
+            "articulation_rate_cpm": .number(r.agent_articulation_rate_cpm), "level_dbov": .number(r.agent_level_dbov),
+            "median_f0_hz": .number(r.agent_median_f0_hz),
         ])
-        out["holds"] = .int(r.int("holds"))
-        out["longest_hold_s"] = .number(r.double("longest_hold_s"))
-        out["backchannels"] = .int(r.int("backchannels"))
-        out["verdicts"] = JSONValue.parse(r.string("verdicts_json") ?? "[]")
-        out["warnings"] = JSONValue.parse(r.string("warnings_json") ?? "[]")
-        out["metadata"] = JSONValue.parse(r.string("metadata_json") ?? "{}")
+        out["customer"] = .object([
+            "syllables": .int(r.customer_syllables), "speech_rate_cpm": .number(r.customer_speech_rate_cpm),
+            "level_dbov": .number(r.customer_level_dbov), "interruptions": .int(r.customer_interruptions),
+        ])
+        out["holds"] = .int(r.holds)
+        out["longest_hold_s"] = .number(r.longest_hold_s)
+        out["backchannels"] = .int(r.backchannels)
+        out["verdicts"] = JSONValue.parse(listed.verdicts_json ?? "[]")
+        out["warnings"] = JSONValue.parse(r.warnings_json ?? "[]")
+        out["metadata"] = JSONValue.parse(r.metadata_json)
+        struct UtteranceRow: Decodable {
+            let party: String
+            let start_s, end_s: Double
+            let syllables: Int
+            let falling_ending: Bool?
+            let final_drop_st, end_vs_median_st: Double?
+        }
         out["utterances"] = .array(
             try store.fetch(
+                UtteranceRow.self,
                 """
                 SELECT party, start_s, end_s, syllables, falling_ending, final_drop_st, end_vs_median_st FROM \
                 utterances WHERE call_row = ? ORDER BY start_s, party {bin}
@@ -259,16 +297,19 @@ public enum ServeQueries {
                 [.integer(id)]
             ).map {
                 .object([
-                    "party": .string($0.string("party")), "start_s": .number($0.double("start_s")),
-                    "end_s": .number($0.double("end_s")),
-                    "syllables": .int($0.int("syllables")),
-                    "falling_ending": $0.int("falling_ending").map { .bool($0 == 1) } ?? .null,
-                    "final_drop_st": .number($0.double("final_drop_st")),
-                    "end_vs_median_st": .number($0.double("end_vs_median_st")),
+                    "party": .str($0.party), "start_s": .number($0.start_s), "end_s": .number($0.end_s),
+                    "syllables": .int($0.syllables), "falling_ending": $0.falling_ending.map { .bool($0) } ?? .null,
+                    "final_drop_st": .number($0.final_drop_st), "end_vs_median_st": .number($0.end_vs_median_st),
                 ])
             })
+        struct EventRow: Decodable {
+            let kind: String
+            let party, detail: String?
+            let start_s, end_s: Double
+        }
         out["events"] = .array(
             try store.fetch(
+                EventRow.self,
                 """
                 SELECT kind, party, start_s, end_s, detail FROM events WHERE call_row = ? ORDER BY start_s, kind \
                 {bin}
@@ -276,9 +317,8 @@ public enum ServeQueries {
                 [.integer(id)]
             ).map {
                 .object([
-                    "kind": .string($0.string("kind")), "party": .string($0.string("party")),
-                    "start_s": .number($0.double("start_s")),
-                    "end_s": .number($0.double("end_s")), "detail": .string($0.string("detail")),
+                    "kind": .str($0.kind), "party": .string($0.party), "start_s": .number($0.start_s),
+                    "end_s": .number($0.end_s), "detail": .string($0.detail),
                 ])
             })
         return out
@@ -288,17 +328,18 @@ public enum ServeQueries {
     public static func recordingPath(_ store: any ResultsStore, id: Int64) throws -> (
         path: String, agentChannel: Int, standardKey: String, title: String
     )? {
+        struct Row: Decodable {
+            let path, standard_key, agent_id, call_id, status: String
+            let agent_channel: Int
+        }
         guard
             let r = try store.fetch(
-                "SELECT path, agent_channel, standard_key, agent_id, call_id, status FROM calls WHERE id = ?",
+                Row.self, "SELECT path, agent_channel, standard_key, agent_id, call_id, status FROM calls WHERE id = ?",
                 [.integer(id)]
             ).first,
-            r.string("status") == "scored", let path = r.string("path")
+            r.status == "scored"
         else { return nil }
-        return (
-            path, r.int("agent_channel") ?? 0, r.string("standard_key") ?? "",
-            "\(r.string("agent_id") ?? "") · \(r.string("call_id") ?? "")"
-        )
+        return (r.path, r.agent_channel, r.standard_key, "\(r.agent_id) · \(r.call_id)")
     }
 
     public struct Agent: Sendable {
@@ -310,9 +351,15 @@ public enum ServeQueries {
     }
 
     static func agentsNow(_ store: any ResultsStore) throws -> [Agent] {
+        struct Row: Decodable {
+            let agent_id, first, last: String
+            let calls, failed: Int
+            let mean_score: Double?
+        }
         var conditions = CallConditions()
         conditions.standard(try standardKey(store))
         return try store.fetch(
+            Row.self,
             """
             SELECT agent_id, SUM(CASE WHEN status = 'scored' THEN 1 ELSE 0 END) AS calls, SUM(CASE WHEN status = \
             'failed' THEN 1 ELSE 0 END) AS failed,
@@ -321,9 +368,8 @@ public enum ServeQueries {
             """, conditions.arguments
         ).map {
             Agent(
-                id: $0.string("agent_id") ?? "", calls: $0.int("calls") ?? 0, failed: $0.int("failed") ?? 0,
-                meanScore: $0.double("mean_score"),
-                first: $0.string("first") ?? "", last: $0.string("last") ?? "")
+                id: $0.agent_id, calls: $0.calls, failed: $0.failed, meanScore: $0.mean_score, first: $0.first,
+                last: $0.last)
         }
     }
 
@@ -342,8 +388,7 @@ public enum ServeQueries {
     /// An agent's pass rate per rule and mean score, per day or per week.
     /// Whether the database holds any call of `agent` (scored or not).
     public static func agentKnown(_ store: any ResultsStore, _ agent: String) throws -> Bool {
-        try (store.fetch("SELECT COUNT(*) AS n FROM calls c WHERE c.agent_id = ?", [.text(agent)]).first?.int("n") ?? 0)
-            > 0
+        try count(store, "SELECT COUNT(*) AS n FROM calls c WHERE c.agent_id = ?", [.text(agent)]) > 0
     }
 
     public static func trend(_ store: any ResultsStore, agent: String, weekly: Bool, since: String?) throws
@@ -363,12 +408,23 @@ public enum ServeQueries {
         conditions.since(since)
         let whereClause = conditions.clause
         let args = conditions.arguments
+        struct Day: Decodable {
+            let call_date: String
+            let calls, scored: Int
+            let score_sum: Double?
+        }
+        struct RuleDay: Decodable {
+            let call_date, rule: String
+            let pass, n: Int
+        }
         let days = try store.fetch(
+            Day.self,
             """
             SELECT c.call_date, COUNT(*) AS calls, SUM(c.score) AS score_sum, COUNT(c.score) AS scored
             FROM calls c WHERE \(whereClause) GROUP BY c.call_date ORDER BY c.call_date {bin}
             """, args)
         let rules = try store.fetch(
+            RuleDay.self,
             """
             SELECT c.call_date, v.rule, SUM(CASE WHEN v.passed = 1 THEN 1 ELSE 0 END) AS pass, COUNT(v.passed) AS n
             FROM calls c JOIN verdicts v ON v.call_row = c.id WHERE \(whereClause) GROUP BY c.call_date, v.rule
@@ -376,18 +432,18 @@ public enum ServeQueries {
         var points: [String: TrendPoint] = [:]
         func period(_ day: String) -> String { weekly ? weekStart(day) : day }
         for d in days {
-            let p = period(d.string("call_date") ?? "")
+            let p = period(d.call_date)
             var point = points[p] ?? TrendPoint(period: p, calls: 0, scoreSum: 0, scored: 0, pass: [:], judged: [:])
-            point.calls += d.int("calls") ?? 0
-            point.scoreSum += d.double("score_sum") ?? 0
-            point.scored += d.int("scored") ?? 0
+            point.calls += d.calls
+            point.scoreSum += d.score_sum ?? 0
+            point.scored += d.scored
             points[p] = point
         }
         for r in rules {
-            let p = period(r.string("call_date") ?? "")
-            guard var point = points[p], let rule = r.string("rule") else { continue }
-            point.pass[rule, default: 0] += r.int("pass") ?? 0
-            point.judged[rule, default: 0] += r.int("n") ?? 0
+            let p = period(r.call_date)
+            guard var point = points[p] else { continue }
+            point.pass[r.rule, default: 0] += r.pass
+            point.judged[r.rule, default: 0] += r.n
             points[p] = point
         }
         return points.values.sorted { $0.period < $1.period }
@@ -413,36 +469,46 @@ public enum ServeQueries {
 
     /// The latest runs (nights), each with the files it could not score and why.
     public static func runs(_ store: any ResultsStore, limit: Int) throws -> [Run] {
+        struct Row: Decodable {
+            let id: Int64
+            let started_at, source, standard_key, yusu_version: String
+            let finished_at, worker: String?
+            let jobs, files_seen, files_scored, files_skipped, files_failed: Int
+            let audio_seconds: Double
+            let interrupted: Bool
+        }
+        struct Failed: Decodable {
+            let path, agent_id, call_id, call_date: String
+            let failure_reason: String?
+        }
         let rows = try store.fetch(
+            Row.self,
             """
             SELECT id, started_at, finished_at, source, standard_key, jobs, yusu_version, files_seen, files_scored, \
             files_skipped,
                    files_failed, audio_seconds, interrupted, worker FROM runs ORDER BY id DESC LIMIT ?
             """, [.integer(Int64(limit))])
         return try rows.map { r in
-            let id = Int64(r.int("id") ?? 0)
+            let id = r.id
             let failed = try store.fetch(
+                Failed.self,
                 """
                 SELECT path, agent_id, call_id, call_date, failure_reason FROM calls WHERE run_id = ? AND status = \
                 'failed' ORDER BY path {bin}
                 """, [.integer(id)]
             ).map {
                 (
-                    path: $0.string("path") ?? "", agent: $0.string("agent_id") ?? "",
-                    callId: $0.string("call_id") ?? "",
-                    date: $0.string("call_date") ?? "", reason: $0.string("failure_reason") ?? ""
+                    path: $0.path, agent: $0.agent_id, callId: $0.call_id, date: $0.call_date,
+                    reason: $0.failure_reason ?? ""
                 )
             }
             var fields: [String: JSONValue] = [
-                "id": .int(Int(id)), "started_at": .string(r.string("started_at")),
-                "finished_at": .string(r.string("finished_at")),
-                "source": .string(r.string("source")), "standard_key": .string(r.string("standard_key")),
-                "jobs": .int(r.int("jobs")),
-                "yusu_version": .string(r.string("yusu_version")), "worker": .string(r.string("worker")),
-                "files_seen": .int(r.int("files_seen")), "files_scored": .int(r.int("files_scored")),
-                "files_skipped": .int(r.int("files_skipped")),
-                "files_failed": .int(r.int("files_failed")), "audio_s": .number(r.double("audio_seconds")),
-                "interrupted": .bool((r.int("interrupted") ?? 0) == 1),
+                "id": .whole(Int(id)), "started_at": .str(r.started_at), "finished_at": .string(r.finished_at),
+                "source": .str(r.source), "standard_key": .str(r.standard_key), "jobs": .whole(r.jobs),
+                "yusu_version": .str(r.yusu_version), "worker": .string(r.worker), "files_seen": .whole(r.files_seen),
+                "files_scored": .whole(r.files_scored), "files_skipped": .whole(r.files_skipped),
+                "files_failed": .whole(r.files_failed), "audio_s": .number(r.audio_seconds),
+                "interrupted": .bool(r.interrupted),
             ]
             fields["failed_files"] = .array(
                 failed.map {
@@ -472,18 +538,20 @@ public enum ServeQueries {
     public static func agentRuleCounts(_ store: any ResultsStore, from: String) throws -> [(
         agent: String, rule: String, passed: Int, judged: Int
     )] {
+        struct Row: Decodable {
+            let agent_id, rule: String
+            let p, j: Int
+        }
         let (whereClause, args) = try scoredSince(store, from)
         return try store.fetch(
+            Row.self,
             """
             SELECT c.agent_id, v.rule, SUM(CASE WHEN v.passed = 1 THEN 1 ELSE 0 END) AS p, \
             SUM(CASE WHEN v.passed IS NOT NULL THEN 1 ELSE 0 END) AS j \
             FROM calls c JOIN verdicts v ON v.call_row = c.id WHERE \(whereClause) \
             GROUP BY c.agent_id, v.rule
             """, args
-        ).compactMap { r in
-            guard let agent = r.string("agent_id"), let rule = r.string("rule") else { return nil }
-            return (agent, rule, r.int("p") ?? 0, r.int("j") ?? 0)
-        }
+        ).map { ($0.agent_id, $0.rule, $0.p, $0.j) }
     }
 
     public static func passRates(_ store: any ResultsStore, windowsEndingOn last: String, days: [Int]) throws -> [(
@@ -526,11 +594,12 @@ public enum ServeQueries {
 
     /// The latest day with calls (the last night), if any.
     public static func lastDay(_ store: any ResultsStore) throws -> String? {
+        struct Row: Decodable { let d: String? }
         var conditions = CallConditions()
         conditions.standard(try standardKey(store))
         return try store.fetch(
-            "SELECT MAX(c.call_date) AS d FROM calls c WHERE \(conditions.clause)", conditions.arguments
-        ).first?.string("d")
+            Row.self, "SELECT MAX(c.call_date) AS d FROM calls c WHERE \(conditions.clause)", conditions.arguments
+        ).first?.d
     }
 
     /// `day` minus `days` days, yyyy-MM-dd.

@@ -43,16 +43,23 @@ public enum AccessTokens {
         let rows = try store.execute(
             "INSERT INTO tokens (name, token_sha256, scope, created_at) VALUES (?, ?, ?, ?) RETURNING id",
             [.text(trimmed), .text(hash(token)), .text(scope.rawValue), .text(now)])
-        let id = Int64(rows.first?.int("id") ?? 0)
+        struct Inserted: Decodable { let id: Int64 }
+        let id = try rows.first.map { try SQLRowDecoder().decode(Inserted.self, from: $0).id } ?? 0
         return (token, Info(id: id, name: trimmed, scope: scope, createdAt: now, revokedAt: nil))
     }
 
+    /// A row of `tokens` (the hash never leaves the database).
+    struct Row: Decodable {
+        let id: Int64
+        let name, scope, created_at: String
+        let revoked_at: String?
+    }
+
     public static func list(in store: any ResultsStore) throws -> [Info] {
-        try store.fetch("SELECT id, name, scope, created_at, revoked_at FROM tokens ORDER BY id", []).map {
+        try store.fetch(Row.self, "SELECT id, name, scope, created_at, revoked_at FROM tokens ORDER BY id", []).map {
             Info(
-                id: Int64($0.int("id") ?? 0), name: $0.string("name") ?? "",
-                scope: Scope(rawValue: $0.string("scope") ?? "") ?? .read,
-                createdAt: $0.string("created_at") ?? "", revokedAt: $0.string("revoked_at"))
+                id: $0.id, name: $0.name, scope: Scope(rawValue: $0.scope) ?? .read, createdAt: $0.created_at,
+                revokedAt: $0.revoked_at)
         }
     }
 
@@ -75,10 +82,11 @@ public enum AccessTokens {
     /// The scope of a live token, nil for an unknown or revoked one.
     public static func scope(of token: String, in store: any ResultsStore) throws -> Scope? {
         guard token.hasPrefix("yusu_"), token.utf8.count == 69 else { return nil }
+        struct Live: Decodable { let scope: String }
         let row = try store.fetch(
-            "SELECT scope FROM tokens WHERE token_sha256 = ? AND revoked_at IS NULL", [.text(hash(token))]
+            Live.self, "SELECT scope FROM tokens WHERE token_sha256 = ? AND revoked_at IS NULL", [.text(hash(token))]
         ).first
-        return row.flatMap { Scope(rawValue: $0.string("scope") ?? "") }
+        return row.flatMap { Scope(rawValue: $0.scope) }
     }
 }
 

@@ -181,11 +181,12 @@ enum StoredCall {
         _ scored: CallScorer.Scored, item: BatchItem, contentHash: String, standard: Standard, source: String,
         version: String, in store: any ResultsStore
     ) throws -> Int64 {
+        struct Stored: Decodable { let id: Int64 }
         func stored() throws -> Int64? {
             try store.fetch(
-                "SELECT id FROM calls WHERE path = ? AND standard_key = ? AND status = 'scored'",
+                Stored.self, "SELECT id FROM calls WHERE path = ? AND standard_key = ? AND status = 'scored'",
                 [.text(item.path), .text(standard.key)]
-            ).first?.int("id").map(Int64.init)
+            ).first?.id
         }
         if let existing = try stored() { return existing }
         let run = try store.startRun(source: source, standard: standard, jobs: 1, version: version, worker: nil)

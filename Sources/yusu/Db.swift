@@ -155,10 +155,16 @@ struct Db: ParsableCommand {
         func run() throws {
             try reportingDatabaseErrors {
                 let store = try openResults(db)
+                struct Meta: Decodable { let value: String }
+                struct Calls: Decodable {
+                    let scored, failed: Int?
+                    let audio: Double?
+                }
                 let version =
-                    try store.fetch("SELECT value FROM meta WHERE key = 'schema_version'", []).first?.string("value")
+                    try store.fetch(Meta.self, "SELECT value FROM meta WHERE key = 'schema_version'", []).first?.value
                     ?? "?"
                 let calls = try store.fetch(
+                    Calls.self,
                     """
                     SELECT SUM(CASE WHEN status = 'scored' THEN 1 ELSE 0 END) AS scored, SUM(CASE WHEN status = \
                     'failed' THEN 1 ELSE 0 END) AS failed,
@@ -167,10 +173,10 @@ struct Db: ParsableCommand {
                 ).first
                 print(
                     """
-                    schema \(version); calls: \(calls?.int("scored") ?? 0) scored, \(calls?.int("failed") ?? 0) \
+                    schema \(version); calls: \(calls?.scored ?? 0) scored, \(calls?.failed ?? 0) \
                     failed, 
                     """
-                        + String(format: "%.2f h of audio", (calls?.double("audio") ?? 0) / 3600))
+                        + String(format: "%.2f h of audio", (calls?.audio ?? 0) / 3600))
                 if let pg = store as? PostgresResults {
                     print("queue: " + TerminalProgress.queueStatus(try pg.queueCounts(), samples: []))
                 }
