@@ -100,8 +100,8 @@ public struct VoiceActivityTracker: Sendable {
     public let config: VoiceActivityConfig
     private var seeded: SeededRuns
     private var music: MusicRejection
-    private var gaps: GapFiller
-    private var bursts: BurstDropper
+    private var gaps: ShortRuns
+    private var bursts: ShortRuns
     private var unvoiced: UnvoicedRunDropper
     /// Voicing, energy and spectral change of recent frames, for the stages that look back.
     private var voiced: FrameRing<Bool>
@@ -134,8 +134,8 @@ public struct VoiceActivityTracker: Sendable {
             window: frames(config.musicWindowSeconds), voicedShare: config.musicVoicedShare,
             rangeDb: config.musicEnergyRangeDb, changeDb: config.musicSpectralChangeDb,
             steadyRangeDb: config.musicSteadyRangeDb)
-        gaps = GapFiller(shorterThan: frames(config.bridgeGapSeconds))
-        bursts = BurstDropper(shorterThan: frames(config.minimumBurstSeconds))
+        gaps = ShortRuns.gaps(shorterThan: frames(config.bridgeGapSeconds))
+        bursts = ShortRuns.bursts(shorterThan: frames(config.minimumBurstSeconds))
         unvoiced = UnvoicedRunDropper(
             minimumVoiced: frames(config.minimumVoicedSeconds), attach: frames(config.unvoicedAttachSeconds),
             decideAfter: frames(config.unvoicedDecideSeconds))

@@ -56,83 +56,59 @@ struct SeededRuns: Sendable {
     }
 }
 
-/// Fills runs of non-speech shorter than `shorterThan` between speech (never at the start
-/// or the end of the channel). Look-ahead: `shorterThan` frames.
-struct GapFiller: Sendable {
+/// Rewrites the runs of `kind` shorter than `shorterThan` frames that a frame of the other
+/// value ends: short gaps between speech are filled (`kind` false), short bursts of speech
+/// are dropped (`kind` true). A run reaching `shorterThan` stands. A run still open when the
+/// channel ends comes out as non-speech: an unfinished gap is not filled, an unfinished
+/// burst not kept. With `leadingStands`, a run before any frame of the other value stands
+/// whatever its length (the silence before the first speech is no gap). Look-ahead:
+/// `shorterThan` frames.
+struct ShortRuns: Sendable {
+    let kind: Bool
     let shorterThan: Int
-    private var seenSpeech = false
-    private var gapFrom: Int? = nil
-    /// The open gap is known to be long (or leading): its frames went out as they came.
-    private var gapDecided = false
-    private var next = 0
-
-    init(shorterThan: Int) { self.shorterThan = shorterThan }
-
-    mutating func push(_ i: Int, _ flag: Bool, into out: inout [(Int, Bool)]) {
-        next = i + 1
-        if flag {
-            if let from = gapFrom, !gapDecided {
-                let fill = i - from < shorterThan
-                for p in from..<i { out.append((p, fill)) }
-            }
-            gapFrom = nil
-            gapDecided = false
-            seenSpeech = true
-            out.append((i, true))
-            return
-        }
-        if gapFrom == nil {
-            gapFrom = i
-            gapDecided = !seenSpeech
-        }
-        if gapDecided {
-            out.append((i, false))
-            return
-        }
-        if i - gapFrom! + 1 >= shorterThan {
-            for p in gapFrom!...i { out.append((p, false)) }
-            gapDecided = true
-        }
-    }
-
-    mutating func finish(into out: inout [(Int, Bool)]) {
-        if let from = gapFrom, !gapDecided { for p in from..<next { out.append((p, false)) } }
-        gapFrom = nil
-    }
-}
-
-/// Drops runs of speech shorter than `shorterThan`. Look-ahead: that.
-struct BurstDropper: Sendable {
-    let shorterThan: Int
+    let leadingStands: Bool
+    private var seenOther = false
     private var runFrom: Int? = nil
-    private var longRun = false
+    /// The open run stands: its frames go out as they come.
+    private var runStands = false
     private var next = 0
 
-    init(shorterThan: Int) { self.shorterThan = shorterThan }
+    /// Gaps of non-speech shorter than `shorterThan` between speech are filled.
+    static func gaps(shorterThan: Int) -> ShortRuns { ShortRuns(kind: false, shorterThan, leadingStands: true) }
+    /// Bursts of speech shorter than `shorterThan` are dropped.
+    static func bursts(shorterThan: Int) -> ShortRuns { ShortRuns(kind: true, shorterThan, leadingStands: false) }
+
+    private init(kind: Bool, _ shorterThan: Int, leadingStands: Bool) {
+        (self.kind, self.shorterThan, self.leadingStands) = (kind, shorterThan, leadingStands)
+    }
 
     mutating func push(_ i: Int, _ flag: Bool, into out: inout [(Int, Bool)]) {
         next = i + 1
-        if !flag {
-            if let from = runFrom { for p in from..<i { out.append((p, false)) } }
+        if flag != kind {
+            // The run ends short: its frames come out rewritten.
+            if let from = runFrom, !runStands { for p in from..<i { out.append((p, !kind)) } }
             runFrom = nil
-            longRun = false
-            out.append((i, false))
+            runStands = false
+            seenOther = true
+            out.append((i, flag))
             return
         }
-        if longRun {
-            out.append((i, true))
+        if runFrom == nil {
+            runFrom = i
+            runStands = leadingStands && !seenOther
+        }
+        if runStands {
+            out.append((i, kind))
             return
         }
-        if runFrom == nil { runFrom = i }
         if i - runFrom! + 1 >= shorterThan {
-            for p in runFrom!...i { out.append((p, true)) }
-            runFrom = nil
-            longRun = true
+            for p in runFrom!...i { out.append((p, kind)) }
+            runStands = true
         }
     }
 
     mutating func finish(into out: inout [(Int, Bool)]) {
-        if let from = runFrom { for p in from..<next { out.append((p, false)) } }
+        if let from = runFrom, !runStands { for p in from..<next { out.append((p, false)) } }
         runFrom = nil
     }
 }

@@ -112,9 +112,9 @@ struct ActivityAndNucleiTests {
     @Test("gap filling and burst dropping")
     func smoothing() {
         var flags: [Bool] = [true, true, false, true, true, false, false, false, false, true, false]
-        flags = StageRun.gaps(GapFiller(shorterThan: 2), flags)
+        flags = StageRun.shortRuns(.gaps(shorterThan: 2), flags)
         #expect(flags == [true, true, true, true, true, false, false, false, false, true, false])
-        flags = StageRun.bursts(BurstDropper(shorterThan: 2), flags)
+        flags = StageRun.shortRuns(.bursts(shorterThan: 2), flags)
         #expect(flags == [true, true, true, true, true, false, false, false, false, false, false])
         #expect(VoiceActivityDetector.runs(flags) == [0..<5])
     }

@@ -135,15 +135,7 @@ enum StageRun {
         return out.map(\.1)
     }
 
-    static func gaps(_ stage: GapFiller, _ flags: [Bool]) -> [Bool] {
-        var s = stage
-        var out: [(Int, Bool)] = []
-        for (i, f) in flags.enumerated() { s.push(i, f, into: &out) }
-        s.finish(into: &out)
-        return collect(flags.count, out)
-    }
-
-    static func bursts(_ stage: BurstDropper, _ flags: [Bool]) -> [Bool] {
+    static func shortRuns(_ stage: ShortRuns, _ flags: [Bool]) -> [Bool] {
         var s = stage
         var out: [(Int, Bool)] = []
         for (i, f) in flags.enumerated() { s.push(i, f, into: &out) }
@@ -218,10 +210,10 @@ struct StreamingStageTests {
             let flags = runs(&rng, count: n, maxRun: trial % 2 == 0 ? 15 : 60)
             var expected = flags
             Reference.flipShortRuns(of: false, in: &expected, shorterThan: 12, onlyInside: true)
-            #expect(StageRun.gaps(GapFiller(shorterThan: 12), flags) == expected, "gaps, trial \(trial)")
+            #expect(StageRun.shortRuns(.gaps(shorterThan: 12), flags) == expected, "gaps, trial \(trial)")
             expected = flags
             Reference.flipShortRuns(of: true, in: &expected, shorterThan: 6, onlyInside: false)
-            #expect(StageRun.bursts(BurstDropper(shorterThan: 6), flags) == expected, "bursts, trial \(trial)")
+            #expect(StageRun.shortRuns(.bursts(shorterThan: 6), flags) == expected, "bursts, trial \(trial)")
             let voiced = runs(&rng, count: n, maxRun: 8).map { $0 && rng.next() % 3 != 0 }
             let f0: [Float] = voiced.map { $0 ? 150 : 0 }
             expected = flags
