@@ -2,8 +2,8 @@ import Foundation
 import Mustache
 
 /// The pages' Mustache templates (Templates/*.mustache), compiled into the binary so that it
-/// needs no files beside it. A template is the file's bytes exactly: `time`, used inside a
-/// line, ends without a newline.
+/// needs no files beside it. A template is the file's bytes exactly: one placed inside a
+/// line (`time` here; a badge, a chart elsewhere) ends without a newline.
 ///
 /// Every `{{value}}` is HTML-escaped by the library (`& < > " '`); only
 /// `{{{…}}}` places a page fragment that was itself rendered from a template (the page's
