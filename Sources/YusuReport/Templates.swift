@@ -42,9 +42,40 @@ public struct TemplateSet: Sendable {
 
     /// `model`'s stored properties are the template's names; see the template for which.
     public func render(_ name: String, _ model: Any) -> String {
-        guard let text = library.render(model, withTemplate: name) else {
+        guard let text = library.render(ViewModel.wrap(model) ?? model, withTemplate: name) else {
             preconditionFailure("no template named \(name)")
         }
         return text
+    }
+}
+
+/// A view model read once: each struct's stored properties by name, nested structs and
+/// lists of them likewise. swift-mustache reads a plain struct through a `Mirror` of all its
+/// properties at every `{{name}}` (an overview of 25 agents took 19 ms of its 30 that way);
+/// a `MustacheParent` is asked by name, here a dictionary read. A nil property is left out,
+/// so the lookup climbs to the enclosing context as it does through a `Mirror`.
+struct ViewModel: MustacheParent {
+    let children: [String: Any]
+
+    func child(named name: String) -> Any? { children[name] }
+
+    /// `value` as a template reads it: strings, numbers and Bools as they are; a struct as a
+    /// `ViewModel`; an array with its elements wrapped; nil for an Optional's none.
+    static func wrap(_ value: Any) -> Any? {
+        // The leaves first, by their concrete types (a cast to a protocol is a search of the
+        // conformance tables, a Mirror an allocation).
+        if value is String || value is Bool || value is ViewModel { return value }
+        let mirror = Mirror(reflecting: value)
+        switch mirror.displayStyle {
+        case .optional: return mirror.children.first.flatMap { wrap($0.value) }
+        case .struct, .class:
+            var children: [String: Any] = [:]
+            for child in mirror.children {
+                if let label = child.label, let wrapped = wrap(child.value) { children[label] = wrapped }
+            }
+            return ViewModel(children: children)
+        case .collection: return mirror.children.compactMap { wrap($0.value) }
+        default: return value  // numbers, and dictionaries (read by key already)
+        }
     }
 }

@@ -9,81 +9,87 @@ import YusuReport
 
 extension Dashboard {
 
+    /// The overview is the same for every supervisor: its numbers and its page are worked out
+    /// together and remembered for the aggregate cache's 10 s (rendering it took 9 ms).
     static func overview(_ state: ServeState) async throws -> Response {
-        struct Data: Sendable {
-            var last: String?
-            var windows: [(name: String, calls: Int, mean: Double?, rates: [String: Double])] = []
-            var agents: [(id: String, last: (Int, Double?), week: (Int, Double?), month: (Int, Double?), failed: Int)] =
-                []
-            var failed: [FailedRow] = []
-            /// Per agent, each rule's pass rate over 30 nights and the verdicts behind it.
-            var agentRules: [String: [String: (passed: Int, judged: Int)]] = [:]
+        let body: String = try await state.database.run { store in
+            try AggregateCache.shared.value("overview", store: store) { overviewBody(try overviewData(store)) }
         }
-        let data: Data = try await state.database.run { store in
-            try AggregateCache.shared.value("overview", store: store) {
-                var d = Data()
-                d.last = try ServeQueries.lastDay(store)
-                guard let last = d.last else { return d }
-                let key = try ServeQueries.standardKey(store)
-                for (k, r) in try ServeQueries.passRates(
-                    store, windowsEndingOn: last, days: overviewWindows.map(\.daysBack)
-                ).enumerated() {
-                    d.windows.append((overviewWindows[k].name, r.calls, r.meanScore, r.rates))
-                }
-                let (week, month) = (
-                    ServeQueries.day(last, minus: overviewWindows[1].daysBack),
-                    ServeQueries.day(last, minus: overviewWindows[2].daysBack)
-                )
-                var args: [SQLValue] = [.text(last), .text(last), .text(week), .text(week), .text(month)]
-                var condition = "call_date >= ?"
-                if let key {
-                    condition += " AND standard_key = ?"
-                    args.append(.text(key))
-                }
-                struct AgentRow: Decodable {
-                    let agent_id: String
-                    let n1, n7, n30, failed: Int
-                    let s1, s7, s30: Double?
-                }
-                let rows = try store.fetch(
-                    AgentRow.self,
-                    """
-                    SELECT agent_id,
-                      SUM(CASE WHEN status = 'scored' AND call_date >= ? THEN 1 ELSE 0 END) AS n1,
-                      CAST(AVG(CASE WHEN call_date >= ? THEN score END) AS {real}) AS s1,
-                      SUM(CASE WHEN status = 'scored' AND call_date >= ? THEN 1 ELSE 0 END) AS n7,
-                      CAST(AVG(CASE WHEN call_date >= ? THEN score END) AS {real}) AS s7,
-                      SUM(CASE WHEN status = 'scored' THEN 1 ELSE 0 END) AS n30, CAST(AVG(score) AS {real}) AS s30,
-                      SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed
-                    FROM calls WHERE \(condition) GROUP BY agent_id ORDER BY agent_id {bin}
-                    """, args)
-                d.agents = rows.map { r in
-                    (
-                        r.agent_id, (r.n1, r.s1), (r.n7, r.s7), (r.n30, r.s30), r.failed
-                    )
-                }
-                for r in try ServeQueries.agentRuleCounts(store, from: month) {
-                    d.agentRules[r.agent, default: [:]][r.rule] = (r.passed, r.judged)
-                }
-                var failedArgs: [SQLValue] = [.text(month)]
-                var failedCondition = "status = 'failed' AND call_date >= ?"
-                if let key {
-                    failedCondition += " AND standard_key = ?"
-                    failedArgs.append(.text(key))
-                }
-                d.failed = try store.fetch(
-                    FailedRow.self,
-                    """
-                    SELECT id, call_date, agent_id, call_id, path, failure_reason FROM calls WHERE \
-                    \(failedCondition) ORDER BY call_date DESC, path {bin} LIMIT 200
-                    """,
-                    failedArgs)
-                return d
-            }
+        return page("Yusu · 总览 Overview", body)
+    }
+
+    struct OverviewData: Sendable {
+        var last: String?
+        var windows: [(name: String, calls: Int, mean: Double?, rates: [String: Double])] = []
+        var agents: [(id: String, last: (Int, Double?), week: (Int, Double?), month: (Int, Double?), failed: Int)] =
+            []
+        var failed: [FailedRow] = []
+        /// Per agent, each rule's pass rate over 30 nights and the verdicts behind it.
+        var agentRules: [String: [String: (passed: Int, judged: Int)]] = [:]
+    }
+    static func overviewData(_ store: any ResultsStore) throws -> OverviewData {
+        var d = OverviewData()
+        d.last = try ServeQueries.lastDay(store)
+        guard let last = d.last else { return d }
+        let key = try ServeQueries.standardKey(store)
+        for (k, r) in try ServeQueries.passRates(
+            store, windowsEndingOn: last, days: overviewWindows.map(\.daysBack)
+        ).enumerated() {
+            d.windows.append((overviewWindows[k].name, r.calls, r.meanScore, r.rates))
         }
-        guard let last = data.last else {
-            return page("Yusu · 总览 Overview", templates.render("overview", Overview()))
+        let (week, month) = (
+            ServeQueries.day(last, minus: overviewWindows[1].daysBack),
+            ServeQueries.day(last, minus: overviewWindows[2].daysBack)
+        )
+        var args: [SQLValue] = [.text(last), .text(last), .text(week), .text(week), .text(month)]
+        var condition = "call_date >= ?"
+        if let key {
+            condition += " AND standard_key = ?"
+            args.append(.text(key))
         }
+        struct AgentRow: Decodable {
+            let agent_id: String
+            let n1, n7, n30, failed: Int
+            let s1, s7, s30: Double?
+        }
+        let rows = try store.fetch(
+            AgentRow.self,
+            """
+            SELECT agent_id,
+              SUM(CASE WHEN status = 'scored' AND call_date >= ? THEN 1 ELSE 0 END) AS n1,
+              CAST(AVG(CASE WHEN call_date >= ? THEN score END) AS {real}) AS s1,
+              SUM(CASE WHEN status = 'scored' AND call_date >= ? THEN 1 ELSE 0 END) AS n7,
+              CAST(AVG(CASE WHEN call_date >= ? THEN score END) AS {real}) AS s7,
+              SUM(CASE WHEN status = 'scored' THEN 1 ELSE 0 END) AS n30, CAST(AVG(score) AS {real}) AS s30,
+              SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed
+            FROM calls WHERE \(condition) GROUP BY agent_id ORDER BY agent_id {bin}
+            """, args)
+        d.agents = rows.map { r in
+            (
+                r.agent_id, (r.n1, r.s1), (r.n7, r.s7), (r.n30, r.s30), r.failed
+            )
+        }
+        for r in try ServeQueries.agentRuleCounts(store, from: month) {
+            d.agentRules[r.agent, default: [:]][r.rule] = (r.passed, r.judged)
+        }
+        var failedArgs: [SQLValue] = [.text(month)]
+        var failedCondition = "status = 'failed' AND call_date >= ?"
+        if let key {
+            failedCondition += " AND standard_key = ?"
+            failedArgs.append(.text(key))
+        }
+        d.failed = try store.fetch(
+            FailedRow.self,
+            """
+            SELECT id, call_date, agent_id, call_id, path, failure_reason FROM calls WHERE \
+            \(failedCondition) ORDER BY call_date DESC, path {bin} LIMIT 200
+            """,
+            failedArgs)
+        return d
+    }
+
+    static func overviewBody(_ data: OverviewData) -> String {
+        guard let last = data.last else { return templates.render("overview", Overview()) }
         func calls(_ items: [(String, String)]) -> String { "/calls" + queryString(items) }
         /// The call list's filter of window `k` (the last night, 7 nights, 30 nights).
         func since(_ k: Int) -> [(String, String)] {
@@ -141,7 +147,7 @@ extension Dashboard {
                 Overview.FailedFile(
                     date: $0.call_date, agent: $0.agent_id, path: $0.path, reason: $0.failure_reason ?? "")
             })
-        return page("Yusu · 总览 Overview", templates.render("overview", overview))
+        return templates.render("overview", overview)
     }
 
     /// A file of the last 30 nights that could not be scored.

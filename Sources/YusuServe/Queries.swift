@@ -123,14 +123,16 @@ public enum ServeQueries {
         public var agentInterruptions: Int?
         /// Failed rules, in the standard's order.
         public var failedRules: [String]
-        /// Where each failed rule's evidence begins, seconds (the moment its badge opens).
-        public var firstEvidence: [String: Double] = [:]
         public var fileName: String?
+        /// The stored verdicts and when they were scored, read only when a page asks where
+        /// the evidence begins (`firstEvidence`).
+        let verdictsJSON: String?
+        let scoredAt: String
 
         /// The columns a list shows, as stored.
         struct Row: Decodable {
             let id: Int64
-            let call_id, agent_id, call_date, status, path: String
+            let call_id, agent_id, call_date, status, path, scored_at: String
             let failure_reason: String?
             let duration_s, score, agent_speech_rate_cpm: Double?
             let agent_interruptions: Int?
@@ -138,7 +140,7 @@ public enum ServeQueries {
             /// The columns, as the list query selects them.
             static let columns = """
                 c.id, c.call_id, c.agent_id, c.call_date, c.status, c.failure_reason, c.duration_s, c.score,
-                c.agent_speech_rate_cpm, c.agent_interruptions, c.path, c.verdicts_json
+                c.agent_speech_rate_cpm, c.agent_interruptions, c.path, c.verdicts_json, c.scored_at
                 """
         }
 
@@ -155,10 +157,14 @@ public enum ServeQueries {
             agentInterruptions = r.agent_interruptions
             self.failedRules = failedRules
             fileName = r.path.lastIndex(of: "/").map { String(r.path[r.path.index(after: $0)...]) } ?? r.path
-            for v in StoredVerdict.list(r.verdicts_json) where v.passed == false {
-                if let first = v.evidence.map(\.start_s).min() { firstEvidence[v.rule] = first }
-            }
+            verdictsJSON = r.verdicts_json
+            scoredAt = r.scored_at
         }
+
+        /// Where each failed rule's evidence begins, seconds (the moment its badge opens). The
+        /// stored verdicts are parsed once per call and scoring (a page of 50 calls parsed
+        /// them all at every view: 5 ms of its 6), never for the API's lists.
+        public var firstEvidence: [String: Double] { FirstEvidence.shared.of(id, scoredAt: scoredAt, verdictsJSON) }
 
         public var fields: [String: JSONValue] {
             [
@@ -236,7 +242,7 @@ public enum ServeQueries {
     /// The columns of a call beyond its list row (`SELECT *` decodes into both).
     struct CallDetail: Decodable {
         let agent_channel: Int
-        let standard_key, scored_at, metadata_json: String
+        let standard_key, metadata_json: String
         let analysis_version, format, warnings_json: String?
         let sample_rate_hz, channels: Int?
         let agent_syllables, agent_utterances, agent_falling_endings, agent_measured_endings, long_utterances: Int?
@@ -255,7 +261,7 @@ public enum ServeQueries {
         var out = CallSummary(listed, failedRules: try failedRules(store, calls: [id])[id] ?? []).fields
         out["agent_channel"] = .int(r.agent_channel)
         out["standard_key"] = .str(r.standard_key)
-        out["scored_at"] = .str(r.scored_at)
+        out["scored_at"] = .str(listed.scored_at)
         out["analysis_version"] = .string(r.analysis_version)
         out["sample_rate_hz"] = .int(r.sample_rate_hz)
         out["channels"] = .int(r.channels)
@@ -613,6 +619,28 @@ public enum ServeQueries {
         else { return day }
         let c = calendar.dateComponents([.year, .month, .day], from: earlier)
         return String(format: "%04d-%02d-%02d", c.year!, c.month!, c.day!)
+    }
+}
+
+/// Each call's first moment of evidence per failed rule, remembered by call id and the time
+/// it was scored (a call scored again gets a new time, so nothing stale is served).
+final class FirstEvidence: @unchecked Sendable {
+    static let shared = FirstEvidence()
+    private let lock = NSLock()
+    private var known: [Int64: (scoredAt: String, first: [String: Double])] = [:]
+
+    func of(_ id: Int64, scoredAt: String, _ verdictsJSON: String?) -> [String: Double] {
+        if let hit = lock.withLock({ known[id] }), hit.scoredAt == scoredAt { return hit.first }
+        var first: [String: Double] = [:]
+        for v in StoredVerdict.list(verdictsJSON) where v.passed == false {
+            if let start = v.evidence.map(\.start_s).min() { first[v.rule] = start }
+        }
+        lock.withLock {
+            // Bounded: a night of 10,000 calls is a few MB; past 100,000 start afresh.
+            if known.count >= 100_000 { known.removeAll() }
+            known[id] = (scoredAt, first)
+        }
+        return first
     }
 }
 
