@@ -636,8 +636,9 @@ final class FirstEvidence: @unchecked Sendable {
             if let start = v.evidence.map(\.start_s).min() { first[v.rule] = start }
         }
         lock.withLock {
-            // Bounded: a night of 10,000 calls is a few MB; past 100,000 start afresh.
-            if known.count >= 100_000 { known.removeAll() }
+            // Bounded: pages show 50 calls at a time, a night is some thousands; past 20,000
+            // calls (a few MB) start afresh.
+            if known.count >= 20_000 { known.removeAll() }
             known[id] = (scoredAt, first)
         }
         return first
