@@ -21,13 +21,11 @@ public enum HTML {
     /// Minutes:seconds with tenths, as the text report writes times.
     public static func clock(_ seconds: Double) -> String { TextReport.clock(seconds) }
 
-    /// A time that plays the recording from there (when the page has a player; otherwise a
-    /// plain link to the fragment): Templates/time.mustache.
-    public static func timeLink(_ seconds: Double) -> String { Templates.render("time", TimeLink(seconds)) }
 }
 
-/// A moment on a page: `at` is the player's position (seconds, two decimals), `clock` what a
-/// person reads. The fields of Templates/time.mustache.
+/// A moment on a page that plays the recording from there (when the page has a player): `at`
+/// is the player's position (seconds, two decimals), `clock` what a person reads. The fields
+/// of Templates/time.mustache.
 struct TimeLink {
     let at: String
     let clock: String

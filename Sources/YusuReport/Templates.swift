@@ -68,7 +68,7 @@ struct ViewModel: MustacheParent {
         let mirror = Mirror(reflecting: value)
         switch mirror.displayStyle {
         case .optional: return mirror.children.first.flatMap { wrap($0.value) }
-        case .struct, .class:
+        case .struct:
             var children: [String: Any] = [:]
             for child in mirror.children {
                 if let label = child.label, let wrapped = wrap(child.value) { children[label] = wrapped }

@@ -43,5 +43,5 @@ extension Dashboard {
     // MARK: Live
 
     /// The live board: its rows are drawn by the page's script from `/v1/live/calls`.
-    static func livePage() -> Response { page("Yusu · 实时 Live", fixed("live")) }
+    static func livePage() -> Response { page("Yusu · 实时 Live", constant("live")) }
 }

@@ -81,7 +81,7 @@ extension Dashboard {
         d.failed = try store.fetch(
             FailedRow.self,
             """
-            SELECT id, call_date, agent_id, call_id, path, failure_reason FROM calls WHERE \
+            SELECT call_date, agent_id, path, failure_reason FROM calls WHERE \
             \(failedCondition) ORDER BY call_date DESC, path {bin} LIMIT 200
             """,
             failedArgs)
@@ -152,8 +152,7 @@ extension Dashboard {
 
     /// A file of the last 30 nights that could not be scored.
     struct FailedRow: Decodable, Sendable {
-        let id: Int64
-        let call_date, agent_id, call_id, path: String
+        let call_date, agent_id, path: String
         let failure_reason: String?
     }
 

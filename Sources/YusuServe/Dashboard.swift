@@ -22,12 +22,12 @@ enum Dashboard {
         ("error", PackageResources.error_mustache),
     ])
     /// A template without values (the style, the navigation, the live board's page).
-    static func fixed(_ name: String) -> String { templates.render(name, [String: String]()) }
+    static func constant(_ name: String) -> String { templates.render(name, [String: String]()) }
 
-    static let style = fixed("style")
-    static let nav = fixed("nav")
+    static let style = constant("style")
+    static let nav = constant("nav")
     /// Before logging in: no pages to go to, nothing to log out of.
-    static let loggedOutNav = fixed("navLoggedOut")
+    static let loggedOutNav = constant("navLoggedOut")
 
     static func page(
         _ title: String, _ body: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:],

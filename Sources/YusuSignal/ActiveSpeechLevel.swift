@@ -56,22 +56,9 @@ public struct LevelAccumulator: Sendable {
         (Int64(hop) * Int64(rate) + 99) / 100
     }
 
-    /// Adds one sample.
-    @inline(__always) public mutating func add(_ x: Float) {
-        let g = smoothing
-        p = g * p + (1 - g) * abs(x)
-        q = g * q + (1 - g) * p
-        hopSum += Double(x) * Double(x)
-        hopCount += 1
-        if q > hopPeak { hopPeak = q }
-        sampleIndex += 1
-        if sampleIndex == nextBoundary { closeHop() }
-    }
-
-    /// Adds a block of one channel's samples: what `add(_:)` does sample by sample, with the
-    /// envelope's state in locals between hop boundaries. Through a stored property each
-    /// sample's two smoothers would wait on a store and a load besides their own arithmetic;
-    /// the arithmetic and its order are the same, so are the results.
+    /// Adds a block of one channel's samples, with the envelope's state in locals between hop
+    /// boundaries (through a stored property each sample's two smoothers would wait on a store
+    /// and a load besides their own arithmetic). Blocks of any size give the same hops.
     public mutating func add(contentsOf samples: UnsafeBufferPointer<Float>) {
         let g = smoothing
         var k = 0
@@ -149,7 +136,7 @@ public struct LevelAccumulator: Sendable {
     /// Every hop of `samples` (tests, small signals).
     public static func hops(of samples: [Float], sampleRateHz: Int) -> [Hop] {
         var a = LevelAccumulator(sampleRateHz: sampleRateHz, ringHops: samples.count / max(1, sampleRateHz / 100) + 4)
-        for x in samples { a.add(x) }
+        samples.withUnsafeBufferPointer { a.add(contentsOf: $0) }
         a.finish()
         return (0..<a.hops.count).map { a.hops[$0] }
     }

@@ -219,8 +219,17 @@ struct ActivityAndNucleiTests {
         one.finish()
         pairA.finish()
         pairB.finish()
-        let hopsA = LevelAccumulator.hops(of: a, sampleRateHz: rate)
-        let hopsB = LevelAccumulator.hops(of: b, sampleRateHz: rate)
+        // The reference: one sample at a time.
+        func sampleBySample(_ x: [Float]) -> [LevelAccumulator.Hop] {
+            var reference = LevelAccumulator(sampleRateHz: rate)
+            x.withUnsafeBufferPointer { all in
+                for k in all.indices { reference.add(contentsOf: UnsafeBufferPointer(rebasing: all[k..<(k + 1)])) }
+            }
+            reference.finish()
+            return (0..<reference.hops.count).map { reference.hops[$0] }
+        }
+        let hopsA = sampleBySample(a)
+        let hopsB = sampleBySample(b)
         #expect(hopsA.count == 130 && one.hops.count == hopsA.count && pairB.hops.count == hopsB.count)
         for k in 0..<hopsA.count {
             #expect(one.hops[k] == hopsA[k] && pairA.hops[k] == hopsA[k] && pairB.hops[k] == hopsB[k])
