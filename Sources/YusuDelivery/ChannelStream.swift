@@ -224,6 +224,9 @@ final class ChannelStream {
     }
 
     private func feedVoiceActivity() {
+        // Energies go to the voice activity as the frames come, ahead of their pitch.
+        let hearTo = min(framesIn, vad.framesIn + VoiceActivityTracker.maximumHeardAhead)
+        while vad.framesHeard < hearTo { vad.hear(energyDb: frames[vad.framesHeard].energyDb) }
         while vadIn < pitch.framesOut {
             let j = vadIn
             let other = otherEnergy[j]

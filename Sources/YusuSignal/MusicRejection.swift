@@ -16,6 +16,10 @@
 // A frame is music when any window holding it is. Departure from the paper: no classifier
 // over the features, three thresholds instead, each proven as early as the data allows, so
 // the verdict streams: a window fails as soon as what it holds proves it cannot qualify.
+// The half-second stretches need only frame energies, which are known as the frames come,
+// while voicing waits for the pitch tracker's look-ahead: `hear` takes energies ahead of
+// `push`, so a swing fails its windows a pitch look-ahead sooner (speech resuming after a
+// pause, into a window of its own, is decided about 0.25 s earlier).
 import Foundation
 
 /// Music rejection on 2 s windows starting every quarter window from the channel's first
@@ -47,10 +51,18 @@ struct MusicRejection: Sendable {
     private var next = 0
     private var active: FrameRing<Bool>
     private var music: FrameRing<Bool>
-    /// Frame energies, as far back as the stretch of the last `step` frames reaches, and
-    /// that stretch's energies sorted.
+    /// Frame energies heard, as far back as the stretch of the last `step` frames reaches,
+    /// and that stretch's energies sorted.
     private var energies: FrameRing<Float>
     private var stretchSorted: [Float]
+    /// Per frame heard: whether the stretch of `step` frames ending at it swings.
+    private var swings: FrameRing<Bool>
+    /// Stretches ending before this frame have failed their windows.
+    private var swingsApplied = 0
+    /// Frames whose energies are known (`hear`), at least `next`.
+    private(set) var heard = 0
+    /// How far `hear` may run ahead of `push`, frames.
+    let heardAhead: Int
 
     struct Window: Sendable {
         var number: Int
@@ -60,7 +72,8 @@ struct MusicRejection: Sendable {
         var sorted: [Float]
     }
 
-    init(window: Int, voicedShare: Double, rangeDb: Float, changeDb: Float, steadyRangeDb: Float) {
+    init(window: Int, voicedShare: Double, rangeDb: Float, changeDb: Float, steadyRangeDb: Float, heardAhead: Int = 0) {
+        self.heardAhead = heardAhead
         limits = Limits(
             window: window, minimumActive: Int((0.9 * Double(window)).rounded(.up)),
             minimumVoiced: Int((voicedShare * Double(window)).rounded(.up)),
@@ -75,13 +88,35 @@ struct MusicRejection: Sendable {
         active = FrameRing(capacity: 2 * window + 64, filler: false)
         music = FrameRing(capacity: 2 * window + 64, filler: false)
         energies = FrameRing(capacity: step + 1, filler: 0)
+        swings = FrameRing(capacity: heardAhead + step + 64, filler: false)
         stretchSorted = []
         stretchSorted.reserveCapacity(step)
+    }
+
+    /// The energy of the next frame, ahead of its `push` (at most `heardAhead` frames; `push`
+    /// hears a frame not heard yet itself).
+    mutating func hear(energyDb: Float) {
+        precondition(heard - next <= heardAhead, "music rejection heard too far ahead")
+        let h = heard
+        heard += 1
+        guard window > 10 else { return }
+        energies.append(energyDb)
+        if h < step {
+            Self.insert(energyDb, into: &stretchSorted)
+            swings.append(false)
+            guard h + 1 == step else { return }
+        } else {
+            Self.replace(energies[h - step], with: energyDb, in: &stretchSorted)
+            swings.append(false)
+        }
+        // A level that swings like syllables within half a second, which music's does not.
+        swings[h] = stretchSorted[step * 9 / 10] - stretchSorted[step / 10] >= limits.rangeDb
     }
 
     mutating func push(
         _ i: Int, active isActive: Bool, voiced: Bool, energyDb: Float, changeDb: Float, into out: inout [(Int, Bool)]
     ) {
+        if heard <= i { hear(energyDb: energyDb) }
         next = i + 1
         active.append(isActive)
         music.append(false)
@@ -96,6 +131,7 @@ struct MusicRejection: Sendable {
             open.append(Window(number: nextWindow, start: nextWindow * step, sorted: buffer))
             nextWindow += 1
         }
+        failSwingingWindows(through: min(heard - 1, i + step - 1))
         let limits = self.limits
         var k = 0
         while k < open.count {
@@ -113,29 +149,24 @@ struct MusicRejection: Sendable {
                 k += 1
             }
         }
-        if stretchSwings(i, energyDb) {
-            // Every window holding this stretch fails now.
-            let stretchStart = i + 1 - step
-            while let k = open.firstIndex(where: { $0.start <= stretchStart }) {
+        release(into: &out)
+    }
+
+    /// Every open window holding a swinging stretch that ends at or before `last` fails. Run
+    /// before a frame is added, so a window meets every stretch in it before its verdict;
+    /// stretches reach at most `step - 1` frames past the frame pushed, so every window
+    /// that holds them is open.
+    private mutating func failSwingingWindows(through last: Int) {
+        while swingsApplied <= last {
+            let end = swingsApplied
+            swingsApplied += 1
+            guard swings[end] else { continue }
+            let start = end + 1 - step
+            while let k = open.firstIndex(where: { $0.start <= start && end < $0.start + window }) {
                 spare.append(open[k].sorted)
                 open.remove(at: k)
             }
         }
-        release(into: &out)
-    }
-
-    /// Adds a frame to the stretch of the last `step` frames; true when that stretch is full
-    /// and its energies span `rangeDb` or more (10th to 90th percentile): a level that swings
-    /// like syllables within half a second, which music's does not.
-    private mutating func stretchSwings(_ i: Int, _ energyDb: Float) -> Bool {
-        energies.append(energyDb)
-        if i < step {
-            Self.insert(energyDb, into: &stretchSorted)
-            guard i + 1 == step else { return false }
-        } else {
-            Self.replace(energies[i - step], with: energyDb, in: &stretchSorted)
-        }
-        return stretchSorted[step * 9 / 10] - stretchSorted[step / 10] >= limits.rangeDb
     }
 
     /// Inserts `x` into the ascending `sorted` at its rank.

@@ -130,10 +130,12 @@ public struct VoiceActivityTracker: Sendable {
         self.heardJoinFrames = heardJoinFrames
         func frames(_ seconds: Double) -> Int { Int((seconds / hopSeconds).rounded()) }
         seeded = SeededRuns(lookBack: frames(config.onsetLookBackSeconds))
+        // The music stage's frames come through the seeded runs, up to their look-back later.
         music = MusicRejection(
             window: frames(config.musicWindowSeconds), voicedShare: config.musicVoicedShare,
             rangeDb: config.musicEnergyRangeDb, changeDb: config.musicSpectralChangeDb,
-            steadyRangeDb: config.musicSteadyRangeDb)
+            steadyRangeDb: config.musicSteadyRangeDb,
+            heardAhead: Self.maximumHeardAhead + frames(config.onsetLookBackSeconds) + 1)
         gaps = ShortRuns.gaps(shorterThan: frames(config.bridgeGapSeconds))
         bursts = ShortRuns.bursts(shorterThan: frames(config.minimumBurstSeconds))
         unvoiced = UnvoicedRunDropper(
@@ -149,6 +151,20 @@ public struct VoiceActivityTracker: Sendable {
 
     /// Frames decided so far.
     public var framesOut: Int { speech.count }
+
+    /// Frames whose energies the music rejection has heard (`hear`), ahead of `push`.
+    public var framesHeard: Int { music.heard }
+    /// How far ahead of `push` energies may be heard, frames (1 s).
+    public static let maximumHeardAhead = 100
+
+    /// The energy of frame `framesHeard`, as soon as it is known (before its pitch, which
+    /// `push` needs): the music rejection's half-second stretches read only energies, so a
+    /// level that swings fails its windows a pitch look-ahead sooner. Optional: `push` hears
+    /// every frame not heard yet. At most `maximumHeardAhead` frames ahead of `push`.
+    public mutating func hear(energyDb: Float) {
+        precondition(music.heard < framesIn + Self.maximumHeardAhead, "voice activity heard too far ahead")
+        music.hear(energyDb: energyDb)
+    }
 
     /// Adds the next frame: its energy, whether the tracker voiced it, its spectral change
     /// (`Frame.spectralChangeDb`), the other channel's energy in the same frame (nil for

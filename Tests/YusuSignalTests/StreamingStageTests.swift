@@ -159,10 +159,16 @@ enum StageRun {
         return collect(continues.count, out)
     }
 
-    static func music(_ speech: [Bool], voiced: [Bool], energy: [Float], change: [Float], window: Int) -> [Bool] {
-        var s = MusicRejection(window: window, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4)
+    /// `heardAhead`: energies are heard that many frames before their frame is pushed, as the
+    /// voice activity hears them before their pitch.
+    static func music(
+        _ speech: [Bool], voiced: [Bool], energy: [Float], change: [Float], window: Int, heardAhead: Int = 0
+    ) -> [Bool] {
+        var s = MusicRejection(
+            window: window, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4, heardAhead: heardAhead)
         var out: [(Int, Bool)] = []
         for i in speech.indices {
+            while s.heard < min(energy.count, i + 1 + heardAhead) { s.hear(energyDb: energy[s.heard]) }
             s.push(i, active: speech[i], voiced: voiced[i], energyDb: energy[i], changeDb: change[i], into: &out)
         }
         s.finish(into: &out)
@@ -261,7 +267,47 @@ struct StreamingStageTests {
             #expect(
                 StageRun.music(speech, voiced: voiced, energy: energy, change: change, window: 200) == expected,
                 "trial \(trial)")
+            // Energies heard ahead of the frames (the pitch look-ahead): the same verdicts.
+            #expect(
+                StageRun.music(speech, voiced: voiced, energy: energy, change: change, window: 200, heardAhead: 30)
+                    == expected,
+                "trial \(trial), heard 30 frames ahead")
         }
+    }
+
+    @Test("energies heard ahead: speech resuming into a window of its own is decided that much sooner")
+    func musicHeardAhead() {
+        // 1 s of steady voiced sound, 0.4 s of pause, then speech whose level swings within
+        // half a second: its first frames open a window (at frame 150) that only its own
+        // swinging stretch, complete at frame 199, can fail.
+        var energy: [Float] = []
+        var active: [Bool] = []
+        for i in 0..<600 {
+            let pause = i >= 100 && i < 140
+            active.append(!pause)
+            let k = i % 50
+            energy.append(pause ? -70 : (i < 100 ? -30 : (k < 5 ? -40 : (k < 10 ? -20 : -30))))
+        }
+        func decidedAt(ahead: Int) -> [Int] {
+            var s = MusicRejection(
+                window: 200, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4, heardAhead: ahead)
+            var out: [(Int, Bool)] = []
+            var at = [Int](repeating: -1, count: energy.count)
+            for i in energy.indices {
+                while s.heard < min(energy.count, i + 1 + ahead) { s.hear(energyDb: energy[s.heard]) }
+                s.push(i, active: active[i], voiced: active[i], energyDb: energy[i], changeDb: 0, into: &out)
+                for (f, _) in out where at[f] < 0 { at[f] = i }
+            }
+            s.finish(into: &out)
+            return at
+        }
+        let now = decidedAt(ahead: 0)
+        let ahead = decidedAt(ahead: 25)
+        // Frame 160, speech in the window from 150: decided at 199 when heard at push time,
+        // 25 frames sooner when the energies came 25 frames ahead.
+        #expect(now[160] == 199, "decided at \(now[160])")
+        #expect(ahead[160] == 174, "decided at \(ahead[160])")
+        #expect(zip(now, ahead).allSatisfy { $0 >= $1 }, "hearing ahead never decides later")
     }
 
     @Test("music goes out at most a quarter window behind the input once a window has found it, not a whole window")
