@@ -371,17 +371,44 @@ public final class FrameAnalyzer {
         let difference = s.difference
         let cumulative = s.cumulativeDifference
         let cross = fft.real
-        for tau in 1...maxLag {
-            let lagged = p[tau + integration] - p[tau]
-            difference[tau] = max(0, e0 + lagged - 2 * (Double(cross[tau]) * inverseScale))
+        // Four lags at a time, then the rest one by one: each lane does the scalar form's
+        // operations in its order, so the bits are the same.
+        var lag = 1
+        let e0s = SIMD4<Double>(repeating: e0)
+        let scales = SIMD4<Double>(repeating: inverseScale)
+        while lag + 3 <= maxLag {
+            let lagged = Self.load4(p + lag + integration) - Self.load4(p + lag)
+            let crossed = SIMD4<Double>(UnsafeRawPointer(cross + lag).loadUnaligned(as: SIMD4<Float>.self))
+            var x = e0s + lagged - 2 * (crossed * scales)
+            x.replace(with: 0, where: .!(x .>= 0))
+            UnsafeMutableRawPointer(difference + lag).storeBytes(of: x, as: SIMD4<Double>.self)
+            lag += 4
+        }
+        while lag <= maxLag {
+            let lagged = p[lag + integration] - p[lag]
+            difference[lag] = max(0, e0 + lagged - 2 * (Double(cross[lag]) * inverseScale))
+            lag += 1
         }
         Self.prefixSum(difference + 1, count: maxLag, into: cumulative + 1)
         d[0] = 1
         raw[0] = 0
-        for tau in 1...maxLag {
-            let sum = cumulative[tau]
-            raw[tau] = Float(difference[tau])
-            d[tau] = sum > 0 ? Float(difference[tau] * Double(tau) / sum) : 1
+        lag = 1
+        var lags = SIMD4<Double>(1, 2, 3, 4)
+        while lag + 3 <= maxLag {
+            let sums = Self.load4(cumulative + lag)
+            let differences = Self.load4(difference + lag)
+            var normalised = differences * lags / sums
+            normalised.replace(with: 1, where: .!(sums .> 0))
+            UnsafeMutableRawPointer(raw + lag).storeBytes(of: SIMD4<Float>(differences), as: SIMD4<Float>.self)
+            UnsafeMutableRawPointer(d + lag).storeBytes(of: SIMD4<Float>(normalised), as: SIMD4<Float>.self)
+            lags += 4
+            lag += 4
+        }
+        while lag <= maxLag {
+            let sum = cumulative[lag]
+            raw[lag] = Float(difference[lag])
+            d[lag] = sum > 0 ? Float(difference[lag] * Double(lag) / sum) : 1
+            lag += 1
         }
         d[maxLag + 1] = d[maxLag]
         raw[maxLag + 1] = raw[maxLag]
@@ -437,6 +464,10 @@ public final class FrameAnalyzer {
         for c in 0..<min(k, Frame.candidateCount) {
             frame.setCandidate(c, lag: bestLag[c], dip: bestLag[c] == 0 ? 1 : bestDip[c])
         }
+    }
+
+    @inline(__always) static func load4(_ x: UnsafePointer<Double>) -> SIMD4<Double> {
+        UnsafeRawPointer(x).loadUnaligned(as: SIMD4<Double>.self)
     }
 
     /// Σ |X_k|² over the half-spectrum bins `bins.0 ..< bins.1` (interleaved re, im).
