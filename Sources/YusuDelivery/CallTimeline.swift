@@ -396,12 +396,15 @@ struct CallTimeline {
         }
         let gap = frames(config.floorGapSeconds)
         for span in spans[customer] where span.start > floorSeen {
+            // Whether the agent started in the pause before it is known once the agent is known
+            // that far (the two channels' decisions do not keep step).
+            if !final && known[agent] < span.start { break }
             if floorStart != nil, span.start - floorEnd < gap,
                 !starts[agent].contains(where: { $0 >= floorEnd && $0 < span.start })
             {
                 floorEnd = max(floorEnd, span.end)
             } else {
-                closeFloor(agent: agent)
+                closeFloor(agent: agent, at: at)
                 floorStart = span.start
                 floorEnd = span.end
                 floorAcknowledged = false
@@ -410,9 +413,21 @@ struct CallTimeline {
             floorSeen = span.start
         }
         guard let start = floorStart else { return }
-        if let last = spans[customer].last, last.start >= start { floorEnd = max(floorEnd, last.end) }
+        if let last = spans[customer].last, last.start >= start, last.start <= floorSeen {
+            floorEnd = max(floorEnd, last.end)
+        }
         if !floorAcknowledged { floorAcknowledged = acknowledges(agent: agent, start: start, end: floorEnd) }
-        let length = floorEnd - start
+        // Reported only as far as it is without a sound from the agent for certain: the agent
+        // known that far (its channel's decisions may run behind the customer's), and not past
+        // an agent start that the floor's end may yet latch (an acknowledgement if the
+        // customer goes on, a reply if the floor ends: closeFloor reports that).
+        var length = floorEnd - start
+        if !final {
+            length = min(length, known[agent] - start)
+            if !floorAcknowledged, let s = starts[agent].first(where: { $0 >= start }) {
+                length = min(length, s - start)
+            }
+        }
         if length > floorReported {
             listener?.customerFloor(fromFrame: start, frames: length, acknowledged: floorAcknowledged, at: at)
             floorReported = length
@@ -428,9 +443,12 @@ struct CallTimeline {
     }
 
     /// The open floor, if any, is over: kept with its final acknowledgement.
-    private mutating func closeFloor(agent: Int) {
+    private mutating func closeFloor(agent: Int, at: Int) {
         guard let start = floorStart else { return }
         let acknowledged = floorAcknowledged || acknowledges(agent: agent, start: start, end: floorEnd)
+        if floorEnd - start > floorReported {
+            listener?.customerFloor(fromFrame: start, frames: floorEnd - start, acknowledged: acknowledged, at: at)
+        }
         floors.append(
             CustomerFloor(
                 span: TimeSpan(startSeconds: seconds(start), endSeconds: seconds(floorEnd)),
@@ -456,7 +474,9 @@ struct CallTimeline {
             if !talks[p].isEmpty { talks[p][talks[p].count - 1].closed = true }
         }
         decide(at: durationFrames, final: true)
-        if let agent = parties.firstIndex(of: .agent), parties.count == 2 { closeFloor(agent: agent) }
+        if let agent = parties.firstIndex(of: .agent), parties.count == 2 {
+            closeFloor(agent: agent, at: durationFrames)
+        }
         finishHolds(durationFrames: durationFrames)
         for p in parties.indices { closeTurn(p) }
         interruptions.sort { $0.atSeconds < $1.atSeconds }

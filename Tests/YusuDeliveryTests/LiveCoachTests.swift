@@ -176,6 +176,41 @@ struct LiveCoachTests {
         #expect(paused.talkingOver.allSatisfy { $0.atFrame == 350 }, "\(paused.talkingOver)")
     }
 
+    @Test(
+        """
+        customer floors and what is reported of them while they last agree with the final floors, whichever \
+        channel's decisions run behind: an agent start the floor's end may still latch is not yet a silence, \
+        and a pause is joined only once the agent is known through it
+        """
+    )
+    func floorsWhateverTheLags() {
+        // A: the agent says 嗯 at 14.8 s into a 16 s customer floor: an acknowledgement (the
+        //    customer goes on past the 0.5 s latch), though at 15 s it was within the latch.
+        // B: the agent speaks in the customer's 0.5 s pause at 10 s: two floors, the second
+        //    15.5 s long and unacknowledged.
+        // C: the agent latches onto the end of a 15.3 s floor: unacknowledged.
+        let calls: [(agent: [(Double, Double)], customer: [(Double, Double)])] = [
+            ([(14.8, 15.1), (17, 19)], [(0, 16)]),
+            ([(10.1, 10.4), (27, 29)], [(0, 10), (10.5, 26)]),
+            ([(15.1, 17)], [(0, 15.3)]),
+        ]
+        let limitFrames = 1500
+        for (k, call) in calls.enumerated() {
+            let reference = TimelineReplay(agent: call.agent, customer: call.customer, duration: 30).timeline.floors
+            let silent = reference.filter { !$0.acknowledged && $0.durationSeconds >= 15 }
+                .map { Int(($0.startSeconds * 100).rounded()) }
+            for lags in [[0, 0], [60, 0], [150, 0], [0, 60], [0, 150]] {
+                let events = TimelineEvents()
+                let replay = TimelineReplay(
+                    agent: call.agent, customer: call.customer, duration: 30, listener: events,
+                    decisionLagFrames: 25, extraLagFrames: lags)
+                #expect(replay.timeline.floors == reference, "call \(k), lags \(lags): \(replay.timeline.floors)")
+                let alerted = events.unacknowledged.filter { $0.value >= limitFrames }.keys.sorted()
+                #expect(alerted == silent, "call \(k), lags \(lags): alerted \(alerted), final \(silent)")
+            }
+        }
+    }
+
     @Test("talking over: only the agent's interruptions alert; utterance lines carry the rule's ending judgement")
     func interruptionsAndEndings() {
         let (c, lines) = coach()

@@ -16,7 +16,8 @@ struct TimelineReplay {
     init(
         agent: [(Double, Double)], customer: [(Double, Double)]? = nil, duration: Double? = nil,
         config: DeliveryConfig = DeliveryConfig(), hop: Double = 0.01, listener: CallTimelineListener? = nil,
-        decisionLagFrames lag: Int = 0, stalled: Range<Int>? = nil, hearsAhead: Bool = false
+        decisionLagFrames lag: Int = 0, stalled: Range<Int>? = nil, hearsAhead: Bool = false,
+        extraLagFrames: [Int] = [0, 0]
     ) {
         let parties: [[(Double, Double)]] = customer.map { [agent, $0] } ?? [agent]
         var timeline = CallTimeline(
@@ -27,34 +28,37 @@ struct TimelineReplay {
         let total = Int(((duration ?? last + 1) / hop).rounded())
         var next = Array(repeating: 0, count: parties.count)
         // Frame `t` is heard at `t` and decided `lag` frames later, as the voice activity's
-        // look-ahead delays it; while the input is in `stalled`, decisions stop where they
-        // are (a music window still open). The first stage's hint reaches the frame heard.
-        var decided = 0
-        for heardTo in 0..<(total + lag) {
+        // look-ahead delays it (party p's `extraLagFrames[p]` more: the channels' decisions do
+        // not keep step); while the input is in `stalled`, decisions stop where they are (a
+        // music window still open). The first stage's hint reaches the frame heard.
+        var decided = Array(repeating: 0, count: parties.count)
+        let longest = lag + (extraLagFrames.max() ?? 0)
+        for heardTo in 0..<(total + longest) {
             if hearsAhead && heardTo < total {
                 for p in parties.indices {
                     let talk = frames[p].last { $0.0 <= heardTo }
                     timeline.heard(p, talk.map { $0.0..<min($0.1, heardTo + 1) })
                 }
             }
-            var frontier = min(total, heardTo + 1 - lag)
-            if let stalled, stalled.contains(heardTo) { frontier = min(frontier, stalled.lowerBound) }
-            while decided < frontier {
-                let t = decided
-                for p in parties.indices {
+            for p in parties.indices {
+                var frontier = min(total, heardTo + 1 - lag - (p < extraLagFrames.count ? extraLagFrames[p] : 0))
+                if let stalled, stalled.contains(heardTo) { frontier = min(frontier, stalled.lowerBound) }
+                while decided[p] < frontier {
+                    let t = decided[p]
                     let spans = frames[p]
-                    guard next[p] < spans.count else { continue }
-                    let (start, end) = spans[next[p]]
-                    if t == start { timeline.opened(p, start: start) }
-                    if t >= start && t < end { timeline.grew(p, end: t + 1) }
-                    if t + 1 == end {
-                        timeline.closed(p, end: end)
-                        next[p] += 1
+                    if next[p] < spans.count {
+                        let (start, end) = spans[next[p]]
+                        if t == start { timeline.opened(p, start: start) }
+                        if t >= start && t < end { timeline.grew(p, end: t + 1) }
+                        if t + 1 == end {
+                            timeline.closed(p, end: end)
+                            next[p] += 1
+                        }
                     }
+                    decided[p] += 1
                 }
-                decided += 1
+                timeline.known(p, through: decided[p])
             }
-            for p in parties.indices { timeline.known(p, through: decided) }
             timeline.decide(at: min(heardTo + 1, total))
         }
         timeline.finish(durationFrames: total)
@@ -66,6 +70,8 @@ struct TimelineReplay {
 final class TimelineEvents: CallTimelineListener {
     var talkingOver: [(by: Party, atFrame: Int, overlapSoFarFrames: Int, decidedAt: Int)] = []
     var interruptions: [(Interruption, decidedAt: Int)] = []
+    /// The floors reported with no acknowledgement, longest report per floor start (frames).
+    var unacknowledged: [Int: Int] = [:]
     func talkingOver(by: Party, atFrame: Int, overlapSoFarFrames: Int, decidedAt: Int) {
         talkingOver.append((by, atFrame, overlapSoFarFrames, decidedAt))
     }
@@ -73,5 +79,7 @@ final class TimelineEvents: CallTimelineListener {
     func backchannel(_ b: Backchannel, decidedAt: Int) {}
     func hold(_ span: TimeSpan, decidedAt: Int) {}
     func silence(fromFrame: Int, frames: Int, at: Int) {}
-    func customerFloor(fromFrame: Int, frames: Int, acknowledged: Bool, at: Int) {}
+    func customerFloor(fromFrame: Int, frames: Int, acknowledged: Bool, at: Int) {
+        if !acknowledged { unacknowledged[fromFrame] = max(unacknowledged[fromFrame] ?? 0, frames) }
+    }
 }
