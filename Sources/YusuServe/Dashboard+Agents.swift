@@ -87,7 +87,7 @@ extension Dashboard {
             let known = try ServeQueries.agentKnown(store, agent)
             return Data(
                 points: try ServeQueries.trend(store, agent: agent, weekly: true, since: since),
-                worst: try ServeQueries.calls(store, filter), known: known)
+                worst: try ServeQueries.calls(store, filter, evidence: true), known: known)
         }
         guard data.known else { throw APIError(status: .notFound, message: "no calls of agent '\(agent)'") }
         let labels = data.points.map(\.period)

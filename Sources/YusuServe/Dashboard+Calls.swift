@@ -11,7 +11,7 @@ extension Dashboard {
 
     static func callList(_ request: Request, _ state: ServeState) async throws -> Response {
         let filter = try ServeQueries.CallFilter(query: API.query(request))
-        let result = try await state.database.run { try ServeQueries.calls($0, filter) }
+        let result = try await state.database.run { try ServeQueries.calls($0, filter, evidence: true) }
         let pages = max(1, (result.total + filter.perPage - 1) / filter.perPage)
         let list = CallList(
             agent: filter.agent ?? "", from: filter.from ?? "", to: filter.to ?? "",

@@ -124,10 +124,11 @@ public enum ServeQueries {
         /// Failed rules, in the standard's order.
         public var failedRules: [String]
         public var fileName: String?
-        /// The stored verdicts and when they were scored, read only when a page asks where
-        /// the evidence begins (`firstEvidence`).
-        let verdictsJSON: String?
+        /// When it was scored (what its first evidence is remembered by).
         let scoredAt: String
+        /// Where each failed rule's evidence begins, seconds (the moment its badge opens): read
+        /// only for pages (`calls(_:_:evidence:)`), never for the API's lists.
+        public internal(set) var firstEvidence: [String: Double] = [:]
 
         /// The columns a list shows, as stored.
         struct Row: Decodable {
@@ -136,11 +137,11 @@ public enum ServeQueries {
             let failure_reason: String?
             let duration_s, score, agent_speech_rate_cpm: Double?
             let agent_interruptions: Int?
-            let verdicts_json: String?
-            /// The columns, as the list query selects them.
+            /// The columns, as the list query selects them (not the stored verdicts: a page of 50
+            /// calls would read and convert all of their JSON at every request).
             static let columns = """
                 c.id, c.call_id, c.agent_id, c.call_date, c.status, c.failure_reason, c.duration_s, c.score,
-                c.agent_speech_rate_cpm, c.agent_interruptions, c.path, c.verdicts_json, c.scored_at
+                c.agent_speech_rate_cpm, c.agent_interruptions, c.path, c.scored_at
                 """
         }
 
@@ -157,14 +158,8 @@ public enum ServeQueries {
             agentInterruptions = r.agent_interruptions
             self.failedRules = failedRules
             fileName = r.path.lastIndex(of: "/").map { String(r.path[r.path.index(after: $0)...]) } ?? r.path
-            verdictsJSON = r.verdicts_json
             scoredAt = r.scored_at
         }
-
-        /// Where each failed rule's evidence begins, seconds (the moment its badge opens). The
-        /// stored verdicts are parsed once per call and scoring (a page of 50 calls parsed
-        /// them all at every view: 5 ms of its 6), never for the API's lists.
-        public var firstEvidence: [String: Double] { FirstEvidence.shared.of(id, scoredAt: scoredAt, verdictsJSON) }
 
         public var fields: [String: JSONValue] {
             [
@@ -199,7 +194,9 @@ public enum ServeQueries {
         return failed.mapValues { $0.sorted { (ruleOrder[$0] ?? 99) < (ruleOrder[$1] ?? 99) } }
     }
 
-    public static func calls(_ store: any ResultsStore, _ f: CallFilter) throws -> CallPage {
+    /// A page of calls; with `evidence`, each with where its failed rules' evidence begins
+    /// (for the pages' badges).
+    public static func calls(_ store: any ResultsStore, _ f: CallFilter, evidence: Bool = false) throws -> CallPage {
         var conditions = CallConditions()
         conditions.standard(try standardKey(store))
         // Each filter the request sets adds its condition and its one argument.
@@ -228,7 +225,12 @@ public enum ServeQueries {
             c.id DESC LIMIT ? OFFSET ?
             """, args + [.integer(Int64(f.perPage)), .integer(Int64((f.page - 1) * f.perPage))])
         let failed = try failedRules(store, calls: rows.map(\.id))
-        return CallPage(calls: rows.map { CallSummary($0, failedRules: failed[$0.id] ?? []) }, total: total)
+        var calls = rows.map { CallSummary($0, failedRules: failed[$0.id] ?? []) }
+        if evidence {
+            let first = try FirstEvidence.shared.of(store, calls: calls.filter { !$0.failedRules.isEmpty })
+            for k in calls.indices { calls[k].firstEvidence = first[calls[k].id] ?? [:] }
+        }
+        return CallPage(calls: calls, total: total)
     }
 
     /// The one number a `SELECT COUNT(*) AS n` answers.
@@ -243,7 +245,7 @@ public enum ServeQueries {
     struct CallDetail: Decodable {
         let agent_channel: Int
         let standard_key, metadata_json: String
-        let analysis_version, format, warnings_json: String?
+        let analysis_version, format, warnings_json, verdicts_json: String?
         let sample_rate_hz, channels: Int?
         let agent_syllables, agent_utterances, agent_falling_endings, agent_measured_endings, long_utterances: Int?
         let agent_talk_time_s, agent_phonation_time_s, agent_articulation_rate_cpm: Double?
@@ -283,7 +285,7 @@ public enum ServeQueries {
         out["holds"] = .int(r.holds)
         out["longest_hold_s"] = .number(r.longest_hold_s)
         out["backchannels"] = .int(r.backchannels)
-        out["verdicts"] = JSONValue.parse(listed.verdicts_json ?? "[]")
+        out["verdicts"] = JSONValue.parse(r.verdicts_json ?? "[]")
         out["warnings"] = JSONValue.parse(r.warnings_json ?? "[]")
         out["metadata"] = JSONValue.parse(r.metadata_json)
         struct UtteranceRow: Decodable {
@@ -628,6 +630,33 @@ final class FirstEvidence: @unchecked Sendable {
     static let shared = FirstEvidence()
     private let lock = NSLock()
     private var known: [Int64: (scoredAt: String, first: [String: Double])] = [:]
+
+    /// These calls' first evidence: remembered, or read from their stored verdicts in one
+    /// query for those not remembered (or scored again since).
+    func of(_ store: any ResultsStore, calls: [ServeQueries.CallSummary]) throws -> [Int64: [String: Double]] {
+        var out: [Int64: [String: Double]] = [:]
+        var missing: [Int64] = []
+        lock.withLock {
+            for c in calls {
+                if let hit = known[c.id], hit.scoredAt == c.scoredAt {
+                    out[c.id] = hit.first
+                } else {
+                    missing.append(c.id)
+                }
+            }
+        }
+        guard !missing.isEmpty else { return out }
+        struct Stored: Decodable {
+            let id: Int64
+            let scored_at: String
+            let verdicts_json: String?
+        }
+        let ids = missing.map(String.init).joined(separator: ",")
+        for r in try store.fetch(Stored.self, "SELECT id, scored_at, verdicts_json FROM calls WHERE id IN (\(ids))", []) {
+            out[r.id] = of(r.id, scoredAt: r.scored_at, r.verdicts_json)
+        }
+        return out
+    }
 
     func of(_ id: Int64, scoredAt: String, _ verdictsJSON: String?) -> [String: Double] {
         if let hit = lock.withLock({ known[id] }), hit.scoredAt == scoredAt { return hit.first }
