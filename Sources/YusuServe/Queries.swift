@@ -652,7 +652,8 @@ final class FirstEvidence: @unchecked Sendable {
             let verdicts_json: String?
         }
         let ids = missing.map(String.init).joined(separator: ",")
-        for r in try store.fetch(Stored.self, "SELECT id, scored_at, verdicts_json FROM calls WHERE id IN (\(ids))", []) {
+        for r in try store.fetch(Stored.self, "SELECT id, scored_at, verdicts_json FROM calls WHERE id IN (\(ids))", [])
+        {
             out[r.id] = of(r.id, scoredAt: r.scored_at, r.verdicts_json)
         }
         return out
