@@ -216,6 +216,7 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
 
     private func start() {
         started = true
+        frontEnd.measuresCorrelation = false
         let agent = options.agentChannel
         let mono = channelCount == 1 || channelsIdentical
         streams = [ChannelStream(channel: agent, party: .agent, settings: settings)]

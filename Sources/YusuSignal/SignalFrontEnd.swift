@@ -35,6 +35,9 @@ public final class SignalFrontEnd {
     /// Samples beyond full scale that were clipped to ±1.
     public private(set) var clippedSamples = 0
     private var crossSum = 0.0, energy0 = 0.0, energy1 = 0.0
+    /// Whether `channelCorrelation` is still wanted: the reader turns it off once it has
+    /// decided what the channels are, and the sums stop.
+    public var measuresCorrelation = true
     private var finished = false
 
     /// - Parameter ringFrames: frames each channel keeps readable; the reader must keep up.
@@ -92,7 +95,15 @@ public final class SignalFrontEnd {
         // cost a runtime exclusivity check at every access.
         let n = frames * channelCount
         var clipped = 0
-        for k in 0..<n {
+        // Eight samples at a time while all are within full scale (a NaN is not): only a
+        // block holding something else takes the sample-by-sample check below.
+        var k0 = 0
+        while k0 + 8 <= n {
+            let x = UnsafeRawPointer(interleaved.baseAddress! + k0).loadUnaligned(as: SIMD8<Float>.self)
+            guard all((x .<= 1) .& (x .>= -1)) else { break }
+            k0 += 8
+        }
+        for k in k0..<n {
             let x = interleaved[k]
             if !x.isFinite {
                 throw SampleError.nonFinite(
@@ -108,7 +119,14 @@ public final class SignalFrontEnd {
         if channelBlock.count < frames * channelCount {
             channelBlock = [Float](repeating: 0, count: frames * channelCount)
         }
-        if channelCount == 2 {
+        if channelCount == 2 && !measuresCorrelation {
+            channelBlock.withUnsafeMutableBufferPointer { block in
+                for j in 0..<frames {
+                    block[j] = interleaved[2 * j]
+                    block[frames + j] = interleaved[2 * j + 1]
+                }
+            }
+        } else if channelCount == 2 {
             // One pass for both channels: the correlation's sums and the de-interleaving into
             // the block's two halves.
             var cross = 0.0

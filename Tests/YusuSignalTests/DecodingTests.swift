@@ -203,6 +203,49 @@ struct DecodingTests {
         var overs: [Float] = [0.1, 2, -5, 0.3]
         try overs.withUnsafeMutableBufferPointer { try clean.push($0, frames: 2) }
         #expect(clean.clippedSamples == 2 && overs == [0.1, 1, -1, 0.3])
+        // In a long block (checked eight samples at a time until one is out of range): an over
+        // late in it is clipped and counted, an infinity named where it is.
+        var long = (0..<2000).map { Float(sin(Double($0) * 0.01)) * 0.5 }
+        long[1603] = 1.5
+        long[1777] = -1.25
+        let front2 = SignalFrontEnd(sampleRateHz: 8000, channelCount: 2)
+        var copy = long
+        try copy.withUnsafeMutableBufferPointer { try front2.push($0, frames: 1000) }
+        #expect(front2.clippedSamples == 2 && copy[1603] == 1 && copy[1777] == -1 && copy[1602] == long[1602])
+        long[1201] = -.infinity
+        do {
+            try long.withUnsafeMutableBufferPointer { try front2.push($0, frames: 1000) }
+            Issue.record("an infinite sample was taken")
+        } catch SampleError.nonFinite(let frame, let channel, let value) {
+            #expect(frame == 1000 + 600 && channel == 1 && value == -.infinity)
+        }
+    }
+
+    @Test("once the channels are decided, the correlation's sums stop and the frames are the same")
+    func correlationOff() throws {
+        let n = 16000
+        var stereo = [Float](repeating: 0, count: 2 * n)
+        for j in 0..<n {
+            stereo[2 * j] = Float(0.4 * sin(Double(j) * 0.2))
+            stereo[2 * j + 1] = Float(0.1 * sin(Double(j) * 0.07))
+        }
+        let measuring = SignalFrontEnd(sampleRateHz: 8000, channelCount: 2)
+        let decided = SignalFrontEnd(sampleRateHz: 8000, channelCount: 2)
+        decided.measuresCorrelation = false
+        for front in [measuring, decided] {
+            var block = stereo
+            try block.withUnsafeMutableBufferPointer { try front.push($0, frames: n) }
+            front.finish()
+        }
+        #expect(measuring.channelCorrelation != nil && decided.channelCorrelation == nil)
+        #expect(measuring.frameCount == decided.frameCount && measuring.frameCount > 150)
+        for c in 0..<2 {
+            for i in 0..<measuring.frameCount {
+                let a = measuring.frame(channel: c, index: i)
+                let b = decided.frame(channel: c, index: i)
+                #expect(a.energyDb == b.energyDb && a.hopMeanSquare == b.hopMeanSquare, "channel \(c) frame \(i)")
+            }
+        }
     }
 
     /// A tone from 1.000 s to 1.500 s, encoded by LAME with and without its gapless tag
