@@ -415,6 +415,16 @@ struct CallTimeline {
         guard let start = floorStart else { return }
         if let last = spans[customer].last, last.start >= start, last.start <= floorSeen {
             floorEnd = max(floorEnd, last.end)
+            // Over once nothing can join it: its last span has closed, the agent is known
+            // through it, and the customer has been silent for the gap, or the agent has
+            // started since (every customer span before that moment is known).
+            if !final, last.closed, known[agent] >= floorEnd,
+                known[customer] - floorEnd >= gap
+                    || starts[agent].contains(where: { $0 >= floorEnd && $0 <= known[customer] })
+            {
+                closeFloor(agent: agent, at: at)
+                return
+            }
         }
         if !floorAcknowledged { floorAcknowledged = acknowledges(agent: agent, start: start, end: floorEnd) }
         // Reported only as far as it is without a sound from the agent for certain: the agent

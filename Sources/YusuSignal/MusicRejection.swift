@@ -101,13 +101,12 @@ struct MusicRejection: Sendable {
         heard += 1
         guard window > 10 else { return }
         energies.append(energyDb)
+        swings.append(false)
         if h < step {
             Self.insert(energyDb, into: &stretchSorted)
-            swings.append(false)
             guard h + 1 == step else { return }
         } else {
             Self.replace(energies[h - step], with: energyDb, in: &stretchSorted)
-            swings.append(false)
         }
         // A level that swings like syllables within half a second, which music's does not.
         swings[h] = stretchSorted[step * 9 / 10] - stretchSorted[step / 10] >= limits.rangeDb
@@ -153,9 +152,9 @@ struct MusicRejection: Sendable {
     }
 
     /// Every open window holding a swinging stretch that ends at or before `last` fails. Run
-    /// before a frame is added, so a window meets every stretch in it before its verdict;
-    /// stretches reach at most `step - 1` frames past the frame pushed, so every window
-    /// that holds them is open.
+    /// before a frame is added, so a window meets every stretch in it before its verdict.
+    /// `last` is at most `step - 1` frames past the frame pushed: such a stretch starts at
+    /// or before that frame, so every window that can hold it has been opened.
     private mutating func failSwingingWindows(through last: Int) {
         while swingsApplied <= last {
             let end = swingsApplied

@@ -189,10 +189,13 @@ struct LiveCoachTests {
         // B: the agent speaks in the customer's 0.5 s pause at 10 s: two floors, the second
         //    15.5 s long and unacknowledged.
         // C: the agent latches onto the end of a 15.3 s floor: unacknowledged.
+        // D: the same, the reply starting at 14.9 s: before the floor's 15 s, yet latched; the
+        //    floor is over, unacknowledged, once the customer has been silent 3 s.
         let calls: [(agent: [(Double, Double)], customer: [(Double, Double)])] = [
             ([(14.8, 15.1), (17, 19)], [(0, 16)]),
             ([(10.1, 10.4), (27, 29)], [(0, 10), (10.5, 26)]),
             ([(15.1, 17)], [(0, 15.3)]),
+            ([(14.9, 17)], [(0, 15.3)]),
         ]
         let limitFrames = 1500
         for (k, call) in calls.enumerated() {
@@ -207,6 +210,16 @@ struct LiveCoachTests {
                 #expect(replay.timeline.floors == reference, "call \(k), lags \(lags): \(replay.timeline.floors)")
                 let alerted = events.unacknowledged.filter { $0.value >= limitFrames }.keys.sorted()
                 #expect(alerted == silent, "call \(k), lags \(lags): alerted \(alerted), final \(silent)")
+                // Said while the call goes on: within the lags and the 3 s a floor may still be
+                // joined across after its end, never held to the call's end (30 s).
+                for (start, at) in events.silentAt {
+                    let end = Int(
+                        ((reference.first { Int(($0.startSeconds * 100).rounded()) == start }?.endSeconds
+                            ?? 0) * 100).rounded())
+                    #expect(
+                        at <= max(start + limitFrames, end + 300) + 25 + (lags.max() ?? 0) + 1,
+                        "call \(k), lags \(lags): floor at \(start) said at \(at)")
+                }
             }
         }
     }

@@ -79,7 +79,10 @@ final class TimelineEvents: CallTimelineListener {
     func backchannel(_ b: Backchannel, decidedAt: Int) {}
     func hold(_ span: TimeSpan, decidedAt: Int) {}
     func silence(fromFrame: Int, frames: Int, at: Int) {}
+    /// When each floor was first reported at 15 s or more without an acknowledgement.
+    var silentAt: [Int: Int] = [:]
     func customerFloor(fromFrame: Int, frames: Int, acknowledged: Bool, at: Int) {
         if !acknowledged { unacknowledged[fromFrame] = max(unacknowledged[fromFrame] ?? 0, frames) }
+        if !acknowledged && frames >= 1500 && silentAt[fromFrame] == nil { silentAt[fromFrame] = at }
     }
 }
