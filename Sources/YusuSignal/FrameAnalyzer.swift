@@ -421,19 +421,20 @@ public final class FrameAnalyzer {
             let lanes = min(8, maxLag - tau + 1)
             var isMinimum = Self.localMinima(d, at: tau)
             if lanes < 8 { isMinimum = isMinimum .& (SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .< Int32(lanes)) }
-            if any(isMinimum) {
-                for lane in 0..<lanes where isMinimum[lane] {
-                    let t = tau + lane
-                    let left = raw[t - 1]
-                    let centre = raw[t]
-                    let right = raw[t + 1]
-                    let curvature = left - 2 * centre + right
-                    var offset: Float = 0
-                    if curvature > 0 {
-                        offset = max(-0.5, min(0.5, 0.5 * (left - right) / curvature))
-                    }
-                    insertCandidate(lag: Float(t) + offset, dip: d[t], capacity: k, s)
+            // The minima's lanes as bits, taken lowest first (the lags in ascending order).
+            var minima = Self.laneBits(isMinimum)
+            while minima != 0 {
+                let t = tau + minima.trailingZeroBitCount
+                minima &= minima - 1
+                let left = raw[t - 1]
+                let centre = raw[t]
+                let right = raw[t + 1]
+                let curvature = left - 2 * centre + right
+                var offset: Float = 0
+                if curvature > 0 {
+                    offset = max(-0.5, min(0.5, 0.5 * (left - right) / curvature))
                 }
+                insertCandidate(lag: Float(t) + offset, dip: d[t], capacity: k, s)
             }
             tau += 8
         }
@@ -483,6 +484,12 @@ public final class FrameAnalyzer {
 
     @inline(__always) static func decibels(_ meanSquare: Float) -> Float {
         10 * log10(max(meanSquare, 1e-12))
+    }
+
+    /// A mask's lanes as the bits of a byte, lane 0 lowest.
+    @inline(__always) static func laneBits(_ mask: SIMDMask<SIMD8<Int32>>) -> UInt32 {
+        let lanes = SIMD8<Int32>.zero.replacing(with: SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128), where: mask)
+        return UInt32(truncatingIfNeeded: lanes.wrappedSum())
     }
 
     /// Lanes `tau ..< tau + 8` of `d` that are local minima below 1: `d[t] < d[t - 1]`,
