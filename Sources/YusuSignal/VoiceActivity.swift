@@ -152,8 +152,9 @@ public struct VoiceActivityTracker: Sendable {
     /// Frames decided so far.
     public var framesOut: Int { speech.count }
 
-    /// Frames whose energies the music rejection has heard (`hear`), ahead of `push`.
-    public var framesHeard: Int { music.heard }
+    /// Frames whose energies the music rejection has heard (`hear`), ahead of `push`. Stored,
+    /// not read through `music`: the stream asks at every frame.
+    public private(set) var framesHeard = 0
     /// How far ahead of `push` energies may be heard, frames (1 s).
     public static let maximumHeardAhead = 100
 
@@ -162,8 +163,9 @@ public struct VoiceActivityTracker: Sendable {
     /// level that swings fails its windows a pitch look-ahead sooner. Optional: `push` hears
     /// every frame not heard yet. At most `maximumHeardAhead` frames ahead of `push`.
     public mutating func hear(energyDb: Float) {
-        precondition(music.heard < framesIn + Self.maximumHeardAhead, "voice activity heard too far ahead")
+        precondition(framesHeard < framesIn + Self.maximumHeardAhead, "voice activity heard too far ahead")
         music.hear(energyDb: energyDb)
+        framesHeard = music.heard
     }
 
     /// Adds the next frame: its energy, whether the tracker voiced it, its spectral change
@@ -207,6 +209,7 @@ public struct VoiceActivityTracker: Sendable {
         for (i, flag) in a {
             music.push(i, active: flag, voiced: voiced[i], energyDb: energy[i], changeDb: change[i], into: &b)
         }
+        framesHeard = music.heard
         a.removeAll(keepingCapacity: true)
         if final { music.finish(into: &b) }
         for (i, flag) in b { gaps.push(i, flag, into: &a) }
