@@ -227,13 +227,26 @@ public final class FrameAnalyzer {
         let w = s.window
         copyWindow(start: centre - n / 2, count: n, into: w)
         let fft = s.spectralFFT
-        var weightedPower: Float = 0
         let h = s.hann
         let hannPowerSum = s.hannPowerSum
-        for j in 0..<n {
+        // Windowed eight samples at a time, the power summed in eight lanes (one running sum
+        // was a chain of dependent additions, a quarter of this function's time).
+        var powers = SIMD8<Float>()
+        var j = 0
+        while j + 8 <= n {
+            let v =
+                UnsafeRawPointer(w + j).loadUnaligned(as: SIMD8<Float>.self)
+                * UnsafeRawPointer(h + j).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(fft.real + j).storeBytes(of: v, as: SIMD8<Float>.self)
+            powers += v * v
+            j += 8
+        }
+        var weightedPower = powers.sum()
+        while j < n {
             let v = w[j] * h[j]
             fft.real[j] = v
             weightedPower += v * v
+            j += 1
         }
         let energy = Self.decibels(weightedPower / hannPowerSum)
         frame.energyDb = energy
