@@ -24,20 +24,29 @@ import Foundation
 public struct LevelAccumulator: Sendable {
     public let sampleRateHz: Int
     private let smoothing: Float
-    private var p: Float = 0
-    private var q: Float = 0
+    private var envelope = Envelope()
     private var hopIndex = 0
     private var sampleIndex: Int64 = 0
     private var nextBoundary: Int64
-    private var hopSum: Double = 0
     private var hopCount = 0
-    private var hopPeak: Float = 0
     /// Closed hops: (mean square, envelope peak), the latest `hops.capacity` of them.
     public private(set) var hops: FrameRing<Hop>
 
     public struct Hop: Sendable, Equatable {
         public var meanSquare: Float
         public var envelopePeak: Float
+    }
+
+    /// The envelope's two smoothers, and the open hop's sum of squares and envelope peak.
+    private struct Envelope {
+        var p: Float = 0, q: Float = 0, sum: Double = 0, peak: Float = 0
+
+        @inline(__always) mutating func add(_ x: Float, smoothing g: Float) {
+            p = g * p + (1 - g) * abs(x)
+            q = g * q + (1 - g) * p
+            sum += Double(x) * Double(x)
+            if q > peak { peak = q }
+        }
     }
 
     /// Envelope time constant, seconds (P.56 §B.3).
@@ -56,7 +65,7 @@ public struct LevelAccumulator: Sendable {
         (Int64(hop) * Int64(rate) + 99) / 100
     }
 
-    /// Adds a block of one channel's samples, with the envelope's state in locals between hop
+    /// Adds a block of one channel's samples, with the envelope in a local between hop
     /// boundaries (through a stored property each sample's two smoothers would wait on a store
     /// and a load besides their own arithmetic). Blocks of any size give the same hops.
     public mutating func add(contentsOf samples: UnsafeBufferPointer<Float>) {
@@ -65,14 +74,9 @@ public struct LevelAccumulator: Sendable {
         while k < samples.count {
             // Samples up to the next hop boundary (or the block's end) run on locals.
             let run = Int(min(Int64(samples.count - k), nextBoundary - sampleIndex))
-            var (p, q, sum, peak) = (self.p, self.q, hopSum, hopPeak)
-            for x in samples[k..<(k + run)] {
-                p = g * p + (1 - g) * abs(x)
-                q = g * q + (1 - g) * p
-                sum += Double(x) * Double(x)
-                if q > peak { peak = q }
-            }
-            (self.p, self.q, hopSum, hopPeak) = (p, q, sum, peak)
+            var e = envelope
+            for x in samples[k..<(k + run)] { e.add(x, smoothing: g) }
+            envelope = e
             advance(by: run)
             k += run
         }
@@ -90,22 +94,12 @@ public struct LevelAccumulator: Sendable {
         var k = 0
         while k < xa.count {
             let run = Int(min(Int64(xa.count - k), a.nextBoundary - a.sampleIndex))
-            var (pa, qa, sumA, peakA) = (a.p, a.q, a.hopSum, a.hopPeak)
-            var (pb, qb, sumB, peakB) = (b.p, b.q, b.hopSum, b.hopPeak)
+            var (ea, eb) = (a.envelope, b.envelope)
             for j in k..<(k + run) {
-                let x = xa[j]
-                let y = xb[j]
-                pa = g * pa + (1 - g) * abs(x)
-                pb = g * pb + (1 - g) * abs(y)
-                qa = g * qa + (1 - g) * pa
-                qb = g * qb + (1 - g) * pb
-                sumA += Double(x) * Double(x)
-                sumB += Double(y) * Double(y)
-                if qa > peakA { peakA = qa }
-                if qb > peakB { peakB = qb }
+                ea.add(xa[j], smoothing: g)
+                eb.add(xb[j], smoothing: g)
             }
-            (a.p, a.q, a.hopSum, a.hopPeak) = (pa, qa, sumA, peakA)
-            (b.p, b.q, b.hopSum, b.hopPeak) = (pb, qb, sumB, peakB)
+            (a.envelope, b.envelope) = (ea, eb)
             a.advance(by: run)
             b.advance(by: run)
             k += run
@@ -120,10 +114,10 @@ public struct LevelAccumulator: Sendable {
     }
 
     private mutating func closeHop() {
-        hops.append(Hop(meanSquare: hopCount > 0 ? Float(hopSum / Double(hopCount)) : 0, envelopePeak: hopPeak))
-        hopSum = 0
+        let e = envelope
+        hops.append(Hop(meanSquare: hopCount > 0 ? Float(e.sum / Double(hopCount)) : 0, envelopePeak: e.peak))
+        (envelope.sum, envelope.peak) = (0, 0)
         hopCount = 0
-        hopPeak = 0
         hopIndex += 1
         nextBoundary = Self.boundary(hop: hopIndex + 1, rate: sampleRateHz)
     }

@@ -119,39 +119,33 @@ public final class SignalFrontEnd {
         if channelBlock.count < frames * channelCount {
             channelBlock = [Float](repeating: 0, count: frames * channelCount)
         }
-        if channelCount == 2 && !measuresCorrelation {
-            channelBlock.withUnsafeMutableBufferPointer { block in
+        channelBlock.withUnsafeMutableBufferPointer { block in
+            if channelCount == 2 {
                 for j in 0..<frames {
                     block[j] = interleaved[2 * j]
                     block[frames + j] = interleaved[2 * j + 1]
                 }
+            } else {
+                for j in 0..<frames { block[j] = interleaved[j] }
             }
-        } else if channelCount == 2 {
-            // One pass for both channels: the correlation's sums and the de-interleaving into
-            // the block's two halves.
+        }
+        if channelCount == 2 && measuresCorrelation {
+            // The correlation's sums, over the block's two halves (the warm-up's only).
             var cross = 0.0
             var e0 = 0.0
             var e1 = 0.0
-            channelBlock.withUnsafeMutableBufferPointer { block in
+            channelBlock.withUnsafeBufferPointer { block in
                 for j in 0..<frames {
-                    let x0 = interleaved[2 * j]
-                    let x1 = interleaved[2 * j + 1]
-                    let a = Double(x0)
-                    let b = Double(x1)
+                    let a = Double(block[j])
+                    let b = Double(block[frames + j])
                     cross += a * b
                     e0 += a * a
                     e1 += b * b
-                    block[j] = x0
-                    block[frames + j] = x1
                 }
             }
             crossSum += cross
             energy0 += e0
             energy1 += e1
-        } else {
-            channelBlock.withUnsafeMutableBufferPointer { block in
-                for j in 0..<frames { block[j] = interleaved[j] }
-            }
         }
         // Each channel's P.56 envelope, over its half of the block (a stereo call's two in one loop).
         channelBlock.withUnsafeBufferPointer { block in
