@@ -128,9 +128,13 @@ public final class FrameAnalyzer {
         let s = FrameScratch.current(for: config)
         buffer.append(contentsOf: samples)
         samplesSeen += samples.count
-        while frameCentre(nextFrame) + halfReachSamples <= samplesSeen {
-            analyseFrame(nextFrame, s)
-            nextFrame += 1
+        // The held samples borrowed once for the frames they complete (borrowed per window,
+        // the array was retained and released twice a frame).
+        buffer.withUnsafeBufferPointer { held in
+            while frameCentre(nextFrame) + halfReachSamples <= samplesSeen {
+                analyseFrame(nextFrame, s, held)
+                nextFrame += 1
+            }
         }
         compact()
     }
@@ -145,9 +149,11 @@ public final class FrameAnalyzer {
     public func finish() {
         let frameCount = (samplesSeen + config.hopSamples - 1) / config.hopSamples
         let s = FrameScratch.current(for: config)
-        while nextFrame < frameCount {
-            analyseFrame(nextFrame, s)
-            nextFrame += 1
+        buffer.withUnsafeBufferPointer { held in
+            while nextFrame < frameCount {
+                analyseFrame(nextFrame, s, held)
+                nextFrame += 1
+            }
         }
         buffer.removeAll()
     }
@@ -196,36 +202,38 @@ public final class FrameAnalyzer {
         }
     }
 
-    /// Copies `count` samples starting at absolute index `start` into `window`, zero outside.
-    private func copyWindow(start: Int, count: Int, into w: UnsafeMutablePointer<Float>) {
-        let seen = samplesSeen
+    /// Copies `count` samples starting at absolute index `start` from the held samples `b`
+    /// into `w`, zero outside.
+    private func copyWindow(
+        start: Int, count: Int, from b: UnsafeBufferPointer<Float>, into w: UnsafeMutablePointer<Float>
+    ) {
         let origin = bufferStart
-        buffer.withUnsafeBufferPointer { b in
-            let first = max(start, origin, 0)
-            let end = min(start + count, seen, origin + b.count)
-            if first >= end {
-                w.update(repeating: 0, count: count)
-                return
-            }
-            if first > start { w.update(repeating: 0, count: first - start) }
-            (w + (first - start)).update(from: b.baseAddress! + (first - origin), count: end - first)
-            if end < start + count { (w + (end - start)).update(repeating: 0, count: start + count - end) }
+        let first = max(start, origin, 0)
+        let end = min(start + count, samplesSeen, origin + b.count)
+        if first >= end {
+            w.update(repeating: 0, count: count)
+            return
         }
+        if first > start { w.update(repeating: 0, count: first - start) }
+        (w + (first - start)).update(from: b.baseAddress! + (first - origin), count: end - first)
+        if end < start + count { (w + (end - start)).update(repeating: 0, count: start + count - end) }
     }
 
-    private func analyseFrame(_ index: Int, _ s: FrameScratch) {
+    private func analyseFrame(_ index: Int, _ s: FrameScratch, _ held: UnsafeBufferPointer<Float>) {
         let centre = frameCentre(index)
         // Filled as a local: writes to a class's stored property pay an exclusivity check each.
         var frame = Frame()
-        analyseSpectrum(centre: centre, s, into: &frame)
-        analysePitch(centre: centre, s, into: &frame)
+        analyseSpectrum(centre: centre, s, held, into: &frame)
+        analysePitch(centre: centre, s, held, into: &frame)
         frames.append(frame)
     }
 
-    private func analyseSpectrum(centre: Int, _ s: FrameScratch, into frame: inout Frame) {
+    private func analyseSpectrum(
+        centre: Int, _ s: FrameScratch, _ held: UnsafeBufferPointer<Float>, into frame: inout Frame
+    ) {
         let n = config.spectralWindowSamples
         let w = s.window
-        copyWindow(start: centre - n / 2, count: n, into: w)
+        copyWindow(start: centre - n / 2, count: n, from: held, into: w)
         let fft = s.spectralFFT
         let h = s.hann
         let hannPowerSum = s.hannPowerSum
@@ -309,7 +317,9 @@ public final class FrameAnalyzer {
         frame.flatness = Float(min(1, exp(logSum / count) / (linearSum / count)))
     }
 
-    private func analysePitch(centre: Int, _ s: FrameScratch, into frame: inout Frame) {
+    private func analysePitch(
+        centre: Int, _ s: FrameScratch, _ held: UnsafeBufferPointer<Float>, into frame: inout Frame
+    ) {
         let bestLag = s.bestLag, bestDip = s.bestDip
         let integration = config.pitchIntegrationSamples
         let maxLag = config.maxLagSamples
@@ -337,7 +347,7 @@ public final class FrameAnalyzer {
             appendCandidates(k, s, into: &frame)
             return
         }
-        copyWindow(start: centre + pitchStartOffset, count: span, into: s.window)
+        copyWindow(start: centre + pitchStartOffset, count: span, from: held, into: s.window)
         pitchSearchCount += 1
 
         // Energies of every lagged window from one prefix sum, as four interleaved running

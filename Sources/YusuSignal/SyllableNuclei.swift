@@ -152,6 +152,8 @@ public struct SyllableNucleusTracker: Sendable {
 
     /// Hands the decided nuclei over.
     public mutating func take(into out: inout [Int]) {
+        // Asked every frame, mostly with none: an empty append still retains both arrays.
+        guard !nuclei.isEmpty else { return }
         out.append(contentsOf: nuclei)
         nuclei.removeAll(keepingCapacity: true)
     }
