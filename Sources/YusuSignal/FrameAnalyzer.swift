@@ -260,23 +260,48 @@ public final class FrameAnalyzer {
         frame.energyDb = energy
         lastEnergyDb = energy
         fft.forward()
-        // Parseval: mean square in a band = 2/N * sum |X_k|^2 / sum(w^2).
+        // Parseval: mean square in a band = 2/N * sum |X_k|^2 / sum(w^2). The 16 bands'
+        // levels are taken eight at a time (`VectorLog`): the four bands, then the
+        // envelope's twelve (padded to sixteen).
         let scale = 2 / (Float(n) * hannPowerSum)
-        let s = fft.spectrum
-        for (b, bins) in bandBins.enumerated() {
-            let db = Self.decibels(Self.power(s, bins) * scale)
-            switch b {
-            case 0: frame.band0Db = db
-            case 1: frame.band1Db = db
-            case 2: frame.band2Db = db
-            default: frame.band3Db = db
-            }
+        let bandPowers = s.levelPowers, levels = s.levelDb, products = s.flatnessProducts
+        let binPower = s.binPower
+        let spectrum = fft.spectrum
+        // |X_k|² of every bin once, four bins at a time (each bin's sum in the scalar order).
+        let binCount = fft.binCount
+        var bin = 0
+        while bin + 4 <= binCount {
+            let v = UnsafeRawPointer(spectrum + 2 * bin).loadUnaligned(as: SIMD8<Float>.self)
+            let squares = v * v
+            UnsafeMutableRawPointer(binPower + bin).storeBytes(
+                of: squares.evenHalf + squares.oddHalf, as: SIMD4<Float>.self)
+            bin += 4
         }
-        var envelopeSum: Float = 0
+        while bin < binCount {
+            binPower[bin] = spectrum[2 * bin] * spectrum[2 * bin] + spectrum[2 * bin + 1] * spectrum[2 * bin + 1]
+            bin += 1
+        }
         let bandCount = FrameFeatures.envelopeBandCount
-        let shape = bandShapes + (shapesKept % 3) * bandCount
+        for (b, bins) in bandBins.enumerated() {
+            bandPowers[b] = Double(Self.clamped(Self.sum(binPower, bins) * scale))
+        }
         for (b, bins) in envelopeBins.enumerated() {
-            let db = Self.decibels(Self.power(s, bins) * scale)
+            bandPowers[4 + b] = Double(Self.clamped(Self.sum(binPower, bins) * scale))
+        }
+        var lane = 0
+        while lane < 4 + bandCount {
+            let db = VectorLog.decibels(UnsafeRawPointer(bandPowers + lane).loadUnaligned(as: SIMD8<Double>.self))
+            UnsafeMutableRawPointer(levels + lane).storeBytes(of: db, as: SIMD8<Float>.self)
+            lane += 8
+        }
+        frame.band0Db = levels[0]
+        frame.band1Db = levels[1]
+        frame.band2Db = levels[2]
+        frame.band3Db = levels[3]
+        var envelopeSum: Float = 0
+        let shape = bandShapes + (shapesKept % 3) * bandCount
+        for b in 0..<bandCount {
+            let db = levels[4 + b]
             shape[b] = db
             envelopeSum += db
         }
@@ -295,24 +320,39 @@ public final class FrameAnalyzer {
         shapesKept += 1
         // Geometric mean as one log per 16 bins: the product of 16 powers (each from 1e-12
         // to below 1e5 for a full-scale frame) stays inside Double's range (1e-192 to 1e80).
-        var logSum: Double = 0
-        var linearSum: Double = 0
-        var product: Double = 1
-        var inProduct = 0
+        // The products' logs are taken eight at a time.
+        // Two bins at a time: even and odd bins in their own lanes, joined per group (one
+        // running product and one running sum were chains of dependent operations).
+        var linearSums = SIMD2<Double>()
+        var groups = 0
         var k = flatnessBins.0
         while k < flatnessBins.1 {
-            let p = Double(s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]) + 1e-12
-            product *= p
-            linearSum += p
-            inProduct += 1
-            if inProduct == 16 {
-                logSum += log(product)
-                product = 1
-                inProduct = 0
+            let end = min(k + 16, flatnessBins.1)
+            var pairProducts = SIMD2<Double>(1, 1)
+            while k + 2 <= end {
+                let p = SIMD2<Double>(Double(binPower[k]), Double(binPower[k + 1])) + 1e-12
+                pairProducts *= p
+                linearSums += p
+                k += 2
             }
-            k += 1
+            var product = pairProducts[0] * pairProducts[1]
+            if k < end {
+                let p = Double(binPower[k]) + 1e-12
+                product *= p
+                linearSums[0] += p
+                k += 1
+            }
+            products[groups] = product
+            groups += 1
         }
-        if inProduct > 0 { logSum += log(product) }
+        let linearSum = linearSums[0] + linearSums[1]
+        var logSum: Double = 0
+        lane = 0
+        while lane < groups {
+            let logs = VectorLog.naturalLog(UnsafeRawPointer(products + lane).loadUnaligned(as: SIMD8<Double>.self))
+            for g in lane..<min(groups, lane + 8) { logSum += logs[g - lane] }
+            lane += 8
+        }
         let count = Double(flatnessBins.1 - flatnessBins.0)
         frame.flatness = Float(min(1, exp(logSum / count) / (linearSum / count)))
     }
@@ -495,20 +535,29 @@ public final class FrameAnalyzer {
         UnsafeRawPointer(x).loadUnaligned(as: SIMD4<Double>.self)
     }
 
-    /// Σ |X_k|² over the half-spectrum bins `bins.0 ..< bins.1` (interleaved re, im).
-    @inline(__always) static func power(_ s: UnsafeMutablePointer<Float>, _ bins: (Int, Int)) -> Float {
-        var sum: Float = 0
+    /// Σ `p[k]` over `bins.0 ..< bins.1`, in four lanes (one running sum was a chain of
+    /// dependent additions).
+    @inline(__always) static func sum(_ p: UnsafeMutablePointer<Float>, _ bins: (Int, Int)) -> Float {
+        var lanes = SIMD4<Float>()
         var k = bins.0
+        while k + 4 <= bins.1 {
+            lanes += UnsafeRawPointer(p + k).loadUnaligned(as: SIMD4<Float>.self)
+            k += 4
+        }
+        var sum = lanes.sum()
         while k < bins.1 {
-            sum += s[2 * k] * s[2 * k] + s[2 * k + 1] * s[2 * k + 1]
+            sum += p[k]
             k += 1
         }
         return sum
     }
 
     @inline(__always) static func decibels(_ meanSquare: Float) -> Float {
-        10 * log10(max(meanSquare, 1e-12))
+        10 * log10(clamped(meanSquare))
     }
+
+    /// A mean square kept at or above 1e-12 (-120 dB) before its level is taken.
+    @inline(__always) static func clamped(_ meanSquare: Float) -> Float { max(meanSquare, 1e-12) }
 
     /// A mask's lanes as the bits of a byte, lane 0 lowest.
     @inline(__always) static func laneBits(_ mask: SIMDMask<SIMD8<Int32>>) -> UInt32 {
@@ -577,6 +626,14 @@ final class FrameScratch {
     let cumulativeDifference: UnsafeMutablePointer<Double>
     let bestLag: UnsafeMutablePointer<Float>
     let bestDip: UnsafeMutablePointer<Float>
+    /// The four bands' and the envelope's mean squares, then their levels (`VectorLog`,
+    /// eight lanes at a time; lanes past the sixteen bands hold 1).
+    let levelPowers: UnsafeMutablePointer<Double>
+    let levelDb: UnsafeMutablePointer<Float>
+    /// The flatness's products of 16 powers, eight lanes at a time (lanes past them hold 1).
+    let flatnessProducts: UnsafeMutablePointer<Double>
+    /// |X_k|² of the spectral FFT's bins.
+    let binPower: UnsafeMutablePointer<Float>
 
     static func pitchSpanSamples(_ config: AnalysisConfig) -> Int {
         config.pitchIntegrationSamples + config.maxLagSamples + 1
@@ -608,6 +665,14 @@ final class FrameScratch {
         rawDifference = Self.buffer(config.maxLagSamples + 2, 0)
         bestLag = Self.buffer(config.pitchCandidatesPerFrame, 0)
         bestDip = Self.buffer(config.pitchCandidatesPerFrame, 0)
+        let levelLanes = (4 + FrameFeatures.envelopeBandCount + 7) / 8 * 8
+        levelPowers = .allocate(capacity: levelLanes)
+        levelPowers.initialize(repeating: 1, count: levelLanes)
+        levelDb = Self.buffer(levelLanes, 0)
+        let productLanes = ((n / 2 + 1) / 16 + 1 + 7) / 8 * 8
+        flatnessProducts = .allocate(capacity: productLanes)
+        flatnessProducts.initialize(repeating: 1, count: productLanes)
+        binPower = Self.buffer(spectralFFT.binCount, 0)
     }
 
     private static func buffer(_ count: Int, _ value: Float) -> UnsafeMutablePointer<Float> {
@@ -617,10 +682,12 @@ final class FrameScratch {
     }
 
     deinit {
-        for p in [hann, window, integrationSpectrum, normalisedDifference, rawDifference, bestLag, bestDip] {
+        for p in [
+            hann, window, integrationSpectrum, normalisedDifference, rawDifference, bestLag, bestDip, levelDb, binPower,
+        ] {
             p.deallocate()
         }
-        for p in [prefixEnergy, difference, cumulativeDifference] { p.deallocate() }
+        for p in [prefixEnergy, difference, cumulativeDifference, levelPowers, flatnessProducts] { p.deallocate() }
     }
 
     /// This thread's set for `config`'s grid, made on first use; kept for the thread's life.
