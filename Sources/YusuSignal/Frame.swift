@@ -95,10 +95,31 @@ public struct Frame: Sendable, Equatable {
 /// frames a stream has produced. Stages keep what they look back at here, so their memory
 /// does not grow with the call.
 ///
+/// The values live in one buffer made at `init`, reached through a pointer kept in the ring
+/// itself: an append or a read touches only the value's own memory. (An array's storage
+/// cost a uniqueness check on its header at every append and a retain at many reads, and
+/// with a thousand live calls on a core each header was a cache miss.) A copy of a ring
+/// shares its buffer: a stage owns its rings and hands them to others only to read.
+///
 /// - Complexity: O(1) to append and to read; no allocation after `init`.
 @frozen public struct FrameRing<Element>: @unchecked Sendable {
+    /// Owns the buffer: frees it when the last ring sharing it goes.
+    @usableFromInline final class Buffer {
+        @usableFromInline let base: UnsafeMutablePointer<Element>
+        @usableFromInline let size: Int
+        @usableFromInline init(size: Int, filler: Element) {
+            self.size = size
+            base = .allocate(capacity: size)
+            base.initialize(repeating: filler, count: size)
+        }
+        deinit {
+            base.deinitialize(count: size)
+            base.deallocate()
+        }
+    }
     // Inlinable: rings of the later stages' own types are specialised where they are used.
-    @usableFromInline var storage: [Element]
+    @usableFromInline let buffer: Buffer
+    @usableFromInline let base: UnsafeMutablePointer<Element>
     @usableFromInline let mask: Int
     @usableFromInline var appended = 0
     /// Frames appended so far: valid indices are `max(0, count - capacity)..<count`.
@@ -108,7 +129,8 @@ public struct Frame: Sendable, Equatable {
     @inlinable public init(capacity: Int, filler: Element) {
         var size = 1
         while size < capacity { size <<= 1 }
-        storage = [Element](repeating: filler, count: size)
+        buffer = Buffer(size: size, filler: filler)
+        base = buffer.base
         mask = size - 1
     }
 
@@ -117,7 +139,7 @@ public struct Frame: Sendable, Equatable {
     @inlinable public var oldest: Int { max(0, count - capacity) }
 
     @inlinable @inline(__always) public mutating func append(_ value: Element) {
-        storage[appended & mask] = value
+        base[appended & mask] = value
         appended += 1
     }
 
@@ -125,11 +147,11 @@ public struct Frame: Sendable, Equatable {
     @inlinable @inline(__always) public subscript(index: Int) -> Element {
         get {
             precondition(index >= oldest && index < count, "frame \(index) is outside the ring (\(oldest)..<\(count))")
-            return storage[index & mask]
+            return base[index & mask]
         }
-        set {
+        nonmutating set {
             precondition(index >= oldest && index < count, "frame \(index) is outside the ring (\(oldest)..<\(count))")
-            storage[index & mask] = newValue
+            base[index & mask] = newValue
         }
     }
 

@@ -97,4 +97,79 @@ struct DSPTests {
         #expect(a.energyDb == b.energyDb)
         #expect(a.candidateLagQ8 == b.candidateLagQ8 && a.candidateDipQ == b.candidateDipQ)
     }
+
+    @Test("VectorLog's logarithm is within a few units in the last place of the C library's")
+    func vectorLog() {
+        // Across the whole range the frame loop feeds it: levels from 1e-12 up, flatness
+        // products down to 1e-192, and the edges of the argument reduction (√½, 1, √2).
+        var rng = Synth.Random(seed: 11)
+        var xs: [Double] = [
+            1e-192, 1e-12, 0.707_106_781_186_547_5, 1, 1.414_213_562_373_095, 1.414_213_562_373_096, 2, 1e80,
+        ]
+        for _ in 0..<2000 { xs.append(pow(10, Double(rng.uniform()) * 272 - 192)) }
+        for _ in 0..<200 { xs.append(1 + Double(rng.uniform()) * 1e-6) }
+        var worst = 0.0
+        var lane = 0
+        while lane < xs.count {
+            var v = SIMD8<Double>(repeating: 1)
+            for j in 0..<min(8, xs.count - lane) { v[j] = xs[lane + j] }
+            let logs = VectorLog.naturalLog(v)
+            let db = VectorLog.decibels(v)
+            for j in 0..<min(8, xs.count - lane) {
+                let exact = log(v[j])
+                let error = abs(logs[j] - exact) / max(abs(exact), 1e-300)
+                worst = max(worst, exact == 0 ? abs(logs[j]) : error)
+                // A level rounded to Float: the correctly rounded value, or its neighbour.
+                let level = Float(10 * log10(v[j]))
+                #expect(abs(db[j] - level) <= level.ulp, "\(v[j]): \(db[j]) against \(level)")
+            }
+            lane += 8
+        }
+        #expect(worst < 1e-13, "worst relative error \(worst)")
+    }
+
+    @Test("band levels and flatness agree with a direct sum over the spectrum")
+    func bandLevelsAgainstDirectSums() {
+        // Noise plus two tones: every band holds power, flatness is in between.
+        var x = Synth.noise(seconds: 0.5, rateHz: 8000, rmsDbov: -40)
+        let tones = Synth.sine(frequencyHz: 700, amplitude: 0.05, seconds: 0.5, rateHz: 8000)
+        let high = Synth.sine(frequencyHz: 2600, amplitude: 0.02, seconds: 0.5, rateHz: 8000)
+        for i in x.indices { x[i] += tones[i] + high[i] }
+        let f = FrameAnalyzer.features(of: x)
+        let frame = 25
+        // The frame's window, Hann-weighted, through a naive DFT.
+        let n = 256
+        let centre = frame * 80 + 40
+        var windowed = [Double](repeating: 0, count: n)
+        var hannPower = 0.0
+        for i in 0..<n {
+            let h = 0.5 - 0.5 * cos(2 * Double.pi * (Double(i) + 0.5) / Double(n))
+            hannPower += h * h
+            windowed[i] = Double(x[centre - n / 2 + i]) * h
+        }
+        func binPower(_ k: Int) -> Double {
+            var re = 0.0
+            var im = 0.0
+            for i in 0..<n {
+                re += windowed[i] * cos(2 * Double.pi * Double(k * i) / Double(n))
+                im -= windowed[i] * sin(2 * Double.pi * Double(k * i) / Double(n))
+            }
+            return re * re + im * im
+        }
+        let binHz = 8000.0 / Double(n)
+        let edges: [(Double, Double)] = FrameFeatures.bandEdgesHz
+        for (b, edge) in edges.enumerated() {
+            let lo = Int((edge.0 / binHz).rounded())
+            let hi = min(n / 2 + 1, Int((edge.1 / binHz).rounded()))
+            let power = (lo..<hi).reduce(0.0) { $0 + binPower($1) } * 2 / (Double(n) * hannPower)
+            #expect(abs(Double(f.bandDb[b][frame]) - 10 * log10(power)) < 0.01, "band \(b)")
+        }
+        let lo = Int((300 / binHz).rounded())
+        let hi = Int((3400 / binHz).rounded())
+        let powers = (lo..<hi).map { binPower($0) + 1e-12 }
+        let geometric = exp(powers.reduce(0.0) { $0 + log($1) } / Double(powers.count))
+        let flatness = geometric / (powers.reduce(0, +) / Double(powers.count))
+        #expect(abs(Double(f.spectralFlatness[frame]) - flatness) < 1e-3 * flatness + 1e-6)
+        #expect(flatness > 0.01 && flatness < 0.5)
+    }
 }
