@@ -6,6 +6,7 @@ import YusuPostgres
 
 struct Batch: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "batch",
         abstract: "Score every call of an archive into a results database (nightly QA).",
         discussion: """
             SOURCE is a folder, walked recursively for every format 'yusu score' reads (.wav, .flac, .ogg, .opus, \

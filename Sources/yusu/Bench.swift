@@ -7,6 +7,7 @@ import YusuSignal
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bench",
         abstract: "Time each analysis stage and the whole score on one core, and N analyses in parallel.",
         discussion: """
             The stages are timed inside one run of the whole analysis on one thread (the best of --repeat runs): \

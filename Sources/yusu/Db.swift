@@ -48,6 +48,7 @@ func reportingDatabaseErrors<T>(_ body: () throws -> T) throws -> T {
 
 struct Db: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "db",
         abstract:
             "Look after a results database: copy SQLite to PostgreSQL, upgrade its schema, see where the queue stands.",
         subcommands: [Copy.self, Migrate.self, Status.self]
@@ -55,6 +56,7 @@ struct Db: ParsableCommand {
 
     struct Copy: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "copy",
             abstract: "Copy every result of an SQLite results file into PostgreSQL, without scoring anything again.",
             discussion: """
                 Runs, calls, verdicts, utterances and events are copied as they are, a page of calls per transaction. \
@@ -119,6 +121,7 @@ struct Db: ParsableCommand {
 
     struct Migrate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "migrate",
             abstract:
                 "Create or upgrade the results schema (PostgreSQL: workers refuse an older schema until this has run).",
             discussion:
@@ -147,6 +150,7 @@ struct Db: ParsableCommand {
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Where a results database stands: schema, calls, and (PostgreSQL) the shared queue.")
 
         @Option(name: .long, help: "An SQLite results file or postgres://user@host:port/dbname.")

@@ -6,6 +6,7 @@ import YusuSignal
 
 struct Frames: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "frames",
         abstract: "Dump per-frame analysis: time_s,channel,energy_db,speech,f0_hz.",
         discussion: "One row per 10 ms frame and channel; time_s is the frame centre, f0_hz is 0 where unvoiced."
     )

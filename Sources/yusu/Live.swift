@@ -11,6 +11,7 @@ enum RawEncoding: String, ExpressibleByArgument, CaseIterable {
 
 struct Live: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "live",
         abstract: "Coach a call while it happens: read it as it is recorded, write JSON Lines as events are decided.",
         discussion: """
             Input: "-" reads a WAV stream on standard input (a header with a placeholder length is fine), or raw \

@@ -12,6 +12,7 @@ enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Summarise a results database per agent and day.",
         discussion:
             """

@@ -6,6 +6,7 @@ import YusuReport
 
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "score",
         abstract: "Score one call recording against the service standard.",
         discussion: """
             Text output is for people (verdicts first, Chinese rule names beside English); JSON output follows \

@@ -9,6 +9,7 @@ import YusuSignal
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Run the QA team's service: the API (/v1), the dashboard, live calls, /metrics and /healthz.",
         discussion: """
             Serves the results database that 'yusu batch' writes (an SQLite file, or postgres://… shared by several \
@@ -234,6 +235,7 @@ final class FailureBox: @unchecked Sendable { var error: Error? }
 
 struct Token: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "token",
         abstract: "Manage the service's access tokens (stored hashed in the results database).",
         subcommands: [Create.self, List.self, Revoke.self]
     )
@@ -260,6 +262,7 @@ struct Token: ParsableCommand {
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Make a token and print it (once: only its hash is kept).")
         @Option(name: .long, help: "The results database (created when an SQLite file does not exist yet).") var db:
             String
@@ -288,7 +291,8 @@ struct Token: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the tokens (never the tokens themselves).")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List the tokens (never the tokens themselves).")
         @Option(name: .long, help: "The results database.") var db: String
         func run() throws {
             let database = try Token.open(db)
@@ -300,7 +304,8 @@ struct Token: ParsableCommand {
     }
 
     struct Revoke: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token by id, or every token of a name.")
+        static let configuration = CommandConfiguration(
+            commandName: "revoke", abstract: "Revoke a token by id, or every token of a name.")
         @Option(name: .long, help: "The results database.") var db: String
         @Argument(help: "The token's id (from 'yusu token list') or name.") var token: String
         func run() throws {
