@@ -85,6 +85,8 @@ public struct PitchTracker: Sendable {
     private var recent: FrameRing<Frame>
     /// The states chosen by a traceback, for the frames it decides.
     private var chosen: [Int]
+    /// log2 of the last frame's candidate lags (the octave-jump cost is their difference).
+    private var previousLogLags = SIMD4<Float>()
     /// Frames pushed.
     public private(set) var framesIn = 0
     /// Final F0 (Hz, 0 unvoiced) and chosen dip of the frames decided so far.
@@ -118,29 +120,32 @@ public struct PitchTracker: Sendable {
         recent.append(frame)
         fillLocal(frame, levels: levels)
         let row = slot(n)
+        // Each candidate's log2 once a frame (a jump's size is the difference of two), where
+        // log2 of every pair's ratio cost sixteen calls a frame.
+        let logLags = SIMD4<Float>(log2(frame.lag(0)), log2(frame.lag(1)), log2(frame.lag(2)), log2(frame.lag(3)))
+        defer { previousLogLags = logLags }
         if n == 0 {
             for s in 0..<states {
                 previous[s] = local[s]
                 back[row + s] = 0
             }
         } else {
-            let before = recent[n - 1]
             var lowest = Float.infinity
             for s in 0..<states {
                 var best = Float.infinity
                 var bestFrom = 0
-                let lagHere: Float = s == 0 ? 0 : frame.lag(s - 1)
+                let logLagHere: Float = s == 0 ? 0 : logLags[s - 1]
                 for r in 0..<states {
                     let cost = previous[r]
                     if !cost.isFinite { continue }
-                    let lagBefore: Float = r == 0 ? 0 : before.lag(r - 1)
+                    let logLagBefore: Float = r == 0 ? 0 : previousLogLags[r - 1]
                     let transition: Float
                     if s == 0 && r == 0 {
                         transition = 0
                     } else if s == 0 || r == 0 {
                         transition = config.voicingSwitchCost
                     } else {
-                        transition = config.octaveJumpCost * abs(log2(lagHere / lagBefore))
+                        transition = config.octaveJumpCost * abs(logLagHere - logLagBefore)
                     }
                     let total = cost + transition
                     if total < best {
