@@ -1,6 +1,15 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+/// Release settings of the two analysis modules (see their targets): no run-time exclusivity
+/// checks, and cross-module optimisation, so that the delivery stages' per-frame calls into
+/// the signal module (frame access, rings, trackers) are inlined and specialised rather than
+/// called through generic entry points: a whole score 2-5% faster (call_05: 148-152 -> 145 ms,
+/// A/B on one core), every output byte-identical.
+let analysisSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))
+]
+
 let package = Package(
     name: "Yusu",
     products: [
@@ -53,9 +62,9 @@ let package = Package(
         // them, so an overlapping access is still caught there.
         // The learned syllable stage's weights are compiled in (SyllableNetWeights.swift,
         // base64), so the binary needs no resource bundle beside it; SyllableNet.md is their card.
-        .target(name: "YusuSignal", dependencies: ["CSndFile", "CFFTW", "CDecoderNotes"], exclude: ["SyllableNet.md"], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+        .target(name: "YusuSignal", dependencies: ["CSndFile", "CFFTW", "CDecoderNotes"], exclude: ["SyllableNet.md"], swiftSettings: analysisSettings),
         // Utterances, turns, rates, endings, interruptions, holds, levels, the standard, verdicts.
-        .target(name: "YusuDelivery", dependencies: ["YusuSignal"], swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
+        .target(name: "YusuDelivery", dependencies: ["YusuSignal"], swiftSettings: analysisSettings),
         // Archive walking, the results database, parallel runs, nightly summaries.
         .target(name: "YusuBatch", dependencies: [
             "YusuDelivery", "YusuSignal",
