@@ -482,11 +482,10 @@ public final class FrameAnalyzer {
         // factor tau, which pulls an interpolated minimum towards shorter lags, i.e. sharp F0).
         var tau = max(minLag, 1)
         while tau <= maxLag {
-            let lanes = min(8, maxLag - tau + 1)
-            var isMinimum = Self.localMinima(d, at: tau)
-            if lanes < 8 { isMinimum = isMinimum .& (SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .< Int32(lanes)) }
+            // Lanes past maxLag need no mask: d' there is 1 (never written), or at maxLag + 1
+            // a copy of maxLag's, so none of them is a minimum below 1.
             // The minima's lanes as bits, taken lowest first (the lags in ascending order).
-            var minima = Self.laneBits(isMinimum)
+            var minima = Self.laneBits(Self.localMinima(d, at: tau))
             while minima != 0 {
                 let t = tau + minima.trailingZeroBitCount
                 minima &= minima - 1
@@ -561,7 +560,8 @@ public final class FrameAnalyzer {
 
     /// A mask's lanes as the bits of a byte, lane 0 lowest.
     @inline(__always) static func laneBits(_ mask: SIMDMask<SIMD8<Int32>>) -> UInt32 {
-        let lanes = SIMD8<Int32>.zero.replacing(with: SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128), where: mask)
+        // A mask's lanes are all ones or all zeros: each keeps its own bit of the weights.
+        let lanes = unsafeBitCast(mask, to: SIMD8<Int32>.self) & SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
         return UInt32(truncatingIfNeeded: lanes.wrappedSum())
     }
 
@@ -665,6 +665,7 @@ final class FrameScratch {
         cumulativeDifference = .allocate(capacity: config.maxLagSamples + 1)
         cumulativeDifference.initialize(repeating: 0, count: config.maxLagSamples + 1)
         // Eight lags past the last are read (and masked) by the vectorised minima search.
+        // Lags past maxLag + 1 keep their 1 for good: the minima search reads them unmasked.
         normalisedDifference = Self.buffer(config.maxLagSamples + 10, 1)
         rawDifference = Self.buffer(config.maxLagSamples + 2, 0)
         bestLag = Self.buffer(config.pitchCandidatesPerFrame, 0)
