@@ -1,4 +1,4 @@
-/// One 10 ms frame of one channel: everything the later stages read of it, 60 bytes.
+/// One 10 ms frame of one channel: everything the later stages read of it, 52 bytes.
 ///
 /// The frame analyser fills the spectral and pitch fields at the analysis rate; the P.56
 /// fields come from the same hop measured at the file's own rate.
@@ -17,8 +17,8 @@ public struct Frame: Sendable, Equatable {
     public var spectralChangeDb: Float = 0
     /// Pitch candidates: fractional lags in 1/256 sample (0 = none) and YIN dips in 1/160,
     /// deepest first (`FrameFeatures.dipScale`).
-    public var lagQ8: (UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0)
-    public var dipQ: (UInt8, UInt8, UInt8, UInt8) = (255, 255, 255, 255)
+    public var lagQ8 = SIMD4<UInt16>()
+    public var dipQ = SIMD4<UInt8>(repeating: 255)
     /// Mean square of the hop's samples at the file's own rate (P.56), linear.
     public var hopMeanSquare: Float = 0
     /// Peak of the P.56 envelope within the hop, linear.
@@ -38,46 +38,16 @@ public struct Frame: Sendable, Equatable {
     public static let candidateCount = 4
 
     /// Lag of candidate `c`, samples at the analysis rate; 0 when there is none.
-    @inline(__always) public func lag(_ c: Int) -> Float {
-        let q: UInt16
-        switch c {
-        case 0: q = lagQ8.0
-        case 1: q = lagQ8.1
-        case 2: q = lagQ8.2
-        default: q = lagQ8.3
-        }
-        return Float(q) / 256
-    }
+    @inline(__always) public func lag(_ c: Int) -> Float { Float(lagQ8[c]) / 256 }
 
     /// YIN dip of candidate `c` (1.59 when there is none).
-    @inline(__always) public func dip(_ c: Int) -> Float {
-        let q: UInt8
-        switch c {
-        case 0: q = dipQ.0
-        case 1: q = dipQ.1
-        case 2: q = dipQ.2
-        default: q = dipQ.3
-        }
-        return Float(q) / FrameFeatures.dipScale
-    }
+    @inline(__always) public func dip(_ c: Int) -> Float { Float(dipQ[c]) / FrameFeatures.dipScale }
 
     @inline(__always) mutating func setCandidate(_ c: Int, lag: Float, dip: Float) {
         let l: UInt16 = lag > 0 ? UInt16(min(65535, (lag * 256).rounded())) : 0
         let d = UInt8(min(255, max(0, ((lag > 0 ? dip : 1) * FrameFeatures.dipScale).rounded())))
-        switch c {
-        case 0:
-            lagQ8.0 = l
-            dipQ.0 = d
-        case 1:
-            lagQ8.1 = l
-            dipQ.1 = d
-        case 2:
-            lagQ8.2 = l
-            dipQ.2 = d
-        default:
-            lagQ8.3 = l
-            dipQ.3 = d
-        }
+        lagQ8[c] = l
+        dipQ[c] = d
     }
 
     /// Band `b`'s energy, dBov.

@@ -64,8 +64,8 @@ public struct FrameFeatures: Sendable {
         spectralChangeDb.append(f.spectralChangeDb)
         spectralFlatness.append(f.flatness)
         for c in 0..<candidatesPerFrame {
-            candidateLagQ8.append(c < Frame.candidateCount ? [f.lagQ8.0, f.lagQ8.1, f.lagQ8.2, f.lagQ8.3][c] : 0)
-            candidateDipQ.append(c < Frame.candidateCount ? [f.dipQ.0, f.dipQ.1, f.dipQ.2, f.dipQ.3][c] : 160)
+            candidateLagQ8.append(c < Frame.candidateCount ? f.lagQ8[c] : 0)
+            candidateDipQ.append(c < Frame.candidateCount ? f.dipQ[c] : 160)
         }
         hopMeanSquare.append(f.hopMeanSquare)
         hopEnvelopePeak.append(f.hopEnvelopePeak)
@@ -87,8 +87,8 @@ public struct FrameFeatures: Sendable {
         let k = candidatesPerFrame
         func lag(_ c: Int) -> UInt16 { c < k ? candidateLagQ8[i * k + c] : 0 }
         func dip(_ c: Int) -> UInt8 { c < k ? candidateDipQ[i * k + c] : 160 }
-        f.lagQ8 = (lag(0), lag(1), lag(2), lag(3))
-        f.dipQ = (dip(0), dip(1), dip(2), dip(3))
+        f.lagQ8 = SIMD4(lag(0), lag(1), lag(2), lag(3))
+        f.dipQ = SIMD4(dip(0), dip(1), dip(2), dip(3))
         f.hopMeanSquare = i < hopMeanSquare.count ? hopMeanSquare[i] : 0
         f.hopEnvelopePeak = i < hopEnvelopePeak.count ? hopEnvelopePeak[i] : 0
         return f

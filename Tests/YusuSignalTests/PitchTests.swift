@@ -43,13 +43,16 @@ struct PitchTests {
         return Array(found.sorted { $0.dip < $1.dip }.prefix(c.pitchCandidatesPerFrame))
     }
 
-    @Test("the FFT-based candidates are YIN's, summed directly: lag within 0.02 samples, dip within 0.01")
-    func candidatesAreDirectYIN() {
+    @Test(
+        "the FFT-based candidates are YIN's, summed directly: lag within 0.02 samples, dip within 0.01",
+        arguments: [(130.0, 60.0), (60.5, 4.0)])
+    func candidatesAreDirectYIN(startHz: Double, risePerSecondHz: Double) {
         // A voiced tone in noise: several minima per frame, some shallow. The frame loop
         // splits its sums into interleaved chains and takes the cross term from a 320-point
-        // FFT; neither may change what YIN finds.
+        // FFT; neither may change what YIN finds. The second tone's period (127-132 samples)
+        // lies in the last block of lags the minima search reads, next to maxLag (134).
         let c = AnalysisConfig()
-        let tone = Synth.harmonicTone(seconds: 0.6, rateHz: 8000, f0Hz: { 130 + 60 * $0 })
+        let tone = Synth.harmonicTone(seconds: 0.6, rateHz: 8000, f0Hz: { startHz + risePerSecondHz * $0 })
         let hiss = Synth.noise(seconds: 0.6, rateHz: 8000, rmsDbov: -32, seed: 7)
         let x = zip(tone, hiss).map { $0 + $1 }
         let f = FrameAnalyzer.features(of: x, config: c)
