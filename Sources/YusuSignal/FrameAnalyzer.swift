@@ -45,7 +45,6 @@ public final class FrameAnalyzer {
     private let envelopeBins: [(Int, Int)]
 
     private var buffer: [Float] = []
-    private var lastEnergyDb: Float = -120
     private var bufferStart = 0
     private var samplesSeen = 0
     private var nextFrame = 0
@@ -68,7 +67,8 @@ public final class FrameAnalyzer {
     ///     each frame before this many more are produced.
     public init(config: AnalysisConfig = AnalysisConfig(), ringFrames: Int = 4096) {
         self.config = config
-        frames = FrameRing(capacity: ringFrames, filler: Frame())
+        // At least a stage block: a block's frames are read back for their pitch.
+        frames = FrameRing(capacity: max(ringFrames, Self.stageBlockFrames), filler: Frame())
         // This thread's workspaces and FFTW plans, made now rather than at the first samples.
         _ = FrameScratch.current(for: config)
         pitchSpanSamples = FrameScratch.pitchSpanSamples(config)
@@ -131,10 +131,9 @@ public final class FrameAnalyzer {
         // The held samples borrowed once for the frames they complete (borrowed per window,
         // the array was retained and released twice a frame).
         buffer.withUnsafeBufferPointer { held in
-            while frameCentre(nextFrame) + halfReachSamples <= samplesSeen {
-                analyseFrame(nextFrame, s, held)
-                nextFrame += 1
-            }
+            var ready = 0
+            while frameCentre(nextFrame + ready) + halfReachSamples <= samplesSeen { ready += 1 }
+            analyseFrames(ready, s, held)
         }
         compact()
     }
@@ -149,12 +148,7 @@ public final class FrameAnalyzer {
     public func finish() {
         let frameCount = (samplesSeen + config.hopSamples - 1) / config.hopSamples
         let s = FrameScratch.current(for: config)
-        buffer.withUnsafeBufferPointer { held in
-            while nextFrame < frameCount {
-                analyseFrame(nextFrame, s, held)
-                nextFrame += 1
-            }
-        }
+        buffer.withUnsafeBufferPointer { held in analyseFrames(max(0, frameCount - nextFrame), s, held) }
         buffer.removeAll()
     }
 
@@ -219,13 +213,33 @@ public final class FrameAnalyzer {
         if end < start + count { (w + (end - start)).update(repeating: 0, count: start + count - end) }
     }
 
-    private func analyseFrame(_ index: Int, _ s: FrameScratch, _ held: UnsafeBufferPointer<Float>) {
-        let centre = frameCentre(index)
-        // Filled as a local: writes to a class's stored property pay an exclusivity check each.
-        var frame = Frame()
-        analyseSpectrum(centre: centre, s, held, into: &frame)
-        analysePitch(centre: centre, s, held, into: &frame)
-        frames.append(frame)
+    /// Frames analysed a stage at a time, at most this many together.
+    static let stageBlockFrames = 32
+
+    /// Analyses the next `count` frames: up to `stageBlockFrames` at a time, first every
+    /// frame's spectrum, then every frame's pitch, so that each stage's FFTW plan, window and
+    /// buffers stay warm from one frame to the next instead of alternating with the other's
+    /// (whole score 153-156 -> 150-151 ms on call_05, A/B on one core). The arithmetic is the
+    /// same, frame by frame, in the same order within each stage.
+    private func analyseFrames(_ count: Int, _ s: FrameScratch, _ held: UnsafeBufferPointer<Float>) {
+        var left = count
+        while left > 0 {
+            let block = min(left, Self.stageBlockFrames)
+            let first = nextFrame
+            for index in first..<(first + block) {
+                // Filled as a local: writes to a class's stored property pay an exclusivity check each.
+                var frame = Frame()
+                analyseSpectrum(centre: frameCentre(index), s, held, into: &frame)
+                frames.append(frame)
+            }
+            for index in first..<(first + block) {
+                var frame = frames[index]
+                analysePitch(centre: frameCentre(index), s, held, into: &frame)
+                frames[index] = frame
+            }
+            nextFrame += block
+            left -= block
+        }
     }
 
     private func analyseSpectrum(
@@ -258,7 +272,6 @@ public final class FrameAnalyzer {
         }
         let energy = Self.decibels(weightedPower / hannPowerSum)
         frame.energyDb = energy
-        lastEnergyDb = energy
         fft.forward()
         // Parseval: mean square in a band = 2/N * sum |X_k|^2 / sum(w^2). The 16 bands'
         // levels are taken eight at a time (`VectorLog`): the four bands, then the
@@ -376,7 +389,7 @@ public final class FrameAnalyzer {
         // it have no pitch worth the search. It never rises, so a long steady sound (hold
         // music) is never taken for background and keeps its pitch; nothing is gated in
         // the first second, before the background has been heard.
-        let energy = lastEnergyDb
+        let energy = frame.energyDb
         if energy > -100 {
             runningFloorDb = floorInitialised ? min(runningFloorDb, energy) : energy
             floorInitialised = true

@@ -45,8 +45,8 @@ struct PitchTests {
 
     @Test(
         "the FFT-based candidates are YIN's, summed directly: lag within 0.02 samples, dip within 0.01",
-        arguments: [(130.0, 60.0), (60.5, 4.0)])
-    func candidatesAreDirectYIN(startHz: Double, risePerSecondHz: Double) {
+        arguments: [(130.0, 60.0, 90), (60.5, 4.0, 50)])
+    func candidatesAreDirectYIN(startHz: Double, risePerSecondHz: Double, minimumCompared: Int) {
         // A voiced tone in noise: several minima per frame, some shallow. The frame loop
         // splits its sums into interleaved chains and takes the cross term from a 320-point
         // FFT; neither may change what YIN finds. The second tone's period (127-132 samples)
@@ -67,7 +67,8 @@ struct PitchTests {
                 compared += 1
             }
         }
-        #expect(compared > 90)
+        // The low tone has fewer minima in range (its second period is past maxLag).
+        #expect(compared > minimumCompared)
         #expect(FrameAnalyzer.pitchFFTSize(c) == 320)
     }
 
