@@ -83,8 +83,10 @@ public struct PitchTracker: Sendable {
     private var back: [UInt8]
     /// The last `lagFrames + 1` frames' candidates.
     private var recent: FrameRing<Frame>
-    /// The states chosen by a traceback, for the frames it decides.
-    private var chosen: [Int]
+    /// The state of each of the last `lagFrames + 2` frames on the path last traced back
+    /// (by frame, as `back`), valid for the frames before `tracedTo`.
+    private var onPath: [UInt8]
+    private var tracedTo = 0
     /// log2 of the last frame's candidate lags (the octave-jump cost is their difference).
     private var previousLogLags = SIMD4<Float>()
     /// Frames pushed.
@@ -107,7 +109,7 @@ public struct PitchTracker: Sendable {
         local = previous
         back = [UInt8](repeating: 0, count: (lagFrames + 2) * states)
         recent = FrameRing(capacity: lagFrames + 2, filler: Frame())
-        chosen = [Int](repeating: 0, count: lagFrames + 2)
+        onPath = [UInt8](repeating: 0, count: lagFrames + 2)
         f0Hz = FrameRing(capacity: ringFrames, filler: 0)
         chosenDip = FrameRing(capacity: ringFrames, filler: 1)
     }
@@ -180,17 +182,24 @@ public struct PitchTracker: Sendable {
             state = s
         }
         var t = from
-        // Walk back to `last`, remembering the states of the frames to decide.
+        // Walk back to the first undecided frame, noting the path's states, until the path
+        // meets the one traced last time: from there back it is that one (the back-pointers
+        // of those frames are final), so the walk stops. The paths meet within a few frames
+        // of `from` almost always, so a frame no longer costs a walk over the whole lag.
         let first = framesOut
+        let ring = lagFrames + 2
         while t >= first {
-            if t <= last { chosen[t - first] = state }
+            let row = t % ring
+            if t < tracedTo && onPath[row] == UInt8(state) { break }
+            onPath[row] = UInt8(state)
             if t == first { break }
-            state = Int(back[slot(t) + state])
+            state = Int(back[row * states + state])
             t -= 1
         }
+        tracedTo = from + 1
         let rate = Float(analysis.analysisRateHz)
         for i in first...last {
-            let s = chosen[i - first]
+            let s = Int(onPath[i % ring])
             if s > 0 {
                 let f = recent[i]
                 f0Hz.append(rate / f.lag(s - 1))
