@@ -11,7 +11,7 @@ import YusuSignal
 struct PhonationTimer: Sendable {
     private let belowPeakDb: Double
     private let bridgeFrames: Int
-    private var speechEnergies = RunningHistogram(lowest: -120, highest: 10, step: 0.1)
+    private var loudLevel = CountingPercentile(p: 0.95, lowest: -120, highest: 10, step: 0.1)
     private var end: Int? = nil
     private(set) var frames = 0
 
@@ -22,8 +22,8 @@ struct PhonationTimer: Sendable {
 
     /// Speech frame `j`, of `energyDb`.
     mutating func addSpeech(_ j: Int, energyDb: Float) {
-        speechEnergies.add(energyDb)
-        let loud = speechEnergies.percentile(0.95) ?? energyDb
+        loudLevel.add(energyDb)
+        let loud = loudLevel.value ?? energyDb
         guard Double(energyDb) >= Double(loud) - belowPeakDb else { return }
         if let end, j - end < bridgeFrames { frames += j - end }
         frames += 1

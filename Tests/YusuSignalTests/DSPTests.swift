@@ -173,4 +173,31 @@ struct DSPTests {
         #expect(abs(Double(f.spectralFlatness[frame]) - flatness) < 1e-3 * flatness + 1e-6)
         #expect(flatness > 0.01 && flatness < 0.5)
     }
+
+    @Test(
+        "CountingPercentile is the histogram's scanned percentile after every value",
+        arguments: [0.95, 0.5, 0.1, 0.0])
+    func countingPercentile(p: Double) {
+        // Speech-like levels: a loud mode, a quiet tail, values off both ends of the grid and
+        // on bin edges, and long runs in one bin (the cursor must cross empty bins both ways).
+        var rng = Synth.Random(seed: 11)
+        var counted = CountingPercentile(p: p, lowest: -120, highest: 10, step: 0.1)
+        var scanned = RunningHistogram(lowest: -120, highest: 10, step: 0.1)
+        #expect(counted.value == nil)
+        var differing = 0
+        for i in 0..<20_000 {
+            let x: Float
+            switch i % 10 {
+            case 0: x = -150 + 200 * Float(rng.uniform())
+            case 1: x = -30 + Float(Int(rng.uniform() * 20)) / 10
+            case 2: x = i < 10_000 ? -25 : -80
+            default: x = -30 + 6 * Float(rng.uniform())
+            }
+            counted.add(x)
+            scanned.add(x)
+            if counted.value != scanned.percentile(p) { differing += 1 }
+        }
+        #expect(differing == 0)
+        #expect(counted.histogram.total == 20_000)
+    }
 }
