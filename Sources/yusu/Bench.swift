@@ -157,29 +157,57 @@ struct BenchResult {
         return out
     }
 
+    /// The `--format json` document: keys carry their units; the parallel and live figures
+    /// only when they were measured.
+    struct Document: Encodable {
+        var file: String
+        var duration_s: Double
+        var channels: Int
+        var frames_per_channel: Int
+        var stages_ms: [String: Double]
+        var stages_sum_ms: Double
+        var instrumented_ms: Double
+        var whole_score_ms: Double
+        var whole_score_x_realtime: Double
+        var fftw_alone_ms: Double
+        var frame_loop_over_fftw: Double
+        var parallel_jobs: Int?
+        var parallel_wall_s: Double?
+        var parallel_x_realtime: Double?
+        var live_calls: Int?
+        var live_piece_ms: Int?
+        var live_wall_s: Double?
+        var live_x_realtime: Double?
+        var live_lines: Int?
+        var live_peak_mib: Double?
+        var live_mib_per_call: Double?
+    }
+
     var json: String {
-        var d: [String: Any] = [
-            "file": file, "duration_s": durationSeconds, "channels": channels, "frames_per_channel": frames,
-            "stages_ms": Dictionary(uniqueKeysWithValues: stages.map { ($0.0, $0.1 * 1000) }),
-            "stages_sum_ms": stageSum * 1000, "instrumented_ms": instrumentedSeconds * 1000,
-            "whole_score_ms": wholeSeconds * 1000, "whole_score_x_realtime": durationSeconds / wholeSeconds,
-            "fftw_alone_ms": fftwAloneSeconds * 1000, "frame_loop_over_fftw": frameLoopSeconds / fftwAloneSeconds,
-        ]
+        var d = Document(
+            file: file, duration_s: durationSeconds, channels: channels, frames_per_channel: frames,
+            stages_ms: Dictionary(uniqueKeysWithValues: stages.map { ($0.0, $0.1 * 1000) }),
+            stages_sum_ms: stageSum * 1000, instrumented_ms: instrumentedSeconds * 1000,
+            whole_score_ms: wholeSeconds * 1000, whole_score_x_realtime: durationSeconds / wholeSeconds,
+            fftw_alone_ms: fftwAloneSeconds * 1000, frame_loop_over_fftw: frameLoopSeconds / fftwAloneSeconds)
         if let wall = parallelWallSeconds {
-            d["parallel_jobs"] = jobs
-            d["parallel_wall_s"] = wall
-            d["parallel_x_realtime"] = Double(jobs) * durationSeconds / wall
+            d.parallel_jobs = jobs
+            d.parallel_wall_s = wall
+            d.parallel_x_realtime = Double(jobs) * durationSeconds / wall
         }
         if let live {
-            d["live_calls"] = live.calls
-            d["live_piece_ms"] = live.pieceMs
-            d["live_wall_s"] = live.wallSeconds
-            d["live_x_realtime"] = live.aggregateRealTime
-            d["live_lines"] = live.lines
-            d["live_peak_mib"] = live.peakMebibytes
-            d["live_mib_per_call"] = live.mebibytesPerCall
+            d.live_calls = live.calls
+            d.live_piece_ms = live.pieceMs
+            d.live_wall_s = live.wallSeconds
+            d.live_x_realtime = live.aggregateRealTime
+            d.live_lines = live.lines
+            d.live_peak_mib = live.peakMebibytes
+            d.live_mib_per_call = live.mebibytesPerCall
         }
-        let data = (try? JSONSerialization.data(withJSONObject: d, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Every value is a finite number or a string, which JSONEncoder always encodes.
+        let data = (try? encoder.encode(d)) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 }
