@@ -77,8 +77,7 @@ extension CallRecord {
             values["long_utterances"] = SQLValue(long?.flaggedUtterances.count)
             values["score"] = SQLValue(card.score)
             values["verdicts_json"] = .text(try ResultsDatabase.verdictsJSON(card))
-            values["warnings_json"] = .text(
-                String(decoding: try JSONSerialization.data(withJSONObject: m.warnings), as: UTF8.self))
+            values["warnings_json"] = .text(ResultsDatabase.json(m.warnings))
             verdicts = card.verdicts.map {
                 ($0.rule, SQLValue($0.passed), SQLValue($0.value), SQLValue(card.standard.weights[$0.rule] ?? 0))
             }

@@ -388,9 +388,13 @@ public final class ResultsDatabase: ResultsStore, @unchecked Sendable {
             Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), millis)
     }
 
-    static func json(_ object: [String: String]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+    /// A stored JSON column (metadata, warnings): JSONEncoder with sorted keys, written as
+    /// JSONSerialization wrote it before (slashes escaped), so rows compare across versions.
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Strings and maps of strings always encode.
+        return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
     }
 
     static func verdictsJSON(_ card: Scorecard) throws -> String {
