@@ -157,58 +157,52 @@ struct BenchResult {
         return out
     }
 
-    /// The `--format json` document: keys carry their units; the parallel and live figures
-    /// only when they were measured.
-    struct Document: Encodable {
-        var file: String
-        var duration_s: Double
-        var channels: Int
-        var frames_per_channel: Int
-        var stages_ms: [String: Double]
-        var stages_sum_ms: Double
-        var instrumented_ms: Double
-        var whole_score_ms: Double
-        var whole_score_x_realtime: Double
-        var fftw_alone_ms: Double
-        var frame_loop_over_fftw: Double
-        var parallel_jobs: Int?
-        var parallel_wall_s: Double?
-        var parallel_x_realtime: Double?
-        var live_calls: Int?
-        var live_piece_ms: Int?
-        var live_wall_s: Double?
-        var live_x_realtime: Double?
-        var live_lines: Int?
-        var live_peak_mib: Double?
-        var live_mib_per_call: Double?
-    }
-
     var json: String {
-        var d = Document(
-            file: file, duration_s: durationSeconds, channels: channels, frames_per_channel: frames,
-            stages_ms: Dictionary(uniqueKeysWithValues: stages.map { ($0.0, $0.1 * 1000) }),
-            stages_sum_ms: stageSum * 1000, instrumented_ms: instrumentedSeconds * 1000,
-            whole_score_ms: wholeSeconds * 1000, whole_score_x_realtime: durationSeconds / wholeSeconds,
-            fftw_alone_ms: fftwAloneSeconds * 1000, frame_loop_over_fftw: frameLoopSeconds / fftwAloneSeconds)
-        if let wall = parallelWallSeconds {
-            d.parallel_jobs = jobs
-            d.parallel_wall_s = wall
-            d.parallel_x_realtime = Double(jobs) * durationSeconds / wall
-        }
-        if let live {
-            d.live_calls = live.calls
-            d.live_piece_ms = live.pieceMs
-            d.live_wall_s = live.wallSeconds
-            d.live_x_realtime = live.aggregateRealTime
-            d.live_lines = live.lines
-            d.live_peak_mib = live.peakMebibytes
-            d.live_mib_per_call = live.mebibytesPerCall
-        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // Every value is a finite number or a string, which JSONEncoder always encodes.
-        let data = (try? encoder.encode(d)) ?? Data()
+        let data = (try? encoder.encode(self)) ?? Data()
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The `--format json` document: keys carry their units; the parallel and live figures only
+/// when they were measured.
+extension BenchResult: Encodable {
+    enum Key: String, CodingKey {
+        case file, duration_s, channels, frames_per_channel, stages_ms, stages_sum_ms, instrumented_ms
+        case whole_score_ms, whole_score_x_realtime, fftw_alone_ms, frame_loop_over_fftw
+        case parallel_jobs, parallel_wall_s, parallel_x_realtime
+        case live_calls, live_piece_ms, live_wall_s, live_x_realtime, live_lines, live_peak_mib, live_mib_per_call
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(file, forKey: .file)
+        try c.encode(durationSeconds, forKey: .duration_s)
+        try c.encode(channels, forKey: .channels)
+        try c.encode(frames, forKey: .frames_per_channel)
+        try c.encode(Dictionary(uniqueKeysWithValues: stages.map { ($0.0, $0.1 * 1000) }), forKey: .stages_ms)
+        try c.encode(stageSum * 1000, forKey: .stages_sum_ms)
+        try c.encode(instrumentedSeconds * 1000, forKey: .instrumented_ms)
+        try c.encode(wholeSeconds * 1000, forKey: .whole_score_ms)
+        try c.encode(durationSeconds / wholeSeconds, forKey: .whole_score_x_realtime)
+        try c.encode(fftwAloneSeconds * 1000, forKey: .fftw_alone_ms)
+        try c.encode(frameLoopSeconds / fftwAloneSeconds, forKey: .frame_loop_over_fftw)
+        if let wall = parallelWallSeconds {
+            try c.encode(jobs, forKey: .parallel_jobs)
+            try c.encode(wall, forKey: .parallel_wall_s)
+            try c.encode(Double(jobs) * durationSeconds / wall, forKey: .parallel_x_realtime)
+        }
+        if let live {
+            try c.encode(live.calls, forKey: .live_calls)
+            try c.encode(live.pieceMs, forKey: .live_piece_ms)
+            try c.encode(live.wallSeconds, forKey: .live_wall_s)
+            try c.encode(live.aggregateRealTime, forKey: .live_x_realtime)
+            try c.encode(live.lines, forKey: .live_lines)
+            try c.encode(live.peakMebibytes, forKey: .live_peak_mib)
+            try c.encode(live.mebibytesPerCall, forKey: .live_mib_per_call)
+        }
     }
 }
 
