@@ -17,7 +17,7 @@ public struct Frame: Sendable, Equatable {
     public var spectralChangeDb: Float = 0
     /// Pitch candidates: fractional lags in 1/256 sample (0 = none) and YIN dips in 1/160,
     /// deepest first (`FrameFeatures.dipScale`).
-    public var lagQ8 = SIMD4<UInt16>()
+    public var lagQ8: (UInt16, UInt16, UInt16, UInt16) = (0, 0, 0, 0)
     public var dipQ = SIMD4<UInt8>(repeating: 255)
     /// Mean square of the hop's samples at the file's own rate (P.56), linear.
     public var hopMeanSquare: Float = 0
@@ -38,7 +38,13 @@ public struct Frame: Sendable, Equatable {
     public static let candidateCount = 4
 
     /// Lag of candidate `c`, samples at the analysis rate; 0 when there is none.
-    @inline(__always) public func lag(_ c: Int) -> Float { Float(lagQ8[c]) / 256 }
+    @inline(__always) public func lag(_ c: Int) -> Float { Float(lagQ8(at: c)) / 256 }
+
+    /// Candidate `c`'s lag code (a tuple, not a SIMD4, whose 8-byte alignment would make
+    /// every frame 56 bytes where 52 hold it).
+    @inline(__always) public func lagQ8(at c: Int) -> UInt16 {
+        withUnsafeBytes(of: lagQ8) { $0.load(fromByteOffset: 2 * c, as: UInt16.self) }
+    }
 
     /// YIN dip of candidate `c` (1.59 when there is none).
     @inline(__always) public func dip(_ c: Int) -> Float { Float(dipQ[c]) / FrameFeatures.dipScale }
@@ -46,7 +52,7 @@ public struct Frame: Sendable, Equatable {
     @inline(__always) mutating func setCandidate(_ c: Int, lag: Float, dip: Float) {
         let l: UInt16 = lag > 0 ? UInt16(min(65535, (lag * 256).rounded())) : 0
         let d = UInt8(min(255, max(0, ((lag > 0 ? dip : 1) * FrameFeatures.dipScale).rounded())))
-        lagQ8[c] = l
+        withUnsafeMutableBytes(of: &lagQ8) { $0.storeBytes(of: l, toByteOffset: 2 * c, as: UInt16.self) }
         dipQ[c] = d
     }
 

@@ -64,7 +64,7 @@ public struct FrameFeatures: Sendable {
         spectralChangeDb.append(f.spectralChangeDb)
         spectralFlatness.append(f.flatness)
         for c in 0..<candidatesPerFrame {
-            candidateLagQ8.append(c < Frame.candidateCount ? f.lagQ8[c] : 0)
+            candidateLagQ8.append(c < Frame.candidateCount ? f.lagQ8(at: c) : 0)
             candidateDipQ.append(c < Frame.candidateCount ? f.dipQ[c] : 160)
         }
         hopMeanSquare.append(f.hopMeanSquare)
@@ -87,7 +87,7 @@ public struct FrameFeatures: Sendable {
         let k = candidatesPerFrame
         func lag(_ c: Int) -> UInt16 { c < k ? candidateLagQ8[i * k + c] : 0 }
         func dip(_ c: Int) -> UInt8 { c < k ? candidateDipQ[i * k + c] : 160 }
-        f.lagQ8 = SIMD4(lag(0), lag(1), lag(2), lag(3))
+        f.lagQ8 = (lag(0), lag(1), lag(2), lag(3))
         f.dipQ = SIMD4(dip(0), dip(1), dip(2), dip(3))
         f.hopMeanSquare = i < hopMeanSquare.count ? hopMeanSquare[i] : 0
         f.hopEnvelopePeak = i < hopEnvelopePeak.count ? hopEnvelopePeak[i] : 0
