@@ -200,4 +200,19 @@ struct DSPTests {
         #expect(differing == 0)
         #expect(counted.histogram.total == 20_000)
     }
+
+    @Test("a frame is 52 bytes, its candidates' lags and dips read back as written")
+    func frameLayout() {
+        // Every stage keeps rings of frames (two of 4,096 per channel): a field of wider
+        // alignment would cost every live call memory.
+        #expect(MemoryLayout<Frame>.stride == 52)
+        var f = Frame()
+        for c in 0..<Frame.candidateCount { f.setCandidate(c, lag: 20 + 10.25 * Float(c), dip: 0.1 * Float(c)) }
+        for c in 0..<Frame.candidateCount {
+            #expect(f.lag(c) == 20 + 10.25 * Float(c))
+            #expect(abs(f.dip(c) - 0.1 * Float(c)) <= 0.5 / FrameFeatures.dipScale)
+        }
+        f.setCandidate(2, lag: 0, dip: 0.3)
+        #expect(f.lag(2) == 0 && f.dip(2) == 1 && f.lag(1) == 30.25 && f.lag(3) == 50.75)
+    }
 }
