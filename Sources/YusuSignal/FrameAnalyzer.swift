@@ -677,8 +677,8 @@ final class FrameScratch {
         difference.initialize(repeating: 0, count: config.maxLagSamples + 1)
         cumulativeDifference = .allocate(capacity: config.maxLagSamples + 1)
         cumulativeDifference.initialize(repeating: 0, count: config.maxLagSamples + 1)
-        // Eight lags past the last are read (and masked) by the vectorised minima search.
-        // Lags past maxLag + 1 keep their 1 for good: the minima search reads them unmasked.
+        // Eight lags past the last are read by the vectorised minima search, unmasked: those
+        // past maxLag + 1 keep their 1 for good, so none of them is taken for a minimum.
         normalisedDifference = Self.buffer(config.maxLagSamples + 10, 1)
         rawDifference = Self.buffer(config.maxLagSamples + 2, 0)
         bestLag = Self.buffer(config.pitchCandidatesPerFrame, 0)
