@@ -87,6 +87,8 @@ public struct PitchTracker: Sendable {
     /// (by frame, as `back`), valid for the frames before `tracedTo`.
     private var onPath: [UInt8]
     private var tracedTo = 0
+    /// Tests: walk every traceback over the whole lag (the early stop's reference).
+    var tracesWholeLag = false
     /// log2 of the last frame's candidate lags (the octave-jump cost is their difference).
     private var previousLogLags = SIMD4<Float>()
     /// Frames pushed.
@@ -190,7 +192,7 @@ public struct PitchTracker: Sendable {
         let ring = lagFrames + 2
         while t >= first {
             let row = t % ring
-            if t < tracedTo && onPath[row] == UInt8(state) { break }
+            if t < tracedTo && onPath[row] == UInt8(state) && !tracesWholeLag { break }
             onPath[row] = UInt8(state)
             if t == first { break }
             state = Int(back[row * states + state])

@@ -215,4 +215,41 @@ struct DSPTests {
         f.setCandidate(2, lag: 0, dip: 0.3)
         #expect(f.lag(2) == 0 && f.dip(2) == 1 && f.lag(1) == 30.25 && f.lag(3) == 50.75)
     }
+
+    @Test("the pitch tracker's traceback, stopped where it meets the last path, decides as a whole walk does")
+    func tracebackEarlyStop() {
+        // Random candidates (none to four a frame, lags over the whole range, octave pairs
+        // among them) and levels near the floor: many close calls between paths.
+        var rng = Synth.Random(seed: 21)
+        var early = PitchTracker(ringFrames: 8192)
+        var whole = PitchTracker(ringFrames: 8192)
+        whole.tracesWholeLag = true
+        let levels = ChannelLevels.clean(floorDb: -60)
+        for i in 0..<6000 {
+            var f = Frame()
+            f.energyDb = -45 + 35 * (Float(rng.uniform()) + 1) / 2
+            f.band1Db = f.energyDb - 3 * Float(rng.uniform())
+            f.band3Db = f.energyDb - 20 + 10 * Float(rng.uniform())
+            let count = Int((rng.uniform() + 1) * 2.5)
+            let base: Float = 20 + 50 * (Float(rng.uniform()) + 1) / 2 + Float(i % 7)
+            for c in 0..<min(count, Frame.candidateCount) {
+                let lag = c == 1 ? 2 * base : base * (1 + 0.6 * Float(rng.uniform()))
+                f.setCandidate(c, lag: min(lag, 134), dip: 0.02 + 0.3 * (Float(rng.uniform()) + 1) / 2)
+            }
+            early.push(f, levels: levels)
+            whole.push(f, levels: levels)
+        }
+        early.finish()
+        whole.finish()
+        #expect(early.framesOut == 6000 && whole.framesOut == 6000)
+        var differing = 0
+        var voiced = 0
+        for i in 0..<6000 where early.f0Hz[i] != whole.f0Hz[i] || early.chosenDip[i] != whole.chosenDip[i] {
+            differing += 1
+        }
+        for i in 0..<6000 where early.f0Hz[i] > 0 { voiced += 1 }
+        #expect(differing == 0)
+        // The paths do switch: both states occur, often.
+        #expect(voiced > 600 && voiced < 5400, "\(voiced) voiced")
+    }
 }
