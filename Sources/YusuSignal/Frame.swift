@@ -134,3 +134,31 @@ public struct Frame: Sendable, Equatable {
     /// Whether `index` is held.
     @inlinable @inline(__always) public func holds(_ index: Int) -> Bool { index >= oldest && index < count }
 }
+
+/// A fixed number of values behind a pointer of their own, for a stage's working memory that
+/// it writes at every frame (dynamic-programming costs, back-pointers): a write is a store,
+/// where an array's first checked that its storage was not shared, a load of its header that
+/// with a thousand live calls on a core was a cache miss each time. Like `FrameRing`, a copy
+/// shares the values: a stage owns its buffers.
+@frozen public struct FixedBuffer<Element>: @unchecked Sendable {
+    @usableFromInline let storage: FrameRing<Element>.Buffer
+    @usableFromInline let base: UnsafeMutablePointer<Element>
+    public let count: Int
+
+    @inlinable public init(count: Int, filler: Element) {
+        storage = FrameRing<Element>.Buffer(size: max(1, count), filler: filler)
+        base = storage.base
+        self.count = count
+    }
+
+    @inlinable @inline(__always) public subscript(index: Int) -> Element {
+        get {
+            precondition(index >= 0 && index < count, "index \(index) is outside the buffer (0..<\(count))")
+            return base[index]
+        }
+        nonmutating set {
+            precondition(index >= 0 && index < count, "index \(index) is outside the buffer (0..<\(count))")
+            base[index] = newValue
+        }
+    }
+}

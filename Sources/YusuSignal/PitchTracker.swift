@@ -76,16 +76,18 @@ public struct PitchTracker: Sendable {
     /// Frames between a frame's arrival and its final F0.
     public let lagFrames: Int
     private let states = Frame.candidateCount + 1
-    private var previous: [Float]
-    private var current: [Float]
-    private var local: [Float]
+    /// The DP's costs by state (`FixedBuffer`s: written at every frame without an array's
+    /// uniqueness check).
+    private let previous: FixedBuffer<Float>
+    private let current: FixedBuffer<Float>
+    private let local: FixedBuffer<Float>
     /// Back-pointers of the last `lagFrames + 1` frames, `states` per frame.
-    private var back: [UInt8]
+    private let back: FixedBuffer<UInt8>
     /// The last `lagFrames + 1` frames' candidates.
     private var recent: FrameRing<Frame>
     /// The state of each of the last `lagFrames + 2` frames on the path last traced back
     /// (by frame, as `back`), valid for the frames before `tracedTo`.
-    private var onPath: [UInt8]
+    private let onPath: FixedBuffer<UInt8>
     private var tracedTo = 0
     /// Tests: walk every traceback over the whole lag (the early stop's reference).
     var tracesWholeLag = false
@@ -106,12 +108,12 @@ public struct PitchTracker: Sendable {
         self.config = config
         self.analysis = analysis
         lagFrames = max(1, Int((config.lagSeconds / analysis.hopSeconds).rounded()))
-        previous = [Float](repeating: 0, count: states)
-        current = previous
-        local = previous
-        back = [UInt8](repeating: 0, count: (lagFrames + 2) * states)
+        previous = FixedBuffer(count: states, filler: 0)
+        current = FixedBuffer(count: states, filler: 0)
+        local = FixedBuffer(count: states, filler: 0)
+        back = FixedBuffer(count: (lagFrames + 2) * states, filler: 0)
         recent = FrameRing(capacity: lagFrames + 2, filler: Frame())
-        onPath = [UInt8](repeating: 0, count: lagFrames + 2)
+        onPath = FixedBuffer(count: lagFrames + 2, filler: 0)
         f0Hz = FrameRing(capacity: ringFrames, filler: 0)
         chosenDip = FrameRing(capacity: ringFrames, filler: 1)
     }
