@@ -151,6 +151,9 @@ public struct Frame: Sendable, Equatable {
         self.count = count
     }
 
+    /// The first value: for code that reads or writes the buffer as a whole.
+    @inlinable public var pointer: UnsafeMutablePointer<Element> { base }
+
     @inlinable @inline(__always) public subscript(index: Int) -> Element {
         get {
             precondition(index >= 0 && index < count, "index \(index) is outside the buffer (0..<\(count))")

@@ -21,8 +21,9 @@ public struct LearnedNucleusTracker: @unchecked Sendable {
     private var extractor = SyllableFeatureExtractor()
     private var stream: SyllableNetStream
     /// The pair's first frame's features, then the pair's mean.
-    private var pair: [Float]
-    private var features: [Float]
+    /// (`FixedBuffer`s: written at every frame without an array's uniqueness check.)
+    private let pair: FixedBuffer<Float>
+    private let features: FixedBuffer<Float>
     /// Speech of each step not yet given its share: bit 0 its first frame, bit 1 its second.
     private var pendingSpeech: FrameRing<UInt8>
     /// Pauses shorter than this (frames) lie inside an utterance.
@@ -47,8 +48,8 @@ public struct LearnedNucleusTracker: @unchecked Sendable {
     public init(net: SyllableNet = .bundled, bridgeFrames: Int = 50) {
         stream = SyllableNetStream(net: net)
         self.bridgeFrames = bridgeFrames
-        pair = [Float](repeating: 0, count: SyllableFeatureExtractor.count)
-        features = [Float](repeating: 0, count: SyllableFeatureExtractor.count)
+        pair = FixedBuffer(count: SyllableFeatureExtractor.count, filler: 0)
+        features = FixedBuffer(count: SyllableFeatureExtractor.count, filler: 0)
         pendingSpeech = FrameRing(capacity: 64, filler: 0)
         nuclei.reserveCapacity(64)
     }
@@ -68,20 +69,16 @@ public struct LearnedNucleusTracker: @unchecked Sendable {
         let index = framesIn
         framesIn += 1
         if index % 2 == 0 {
-            pair.withUnsafeMutableBufferPointer {
-                extractor.features(of: frame, f0Hz: f0Hz, speech: speech, levels: levels, into: $0.baseAddress!)
-            }
-            if let sink = featureSink { pair.withUnsafeBufferPointer { sink(index, $0) } }
+            extractor.features(of: frame, f0Hz: f0Hz, speech: speech, levels: levels, into: pair.pointer)
+            if let sink = featureSink { sink(index, UnsafeBufferPointer(start: pair.pointer, count: count)) }
             pendingSpeech.append(speech ? 1 : 0)
             return
         }
-        features.withUnsafeMutableBufferPointer {
-            extractor.features(of: frame, f0Hz: f0Hz, speech: speech, levels: levels, into: $0.baseAddress!)
-        }
-        if let sink = featureSink { features.withUnsafeBufferPointer { sink(index, $0) } }
+        extractor.features(of: frame, f0Hz: f0Hz, speech: speech, levels: levels, into: features.pointer)
+        if let sink = featureSink { sink(index, UnsafeBufferPointer(start: features.pointer, count: count)) }
         pendingSpeech[index / 2] |= speech ? 2 : 0
         for k in 0..<count { features[k] = 0.5 * (features[k] + pair[k]) }
-        let share = features.withUnsafeBufferPointer { stream.push($0.baseAddress!) }
+        let share = stream.push(features.pointer)
         if let share { place(share) }
     }
 
@@ -90,7 +87,7 @@ public struct LearnedNucleusTracker: @unchecked Sendable {
     public mutating func finish() {
         guard !finished else { return }
         if framesIn % 2 == 1 {
-            let share = pair.withUnsafeBufferPointer { stream.push($0.baseAddress!) }
+            let share = stream.push(pair.pointer)
             if let share { place(share) }
         }
         while let share = stream.flush() { place(share) }

@@ -138,7 +138,8 @@ public struct SyllableNet: Sendable, Equatable {
 public struct SyllableNetStream: Sendable {
     public let net: SyllableNet
     /// Ring of the last 32 steps of the input (F wide) and of every layer's output (C wide).
-    private var state: [Float]
+    /// (A `FixedBuffer`: written at every step without an array's uniqueness check.)
+    private let state: FixedBuffer<Float>
     private static let ringSteps = 32
     private var pushed = 0
     /// Real (not padding) steps pushed, and shares handed out.
@@ -148,9 +149,8 @@ public struct SyllableNetStream: Sendable {
     public init(net: SyllableNet) {
         self.net = net
         precondition(2 * (net.dilations.max() ?? 1) + 1 <= Self.ringSteps, "dilations over 15 need a longer ring")
-        state = [Float](
-            repeating: 0, count: Self.ringSteps * (net.featureCount + net.channels * net.dilations.count) + net.channels
-        )
+        state = FixedBuffer(
+            count: Self.ringSteps * (net.featureCount + net.channels * net.dilations.count) + net.channels, filler: 0)
         for _ in 0..<net.delaySteps { _ = step(nil) }
     }
 
@@ -208,9 +208,9 @@ public struct SyllableNetStream: Sendable {
         let n = pushed
         pushed += 1
         return net.packed.withUnsafeBufferPointer { wb -> Float? in
-            state.withUnsafeMutableBufferPointer { sb -> Float? in
+            do {
                 let w = wb.baseAddress!
-                let s = sb.baseAddress!
+                let s = state.pointer
                 // The input ring, then one C-wide ring per layer, then C floats of scratch.
                 let input = s
                 if let x {
