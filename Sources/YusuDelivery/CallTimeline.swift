@@ -22,6 +22,7 @@
 // Look-ahead past the last speech frame: the longest pause that still joins (1.5 s for a
 // turn, 0.7 s for a talk span). Memory: the recent spans of each party.
 import Foundation
+import YusuSignal
 
 /// What the timeline hears about and decides, for a listener (the coach).
 protocol CallTimelineListener: AnyObject {
@@ -55,10 +56,12 @@ struct CallTimeline {
     /// Per party: its utterance spans not yet fully used (the open one last), and how far
     /// its speech is known.
     private var spans: [[Span]]
-    private var known: [Int]
+    /// (Written for every party at every frame: `FixedBuffer`s, without an array's
+    /// uniqueness check per write. A copy of a timeline shares them.)
+    private let known: FixedBuffer<Int>
     /// Per party: the latest talk as the voice activity first hears it, ahead of `known`
     /// (`VoiceActivityTracker.heardSpeech`): only the early alert reads it.
-    private var heard: [Range<Int>?]
+    private let heard: FixedBuffer<Range<Int>?>
     /// Talk spans (joined over `interruptionHostPauseSeconds`), recent, per party.
     private var talks: [[Span]]
     /// The previous utterance's end per party (for the backchannel exclusion).
@@ -96,8 +99,8 @@ struct CallTimeline {
         self.parties = parties
         let n = parties.count
         spans = Array(repeating: [], count: n)
-        known = Array(repeating: 0, count: n)
-        heard = Array(repeating: nil, count: n)
+        known = FixedBuffer(count: n, filler: 0)
+        heard = FixedBuffer(count: n, filler: nil)
         talks = Array(repeating: [], count: n)
         previousEnd = Array(repeating: nil, count: n)
         lastEnd = Array(repeating: nil, count: n)
@@ -342,7 +345,8 @@ struct CallTimeline {
 
     /// Holds: gaps of the union of everyone's utterances, decided when speech comes back.
     private mutating func decideHolds(at: Int, final: Bool) {
-        let settled = final ? Int.max : known.min() ?? 0
+        var settled = final ? Int.max : (known.count > 0 ? known[0] : 0)
+        if !final { for p in 0..<known.count { settled = min(settled, known[p]) } }
         let minimum = frames(config.minimumHoldSeconds)
         while true {
             // The next span to merge: the earliest start among the parties' unmerged spans.
