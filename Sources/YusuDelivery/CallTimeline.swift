@@ -345,8 +345,7 @@ struct CallTimeline {
 
     /// Holds: gaps of the union of everyone's utterances, decided when speech comes back.
     private mutating func decideHolds(at: Int, final: Bool) {
-        var settled = final ? Int.max : (known.count > 0 ? known[0] : 0)
-        if !final { for p in 0..<known.count { settled = min(settled, known[p]) } }
+        let settled = final ? Int.max : known.min() ?? 0
         let minimum = frames(config.minimumHoldSeconds)
         while true {
             // The next span to merge: the earliest start among the parties' unmerged spans.

@@ -146,7 +146,7 @@ public struct Frame: Sendable, Equatable {
     public let count: Int
 
     @inlinable public init(count: Int, filler: Element) {
-        storage = FrameRing<Element>.Buffer(size: max(1, count), filler: filler)
+        storage = FrameRing<Element>.Buffer(size: Swift.max(1, count), filler: filler)
         base = storage.base
         self.count = count
     }
@@ -164,4 +164,10 @@ public struct Frame: Sendable, Equatable {
             base[index] = newValue
         }
     }
+}
+
+/// Read as a collection (`min()`, `for x in`), as the arrays it replaces were.
+extension FixedBuffer: RandomAccessCollection {
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { count }
 }

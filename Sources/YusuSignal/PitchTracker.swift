@@ -118,7 +118,10 @@ public struct PitchTracker: Sendable {
         chosenDip = FrameRing(capacity: ringFrames, filler: 1)
     }
 
-    @inline(__always) private func slot(_ frame: Int) -> Int { (frame % (lagFrames + 2)) * states }
+    /// Frame `frame`'s row in the rings of the last `lagFrames + 2` frames (`back`, `onPath`).
+    @inline(__always) private func ringRow(_ frame: Int) -> Int { frame % (lagFrames + 2) }
+    /// Where frame `frame`'s back-pointers start in `back`.
+    @inline(__always) private func slot(_ frame: Int) -> Int { ringRow(frame) * states }
 
     /// Adds the next frame, judged against `levels`.
     public mutating func push(_ frame: Frame, levels: ChannelLevels) {
@@ -191,19 +194,18 @@ public struct PitchTracker: Sendable {
         // of those frames are final), so the walk stops. The paths meet within a few frames
         // of `from` almost always, so a frame no longer costs a walk over the whole lag.
         let first = framesOut
-        let ring = lagFrames + 2
         while t >= first {
-            let row = t % ring
+            let row = ringRow(t)
             if t < tracedTo && onPath[row] == UInt8(state) && !tracesWholeLag { break }
             onPath[row] = UInt8(state)
             if t == first { break }
-            state = Int(back[row * states + state])
+            state = Int(back[slot(t) + state])
             t -= 1
         }
         tracedTo = from + 1
         let rate = Float(analysis.analysisRateHz)
         for i in first...last {
-            let s = Int(onPath[i % ring])
+            let s = Int(onPath[ringRow(i)])
             if s > 0 {
                 let f = recent[i]
                 f0Hz.append(rate / f.lag(s - 1))

@@ -33,7 +33,11 @@ public struct RunningHistogram: Sendable {
     }
 
     @inline(__always) public mutating func add(_ x: Float, weight: Double = 1) {
-        let b = bin(x)
+        add(bin: bin(x), weight: weight)
+    }
+
+    /// Adds `weight` to bin `b` (`bin(_:)` of a value).
+    @inline(__always) mutating func add(bin b: Int, weight: Double = 1) {
         bins[b] += weight
         total += weight
         if b < lowestUsed { lowestUsed = b }
@@ -132,17 +136,16 @@ public struct CountingPercentile: Sendable {
 
     @inline(__always) public mutating func add(_ x: Float) {
         let b = histogram.bin(x)
-        histogram.add(x)
+        histogram.add(bin: b)
         if b < q { belowQ += 1 }
         let target = histogram.total * p
-        let bins = histogram.bins
-        while belowQ + bins[q] <= target {
-            belowQ += bins[q]
+        while belowQ + histogram.bins[q] <= target {
+            belowQ += histogram.bins[q]
             q += 1
         }
         while belowQ > target {
             q -= 1
-            belowQ -= bins[q]
+            belowQ -= histogram.bins[q]
         }
     }
 
