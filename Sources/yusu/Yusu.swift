@@ -1,4 +1,5 @@
 import ArgumentParser
+import CHostCPU
 import Foundation
 import YusuBatch
 import YusuDelivery
@@ -32,6 +33,10 @@ struct Yusu: ParsableCommand {
     ///   of short flags, and the `h` in it as `-h`, printing help and exiting 0. Yusu has no
     ///   short options but `-h`, so such a word is refused with a hint.
     static func main() {
+        if let problem = Self.processorProblem() {
+            printError(problem)
+            Foundation.exit(ExitStatus.wrongProcessor.rawValue)
+        }
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.isEmpty {
             FileHandle.standardError.write(Data((Yusu.helpMessage() + "\n").utf8))
@@ -42,6 +47,22 @@ struct Yusu: ParsableCommand {
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
         Self.main(arguments)
+    }
+
+    /// Why this processor cannot run this build, or nil: a release build's analysis is compiled
+    /// for the building machine's processor (`haswell` when it has AVX2, FMA and BMI2; see
+    /// Package.swift), and a binary carried to an older one would die on its first illegal
+    /// instruction. This code is compiled for any x86-64, so it runs first and says so.
+    static func processorProblem() -> String? {
+        #if YUSU_ANALYSIS_HASWELL
+            if yusu_host_cpu_runs_haswell_code() == 0 {
+                return
+                    "this build's analysis was compiled for processors with AVX2, FMA and BMI2 (Intel from 2013, AMD "
+                    + "from 2015), and this one lacks them; build it here (swift build -c release), or anywhere with "
+                    + "YUSU_TARGET_CPU=x86-64 swift build -c release for a binary that runs on any x86-64"
+            }
+        #endif
+        return nil
     }
 
     /// The first argument ArgumentParser would take for something it is not, said as a
@@ -68,10 +89,12 @@ func printError(_ message: String) {
 }
 
 /// Exit statuses: 0 success, 1 the input could not be analysed, 2 the standard file is
-/// invalid, 64 usage errors (ArgumentParser's).
+/// invalid, 64 usage errors (ArgumentParser's), 69 a build for a newer processor.
 enum ExitStatus {
     static let badInput = ExitCode(1)
     static let badStandard = ExitCode(2)
+    /// The build's analysis needs instructions this processor lacks (EX_UNAVAILABLE).
+    static let wrongProcessor = ExitCode(69)
 }
 
 /// The rules, one a line, for the overview's help: id, Chinese name, default limit.
