@@ -494,14 +494,19 @@ public final class FrameAnalyzer {
         // by parabolic interpolation of the raw difference d (YIN step 5: d' is tilted by its
         // factor tau, which pulls an interpolated minimum towards shorter lags, i.e. sharp F0).
         var tau = max(minLag, 1)
+        // Only a dip below the worst one kept can enter the candidates: 1 while there is room,
+        // then the last kept dip, which only falls. Minima at or above it are not refined at
+        // all (insertCandidate would drop them): the candidates are the same, and most minima
+        // of a noisy frame are skipped.
+        var worstKept: Float = 1
         while tau <= maxLag {
             // Lanes past maxLag need no mask: d' there is 1 (never written), or at maxLag + 1
             // a copy of maxLag's, so none of them is a minimum below 1.
             // The minima's lanes as bits, taken lowest first (the lags in ascending order).
-            var minima = Self.laneBits(Self.localMinima(d, at: tau))
+            var minima = Self.laneBits(Self.localMinima(d, at: tau, below: worstKept))
             while minima != 0 {
-                let t = tau + minima.trailingZeroBitCount
-                minima &= minima - 1
+                let t = tau &+ minima.trailingZeroBitCount
+                minima &= minima &- 1
                 let left = raw[t - 1]
                 let centre = raw[t]
                 let right = raw[t + 1]
@@ -511,8 +516,9 @@ public final class FrameAnalyzer {
                     offset = max(-0.5, min(0.5, 0.5 * (left - right) / curvature))
                 }
                 insertCandidate(lag: Float(t) + offset, dip: d[t], capacity: k, s)
+                if bestLag[k - 1] != 0 { worstKept = bestDip[k - 1] }
             }
-            tau += 8
+            tau &+= 8
         }
         appendCandidates(k, s, into: &frame)
     }
@@ -578,13 +584,15 @@ public final class FrameAnalyzer {
         return UInt32(truncatingIfNeeded: lanes.wrappedSum())
     }
 
-    /// Lanes `tau ..< tau + 8` of `d` that are local minima below 1: `d[t] < d[t - 1]`,
-    /// `d[t] <= d[t + 1]` and `d[t] < 1`. Reads `d[tau - 1 ... tau + 8]`.
-    @inline(__always) static func localMinima(_ d: UnsafeMutablePointer<Float>, at tau: Int) -> SIMDMask<SIMD8<Int32>> {
+    /// Lanes `tau ..< tau + 8` of `d` that are local minima below `limit` (at most 1):
+    /// `d[t] < d[t - 1]`, `d[t] <= d[t + 1]` and `d[t] < limit`. Reads `d[tau - 1 ... tau + 8]`.
+    @inline(__always) static func localMinima(
+        _ d: UnsafeMutablePointer<Float>, at tau: Int, below limit: Float
+    ) -> SIMDMask<SIMD8<Int32>> {
         let here = UnsafeRawPointer(d + tau).loadUnaligned(as: SIMD8<Float>.self)
         let before = UnsafeRawPointer(d + tau - 1).loadUnaligned(as: SIMD8<Float>.self)
         let after = UnsafeRawPointer(d + tau + 1).loadUnaligned(as: SIMD8<Float>.self)
-        return (here .< before) .& (here .<= after) .& (here .< 1)
+        return (here .< before) .& (here .<= after) .& (here .< SIMD8(repeating: limit))
     }
 
     /// `out[j] = x[0] + ... + x[j]`, j < count, in Double: four running sums over the
