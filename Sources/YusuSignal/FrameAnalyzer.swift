@@ -503,7 +503,13 @@ public final class FrameAnalyzer {
             // Lanes past maxLag need no mask: d' there is 1 (never written), or at maxLag + 1
             // a copy of maxLag's, so none of them is a minimum below 1.
             // The minima's lanes as bits, taken lowest first (the lags in ascending order).
-            var minima = Self.laneBits(Self.localMinima(d, at: tau, below: worstKept))
+            let mask = Self.localMinima(d, at: tau, below: worstKept)
+            // Most blocks hold none: `any` is one test of the lanes' sign bits.
+            guard any(mask) else {
+                tau &+= 8
+                continue
+            }
+            var minima = Self.laneBits(mask)
             while minima != 0 {
                 let t = tau &+ minima.trailingZeroBitCount
                 minima &= minima &- 1
