@@ -196,21 +196,24 @@ public final class FrameAnalyzer {
         }
     }
 
-    /// Copies `count` samples starting at absolute index `start` from the held samples `b`
-    /// into `w`, zero outside.
-    private func copyWindow(
-        start: Int, count: Int, from b: UnsafeBufferPointer<Float>, into w: UnsafeMutablePointer<Float>
-    ) {
+    /// The `count` samples starting at absolute index `start`: in place in the held samples
+    /// `b` when they are all there (nearly every frame: no copy), otherwise copied into `w`
+    /// with zeros outside what is held and heard.
+    private func window(
+        start: Int, count: Int, from b: UnsafeBufferPointer<Float>, orInto w: UnsafeMutablePointer<Float>
+    ) -> UnsafePointer<Float> {
         let origin = bufferStart
         let first = max(start, origin, 0)
         let end = min(start + count, samplesSeen, origin + b.count)
+        if first == start && end == start + count { return b.baseAddress! + (start - origin) }
         if first >= end {
             w.update(repeating: 0, count: count)
-            return
+            return UnsafePointer(w)
         }
         if first > start { w.update(repeating: 0, count: first - start) }
         (w + (first - start)).update(from: b.baseAddress! + (first - origin), count: end - first)
         if end < start + count { (w + (end - start)).update(repeating: 0, count: start + count - end) }
+        return UnsafePointer(w)
     }
 
     /// Frames analysed a stage at a time, at most this many together.
@@ -246,8 +249,7 @@ public final class FrameAnalyzer {
         centre: Int, _ s: FrameScratch, _ held: UnsafeBufferPointer<Float>, into frame: inout Frame
     ) {
         let n = config.spectralWindowSamples
-        let w = s.window
-        copyWindow(start: centre - n / 2, count: n, from: held, into: w)
+        let w = window(start: centre - n / 2, count: n, from: held, orInto: s.window)
         let fft = s.spectralFFT
         let h = s.hann
         let hannPowerSum = s.hannPowerSum
@@ -400,13 +402,12 @@ public final class FrameAnalyzer {
             appendCandidates(k, s, into: &frame)
             return
         }
-        copyWindow(start: centre + pitchStartOffset, count: span, from: held, into: s.window)
+        let w = window(start: centre + pitchStartOffset, count: span, from: held, orInto: s.window)
         pitchSearchCount += 1
 
         // Energies of every lagged window from one prefix sum, as four interleaved running
         // sums (one per quarter of the span) joined at the end: a single chain of dependent
         // additions was the frame loop's longest latency.
-        let w = s.window
         let p = s.prefixEnergy
         p[0] = 0
         for j in 0..<span { p[j + 1] = Double(w[j]) * Double(w[j]) }
