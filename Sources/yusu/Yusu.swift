@@ -17,7 +17,8 @@ struct Yusu: ParsableCommand {
             \(ruleList)
 
             Start with 'yusu score Fixtures/demo_call.wav'. Exit statuses: 0 done, 1 the input cannot be used, 2 the \
-            standard file is invalid, 64 bad usage; 'yusu help batch' for a batch's.
+            standard file is invalid, 64 bad usage, 69 a build for a newer processor (see the README's Performance); \
+            'yusu help batch' for a batch's.
             """,
         version: "0.1.0",
         subcommands: [
