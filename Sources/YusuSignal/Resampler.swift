@@ -152,6 +152,25 @@ extension Resampler {
     {
         let reach = taps.count / 2
         while nextOutputIndex < totalOutput {
+            // Sixteen outputs at once where all their windows are held: each lane is one
+            // output's dot product, its additions in the scalar order below (so the same
+            // sums, bit for bit), the sixteen chains overlapping where one waits on each add.
+            if nextOutputIndex + 16 <= totalOutput {
+                let first = nextOutputIndex * factor - reach
+                // (+ 1: the stride-2 loads read one sample past the last they use.)
+                let last = (nextOutputIndex + 15) * factor + reach + 1
+                if first >= historyStart && last < inputCount {
+                    let (low, high) = history.withUnsafeBufferPointer { h in
+                        taps.withUnsafeBufferPointer { t in
+                            Self.dotProducts16(t, h.baseAddress! + (first - historyStart), stride: factor)
+                        }
+                    }
+                    for lane in 0..<8 { output.append(low[lane]) }
+                    for lane in 0..<8 { output.append(high[lane]) }
+                    nextOutputIndex += 16
+                    continue
+                }
+            }
             let centre = nextOutputIndex * factor
             if !finalBlock && centre + reach >= inputCount { break }
             var sum: Float = 0
@@ -181,6 +200,33 @@ extension Resampler {
             history.removeFirst(drop)
             historyStart = keepFrom
         }
+    }
+}
+
+extension Resampler {
+    /// `Σ_j t[j] · x[o · stride + j]` for the sixteen outputs o = 0 ..< 16 (eight a vector),
+    /// each summed in j's order from 0, as the one-output loop sums it.
+    @inline(__always) static func dotProducts16(
+        _ t: UnsafeBufferPointer<Float>, _ x: UnsafePointer<Float>, stride: Int
+    ) -> (SIMD8<Float>, SIMD8<Float>) {
+        var low = SIMD8<Float>(), high = SIMD8<Float>()
+        if stride == 2 {
+            // Inputs x[j], x[j + 2], ... are the even lanes of sixteen consecutive ones.
+            for j in 0..<t.count {
+                let tap = SIMD8(repeating: t[j])
+                low += tap * UnsafeRawPointer(x + j).loadUnaligned(as: SIMD16<Float>.self).evenHalf
+                high += tap * UnsafeRawPointer(x + j + 16).loadUnaligned(as: SIMD16<Float>.self).evenHalf
+            }
+        } else {
+            let s = stride
+            for j in 0..<t.count {
+                let tap = SIMD8(repeating: t[j])
+                let p = x + j, q = x + j + 8 * s
+                low += tap * SIMD8(p[0], p[s], p[2 * s], p[3 * s], p[4 * s], p[5 * s], p[6 * s], p[7 * s])
+                high += tap * SIMD8(q[0], q[s], q[2 * s], q[3 * s], q[4 * s], q[5 * s], q[6 * s], q[7 * s])
+            }
+        }
+        return (low, high)
     }
 }
 

@@ -63,6 +63,26 @@ struct DSPTests {
         }
     }
 
+    @Test("whole-ratio decimation sixteen outputs at a time equals it one output at a time, bit for bit")
+    func decimationLanes() {
+        for rate in [16000, 24000, 32000, 48000] {
+            let x = Synth.noise(seconds: 0.5, rateHz: rate, rmsDbov: -20)
+            // One sample a block: each output is emitted alone, as soon as its window is held.
+            var single = Resampler(inputRateHz: rate, outputRateHz: 8000)
+            var one: [Float] = []
+            for k in 0..<x.count { x[k..<(k + 1)].withUnsafeBufferPointer { single.process($0, into: &one) } }
+            single.finish(into: &one)
+            // The whole signal at once: all but the edges go sixteen at a time.
+            var whole = Resampler(inputRateHz: rate, outputRateHz: 8000)
+            var all: [Float] = []
+            x.withUnsafeBufferPointer { whole.process($0, into: &all) }
+            whole.finish(into: &all)
+            #expect(all.count == 4000 && one.count == 4000)
+            let differing = zip(all, one).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing == 0, "\(rate) Hz: \(differing) of 4000 outputs differ")
+        }
+    }
+
     @Test("frame count, frame times and energy of a known sine")
     func frames() {
         let x = Synth.sine(frequencyHz: 500, amplitude: 0.1, seconds: 1.005, rateHz: 8000)
