@@ -10,7 +10,11 @@
 // Departure from Smith: no separate filter-table phases for up- vs down-sampling; Yusu only
 // ever converts down (or passes 8 kHz through untouched). When the ratio is a whole number
 // (16, 24, 32, 48 kHz to 8 kHz) every output sample falls on an input sample, so the kernel
-// is sampled once into plain taps and each output is one contiguous dot product.
+// is sampled once into plain taps and each output is one contiguous dot product. Otherwise
+// the ratio is a fraction p/q in lowest terms (44.1 kHz to 8 kHz: 441/80), so output n sits
+// at input position n·p/q, whose fractional part is one of q phases: the kernel is sampled
+// once per phase (shared by every resampler of that pair of rates) and each output is again
+// one contiguous dot product, its position exact in integers.
 import Foundation
 
 /// Streams one channel from `inputRateHz` to `outputRateHz` (input rate >= output rate).
@@ -27,6 +31,10 @@ public struct Resampler: Sendable {
     /// Whole-number ratio: taps at integer offsets -(count/2 - 1) ... count/2 from the centre.
     private let decimation: Int?
     private let taps: [Float]
+    /// Fractional ratio: the kernel sampled at each of its phases (nil when too many), and a
+    /// window's copy for the edges.
+    private let phases: PhaseTaps?
+    private var windowCopy: [Float] = []
     /// Input samples not yet fully used, starting at absolute input index `historyStart`.
     private var history: [Float] = []
     private var historyStart: Int = 0
@@ -41,6 +49,12 @@ public struct Resampler: Sendable {
     ///   - inputRateHz: rate of the samples given to `process`, >= `outputRateHz`.
     ///   - outputRateHz: rate of the samples produced.
     public init(inputRateHz: Int, outputRateHz: Int) {
+        self.init(inputRateHz: inputRateHz, outputRateHz: outputRateHz, phaseTables: true)
+    }
+
+    /// - Parameter phaseTables: false keeps a fractional ratio on the per-tap form (tests
+    ///   compare the two).
+    init(inputRateHz: Int, outputRateHz: Int, phaseTables: Bool) {
         precondition(inputRateHz >= outputRateHz && outputRateHz > 0, "Resampler converts down only")
         self.inputRateHz = inputRateHz
         self.outputRateHz = outputRateHz
@@ -71,10 +85,21 @@ public struct Resampler: Sendable {
                 let i = Int(distance)
                 return i + 1 < table.count ? table[i] : 0
             }
+            phases = nil
         } else {
             decimation = nil
             taps = []
+            let reach = halfWidthInputSamples
+            phases =
+                !phaseTables
+                ? nil
+                : PhaseTaps.shared(inputRateHz: inputRateHz, outputRateHz: outputRateHz) {
+                    PhaseTaps(
+                        inputRateHz: inputRateHz, outputRateHz: outputRateHz, halfWidth: reach, table: table,
+                        stepsPerSample: Self.stepsPerSample)
+                }
         }
+        windowCopy = [Float](repeating: 0, count: phases?.tapCount ?? 0)
         history.reserveCapacity(4 * halfWidthInputSamples + 8192)
     }
 
@@ -106,6 +131,10 @@ public struct Resampler: Sendable {
             inputFrames: Int64(inputCount), inputRateHz: inputRateHz, outputRateHz: outputRateHz)
         if let decimation {
             emitDecimated(into: &output, finalBlock: finalBlock, factor: decimation, totalOutput: Int(totalOutput))
+            return
+        }
+        if let phases {
+            emitPhased(into: &output, finalBlock: finalBlock, phases: phases, totalOutput: Int(totalOutput))
             return
         }
         while Int64(nextOutputIndex) < totalOutput {
@@ -227,6 +256,122 @@ extension Resampler {
             }
         }
         return (low, high)
+    }
+}
+
+/// The resampling kernel at each phase of a fractional ratio p/q (lowest terms): for phase r
+/// (an output at input position c + r/q), the weights of input samples c - (H-1) ... c + H,
+/// each read from the kernel's table with linear interpolation as the per-tap form reads it.
+final class PhaseTaps: Sendable {
+    /// p and q of the ratio inputRate/outputRate in lowest terms.
+    let step: Int, phaseCount: Int
+    /// Taps a phase: 2H, padded with zero weights to a multiple of eight (`dot`'s lanes).
+    let tapCount: Int
+    let halfWidth: Int
+    /// phaseCount × tapCount weights, phase after phase.
+    let weights: [Float]
+
+    /// Tables larger than this (a ratio of odd rates such as 8001 Hz) are not made; the
+    /// per-tap form serves them.
+    static let maximumWeights = 262_144
+
+    init?(inputRateHz: Int, outputRateHz: Int, halfWidth: Int, table: [Float], stepsPerSample: Double) {
+        var (a, b) = (inputRateHz, outputRateHz)
+        while b != 0 { (a, b) = (b, a % b) }
+        step = inputRateHz / a
+        phaseCount = outputRateHz / a
+        self.halfWidth = halfWidth
+        tapCount = (2 * halfWidth + 7) / 8 * 8
+        guard phaseCount * tapCount <= Self.maximumWeights else { return nil }
+        var weights = [Float](repeating: 0, count: phaseCount * tapCount)
+        for r in 0..<phaseCount {
+            let offset = Double(r) / Double(phaseCount)
+            for j in 0..<(2 * halfWidth) {
+                let distance = abs(Double(j - (halfWidth - 1)) - offset) * stepsPerSample
+                let i = Int(distance)
+                guard i + 1 < table.count else { continue }
+                let frac = Float(distance - Double(i))
+                weights[r * tapCount + j] = table[i] + (table[i + 1] - table[i]) * frac
+            }
+        }
+        self.weights = weights
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var made: [Int: PhaseTaps?] = [:]
+
+    /// One table per pair of rates for the process (every channel and call at that rate
+    /// shares it): made by `make` the first time.
+    static func shared(inputRateHz: Int, outputRateHz: Int, _ make: () -> PhaseTaps?) -> PhaseTaps? {
+        let key = inputRateHz << 32 | outputRateHz
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = made[key] { return known }
+        let taps = make()
+        made[key] = taps
+        return taps
+    }
+}
+
+extension Resampler {
+    /// Fractional ratio: output n is the dot product of its phase's weights with the input
+    /// around sample floor(n·p/q) (zeros outside the signal), in `dot`'s eight lanes.
+    fileprivate mutating func emitPhased(
+        into output: inout [Float], finalBlock: Bool, phases: PhaseTaps, totalOutput: Int
+    ) {
+        let reach = phases.halfWidth
+        let count = phases.tapCount
+        let step = Int64(phases.step), phaseCount = Int64(phases.phaseCount)
+        @inline(__always) func place(_ n: Int) -> (centre: Int, phase: Int) {
+            let position = Int64(n) * step
+            return (Int(position / phaseCount), Int(position % phaseCount))
+        }
+        let (start, heard) = (historyStart, inputCount)
+        phases.weights.withUnsafeBufferPointer { w in
+            history.withUnsafeBufferPointer { h in
+                windowCopy.withUnsafeMutableBufferPointer { copy in
+                    while nextOutputIndex < totalOutput {
+                        let (centre, phase) = place(nextOutputIndex)
+                        if !finalBlock && centre + reach >= heard { break }
+                        let first = centre - reach + 1
+                        let weights = w.baseAddress! + phase * count
+                        let x: UnsafePointer<Float>
+                        if first >= start && first + count <= heard {
+                            x = h.baseAddress! + (first - start)
+                        } else {
+                            // At the signal's edges (and a block's last few outputs): the
+                            // window with zeros outside what is held.
+                            for j in 0..<count {
+                                let k = first + j
+                                copy[j] = k >= max(0, start) && k < heard ? h[k - start] : 0
+                            }
+                            x = UnsafePointer(copy.baseAddress!)
+                        }
+                        output.append(Self.dot(weights, x, count))
+                        nextOutputIndex += 1
+                    }
+                }
+            }
+        }
+        let keepFrom = max(historyStart, place(nextOutputIndex).centre - reach)
+        let drop = keepFrom - historyStart
+        if drop > 4096 {
+            history.removeFirst(drop)
+            historyStart = keepFrom
+        }
+    }
+
+    /// Σ w[j]·x[j] over `count` (a multiple of eight) in eight running sums, joined at the end.
+    @inline(__always) static func dot(_ w: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var j = 0
+        while j < count {
+            lanes +=
+                UnsafeRawPointer(w + j).loadUnaligned(as: SIMD8<Float>.self)
+                * UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+            j += 8
+        }
+        return lanes.sum()
     }
 }
 
