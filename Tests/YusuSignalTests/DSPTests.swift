@@ -30,22 +30,28 @@ struct DSPTests {
         }
     }
 
+    /// `x` through `r` in blocks of 1, then `nextSize(previous)` samples, and its finish.
+    static func resample(_ x: [Float], with r: inout Resampler, nextSize: (Int) -> Int) -> [Float] {
+        var out: [Float] = []
+        var i = 0
+        var size = 1
+        while i < x.count {
+            let end = min(x.count, i + size)
+            x[i..<end].withUnsafeBufferPointer { r.process($0, into: &out) }
+            i = end
+            size = nextSize(size)
+        }
+        r.finish(into: &out)
+        return out
+    }
+
     @Test("the resampler keeps the telephone band and removes what lies above it")
     func resampler() {
         for rate in [16000, 22050, 48000] {
             var r = Resampler(inputRateHz: rate, outputRateHz: 8000)
             let inBand = Synth.sine(frequencyHz: 1000, amplitude: 0.5, seconds: 1, rateHz: rate)
-            var out: [Float] = []
-            // Feed in uneven blocks, as a decoder would.
-            var i = 0
-            var size = 1
-            while i < inBand.count {
-                let end = min(inBand.count, i + size)
-                inBand[i..<end].withUnsafeBufferPointer { r.process($0, into: &out) }
-                i = end
-                size = size * 3 % 4097 + 1
-            }
-            r.finish(into: &out)
+            // Fed in uneven blocks, as a decoder would.
+            let out = Self.resample(inBand, with: &r) { $0 * 3 % 4097 + 1 }
             #expect(out.count == 8000)
             let middle = Array(out[1000..<7000])
             #expect(abs(Synth.levelDbov(middle) - (20 * log10(0.5) - 3.01)) < 0.1)
@@ -94,16 +100,7 @@ struct DSPTests {
             // Uneven blocks, as a decoder would give them: the first output, a block's last
             // ones and the end take the edge path, the rest the table's.
             var phased = Resampler(inputRateHz: rate, outputRateHz: 8000)
-            var got: [Float] = []
-            var i = 0
-            var size = 1
-            while i < x.count {
-                let end = min(x.count, i + size)
-                x[i..<end].withUnsafeBufferPointer { phased.process($0, into: &got) }
-                i = end
-                size = size * 7 % 3001 + 1
-            }
-            phased.finish(into: &got)
+            let got = Self.resample(x, with: &phased) { $0 * 7 % 3001 + 1 }
             #expect(got.count == 4000 && expected.count == 4000)
             // The same kernel and positions; only the additions' order (eight lanes) differs.
             let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? .infinity
