@@ -410,8 +410,7 @@ public final class FrameAnalyzer {
         // additions was the frame loop's longest latency.
         let p = s.prefixEnergy
         p[0] = 0
-        for j in 0..<span { p[j + 1] = Double(w[j]) * Double(w[j]) }
-        Self.prefixSum(p + 1, count: span, into: p + 1)
+        Self.prefixSumOfSquares(w, count: span, into: p + 1)
         let e0 = p[integration]
         // Silence (below about -100 dBov) has no pitch worth tracking.
         guard e0 > Double(integration) * 1e-10 else {
@@ -600,6 +599,38 @@ public final class FrameAnalyzer {
         let before = UnsafeRawPointer(d + tau - 1).loadUnaligned(as: SIMD8<Float>.self)
         let after = UnsafeRawPointer(d + tau + 1).loadUnaligned(as: SIMD8<Float>.self)
         return (here .< before) .& (here .<= after) .& (here .< SIMD8(repeating: limit))
+    }
+
+    /// `prefixSum` of the squares of `w`'s samples (in Double), each square taken as the sum
+    /// needs it instead of stored first: the same additions of the same values.
+    @inline(__always) static func prefixSumOfSquares(
+        _ w: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Double>
+    ) {
+        @inline(__always) func square(_ x: Float) -> Double { Double(x) * Double(x) }
+        let quarter = count / 4
+        let w1 = w + quarter, w2 = w + 2 * quarter, w3 = w + 3 * quarter
+        let out1 = out + quarter, out2 = out + 2 * quarter, out3 = out + 3 * quarter
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        for j in 0..<quarter {
+            s0 += square(w[j])
+            s1 += square(w1[j])
+            s2 += square(w2[j])
+            s3 += square(w3[j])
+            out[j] = s0
+            out1[j] = s1
+            out2[j] = s2
+            out3[j] = s3
+        }
+        for j in (4 * quarter)..<count {
+            s3 += square(w[j])
+            out[j] = s3
+        }
+        let offset1 = s0, offset2 = s0 + s1, offset3 = s0 + s1 + s2
+        for j in 0..<quarter {
+            out1[j] += offset1
+            out2[j] += offset2
+        }
+        for j in 0..<(count - 3 * quarter) { out3[j] += offset3 }
     }
 
     /// `out[j] = x[0] + ... + x[j]`, j < count, in Double: four running sums over the
