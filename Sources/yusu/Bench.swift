@@ -16,7 +16,9 @@ struct Bench: ParsableCommand {
             clock read, and FFTW alone on the same transforms (the floor the frame loop can approach). With --jobs N, \
             N whole analyses run at once and the throughput is reported. With --live N, N live calls run at once on \
             this one thread, each fed the recording in 20 ms pieces as a phone line delivers it, each coached (its \
-            lines rendered) and scored at its end: the aggregate × real time is how many calls one core can coach.
+            lines rendered) and scored at its end: the aggregate × real time is how many calls one core can coach. \
+            The first line names the processor the analysis was compiled for (haswell, or the default target: see \
+            the README's Performance), which the figures depend on.
             """
     )
 
@@ -111,10 +113,21 @@ struct BenchResult {
 
     var stageSum: Double { stages.reduce(0) { $0 + $1.1 } }
 
+    /// The processor the analysis modules were compiled for (Package.swift): `haswell` when the
+    /// building machine had AVX2, FMA and BMI2, else the toolchain's default or YUSU_TARGET_CPU's.
+    static var analysisTarget: String {
+        #if YUSU_ANALYSIS_HASWELL
+            "haswell"
+        #else
+            "default"
+        #endif
+    }
+
     var text: String {
         var out =
             "yusu bench — \((file as NSString).lastPathComponent): "
-            + String(format: "%.1f s, %d channel(s), %d frames per channel\n\n", durationSeconds, channels, frames)
+            + String(format: "%.1f s, %d channel(s), %d frames per channel", durationSeconds, channels, frames)
+            + "; analysis compiled for the \(Self.analysisTarget) target\n\n"
         out += "Stages, timed inside one run of the whole analysis on one core (best of the runs):\n"
         out += "stage                                        time (ms)   share   × real time\n"
         for (name, seconds) in stages {
@@ -170,7 +183,7 @@ struct BenchResult {
 /// when they were measured.
 extension BenchResult: Encodable {
     enum Key: String, CodingKey {
-        case file, duration_s, channels, frames_per_channel, stages_ms, stages_sum_ms, instrumented_ms
+        case file, duration_s, channels, frames_per_channel, analysis_target, stages_ms, stages_sum_ms, instrumented_ms
         case whole_score_ms, whole_score_x_realtime, fftw_alone_ms, frame_loop_over_fftw
         case parallel_jobs, parallel_wall_s, parallel_x_realtime
         case live_calls, live_piece_ms, live_wall_s, live_x_realtime, live_lines, live_peak_mib, live_mib_per_call
@@ -182,6 +195,7 @@ extension BenchResult: Encodable {
         try c.encode(durationSeconds, forKey: .duration_s)
         try c.encode(channels, forKey: .channels)
         try c.encode(frames, forKey: .frames_per_channel)
+        try c.encode(Self.analysisTarget, forKey: .analysis_target)
         try c.encode(Dictionary(uniqueKeysWithValues: stages.map { ($0.0, $0.1 * 1000) }), forKey: .stages_ms)
         try c.encode(stageSum * 1000, forKey: .stages_sum_ms)
         try c.encode(instrumentedSeconds * 1000, forKey: .instrumented_ms)
