@@ -446,6 +446,8 @@ struct HardeningCLITests {
         let doc = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         let duration = doc["duration_s"] as! Double
         #expect(abs(duration - (try CLITests.demoTruth()["duration_s"] as! Double)) < 0.01)
+        // The tests' build is a debug one: no processor target of its own.
+        #expect(doc["analysis_target"] as? String == "default")
         let stages = doc["stages_ms"] as! [String: Double]
         // Every stage of the one streaming analysis is timed inside the real run, and the
         // stages add up to the instrumented run (less the glue between them).
