@@ -410,7 +410,7 @@ public final class FrameAnalyzer {
         // additions was the frame loop's longest latency.
         let p = s.prefixEnergy
         p[0] = 0
-        Self.prefixSumOfSquares(w, count: span, into: p + 1)
+        Self.prefixSum(w, count: span, into: p + 1) { Double($0) * Double($0) }
         let e0 = p[integration]
         // Silence (below about -100 dBov) has no pitch worth tracking.
         guard e0 > Double(integration) * 1e-10 else {
@@ -466,7 +466,7 @@ public final class FrameAnalyzer {
             difference[lag] = max(0, e0 + lagged - 2 * (Double(cross[lag]) * inverseScale))
             lag += 1
         }
-        Self.prefixSum(difference + 1, count: maxLag, into: cumulative + 1)
+        Self.prefixSum(difference + 1, count: maxLag, into: cumulative + 1) { $0 }
         d[0] = 1
         raw[0] = 0
         lag = 1
@@ -601,44 +601,13 @@ public final class FrameAnalyzer {
         return (here .< before) .& (here .<= after) .& (here .< SIMD8(repeating: limit))
     }
 
-    /// `prefixSum` of the squares of `w`'s samples (in Double), each square taken as the sum
-    /// needs it instead of stored first: the same additions of the same values.
-    @inline(__always) static func prefixSumOfSquares(
-        _ w: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Double>
-    ) {
-        @inline(__always) func square(_ x: Float) -> Double { Double(x) * Double(x) }
-        let quarter = count / 4
-        let w1 = w + quarter, w2 = w + 2 * quarter, w3 = w + 3 * quarter
-        let out1 = out + quarter, out2 = out + 2 * quarter, out3 = out + 3 * quarter
-        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-        for j in 0..<quarter {
-            s0 += square(w[j])
-            s1 += square(w1[j])
-            s2 += square(w2[j])
-            s3 += square(w3[j])
-            out[j] = s0
-            out1[j] = s1
-            out2[j] = s2
-            out3[j] = s3
-        }
-        for j in (4 * quarter)..<count {
-            s3 += square(w[j])
-            out[j] = s3
-        }
-        let offset1 = s0, offset2 = s0 + s1, offset3 = s0 + s1 + s2
-        for j in 0..<quarter {
-            out1[j] += offset1
-            out2[j] += offset2
-        }
-        for j in 0..<(count - 3 * quarter) { out3[j] += offset3 }
-    }
-
-    /// `out[j] = x[0] + ... + x[j]`, j < count, in Double: four running sums over the
-    /// quarters of `x`, interleaved so that their additions overlap, each quarter then
-    /// offset by the total of those before it. `out` may be `x` (each element is read before
-    /// it is written).
-    @inline(__always) static func prefixSum(
-        _ x: UnsafeMutablePointer<Double>, count: Int, into out: UnsafeMutablePointer<Double>
+    /// `out[j] = v(x[0]) + ... + v(x[j])`, j < count, in Double: four running sums over the
+    /// quarters of `x`, interleaved so that their additions overlap, each quarter then offset
+    /// by the total of those before it. Each `v(x[j])` is taken as the sum needs it (for the
+    /// energies, a sample's square: stored first and summed in a second pass it cost a pass).
+    /// `out` may be `x`'s own storage (each element is read before it is written).
+    @inline(__always) static func prefixSum<T>(
+        _ x: UnsafePointer<T>, count: Int, into out: UnsafeMutablePointer<Double>, _ v: (T) -> Double
     ) {
         let quarter = count / 4
         // One pointer per quarter, so that no index is computed (with its overflow check) in
@@ -647,17 +616,17 @@ public final class FrameAnalyzer {
         let out1 = out + quarter, out2 = out + 2 * quarter, out3 = out + 3 * quarter
         var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
         for j in 0..<quarter {
-            s0 += x[j]
-            s1 += x1[j]
-            s2 += x2[j]
-            s3 += x3[j]
+            s0 += v(x[j])
+            s1 += v(x1[j])
+            s2 += v(x2[j])
+            s3 += v(x3[j])
             out[j] = s0
             out1[j] = s1
             out2[j] = s2
             out3[j] = s3
         }
         for j in (4 * quarter)..<count {
-            s3 += x[j]
+            s3 += v(x[j])
             out[j] = s3
         }
         let offset1 = s0, offset2 = s0 + s1, offset3 = s0 + s1 + s2
