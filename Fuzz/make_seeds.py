@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the fuzzer's seed recordings into seeds/: short, valid files of each format Yusu
-reads (PCM 8/16-bit, float, μ-law, A-law WAV; FLAC; mono and stereo; 8 and 16 kHz), so the
-fuzzer starts from headers and sample data worth mangling. Needs sox."""
+reads (PCM 8/16-bit, float, μ-law, A-law WAV; FLAC; mono and stereo; 8, 16 and 22.05 kHz: a
+whole and a fractional resampling ratio), so the fuzzer starts from headers and sample data
+worth mangling. Needs sox (whose dither makes its conversions differ from run to run)."""
 import math, os, struct, subprocess, wave
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'seeds')
 os.makedirs(here, exist_ok=True)
@@ -24,6 +25,7 @@ def write_pcm16(path, rate, frames):
 base = os.path.join(here, 'pcm16_stereo_8k.wav')
 write_pcm16(base, 8000, tone(8000, 0.6, 180, 2))
 write_pcm16(os.path.join(here, 'pcm16_mono_16k.wav'), 16000, tone(16000, 0.55, 220, 1))
+write_pcm16(os.path.join(here, 'pcm16_mono_22k.wav'), 22050, tone(22050, 0.55, 200, 1))
 for name, args in [('ulaw_stereo_8k.wav', ['-e', 'u-law']), ('alaw_stereo_8k.wav', ['-e', 'a-law']),
                    ('float_stereo_8k.wav', ['-e', 'floating-point', '-b', '32']), ('pcm8_stereo_8k.wav', ['-b', '8']),
                    ('stereo_8k.flac', [])]:
