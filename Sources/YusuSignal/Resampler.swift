@@ -38,6 +38,11 @@ public struct Resampler: Sendable {
     /// Input samples not yet fully used, starting at absolute input index `historyStart`.
     private var history: [Float] = []
     private var historyStart: Int = 0
+    /// 2:1 decimation: the held input's even- and odd-indexed samples apart, from absolute
+    /// pair `pairStart` (`evens[k]` is input 2(pairStart + k), `odds[k]` the one after), so
+    /// that eight outputs' inputs at one tap are eight consecutive values of one of them.
+    private var evens: [Float] = [], odds: [Float] = []
+    private var pairStart = 0
     private var inputCount: Int = 0
     private var nextOutputIndex: Int = 0
 
@@ -109,6 +114,7 @@ public struct Resampler: Sendable {
             output.append(contentsOf: input)
             return
         }
+        if decimation == 2 { Self.split(input, firstIndex: inputCount, evens: &evens, odds: &odds) }
         history.append(contentsOf: input)
         inputCount += input.count
         emit(into: &output, finalBlock: false)
@@ -119,6 +125,8 @@ public struct Resampler: Sendable {
         if isPassthrough { return }
         emit(into: &output, finalBlock: true)
         history.removeAll(keepingCapacity: true)
+        evens.removeAll()
+        odds.removeAll()
     }
 
     /// Output samples that `inputFrames` input samples convert to.
@@ -186,14 +194,23 @@ extension Resampler {
             // sums, bit for bit), the sixteen chains overlapping where one waits on each add.
             if nextOutputIndex + 16 <= totalOutput {
                 let first = nextOutputIndex * factor - reach
-                // (+ 1: the stride-2 loads read one sample past the last they use.)
-                let last = (nextOutputIndex + 15) * factor + reach + 1
+                let last = (nextOutputIndex + 15) * factor + reach
                 if first >= historyStart && last < inputCount {
-                    let (low, high) = history.withUnsafeBufferPointer { h in
-                        taps.withUnsafeBufferPointer { t in
-                            Self.dotProducts16(t, h.baseAddress! + (first - historyStart), stride: factor)
+                    let (low, high) =
+                        factor == 2
+                        ? taps.withUnsafeBufferPointer { t in
+                            evens.withUnsafeBufferPointer { e in
+                                odds.withUnsafeBufferPointer { o in
+                                    Self.dotProducts16(
+                                        t, evens: e.baseAddress!, odds: o.baseAddress!, first - 2 * pairStart)
+                                }
+                            }
                         }
-                    }
+                        : history.withUnsafeBufferPointer { h in
+                            taps.withUnsafeBufferPointer { t in
+                                Self.dotProducts16(t, h.baseAddress! + (first - historyStart), stride: factor)
+                            }
+                        }
                     for lane in 0..<8 { output.append(low[lane]) }
                     for lane in 0..<8 { output.append(high[lane]) }
                     nextOutputIndex += 16
@@ -228,32 +245,64 @@ extension Resampler {
         if drop > 4096 {
             history.removeFirst(drop)
             historyStart = keepFrom
+            if factor == 2 {
+                let pairs = keepFrom / 2 - pairStart
+                evens.removeFirst(pairs)
+                odds.removeFirst(pairs)
+                pairStart += pairs
+            }
         }
     }
 }
 
 extension Resampler {
+    /// Appends `input`'s samples to `evens` and `odds` by the parity of their absolute index
+    /// (the first is `firstIndex`): both grown once, then filled in one pass.
+    static func split(_ input: UnsafeBufferPointer<Float>, firstIndex: Int, evens: inout [Float], odds: inout [Float]) {
+        let skip = firstIndex & 1  // 1: input[0] is odd-indexed
+        let evenCount = (input.count + 1 - skip) / 2
+        let oddCount = input.count - evenCount
+        let (e0, o0) = (evens.count, odds.count)
+        evens.append(contentsOf: repeatElement(0, count: evenCount))
+        odds.append(contentsOf: repeatElement(0, count: oddCount))
+        evens.withUnsafeMutableBufferPointer { e in
+            for k in 0..<evenCount { e[e0 + k] = input[skip + 2 * k] }
+        }
+        odds.withUnsafeMutableBufferPointer { o in
+            for k in 0..<oddCount { o[o0 + k] = input[1 - skip + 2 * k] }
+        }
+    }
+
+    /// As `dotProducts16` at stride 2, from the input split into its even and odd samples:
+    /// at tap j, the sixteen outputs' inputs 2o + `first` + j are sixteen consecutive values of
+    /// one of the two (plain loads, where the interleaved input needed a shuffle a tap).
+    /// `first`: the first output's first input, counted from pair `pairStart`'s even sample.
+    @inline(__always) static func dotProducts16(
+        _ t: UnsafeBufferPointer<Float>, evens: UnsafePointer<Float>, odds: UnsafePointer<Float>, _ first: Int
+    ) -> (SIMD8<Float>, SIMD8<Float>) {
+        var low = SIMD8<Float>(), high = SIMD8<Float>()
+        for j in 0..<t.count {
+            let index = first + j
+            let source = (index & 1 == 0 ? evens : odds) + (index >> 1)
+            let tap = SIMD8(repeating: t[j])
+            low += tap * UnsafeRawPointer(source).loadUnaligned(as: SIMD8<Float>.self)
+            high += tap * UnsafeRawPointer(source + 8).loadUnaligned(as: SIMD8<Float>.self)
+        }
+        return (low, high)
+    }
+
     /// `Σ_j t[j] · x[o · stride + j]` for the sixteen outputs o = 0 ..< 16 (eight a vector),
     /// each summed in j's order from 0, as the one-output loop sums it.
     @inline(__always) static func dotProducts16(
         _ t: UnsafeBufferPointer<Float>, _ x: UnsafePointer<Float>, stride: Int
     ) -> (SIMD8<Float>, SIMD8<Float>) {
         var low = SIMD8<Float>(), high = SIMD8<Float>()
-        if stride == 2 {
-            // Inputs x[j], x[j + 2], ... are the even lanes of sixteen consecutive ones.
-            for j in 0..<t.count {
-                let tap = SIMD8(repeating: t[j])
-                low += tap * UnsafeRawPointer(x + j).loadUnaligned(as: SIMD16<Float>.self).evenHalf
-                high += tap * UnsafeRawPointer(x + j + 16).loadUnaligned(as: SIMD16<Float>.self).evenHalf
-            }
-        } else {
-            let s = stride
-            for j in 0..<t.count {
-                let tap = SIMD8(repeating: t[j])
-                let p = x + j, q = x + j + 8 * s
-                low += tap * SIMD8(p[0], p[s], p[2 * s], p[3 * s], p[4 * s], p[5 * s], p[6 * s], p[7 * s])
-                high += tap * SIMD8(q[0], q[s], q[2 * s], q[3 * s], q[4 * s], q[5 * s], q[6 * s], q[7 * s])
-            }
+        let s = stride
+        for j in 0..<t.count {
+            let tap = SIMD8(repeating: t[j])
+            let p = x + j, q = x + j + 8 * s
+            low += tap * SIMD8(p[0], p[s], p[2 * s], p[3 * s], p[4 * s], p[5 * s], p[6 * s], p[7 * s])
+            high += tap * SIMD8(q[0], q[s], q[2 * s], q[3 * s], q[4 * s], q[5 * s], q[6 * s], q[7 * s])
         }
         return (low, high)
     }
