@@ -10,7 +10,10 @@
 // Departure from Smith: no separate filter-table phases for up- vs down-sampling; Yusu only
 // ever converts down (or passes 8 kHz through untouched). When the ratio is a whole number
 // (16, 24, 32, 48 kHz to 8 kHz) every output sample falls on an input sample, so the kernel
-// is sampled once into plain taps and each output is one contiguous dot product. Otherwise
+// is sampled once into plain taps and each output is one contiguous dot product, sixteen
+// outputs computed together, one a lane, each summed in the one-output order (so the same
+// bits); at 2:1 from the input split into its even and odd samples, where the sixteen
+// outputs' inputs at a tap are consecutive. Otherwise
 // the ratio is a fraction p/q in lowest terms (44.1 kHz to 8 kHz: 441/80), so output n sits
 // at input position n·p/q, whose fractional part is one of q phases: the kernel is sampled
 // once per phase (shared by every resampler of that pair of rates) and each output is again
