@@ -15,7 +15,8 @@ struct HostCPUTests {
             let has = Set(flags.split(separator: " ").map(String.init))
             let expected = ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe"].allSatisfy(has.contains)
             #expect((yusu_host_cpu_runs_haswell_code() != 0) == expected)
-        #else
+        #elseif !arch(x86_64)
+            // No such build is made off x86-64: the check lets every processor run.
             #expect(yusu_host_cpu_runs_haswell_code() == 1)
         #endif
     }
