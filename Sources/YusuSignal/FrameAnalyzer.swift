@@ -409,7 +409,6 @@ public final class FrameAnalyzer {
         // sums (one per quarter of the span) joined at the end: a single chain of dependent
         // additions was the frame loop's longest latency.
         let p = s.prefixEnergy
-        p[0] = 0
         Self.prefixSum(w, count: span, into: p + 1) { Double($0) * Double($0) }
         let e0 = p[integration]
         // Silence (below about -100 dBov) has no pitch worth tracking.
@@ -650,6 +649,8 @@ final class FrameScratch {
     let hannPowerSum: Float
     let window: UnsafeMutablePointer<Float>
     let integrationSpectrum: UnsafeMutablePointer<Float>
+    /// The pitch window's energy prefix sums: element j + 1 the sum of the first j + 1
+    /// squares; element 0 is 0 from the start and never written.
     let prefixEnergy: UnsafeMutablePointer<Double>
     let normalisedDifference: UnsafeMutablePointer<Float>
     let rawDifference: UnsafeMutablePointer<Float>

@@ -174,13 +174,23 @@ public struct Resampler: Sendable {
             output.append(sum)
             nextOutputIndex += 1
         }
-        // Drop history no future output sample can reach.
         let nextCentre = Int((Double(nextOutputIndex) * stepInputSamples).rounded(.down))
-        let keepFrom = max(historyStart, nextCentre - halfWidthInputSamples)
+        dropHistory(before: nextCentre - halfWidthInputSamples)
+    }
+
+    /// Forgets the held input before absolute index `earliest`, which no output still to come
+    /// reaches, once more than 4096 samples can go (the even/odd split of 2:1 with it).
+    private mutating func dropHistory(before earliest: Int) {
+        let keepFrom = max(historyStart, earliest)
         let drop = keepFrom - historyStart
-        if drop > 4096 {
-            history.removeFirst(drop)
-            historyStart = keepFrom
+        guard drop > 4096 else { return }
+        history.removeFirst(drop)
+        historyStart = keepFrom
+        if decimation == 2 {
+            let pairs = keepFrom / 2 - pairStart
+            evens.removeFirst(pairs)
+            odds.removeFirst(pairs)
+            pairStart += pairs
         }
     }
 }
@@ -243,18 +253,7 @@ extension Resampler {
             output.append(sum)
             nextOutputIndex += 1
         }
-        let keepFrom = max(historyStart, nextOutputIndex * factor - reach)
-        let drop = keepFrom - historyStart
-        if drop > 4096 {
-            history.removeFirst(drop)
-            historyStart = keepFrom
-            if factor == 2 {
-                let pairs = keepFrom / 2 - pairStart
-                evens.removeFirst(pairs)
-                odds.removeFirst(pairs)
-                pairStart += pairs
-            }
-        }
+        dropHistory(before: nextOutputIndex * factor - reach)
     }
 }
 
@@ -405,12 +404,7 @@ extension Resampler {
                 }
             }
         }
-        let keepFrom = max(historyStart, place(nextOutputIndex).centre - reach)
-        let drop = keepFrom - historyStart
-        if drop > 4096 {
-            history.removeFirst(drop)
-            historyStart = keepFrom
-        }
+        dropHistory(before: place(nextOutputIndex).centre - reach)
     }
 
     /// Σ w[j]·x[j] over `count` (a multiple of eight) in eight running sums, joined at the end.

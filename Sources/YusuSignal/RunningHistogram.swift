@@ -51,6 +51,9 @@ public struct RunningHistogram: Sendable {
         total *= factor
     }
 
+    /// The middle of bin `b`: the value a percentile in that bin reads as.
+    @inline(__always) func centre(ofBin b: Int) -> Float { lowest + (Float(b) + 0.5) * step }
+
     /// The value below which a share `p` (0...1) of the weight lies: the middle of its bin.
     public func percentile(_ p: Double) -> Float? {
         guard total > 0 else { return nil }
@@ -62,19 +65,19 @@ public struct RunningHistogram: Sendable {
             var i = highestUsed
             while i > lowestUsed {
                 above += bins[i]
-                if total - above <= target { return lowest + (Float(i) + 0.5) * step }
+                if total - above <= target { return centre(ofBin: i) }
                 i -= 1
             }
-            return lowest + (Float(lowestUsed) + 0.5) * step
+            return centre(ofBin: lowestUsed)
         }
         var sum = 0.0
         var i = lowestUsed
         while i <= highestUsed {
             sum += bins[i]
-            if sum > target { return lowest + (Float(i) + 0.5) * step }
+            if sum > target { return centre(ofBin: i) }
             i += 1
         }
-        return lowest + (Float(highestUsed) + 0.5) * step
+        return centre(ofBin: highestUsed)
     }
 
     /// Weight at or below `x` (the bin holding `x` included).
@@ -151,6 +154,6 @@ public struct CountingPercentile: Sendable {
 
     /// The percentile so far, the middle of its bin (nil before any value).
     public var value: Float? {
-        histogram.isEmpty ? nil : histogram.lowest + (Float(q) + 0.5) * histogram.step
+        histogram.isEmpty ? nil : histogram.centre(ofBin: q)
     }
 }
