@@ -311,6 +311,15 @@ struct StandardTests {
             (#"{"weights": {"holds": "x"}}"#, "weights.holds: expected a number, got x"),
             (#"{"version": 0}"#, "version (0) must be between 1 and 1000000"),
             (#"{"name": "a\nb"}"#, "name must be a non-empty line of text"),
+            // Each key's range is declared with it, and the message says it.
+            (#"{"max_hold_s": 5}"#, "max_hold_s (5) must be from 10 to 86400 s (holds are silences of 10 s or more)"),
+            (#"{"max_opening_s": 0}"#, "max_opening_s (0) must be above 0 and at most 3600 s"),
+            (#"{"speech_rate_max_cpm": 1200}"#, "speech_rate_max_cpm (1200) must be above 0 and at most 1000 字/分钟"),
+            (#"{"max_agent_interruptions": -1}"#, "max_agent_interruptions (-1) must be from 0 to 10000"),
+            (
+                #"{"agent_level_min_dbov": -10, "agent_level_max_dbov": -20}"#,
+                "agent_level_min_dbov (-10) must be below"
+            ),
         ])
     func rejects(json: String, reason: String) {
         do {
@@ -322,6 +331,26 @@ struct StandardTests {
         } catch {
             Issue.record("unexpected \(error)")
         }
+    }
+
+    @Test("every setting of every rule has a range: far outside it is refused, naming the key")
+    func everySettingHasARange() throws {
+        for rule in RuleBook.all {
+            for key in rule.settingKeys {
+                for far in ["-1000000000", "1000000000"] {
+                    do {
+                        _ = try Standard.decode(Data(#"{"\#(key)": \#(far)}"#.utf8))
+                        Issue.record("\(key) accepted \(far)")
+                    } catch let error as Standard.LoadError {
+                        #expect(error.description.contains("\(key) (\(far)) must be "), "\(error.description)")
+                    }
+                }
+            }
+        }
+        // The defaults are inside their ranges, and the band rules' minimum sits at its bound.
+        #expect(Standard().problems().isEmpty)
+        let atBounds = try Standard.decode(Data(#"{"call_duration_min_s": 0, "max_hold_s": 86400}"#.utf8))
+        #expect(atBounds[CallDurationRule.self].minimumSeconds == 0 && atBounds[HoldsRule.self].maximumSeconds == 86400)
     }
 
     func measures(rate: Double?, interruptions: [Interruption]?, holds: [TimeSpan] = [], utterances: [Utterance] = [])

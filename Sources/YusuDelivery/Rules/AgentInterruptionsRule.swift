@@ -7,14 +7,9 @@ public struct AgentInterruptionsRule: StandardRule {
         /// Agent interruptions a call may have.
         public var maximumCount = 0
         public static let fields: [SettingField<Settings>] = [
-            .init("max_agent_interruptions", \.maximumCount)
+            .init("max_agent_interruptions", \.maximumCount, .from(0, to: 10_000))
         ]
         public init() {}
-        public func problems() -> [String] {
-            check(
-                (0...10_000).contains(maximumCount), "max_agent_interruptions (\(maximumCount)) must be from 0 to 10000"
-            )
-        }
     }
 
     public let about = RuleAbout(

@@ -7,20 +7,9 @@ public struct AgentLevelRule: StandardRule {
         public var minimumDbov = -35.0
         /// Loudest level that passes, dBov.
         public var maximumDbov = -15.0
-        public static let fields: [SettingField<Settings>] = [
-            .init("agent_level_min_dbov", \.minimumDbov),
-            .init("agent_level_max_dbov", \.maximumDbov),
-        ]
+        public static let fields = SettingField<Settings>.band(
+            "agent_level_min_dbov", \.minimumDbov, "agent_level_max_dbov", \.maximumDbov, .from(-100, to: 0, "dBov"))
         public init() {}
-        public func problems() -> [String] {
-            check(
-                minimumDbov < maximumDbov && maximumDbov <= 0 && minimumDbov >= -100,
-                """
-                agent_level_min_dbov (\(show(minimumDbov))) must be below agent_level_max_dbov \
-                (\(show(maximumDbov))), both within -100...0 dBov
-                """
-            )
-        }
     }
 
     public let about = RuleAbout(id: "agent_level", chinese: "音量适中", english: "Speaking level", weight: 10.0)

@@ -7,20 +7,9 @@ public struct CallDurationRule: StandardRule {
         public var minimumSeconds = 180.0
         /// Longest call that passes, seconds.
         public var maximumSeconds = 300.0
-        public static let fields: [SettingField<Settings>] = [
-            .init("call_duration_min_s", \.minimumSeconds),
-            .init("call_duration_max_s", \.maximumSeconds),
-        ]
+        public static let fields = SettingField<Settings>.band(
+            "call_duration_min_s", \.minimumSeconds, "call_duration_max_s", \.maximumSeconds, .from(0, to: 86_400, "s"))
         public init() {}
-        public func problems() -> [String] {
-            check(
-                minimumSeconds >= 0 && minimumSeconds < maximumSeconds && maximumSeconds <= 86_400,
-                """
-                call_duration_min_s (\(show(minimumSeconds))) must be >= 0 and below call_duration_max_s \
-                (\(show(maximumSeconds))), at most 86400
-                """
-            )
-        }
     }
 
     public let about = RuleAbout(id: "call_duration", chinese: "通话时长", english: "Call duration", weight: 5.0)

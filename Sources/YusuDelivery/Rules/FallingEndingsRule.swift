@@ -19,26 +19,11 @@ public struct FallingEndingsRule: StandardRule {
         /// ... and its pitch falls at least this much into its end, semitones.
         public var minimumFallSemitones = 2.5
         public static let fields: [SettingField<Settings>] = [
-            .init("max_falling_ending_share", \.maximumShare),
-            .init("sinking_ending_below_register_st", \.belowRegisterSemitones),
-            .init("sinking_ending_min_fall_st", \.minimumFallSemitones),
+            .init("max_falling_ending_share", \.maximumShare, .from(0, to: 1)),
+            .init("sinking_ending_below_register_st", \.belowRegisterSemitones, .from(0, to: 12, "semitones")),
+            .init("sinking_ending_min_fall_st", \.minimumFallSemitones, .from(0, to: 12, "semitones")),
         ]
         public init() {}
-        public func problems() -> [String] {
-            check(
-                (0...1).contains(maximumShare),
-                "max_falling_ending_share (\(show(maximumShare))) must be between 0 and 1")
-                + check(
-                    (0...12).contains(belowRegisterSemitones),
-                    """
-                    sinking_ending_below_register_st (\(show(belowRegisterSemitones))) must be between 0 and 12 \
-                    semitones
-                    """
-                )
-                + check(
-                    (0...12).contains(minimumFallSemitones),
-                    "sinking_ending_min_fall_st (\(show(minimumFallSemitones))) must be between 0 and 12 semitones")
-        }
     }
 
     public let about = RuleAbout(id: "falling_endings", chinese: "句尾不得下沉", english: "No sinking endings", weight: 15.0)

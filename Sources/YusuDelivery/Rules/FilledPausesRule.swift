@@ -11,14 +11,9 @@ public struct FilledPausesRule: StandardRule {
         /// Filled pauses per minute of agent talk that pass.
         public var maximumPerMinute = 3.0
         public static let fields: [SettingField<Settings>] = [
-            .init("max_filled_pauses_per_min", \.maximumPerMinute)
+            .init("max_filled_pauses_per_min", \.maximumPerMinute, .from(0, to: 1000))
         ]
         public init() {}
-        public func problems() -> [String] {
-            check(
-                maximumPerMinute >= 0 && maximumPerMinute <= 1000,
-                "max_filled_pauses_per_min (\(show(maximumPerMinute))) must be from 0 to 1000")
-        }
     }
 
     public let about = RuleAbout(

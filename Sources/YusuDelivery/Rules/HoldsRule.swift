@@ -7,14 +7,9 @@ public struct HoldsRule: StandardRule {
         /// Longest silence that passes, seconds.
         public var maximumSeconds = 60.0
         public static let fields: [SettingField<Settings>] = [
-            .init("max_hold_s", \.maximumSeconds)
+            .init("max_hold_s", \.maximumSeconds, .from(10, to: 86_400, "s", why: "holds are silences of 10 s or more"))
         ]
         public init() {}
-        public func problems() -> [String] {
-            check(
-                maximumSeconds >= 10 && maximumSeconds <= 86_400,
-                "max_hold_s (\(show(maximumSeconds))) must be from 10 (holds are silences of 10 s or more) to 86400")
-        }
     }
 
     public let about = RuleAbout(id: "holds", chinese: "等待不超过1分钟", english: "Holds and dead air", weight: 10.0)

@@ -14,20 +14,9 @@ public struct LevelVsCustomerRule: StandardRule {
         public var minimumDb = -6.0
         /// Agent minus customer level, highest that passes, dB.
         public var maximumDb = 6.0
-        public static let fields: [SettingField<Settings>] = [
-            .init("level_vs_customer_min_db", \.minimumDb),
-            .init("level_vs_customer_max_db", \.maximumDb),
-        ]
+        public static let fields = SettingField<Settings>.band(
+            "level_vs_customer_min_db", \.minimumDb, "level_vs_customer_max_db", \.maximumDb, .from(-60, to: 60, "dB"))
         public init() {}
-        public func problems() -> [String] {
-            check(
-                minimumDb < maximumDb && minimumDb >= -60 && maximumDb <= 60,
-                """
-                level_vs_customer_min_db (\(show(minimumDb))) must be below level_vs_customer_max_db \
-                (\(show(maximumDb))), both within -60...60 dB
-                """
-            )
-        }
     }
 
     public let about = RuleAbout(

@@ -17,14 +17,9 @@ public struct ListeningRule: StandardRule {
         /// A customer stretch this long must hold an acknowledgement, seconds.
         public var turnSeconds = 15.0
         public static let fields: [SettingField<Settings>] = [
-            .init("listening_turn_s", \.turnSeconds)
+            .init("listening_turn_s", \.turnSeconds, .from(3, to: 3600, "s"))
         ]
         public init() {}
-        public func problems() -> [String] {
-            check(
-                turnSeconds >= 3 && turnSeconds <= 3600,
-                "listening_turn_s (\(show(turnSeconds))) must be from 3 to 3600 s")
-        }
     }
 
     public let about = RuleAbout(id: "listening", chinese: "适时回应客户", english: "Active listening", weight: 5.0)

@@ -6,14 +6,9 @@ public struct LongUtterancesRule: StandardRule {
         /// Most syllables (字) an utterance may have.
         public var maximumSyllables = 20
         public static let fields: [SettingField<Settings>] = [
-            .init("max_utterance_syllables", \.maximumSyllables)
+            .init("max_utterance_syllables", \.maximumSyllables, .from(1, to: 10_000))
         ]
         public init() {}
-        public func problems() -> [String] {
-            check(
-                (1...10_000).contains(maximumSyllables),
-                "max_utterance_syllables (\(maximumSyllables)) must be from 1 to 10000")
-        }
     }
 
     public let about = RuleAbout(id: "long_utterances", chinese: "单句不超过20字", english: "Short sentences", weight: 5.0)

@@ -9,14 +9,9 @@ public struct OpeningRule: StandardRule {
         /// The agent's first words come at most this long after the line opens, seconds.
         public var maximumSeconds = 5.0
         public static let fields: [SettingField<Settings>] = [
-            .init("max_opening_s", \.maximumSeconds)
+            .init("max_opening_s", \.maximumSeconds, .above(0, to: 3600, "s"))
         ]
         public init() {}
-        public func problems() -> [String] {
-            check(
-                maximumSeconds > 0 && maximumSeconds <= 3600,
-                "max_opening_s (\(show(maximumSeconds))) must be above 0 and at most 3600")
-        }
     }
 
     public let about = RuleAbout(id: "opening", chinese: "及时问候", english: "Prompt greeting", weight: 5.0)

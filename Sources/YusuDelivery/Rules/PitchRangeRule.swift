@@ -14,20 +14,9 @@ public struct PitchRangeRule: StandardRule {
         public var minimumSemitones = 3.0
         /// Widest range that passes, semitones.
         public var maximumSemitones = 12.0
-        public static let fields: [SettingField<Settings>] = [
-            .init("pitch_range_min_st", \.minimumSemitones),
-            .init("pitch_range_max_st", \.maximumSemitones),
-        ]
+        public static let fields = SettingField<Settings>.band(
+            "pitch_range_min_st", \.minimumSemitones, "pitch_range_max_st", \.maximumSemitones, .from(0, to: 36, "st"))
         public init() {}
-        public func problems() -> [String] {
-            check(
-                minimumSemitones >= 0 && minimumSemitones < maximumSemitones && maximumSemitones <= 36,
-                """
-                pitch_range_min_st (\(show(minimumSemitones))) must be >= 0 and below pitch_range_max_st \
-                (\(show(maximumSemitones))), at most 36
-                """
-            )
-        }
     }
 
     public let about = RuleAbout(id: "pitch_range", chinese: "语调有活力", english: "Lively pitch range", weight: 0.0)

@@ -8,19 +8,10 @@ public struct SpeechRateRule: StandardRule {
         public var minimumCharactersPerMinute = 100.0
         /// Highest rate that passes, 字/分钟.
         public var maximumCharactersPerMinute = 120.0
-        public static let fields: [SettingField<Settings>] = [
-            .init("speech_rate_min_cpm", \.minimumCharactersPerMinute),
-            .init("speech_rate_max_cpm", \.maximumCharactersPerMinute),
-        ]
+        public static let fields = SettingField<Settings>.band(
+            "speech_rate_min_cpm", \.minimumCharactersPerMinute, "speech_rate_max_cpm", \.maximumCharactersPerMinute,
+            .above(0, to: 1000, "字/分钟"))
         public init() {}
-        public func problems() -> [String] {
-            let lo = minimumCharactersPerMinute
-            let hi = maximumCharactersPerMinute
-            return check(
-                lo > 0 && lo < hi,
-                "speech_rate_min_cpm (\(show(lo))) must be > 0 and below speech_rate_max_cpm (\(show(hi)))")
-                + check(hi <= 1000, "speech_rate_max_cpm (\(show(hi))) must be at most 1000")
-        }
     }
 
     public let about = RuleAbout(id: "speech_rate", chinese: "语速适中", english: "Speech rate", weight: 20.0)

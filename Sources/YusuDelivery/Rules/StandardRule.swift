@@ -38,19 +38,20 @@ extension StandardRule {
 }
 
 /// A rule's settings: the keys a standard file may set for it, their defaults (`init()`)
-/// and the checks on their values. Keys missing from a file keep their defaults. Coding
-/// comes from `fields`: one line a key.
+/// and the values each may take. Keys missing from a file keep their defaults. Coding and
+/// checking come from `fields`: one line a key, with its allowed range.
 public protocol RuleSettings: Codable, Sendable, Equatable {
     init()
-    /// Each JSON key (units in its name) and the property it sets.
+    /// Each JSON key (units in its name), the property it sets and the values it may take.
     static var fields: [SettingField<Self>] { get }
-    /// Problems with the values, one message each, naming the key and the value.
-    func problems() -> [String]
 }
 
 extension RuleSettings {
     /// The JSON keys of these settings.
     public static var keys: [String] { fields.map(\.key) }
+
+    /// Problems with the values, one message each, naming the key and the value.
+    public func problems() -> [String] { Self.fields.flatMap { $0.problems(self) } }
 
     /// The keys the decoder holds; the others keep their defaults.
     public init(from decoder: Decoder) throws {
@@ -74,19 +75,89 @@ public struct SettingKey: CodingKey {
     public init?(intValue: Int) { nil }
 }
 
-/// One key of a rule's settings and the property it sets (key paths are immutable values,
-/// hence the unchecked Sendable).
+/// One key of a rule's settings, the property it sets and the values it may take (key
+/// paths are immutable values, hence the unchecked Sendable).
 public struct SettingField<S>: @unchecked Sendable {
     public let key: String
+    /// The values allowed, as people read them: "from 10 to 86400 s".
+    public let allowedText: String
     let decode: (inout S, KeyedDecodingContainer<SettingKey>) throws -> Void
     let encode: (S, inout KeyedEncodingContainer<SettingKey>) throws -> Void
+    /// What is wrong with the value `S` holds here, one message each.
+    let problems: (S) -> [String]
 
-    public init<V: Codable>(_ key: String, _ path: WritableKeyPath<S, V>) {
+    /// - Parameter below: the key and property this one must stay under (a band's minimum
+    ///   names its maximum).
+    init<V: SettingNumber>(
+        _ key: String, _ path: WritableKeyPath<S, V>, _ allowed: SettingRange<V>,
+        below upper: (key: String, path: KeyPath<S, V>)? = nil
+    ) {
         self.key = key
+        allowedText = allowed.text
         decode = { settings, c in
             if let v = try c.decodeIfPresent(V.self, forKey: SettingKey(key)) { settings[keyPath: path] = v }
         }
         encode = { settings, c in try c.encode(settings[keyPath: path], forKey: SettingKey(key)) }
+        problems = { settings in
+            let v = settings[keyPath: path]
+            var p = allowed.contains(v) ? [] : ["\(key) (\(v.settingText)) must be \(allowed.text)"]
+            if let upper, case let limit = settings[keyPath: upper.path], !(v < limit) {
+                p.append("\(key) (\(v.settingText)) must be below \(upper.key) (\(limit.settingText))")
+            }
+            return p
+        }
+    }
+
+    /// A band's two keys: each within `allowed`, the minimum below the maximum.
+    static func band<V: SettingNumber>(
+        _ minimumKey: String, _ minimum: WritableKeyPath<S, V>, _ maximumKey: String,
+        _ maximum: WritableKeyPath<S, V>, _ allowed: SettingRange<V>
+    ) -> [SettingField<S>] {
+        [.init(minimumKey, minimum, allowed, below: (maximumKey, maximum)), .init(maximumKey, maximum, allowed)]
+    }
+}
+
+/// A number a setting holds, written as a standard file would write it.
+protocol SettingNumber: Codable, Comparable {
+    var settingText: String { get }
+}
+
+extension Double: SettingNumber {
+    var settingText: String { show(self) }
+}
+
+extension Int: SettingNumber {
+    var settingText: String { String(self) }
+}
+
+/// The values a setting may take: from its lowest (or above it) to its highest, inclusive.
+/// NaN is in no range.
+struct SettingRange<V: SettingNumber> {
+    let lowest: V
+    let lowestAllowed: Bool
+    let highest: V
+    /// The unit, and why the range is what it is, where it needs saying.
+    let unit: String
+    let why: String?
+
+    /// From `lowest` to `highest`, both allowed.
+    static func from(_ lowest: V, to highest: V, _ unit: String = "", why: String? = nil) -> Self {
+        Self(lowest: lowest, lowestAllowed: true, highest: highest, unit: unit, why: why)
+    }
+
+    /// Above `lowest` (not it) and at most `highest`.
+    static func above(_ lowest: V, to highest: V, _ unit: String = "") -> Self {
+        Self(lowest: lowest, lowestAllowed: false, highest: highest, unit: unit, why: nil)
+    }
+
+    func contains(_ v: V) -> Bool { (lowestAllowed ? v >= lowest : v > lowest) && v <= highest }
+
+    var text: String {
+        let unitText = unit.isEmpty ? "" : " " + unit
+        let because = why.map { " (\($0))" } ?? ""
+        return lowestAllowed
+            ? "from \(lowest.settingText) to \(highest.settingText)\(unitText)\(because)"
+            : "above \(lowest.settingText) and at most \(highest.settingText)\(unitText)\(because)"
     }
 }
 
@@ -138,9 +209,6 @@ extension StandardRule {
             limitText: limitText(settings))
     }
 }
-
-/// "key (value) must …" when `ok` is false.
-func check(_ ok: Bool, _ message: @autoclosure () -> String) -> [String] { ok ? [] : [message()] }
 
 /// A number as a standard file would write it: whole numbers without a fraction.
 func show(_ x: Double) -> String { Verdict.trim(x) }
