@@ -157,7 +157,7 @@ public enum SampleDecoding {
             for i in 0..<count { out.append(Float(Int(bytes[i]) - 128) * (1 / 128)) }
         case .pcmS16LE:
             for i in 0..<count {
-                let v = Int16(bitPattern: UInt16(bytes[2 * i]) | UInt16(bytes[2 * i + 1]) << 8)
+                let v = Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))
                 out.append(Float(v) * (1 / 32768))
             }
         case .pcmS24LE:
@@ -167,22 +167,17 @@ public enum SampleDecoding {
             }
         case .pcmS32LE:
             for i in 0..<count {
-                let raw =
-                    UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16 | UInt32(
-                        bytes[4 * i + 3]) << 24
-                out.append(Float(Int32(bitPattern: raw)) * (1 / 2_147_483_648))
+                let v = Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))
+                out.append(Float(v) * (1 / 2_147_483_648))
             }
         case .floatLE:
             for i in 0..<count {
-                let raw =
-                    UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16 | UInt32(
-                        bytes[4 * i + 3]) << 24
+                let raw = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
                 out.append(Float(bitPattern: raw))
             }
         case .doubleLE:
             for i in 0..<count {
-                var raw: UInt64 = 0
-                for b in 0..<8 { raw |= UInt64(bytes[8 * i + b]) << (8 * b) }
+                let raw = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
                 out.append(Float(Double(bitPattern: raw)))
             }
         case .muLaw:
