@@ -54,7 +54,7 @@ public enum HTMLNightReport {
     }
 
     /// The fields of Templates/night.mustache.
-    struct Night {
+    struct Night: Encodable {
         let since, standardKey: String?
         let callsScored: String
         let failedCount: String?
@@ -81,8 +81,8 @@ public enum HTMLNightReport {
 
     // MARK: Agents
 
-    struct AgentRow {
-        struct Weak { let cls, name, rate: String }
+    struct AgentRow: Encodable {
+        struct Weak: Encodable { let cls, name, rate: String }
         let agent, calls: String
         /// Files of the agent's that could not be scored; nil for none.
         let failed: String?
@@ -109,9 +109,9 @@ public enum HTMLNightReport {
 
     /// The daily mean score, 0–100, as a line with its points, the last day's value written
     /// beside it (Templates/trend.mustache); nil without a scored day.
-    struct Trend {
-        struct Level { let x1, x2, y: String }
-        struct Point { let x, y, date, score: String }
+    struct Trend: Encodable {
+        struct Level: Encodable { let x1, x2, y: String }
+        struct Point: Encodable { let x, y, date, score: String }
         let width, height: String
         let levels: [Level]
         let polyline: String?
@@ -147,8 +147,8 @@ public enum HTMLNightReport {
 
     // MARK: Rules
 
-    struct RuleRow {
-        struct Low { let first: Bool, agent, rate: String }
+    struct RuleRow: Encodable {
+        struct Low: Encodable { let first: Bool, agent, rate: String }
         let id, chineseName, englishName: String
         let unweighted: Bool
         let cls, rate, calls: String
@@ -173,15 +173,15 @@ public enum HTMLNightReport {
 
     // MARK: Days
 
-    struct DayRow {
-        struct Failure {
+    struct DayRow: Encodable {
+        struct Failure: Encodable {
             let first: Bool
             let name: String
             /// When the first evidence of the failure starts.
             let clock: String?
             let near: Bool
         }
-        struct Worst {
+        struct Worst: Encodable {
             let first: Bool
             /// The call's own page, when it was written.
             let page: String?
@@ -218,8 +218,8 @@ public enum HTMLNightReport {
     // MARK: Files that failed, calls with a warning
 
     /// Templates/files.mustache: files with a reason each; nil when there are none.
-    struct FileTable {
-        struct Row { let date, agent, path, reason: String }
+    struct FileTable: Encodable {
+        struct Row: Encodable { let date, agent, path, reason: String }
         let headingId, heading, tableId, lastColumn, rowClass, count: String
         let rows: [Row]
 
@@ -242,5 +242,5 @@ enum NightTemplates {
         ("trend", PackageResources.trend_mustache),
     ])
 
-    static func render(_ name: String, _ model: Any) -> String { set.render(name, model) }
+    static func render(_ name: String, _ model: some Encodable) -> String { set.render(name, model) }
 }

@@ -14,7 +14,7 @@ public enum HTML {
     /// print-friendly. `body` and `extraStyle` are placed as they are: a page rendered from a
     /// template, and the style a site around it needs.
     public static func page(title: String, body: String, extraStyle: String = "") -> String {
-        struct Frame { let title: String, body: String, extraStyle: String }
+        struct Frame: Encodable { let title: String, body: String, extraStyle: String }
         return Templates.render("page", Frame(title: title, body: body, extraStyle: extraStyle))
     }
 

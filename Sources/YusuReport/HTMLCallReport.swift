@@ -45,7 +45,7 @@ public enum HTMLCallReport {
     }
 
     /// The fields of Templates/call.mustache.
-    struct Page {
+    struct Page: Encodable {
         let frameHTML, heading, formatName, sampleRateHz, layout, duration, standardName, standardVersion: String
         let score: String
         let warnings: [String]
@@ -63,7 +63,7 @@ public enum HTMLCallReport {
 
     /// The recording on the page (Templates/player.mustache), and a few lines that make every
     /// time a way to listen.
-    struct Player {
+    struct Player: Encodable {
         let source: String
         init(_ audio: Audio) {
             switch audio {
@@ -76,12 +76,12 @@ public enum HTMLCallReport {
     // MARK: Verdicts
 
     /// A failed verdict's evidence: a time to listen from and what happens there.
-    struct EvidenceLink {
+    struct EvidenceLink: Encodable {
         let first: Bool
         let at, clock, note: String
     }
 
-    struct VerdictRow {
+    struct VerdictRow: Encodable {
         let rule, passed, nearLimit, chineseName, englishName, resultClass, result: String
         /// The limit lies inside the measure's 90% interval: said beside the point verdict.
         let near: Bool
@@ -123,8 +123,8 @@ public enum HTMLCallReport {
 
     /// A time axis under a chart (Templates/axis.mustache): a line and a clock time every 10,
     /// 30, 60 or 120 s, by the call's length.
-    struct Axis {
-        struct Tick { let x, top, bottom, labelY, clock: String }
+    struct Axis: Encodable {
+        struct Tick: Encodable { let x, top, bottom, labelY, clock: String }
         let ticks: [Tick]
         init(_ duration: Double, top: Double, bottom: Double) {
             let step = duration > 600 ? 120.0 : (duration > 240 ? 60.0 : (duration > 90 ? 30.0 : 10.0))
@@ -142,7 +142,7 @@ public enum HTMLCallReport {
     }
 
     /// A rectangle's place in SVG units, formatted.
-    struct Box {
+    struct Box: Encodable {
         let x, y, width, height: String
         init(x: Double, y: Double, width: Double, height: Double) {
             (self.x, self.y, self.width, self.height) = (HTML.n(x), HTML.n(y), HTML.n(width), HTML.n(height))
@@ -158,16 +158,16 @@ public enum HTMLCallReport {
 
     /// Both parties' speech on one time axis, with holds, filled pauses, sinking endings,
     /// interruptions and backchannels marked (Templates/timeline.mustache).
-    struct Timeline {
-        struct Hold { let x, width, start, end, seconds: String }
-        struct Speech {
+    struct Timeline: Encodable {
+        struct Hold: Encodable { let x, width, start, end, seconds: String }
+        struct Speech: Encodable {
             let party, at, x, y, width, height, colour, start, end, syllables: String
             let long: Bool
         }
-        struct FilledPause { let at, x, y, width, start: String }
-        struct SinkingMark { let x, y, end: String }
-        struct Interruption { let x, y, width, height, by, start, overlap: String }
-        struct Backchannel { let x, y, by, start: String }
+        struct FilledPause: Encodable { let at, x, y, width, start: String }
+        struct SinkingMark: Encodable { let x, y, end: String }
+        struct Interruption: Encodable { let x, y, width, height, by, start, overlap: String }
+        struct Backchannel: Encodable { let x, y, by, start: String }
         let width: String
         let axis: Axis
         let agentLabelY, customerLabelY: String
@@ -243,9 +243,9 @@ public enum HTMLCallReport {
 
     /// The agent's pitch in semitones over their median, ±12 st, with the sinking endings
     /// shaded (Templates/pitch.mustache).
-    struct PitchChart {
-        struct GridLine { let x1, x2, y, stroke, labelX, labelY, label: String }
-        struct Sinking { let x, y, width, height, start, end, label: String }
+    struct PitchChart: Encodable {
+        struct GridLine: Encodable { let x1, x2, y, stroke, labelX, labelY, label: String }
+        struct Sinking: Encodable { let x, y, width, height, start, end, label: String }
         let width, height: String
         let axis: Axis
         let grid: [GridLine]
@@ -306,10 +306,10 @@ public enum HTMLCallReport {
 
     /// The agent's rate in each 30 s window, against the standard's band
     /// (Templates/rate.mustache).
-    struct RateChart {
-        struct Label { let x, y, label: String }
-        struct Window { let rate, x, y, width, height, fill, start, end, rounded: String }
-        struct Limit { let x1, x2, y: String }
+    struct RateChart: Encodable {
+        struct Label: Encodable { let x, y, label: String }
+        struct Window: Encodable { let rate, x, y, width, height, fill, start, end, rounded: String }
+        struct Limit: Encodable { let x1, x2, y: String }
         let width, height: String
         let axis: Axis
         let scale: [Label]
@@ -355,10 +355,10 @@ public enum HTMLCallReport {
 
     /// Each party's P.56 active level on a −60…0 dBov scale, with the agent's band
     /// (Templates/levels.mustache).
-    struct LevelChart {
-        struct Label { let x, label: String }
-        struct Bar { let party, dbov, x, y, width, colour, text, labelX, labelY: String }
-        struct Party {
+    struct LevelChart: Encodable {
+        struct Label: Encodable { let x, label: String }
+        struct Bar: Encodable { let party, dbov, x, y, width, colour, text, labelX, labelY: String }
+        struct Party: Encodable {
             let chineseName, party, labelY: String
             let bar: Bar?
         }
@@ -400,7 +400,7 @@ public enum HTMLCallReport {
     // MARK: Events
 
     /// One row of the events table, in time order.
-    struct Event {
+    struct Event: Encodable {
         let kind, at, clock, text: String
     }
 

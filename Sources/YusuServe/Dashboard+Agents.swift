@@ -12,9 +12,9 @@ extension Dashboard {
     /// A week-by-week line with its axes (Templates/spark.mustache): the scale's ends on the
     /// left (0 and 100, or 0% and 100%), each week's start under its point (every other one
     /// past 8 weeks), and each value written above its point, so nothing needs a hover.
-    struct Spark {
-        struct Point { let x, y, valueY, period, text: String }
-        struct Mark {
+    struct Spark: Encodable {
+        struct Point: Encodable { let x, y, valueY, period, text: String }
+        struct Mark: Encodable {
             let x, weekY: String
             /// The week's start ("11-02"), under every point or every other one.
             let week: String?
@@ -55,15 +55,15 @@ extension Dashboard {
     }
 
     /// The fields of Templates/agent.mustache.
-    struct AgentPage {
-        struct Trend {
+    struct AgentPage: Encodable {
+        struct Trend: Encodable {
             let id: String
             /// nil for the mean score's row.
             let rule: RuleLabel?
             let chart: Spark
             let latest: String
         }
-        struct Call { let date, id, callId, score: String, badges: [Badge] }
+        struct Call: Encodable { let date, id, callId, score: String, badges: [Badge] }
         let agent, weeks, calls: String
         let trends: [Trend]
         let worst: [Call]

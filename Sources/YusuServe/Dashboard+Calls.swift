@@ -34,13 +34,13 @@ extension Dashboard {
 
     /// The fields of Templates/calls.mustache: the filter form as it was sent, a page of calls,
     /// and the links to the pages before and after (query strings).
-    struct CallList {
-        struct RuleOption {
+    struct CallList: Encodable {
+        struct RuleOption: Encodable {
             let id: String
             let selected: Bool
             let zh, en: String
         }
-        struct Row {
+        struct Row: Encodable {
             let id, date, agentSegment, agentId: String
             let scored: Bool
             let callId, failureReason, score, rate: String

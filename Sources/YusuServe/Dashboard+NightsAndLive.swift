@@ -15,9 +15,9 @@ extension Dashboard {
     }
 
     /// The fields of Templates/runs.mustache: the last 30 batches, each with its failed files.
-    struct Runs {
-        struct FailedFile { let path, reason: String }
-        struct Run {
+    struct Runs: Encodable {
+        struct FailedFile: Encodable { let path, reason: String }
+        struct Run: Encodable {
             let id, started, source, scored, skipped, failed: String
             let interrupted: Bool
             let failedFiles: [FailedFile]

@@ -158,29 +158,29 @@ extension Dashboard {
 
     /// The fields of Templates/overview.mustache: each window's pass rate per rule, the agents
     /// ranked worst first, and the files that failed.
-    struct Overview {
-        struct Column { let name, calls: String }
+    struct Overview: Encodable {
+        struct Column: Encodable { let name, calls: String }
         /// A number that opens the calls behind it (`href`: the call list's query).
-        struct Cell { let cls, href, text: String }
-        struct RuleRow {
+        struct Cell: Encodable { let cls, href, text: String }
+        struct RuleRow: Encodable {
             let id: String
             let rule: RuleLabel
             let cells: [Cell]
         }
         /// A rule to coach the agent on: its pass rate over 30 nights, a link to the calls that failed it.
-        struct Coach {
+        struct Coach: Encodable {
             let first: Bool
             let cls, judged, href: String
             let rule: RuleLabel
             let rate: String
         }
-        struct AgentRow {
+        struct AgentRow: Encodable {
             let rank, segment, agent: String
             let cells: [Cell]
             let coachOn: [Coach]
             let failedFiles: String
         }
-        struct FailedFile { let date, agent, path, reason: String }
+        struct FailedFile: Encodable { let date, agent, path, reason: String }
         /// The database's last day; nil when it holds no call.
         var lastNight: String? = nil
         var columns: [Column] = []

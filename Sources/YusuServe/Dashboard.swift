@@ -100,7 +100,7 @@ enum Dashboard {
         uniqueKeysWithValues: RuleBook.all.map { ($0.id, ($0.chineseName, $0.englishName)) })
 
     /// A rule's names for Templates/ruleName.mustache (an unknown id is shown as it is).
-    struct RuleLabel {
+    struct RuleLabel: Encodable {
         let known: Bool
         let id, zh, en: String
         init(_ id: String) {
@@ -112,7 +112,7 @@ enum Dashboard {
     /// A call's failed rules as small badges (Templates/badge.mustache), by their Chinese
     /// names, each a link to the call at the moment its evidence begins (the call page's
     /// player starts there: `#t=` seconds).
-    struct Badge {
+    struct Badge: Encodable {
         let href, name: String
         static func of(_ c: ServeQueries.CallSummary) -> [Badge] {
             c.failedRules.map { rule in
@@ -129,7 +129,7 @@ enum Dashboard {
     static func loginPage(
         next: String, warning: String? = nil, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]
     ) -> Response {
-        struct Login { let warning: String?, next: String }
+        struct Login: Encodable { let warning: String?, next: String }
         return page(
             "Yusu · 登录 Log in", templates.render("login", Login(warning: warning, next: localTarget(next))),
             status: status, headers: headers, loggedIn: false)
