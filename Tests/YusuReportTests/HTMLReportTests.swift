@@ -88,6 +88,25 @@ struct HTMLReportTests {
         for id in ["timeline", "pitch", "rate", "levels"] { #expect(html.contains("<svg id=\"\(id)\"")) }
     }
 
+    @Test(
+        """
+        escaping reads bytes, not Characters: a quote or bracket carrying a combining mark (one Character, which a \
+        Character comparison passes over) is still escaped, and the text around it is kept as it is
+        """
+    )
+    func escapingByBytes() throws {
+        let dir = TemporaryDirectory()
+        let (path, _) = try writeInterruptedCall(in: dir)
+        let analysis = try CallScorer().analyze(path: path, options: CallOptions(keepContour: true))
+        let card = Standard().evaluate(analysis.measures)
+        let hostile = "坐席\"\u{301} onmouseover=alert(3) <\u{301}b>"
+        let link = "x.wav\"\u{301} onerror=alert(4)"
+        let html = HTMLCallReport.render(analysis, card, title: hostile, audio: .link(link))
+        #expect(!html.contains("\"\u{301}") && !html.contains("<\u{301}b"))
+        #expect(html.contains("<title>Yusu — 坐席&quot;\u{301} onmouseover=alert(3) &lt;\u{301}b&gt;</title>"))
+        #expect(html.contains("src=\"x.wav&quot;\u{301} onerror=alert(4)\""))
+    }
+
     @Test("the night page: one row per agent and per day, pass rates, links only to written pages")
     func nightPage() throws {
         let worst = NightlySummary.WorstCall(
