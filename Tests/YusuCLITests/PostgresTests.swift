@@ -38,7 +38,7 @@ final class TestPostgres: @unchecked Sendable {
     static let password = "yusu-test-secret"
 
     let dir: String
-    let port: Int
+    private(set) var port: Int
     var url: String { "postgres://postgres@127.0.0.1:\(port)/yusu" }
     /// The environment a client needs (the password never on a command line).
     var environment: [String: String] {
@@ -49,7 +49,7 @@ final class TestPostgres: @unchecked Sendable {
 
     init() throws {
         dir = NSTemporaryDirectory() + "yusu-pg-\(UUID().uuidString.prefix(8))"
-        port = 20000 + Int.random(in: 0..<20000)
+        port = Self.freshPort()
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try Data((Self.password + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/pw"))
         if getuid() == 0 {
@@ -65,18 +65,45 @@ final class TestPostgres: @unchecked Sendable {
             --auth-host=scram-sha-256 -E UTF8
             """
         )
-        try start()
+        try start(movingIfTaken: true)
         try Self.asPostgres(
             "PGPASSWORD='\(Self.password)' '\(Self.binaries!)/createdb' -h 127.0.0.1 -p \(port) -U postgres yusu")
     }
 
-    func start() throws {
-        try Self.asPostgres(
-            """
-            '\(Self.binaries!)/pg_ctl' -D '\(dir)/data' -l '\(dir)/log' -w -o \"-p \(port) -k '\(dir)' -c \
-            listen_addresses=127.0.0.1 -c fsync=off\" start
-            """
-        )
+    /// Starts the server on `port`. On its first start (`movingIfTaken`), when that port turns
+    /// out to be taken (another test's server, or a connection's local port), on another one,
+    /// up to five tries; a restart keeps its port, as its clients know it. A failure says what
+    /// the server's log said.
+    func start(movingIfTaken: Bool = false) throws {
+        for attempt in 1...5 {
+            do {
+                try Self.asPostgres(
+                    """
+                    '\(Self.binaries!)/pg_ctl' -D '\(dir)/data' -l '\(dir)/log' -w -o \"-p \(port) -k '\(dir)' -c \
+                    listen_addresses=127.0.0.1 -c fsync=off\" start
+                    """
+                )
+                return
+            } catch {
+                let log = (try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? ""
+                let taken = log.contains("could not bind") || log.contains("already in use")
+                guard movingIfTaken && taken && attempt < 5 else {
+                    throw NSError(
+                        domain: "postgres", code: 1,
+                        userInfo: [NSLocalizedDescriptionKey: "\(error); server log: \(log.suffix(2000))"])
+                }
+                port = Self.freshPort()
+            }
+        }
+    }
+
+    /// A port for a test server: below the kernel's range for connections' local ports
+    /// (ip_local_port_range, 32768–60999 by default), where the servers the tests start on
+    /// port 0 and every client connection take theirs.
+    static func freshPort() -> Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let low = range.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
+        return low > 12000 ? Int.random(in: 10000..<low) : 20000 + Int.random(in: 0..<20000)
     }
 
     func stop(mode: String = "fast") {
