@@ -182,13 +182,9 @@ enum StoredCall {
         version: String, in store: any ResultsStore
     ) throws -> Int64 {
         struct Stored: Decodable { let id: Int64 }
-        func stored() throws -> Int64? {
-            try store.fetch(
-                Stored.self, "SELECT id FROM calls WHERE path = ? AND standard_key = ? AND status = 'scored'",
-                [.text(item.path), .text(standard.key)]
-            ).first?.id
-        }
-        if let existing = try stored() { return existing }
+        let storedQuery = "SELECT id FROM calls WHERE path = ? AND standard_key = ? AND status = 'scored'"
+        let storedArguments: [SQLValue] = [.text(item.path), .text(standard.key)]
+        if let existing = try store.fetch(Stored.self, storedQuery, storedArguments).first?.id { return existing }
         let run = try store.startRun(source: source, standard: standard, jobs: 1, version: version, worker: nil)
         var counts = BatchCounts()
         try store.record(
@@ -198,6 +194,6 @@ enum StoredCall {
                 outcome: .scored(scored.measures, scored.card), analysisSeconds: 0))
         counts.scored = 1
         try store.finishRun(run, counts: counts, interrupted: false)
-        return try stored() ?? 0
+        return try store.fetch(Stored.self, storedQuery, storedArguments).first?.id ?? 0
     }
 }
