@@ -196,6 +196,11 @@ private final class TemplateEncoder: Encoder {
         let encoder: TemplateEncoder
         var codingPath: [CodingKey] { [] }
         mutating func encodeNil() {}
-        mutating func encode(_ value: some Encodable) { encoder.single = ViewModel.wrap(value) }
+        /// A number, Bool or String is kept as it is: each of them encodes itself here, as
+        /// itself (wrapping it again would come back here for ever). Anything else (an enum's
+        /// raw value, a wrapper's inner value) is read as a template reads it.
+        mutating func encode(_ value: some Encodable) {
+            encoder.single = value is any Numeric || value is String || value is Bool ? value : ViewModel.wrap(value)
+        }
     }
 }

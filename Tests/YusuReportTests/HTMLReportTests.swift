@@ -88,6 +88,34 @@ struct HTMLReportTests {
         for id in ["timeline", "pitch", "rate", "levels"] { #expect(html.contains("<svg id=\"\(id)\"")) }
     }
 
+    @Test("a view model's numbers of every width, enums, optionals and nested lists reach the template as values")
+    func viewModelValues() {
+        enum Level: String, Encodable { case low, high }
+        struct Item: Encodable { let name: String, weight: Float }
+        struct Model: Encodable {
+            let small: Float, wide: Int64, byte: UInt8, whole: Int, real: Double, flag: Bool
+            let level: Level
+            let missing: String?
+            let items: [Item]
+        }
+        let set = TemplateSet([
+            (
+                "t",
+                Array(
+                    """
+                    {{small}} {{wide}} {{byte}} {{whole}} {{real}} {{#flag}}yes{{/flag}} {{level}} \
+                    [{{missing}}]{{#items}} {{name}}={{weight}}{{/items}}
+                    """.utf8)
+            )
+        ])
+        let text = set.render(
+            "t",
+            Model(
+                small: 0.5, wide: 1 << 40, byte: 7, whole: 3, real: 2.25, flag: true, level: .high, missing: nil,
+                items: [Item(name: "a<b", weight: 1.5), Item(name: "c", weight: 2)]))
+        #expect(text == "0.5 1099511627776 7 3 2.25 yes high [] a&lt;b=1.5 c=2.0", "\(text)")
+    }
+
     @Test(
         """
         escaping reads bytes, not Characters: a quote or bracket carrying a combining mark (one Character, which a \
