@@ -79,8 +79,6 @@ public struct SettingKey: CodingKey {
 /// paths are immutable values, hence the unchecked Sendable).
 public struct SettingField<S>: @unchecked Sendable {
     public let key: String
-    /// The values allowed, as people read them: "from 10 to 86400 s".
-    public let allowedText: String
     let decode: (inout S, KeyedDecodingContainer<SettingKey>) throws -> Void
     let encode: (S, inout KeyedEncodingContainer<SettingKey>) throws -> Void
     /// What is wrong with the value `S` holds here, one message each.
@@ -93,7 +91,6 @@ public struct SettingField<S>: @unchecked Sendable {
         below upper: (key: String, path: KeyPath<S, V>)? = nil
     ) {
         self.key = key
-        allowedText = allowed.text
         decode = { settings, c in
             if let v = try c.decodeIfPresent(V.self, forKey: SettingKey(key)) { settings[keyPath: path] = v }
         }
