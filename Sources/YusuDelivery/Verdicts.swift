@@ -17,6 +17,16 @@ public struct Evidence: Sendable, Equatable, Codable {
 public enum Limit: Sendable, Equatable {
     case range(Double, Double)
     case atMost(Double)
+
+    /// Whether `value` passes: inside the range, its ends included, or at most the maximum. A
+    /// rule that states its limit this way judges by it, so the verdict's limit and its
+    /// outcome cannot disagree.
+    public func admits(_ value: Double) -> Bool {
+        switch self {
+        case .range(let lo, let hi): return value >= lo && value <= hi
+        case .atMost(let hi): return value <= hi
+        }
+    }
 }
 
 /// One rule's outcome: passed, failed, or not measurable (`passed == nil`).

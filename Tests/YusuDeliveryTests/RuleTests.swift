@@ -80,6 +80,20 @@ struct RuleTests {
         #expect(long(19).passed == true && long(19).nearLimit && !long(12).nearLimit)
     }
 
+    @Test("a limit admits its ends and nothing past them; a band rule passes exactly what its stated limit admits")
+    func limitsJudge() {
+        #expect(Limit.range(100, 120).admits(100) && Limit.range(100, 120).admits(120))
+        #expect(!Limit.range(100, 120).admits(99.999) && !Limit.range(100, 120).admits(120.001))
+        #expect(Limit.atMost(60).admits(60) && !Limit.atMost(60).admits(60.001))
+        #expect(!Limit.range(100, 120).admits(.nan) && !Limit.atMost(60).admits(.nan))
+        // The agent's level at, inside and just past each end of the default -35 to -15 dBov.
+        for level in [-35.0, -25, -15, -35.01, -14.99] {
+            let measures = call(agent: speaker(.agent, [], level: level), customer: nil)
+            let v = AgentLevelRule().judge(measures, in: Standard())
+            #expect(v.passed == v.limit.admits(level) && v.passed == (level >= -35 && level <= -15), "\(level)")
+        }
+    }
+
     @Test("filled pauses: per minute of talk against the limit, each one evidence")
     func filledPauses() {
         let four = (0..<4).map { span(Double($0) * 10, Double($0) * 10 + 0.5) }

@@ -20,9 +20,10 @@ public struct AgentInterruptionsRule: StandardRule {
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let mine = call.interruptions(by: .agent)
+        let count = mine.map { Double($0.count) }
+        let limit = Limit.atMost(Double(s.maximumCount))
         return verdict(
-            s, passed: mine.map { $0.count <= s.maximumCount }, value: mine.map { Double($0.count) },
-            unit: "interruptions", limit: .atMost(Double(s.maximumCount)),
+            s, passed: count.map(limit.admits), value: count, unit: "interruptions", limit: limit,
             evidence: (mine ?? []).map {
                 Evidence(
                     startSeconds: $0.atSeconds, endSeconds: $0.atSeconds + $0.overlapSeconds,

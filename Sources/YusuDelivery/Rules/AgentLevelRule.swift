@@ -19,9 +19,10 @@ public struct AgentLevelRule: StandardRule {
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let level = call.agent.activeLevelDbov
+        let limit = Limit.range(s.minimumDbov, s.maximumDbov)
         return verdict(
-            s, passed: level.map { $0 >= s.minimumDbov && $0 <= s.maximumDbov }, value: level, unit: "dBov",
-            limit: .range(s.minimumDbov, s.maximumDbov), reason: level == nil ? "the agent never speaks" : nil,
+            s, passed: level.map(limit.admits), value: level, unit: "dBov", limit: limit,
+            reason: level == nil ? "the agent never speaks" : nil,
             valueText: level.map { String(format: "%.1f dBov", $0) })
     }
 }

@@ -20,10 +20,8 @@ public struct CallDurationRule: StandardRule {
     /// The whole call is the evidence, so none is listed: the value says it.
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let d = call.durationSeconds
-        return verdict(
-            s, passed: d >= s.minimumSeconds && d <= s.maximumSeconds, value: d, unit: "s",
-            limit: .range(s.minimumSeconds, s.maximumSeconds),
-            valueText: clockText(d))
+        let limit = Limit.range(s.minimumSeconds, s.maximumSeconds)
+        return verdict(s, passed: limit.admits(d), value: d, unit: "s", limit: limit, valueText: clockText(d))
     }
 }
 

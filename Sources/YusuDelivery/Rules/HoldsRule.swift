@@ -19,8 +19,9 @@ public struct HoldsRule: StandardRule {
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let longest = call.holds.map(\.durationSeconds).max() ?? 0
+        let limit = Limit.atMost(s.maximumSeconds)
         return verdict(
-            s, passed: longest <= s.maximumSeconds, value: longest, unit: "s", limit: .atMost(s.maximumSeconds),
+            s, passed: limit.admits(longest), value: longest, unit: "s", limit: limit,
             evidence: call.holds.filter { $0.durationSeconds > s.maximumSeconds }.map {
                 Evidence(
                     startSeconds: $0.startSeconds, endSeconds: $0.endSeconds,

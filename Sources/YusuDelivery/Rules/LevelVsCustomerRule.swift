@@ -36,8 +36,7 @@ public struct LevelVsCustomerRule: StandardRule {
         }
         let difference: Double? = call.agent.activeLevelDbov.flatMap { a in customer.activeLevelDbov.map { a - $0 } }
         return verdict(
-            s, passed: difference.map { $0 >= s.minimumDb && $0 <= s.maximumDb }, value: difference, unit: "dB",
-            limit: limit,
+            s, passed: difference.map(limit.admits), value: difference, unit: "dB", limit: limit,
             reason: difference == nil ? "one party never speaks" : nil,
             valueText: difference.map {
                 String(format: "agent %.1f dB %@ than the customer", abs($0), $0 >= 0 ? "louder" : "quieter")

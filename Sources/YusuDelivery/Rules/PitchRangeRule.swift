@@ -26,9 +26,9 @@ public struct PitchRangeRule: StandardRule {
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let range = call.agent.pitchRangeSemitones
+        let limit = Limit.range(s.minimumSemitones, s.maximumSemitones)
         return verdict(
-            s, passed: range.map { $0 >= s.minimumSemitones && $0 <= s.maximumSemitones }, value: range, unit: "st",
-            limit: .range(s.minimumSemitones, s.maximumSemitones),
+            s, passed: range.map(limit.admits), value: range, unit: "st", limit: limit,
             reason: range == nil ? "too little voiced agent speech to measure" : nil,
             valueText: range.map { String(format: "%.1f st between the 10th and 90th percentile of pitch", $0) })
     }

@@ -26,8 +26,9 @@ public struct SpeechRateRule: StandardRule {
         let hi = s.maximumCharactersPerMinute
         let rate = call.agent.speechRateCharactersPerMinute
         let interval = call.agent.speechRateInterval
+        let limit = Limit.range(lo, hi)
         var v = verdict(
-            s, passed: rate.map { $0 >= lo && $0 <= hi }, value: rate, unit: "字/分钟", limit: .range(lo, hi),
+            s, passed: rate.map(limit.admits), value: rate, unit: "字/分钟", limit: limit,
             evidence: Self.rateEvidence(call.agent, tooSlow: rate.map { $0 < lo } ?? false),
             reason: rate == nil ? "the agent never speaks" : nil,
             valueText: rate.map { r in
