@@ -107,10 +107,10 @@ struct ViewModel: MustacheParent {
     /// `value` as a template reads it.
     static func wrap(_ value: some Encodable) -> Any {
         switch value {
-        case let leaf as String: return leaf
+        case let leaf as String: return TemplateText(leaf)
         case let leaf as Bool: return leaf
-        case let leaf as Int: return leaf
-        case let leaf as Double: return leaf
+        case let leaf as Int: return TemplateText(leaf)
+        case let leaf as Double: return TemplateText(leaf)
         default:
             let encoder = TemplateEncoder()
             // The containers below never throw; a model whose own `encode(to:)` did would be a
@@ -119,6 +119,17 @@ struct ViewModel: MustacheParent {
             return encoder.value
         }
     }
+}
+
+/// A string or number as a template prints it: its text, made once. swift-mustache renders a
+/// `MustacheCustomRenderable` by its `renderText` after one cast, where a plain String or
+/// number went through three more casts and `String(describing:)` at every `{{name}}`.
+/// Sections treat it as they treat a string (present, and not a list); Bools stay Bools,
+/// which sections test.
+struct TemplateText: MustacheCustomRenderable {
+    let renderText: String
+    var isNull: Bool { false }
+    init(_ value: Any) { renderText = String(describing: value) }
 }
 
 /// Encodes a view model into `ViewModel`s (keyed), arrays (unkeyed) and leaves.
@@ -157,9 +168,9 @@ private final class TemplateEncoder: Encoder {
         var codingPath: [CodingKey] { [] }
         mutating func encodeNil(forKey key: Key) {}
         mutating func encode(_ value: Bool, forKey key: Key) { box.children[key.stringValue] = value }
-        mutating func encode(_ value: String, forKey key: Key) { box.children[key.stringValue] = value }
-        mutating func encode(_ value: Double, forKey key: Key) { box.children[key.stringValue] = value }
-        mutating func encode(_ value: Int, forKey key: Key) { box.children[key.stringValue] = value }
+        mutating func encode(_ value: String, forKey key: Key) { box.children[key.stringValue] = TemplateText(value) }
+        mutating func encode(_ value: Double, forKey key: Key) { box.children[key.stringValue] = TemplateText(value) }
+        mutating func encode(_ value: Int, forKey key: Key) { box.children[key.stringValue] = TemplateText(value) }
         mutating func encode(_ value: some Encodable, forKey key: Key) {
             box.children[key.stringValue] = ViewModel.wrap(value)
         }
@@ -196,11 +207,17 @@ private final class TemplateEncoder: Encoder {
         let encoder: TemplateEncoder
         var codingPath: [CodingKey] { [] }
         mutating func encodeNil() {}
-        /// A number, Bool or String is kept as it is: each of them encodes itself here, as
-        /// itself (wrapping it again would come back here for ever). Anything else (an enum's
-        /// raw value, a wrapper's inner value) is read as a template reads it.
+        /// A number, Bool or String is a leaf: each of them encodes itself here, as itself
+        /// (wrapping it again would come back here for ever). Anything else (an enum's raw
+        /// value, a wrapper's inner value) is read as a template reads it.
         mutating func encode(_ value: some Encodable) {
-            encoder.single = value is any Numeric || value is String || value is Bool ? value : ViewModel.wrap(value)
+            if value is Bool {
+                encoder.single = value
+            } else if value is any Numeric || value is String {
+                encoder.single = TemplateText(value)
+            } else {
+                encoder.single = ViewModel.wrap(value)
+            }
         }
     }
 }
