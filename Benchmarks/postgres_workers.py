@@ -46,11 +46,30 @@ def as_postgres(cmd):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def free_port_below_local_range():
+    """A free loopback port below the kernel's range for connections' local ports
+    (ip_local_port_range), where no client connection can be holding it."""
+    import random, socket
+    try:
+        low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(100):
+        port = random.randrange(10000, max(low, 10001))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    sys.exit("no free port below the local port range")
+
+
 class Server:
     def __init__(self):
         self.bin = pg_bin()
         self.dir = tempfile.mkdtemp(prefix="yusu-pgbench-")
-        self.port = 20000 + os.getpid() % 20000
+        self.port = free_port_below_local_range()
         self.password = "bench"
         with open(self.dir + "/pw", "w") as f:
             f.write(self.password + "\n")
