@@ -66,9 +66,7 @@ struct HTMLEscaping: MustacheContentType {
     static func registered() { _ = registration }
     private static let registration: Void = MustacheContentTypes.register(HTMLEscaping(), named: name)
 
-    func escapeText(_ text: String) -> String { Self.escape(text) }
-
-    static func escape(_ text: String) -> String {
+    func escapeText(_ text: String) -> String {
         var text = text
         let escaped: String? = text.withUTF8 { bytes in
             guard bytes.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 })
@@ -104,20 +102,17 @@ struct ViewModel: MustacheParent {
 
     func child(named name: String) -> Any? { children[name] }
 
-    /// `value` as a template reads it.
+    /// `value` as a template reads it. A Bool, String or number of any width is a leaf, taken
+    /// here and never handed to the encoder: each of them encodes itself through a single
+    /// value container as itself, which would come back here for ever.
     static func wrap(_ value: some Encodable) -> Any {
-        switch value {
-        case let leaf as String: return TemplateText(leaf)
-        case let leaf as Bool: return leaf
-        case let leaf as Int: return TemplateText(leaf)
-        case let leaf as Double: return TemplateText(leaf)
-        default:
-            let encoder = TemplateEncoder()
-            // The containers below never throw; a model whose own `encode(to:)` did would be a
-            // programming error.
-            do { try value.encode(to: encoder) } catch { preconditionFailure("view model: \(error)") }
-            return encoder.value
-        }
+        if value is Bool { return value }
+        if value is String || value is any Numeric { return TemplateText(value) }
+        let encoder = TemplateEncoder()
+        // The containers below never throw; a model whose own `encode(to:)` did would be a
+        // programming error.
+        do { try value.encode(to: encoder) } catch { preconditionFailure("view model: \(error)") }
+        return encoder.value
     }
 }
 
@@ -207,17 +202,7 @@ private final class TemplateEncoder: Encoder {
         let encoder: TemplateEncoder
         var codingPath: [CodingKey] { [] }
         mutating func encodeNil() {}
-        /// A number, Bool or String is a leaf: each of them encodes itself here, as itself
-        /// (wrapping it again would come back here for ever). Anything else (an enum's raw
-        /// value, a wrapper's inner value) is read as a template reads it.
-        mutating func encode(_ value: some Encodable) {
-            if value is Bool {
-                encoder.single = value
-            } else if value is any Numeric || value is String {
-                encoder.single = TemplateText(value)
-            } else {
-                encoder.single = ViewModel.wrap(value)
-            }
-        }
+        /// An enum's raw value, a wrapper's inner value: read as a template reads it.
+        mutating func encode(_ value: some Encodable) { encoder.single = ViewModel.wrap(value) }
     }
 }

@@ -394,7 +394,7 @@ extension Resampler {
                             // window with zeros outside what is held.
                             for j in 0..<count {
                                 let k = first + j
-                                copy[j] = k >= max(0, start) && k < heard ? h[k - start] : 0
+                                copy[j] = k >= start && k < heard ? h[k - start] : 0
                             }
                             x = UnsafePointer(copy.baseAddress!)
                         }
