@@ -18,11 +18,9 @@ public struct AgentLevelRule: StandardRule {
     public func limitText(_ s: Settings) -> String { "\(show(s.minimumDbov)) to \(show(s.maximumDbov)) dBov" }
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
-        let level = call.agent.activeLevelDbov
-        let limit = Limit.range(s.minimumDbov, s.maximumDbov)
-        return verdict(
-            s, passed: level.map(limit.admits), value: level, unit: "dBov", limit: limit,
-            reason: level == nil ? "the agent never speaks" : nil,
-            valueText: level.map { String(format: "%.1f dBov", $0) })
+        verdict(
+            s, measure: call.agent.activeLevelDbov, within: .range(s.minimumDbov, s.maximumDbov), unit: "dBov",
+            missing: "the agent never speaks"
+        ) { String(format: "%.1f dBov", $0) }
     }
 }

@@ -35,11 +35,8 @@ public struct LevelVsCustomerRule: StandardRule {
                 reason: "mono recording: the customer is not on a channel of their own")
         }
         let difference: Double? = call.agent.activeLevelDbov.flatMap { a in customer.activeLevelDbov.map { a - $0 } }
-        return verdict(
-            s, passed: difference.map(limit.admits), value: difference, unit: "dB", limit: limit,
-            reason: difference == nil ? "one party never speaks" : nil,
-            valueText: difference.map {
-                String(format: "agent %.1f dB %@ than the customer", abs($0), $0 >= 0 ? "louder" : "quieter")
-            })
+        return verdict(s, measure: difference, within: limit, unit: "dB", missing: "one party never speaks") {
+            String(format: "agent %.1f dB %@ than the customer", abs($0), $0 >= 0 ? "louder" : "quieter")
+        }
     }
 }

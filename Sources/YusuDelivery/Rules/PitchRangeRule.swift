@@ -25,11 +25,9 @@ public struct PitchRangeRule: StandardRule {
     public func limitText(_ s: Settings) -> String { "\(show(s.minimumSemitones))–\(show(s.maximumSemitones)) st" }
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
-        let range = call.agent.pitchRangeSemitones
-        let limit = Limit.range(s.minimumSemitones, s.maximumSemitones)
-        return verdict(
-            s, passed: range.map(limit.admits), value: range, unit: "st", limit: limit,
-            reason: range == nil ? "too little voiced agent speech to measure" : nil,
-            valueText: range.map { String(format: "%.1f st between the 10th and 90th percentile of pitch", $0) })
+        verdict(
+            s, measure: call.agent.pitchRangeSemitones, within: .range(s.minimumSemitones, s.maximumSemitones),
+            unit: "st", missing: "too little voiced agent speech to measure"
+        ) { String(format: "%.1f st between the 10th and 90th percentile of pitch", $0) }
     }
 }

@@ -28,13 +28,12 @@ public struct SpeechRateRule: StandardRule {
         let interval = call.agent.speechRateInterval
         let limit = Limit.range(lo, hi)
         var v = verdict(
-            s, passed: rate.map(limit.admits), value: rate, unit: "字/分钟", limit: limit,
-            evidence: Self.rateEvidence(call.agent, tooSlow: rate.map { $0 < lo } ?? false),
-            reason: rate == nil ? "the agent never speaks" : nil,
-            valueText: rate.map { r in
-                interval.map { String(format: "%.0f 字/分钟 (90%%: %.0f–%.0f)", r, $0.low, $0.high) }
-                    ?? String(format: "%.0f 字/分钟", r)
-            })
+            s, measure: rate, within: limit, unit: "字/分钟", missing: "the agent never speaks",
+            evidence: Self.rateEvidence(call.agent, tooSlow: rate.map { $0 < lo } ?? false)
+        ) { r in
+            interval.map { String(format: "%.0f 字/分钟 (90%%: %.0f–%.0f)", r, $0.low, $0.high) }
+                ?? String(format: "%.0f 字/分钟", r)
+        }
         v.nearLimit = interval.map { $0.contains(lo) || $0.contains(hi) } ?? false
         return v
     }

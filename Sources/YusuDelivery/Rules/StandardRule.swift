@@ -205,6 +205,17 @@ extension StandardRule {
             valueText: valueText ?? Verdict.defaultValueText(value, unit: unit),
             limitText: limitText(settings))
     }
+
+    /// The verdict on a measure that passes inside `limit`; not measurable, for the reason
+    /// `missing`, when there is no measure.
+    func verdict(
+        _ settings: Settings, measure: Double?, within limit: Limit, unit: String, missing: String,
+        evidence: [Evidence] = [], valueText: (Double) -> String
+    ) -> Verdict {
+        verdict(
+            settings, passed: measure.map(limit.admits), value: measure, unit: unit, limit: limit, evidence: evidence,
+            reason: measure == nil ? missing : nil, valueText: measure.map(valueText))
+    }
 }
 
 /// A number as a standard file would write it: whole numbers without a fraction.
