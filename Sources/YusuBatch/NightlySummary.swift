@@ -19,23 +19,6 @@ public struct NightlySummary: Sendable, Codable, Equatable {
         /// Sinking endings / measured endings over the group's calls.
         public var fallingEndingShare: Double?
         public var worstCalls: [WorstCall]
-
-        public init(
-            agentId: String, date: String, calls: Int, failed: Int, meanScore: Double?, passRate: [String: Double?],
-            meanSpeechRateCharactersPerMinute: Double?, interruptionsPerCall: Double?, fallingEndingShare: Double?,
-            worstCalls: [WorstCall]
-        ) {
-            self.agentId = agentId
-            self.date = date
-            self.calls = calls
-            self.failed = failed
-            self.meanScore = meanScore
-            self.passRate = passRate
-            self.meanSpeechRateCharactersPerMinute = meanSpeechRateCharactersPerMinute
-            self.interruptionsPerCall = interruptionsPerCall
-            self.fallingEndingShare = fallingEndingShare
-            self.worstCalls = worstCalls
-        }
     }
 
     public struct WorstCall: Sendable, Codable, Equatable {
@@ -45,14 +28,6 @@ public struct NightlySummary: Sendable, Codable, Equatable {
         public var score: Double?
         /// Failed rules with their first pieces of evidence.
         public var failures: [Failure]
-
-        public init(callId: String, path: String, agentChannel: Int, score: Double?, failures: [Failure]) {
-            self.callId = callId
-            self.path = path
-            self.agentChannel = agentChannel
-            self.score = score
-            self.failures = failures
-        }
     }
 
     public struct Failure: Sendable, Codable, Equatable {
@@ -62,17 +37,7 @@ public struct NightlySummary: Sendable, Codable, Equatable {
         public var valueText: String?
         public var evidence: [Evidence]
         /// The limit lies inside the measure's 90% interval: a failure Yusu is not sure of.
-        public var nearLimit: Bool
-
-        public init(
-            rule: String, value: Double?, valueText: String? = nil, evidence: [Evidence], nearLimit: Bool = false
-        ) {
-            self.rule = rule
-            self.value = value
-            self.valueText = valueText
-            self.evidence = evidence
-            self.nearLimit = nearLimit
-        }
+        public var nearLimit: Bool = false
     }
 
     /// A file that could not be scored, and why.
@@ -82,39 +47,18 @@ public struct NightlySummary: Sendable, Codable, Equatable {
         public var callId: String
         public var date: String
         public var reason: String
-
-        public init(path: String, agentId: String, callId: String, date: String, reason: String) {
-            self.path = path
-            self.agentId = agentId
-            self.callId = callId
-            self.date = date
-            self.reason = reason
-        }
     }
 
     public var standardKey: String?
     /// The standard as stored with its latest run (the default when no run names one).
-    public var standard: Standard
+    public var standard: Standard = Standard()
     public var since: String?
     public var groups: [Group]
     /// Every file of these days that could not be scored, with its reason.
-    public var failedFiles: [FailedFile]
+    public var failedFiles: [FailedFile] = []
     /// Scored calls whose recording carries a warning (two voices in a mono file, clipping),
     /// one entry per warning, in `reason`.
-    public var warnings: [FailedFile]
-
-    public init(
-        standardKey: String?, standard: Standard = Standard(), since: String?, groups: [Group],
-        failedFiles: [FailedFile] = [],
-        warnings: [FailedFile] = []
-    ) {
-        self.standardKey = standardKey
-        self.standard = standard
-        self.since = since
-        self.groups = groups
-        self.failedFiles = failedFiles
-        self.warnings = warnings
-    }
+    public var warnings: [FailedFile] = []
 
     /// Reads the summary from `database` (SQLite or PostgreSQL, the same queries): calls on
     /// or after `since` (yyyy-MM-dd), scored under `standardKey` (default: the standard of

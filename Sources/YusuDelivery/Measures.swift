@@ -33,18 +33,6 @@ public struct Utterance: Sendable, Equatable, Codable {
         guard let drop = finalDropSemitones, let end = endRelativeToMedianSemitones else { return nil }
         return ShownEnding(dropSemitones: drop, endRelativeToMedianSemitones: end)
     }
-
-    public init(
-        startSeconds: Double, endSeconds: Double, syllables: Int, finalDropSemitones: Double? = nil,
-        endRelativeToMedianSemitones: Double? = nil, endingSpan: TimeSpan? = nil
-    ) {
-        self.startSeconds = startSeconds
-        self.endSeconds = endSeconds
-        self.syllables = syllables
-        self.finalDropSemitones = finalDropSemitones
-        self.endRelativeToMedianSemitones = endRelativeToMedianSemitones
-        self.endingSpan = endingSpan
-    }
 }
 
 /// Everything measured of one party.
@@ -67,7 +55,7 @@ public struct SpeakerMeasures: Sendable, Equatable {
     public var utterances: [Utterance]
     public var turns: [TimeSpan]
     /// Filled pauses (嗯, 呃/啊 used to hesitate), `FilledPauseDetector`.
-    public var filledPauses: [TimeSpan]
+    public var filledPauses: [TimeSpan] = []
     /// Pitch range over the call: semitones between the 10th and 90th percentile of voiced
     /// F0; nil with under a second of voiced speech.
     public var pitchRangeSemitones: Double?
@@ -85,27 +73,6 @@ public struct SpeakerMeasures: Sendable, Equatable {
                 $0, syllables: syllables, systematic: MeasureUncertainty.systematicArticulationRate)
         }
     }
-
-    public init(
-        party: Party, channel: Int, syllables: Int, talkTimeSeconds: Double, phonationTimeSeconds: Double,
-        speechRateCharactersPerMinute: Double?, articulationRateCharactersPerMinute: Double?, activeLevelDbov: Double?,
-        medianF0Hz: Double?, utterances: [Utterance], turns: [TimeSpan],
-        filledPauses: [TimeSpan] = [], pitchRangeSemitones: Double? = nil
-    ) {
-        self.filledPauses = filledPauses
-        self.pitchRangeSemitones = pitchRangeSemitones
-        self.party = party
-        self.channel = channel
-        self.syllables = syllables
-        self.talkTimeSeconds = talkTimeSeconds
-        self.phonationTimeSeconds = phonationTimeSeconds
-        self.speechRateCharactersPerMinute = speechRateCharactersPerMinute
-        self.articulationRateCharactersPerMinute = articulationRateCharactersPerMinute
-        self.activeLevelDbov = activeLevelDbov
-        self.medianF0Hz = medianF0Hz
-        self.utterances = utterances
-        self.turns = turns
-    }
 }
 
 /// One party starting to speak over the other.
@@ -115,12 +82,6 @@ public struct Interruption: Sendable, Equatable, Codable {
     public var atSeconds: Double
     /// How long both spoke at once, s.
     public var overlapSeconds: Double
-
-    public init(by: Party, atSeconds: Double, overlapSeconds: Double) {
-        self.by = by
-        self.atSeconds = atSeconds
-        self.overlapSeconds = overlapSeconds
-    }
 }
 
 /// A short acknowledgement (嗯, 对, 好的) inside the other party's speech.
@@ -128,12 +89,6 @@ public struct Backchannel: Sendable, Equatable, Codable {
     public var by: Party
     public var atSeconds: Double
     public var durationSeconds: Double
-
-    public init(by: Party, atSeconds: Double, durationSeconds: Double) {
-        self.by = by
-        self.atSeconds = atSeconds
-        self.durationSeconds = durationSeconds
-    }
 }
 
 /// Everything measured of a call.
@@ -158,24 +113,6 @@ public struct CallMeasures: Sendable {
     /// file scored as mono): shown in every report and on stderr.
     public var warnings: [String] = []
 
-    public init(
-        file: String, durationSeconds: Double, sampleRateHz: Int, channels: Int, formatName: String,
-        agent: SpeakerMeasures, customer: SpeakerMeasures?, interruptions: [Interruption]?,
-        backchannels: [Backchannel]?, holds: [TimeSpan], customerFloors: [CustomerFloor]? = nil
-    ) {
-        self.file = file
-        self.durationSeconds = durationSeconds
-        self.sampleRateHz = sampleRateHz
-        self.channels = channels
-        self.formatName = formatName
-        self.agent = agent
-        self.customer = customer
-        self.interruptions = interruptions
-        self.backchannels = backchannels
-        self.holds = holds
-        self.customerFloors = customerFloors
-    }
-
     /// The interruptions one party made, in time order; nil when not measurable (mono). The
     /// one place a party's interruptions are told apart: rules, reports and rows read it.
     public func interruptions(by party: Party) -> [Interruption]? {
@@ -193,10 +130,6 @@ public struct CustomerFloor: Sendable, Equatable {
     public var startSeconds: Double { span.startSeconds }
     public var endSeconds: Double { span.endSeconds }
     public var durationSeconds: Double { span.durationSeconds }
-    public init(span: TimeSpan, acknowledged: Bool) {
-        self.span = span
-        self.acknowledged = acknowledged
-    }
 }
 
 extension SpeakerMeasures {

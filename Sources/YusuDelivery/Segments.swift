@@ -4,10 +4,6 @@ import YusuSignal
 public struct TimeSpan: Sendable, Equatable, Codable {
     public var startSeconds: Double
     public var endSeconds: Double
-    public init(startSeconds: Double, endSeconds: Double) {
-        self.startSeconds = startSeconds
-        self.endSeconds = endSeconds
-    }
     public var durationSeconds: Double { endSeconds - startSeconds }
     public func contains(_ seconds: Double) -> Bool { seconds >= startSeconds && seconds < endSeconds }
     public func overlapSeconds(with other: TimeSpan) -> Double {

@@ -40,10 +40,6 @@ public enum TwoVoices {
     public struct Sample: Sendable, Equatable {
         public var medianF0Hz: Double
         public var voicedSeconds: Double
-        public init(medianF0Hz: Double, voicedSeconds: Double) {
-            self.medianF0Hz = medianF0Hz
-            self.voicedSeconds = voicedSeconds
-        }
     }
 
     /// The two registers (low, high), Hz, when the utterances fall into two voices; nil otherwise.

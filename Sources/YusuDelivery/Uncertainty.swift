@@ -20,10 +20,6 @@ import Foundation
 public struct Interval: Sendable, Equatable, Codable {
     public var low: Double
     public var high: Double
-    public init(low: Double, high: Double) {
-        self.low = low
-        self.high = high
-    }
     public func contains(_ x: Double) -> Bool { x >= low && x <= high }
 }
 

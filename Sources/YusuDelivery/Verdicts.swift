@@ -56,23 +56,6 @@ public struct Verdict: Sendable, Equatable {
     /// failures first.
     public var nearLimit = false
 
-    public init(
-        rule: String, chineseName: String, englishName: String, passed: Bool?, value: Double?, unit: String,
-        limit: Limit, evidence: [Evidence], reason: String?, valueText: String, limitText: String
-    ) {
-        self.rule = rule
-        self.chineseName = chineseName
-        self.englishName = englishName
-        self.passed = passed
-        self.value = value
-        self.unit = unit
-        self.limit = limit
-        self.evidence = evidence
-        self.reason = reason
-        self.valueText = valueText
-        self.limitText = limitText
-    }
-
     public static func number(_ x: Double) -> String {
         x.rounded() == x && abs(x) < 1e15 ? String(Int(x)) : String(format: "%.1f", x)
     }

@@ -64,14 +64,6 @@ public struct ChannelLevels: Sendable, Equatable {
     /// Factor (minimumSnrScale...1) for every threshold expressed over the floor.
     public var snrScale: Float
 
-    public init(floorDb: Float, measuredFloorDb: Float, speechLevelDb: Float, floorIsVoice: Bool, snrScale: Float) {
-        self.floorDb = floorDb
-        self.measuredFloorDb = measuredFloorDb
-        self.speechLevelDb = speechLevelDb
-        self.floorIsVoice = floorIsVoice
-        self.snrScale = snrScale
-    }
-
     /// How far the no-pause correction lowered the floor, dB (0 when it did not): detectors
     /// that keep a floor of their own (the syllable envelope's) lower it as far.
     public var floorCorrectionDb: Float { measuredFloorDb - floorDb }

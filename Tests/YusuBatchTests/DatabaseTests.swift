@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-import YusuDelivery
+@testable import YusuDelivery
 import YusuTestSupport
 
 @testable import YusuBatch

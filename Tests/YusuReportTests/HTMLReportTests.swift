@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import YusuBatch
+@testable import YusuBatch
 import YusuDelivery
 import YusuNightReport
 import YusuReport
