@@ -94,6 +94,23 @@ struct RuleTests {
         }
     }
 
+    @Test("a band rule without its measure is not measurable, and says why; with it, judged and shown by the rule")
+    func bandMeasureMissing() {
+        let silent = call(agent: speaker(.agent, [], level: nil), customer: speaker(.customer, [], level: -30))
+        let level = AgentLevelRule().judge(silent, in: Standard())
+        #expect(level.passed == nil && level.value == nil && level.reason == "the agent never speaks")
+        let versus = LevelVsCustomerRule().judge(silent, in: Standard())
+        #expect(versus.passed == nil && versus.reason == "one party never speaks")
+        let flat = PitchRangeRule().judge(silent, in: Standard())
+        #expect(flat.passed == nil && flat.reason == "too little voiced agent speech to measure")
+        // Measured: the rule's own value text, and no reason.
+        let loud = call(agent: speaker(.agent, [], level: -20, range: 40), customer: speaker(.customer, [], level: -30))
+        let shown = LevelVsCustomerRule().judge(loud, in: Standard())
+        #expect(shown.reason == nil && shown.value == 10 && shown.valueText == "agent 10.0 dB louder than the customer")
+        let range = PitchRangeRule().judge(loud, in: Standard())
+        #expect(range.passed == false && range.reason == nil && range.valueText.hasPrefix("40.0 st between"))
+    }
+
     @Test("filled pauses: per minute of talk against the limit, each one evidence")
     func filledPauses() {
         let four = (0..<4).map { span(Double($0) * 10, Double($0) * 10 + 0.5) }
