@@ -333,6 +333,13 @@ public enum ResultsSQL {
                 "UPDATE meta SET value = '7' WHERE key = 'schema_version'",
             ]
         },
+        SchemaMigration(identifier: "v8: the live board shows the coach's verdict on the running rate") { _ in
+            // "fast" or "slow" from the coach's too_fast / too_slow alert until its rate_ok.
+            [
+                "ALTER TABLE live_calls ADD COLUMN rate_state TEXT CHECK (rate_state IN ('fast', 'slow'))",
+                "UPDATE meta SET value = '8' WHERE key = 'schema_version'",
+            ]
+        },
     ]
 
     // MARK: Writing a call

@@ -22,6 +22,9 @@ actor LiveBoard {
         var heardSeconds: Double = 0
         var utterances = 0
         var lastRateCpm: Double?
+        /// The coach's judgement of that rate: "fast" or "slow" from its too_fast / too_slow
+        /// alert until its rate_ok; nil in the band (or before enough talk to judge).
+        var rateState: String?
         /// The latest alerts, each as its line with a `label` in words (语速过快 · 215 字/分钟).
         var alerts: [JSONValue] = []
         /// A hold in progress: since when, seconds so far.
@@ -30,6 +33,8 @@ actor LiveBoard {
     }
 
     static let staleSeconds = 60.0
+    /// The rate alerts and the state each leaves the rate in (`rate_state`).
+    static let rateStates: [String: String?] = ["too_fast": "fast", "too_slow": "slow", "rate_ok": .none]
     let database: ServeDatabase
     private var entries: [String: Entry] = [:]
 
@@ -68,6 +73,9 @@ actor LiveBoard {
                 e.utterances += 1
                 if let r = line["rate_30s_cpm"]?.double ?? line["rate_cpm"]?.double { e.lastRateCpm = r }
             } else if let label = BoardLabel.text(line) {
+                if line.type == "alert", case .str(let kind)? = line["kind"], let state = Self.rateStates[kind] {
+                    e.rateState = state
+                }
                 e.alerts.append(
                     .fields(
                         [("type", .str(line.type)), ("emitted_at_s", .num(line.emittedAtSeconds))] + line.fields
@@ -97,17 +105,18 @@ actor LiveBoard {
             try store.execute(
                 """
                 INSERT INTO live_calls (id, agent_id, call_id, started_at, updated_at, heard_s, utterances, \
-                last_rate_cpm, alerts_json, silence_from_s, silence_s)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                last_rate_cpm, rate_state, alerts_json, silence_from_s, silence_s)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, heard_s = excluded.heard_s,
-                    utterances = excluded.utterances, last_rate_cpm = excluded.last_rate_cpm, alerts_json = \
-                excluded.alerts_json, silence_from_s = excluded.silence_from_s, silence_s = excluded.silence_s
+                    utterances = excluded.utterances, last_rate_cpm = excluded.last_rate_cpm,
+                    rate_state = excluded.rate_state, alerts_json = excluded.alerts_json,
+                    silence_from_s = excluded.silence_from_s, silence_s = excluded.silence_s
                 """,
                 [
                     .text(e.id), .text(e.agentId), .text(e.callId), .text(e.startedAt),
                     .real(Date().timeIntervalSince1970),
                     .real((e.heardSeconds * 10).rounded() / 10), .integer(Int64(e.utterances)),
-                    e.lastRateCpm.map { .real($0) } ?? .null, .text(alerts),
+                    e.lastRateCpm.map { .real($0) } ?? .null, e.rateState.map { .text($0) } ?? .null, .text(alerts),
                     e.silence.map { .real(($0.fromSeconds * 10).rounded() / 10) } ?? .null,
                     e.silence.map { .real(($0.seconds * 10).rounded() / 10) } ?? .null,
                 ])
@@ -122,7 +131,7 @@ actor LiveBoard {
             let heard_s: Double
             let utterances: Int
             let last_rate_cpm, silence_from_s, silence_s: Double?
-            let alerts_json: String?
+            let alerts_json, rate_state: String?
         }
         return try await database.run { store in
             try store.fetch(
@@ -132,7 +141,8 @@ actor LiveBoard {
                 .obj([
                     "id": .str(r.id), "agent_id": .str(r.agent_id), "call_id": .str(r.call_id),
                     "started_at": .str(r.started_at), "heard_s": .number(r.heard_s), "utterances": .whole(r.utterances),
-                    "last_rate_cpm": .number(r.last_rate_cpm), "alerts": JSONValue.parse(r.alerts_json ?? "[]"),
+                    "last_rate_cpm": .number(r.last_rate_cpm), "rate_state": r.rate_state.map { .str($0) } ?? .null,
+                    "alerts": JSONValue.parse(r.alerts_json ?? "[]"),
                     "hold": r.silence_s.map { seconds in
                         .obj(["start_s": .number(r.silence_from_s), "so_far_s": .number(seconds)])
                     } ?? .null,

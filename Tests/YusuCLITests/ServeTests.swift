@@ -889,8 +889,15 @@ struct ServeTests {
                 try await outbound.write(.binary(ByteBuffer(bytes: wav[offset..<end])))
                 offset = end
                 sent += 1
-                if sent == 200 {
-                    boardSeen.add(try curl(base + "/v1/live/calls", token: readToken).text)
+                // 53 s in: after the coach's too_fast (at 48.9 s of the demo), before the end (58.4 s).
+                if sent == 530 {
+                    // The board catches up with what was sent (its rows are written at most once a second).
+                    var board = ""
+                    for _ in 0..<50 where !board.contains("\"rate_state\":\"fast\"") {
+                        board = try curl(base + "/v1/live/calls", token: readToken).text
+                        if !board.contains("\"rate_state\":\"fast\"") { try await Task.sleep(for: .milliseconds(100)) }
+                    }
+                    boardSeen.add(board)
                     boardSeen.add(try curl(otherBase + "/v1/live/calls", token: readToken).text)
                     if let chromium = chromiumPath {
                         // The board in a browser, mid-call: the call's row, its audio time.
@@ -927,11 +934,25 @@ struct ServeTests {
                     $0.contains("\"call_id\":\"live-1\"") && $0.contains("\"agent_id\":\"王芳\"")
                 },
             "both instances' boards list the call: \(boardSeen.all)")
+        // The coach has said too_fast: the board says so with the running rate, on every instance.
+        for board in boardSeen.all {
+            let calls = (try JSONSerialization.jsonObject(with: Data(board.utf8)) as? [String: Any])?["calls"]
+            let call = (calls as? [[String: Any]])?.first { $0["call_id"] as? String == "live-1" } ?? [:]
+            #expect(
+                call["rate_state"] as? String == "fast" && ((call["last_rate_cpm"] as? Double) ?? 0) > 120
+                    && (call["alerts"] as? [[String: Any]])?.contains { $0["kind"] as? String == "too_fast" } == true,
+                "the board mid-call: \(board)")
+            if let python = jsonSchemaPython {
+                let complaints = try validateAgainstSpec(board, path: "/v1/live/calls", python: python)
+                #expect(complaints.isEmpty, "/v1/live/calls mid-call against schema/openapi.v1.yaml: \(complaints)")
+            }
+        }
         if chromiumPath != nil {
             let page = boardPage.all.first ?? ""
             #expect(
                 page.contains("<td>live-1</td>") && page.contains("<td>王芳</td>")
-                    && page.firstMatch(of: /<td class="pct">[0-9]+:[0-9]{2}<\/td>/) != nil,
+                    && page.firstMatch(of: /<td class="pct">[0-9]+:[0-9]{2}<\/td>/) != nil
+                    && page.firstMatch(of: /<td class="pct bad">[0-9]+ 过快<\/td>/) != nil,
                 "the board in Chromium mid-call: \(page.suffix(1500))")
         }
         let summary = (try JSONSerialization.jsonObject(with: Data((all.last ?? "{}").utf8))) as? [String: Any] ?? [:]
@@ -1142,6 +1163,27 @@ let schemathesisPath: String? = {
     }
 }()
 let schemathesisRequired = ProcessInfo.processInfo.environment["YUSU_REQUIRE_SCHEMATHESIS"] == "1"
+
+/// What a real JSON Schema validator finds wrong with a GET's 200 answer, against the answer's
+/// schema in schema/openapi.v1.yaml (OpenAPI 3.1: JSON Schema 2020-12); empty when nothing.
+/// `python` imports jsonschema (`jsonSchemaPython`) and must import yaml (Debian: python3-yaml).
+func validateAgainstSpec(_ json: String, path: String, python: URL) throws -> String {
+    let dir = TemporaryDirectory()
+    let file = dir.file("answer.json")
+    try Data(json.utf8).write(to: URL(fileURLWithPath: file))
+    let script = """
+        import json, sys, yaml, jsonschema
+        spec = yaml.safe_load(open(sys.argv[1], encoding='utf-8'))
+        schema = spec['paths'][sys.argv[2]]['get']['responses']['200']['content']['application/json']['schema']
+        jsonschema.Draft202012Validator.check_schema(schema)
+        errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[3]))))
+        for e in errors: print(list(e.absolute_path), e.message[:200])
+        sys.exit(1 if errors else 0)
+        """
+    let spec = fixturesDirectory() + "/../schema/openapi.v1.yaml"
+    let r = try CLI.run(executable: python, ["-c", script, spec, path, file])
+    return r.status == 0 ? "" : r.stdout + r.stderr
+}
 
 /// The guard sits outside the suite it guards, so that it runs whatever disables that suite.
 @Suite("schemathesis is there when required")
