@@ -1,7 +1,9 @@
 import NIOCore
 import NIOEmbedded
 import Testing
+import YusuBatch
 import YusuDelivery
+import YusuTestSupport
 
 @testable import YusuServe
 
@@ -110,5 +112,43 @@ struct BoardLabelTests {
             label(#"{"type":"interruption","by":"customer","overlap_s":1.21}"#)
                 == "客户打断坐席 Customer interrupted · 重叠 1.2 秒")
         #expect(label(#"{"type":"utterance","index":0}"#) == nil)
+    }
+}
+
+@Suite("the live board's rows")
+struct LiveBoardTests {
+    func line(_ kind: String, _ rate: Double, at: Double) -> LiveLine {
+        LiveLine(
+            type: "alert", emittedAtSeconds: at,
+            fields: [("kind", .str(kind)), ("rate_30s_cpm", .num(rate)), ("reminder", .boolean(false))])
+    }
+
+    @Test("the rate's state follows the coach's rate alerts: fast, back in band, slow; other alerts leave it")
+    func rateState() async throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("board.sqlite")
+        _ = try ResultsDatabase(path: path)
+        let board = LiveBoard(database: try ServeDatabase(.sqlite(path: path)))
+        let id = try #require(await board.open(agentId: "a", callId: "c", limit: 10))
+        func state() async throws -> JSONValue? {
+            guard case .obj(let row)? = try await board.list().first else { return nil }
+            return row["rate_state"]
+        }
+        #expect(try await state() == .null)
+        let steps: [(LiveLine, JSONValue)] = [
+            (line("too_fast", 208, at: 49), .str("fast")),
+            (
+                LiveLine(
+                    type: "alert", emittedAtSeconds: 50,
+                    fields: [("kind", .str("talking_over_customer")), ("overlap_so_far_s", .num(0.7))]),
+                .str("fast")
+            ),
+            (line("rate_ok", 118, at: 80), .null),
+            (line("too_slow", 80, at: 120), .str("slow")),
+        ]
+        for (sent, expected) in steps {
+            await board.note(id, heardSeconds: sent.emittedAtSeconds, silence: nil, lines: [sent])
+            #expect(try await state() == expected, "after \(sent.type) \(String(describing: sent["kind"]))")
+        }
     }
 }
