@@ -72,10 +72,12 @@ actor LiveBoard {
             if line.type == "utterance" {
                 e.utterances += 1
                 if let r = line["rate_30s_cpm"]?.double ?? line["rate_cpm"]?.double { e.lastRateCpm = r }
-            } else if let label = BoardLabel.text(line) {
-                if line.type == "alert", case .str(let kind)? = line["kind"], let state = Self.rateStates[kind] {
-                    e.rateState = state
-                }
+                continue
+            }
+            if line.type == "alert", case .str(let kind)? = line["kind"], let state = Self.rateStates[kind] {
+                e.rateState = state
+            }
+            if let label = BoardLabel.text(line) {
                 e.alerts.append(
                     .fields(
                         [("type", .str(line.type)), ("emitted_at_s", .num(line.emittedAtSeconds))] + line.fields
