@@ -12,16 +12,46 @@
 //   floor reaches listening_turn_s without a sound from the agent).
 import Foundation
 
-/// One line of `yusu live`: its type, the audio time it was emitted at, its fields in order.
+/// What a line of `yusu live` is: its `type` (schema/live.v1.schema.json; the last line,
+/// `summary`, is the score document and written apart).
+public enum LiveLineType: String, Sendable, CaseIterable {
+    case started, utterance, sinkingEnding = "sinking_ending", filledPause = "filled_pause", backchannel
+    case interruption, hold, alert, warning
+}
+
+/// What an alert is about: its `kind`.
+public enum LiveAlertKind: String, Sendable, CaseIterable {
+    case tooFast = "too_fast", tooSlow = "too_slow", rateOk = "rate_ok"
+    case talkingOverCustomer = "talking_over_customer", holdTooLong = "hold_too_long"
+    case noAcknowledgement = "no_acknowledgement"
+}
+
+/// One line of `yusu live`: its type (and an alert's kind), the audio time it was emitted
+/// at, its other fields in order.
 public struct LiveLine: Sendable {
-    public var type: String
+    public var type: LiveLineType
+    /// An alert's kind; nil for every other line.
+    public private(set) var alert: LiveAlertKind?
     public var emittedAtSeconds: Double
     public var fields: [(String, JSONValue)]
 
-    public init(type: String, emittedAtSeconds: Double, fields: [(String, JSONValue)]) {
+    public init(type: LiveLineType, emittedAtSeconds: Double, fields: [(String, JSONValue)]) {
+        precondition(type != .alert, "an alert is made with init(alert:...), which names its kind")
         self.type = type
         self.emittedAtSeconds = emittedAtSeconds
         self.fields = fields
+    }
+
+    public init(alert: LiveAlertKind, emittedAtSeconds: Double, fields: [(String, JSONValue)]) {
+        type = .alert
+        self.alert = alert
+        self.emittedAtSeconds = emittedAtSeconds
+        self.fields = fields
+    }
+
+    /// The fields as written after `type` and `emitted_at_s`: an alert's `kind` first.
+    public var writtenFields: [(String, JSONValue)] {
+        alert.map { [("kind", .str($0.rawValue))] + fields } ?? fields
     }
 
     public subscript(_ key: String) -> JSONValue? { fields.first { $0.0 == key }?.1 }
@@ -80,14 +110,18 @@ public final class LiveCoach: CallStreamListener {
         x.map { .num(Self.r($0, digits)) } ?? .null
     }
 
-    private func line(_ type: String, _ at: Double, _ fields: [(String, JSONValue)]) {
+    private func line(_ type: LiveLineType, _ at: Double, _ fields: [(String, JSONValue)]) {
         emit(LiveLine(type: type, emittedAtSeconds: Self.r(at), fields: fields))
+    }
+
+    private func alert(_ kind: LiveAlertKind, _ at: Double, _ fields: [(String, JSONValue)]) {
+        emit(LiveLine(alert: kind, emittedAtSeconds: Self.r(at), fields: fields))
     }
 
     /// The first line: what is being listened to, and against which standard.
     public func started(sampleRateHz: Int, channels: Int, formatName: String, agentChannel: Int) {
         line(
-            "started", 0,
+            .started, 0,
             [
                 ("sample_rate_hz", .whole(sampleRateHz)), ("channels", .whole(channels)),
                 ("format", .str(formatName)),
@@ -97,7 +131,7 @@ public final class LiveCoach: CallStreamListener {
     }
 
     public func warning(_ message: String, at: Double) {
-        line("warning", at, [("message", .str(message))])
+        line(.warning, at, [("message", .str(message))])
     }
 
     // MARK: CallStreamListener
@@ -111,7 +145,7 @@ public final class LiveCoach: CallStreamListener {
         let sinking = rule.judge(u, endings)
         let duration = u.endSeconds - u.startSeconds
         line(
-            "utterance", at,
+            .utterance, at,
             [
                 ("party", .str(party.rawValue)), ("index", .whole(index)), ("start_s", n(u.startSeconds)),
                 ("end_s", n(u.endSeconds)),
@@ -125,7 +159,7 @@ public final class LiveCoach: CallStreamListener {
         if sinking == true {
             let span = u.endingSpan ?? u.span
             line(
-                "sinking_ending", at,
+                .sinkingEnding, at,
                 [
                     ("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds)),
                     ("utterance_index", .whole(index)),
@@ -198,23 +232,23 @@ public final class LiveCoach: CallStreamListener {
         guard next != rateState || reminder else { return }
         rateState = next
         rateAlertedAt = at
-        let kind: String
+        let kind: LiveAlertKind
         let limit: Double?
         switch next {
         case .fast:
-            kind = "too_fast"
+            kind = .tooFast
             limit = band.maximumCharactersPerMinute
         case .slow:
-            kind = "too_slow"
+            kind = .tooSlow
             limit = band.minimumCharactersPerMinute
         case .ok:
-            kind = "rate_ok"
+            kind = .rateOk
             limit = nil
         }
-        line(
-            "alert", at,
+        alert(
+            kind, at,
             [
-                ("kind", .str(kind)), ("rate_30s_cpm", n(rate, 10)), ("talk_s", n(talk)), ("start_s", n(start)),
+                ("rate_30s_cpm", n(rate, 10)), ("talk_s", n(talk)), ("start_s", n(start)),
                 ("end_s", n(agentUtterances.last?.end ?? start)),
                 ("limit_cpm", limit.map { .num($0) } ?? .null),
                 (
@@ -231,35 +265,35 @@ public final class LiveCoach: CallStreamListener {
     public func filledPause(_ span: TimeSpan, party: Party, at: Double) {
         guard party == .agent else { return }
         line(
-            "filled_pause", at,
+            .filledPause, at,
             [("party", .str(party.rawValue)), ("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds))])
     }
 
     public func talkingOver(by: Party, atSeconds: Double, overlapSoFarSeconds: Double, at: Double) {
         guard by == .agent else { return }
-        line(
-            "alert", at,
+        alert(
+            .talkingOverCustomer, at,
             [
-                ("kind", .str("talking_over_customer")), ("at_s", n(atSeconds)),
+                ("at_s", n(atSeconds)),
                 ("overlap_so_far_s", n(overlapSoFarSeconds)),
             ])
     }
 
     public func interruption(_ i: Interruption, at: Double) {
         line(
-            "interruption", at,
+            .interruption, at,
             [("by", .str(i.by.rawValue)), ("at_s", n(i.atSeconds)), ("overlap_s", n(i.overlapSeconds))])
     }
 
     public func backchannel(_ b: Backchannel, at: Double) {
         line(
-            "backchannel", at,
+            .backchannel, at,
             [("by", .str(b.by.rawValue)), ("at_s", n(b.atSeconds)), ("duration_s", n(b.durationSeconds))])
     }
 
     public func hold(_ span: TimeSpan, at: Double) {
         line(
-            "hold", at,
+            .hold, at,
             [("start_s", n(span.startSeconds)), ("end_s", n(span.endSeconds)), ("duration_s", n(span.durationSeconds))])
     }
 
@@ -268,10 +302,10 @@ public final class LiveCoach: CallStreamListener {
         let limit = holdLimitSeconds
         guard seconds >= limit, alertedSilenceFrom != fromSeconds else { return }
         alertedSilenceFrom = fromSeconds
-        line(
-            "alert", at,
+        alert(
+            .holdTooLong, at,
             [
-                ("kind", .str("hold_too_long")), ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)),
+                ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)),
                 ("limit_s", .num(limit)),
             ])
     }
@@ -280,10 +314,10 @@ public final class LiveCoach: CallStreamListener {
         let limit = listeningTurnSeconds
         guard !acknowledged, seconds >= limit, alertedFloorFrom != fromSeconds else { return }
         alertedFloorFrom = fromSeconds
-        line(
-            "alert", at,
+        alert(
+            .noAcknowledgement, at,
             [
-                ("kind", .str("no_acknowledgement")), ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)),
+                ("start_s", n(fromSeconds)), ("so_far_s", n(seconds)),
                 ("limit_s", .num(limit)),
             ])
     }

@@ -2,13 +2,15 @@ import Foundation
 import YusuDelivery
 
 /// `yusu live`'s lines as JSON Lines (schema/live.v1.schema.json): one object per line,
-/// `type` and `emitted_at_s` first, then the line's fields in order.
+/// `type` and `emitted_at_s` first, then an alert's `kind`, then the line's fields in order.
 public enum LiveJSON {
     public static let schemaVersion = 1
 
     public static func render(_ line: LiveLine) -> String {
-        let head: [(String, JSONValue)] = [("type", .str(line.type)), ("emitted_at_s", .num(line.emittedAtSeconds))]
-        return JSONValue.fields(head + line.fields).text(escapingMarkup: false)
+        let head: [(String, JSONValue)] = [
+            ("type", .str(line.type.rawValue)), ("emitted_at_s", .num(line.emittedAtSeconds)),
+        ]
+        return JSONValue.fields(head + line.writtenFields).text(escapingMarkup: false)
     }
 
     /// The last line: the score document for the whole call, as `score --format json` gives

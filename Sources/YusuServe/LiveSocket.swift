@@ -32,13 +32,17 @@ actor LiveBoard {
         var written = Date.distantPast
     }
 
-    static let staleSeconds = 60.0
+    /// How long a row may go without an update before it is taken for a dead instance's.
+    let staleSeconds: Double
     /// The rate alerts and the state each leaves the rate in (`rate_state`).
-    static let rateStates: [String: String?] = ["too_fast": "fast", "too_slow": "slow", "rate_ok": .none]
+    static let rateStates: [LiveAlertKind: String?] = [.tooFast: "fast", .tooSlow: "slow", .rateOk: .none]
     let database: ServeDatabase
     private var entries: [String: Entry] = [:]
 
-    init(database: ServeDatabase) { self.database = database }
+    init(database: ServeDatabase, staleSeconds: Double = 60) {
+        self.database = database
+        self.staleSeconds = staleSeconds
+    }
 
     /// Calls open on this instance.
     var count: Int { entries.count }
@@ -69,18 +73,19 @@ actor LiveBoard {
         e.silence = silence
         var alerted = false
         for line in lines {
-            if line.type == "utterance" {
+            if line.type == .utterance {
                 e.utterances += 1
                 if let r = line["rate_30s_cpm"]?.double ?? line["rate_cpm"]?.double { e.lastRateCpm = r }
                 continue
             }
-            if line.type == "alert", case .str(let kind)? = line["kind"], let state = Self.rateStates[kind] {
+            if let kind = line.alert, let state = Self.rateStates[kind] {
                 e.rateState = state
             }
             if let label = BoardLabel.text(line) {
                 e.alerts.append(
                     .fields(
-                        [("type", .str(line.type)), ("emitted_at_s", .num(line.emittedAtSeconds))] + line.fields
+                        [("type", .str(line.type.rawValue)), ("emitted_at_s", .num(line.emittedAtSeconds))]
+                            + line.writtenFields
                             + [("label", .str(label))]))
                 if e.alerts.count > 5 { e.alerts.removeFirst() }
                 alerted = true
@@ -127,7 +132,7 @@ actor LiveBoard {
 
     /// Every instance's live calls, oldest first.
     func list() async throws -> [JSONValue] {
-        let since = Date().timeIntervalSince1970 - Self.staleSeconds
+        let since = Date().timeIntervalSince1970 - staleSeconds
         struct Row: Decodable {
             let id, agent_id, call_id, started_at: String
             let heard_s: Double
@@ -403,25 +408,24 @@ enum BoardLabel {
             return digits == 0 ? String(Int(x.rounded())) : String(format: "%.\(digits)f", x)
         }
         switch o.type {
-        case "interruption":
+        case .interruption:
             let who = o["by"] == .str("agent") ? "坐席打断客户 Agent interrupted" : "客户打断坐席 Customer interrupted"
             return "\(who) · 重叠 \(num("overlap_s")) 秒"
-        case "sinking_ending":
+        case .sinkingEnding:
             guard let below = o["end_vs_median_st"]?.double else { return "句尾下沉 Sinking ending" }
             return "句尾下沉 Sinking ending · 低于音域 \(String(format: "%.1f", abs(below))) 半音"
-        case "alert":
-            guard case .str(let kind)? = o["kind"] else { return nil }
+        case .alert:
             let again = o["reminder"] == .boolean(true) ? " (仍 still)" : ""
-            switch kind {
-            case "too_fast": return "语速过快 Too fast · \(num("rate_30s_cpm", 0)) 字/分钟\(again)"
-            case "too_slow": return "语速过慢 Too slow · \(num("rate_30s_cpm", 0)) 字/分钟\(again)"
-            case "rate_ok": return "语速恢复 Rate back in band · \(num("rate_30s_cpm", 0)) 字/分钟"
-            case "talking_over_customer": return "抢话 Talking over the customer · 已重叠 \(num("overlap_so_far_s")) 秒"
-            case "hold_too_long": return "等待过长 Hold too long · \(num("so_far_s", 0)) 秒"
-            case "no_acknowledgement": return "未回应客户 No acknowledgement · \(num("so_far_s", 0)) 秒"
-            default: return kind
+            switch o.alert {
+            case .tooFast: return "语速过快 Too fast · \(num("rate_30s_cpm", 0)) 字/分钟\(again)"
+            case .tooSlow: return "语速过慢 Too slow · \(num("rate_30s_cpm", 0)) 字/分钟\(again)"
+            case .rateOk: return "语速恢复 Rate back in band · \(num("rate_30s_cpm", 0)) 字/分钟"
+            case .talkingOverCustomer: return "抢话 Talking over the customer · 已重叠 \(num("overlap_so_far_s")) 秒"
+            case .holdTooLong: return "等待过长 Hold too long · \(num("so_far_s", 0)) 秒"
+            case .noAcknowledgement: return "未回应客户 No acknowledgement · \(num("so_far_s", 0)) 秒"
+            case nil: return nil
             }
-        default: return nil
+        case .started, .utterance, .filledPause, .backchannel, .hold, .warning: return nil
         }
     }
 }

@@ -87,8 +87,14 @@ struct ConnectionGuardTests {
 struct BoardLabelTests {
     /// The label of a line written as JSON (its type and fields, as the coach emits them).
     func label(_ line: String) -> String? {
-        guard case .obj(var o) = JSONValue.parse(line), case .str(let type)? = o.removeValue(forKey: "type") else {
-            return nil
+        guard case .obj(var o) = JSONValue.parse(line), case .str(let name)? = o.removeValue(forKey: "type"),
+            let type = LiveLineType(rawValue: name)
+        else { return nil }
+        if type == .alert {
+            guard case .str(let kind)? = o.removeValue(forKey: "kind"), let alert = LiveAlertKind(rawValue: kind) else {
+                return nil
+            }
+            return BoardLabel.text(LiveLine(alert: alert, emittedAtSeconds: 0, fields: o.map { ($0.key, $0.value) }))
         }
         return BoardLabel.text(LiveLine(type: type, emittedAtSeconds: 0, fields: o.map { ($0.key, $0.value) }))
     }
@@ -117,10 +123,9 @@ struct BoardLabelTests {
 
 @Suite("the live board's rows")
 struct LiveBoardTests {
-    func line(_ kind: String, _ rate: Double, at: Double) -> LiveLine {
+    func line(_ kind: LiveAlertKind, _ rate: Double, at: Double) -> LiveLine {
         LiveLine(
-            type: "alert", emittedAtSeconds: at,
-            fields: [("kind", .str(kind)), ("rate_30s_cpm", .num(rate)), ("reminder", .boolean(false))])
+            alert: kind, emittedAtSeconds: at, fields: [("rate_30s_cpm", .num(rate)), ("reminder", .boolean(false))])
     }
 
     @Test("the rate's state follows the coach's rate alerts: fast, back in band, slow; other alerts leave it")
@@ -128,7 +133,8 @@ struct LiveBoardTests {
         let dir = TemporaryDirectory()
         let path = dir.file("board.sqlite")
         _ = try ResultsDatabase(path: path)
-        let board = LiveBoard(database: try ServeDatabase(.sqlite(path: path)))
+        // Rows never go stale here: a test waiting for a thread behind slower ones is not a dead instance.
+        let board = LiveBoard(database: try ServeDatabase(.sqlite(path: path)), staleSeconds: 1e9)
         let id = try #require(await board.open(agentId: "a", callId: "c", limit: 10))
         func state() async throws -> JSONValue? {
             guard case .obj(let row)? = try await board.list().first else { return nil }
@@ -136,19 +142,17 @@ struct LiveBoardTests {
         }
         #expect(try await state() == .null)
         let steps: [(LiveLine, JSONValue)] = [
-            (line("too_fast", 208, at: 49), .str("fast")),
+            (line(.tooFast, 208, at: 49), .str("fast")),
             (
-                LiveLine(
-                    type: "alert", emittedAtSeconds: 50,
-                    fields: [("kind", .str("talking_over_customer")), ("overlap_so_far_s", .num(0.7))]),
+                LiveLine(alert: .talkingOverCustomer, emittedAtSeconds: 50, fields: [("overlap_so_far_s", .num(0.7))]),
                 .str("fast")
             ),
-            (line("rate_ok", 118, at: 80), .null),
-            (line("too_slow", 80, at: 120), .str("slow")),
+            (line(.rateOk, 118, at: 80), .null),
+            (line(.tooSlow, 80, at: 120), .str("slow")),
         ]
         for (sent, expected) in steps {
             await board.note(id, heardSeconds: sent.emittedAtSeconds, silence: nil, lines: [sent])
-            #expect(try await state() == expected, "after \(sent.type) \(String(describing: sent["kind"]))")
+            #expect(try await state() == expected, "after \(sent.alert?.rawValue ?? "")")
         }
     }
 }

@@ -7,7 +7,7 @@ import Testing
 struct LiveCoachTests {
     final class Lines {
         var all: [LiveLine] = []
-        func alerts(_ kind: String) -> [LiveLine] { all.filter { $0.type == "alert" && $0["kind"] == .str(kind) } }
+        func alerts(_ kind: String) -> [LiveLine] { all.filter { $0.alert?.rawValue == kind } }
         /// Alerts of a change (not reminders of a rate still out of the band).
         func changes(_ kind: String) -> [LiveLine] { alerts(kind).filter { $0["reminder"] != .boolean(true) } }
     }
@@ -67,7 +67,7 @@ struct LiveCoachTests {
         #expect(fast.map { $0["reminder"] } == [.boolean(false), .boolean(true), .boolean(true)])
         let gaps = zip(fast.dropFirst(), fast).map { $0.emittedAtSeconds - $1.emittedAtSeconds }
         #expect(gaps.allSatisfy { $0 >= 30 && $0 < 30 + 3.4 }, "\(gaps)")
-        let utterances = lines.all.filter { $0.type == "utterance" }
+        let utterances = lines.all.filter { $0.type == .utterance }
         #expect(utterances.count == 30)
         // The window's 30 s of talk holds 9 utterances, 8 pauses and part of a tenth: 142.9 /min.
         if case .num(let rate)? = utterances.last?["rate_30s_cpm"] { #expect(abs(rate - 142.9) < 0.05, "\(rate)") }
@@ -97,7 +97,7 @@ struct LiveCoachTests {
             lines.alerts("too_slow").count == 1 && lines.alerts("too_fast").isEmpty,
             """
             \(s[SpeechRateRule.self]) \
-            \(lines.all.filter { $0.type == "alert" }.map { $0.fields.map { "\($0.0)=\($0.1)" } })
+            \(lines.all.filter { $0.type == .alert }.map { $0.fields.map { "\($0.0)=\($0.1)" } })
             """
         )
     }
@@ -242,9 +242,9 @@ struct LiveCoachTests {
             ),
             party: .agent, index: 1, at: 5.8)
         c.utterance(Utterance(startSeconds: 3, endSeconds: 5, syllables: 6), party: .customer, index: 0, at: 5.8)
-        let utterances = lines.all.filter { $0.type == "utterance" }
+        let utterances = lines.all.filter { $0.type == .utterance }
         #expect(utterances.map { $0["falling_ending"] } == [.boolean(true), .boolean(false)])
-        let endings = lines.all.filter { $0.type == "sinking_ending" }
+        let endings = lines.all.filter { $0.type == .sinkingEnding }
         #expect(
             endings.count == 1 && endings.first?["start_s"] == .num(1.6)
                 && endings.first?["utterance_index"] == .whole(0))
