@@ -1,10 +1,34 @@
 import Foundation
 import Testing
+import YusuTestSupport
 
 @testable import YusuDelivery
 
 @Suite("The live coach: alerts from events, against the standard")
 struct LiveCoachTests {
+    @Test("the line types and alert kinds are the published schema's (schema/live.v1.schema.json), no more, no fewer")
+    func kindsAreTheSchemas() throws {
+        let url = URL(fileURLWithPath: fixturesDirectory() + "/../schema/live.v1.schema.json")
+        let schema = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let types = ((schema["properties"] as? [String: Any])?["type"] as? [String: Any])?["enum"] as? [String]
+        #expect(types == LiveLineType.allCases.map(\.rawValue) + ["summary"])
+        // Every alert branch's `kind`, a const or an enum.
+        var kinds: [String] = []
+        func collect(_ node: Any) {
+            if let object = node as? [String: Any] {
+                if let kind = (object["properties"] as? [String: Any])?["kind"] as? [String: Any] {
+                    kinds += (kind["enum"] as? [String]) ?? [kind["const"] as? String].compactMap { $0 }
+                }
+                object.values.forEach(collect)
+            } else if let array = node as? [Any] {
+                array.forEach(collect)
+            }
+        }
+        collect(schema)
+        #expect(kinds.count == LiveAlertKind.allCases.count)
+        #expect(Set(kinds) == Set(LiveAlertKind.allCases.map(\.rawValue)), "\(kinds)")
+    }
+
     final class Lines {
         var all: [LiveLine] = []
         func alerts(_ kind: String) -> [LiveLine] { all.filter { $0.alert?.rawValue == kind } }
