@@ -29,7 +29,7 @@ public enum LiveAlertKind: String, Sendable, CaseIterable {
 /// One line of `yusu live`: its type (and an alert's kind), the audio time it was emitted
 /// at, its other fields in order.
 public struct LiveLine: Sendable {
-    public var type: LiveLineType
+    public private(set) var type: LiveLineType
     /// An alert's kind; nil for every other line.
     public private(set) var alert: LiveAlertKind?
     public var emittedAtSeconds: Double
