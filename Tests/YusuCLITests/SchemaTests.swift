@@ -6,18 +6,23 @@ import YusuTestSupport
 /// The first python3 on the PATH (then /usr/bin's) that can import jsonschema (Debian:
 /// python3-jsonschema; PyPI: jsonschema), if any. CI installs it and sets
 /// YUSU_REQUIRE_JSONSCHEMA=1, so there its absence is a failure, not a skip.
-let jsonSchemaPython: URL? = {
+let jsonSchemaPython: URL? = python3(importing: "jsonschema")
+/// The same with yaml too (Debian: python3-yaml), to read the API's OpenAPI file.
+let specPython: URL? = python3(importing: "jsonschema, yaml")
+
+/// The first python3 on the PATH, then /usr/bin's, that can import `modules`.
+func python3(importing modules: String) -> URL? {
     let folders =
         (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/bin"]
     for folder in folders {
         let candidate = URL(fileURLWithPath: folder).appendingPathComponent("python3")
         guard FileManager.default.isExecutableFile(atPath: candidate.path),
-            let r = try? CLI.run(executable: candidate, ["-c", "import jsonschema"]), r.status == 0
+            let r = try? CLI.run(executable: candidate, ["-c", "import \(modules)"]), r.status == 0
         else { continue }
         return candidate
     }
     return nil
-}()
+}
 let jsonSchemaAvailable = jsonSchemaPython != nil
 /// What a skip says: where python3 was looked for.
 let jsonSchemaMissing = "no python3 on the PATH or in /usr/bin can import jsonschema (Debian: python3-jsonschema)"

@@ -942,9 +942,11 @@ struct ServeTests {
                 call["rate_state"] as? String == "fast" && ((call["last_rate_cpm"] as? Double) ?? 0) > 120
                     && (call["alerts"] as? [[String: Any]])?.contains { $0["kind"] as? String == "too_fast" } == true,
                 "the board mid-call: \(board)")
-            if let python = jsonSchemaPython {
+            if let python = specPython {
                 let complaints = try validateAgainstSpec(board, path: "/v1/live/calls", python: python)
                 #expect(complaints.isEmpty, "/v1/live/calls mid-call against schema/openapi.v1.yaml: \(complaints)")
+            } else if jsonSchemaRequired {
+                Issue.record("YUSU_REQUIRE_JSONSCHEMA=1 but no python3 imports both jsonschema and yaml (python3-yaml)")
             }
         }
         if chromiumPath != nil {
@@ -1166,7 +1168,7 @@ let schemathesisRequired = ProcessInfo.processInfo.environment["YUSU_REQUIRE_SCH
 
 /// What a real JSON Schema validator finds wrong with a GET's 200 answer, against the answer's
 /// schema in schema/openapi.v1.yaml (OpenAPI 3.1: JSON Schema 2020-12); empty when nothing.
-/// `python` imports jsonschema (`jsonSchemaPython`) and must import yaml (Debian: python3-yaml).
+/// `python` imports jsonschema and yaml (`specPython`).
 func validateAgainstSpec(_ json: String, path: String, python: URL) throws -> String {
     let dir = TemporaryDirectory()
     let file = dir.file("answer.json")
