@@ -82,54 +82,64 @@ public struct FinalIntonation: Sendable {
     }
 }
 
-/// What a person is shown of an ending: its fall and its end against the register with the
-/// pitch tracker's octave jump taken out. A halved period in a creaky ending (or a doubled
-/// one before it) adds 12 st the voice did not make: measured falls of 13–29 st where the ear
-/// hears 5, or a level ending. The judgement keeps the measured values, on which the rule was
-/// set (folding them before judging lost true sinking endings: F1 0.897 → 0.844 on the dev
-/// calls, creak is heard as low); only the numbers printed are these.
+/// What a person is shown of an ending: its fall and its end against the register, and
+/// neither where the pitch tracker's octave jump makes it a false number. A halved period in
+/// a creaky ending (or a doubled one before it) adds about 12 st the voice did not make:
+/// measured falls of 13–29 st where the ear hears 5, or a level ending. The judgement keeps
+/// the measured values, on which the rule was set (folding them before judging lost true
+/// sinking endings: F1 0.897 → 0.844 on the dev calls, creak is heard as low); only what is
+/// printed changes. Taking whole octaves out of the printed numbers, as Yusu did until now, was
+/// tried on the dev calls' three such endings, each truly falling 5.4–6.0 st: it printed falls of 4.8, 4.8
+/// and 1.8 st and ends 3.8 below, 2.9 above and 1.7 below the register, two of them numbers
+/// that contradict the verdict. A jump's size is not the voice's, so no number is printed
+/// where it lies.
 public struct ShownEnding: Sendable, Equatable {
     /// A fall of more than an octave into an utterance's end is the tracker's octave error.
     public static let plausibleFallSemitones = 12.0
     /// An end this far under the register took part in such an error (a halved period).
     public static let plausibleEndSemitones = 9.0
-    public var dropSemitones: Double
-    public var endRelativeToMedianSemitones: Double
-    /// Whether an octave jump was taken out.
-    public var octaveJump: Bool
+    /// The fall into the end, st; nil where an octave jump lies in it.
+    public var dropSemitones: Double?
+    /// The end against the register, st; nil where the jump is at the end itself (halved).
+    public var endRelativeToMedianSemitones: Double?
+    /// Whether the tracker jumped an octave in the ending (then the fall is not shown).
+    public var octaveJump: Bool { dropSemitones == nil }
 
     public init(dropSemitones drop: Double, endRelativeToMedianSemitones end: Double) {
         guard drop > Self.plausibleFallSemitones else {
-            (dropSemitones, endRelativeToMedianSemitones, octaveJump) = (drop, end, false)
+            (dropSemitones, endRelativeToMedianSemitones) = (drop, end)
             return
         }
-        // The whole octaves of the fall are the jump: out of the end when the end is where
-        // it happened (halved), else out of the level it fell from (doubled).
-        let octaves = 12 * (drop / 12).rounded()
-        dropSemitones = drop - octaves
-        endRelativeToMedianSemitones = end < -Self.plausibleEndSemitones ? end + octaves : end
-        octaveJump = true
+        dropSemitones = nil
+        // Halved at the end: the end is the jump's too. Doubled before it: the end is the voice's.
+        endRelativeToMedianSemitones = end < -Self.plausibleEndSemitones ? nil : end
     }
 
-    /// "pitch falls 4.8 st into the end and ends 2.1 st below the agent's register", and what
-    /// was taken out, said.
+    /// "pitch falls 4.8 st into the end and ends 2.1 st below the agent's register"; where
+    /// the tracker jumped an octave, what could not be measured, said.
     public var note: String {
-        let e = endRelativeToMedianSemitones
-        let zh =
-            (dropSemitones < 0.5 ? "句尾音高平" : String(format: "句尾音高下降 %.1f 半音", dropSemitones))
-            + (abs(e) < 0.05
-                ? ", 收在音域中间" : String(format: ", 收尾%@音域中线 %.1f 半音", e < 0 ? "低于" : "高于", abs(e)))
-        let fall =
-            dropSemitones < 0.5
-            ? "pitch level into the end" : String(format: "pitch falls %.1f st into the end", dropSemitones)
+        let fallZh = dropSemitones.map { $0 < 0.5 ? "句尾音高平" : String(format: "句尾音高下降 %.1f 半音", $0) }
+        let fall = dropSemitones.map {
+            $0 < 0.5 ? "pitch level into the end" : String(format: "pitch falls %.1f st into the end", $0)
+        }
+        guard let e = endRelativeToMedianSemitones else {
+            return "句尾降入嘎裂声 (音高跟踪在此跳了八度, 降幅未测) · pitch falls into creak at the end (the pitch tracker "
+                + "jumped an octave there, so the size of the fall is not measured)"
+        }
+        let endZh =
+            abs(e) < 0.05 ? "收在音域中间" : String(format: "收尾%@音域中线 %.1f 半音", e < 0 ? "低于" : "高于", abs(e))
         let end = endPhrase("the agent's register")
-        let jump = octaveJump ? " (the pitch tracker jumped an octave here; the jump is left out of these numbers)" : ""
-        return zh + " · " + fall + " and " + end + jump
+        guard let fallZh, let fall else {
+            return endZh + " (降幅未测: 音高跟踪在句尾前跳了八度) · " + end
+                + " (the fall is not measured: the pitch tracker jumped an octave before the end)"
+        }
+        return fallZh + ", " + endZh + " · " + fall + " and " + end
     }
 
-    /// "ends 2.1 st below `register`" (or above, or at it).
+    /// "ends 2.1 st below `register`" (or above, or at it); "ends in creak" where the end
+    /// itself is the tracker's octave jump.
     public func endPhrase(_ register: String) -> String {
-        let e = endRelativeToMedianSemitones
+        guard let e = endRelativeToMedianSemitones else { return "ends in creak" }
         if abs(e) < 0.05 { return "ends at \(register)" }
         return String(format: "ends %.1f st %@ %@", abs(e), e < 0 ? "below" : "above", register)
     }

@@ -296,10 +296,11 @@ public enum HTMLCallReport {
             grid: grid, contour: contour, middleX: HTML.n(width / 2), sinking: sinking)
     }
 
-    /// "ends 2.1 st below the register", and the tracker's octave jump when one was left out.
+    /// "ends 2.1 st below the register", and the tracker's octave jump where there was one.
     static func endingLabel(_ u: Utterance) -> String {
         guard let e = u.shownEnding else { return "" }
-        return e.endPhrase("the register") + (e.octaveJump ? " (an octave jump of the pitch tracker left out)" : "")
+        return e.endPhrase("the register")
+            + (e.octaveJump ? " (the pitch tracker jumped an octave; the fall is not measured)" : "")
     }
 
     // MARK: Speech rate

@@ -412,7 +412,14 @@ enum BoardLabel {
             let who = o["by"] == .str("agent") ? "坐席打断客户 Agent interrupted" : "客户打断坐席 Customer interrupted"
             return "\(who) · 重叠 \(num("overlap_s")) 秒"
         case .sinkingEnding:
-            guard let below = o["end_vs_median_st"]?.double else { return "句尾下沉 Sinking ending" }
+            // As a person is shown an ending: no number where the tracker jumped an octave.
+            guard let drop = o["final_drop_st"]?.double, let end = o["end_vs_median_st"]?.double else {
+                return "句尾下沉 Sinking ending"
+            }
+            let shown = ShownEnding(dropSemitones: drop, endRelativeToMedianSemitones: end)
+            guard let below = shown.endRelativeToMedianSemitones else {
+                return "句尾下沉 Sinking ending · 降入嘎裂声 into creak"
+            }
             return "句尾下沉 Sinking ending · 低于音域 \(String(format: "%.1f", abs(below))) 半音"
         case .alert:
             let again = o["reminder"] == .boolean(true) ? " (仍 still)" : ""

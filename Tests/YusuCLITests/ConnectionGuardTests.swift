@@ -112,8 +112,12 @@ struct BoardLabelTests {
                 == "抢话 Talking over the customer · 已重叠 0.7 秒")
         #expect(label(#"{"type":"alert","kind":"hold_too_long","so_far_s":60}"#) == "等待过长 Hold too long · 60 秒")
         #expect(
-            label(#"{"type":"sinking_ending","end_vs_median_st":-5.29}"#)
+            label(#"{"type":"sinking_ending","final_drop_st":4.1,"end_vs_median_st":-5.29}"#)
                 == "句尾下沉 Sinking ending · 低于音域 5.3 半音")
+        // The tracker's octave jump at the end (a 13.8 st "fall" to 13.7 st under the register): no number.
+        #expect(
+            label(#"{"type":"sinking_ending","final_drop_st":13.75,"end_vs_median_st":-13.71}"#)
+                == "句尾下沉 Sinking ending · 降入嘎裂声 into creak")
         #expect(
             label(#"{"type":"interruption","by":"customer","overlap_s":1.21}"#)
                 == "客户打断坐席 Customer interrupted · 重叠 1.2 秒")
