@@ -122,18 +122,18 @@ public enum NightReport {
         @Null var since: String?
         @Null var standard_key: String?
         var groups: [GroupDTO]
-        var failed_files: [FailedDTO]
-        var warnings: [WarningDTO]
+        var failed_files: [FileDTO]
+        var warnings: [FileDTO]
 
         init(_ s: NightlySummary) {
             since = s.since
             standard_key = s.standardKey
             groups = s.groups.map(GroupDTO.init)
             failed_files = s.failedFiles.map {
-                FailedDTO(path: $0.path, agent_id: $0.agentId, call_id: $0.callId, date: $0.date, reason: $0.reason)
+                FileDTO($0, reason: $0.reason)
             }
             warnings = s.warnings.map {
-                WarningDTO(path: $0.path, agent_id: $0.agentId, call_id: $0.callId, date: $0.date, warning: $0.reason)
+                FileDTO($0, warning: $0.reason)
             }
         }
 
@@ -192,19 +192,20 @@ public enum NightReport {
 
     typealias EvidenceDTO = JSONReport.EvidenceDTO
 
-    struct FailedDTO: Encodable {
+    /// A file of the night with what happened to it: the reason it failed, or the warning it
+    /// was scored with (the one that is nil is left out).
+    struct FileDTO: Encodable {
         var path: String
         var agent_id: String
         var call_id: String
         var date: String
-        var reason: String
-    }
-    struct WarningDTO: Encodable {
-        var path: String
-        var agent_id: String
-        var call_id: String
-        var date: String
-        var warning: String
+        var reason: String?
+        var warning: String?
+
+        init(_ f: NightlySummary.FailedFile, reason: String? = nil, warning: String? = nil) {
+            (path, agent_id, call_id, date) = (f.path, f.agentId, f.callId, f.date)
+            (self.reason, self.warning) = (reason, warning)
+        }
     }
 
 }
