@@ -1,0 +1,129 @@
+import Foundation
+
+/// A FrameAnalyzer's workspaces, which hold nothing from one frame to the next: the two
+/// FFTs (FFTW plans and aligned buffers), the Hann window, the analysis window and YIN's
+/// buffers. One set per thread and analysis grid, shared by every analyzer on that thread:
+/// a server coaching hundreds of calls on one core touches one set of these (about 20 KB)
+/// instead of one per channel, so they stay in cache.
+final class FrameScratch {
+    let spectralFFT: RealFFT
+    let pitchFFT: RealFFT
+    let hann: UnsafeMutablePointer<Float>
+    let hannPowerSum: Float
+    let window: UnsafeMutablePointer<Float>
+    let integrationSpectrum: UnsafeMutablePointer<Float>
+    /// The pitch window's energy prefix sums: element j + 1 the sum of the first j + 1
+    /// squares; element 0 is 0 from the start and never written.
+    let prefixEnergy: UnsafeMutablePointer<Double>
+    let normalisedDifference: UnsafeMutablePointer<Float>
+    let rawDifference: UnsafeMutablePointer<Float>
+    /// YIN's difference d(tau) and its running sum, Double, lags 0 ... maxLag.
+    let difference: UnsafeMutablePointer<Double>
+    let cumulativeDifference: UnsafeMutablePointer<Double>
+    let bestLag: UnsafeMutablePointer<Float>
+    let bestDip: UnsafeMutablePointer<Float>
+    /// The four bands' and the envelope's mean squares, then their levels (`VectorLog`,
+    /// eight lanes at a time; lanes past the sixteen bands hold 1).
+    let levelPowers: UnsafeMutablePointer<Double>
+    let levelDb: UnsafeMutablePointer<Float>
+    /// The flatness's products of 16 powers, eight lanes at a time (lanes past them hold 1).
+    let flatnessProducts: UnsafeMutablePointer<Double>
+    /// |X_k|² of the spectral FFT's bins.
+    let binPower: UnsafeMutablePointer<Float>
+
+    static func pitchSpanSamples(_ config: AnalysisConfig) -> Int {
+        config.pitchIntegrationSamples + config.maxLagSamples + 1
+    }
+
+    init(config: AnalysisConfig) {
+        let n = config.spectralWindowSamples
+        let span = Self.pitchSpanSamples(config)
+        spectralFFT = RealFFT(size: n)
+        pitchFFT = RealFFT(size: FrameAnalyzer.pitchFFTSize(config))
+        hann = .allocate(capacity: n)
+        var power: Float = 0
+        for i in 0..<n {
+            let h = Float(0.5 - 0.5 * cos(2 * Double.pi * (Double(i) + 0.5) / Double(n)))
+            hann[i] = h
+            power += h * h
+        }
+        hannPowerSum = power
+        window = Self.buffer(max(n, span), 0)
+        integrationSpectrum = Self.buffer(2 * pitchFFT.binCount, 0)
+        prefixEnergy = .allocate(capacity: span + 1)
+        prefixEnergy.initialize(repeating: 0, count: span + 1)
+        difference = .allocate(capacity: config.maxLagSamples + 1)
+        difference.initialize(repeating: 0, count: config.maxLagSamples + 1)
+        cumulativeDifference = .allocate(capacity: config.maxLagSamples + 1)
+        cumulativeDifference.initialize(repeating: 0, count: config.maxLagSamples + 1)
+        // Eight lags past the last are read by the vectorised minima search, unmasked: those
+        // past maxLag + 1 keep their 1 for good, so none of them is taken for a minimum.
+        normalisedDifference = Self.buffer(config.maxLagSamples + 10, 1)
+        rawDifference = Self.buffer(config.maxLagSamples + 2, 0)
+        bestLag = Self.buffer(config.pitchCandidatesPerFrame, 0)
+        bestDip = Self.buffer(config.pitchCandidatesPerFrame, 0)
+        let levelLanes = (4 + FrameFeatures.envelopeBandCount + 7) / 8 * 8
+        levelPowers = .allocate(capacity: levelLanes)
+        levelPowers.initialize(repeating: 1, count: levelLanes)
+        levelDb = Self.buffer(levelLanes, 0)
+        let productLanes = ((n / 2 + 1) / 16 + 1 + 7) / 8 * 8
+        flatnessProducts = .allocate(capacity: productLanes)
+        flatnessProducts.initialize(repeating: 1, count: productLanes)
+        binPower = Self.buffer(spectralFFT.binCount, 0)
+    }
+
+    private static func buffer(_ count: Int, _ value: Float) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        p.initialize(repeating: value, count: count)
+        return p
+    }
+
+    deinit {
+        for p in [
+            hann, window, integrationSpectrum, normalisedDifference, rawDifference, bestLag, bestDip, levelDb, binPower,
+        ] {
+            p.deallocate()
+        }
+        for p in [prefixEnergy, difference, cumulativeDifference, levelPowers, flatnessProducts] { p.deallocate() }
+    }
+
+    /// This thread's set for `config`'s grid, made on first use; kept for the thread's life.
+    /// Allocates nothing once made (a thread-specific slot, a short list of grids).
+    static func current(for config: AnalysisConfig) -> FrameScratch {
+        let grid = Grid(config)
+        let slots: Slots
+        if let raw = pthread_getspecific(slotKey) {
+            slots = Unmanaged<Slots>.fromOpaque(raw).takeUnretainedValue()
+        } else {
+            slots = Slots()
+            pthread_setspecific(slotKey, Unmanaged.passRetained(slots).toOpaque())
+        }
+        for (g, scratch) in slots.sets where g == grid { return scratch }
+        let made = FrameScratch(config: config)
+        slots.sets.append((grid, made))
+        return made
+    }
+
+    /// What sizes the workspaces.
+    private struct Grid: Equatable {
+        var window: Int, integration: Int, maxLag: Int, candidates: Int
+        init(_ c: AnalysisConfig) {
+            (window, integration, maxLag, candidates) = (
+                c.spectralWindowSamples, c.pitchIntegrationSamples, c.maxLagSamples, c.pitchCandidatesPerFrame
+            )
+        }
+    }
+
+    private final class Slots {
+        var sets: [(Grid, FrameScratch)] = []
+    }
+
+    /// The thread-specific slot; a thread's sets are released when it ends.
+    private static let slotKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { raw in
+            if let raw { Unmanaged<Slots>.fromOpaque(raw).release() }
+        }
+        return key
+    }()
+}
