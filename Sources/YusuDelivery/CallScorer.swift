@@ -8,8 +8,10 @@ import YusuSignal
 /// service's uploads and pages, `bench` and the Benchmarks package are adapters over it.
 public struct CallScorer: Sendable {
     /// Changes whenever a change to the analysis changes results (a stage, a default
-    /// threshold). Stored with every batch result, so a re-run scores such files again.
-    public static let analysisRevision = "2026-11-29-spectral-change"
+    /// threshold, the words of stored evidence). Stored with every batch result, so a re-run
+    /// scores such files again. 2026-12-07: an ending where the pitch tracker jumped an octave
+    /// is no longer stored with folded numbers.
+    public static let analysisRevision = "2026-12-07-octave-jump-notes"
 
     /// A scored call: the analysis (measures, and the contour when kept) and its verdicts.
     public struct Scored: Sendable {
