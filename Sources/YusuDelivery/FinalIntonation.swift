@@ -118,22 +118,26 @@ public struct ShownEnding: Sendable, Equatable {
     /// "pitch falls 4.8 st into the end and ends 2.1 st below the agent's register"; where
     /// the tracker jumped an octave, what could not be measured, said.
     public var note: String {
-        let fallZh = dropSemitones.map { $0 < 0.5 ? "句尾音高平" : String(format: "句尾音高下降 %.1f 半音", $0) }
-        let fall = dropSemitones.map {
-            $0 < 0.5 ? "pitch level into the end" : String(format: "pitch falls %.1f st into the end", $0)
-        }
-        guard let e = endRelativeToMedianSemitones else {
+        guard endRelativeToMedianSemitones != nil else {
             return "句尾降入嘎裂声 (音高跟踪在此跳了八度, 降幅未测) · pitch falls into creak at the end (the pitch tracker "
                 + "jumped an octave there, so the size of the fall is not measured)"
         }
-        let endZh =
-            abs(e) < 0.05 ? "收在音域中间" : String(format: "收尾%@音域中线 %.1f 半音", e < 0 ? "低于" : "高于", abs(e))
         let end = endPhrase("the agent's register")
-        guard let fallZh, let fall else {
-            return endZh + " (降幅未测: 音高跟踪在句尾前跳了八度) · " + end
+        guard let drop = dropSemitones else {
+            return endPhraseZh + " (降幅未测: 音高跟踪在句尾前跳了八度) · " + end
                 + " (the fall is not measured: the pitch tracker jumped an octave before the end)"
         }
-        return fallZh + ", " + endZh + " · " + fall + " and " + end
+        let fallZh = drop < 0.5 ? "句尾音高平" : String(format: "句尾音高下降 %.1f 半音", drop)
+        let fall = drop < 0.5 ? "pitch level into the end" : String(format: "pitch falls %.1f st into the end", drop)
+        return fallZh + ", " + endPhraseZh + " · " + fall + " and " + end
+    }
+
+    /// "收尾低于音域中线 2.1 半音" (or above, or in the middle); "降入嘎裂声" where the end itself
+    /// is the tracker's octave jump.
+    public var endPhraseZh: String {
+        guard let e = endRelativeToMedianSemitones else { return "降入嘎裂声" }
+        if abs(e) < 0.05 { return "收在音域中间" }
+        return String(format: "收尾%@音域中线 %.1f 半音", e < 0 ? "低于" : "高于", abs(e))
     }
 
     /// "ends 2.1 st below `register`" (or above, or at it); "ends in creak" where the end
@@ -142,6 +146,15 @@ public struct ShownEnding: Sendable, Equatable {
         guard let e = endRelativeToMedianSemitones else { return "ends in creak" }
         if abs(e) < 0.05 { return "ends at \(register)" }
         return String(format: "ends %.1f st %@ %@", abs(e), e < 0 ? "below" : "above", register)
+    }
+
+    /// Where the ending ended, Chinese first: "收尾低于音域中线 2.1 半音 · ends 2.1 st below the
+    /// register", with the tracker's octave jump said where there was one.
+    public var endLabel: String {
+        octaveJump
+            ? endPhraseZh + " (音高跟踪跳了八度, 降幅未测) · " + endPhrase("the register")
+                + " (the pitch tracker jumped an octave; the fall is not measured)"
+            : endPhraseZh + " · " + endPhrase("the register")
     }
 }
 

@@ -296,12 +296,8 @@ public enum HTMLCallReport {
             grid: grid, contour: contour, middleX: HTML.n(width / 2), sinking: sinking)
     }
 
-    /// "ends 2.1 st below the register", and the tracker's octave jump where there was one.
-    static func endingLabel(_ u: Utterance) -> String {
-        guard let e = u.shownEnding else { return "" }
-        return e.endPhrase("the register")
-            + (e.octaveJump ? " (the pitch tracker jumped an octave; the fall is not measured)" : "")
-    }
+    /// "收尾低于音域中线 2.1 半音 · ends 2.1 st below the register" (`ShownEnding.endLabel`).
+    static func endingLabel(_ u: Utterance) -> String { u.shownEnding?.endLabel ?? "" }
 
     // MARK: Speech rate
 
@@ -434,7 +430,7 @@ public enum HTMLCallReport {
         }
         for k in flagged(card, FallingEndingsRule().id).sorted() {
             let u = m.agent.utterances[k]
-            rows.append(((u.endingSpan ?? u.span).startSeconds, "falling", "句尾下沉 sinking ending, \(endingLabel(u))"))
+            rows.append(((u.endingSpan ?? u.span).startSeconds, "falling", "句尾下沉 sinking ending · \(endingLabel(u))"))
         }
         for f in m.agent.filledPauses {
             rows.append(

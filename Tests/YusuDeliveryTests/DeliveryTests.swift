@@ -448,6 +448,10 @@ struct ShownEndingTests {
                     == "句尾音高下降 5.0 半音, 收尾低于音域中线 4.0 半音 · pitch falls 5.0 st into the end and ends 4.0 st "
                     + "below the agent's register"
         )
+        // The call page's label of where an ending ended: Chinese first too, and no number at a jump.
+        #expect(plain.endLabel == "收尾低于音域中线 4.0 半音 · ends 4.0 st below the register")
+        #expect(shown.endLabel.hasPrefix("降入嘎裂声 (") && shown.endLabel.firstMatch(of: /[0-9]/) == nil)
+        #expect(doubled.endLabel.hasPrefix("收尾低于音域中线 2.3 半音 (音高跟踪跳了八度, 降幅未测) · ends 2.3 st below"))
         // Chinese first, in plain words (半音, 音域), then the English.
         #expect(
             ShownEnding(dropSemitones: 0.2, endRelativeToMedianSemitones: 1).note
