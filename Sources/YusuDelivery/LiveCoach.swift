@@ -26,6 +26,32 @@ public enum LiveAlertKind: String, Sendable, CaseIterable {
     case noAcknowledgement = "no_acknowledgement"
 }
 
+/// Where the agent's running rate stands against the band, as the coach last said it.
+public enum LiveRateState: String, Sendable {
+    case ok, fast, slow
+}
+
+extension LiveAlertKind {
+    /// The rate alert that says `state`.
+    init(saying state: LiveRateState) {
+        switch state {
+        case .ok: self = .rateOk
+        case .fast: self = .tooFast
+        case .slow: self = .tooSlow
+        }
+    }
+
+    /// The state a rate alert says; nil for the other alerts.
+    public var rateState: LiveRateState? {
+        switch self {
+        case .tooFast: return .fast
+        case .tooSlow: return .slow
+        case .rateOk: return .ok
+        case .talkingOverCustomer, .holdTooLong, .noAcknowledgement: return nil
+        }
+    }
+}
+
 /// One line of `yusu live`: its type (and an alert's kind), the audio time it was emitted
 /// at, its other fields in order.
 public struct LiveLine: Sendable {
@@ -80,8 +106,7 @@ public final class LiveCoach: CallStreamListener {
     private let emit: (LiveLine) -> Void
 
     private var agentUtterances: [(start: Double, end: Double, syllables: Int)] = []
-    private enum RateState { case ok, fast, slow }
-    private var rateState = RateState.ok
+    private var rateState = LiveRateState.ok
     private var rateAlertedAt = -Double.infinity
     private var alertedSilenceFrom: Double? = nil
     /// The latest report of a silence of hold length: since when, how long, heard at.
@@ -232,21 +257,14 @@ public final class LiveCoach: CallStreamListener {
         guard next != rateState || reminder else { return }
         rateState = next
         rateAlertedAt = at
-        let kind: LiveAlertKind
-        let limit: Double?
-        switch next {
-        case .fast:
-            kind = .tooFast
-            limit = band.maximumCharactersPerMinute
-        case .slow:
-            kind = .tooSlow
-            limit = band.minimumCharactersPerMinute
-        case .ok:
-            kind = .rateOk
-            limit = nil
-        }
+        let limit: Double? =
+            switch next {
+            case .fast: band.maximumCharactersPerMinute
+            case .slow: band.minimumCharactersPerMinute
+            case .ok: nil
+            }
         alert(
-            kind, at,
+            LiveAlertKind(saying: next), at,
             [
                 ("rate_30s_cpm", n(rate, 10)), ("talk_s", n(talk)), ("start_s", n(start)),
                 ("end_s", n(agentUtterances.last?.end ?? start)),

@@ -289,15 +289,12 @@ public enum HTMLCallReport {
                 x: HTML.n(x(s.startSeconds, d) - 1), y: HTML.n(top),
                 width: HTML.n(max(3, x(s.endSeconds, d) - x(s.startSeconds, d) + 2)),
                 height: HTML.n(height - top - 20), start: HTML.clock(s.startSeconds), end: HTML.clock(s.endSeconds),
-                label: endingLabel(u))
+                label: u.shownEnding?.endLabel ?? "")
         }
         return PitchChart(
             width: HTML.n(width), height: HTML.n(height + 10), axis: Axis(d, top: top, bottom: height - 10),
             grid: grid, contour: contour, middleX: HTML.n(width / 2), sinking: sinking)
     }
-
-    /// "收尾低于音域中线 2.1 半音 · ends 2.1 st below the register" (`ShownEnding.endLabel`).
-    static func endingLabel(_ u: Utterance) -> String { u.shownEnding?.endLabel ?? "" }
 
     // MARK: Speech rate
 
@@ -430,7 +427,11 @@ public enum HTMLCallReport {
         }
         for k in flagged(card, FallingEndingsRule().id).sorted() {
             let u = m.agent.utterances[k]
-            rows.append(((u.endingSpan ?? u.span).startSeconds, "falling", "句尾下沉 sinking ending · \(endingLabel(u))"))
+            rows.append(
+                (
+                    (u.endingSpan ?? u.span).startSeconds, "falling",
+                    "句尾下沉 sinking ending · \(u.shownEnding?.endLabel ?? "")"
+                ))
         }
         for f in m.agent.filledPauses {
             rows.append(

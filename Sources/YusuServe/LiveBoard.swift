@@ -16,9 +16,9 @@ actor LiveBoard {
         var heardSeconds: Double = 0
         var utterances = 0
         var lastRateCpm: Double?
-        /// The coach's judgement of that rate: "fast" or "slow" from its too_fast / too_slow
-        /// alert until its rate_ok; nil in the band (or before enough talk to judge).
-        var rateState: String?
+        /// The coach's judgement of that rate, as its last rate alert said it (ok before any);
+        /// `rate_state` is null when ok.
+        var rateState = LiveRateState.ok
         /// The latest alerts, each as its line with a `label` in words (语速过快 · 215 字/分钟).
         var alerts: [JSONValue] = []
         /// A hold in progress: since when, seconds so far.
@@ -28,8 +28,6 @@ actor LiveBoard {
 
     /// How long a row may go without an update before it is taken for a dead instance's.
     let staleSeconds: Double
-    /// The rate alerts and the state each leaves the rate in (`rate_state`).
-    static let rateStates: [LiveAlertKind: String?] = [.tooFast: "fast", .tooSlow: "slow", .rateOk: .none]
     let database: ServeDatabase
     private var entries: [String: Entry] = [:]
 
@@ -72,9 +70,7 @@ actor LiveBoard {
                 if let r = line["rate_30s_cpm"]?.double ?? line["rate_cpm"]?.double { e.lastRateCpm = r }
                 continue
             }
-            if let kind = line.alert, let state = Self.rateStates[kind] {
-                e.rateState = state
-            }
+            if let state = line.alert?.rateState { e.rateState = state }
             if let label = BoardLabel.text(line) {
                 e.alerts.append(
                     .fields(
@@ -117,7 +113,8 @@ actor LiveBoard {
                     .text(e.id), .text(e.agentId), .text(e.callId), .text(e.startedAt),
                     .real(Date().timeIntervalSince1970),
                     .real((e.heardSeconds * 10).rounded() / 10), .integer(Int64(e.utterances)),
-                    e.lastRateCpm.map { .real($0) } ?? .null, e.rateState.map { .text($0) } ?? .null, .text(alerts),
+                    e.lastRateCpm.map { .real($0) } ?? .null, e.rateState == .ok ? .null : .text(e.rateState.rawValue),
+                    .text(alerts),
                     e.silence.map { .real(($0.fromSeconds * 10).rounded() / 10) } ?? .null,
                     e.silence.map { .real(($0.seconds * 10).rounded() / 10) } ?? .null,
                 ])

@@ -34,7 +34,12 @@ struct SchemaTests {
     static let reportSchema = fixturesDirectory() + "/../schema/report.v1.schema.json"
 
     /// Validates each document with a real JSON Schema (2020-12) validator; returns its complaints.
-    func validate(_ documents: [String: String], schema: String = SchemaTests.schema) throws -> String {
+    /// The schema is a JSON file, or the part of a YAML file (the API's OpenAPI 3.1 spec) that
+    /// `pointer`'s keys lead to, read with a `python` that imports yaml too (`specPython`).
+    func validate(
+        _ documents: [String: String], schema: String = SchemaTests.schema, at pointer: [String] = [],
+        python: URL? = jsonSchemaPython
+    ) throws -> String {
         let dir = TemporaryDirectory()
         var paths: [String] = []
         for (name, text) in documents {
@@ -44,17 +49,24 @@ struct SchemaTests {
         }
         let script = """
             import json, sys, jsonschema
-            schema = json.load(open(sys.argv[1], encoding='utf-8'))
+            if sys.argv[1].endswith('.yaml'):
+                import yaml
+                schema = yaml.safe_load(open(sys.argv[1], encoding='utf-8'))
+            else:
+                schema = json.load(open(sys.argv[1], encoding='utf-8'))
+            for key in json.loads(sys.argv[2]):
+                schema = schema[key]
             jsonschema.Draft202012Validator.check_schema(schema)
             v = jsonschema.Draft202012Validator(schema)
             bad = 0
-            for p in sys.argv[2:]:
+            for p in sys.argv[3:]:
                 for e in v.iter_errors(json.load(open(p, encoding='utf-8'))):
                     bad += 1
                     print(p.rsplit('/', 1)[-1], list(e.absolute_path), e.message[:200])
             sys.exit(1 if bad else 0)
             """
-        let r = try CLI.run(executable: jsonSchemaPython!, ["-c", script, schema] + paths)
+        let keys = String(decoding: try JSONEncoder().encode(pointer), as: UTF8.self)
+        let r = try CLI.run(executable: python!, ["-c", script, schema, keys] + paths)
         return r.status == 0 ? "" : r.stdout + r.stderr
     }
 

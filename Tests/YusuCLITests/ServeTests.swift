@@ -943,7 +943,12 @@ struct ServeTests {
                     && (call["alerts"] as? [[String: Any]])?.contains { $0["kind"] as? String == "too_fast" } == true,
                 "the board mid-call: \(board)")
             if let python = specPython {
-                let complaints = try validateAgainstSpec(board, path: "/v1/live/calls", python: python)
+                let complaints = try SchemaTests().validate(
+                    ["board": board], schema: fixturesDirectory() + "/../schema/openapi.v1.yaml",
+                    at: [
+                        "paths", "/v1/live/calls", "get", "responses", "200", "content", "application/json", "schema",
+                    ],
+                    python: python)
                 #expect(complaints.isEmpty, "/v1/live/calls mid-call against schema/openapi.v1.yaml: \(complaints)")
             } else if jsonSchemaRequired {
                 Issue.record("YUSU_REQUIRE_JSONSCHEMA=1 but no python3 imports both jsonschema and yaml (python3-yaml)")
@@ -1165,27 +1170,6 @@ let schemathesisPath: String? = {
     }
 }()
 let schemathesisRequired = ProcessInfo.processInfo.environment["YUSU_REQUIRE_SCHEMATHESIS"] == "1"
-
-/// What a real JSON Schema validator finds wrong with a GET's 200 answer, against the answer's
-/// schema in schema/openapi.v1.yaml (OpenAPI 3.1: JSON Schema 2020-12); empty when nothing.
-/// `python` imports jsonschema and yaml (`specPython`).
-func validateAgainstSpec(_ json: String, path: String, python: URL) throws -> String {
-    let dir = TemporaryDirectory()
-    let file = dir.file("answer.json")
-    try Data(json.utf8).write(to: URL(fileURLWithPath: file))
-    let script = """
-        import json, sys, yaml, jsonschema
-        spec = yaml.safe_load(open(sys.argv[1], encoding='utf-8'))
-        schema = spec['paths'][sys.argv[2]]['get']['responses']['200']['content']['application/json']['schema']
-        jsonschema.Draft202012Validator.check_schema(schema)
-        errors = list(jsonschema.Draft202012Validator(schema).iter_errors(json.load(open(sys.argv[3]))))
-        for e in errors: print(list(e.absolute_path), e.message[:200])
-        sys.exit(1 if errors else 0)
-        """
-    let spec = fixturesDirectory() + "/../schema/openapi.v1.yaml"
-    let r = try CLI.run(executable: python, ["-c", script, spec, path, file])
-    return r.status == 0 ? "" : r.stdout + r.stderr
-}
 
 /// The guard sits outside the suite it guards, so that it runs whatever disables that suite.
 @Suite("schemathesis is there when required")

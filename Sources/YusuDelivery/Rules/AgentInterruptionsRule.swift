@@ -20,17 +20,15 @@ public struct AgentInterruptionsRule: StandardRule {
 
     public func judge(_ call: CallMeasures, _ s: Settings) -> Verdict {
         let mine = call.interruptions(by: .agent)
-        let count = mine.map { Double($0.count) }
-        let limit = Limit.atMost(Double(s.maximumCount))
         return verdict(
-            s, passed: count.map(limit.admits), value: count, unit: "interruptions", limit: limit,
+            s, measure: mine.map { Double($0.count) }, within: .atMost(Double(s.maximumCount)), unit: "interruptions",
+            missing: "mono recording: the customer is not on a channel of their own",
             evidence: (mine ?? []).map {
                 Evidence(
                     startSeconds: $0.atSeconds, endSeconds: $0.atSeconds + $0.overlapSeconds,
                     note: String(
                         format: "坐席抢话 %.1f 秒 · agent talks over the customer for %.1f s", $0.overlapSeconds,
                         $0.overlapSeconds))
-            },
-            reason: mine == nil ? "mono recording: the customer is not on a channel of their own" : nil)
+            })
     }
 }

@@ -22,7 +22,7 @@ public struct HoldsRule: StandardRule {
         let limit = Limit.atMost(s.maximumSeconds)
         return verdict(
             s, passed: limit.admits(longest), value: longest, unit: "s", limit: limit,
-            evidence: call.holds.filter { $0.durationSeconds > s.maximumSeconds }.map {
+            evidence: call.holds.filter { !limit.admits($0.durationSeconds) }.map {
                 Evidence(
                     startSeconds: $0.startSeconds, endSeconds: $0.endSeconds,
                     note: String(

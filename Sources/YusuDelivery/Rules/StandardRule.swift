@@ -207,14 +207,15 @@ extension StandardRule {
     }
 
     /// The verdict on a measure that passes inside `limit`; not measurable, for the reason
-    /// `missing`, when there is no measure.
+    /// `missing`, when there is no measure. `valueText` says the measure (the number and its
+    /// unit when there is none).
     func verdict(
         _ settings: Settings, measure: Double?, within limit: Limit, unit: String, missing: String,
-        evidence: [Evidence] = [], valueText: (Double) -> String
+        evidence: [Evidence] = [], valueText: ((Double) -> String)? = nil
     ) -> Verdict {
         verdict(
             settings, passed: measure.map(limit.admits), value: measure, unit: unit, limit: limit, evidence: evidence,
-            reason: measure == nil ? missing : nil, valueText: measure.map(valueText))
+            reason: measure == nil ? missing : nil, valueText: valueText.flatMap { measure.map($0) })
     }
 }
 
