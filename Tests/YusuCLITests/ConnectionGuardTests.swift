@@ -159,4 +159,26 @@ struct LiveBoardTests {
             #expect(try await state() == expected, "after \(sent.alert?.rawValue ?? "")")
         }
     }
+
+    @Test(
+        "the board's answer follows the API's spec: a call judged too fast in a hold, one just opened",
+        .enabled(
+            if: specPython != nil, "no python3 imports both jsonschema and yaml (python3-jsonschema, python3-yaml)"))
+    func answerFollowsSpec() async throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("board.sqlite")
+        _ = try ResultsDatabase(path: path)
+        let board = LiveBoard(database: try ServeDatabase(.sqlite(path: path)), staleSeconds: 1e9)
+        let fast = try #require(await board.open(agentId: "王芳", callId: "c1", limit: 10))
+        _ = try #require(await board.open(agentId: "b", callId: "", limit: 10))
+        await board.note(
+            fast, heardSeconds: 75, silence: (fromSeconds: 60, seconds: 15), lines: [line(.tooFast, 208, at: 49)])
+        let answer = JSONValue.obj(["calls": .arr(try await board.list())]).text
+        #expect(answer.contains("\"rate_state\":\"fast\"") && answer.contains("\"so_far_s\":15"), "\(answer)")
+        let complaints = try SchemaTests().validate(
+            ["board": answer], schema: fixturesDirectory() + "/../schema/openapi.v1.yaml",
+            at: ["paths", "/v1/live/calls", "get", "responses", "200", "content", "application/json", "schema"],
+            python: specPython)
+        #expect(complaints.isEmpty, "\(complaints)")
+    }
 }
