@@ -34,6 +34,42 @@ enum API {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    /// Each API operation's query parameters, by the names schema/openapi.v1.yaml gives them
+    /// (`SpecRoutesTests` holds this table and the spec together, both ways). A request to one
+    /// of these operations with a name it does not take, or with one name twice, is a 400 that
+    /// names it (`QueryNamesMiddleware`): a typo such as `per-page` or a filter given twice is
+    /// said, not silently the default or the last value. /healthz and /metrics are not here:
+    /// they take no parameters and ignore any, as monitors append their own.
+    static let queryParameters: [String: [String]] = [
+        "GET /v1/calls": [
+            "agent", "from", "to", "rule_failed", "min_score", "max_score", "status", "sort", "page", "per_page",
+        ],
+        "GET /v1/calls/{id}": [],
+        "GET /v1/calls/{id}/recording": [],
+        "GET /v1/agents": [],
+        "GET /v1/agents/{agent}/trend": ["by", "since"],
+        "GET /v1/runs": ["limit"],
+        "GET /v1/report": ["since", "worst", "standard_key"],
+        "GET /v1/live/calls": [],
+        "POST /v1/score": ["agent_channel", "store", "name", "agent_id", "call_id", "date"],
+    ]
+
+    /// Throws the 400 for a query name that `operation` does not take (`taken`), or for a
+    /// name given twice.
+    static func checkQueryNames(_ names: some Sequence<Substring>, operation: String, taken: [String]) throws {
+        var seen = Set<Substring>()
+        for name in names {
+            guard taken.contains(where: { $0 == name }) else {
+                let takes = taken.isEmpty ? "no parameters" : taken.joined(separator: ", ")
+                throw APIError(
+                    status: .badRequest, message: "unknown parameter '\(name.prefix(40))': \(operation) takes \(takes)")
+            }
+            guard seen.insert(name).inserted else {
+                throw APIError(status: .badRequest, message: "\(name) is given more than once")
+            }
+        }
+    }
+
     static func query(_ request: Request) -> [String: String] {
         var out: [String: String] = [:]
         for (key, value) in request.uri.queryParameters { out[String(key)] = String(value) }
@@ -252,5 +288,20 @@ enum Recording {
             throw APIError(status: .gone, message: "the recording of this call is no longer where it was scored")
         }
         return Response(status: wanted == nil ? .ok : .partialContent, headers: headers, body: body)
+    }
+}
+
+/// Refuses a request to an API operation whose query holds a name the operation does not
+/// take, or one name twice (`API.queryParameters`), before its route runs.
+struct QueryNamesMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let method = request.method == .head ? "GET" : request.method.rawValue
+        let operation = "\(method) \(context.endpointPath ?? request.uri.path)"
+        if let taken = API.queryParameters[operation] {
+            try API.checkQueryNames(request.uri.queryParameters.map(\.key), operation: operation, taken: taken)
+        }
+        return try await next(request, context)
     }
 }

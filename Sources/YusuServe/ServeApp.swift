@@ -187,6 +187,7 @@ public enum YusuService {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware(logger: logger))
         router.add(middleware: AuthMiddleware(state: state))
+        router.add(middleware: QueryNamesMiddleware())
         router.add(middleware: TimeoutMiddleware(seconds: configuration.requestTimeoutSeconds))
         API.add(to: router, state: state)
         Dashboard.add(to: router, state: state)

@@ -75,6 +75,10 @@ struct SchemaTests {
         #expect(
             !jsonSchemaRequired || jsonSchemaAvailable, "YUSU_REQUIRE_JSONSCHEMA=1 but python3 cannot import jsonschema"
         )
+        // The API spec's checks read its YAML as well.
+        #expect(
+            !jsonSchemaRequired || specPython != nil,
+            "YUSU_REQUIRE_JSONSCHEMA=1 but no python3 imports both jsonschema and yaml (python3-yaml)")
     }
 
     @Test(

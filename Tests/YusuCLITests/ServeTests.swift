@@ -382,7 +382,8 @@ struct ServeTests {
         // Bad parameters name themselves.
         for (query, word) in [
             ("from=yesterday", "from"), ("rule_failed=bogus", "rule_failed"), ("per_page=0", "per_page"),
-            ("min_score=abc", "min_score"),
+            ("min_score=abc", "min_score"), ("per-page=5", "unknown parameter 'per-page': GET /v1/calls takes"),
+            ("page=1&page=2", "page is given more than once"),
         ] {
             let bad = try curl(server.base + "/v1/calls?" + query, token: t)
             #expect(
@@ -426,6 +427,18 @@ struct ServeTests {
         // An agent with no call at all is the spec's 404, not an empty trend.
         let nobody = try curl(server.base + "/v1/agents/nobody/trend", token: t)
         #expect(nobody.status == 404 && nobody.text.contains("no calls of agent 'nobody'"), "\(nobody.status)")
+        // A route with a capture knows its operation too, and an operation without
+        // parameters takes none.
+        for (query, said) in [
+            (
+                "/v1/agents/nobody/trend?by=week&bogus=1",
+                "unknown parameter 'bogus': GET /v1/agents/{agent}/trend takes by, since"
+            ),
+            ("/v1/calls/\(demoId)?full=1", "unknown parameter 'full': GET /v1/calls/{id} takes no parameters"),
+        ] {
+            let refused = try curl(server.base + query, token: t)
+            #expect(refused.status == 400 && refused.json["error"] as? String == said, "\(query): \(refused.text)")
+        }
         // Nights, with the file that failed and why.
         let runs = try curl(server.base + "/v1/runs", token: t).json["runs"] as? [[String: Any]] ?? []
         let failed = runs.first?["failed_files"] as? [[String: Any]] ?? []
@@ -463,6 +476,11 @@ struct ServeTests {
                 #expect(r.stdout.lowercased().contains("content-length: \(file.count)"), "\(r.stdout)")
             }
         }
+        // HEAD is the GET's operation: a name it does not take is refused the same way.
+        let headRefused = try CLI.run(
+            executable: URL(fileURLWithPath: "/usr/bin/curl"),
+            ["-s", "-I", "--max-time", "20", "-H", "Authorization: Bearer \(t)", server.base + "/v1/agents?bogus=1"])
+        #expect(headRefused.stdout.hasPrefix("HTTP/1.1 400"), "\(headRefused.stdout.prefix(200))")
         let mid = try curl(server.base + "/v1/calls/\(id)/recording", token: t, headers: ["Range: bytes=1000-1999"])
         #expect(
             mid.status == 206 && mid.body == file[1000..<2000]
