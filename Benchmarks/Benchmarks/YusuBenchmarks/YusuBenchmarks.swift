@@ -189,4 +189,77 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(try CallScorer().score(path: fiveMinuteCall))
         }
     }
+
+    // The service's call list as it is written (a page of 50 calls, 13,878 bytes): built as
+    // a `JSONValue` and written by its writer, against the same answer as `Encodable`
+    // structs through `JSONEncoder` (sorted keys, absent values written `null` by `@Null`).
+    // The two must give the same bytes; the README's "One JSON" compares their times.
+    let apiPage = APIPageSample()
+    precondition(apiPage.viaJSONValue() == apiPage.viaJSONEncoder(), "the two writers disagree")
+    Benchmark(
+        "api-page-50-calls-jsonvalue",
+        configuration: .init(metrics: [.wallClock], timeUnits: .microseconds, maxIterations: 2000)
+    ) {
+        benchmark in
+        for _ in benchmark.scaledIterations { blackHole(apiPage.viaJSONValue()) }
+    }
+    Benchmark(
+        "api-page-50-calls-jsonencoder",
+        configuration: .init(metrics: [.wallClock], timeUnits: .microseconds, maxIterations: 2000)
+    ) {
+        benchmark in
+        for _ in benchmark.scaledIterations { blackHole(apiPage.viaJSONEncoder()) }
+    }
+}
+
+/// A page of `/v1/calls` (50 calls, one without a failure reason, all with a file name),
+/// two ways.
+struct APIPageSample {
+    struct Call: Encodable {
+        var id: Int
+        var call_id, agent_id, date, status: String
+        @Null var failure_reason: String?
+        @Null var duration_s: Double?
+        @Null var score: Double?
+        @Null var speech_rate_cpm: Double?
+        @Null var agent_interruptions: Int?
+        var failed_rules: [String]
+        @Null var file_name: String?
+    }
+    struct Page: Encodable {
+        var calls: [Call]
+        var total, page, per_page, pages: Int
+    }
+    let calls: [Call] = (0..<50).map { i in
+        Call(
+            id: i, call_id: "c-\(i)", agent_id: "agent_07", date: "2026-11-23", status: "scored", failure_reason: nil,
+            duration_s: 281.5 + Double(i), score: 52.63157894736842, speech_rate_cpm: 187.3, agent_interruptions: 2,
+            failed_rules: ["speech_rate", "falling_endings"], file_name: "call_\(i).wav")
+    }
+    let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    func viaJSONEncoder() -> [UInt8] {
+        Array((try? encoder.encode(Page(calls: calls, total: 1000, page: 1, per_page: 50, pages: 20))) ?? Data())
+    }
+
+    func viaJSONValue() -> [UInt8] {
+        JSONValue.obj([
+            "calls": .arr(
+                calls.map { c in
+                    .obj([
+                        "id": .whole(c.id), "call_id": .str(c.call_id), "agent_id": .str(c.agent_id),
+                        "date": .str(c.date), "status": .str(c.status), "failure_reason": .string(c.failure_reason),
+                        "duration_s": .number(c.duration_s), "score": .number(c.score),
+                        "speech_rate_cpm": .number(c.speech_rate_cpm),
+                        "agent_interruptions": .int(c.agent_interruptions),
+                        "failed_rules": .arr(c.failed_rules.map { .str($0) }), "file_name": .string(c.file_name),
+                    ])
+                }),
+            "total": .whole(1000), "page": .whole(1), "per_page": .whole(50), "pages": .whole(20),
+        ]).bytes
+    }
 }
