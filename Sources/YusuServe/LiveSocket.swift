@@ -55,6 +55,11 @@ enum LiveSocket {
         var record: Bool?
     }
 
+    /// The handshake's query names: any other, or one given twice, is refused with a 400
+    /// that names it, as the API's operations refuse theirs (a misspelt `chanels` would
+    /// otherwise open a WAV stream and fail on the first raw samples).
+    static let parameters = ["rate", "channels", "encoding", "agent_channel", "record", "agent_id", "call_id"]
+
     static func declared(_ q: [String: String]) throws -> Declared {
         var d = Declared()
         let raw = [q["rate"], q["channels"], q["encoding"]].map { $0 != nil }
@@ -151,6 +156,8 @@ enum LiveSocket {
             shouldUpgrade: { request, context in
                 // The one admission step: parameters checked, then a place on the board taken
                 // (the board's check and count are one step), or 503 before any upgrade.
+                try API.checkQueryNames(
+                    request.uri.queryParameters.map(\.key), operation: "GET /v1/live", taken: parameters)
                 let declared = try declared(API.query(request))
                 if declared.record == true && state.configuration.recordingsDirectory == nil {
                     throw APIError(

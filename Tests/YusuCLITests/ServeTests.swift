@@ -1079,7 +1079,7 @@ struct ServeTests {
     @Test(
         """
         WebSocket refusals are answers with a status and a reason, not a bare 400: no token 401, a read token 403, \
-        channels=6 and encoding=mp3 400
+        channels=6, encoding=mp3, a misspelt name and a name twice 400
         """
     )
     func webSocketRefusalsSayWhy() throws {
@@ -1092,6 +1092,11 @@ struct ServeTests {
             (live, night.readToken, 403, "may read but not write"),
             (live + "?rate=8000&channels=6&encoding=pcm_s16le", night.writeToken, 400, "channels must be 1 or 2"),
             (live + "?rate=8000&channels=1&encoding=mp3", night.writeToken, 400, "encoding must be one of"),
+            (
+                live + "?rate=8000&chanels=1&encoding=ulaw", night.writeToken, 400,
+                "unknown parameter 'chanels': GET /v1/live takes rate, channels, encoding"
+            ),
+            (live + "?call_id=a&call_id=b", night.writeToken, 400, "call_id is given more than once"),
         ]
         for (url, token, status, reason) in cases {
             let r = try webSocketHandshake(url, token: token)
