@@ -56,8 +56,8 @@ enum LiveSocket {
     }
 
     /// The handshake's query names: any other, or one given twice, is refused with a 400
-    /// that names it, as the API's operations refuse theirs (a misspelt `chanels` would
-    /// otherwise open a WAV stream and fail on the first raw samples).
+    /// that names it, as the API's operations refuse theirs (a misspelt `agent_chanel=1`
+    /// would otherwise coach the customer's channel as the agent's without a word).
     static let parameters = ["rate", "channels", "encoding", "agent_channel", "record", "agent_id", "call_id"]
 
     static func declared(_ q: [String: String]) throws -> Declared {
