@@ -65,7 +65,7 @@ enum API {
                     status: .badRequest, message: "unknown parameter '\(name.prefix(40))': \(operation) takes \(takes)")
             }
             guard seen.insert(name).inserted else {
-                throw APIError(status: .badRequest, message: "\(name) is given more than once")
+                throw APIError(status: .badRequest, message: "\(name.prefix(40)) is given more than once")
             }
         }
     }
