@@ -11,6 +11,15 @@ extension Dashboard {
 
     static func callList(_ request: Request, _ state: ServeState) async throws -> Response {
         let filter = try ServeQueries.CallFilter(query: API.query(request))
+        // A hand-edited address with a misspelt filter (`agnet=`) would list every call as if
+        // filtered: the page says which names it ignored (the API refuses them; a page still
+        // opens, since bookmarks carry parameters of their own).
+        let takes = API.queryParameters["GET /v1/calls"] ?? []
+        var ignored: [String] = []
+        for (name, _) in request.uri.queryParameters where !takes.contains(String(name)) {
+            let shown = String(name.prefix(40))
+            if !ignored.contains(shown) { ignored.append(shown) }
+        }
         let result = try await state.database.run { try ServeQueries.calls($0, filter, evidence: true) }
         let pages = max(1, (result.total + filter.perPage - 1) / filter.perPage)
         let list = CallList(
@@ -28,7 +37,8 @@ extension Dashboard {
             },
             previous: filter.page > 1 ? queryString(filter.queryItems + [("page", String(filter.page - 1))]) : nil,
             page: String(filter.page), pages: String(pages),
-            next: filter.page < pages ? queryString(filter.queryItems + [("page", String(filter.page + 1))]) : nil)
+            next: filter.page < pages ? queryString(filter.queryItems + [("page", String(filter.page + 1))]) : nil,
+            ignored: ignored.isEmpty ? nil : ignored.prefix(5).joined(separator: ", "))
         return page("Yusu · 通话 Calls", templates.render("calls", list))
     }
 
@@ -55,6 +65,8 @@ extension Dashboard {
         let previous: String?
         let page, pages: String
         let next: String?
+        /// Query names that are not filters here, as sent (at most five).
+        let ignored: String?
     }
 
     /// The call's report page, as `yusu score --format html` draws it (re-analysed from its

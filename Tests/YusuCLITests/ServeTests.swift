@@ -791,6 +791,12 @@ struct ServeTests {
                 as: Int.self) ?? -1
         #expect(list.contains("<p class=\"meta\" id=\"total\">\(n) calls</p>"), "expected \(n) calls")
         #expect(list.components(separatedBy: "data-call-row=").count - 1 == n)
+        // A misspelt filter in a hand-edited address is said, not taken for a filter that matched.
+        #expect(!list.contains("id=\"ignored\""))
+        let misspelt = try open("/calls?agnet=\(percent("王芳"))&rule_failed=call_duration", shot: "calls-ignored")
+        #expect(
+            misspelt.contains("<p class=\"warning\" id=\"ignored\">未知的筛选条件，已忽略 Not filters here, ignored: agnet</p>"),
+            "\(misspelt.prefix(1200))")
         // Each failed rule's badge opens its call at the first moment of its evidence, and the page marks it.
         let fast = try open("/calls?rule_failed=speech_rate", shot: "calls-rate")
         let badge = fast.firstMatch(of: /href="\/calls\/([0-9]+)#t=([0-9.]+)"[^>]*>\s*语速适中/)
