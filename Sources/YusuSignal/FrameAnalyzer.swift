@@ -418,11 +418,10 @@ public final class FrameAnalyzer {
         }
 
         // Cross term r(tau) = sum_{j<W} x[j] x[j+tau] as an FFT cross-correlation.
-        fft.real.update(from: w, count: integration)
-        (fft.real + integration).update(repeating: 0, count: size - integration)
-        fft.forward()
-        let a = s.integrationSpectrum
-        a.update(from: fft.spectrum, count: 2 * fft.binCount)
+        let windowFFT = s.pitchWindowFFT
+        windowFFT.real.update(from: w, count: integration)
+        windowFFT.forward()
+        let a = windowFFT.spectrum
         fft.real.update(from: w, count: span)
         (fft.real + span).update(repeating: 0, count: size - span)
         fft.forward()

@@ -8,10 +8,13 @@ import Foundation
 final class FrameScratch {
     let spectralFFT: RealFFT
     let pitchFFT: RealFFT
+    /// The pitch search's integration window, transformed on its own: the part past the
+    /// window stays zero from the start (FFTW's out-of-place r2c leaves its input as it was),
+    /// and its spectrum stays where FFTW wrote it, so a frame neither clears nor copies them.
+    let pitchWindowFFT: RealFFT
     let hann: UnsafeMutablePointer<Float>
     let hannPowerSum: Float
     let window: UnsafeMutablePointer<Float>
-    let integrationSpectrum: UnsafeMutablePointer<Float>
     /// The pitch window's energy prefix sums: element j + 1 the sum of the first j + 1
     /// squares; element 0 is 0 from the start and never written.
     let prefixEnergy: UnsafeMutablePointer<Double>
@@ -40,6 +43,7 @@ final class FrameScratch {
         let span = Self.pitchSpanSamples(config)
         spectralFFT = RealFFT(size: n)
         pitchFFT = RealFFT(size: FrameAnalyzer.pitchFFTSize(config))
+        pitchWindowFFT = RealFFT(size: FrameAnalyzer.pitchFFTSize(config))
         hann = .allocate(capacity: n)
         var power: Float = 0
         for i in 0..<n {
@@ -49,7 +53,6 @@ final class FrameScratch {
         }
         hannPowerSum = power
         window = Self.buffer(max(n, span), 0)
-        integrationSpectrum = Self.buffer(2 * pitchFFT.binCount, 0)
         prefixEnergy = .allocate(capacity: span + 1)
         prefixEnergy.initialize(repeating: 0, count: span + 1)
         difference = .allocate(capacity: config.maxLagSamples + 1)
@@ -80,7 +83,7 @@ final class FrameScratch {
 
     deinit {
         for p in [
-            hann, window, integrationSpectrum, normalisedDifference, rawDifference, bestLag, bestDip, levelDb, binPower,
+            hann, window, normalisedDifference, rawDifference, bestLag, bestDip, levelDb, binPower,
         ] {
             p.deallocate()
         }

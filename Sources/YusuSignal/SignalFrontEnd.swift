@@ -95,13 +95,24 @@ public final class SignalFrontEnd {
         // cost a runtime exclusivity check at every access.
         let n = frames * channelCount
         var clipped = 0
+        if channelBlock.count < frames * channelCount {
+            channelBlock = [Float](repeating: 0, count: frames * channelCount)
+        }
         // Eight samples at a time while all are within full scale (a NaN is not): only a
-        // block holding something else takes the sample-by-sample check below.
+        // block holding something else takes the sample-by-sample check below. A stereo
+        // block's checked samples are split into the two channels' halves in the same pass.
         var k0 = 0
-        while k0 + 8 <= n {
-            let x = UnsafeRawPointer(interleaved.baseAddress! + k0).loadUnaligned(as: SIMD8<Float>.self)
-            guard all((x .<= 1) .& (x .>= -1)) else { break }
-            k0 += 8
+        channelBlock.withUnsafeMutableBufferPointer { block in
+            let left = block.baseAddress!, right = block.baseAddress! + frames
+            while k0 + 8 <= n {
+                let x = UnsafeRawPointer(interleaved.baseAddress! + k0).loadUnaligned(as: SIMD8<Float>.self)
+                guard all((x .<= 1) .& (x .>= -1)) else { break }
+                if channelCount == 2 {
+                    UnsafeMutableRawPointer(left + k0 / 2).storeBytes(of: x.evenHalf, as: SIMD4<Float>.self)
+                    UnsafeMutableRawPointer(right + k0 / 2).storeBytes(of: x.oddHalf, as: SIMD4<Float>.self)
+                }
+                k0 += 8
+            }
         }
         for k in k0..<n {
             let x = interleaved[k]
@@ -116,12 +127,10 @@ public final class SignalFrontEnd {
         }
         clippedSamples += clipped
         samplesIn += Int64(frames)
-        if channelBlock.count < frames * channelCount {
-            channelBlock = [Float](repeating: 0, count: frames * channelCount)
-        }
         channelBlock.withUnsafeMutableBufferPointer { block in
             if channelCount == 2 {
-                for j in 0..<frames {
+                // The rest of the block, past what the checking pass split.
+                for j in (k0 / 2)..<frames {
                     block[j] = interleaved[2 * j]
                     block[frames + j] = interleaved[2 * j + 1]
                 }
@@ -159,6 +168,14 @@ public final class SignalFrontEnd {
             }
         }
         for c in 0..<channelCount {
+            // At the analysis rate already (8 kHz), the channel's half of the block is the
+            // analysis signal: handed over as it is, not copied through the resampler first.
+            if resamplers[c].isPassthrough {
+                channelBlock.withUnsafeBufferPointer { block in
+                    analyzers[c].process(UnsafeBufferPointer(rebasing: block[(c * frames)..<((c + 1) * frames)]))
+                }
+                continue
+            }
             converted.removeAll(keepingCapacity: true)
             channelBlock.withUnsafeBufferPointer { block in
                 let mine = UnsafeBufferPointer(rebasing: block[(c * frames)..<((c + 1) * frames)])
