@@ -1,10 +1,11 @@
 import Foundation
 
-/// A FrameAnalyzer's workspaces, which hold nothing from one frame to the next: the two
-/// FFTs (FFTW plans and aligned buffers), the Hann window, the analysis window and YIN's
-/// buffers. One set per thread and analysis grid, shared by every analyzer on that thread:
-/// a server coaching hundreds of calls on one core touches one set of these (about 20 KB)
-/// instead of one per channel, so they stay in cache.
+/// A FrameAnalyzer's workspaces, which hold nothing from one frame to the next (the pitch
+/// window's FFT keeps only its zero tail): the three FFTs (FFTW plans and aligned buffers),
+/// the Hann window, the analysis window and YIN's buffers. One set per thread and analysis
+/// grid, shared by every analyzer on that thread: a server coaching hundreds of calls on one
+/// core touches one set of these (about 23 KB) instead of one per channel, so they stay in
+/// cache.
 final class FrameScratch {
     let spectralFFT: RealFFT
     let pitchFFT: RealFFT
