@@ -75,9 +75,10 @@ public struct LiveLine: Sendable {
         self.fields = fields
     }
 
-    /// The fields as written after `type` and `emitted_at_s`: an alert's `kind` first.
+    /// The line as written, in order: `type`, `emitted_at_s`, an alert's `kind`, its fields.
     public var writtenFields: [(String, JSONValue)] {
-        alert.map { [("kind", .str($0.rawValue))] + fields } ?? fields
+        [("type", .str(type.rawValue)), ("emitted_at_s", .num(emittedAtSeconds))]
+            + (alert.map { [("kind", .str($0.rawValue))] } ?? []) + fields
     }
 
     public subscript(_ key: String) -> JSONValue? { fields.first { $0.0 == key }?.1 }

@@ -7,10 +7,7 @@ public enum LiveJSON {
     public static let schemaVersion = 1
 
     public static func render(_ line: LiveLine) -> String {
-        let head: [(String, JSONValue)] = [
-            ("type", .str(line.type.rawValue)), ("emitted_at_s", .num(line.emittedAtSeconds)),
-        ]
-        return JSONValue.fields(head + line.writtenFields).text(escapingMarkup: false)
+        JSONValue.fields(line.writtenFields).text(escapingMarkup: false)
     }
 
     /// The last line: the score document for the whole call, as `score --format json` gives

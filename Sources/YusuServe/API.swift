@@ -54,19 +54,26 @@ enum API {
         "POST /v1/score": ["agent_channel", "store", "name", "agent_id", "call_id", "date"],
     ]
 
+    /// The names in `names` that are not among `taken`, in order, each once.
+    static func unknownNames(_ names: some Sequence<Substring>, taken: [String]) -> [Substring] {
+        var unknown: [Substring] = []
+        for name in names where !taken.contains(where: { $0 == name }) && !unknown.contains(name) {
+            unknown.append(name)
+        }
+        return unknown
+    }
+
     /// Throws the 400 for a query name that `operation` does not take (`taken`), or for a
     /// name given twice.
-    static func checkQueryNames(_ names: some Sequence<Substring>, operation: String, taken: [String]) throws {
+    static func checkQueryNames(_ names: [Substring], operation: String, taken: [String]) throws {
+        if let name = unknownNames(names, taken: taken).first {
+            let takes = taken.isEmpty ? "no parameters" : taken.joined(separator: ", ")
+            throw APIError(
+                status: .badRequest, message: "unknown parameter '\(name.prefix(40))': \(operation) takes \(takes)")
+        }
         var seen = Set<Substring>()
-        for name in names {
-            guard taken.contains(where: { $0 == name }) else {
-                let takes = taken.isEmpty ? "no parameters" : taken.joined(separator: ", ")
-                throw APIError(
-                    status: .badRequest, message: "unknown parameter '\(name.prefix(40))': \(operation) takes \(takes)")
-            }
-            guard seen.insert(name).inserted else {
-                throw APIError(status: .badRequest, message: "\(name.prefix(40)) is given more than once")
-            }
+        for name in names where !seen.insert(name).inserted {
+            throw APIError(status: .badRequest, message: "\(name.prefix(40)) is given more than once")
         }
     }
 
@@ -205,7 +212,7 @@ enum API {
                 body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
         }
         v1.get("live/calls") { _, _ -> Response in
-            json(.obj(["calls": .arr(try await state.board.list())]))
+            json(try await state.board.answer())
         }
         v1.post("score") { request, context -> Response in
             try await Upload.score(request, state: state)
@@ -291,15 +298,18 @@ enum Recording {
     }
 }
 
-/// Refuses a request to an API operation whose query holds a name the operation does not
-/// take, or one name twice (`API.queryParameters`), before its route runs.
+/// Refuses a request to an operation of `taking` (operation -> its query names; the API's
+/// are `API.queryParameters`) whose query holds a name the operation does not take, or one
+/// name twice, before its route runs.
 struct QueryNamesMiddleware<Context: RequestContext>: RouterMiddleware {
+    let taking: [String: [String]]
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         let method = request.method == .head ? "GET" : request.method.rawValue
         let operation = "\(method) \(context.endpointPath ?? request.uri.path)"
-        if let taken = API.queryParameters[operation] {
+        if let taken = taking[operation] {
             try API.checkQueryNames(request.uri.queryParameters.map(\.key), operation: operation, taken: taken)
         }
         return try await next(request, context)

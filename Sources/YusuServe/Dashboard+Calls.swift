@@ -14,12 +14,9 @@ extension Dashboard {
         // A hand-edited address with a misspelt filter (`agnet=`) would list every call as if
         // filtered: the page says which names it ignored (the API refuses them; a page still
         // opens, since bookmarks carry parameters of their own).
-        let takes = API.queryParameters["GET /v1/calls"] ?? []
-        var ignored: [String] = []
-        for (name, _) in request.uri.queryParameters where !takes.contains(String(name)) {
-            let shown = String(name.prefix(40))
-            if !ignored.contains(shown) { ignored.append(shown) }
-        }
+        let ignored = API.unknownNames(
+            request.uri.queryParameters.map(\.key), taken: API.queryParameters["GET /v1/calls"] ?? []
+        ).map { String($0.prefix(40)) }
         let result = try await state.database.run { try ServeQueries.calls($0, filter, evidence: true) }
         let pages = max(1, (result.total + filter.perPage - 1) / filter.perPage)
         let list = CallList(

@@ -72,11 +72,7 @@ actor LiveBoard {
             }
             if let state = line.alert?.rateState { e.rateState = state }
             if let label = BoardLabel.text(line) {
-                e.alerts.append(
-                    .fields(
-                        [("type", .str(line.type.rawValue)), ("emitted_at_s", .num(line.emittedAtSeconds))]
-                            + line.writtenFields
-                            + [("label", .str(label))]))
+                e.alerts.append(.fields(line.writtenFields + [("label", .str(label))]))
                 if e.alerts.count > 5 { e.alerts.removeFirst() }
                 alerted = true
             }
@@ -120,6 +116,9 @@ actor LiveBoard {
                 ])
         }
     }
+
+    /// `/v1/live/calls`' answer: `{"calls": list()}`.
+    func answer() async throws -> JSONValue { .obj(["calls": .arr(try await list())]) }
 
     /// Every instance's live calls, oldest first.
     func list() async throws -> [JSONValue] {

@@ -56,7 +56,7 @@ enum LiveSocket {
     }
 
     /// The handshake's query names: any other, or one given twice, is refused with a 400
-    /// that names it, as the API's operations refuse theirs (a misspelt `agent_chanel=1`
+    /// that names it (`QueryNamesMiddleware`), as the API's operations refuse theirs (a misspelt `agent_chanel=1`
     /// would otherwise coach the customer's channel as the agent's without a word).
     static let parameters = ["rate", "channels", "encoding", "agent_channel", "record", "agent_id", "call_id"]
 
@@ -156,8 +156,6 @@ enum LiveSocket {
             shouldUpgrade: { request, context in
                 // The one admission step: parameters checked, then a place on the board taken
                 // (the board's check and count are one step), or 503 before any upgrade.
-                try API.checkQueryNames(
-                    request.uri.queryParameters.map(\.key), operation: "GET /v1/live", taken: parameters)
                 let declared = try declared(API.query(request))
                 if declared.record == true && state.configuration.recordingsDirectory == nil {
                     throw APIError(

@@ -187,7 +187,7 @@ public enum YusuService {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware(logger: logger))
         router.add(middleware: AuthMiddleware(state: state))
-        router.add(middleware: QueryNamesMiddleware())
+        router.add(middleware: QueryNamesMiddleware(taking: API.queryParameters))
         router.add(middleware: TimeoutMiddleware(seconds: configuration.requestTimeoutSeconds))
         API.add(to: router, state: state)
         Dashboard.add(to: router, state: state)
@@ -197,6 +197,7 @@ public enum YusuService {
         wsRouter.add(middleware: ErrorMiddleware(logger: logger))
         wsRouter.add(middleware: UpgradeRefusalMiddleware())
         wsRouter.add(middleware: AuthMiddleware(state: state))
+        wsRouter.add(middleware: QueryNamesMiddleware(taking: ["GET /v1/live": LiveSocket.parameters]))
         LiveSocket.add(to: wsRouter, state: state)
 
         return Application(

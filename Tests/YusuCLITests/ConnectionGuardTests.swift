@@ -132,13 +132,18 @@ struct LiveBoardTests {
             alert: kind, emittedAtSeconds: at, fields: [("rate_30s_cpm", .num(rate)), ("reminder", .boolean(false))])
     }
 
+    /// A board on a new SQLite file in `dir`. Its rows never go stale: a test waiting for a
+    /// thread behind slower ones is not a dead instance.
+    func board(in dir: TemporaryDirectory) throws -> LiveBoard {
+        let path = dir.file("board.sqlite")
+        _ = try ResultsDatabase(path: path)
+        return LiveBoard(database: try ServeDatabase(.sqlite(path: path)), staleSeconds: 1e9)
+    }
+
     @Test("the rate's state follows the coach's rate alerts: fast, back in band, slow; other alerts leave it")
     func rateState() async throws {
         let dir = TemporaryDirectory()
-        let path = dir.file("board.sqlite")
-        _ = try ResultsDatabase(path: path)
-        // Rows never go stale here: a test waiting for a thread behind slower ones is not a dead instance.
-        let board = LiveBoard(database: try ServeDatabase(.sqlite(path: path)), staleSeconds: 1e9)
+        let board = try board(in: dir)
         let id = try #require(await board.open(agentId: "a", callId: "c", limit: 10))
         func state() async throws -> JSONValue? {
             guard case .obj(let row)? = try await board.list().first else { return nil }
@@ -166,14 +171,12 @@ struct LiveBoardTests {
             if: specPython != nil, "no python3 imports both jsonschema and yaml (python3-jsonschema, python3-yaml)"))
     func answerFollowsSpec() async throws {
         let dir = TemporaryDirectory()
-        let path = dir.file("board.sqlite")
-        _ = try ResultsDatabase(path: path)
-        let board = LiveBoard(database: try ServeDatabase(.sqlite(path: path)), staleSeconds: 1e9)
+        let board = try board(in: dir)
         let fast = try #require(await board.open(agentId: "王芳", callId: "c1", limit: 10))
         _ = try #require(await board.open(agentId: "b", callId: "", limit: 10))
         await board.note(
             fast, heardSeconds: 75, silence: (fromSeconds: 60, seconds: 15), lines: [line(.tooFast, 208, at: 49)])
-        let answer = JSONValue.obj(["calls": .arr(try await board.list())]).text
+        let answer = try await board.answer().text
         #expect(answer.contains("\"rate_state\":\"fast\"") && answer.contains("\"so_far_s\":15"), "\(answer)")
         let complaints = try SchemaTests().validate(
             ["board": answer], schema: fixturesDirectory() + "/../schema/openapi.v1.yaml",
