@@ -7,8 +7,9 @@ import PackageDescription
 /// x86-64), otherwise `haswell` (AVX2, FMA, BMI2) when the building machine has those, so that
 /// the frame loop's eight-lane arithmetic runs eight lanes wide: a whole score of call_05
 /// 147-149 -> 136-138 ms, the frame loop 2.31-2.46 -> 2.10-2.26x FFTW alone (A/B on one core),
-/// every output byte-identical (no fused multiply-adds: Swift does not contract). `yusu`
-/// itself is compiled for any x86-64 and, in such a build, refuses with a message on a
+/// every output byte-identical (Swift does not contract a multiply and an add: the one fused
+/// multiply-add, in the P.56 envelope, is written out and rounds the same without an FMA unit).
+/// `yusu` itself is compiled for any x86-64 and, in such a build, refuses with a message on a
 /// processor without them.
 let analysisCPU: String? = {
     if let chosen = Context.environment["YUSU_TARGET_CPU"] {
