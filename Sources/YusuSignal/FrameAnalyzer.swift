@@ -338,31 +338,35 @@ public final class FrameAnalyzer {
         // Geometric mean as one log per 16 bins: the product of 16 powers (each from 1e-12
         // to below 1e5 for a full-scale frame) stays inside Double's range (1e-192 to 1e80).
         // The products' logs are taken eight at a time.
-        // Two bins at a time: even and odd bins in their own lanes, joined per group (one
-        // running product and one running sum were chains of dependent operations).
-        var linearSums = SIMD2<Double>()
+        // Four bins at a time, each in its own lane, the lanes joined per group (one running
+        // product and one running sum were chains of dependent operations; two lanes still
+        // waited on a multiply each pair of bins).
+        var linearSums = SIMD4<Double>()
         var groups = 0
         var k = flatnessBins.0
         while k < flatnessBins.1 {
             let end = min(k + 16, flatnessBins.1)
-            var pairProducts = SIMD2<Double>(1, 1)
-            while k + 2 <= end {
-                let p = SIMD2<Double>(Double(binPower[k]), Double(binPower[k + 1])) + 1e-12
-                pairProducts *= p
+            var laneProducts = SIMD4<Double>(repeating: 1)
+            while k + 4 <= end {
+                let p =
+                    SIMD4<Double>(UnsafeRawPointer(binPower + k).loadUnaligned(as: SIMD4<Float>.self)) + 1e-12
+                laneProducts *= p
                 linearSums += p
-                k += 2
+                k += 4
             }
-            var product = pairProducts[0] * pairProducts[1]
-            if k < end {
+            var product = (laneProducts[0] * laneProducts[1]) * (laneProducts[2] * laneProducts[3])
+            var lane = 0
+            while k < end {
                 let p = Double(binPower[k]) + 1e-12
                 product *= p
-                linearSums[0] += p
+                linearSums[lane] += p
+                lane += 1
                 k += 1
             }
             products[groups] = product
             groups += 1
         }
-        let linearSum = linearSums[0] + linearSums[1]
+        let linearSum = (linearSums[0] + linearSums[1]) + (linearSums[2] + linearSums[3])
         var logSum: Double = 0
         lane = 0
         while lane < groups {
