@@ -45,7 +45,9 @@ public struct LevelAccumulator: Sendable {
         /// the input's share computed beside it: a multiply then an add were two latencies a
         /// sample on the chain, the frame loop's P.56 share about half of it (frames 86.9 -> 85.1
         /// ms on call_05, medians of eight interleaved pairs; every output byte-identical). The
-        /// same bits on any x86-64: without an FMA unit `fmaf` rounds once too.
+        /// same bits in a build for any x86-64 (`YUSU_TARGET_CPU=x86-64`), where each is a call
+        /// to `fmaf`, which rounds once too: that build's frames 94 -> 106 ms, the price of one
+        /// answer whatever the build.
         @inline(__always) mutating func add(_ x: Float, smoothing g: Float) {
             p = ((1 - g) * abs(x)).addingProduct(g, p)
             q = ((1 - g) * p).addingProduct(g, q)
