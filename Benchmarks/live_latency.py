@@ -3,6 +3,7 @@
 the moment a limit was reached) to the audio time it was emitted at (`emitted_at_s`).
 
     python3 Benchmarks/live_latency.py --cli .build/release/yusu [--calls ../shared/corpus/dev/calls] [-v]
+    python3 Benchmarks/live_latency.py --calls ../shared/corpus/dev-robust/calls   # FLAC, through sox
 
 Evidence ends: utterance, filled_pause, hold: end_s; sinking_ending: its utterance's end_s; backchannel: at_s +
 duration_s; interruption: at_s + overlap_s (the overlap's end); alert talking_over_customer:
@@ -44,7 +45,8 @@ def main():
     ap.add_argument("-v", action="store_true")
     a = ap.parse_args()
     dirs = a.calls or [os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus", "dev", "calls")]
-    files = sorted(f for d in dirs for f in glob.glob(os.path.join(d, "*.wav")))
+    # WAV as it is; FLAC (the dev-robust calls) through sox into a WAV stream, as live reads one.
+    files = sorted(f for d in dirs for pattern in ("*.wav", "*.flac") for f in glob.glob(os.path.join(d, pattern)))
     if not files:
         sys.exit("no calls found in " + ", ".join(dirs))
     per_type = defaultdict(list)
@@ -52,8 +54,13 @@ def main():
     # talking_over_customer against its interruption's final overlap: said before it ended?
     over_alerts = {"overlaps >= 1 s": 0, "said before the end": 0}
     for f in files:
-        with open(f, "rb") as audio:
-            r = subprocess.run([a.cli, "live", "-", "--name", os.path.basename(f)], stdin=audio, capture_output=True, text=True)
+        if f.endswith(".flac"):
+            audio = subprocess.run(["sox", f, "-t", "wav", "-"], capture_output=True, check=True).stdout
+        else:
+            with open(f, "rb") as wav:
+                audio = wav.read()
+        r = subprocess.run([a.cli, "live", "-", "--name", os.path.basename(f)], input=audio, capture_output=True)
+        r.stdout, r.stderr = r.stdout.decode(), r.stderr.decode()
         if r.returncode != 0:
             print(f"{f}: exit {r.returncode}: {r.stderr.strip()}")
             continue
