@@ -356,7 +356,8 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
             formatName: formatName,
             agent: speakers[0], customer: two ? speakers[1] : nil,
             interruptions: two ? timeline.interruptions : nil, backchannels: two ? timeline.backchannels : nil,
-            holds: timeline.holds, customerFloors: two ? timeline.floors : nil)
+            holds: timeline.holds, minimumHoldSeconds: settings.delivery.minimumHoldSeconds,
+            customerFloors: two ? timeline.floors : nil)
         if channelsIdentical {
             measures.warnings.append(
                 "the two channels carry the same signal (a mono recording saved as stereo): "

@@ -105,8 +105,11 @@ public struct CallMeasures: Sendable {
     public var interruptions: [Interruption]?
     /// nil when not measurable (mono).
     public var backchannels: [Backchannel]?
-    /// Stretches where neither party speaks, at least `DeliveryConfig.minimumHoldSeconds`.
+    /// Stretches where neither party speaks, at least `minimumHoldSeconds`.
     public var holds: [TimeSpan]
+    /// The shortest silence counted as a hold, seconds: the analysis's
+    /// `DeliveryConfig.minimumHoldSeconds`, carried with the holds for those who show them.
+    public var minimumHoldSeconds = DeliveryConfig().minimumHoldSeconds
     /// Every stretch in which the customer held the floor; nil when not measurable (mono).
     public var customerFloors: [CustomerFloor]?
     /// What a reader must know about how the recording was read (clipped samples, a stereo

@@ -83,7 +83,7 @@ public enum TextReport {
         } else {
             out += "  interruptions: not measurable (mono)\n"
         }
-        out += "  holds / dead air ≥ \(Verdict.trim(DeliveryConfig().minimumHoldSeconds)) s: \(call.holds.count)"
+        out += "  holds / dead air ≥ \(Verdict.trim(call.minimumHoldSeconds)) s: \(call.holds.count)"
         if !call.holds.isEmpty {
             out +=
                 " (" + call.holds.map { "\(clock($0.startSeconds))–\(clock($0.endSeconds))" }.joined(separator: ", ")

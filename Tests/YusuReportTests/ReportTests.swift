@@ -66,6 +66,38 @@ struct ReportTests {
         #expect(v["passed"] is NSNull)
     }
 
+    @Test("the hold threshold shown is the one the analysis used: the text report and the holds verdict")
+    func holdThresholdShown() throws {
+        let (a, _) = try Self.analysis()
+        // The default: the synthetic call's silences are all under 10 s.
+        #expect(a.measures.minimumHoldSeconds == 10 && a.measures.holds.isEmpty)
+        #expect(TextReport.render(a.measures, Standard().evaluate(a.measures)).contains("holds / dead air ≥ 10 s: 0"))
+        // Analysed again with holds from 2 s: the gap between agent and customer (about 2.5 s)
+        // is one, and every report of it names 2 s, not the default.
+        var settings = AnalysisSettings()
+        settings.delivery.minimumHoldSeconds = 2
+        let dir = TemporaryDirectory()
+        let path = try writeRecording(
+            dir.file("r.wav"),
+            channels: [
+                Synth.mix(
+                    Synth.place(Synth.syllableTrain(count: 4), atSeconds: 0.2, totalSeconds: 6, rateHz: 8000),
+                    Synth.noise(seconds: 6, rateHz: 8000, rmsDbov: -60, seed: 1)),
+                Synth.mix(
+                    Synth.place(Synth.syllableTrain(count: 4, f0Hz: 120), atSeconds: 4, totalSeconds: 6, rateHz: 8000),
+                    Synth.noise(seconds: 6, rateHz: 8000, rmsDbov: -60, seed: 2)),
+            ], rateHz: 8000)
+        let measures = try CallScorer(settings: settings).analyze(path: path).measures
+        #expect(measures.minimumHoldSeconds == 2)
+        #expect(measures.holds.count >= 1)
+        let text = TextReport.render(measures, Standard().evaluate(measures))
+        #expect(text.contains("holds / dead air ≥ 2 s: \(measures.holds.count)"))
+        var quiet = measures
+        quiet.holds = []
+        let holds = Standard().evaluate(quiet).verdicts.first { $0.rule == "holds" }
+        #expect(holds?.valueText == "no hold or dead air of 2 s or more")
+    }
+
     @Test("text puts verdicts first with Chinese and English rule names")
     func text() throws {
         let (a, _) = try Self.analysis()

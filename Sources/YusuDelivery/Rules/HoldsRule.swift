@@ -29,6 +29,7 @@ public struct HoldsRule: StandardRule {
                         format: "无人说话 %.0f 秒 · nobody speaks for %.0f s", $0.durationSeconds, $0.durationSeconds))
             },
             valueText: call.holds.isEmpty
-                ? "no hold or dead air of 10 s or more" : String(format: "longest %.0f s", longest))
+                ? "no hold or dead air of \(show(call.minimumHoldSeconds)) s or more"
+                : String(format: "longest %.0f s", longest))
     }
 }
