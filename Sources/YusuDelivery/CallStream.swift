@@ -39,26 +39,33 @@ public struct CallAnalysis: Sendable {
     public var analysisConfig: AnalysisConfig
     /// The agent's pitch contour, one point per 50 ms of voiced speech (when asked for).
     public var agentContour: [(timeSeconds: Float, f0Hz: Float)]
-    /// The agent's nuclei per 30 s window (for the call page's rate chart).
-    public var agentNucleiPer30s: [Int]
+    /// The agent's nuclei in each rate window (`rateWindowSeconds`, for the call page's rate
+    /// chart).
+    public var agentNucleiPerRateWindow: [Int]
     /// True when some channel holds speech (scoring needs some).
     public var hasSpeech: Bool
 }
 
 extension CallAnalysis {
-    /// Agent syllables per minute of talk time in consecutive 30 s windows (windows with
-    /// less than 5 s of talk are left out): the call page's rate chart.
-    public func agentRateWindows(windowSeconds: Double = 30) -> [(start: Double, rate: Double?)] {
+    /// The length of the agent's rate windows, seconds: the one place it is set (the stream
+    /// counts nuclei per window, the call page draws and names them).
+    public static let rateWindowSeconds = 30.0
+
+    /// Agent syllables per minute of talk time in consecutive `rateWindowSeconds` windows, the
+    /// last cut by the call's end (nil where a window has less than 5 s of talk): the call
+    /// page's rate chart.
+    public func agentRateWindows() -> [(start: Double, end: Double, rate: Double?)] {
         let m = measures
-        var out: [(Double, Double?)] = []
+        var out: [(Double, Double, Double?)] = []
         var start = 0.0
         var k = 0
         while start < m.durationSeconds {
-            let window = TimeSpan(startSeconds: start, endSeconds: min(m.durationSeconds, start + windowSeconds))
+            let window = TimeSpan(
+                startSeconds: start, endSeconds: min(m.durationSeconds, start + Self.rateWindowSeconds))
             let talk = m.agent.turns.reduce(0) { $0 + $1.overlapSeconds(with: window) }
-            let nuclei = k < agentNucleiPer30s.count ? agentNucleiPer30s[k] : 0
-            out.append((start, talk >= 5 ? Double(nuclei) / talk * 60 : nil))
-            start += windowSeconds
+            let nuclei = k < agentNucleiPerRateWindow.count ? agentNucleiPerRateWindow[k] : 0
+            out.append((start, window.endSeconds, talk >= 5 ? Double(nuclei) / talk * 60 : nil))
+            start += Self.rateWindowSeconds
             k += 1
         }
         return out
@@ -373,6 +380,7 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
         _ = hop
         return CallAnalysis(
             measures: measures, analysisConfig: settings.analysis, agentContour: streams.first?.contour ?? [],
-            agentNucleiPer30s: streams.first?.nucleiPerWindow ?? [], hasSpeech: streams.contains { $0.hasSpeech })
+            agentNucleiPerRateWindow: streams.first?.nucleiPerWindow ?? [], hasSpeech: streams.contains { $0.hasSpeech }
+        )
     }
 }

@@ -387,7 +387,7 @@ final class ChannelStream {
                 }
             #endif
             if !fillerQueue.contains(where: { n >= $0.0 && n < $0.1 }) { count += 1 }
-            let window = Int(Double(n) * hop / 30)
+            let window = Int(Double(n) * hop / CallAnalysis.rateWindowSeconds)
             while nucleiPerWindow.count <= window { nucleiPerWindow.append(0) }
             nucleiPerWindow[window] += 1
         }

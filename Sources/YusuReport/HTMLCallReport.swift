@@ -298,13 +298,15 @@ public enum HTMLCallReport {
 
     // MARK: Speech rate
 
-    /// The agent's rate in each 30 s window, against the standard's band
+    /// The agent's rate in each rate window (`CallAnalysis.rateWindowSeconds`), against the standard's band
     /// (Templates/rate.mustache).
     struct RateChart: Encodable {
         struct Label: Encodable { let x, y, label: String }
         struct Window: Encodable { let rate, x, y, width, height, fill, start, end, rounded: String }
         struct Limit: Encodable { let x1, x2, y: String }
         let width, height: String
+        /// The windows' length, seconds, as the heading names it.
+        let windowSeconds: String
         let axis: Axis
         let scale: [Label]
         let windows: [Window]
@@ -324,18 +326,21 @@ public enum HTMLCallReport {
         let rate = card.standard[SpeechRateRule.self]
         let (lo, hi) = (rate.minimumCharactersPerMinute, rate.maximumCharactersPerMinute)
         return RateChart(
-            width: HTML.n(width), height: HTML.n(height + 10), axis: Axis(d, top: top, bottom: height - 10),
+            width: HTML.n(width), height: HTML.n(height + 10),
+            windowSeconds: Verdict.trim(CallAnalysis.rateWindowSeconds),
+            axis: Axis(d, top: top, bottom: height - 10),
             scale: stride(from: 0.0, through: maxRate, by: 100).map {
                 RateChart.Label(x: HTML.n(left - 6), y: HTML.n(y($0) + 4), label: String(Int($0)))
             },
             windows: windows.compactMap { w in
                 guard let rate = w.rate else { return nil }
                 let x0 = x(w.start + 2, d)
-                let x1 = x(min(d, w.start + 28), d)
+                // Each bar leaves 2 s clear at either end of its window.
+                let x1 = x(min(d, w.start + (CallAnalysis.rateWindowSeconds - 2)), d)
                 return RateChart.Window(
                     rate: HTML.n(rate), x: HTML.n(x0), y: HTML.n(y(rate)), width: HTML.n(max(1, x1 - x0)),
                     height: HTML.n(y(0) - y(rate)), fill: rate >= lo && rate <= hi ? "#1b7f3b" : "#2f6db5",
-                    start: HTML.clock(w.start), end: HTML.clock(min(d, w.start + 30)),
+                    start: HTML.clock(w.start), end: HTML.clock(w.end),
                     rounded: String(format: "%.0f", rate))
             },
             // The standard's band on top of the bars, so it shows where every window stands.

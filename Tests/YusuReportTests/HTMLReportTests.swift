@@ -69,6 +69,33 @@ struct HTMLReportTests {
         #expect(levels.count == 2 && abs(levels[0] - (m.agent.activeLevelDbov ?? 0)) <= 0.06)
     }
 
+    @Test("rate windows tile the call, the last cut at its end, and the page names and draws them so")
+    func rateWindowsTile() throws {
+        let dir = TemporaryDirectory()
+        let seconds = 70.0
+        // Talk throughout: a train of 14 syllables every 5 s, so every window holds over 5 s of talk.
+        var agent = Synth.noise(seconds: seconds, rateHz: 8000, rmsDbov: -60, seed: 1)
+        for start in stride(from: 0.5, to: seconds - 4, by: 5) {
+            agent = Synth.mix(
+                agent,
+                Synth.place(Synth.syllableTrain(count: 14), atSeconds: start, totalSeconds: seconds, rateHz: 8000))
+        }
+        let path = try writeRecording(dir.file("long.wav"), channels: [agent], rateHz: 8000)
+        let analysis = try CallScorer().analyze(path: path)
+        let duration = analysis.measures.durationSeconds
+        let windows = analysis.agentRateWindows()
+        #expect(CallAnalysis.rateWindowSeconds == 30)
+        #expect(windows.map(\.start) == [0, 30, 60])
+        #expect(windows.map(\.end) == [30, 60, duration])
+        #expect(windows.allSatisfy { $0.rate != nil })
+        let html = HTMLCallReport.render(analysis, Standard().evaluate(analysis.measures))
+        #expect(html.contains("Speech rate per 30 s") && html.contains("aria-label=\"Speech rate per 30 seconds\""))
+        let titles = windows.map { "\(HTML.clock($0.start))–\(HTML.clock($0.end)): " }
+        #expect(titles.last == "1:00.0–\(HTML.clock(duration)): ")
+        #expect(titles.allSatisfy { html.contains($0) })
+        #expect(occurrences("class=\"rate-window\"", in: html) == 3)
+    }
+
     @Test("the templates escape every value a call page shows: a title, a warning and a player link with markup")
     func callPageEscapes() throws {
         let dir = TemporaryDirectory()
