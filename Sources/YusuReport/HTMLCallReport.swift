@@ -335,7 +335,8 @@ public enum HTMLCallReport {
             windows: windows.compactMap { w in
                 guard let rate = w.rate else { return nil }
                 let x0 = x(w.start + 2, d)
-                // Each bar leaves 2 s clear at either end of its window.
+                // A bar leaves 2 s clear at either end of a whole window; the last, cut by the
+                // call's end, runs to it.
                 let x1 = x(min(d, w.start + (CallAnalysis.rateWindowSeconds - 2)), d)
                 return RateChart.Window(
                     rate: HTML.n(rate), x: HTML.n(x0), y: HTML.n(y(rate)), width: HTML.n(max(1, x1 - x0)),

@@ -7,17 +7,20 @@ import YusuTestSupport
 
 @Suite("Reports")
 struct ReportTests {
-    static func analysis(mono: Bool = false) throws -> (CallAnalysis, TemporaryDirectory) {
+    /// A 6 s call: the agent's `agentSyllables` from 0.2 s, the customer's 8 from 3.5 s.
+    static func analysis(
+        mono: Bool = false, agentSyllables: Int = 10, settings: AnalysisSettings = AnalysisSettings()
+    ) throws -> (CallAnalysis, TemporaryDirectory) {
         let dir = TemporaryDirectory()
         let rate = 8000
         let agent = Synth.mix(
-            Synth.place(Synth.syllableTrain(count: 10), atSeconds: 0.2, totalSeconds: 6, rateHz: rate),
+            Synth.place(Synth.syllableTrain(count: agentSyllables), atSeconds: 0.2, totalSeconds: 6, rateHz: rate),
             Synth.noise(seconds: 6, rateHz: rate, rmsDbov: -60, seed: 1))
         let customer = Synth.mix(
             Synth.place(Synth.syllableTrain(count: 8, f0Hz: 120), atSeconds: 3.5, totalSeconds: 6, rateHz: rate),
             Synth.noise(seconds: 6, rateHz: rate, rmsDbov: -60, seed: 2))
         let path = try writeRecording(dir.file("r.wav"), channels: mono ? [agent] : [agent, customer], rateHz: rate)
-        return (try CallScorer().analyze(path: path), dir)
+        return (try CallScorer(settings: settings).analyze(path: path), dir)
     }
 
     @Test("JSON follows CONTRACT.md: names, units and nulls")
@@ -72,22 +75,13 @@ struct ReportTests {
         // The default: the synthetic call's silences are all under 10 s.
         #expect(a.measures.minimumHoldSeconds == 10 && a.measures.holds.isEmpty)
         #expect(TextReport.render(a.measures, Standard().evaluate(a.measures)).contains("holds / dead air ≥ 10 s: 0"))
-        // Analysed again with holds from 2 s: the gap between agent and customer (about 2.5 s)
-        // is one, and every report of it names 2 s, not the default.
+        // The same call with the agent's turn cut to 4 syllables, analysed with holds from
+        // 2 s: the silence before the customer (about 2.4 s) is one, and every report of it
+        // names 2 s, not the default.
         var settings = AnalysisSettings()
         settings.delivery.minimumHoldSeconds = 2
-        let dir = TemporaryDirectory()
-        let path = try writeRecording(
-            dir.file("r.wav"),
-            channels: [
-                Synth.mix(
-                    Synth.place(Synth.syllableTrain(count: 4), atSeconds: 0.2, totalSeconds: 6, rateHz: 8000),
-                    Synth.noise(seconds: 6, rateHz: 8000, rmsDbov: -60, seed: 1)),
-                Synth.mix(
-                    Synth.place(Synth.syllableTrain(count: 4, f0Hz: 120), atSeconds: 4, totalSeconds: 6, rateHz: 8000),
-                    Synth.noise(seconds: 6, rateHz: 8000, rmsDbov: -60, seed: 2)),
-            ], rateHz: 8000)
-        let measures = try CallScorer(settings: settings).analyze(path: path).measures
+        let (short, _) = try Self.analysis(agentSyllables: 4, settings: settings)
+        let measures = short.measures
         #expect(measures.minimumHoldSeconds == 2)
         #expect(measures.holds.count >= 1)
         let text = TextReport.render(measures, Standard().evaluate(measures))
