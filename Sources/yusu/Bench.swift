@@ -107,6 +107,9 @@ struct BenchResult {
     var fftwAloneSeconds: Double
     var frameLoopSeconds: Double
     var frames: Int
+    /// Frames whose pitch search ran, all channels (the rest were background): FFTW alone runs
+    /// the pitch transforms this many times.
+    var pitchSearches: Int
     var jobs: Int
     var parallelWallSeconds: Double?
     var live: LiveBench?
@@ -148,8 +151,9 @@ struct BenchResult {
             "  " + "whole score, no clocks (from file)".padding(toLength: 42, withPad: " ", startingAt: 0)
             + String(format: " %9.2f          %11.0f\n", wholeSeconds * 1000, durationSeconds / wholeSeconds)
         out += String(
-            format: "\nFFTW alone on the same transforms: %.2f ms; frame stage / FFTW alone = %.2f\n",
-            fftwAloneSeconds * 1000, frameLoopSeconds / fftwAloneSeconds)
+            format: "\nFFTW alone on the same transforms (%d pitch searches of %d frames): %.2f ms; "
+                + "frame stage / FFTW alone = %.2f\n",
+            pitchSearches, frames * channels, fftwAloneSeconds * 1000, frameLoopSeconds / fftwAloneSeconds)
         if let wall = parallelWallSeconds {
             let throughput = Double(jobs) * durationSeconds / wall
             out += String(
@@ -184,7 +188,7 @@ struct BenchResult {
 extension BenchResult: Encodable {
     enum Key: String, CodingKey {
         case file, duration_s, channels, frames_per_channel, analysis_target, stages_ms, stages_sum_ms, instrumented_ms
-        case whole_score_ms, whole_score_x_realtime, fftw_alone_ms, frame_loop_over_fftw
+        case whole_score_ms, whole_score_x_realtime, fftw_alone_ms, frame_loop_over_fftw, pitch_searches
         case parallel_jobs, parallel_wall_s, parallel_x_realtime
         case live_calls, live_piece_ms, live_wall_s, live_x_realtime, live_lines, live_peak_mib, live_mib_per_call
     }
@@ -203,6 +207,7 @@ extension BenchResult: Encodable {
         try c.encode(durationSeconds / wholeSeconds, forKey: .whole_score_x_realtime)
         try c.encode(fftwAloneSeconds * 1000, forKey: .fftw_alone_ms)
         try c.encode(frameLoopSeconds / fftwAloneSeconds, forKey: .frame_loop_over_fftw)
+        try c.encode(pitchSearches, forKey: .pitch_searches)
         if let wall = parallelWallSeconds {
             try c.encode(jobs, forKey: .parallel_jobs)
             try c.encode(wall, forKey: .parallel_wall_s)
@@ -287,7 +292,7 @@ struct BenchRunner {
         return BenchResult(
             file: path, durationSeconds: info.durationSeconds, channels: info.channelCount, stages: stages,
             instrumentedSeconds: instrumented, wholeSeconds: whole, fftwAloneSeconds: fftw,
-            frameLoopSeconds: clock.seconds(.frames), frames: frameCount, jobs: jobs, parallelWallSeconds: wall,
+            frameLoopSeconds: clock.seconds(.frames), frames: frameCount, pitchSearches: pitchSearches, jobs: jobs, parallelWallSeconds: wall,
             live: live)
     }
 
