@@ -292,7 +292,8 @@ struct BenchRunner {
         return BenchResult(
             file: path, durationSeconds: info.durationSeconds, channels: info.channelCount, stages: stages,
             instrumentedSeconds: instrumented, wholeSeconds: whole, fftwAloneSeconds: fftw,
-            frameLoopSeconds: clock.seconds(.frames), frames: frameCount, pitchSearches: pitchSearches, jobs: jobs, parallelWallSeconds: wall,
+            frameLoopSeconds: clock.seconds(.frames), frames: frameCount, pitchSearches: pitchSearches, jobs: jobs,
+            parallelWallSeconds: wall,
             live: live)
     }
 
