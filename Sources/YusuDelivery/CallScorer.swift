@@ -9,9 +9,9 @@ import YusuSignal
 public struct CallScorer: Sendable {
     /// Changes whenever a change to the analysis changes results (a stage, a default
     /// threshold, the words of stored evidence). Stored with every batch result, so a re-run
-    /// scores such files again. 2026-12-07: an ending where the pitch tracker jumped an octave
-    /// is no longer stored with folded numbers.
-    public static let analysisRevision = "2026-12-07-octave-jump-notes"
+    /// scores such files again. Stop 46: a machine-steady tone is music 0.3 s in (hold music
+    /// that starts as a word ends no longer lends the word its first 0.1 s).
+    public static let analysisRevision = "stop46-steady-tones"
 
     /// A scored call: the analysis (measures, and the contour when kept) and its verdicts.
     public struct Scored: Sendable {

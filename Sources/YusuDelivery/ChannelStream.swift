@@ -231,7 +231,7 @@ final class ChannelStream {
             let j = vadIn
             let other = otherEnergy[j]
             vad.push(
-                energyDb: frames[j].energyDb, voiced: pitch.f0Hz[j] > 0, spectralChangeDb: frames[j].spectralChangeDb,
+                energyDb: frames[j].energyDb, f0Hz: pitch.f0Hz[j], spectralChangeDb: frames[j].spectralChangeDb,
                 otherEnergyDb: other.isNaN ? nil : other, levels: levelsAt[j])
             vadIn += 1
         }

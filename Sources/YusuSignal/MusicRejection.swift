@@ -20,6 +20,22 @@
 // while voicing waits for the pitch tracker's look-ahead: `hear` takes energies ahead of
 // `push`, so a swing fails its windows a pitch look-ahead sooner (speech resuming after a
 // pause, into a window of its own, is decided about 0.25 s earlier).
+//
+// Tones, without the window's wait: a voiced stretch whose pitch and level hold still as no
+// voice holds them (`Tone`: 0.3 s within 5 cents and 0.4 dB) is a machine's: a synthesised
+// note of hold music, a ringback or busy tone (ITU-T E.180's national tones: 450 Hz in
+// China), a beep. A voice's F0 wanders by more than that within a tenth of a second
+// (jitter, flutter and drift: Titze 1994, "Principles of Voice Production"), and its
+// level with every syllable. Measured with the tracker's F0 and the frame energies: the
+// longest such stretch in speech is 0.16 s (a drawn-out 嗯 among the dev corpus's filled
+// pauses; 0.09 s in its calls, 0.08 s in 500 training sentences), while the dev calls' hold
+// music holds 0.31–1.24 s per note (through AMR-NB fewer notes, its level moving by 0.5 dB).
+// Such a stretch is music as soon as it is 0.3 s long, and so is every frame that continues
+// it. A window that holds its first frame and began at most that long before it makes its
+// frames before the tone music then
+// (the last decaying frames of a word, a gap): what a whole window of that tone would have
+// made music at its end. It stays open, so its own verdict still reaches the frames after.
+// So speech that stops where hold music starts is over 0.3 s into the music, not 2 s.
 import Foundation
 
 /// Music rejection on 2 s windows starting every quarter window from the channel's first
@@ -38,8 +54,20 @@ struct MusicRejection: Sendable {
         var changeDb: Float
         var steadyRangeDb: Float
     }
+    /// What makes a stretch a tone: its length, frames; its F0's highest over lowest; its
+    /// level's range, dB. `frames` 0: no tones.
+    struct Tone: Sendable {
+        var frames: Int
+        var f0Ratio: Float
+        var rangeDb: Float
+    }
     let limits: Limits
+    let tone: Tone
     var window: Int { limits.window }
+    /// The steady stretch so far (it ends at the last frame pushed): its first frame (-1:
+    /// none), its F0's and level's extremes.
+    private var toneStart = -1
+    private var toneLowHz: Float = 0, toneHighHz: Float = 0, toneLowDb: Float = 0, toneHighDb: Float = 0
     let step: Int
     /// Windows still open (at most `window / step` hold any frame).
     private var open: [Window] = []
@@ -72,8 +100,12 @@ struct MusicRejection: Sendable {
         var sorted: [Float]
     }
 
-    init(window: Int, voicedShare: Double, rangeDb: Float, changeDb: Float, steadyRangeDb: Float, heardAhead: Int = 0) {
+    init(
+        window: Int, voicedShare: Double, rangeDb: Float, changeDb: Float, steadyRangeDb: Float,
+        tone: Tone = Tone(frames: 0, f0Ratio: 1, rangeDb: 0), heardAhead: Int = 0
+    ) {
         self.heardAhead = heardAhead
+        self.tone = tone
         limits = Limits(
             window: window, minimumActive: Int((0.9 * Double(window)).rounded(.up)),
             minimumVoiced: Int((voicedShare * Double(window)).rounded(.up)),
@@ -112,9 +144,11 @@ struct MusicRejection: Sendable {
         swings[h] = stretchSorted[step * 9 / 10] - stretchSorted[step / 10] >= limits.rangeDb
     }
 
+    /// Adds frame `i`: whether it is active, its F0 (0: unvoiced), energy and spectral change.
     mutating func push(
-        _ i: Int, active isActive: Bool, voiced: Bool, energyDb: Float, changeDb: Float, into out: inout [(Int, Bool)]
+        _ i: Int, active isActive: Bool, f0Hz: Float, energyDb: Float, changeDb: Float, into out: inout [(Int, Bool)]
     ) {
+        let voiced = f0Hz > 0
         if heard <= i { hear(energyDb: energyDb) }
         next = i + 1
         active.append(isActive)
@@ -148,7 +182,41 @@ struct MusicRejection: Sendable {
                 k += 1
             }
         }
+        if tone.frames > 0 { followTone(i, f0Hz: f0Hz, energyDb: energyDb) }
         release(into: &out)
+    }
+
+    /// Extends or restarts the steady stretch with frame `i`; once it is `tone.frames` long,
+    /// it is music, and so is what the windows that hold its start (and began at most that
+    /// long before it) held before it.
+    private mutating func followTone(_ i: Int, f0Hz: Float, energyDb: Float) {
+        guard f0Hz > 0 else {
+            toneStart = -1
+            return
+        }
+        let lowHz = min(toneLowHz, f0Hz), highHz = max(toneHighHz, f0Hz)
+        let lowDb = min(toneLowDb, energyDb), highDb = max(toneHighDb, energyDb)
+        if toneStart >= 0 && highHz <= lowHz * tone.f0Ratio && highDb - lowDb <= tone.rangeDb {
+            (toneLowHz, toneHighHz, toneLowDb, toneHighDb) = (lowHz, highHz, lowDb, highDb)
+        } else {
+            // Restarted here: the stretch before is not steady with this frame.
+            toneStart = i
+            (toneLowHz, toneHighHz, toneLowDb, toneHighDb) = (f0Hz, f0Hz, energyDb, energyDb)
+        }
+        let length = i - toneStart + 1
+        if length > tone.frames {
+            music[i] = true
+        } else if length == tone.frames {
+            // From the earliest such window's start (what is already out stays as it went out).
+            // The windows stay open: their own verdicts still reach the frames after this one.
+            var from = toneStart
+            for w in open where w.start <= toneStart && toneStart - w.start <= tone.frames { from = min(from, w.start) }
+            var f = max(from, pendingFrom)
+            while f <= i {
+                music[f] = true
+                f += 1
+            }
+        }
     }
 
     /// Every open window holding a swinging stretch that ends at or before `last` fails. Run

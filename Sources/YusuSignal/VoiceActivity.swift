@@ -25,7 +25,10 @@
 //      (syllables swing the level within half a second; a steady tune does not).
 //      Speech whose dips compression or an AGC has filled keeps some level swing and the
 //      formant transitions of its syllables (Scheirer & Slaney's spectral flux cue), and
-//      stays speech.
+//      stays speech. A tone (a voiced stretch whose pitch holds within `toneF0SpreadCents`
+//      and level within `toneLevelRangeDb` for `toneMinimumSeconds`, as no voice does: a
+//      synthesised note, a ringback) is music as soon as it is that long, without the
+//      window's 2 s (`MusicRejection`).
 // Then bursts shorter than `minimumBurstSeconds` are dropped and gaps shorter than
 // `bridgeGapSeconds` filled. Last, a run of speech frames with less than
 // `minimumVoicedSeconds` of pitch and no voiced run within `unvoicedAttachSeconds` is
@@ -35,7 +38,8 @@
 // Streaming: each step is a stage that outputs a frame as soon as its decision cannot
 // change, in frame order. Look-ahead per stage (the bound; typical in brackets):
 //   region growing  `onsetLookBackSeconds` (0.05 s);
-//   music           up to 2 s for active frames, which may be music; a window fails as soon
+//   music           up to 2 s for active frames, which may be music (a tone: 0.3 s); a
+//                   window fails as soon
 //                   as what it holds proves it cannot qualify (too many unvoiced or silent
 //                   frames, a 10th–90th range already ≥ 8 dB, a mean spectral change
 //                   already at its limit with a level that is not steady, or a half-second
@@ -48,6 +52,8 @@
 //                   (0.4 s); a run still unvoiced after `unvoicedDecideSeconds` (2 s) is
 //                   decided then, by what came before it.
 // Non-speech is therefore final within 0.12 s, and speech within the music window's bound.
+
+import Foundation
 
 /// Tunable thresholds of the detector, in dB over the noise floor and seconds.
 public struct VoiceActivityConfig: Sendable, Equatable {
@@ -90,6 +96,14 @@ public struct VoiceActivityConfig: Sendable, Equatable {
     /// ... or whose energies span less than this, whatever its spectrum does (dev hold
     /// music: at most 3.9 dB; compressed speech: at least 4.3 dB).
     public var musicSteadyRangeDb: Float = 4
+    /// A voiced stretch this long whose F0 stays within `toneF0SpreadCents` and whose level
+    /// stays within `toneLevelRangeDb` is a tone, music at once (see `MusicRejection`),
+    /// seconds; 0: no tones. The longest such stretch in the dev corpus's speech is 0.16 s.
+    public var toneMinimumSeconds: Double = 0.3
+    /// ... its F0's highest over its lowest, cents.
+    public var toneF0SpreadCents: Float = 5
+    /// ... its level's range, dB.
+    public var toneLevelRangeDb: Float = 0.4
     public init() {}
 }
 
@@ -103,8 +117,9 @@ public struct VoiceActivityTracker: Sendable {
     private var gaps: ShortRuns
     private var bursts: ShortRuns
     private var unvoiced: UnvoicedRunDropper
-    /// Voicing, energy and spectral change of recent frames, for the stages that look back.
-    private var voiced: FrameRing<Bool>
+    /// F0 (0: unvoiced), energy and spectral change of recent frames, for the stages that
+    /// look back.
+    private var f0Hz: FrameRing<Float>
     private var energy: FrameRing<Float>
     private var change: FrameRing<Float>
     /// Final decisions, frame by frame (the latest `speech.capacity`).
@@ -135,13 +150,17 @@ public struct VoiceActivityTracker: Sendable {
             window: frames(config.musicWindowSeconds), voicedShare: config.musicVoicedShare,
             rangeDb: config.musicEnergyRangeDb, changeDb: config.musicSpectralChangeDb,
             steadyRangeDb: config.musicSteadyRangeDb,
+            tone: MusicRejection.Tone(
+                frames: frames(config.toneMinimumSeconds),
+                f0Ratio: Float(pow(2, Double(config.toneF0SpreadCents) / 1200)),
+                rangeDb: config.toneLevelRangeDb),
             heardAhead: Self.maximumHeardAhead + frames(config.onsetLookBackSeconds) + 1)
         gaps = ShortRuns.gaps(shorterThan: frames(config.bridgeGapSeconds))
         bursts = ShortRuns.bursts(shorterThan: frames(config.minimumBurstSeconds))
         unvoiced = UnvoicedRunDropper(
             minimumVoiced: frames(config.minimumVoicedSeconds), attach: frames(config.unvoicedAttachSeconds),
             decideAfter: frames(config.unvoicedDecideSeconds))
-        voiced = FrameRing(capacity: ringFrames, filler: false)
+        f0Hz = FrameRing(capacity: ringFrames, filler: 0)
         energy = FrameRing(capacity: ringFrames, filler: -120)
         change = FrameRing(capacity: ringFrames, filler: 0)
         speech = FrameRing(capacity: ringFrames, filler: false)
@@ -168,15 +187,16 @@ public struct VoiceActivityTracker: Sendable {
         framesHeard = music.heard
     }
 
-    /// Adds the next frame: its energy, whether the tracker voiced it, its spectral change
+    /// Adds the next frame: its energy, the tracker's F0 for it (0: unvoiced), its spectral change
     /// (`Frame.spectralChangeDb`), the other channel's energy in the same frame (nil for
     /// mono), and the channel's levels for it.
     public mutating func push(
-        energyDb: Float, voiced isVoiced: Bool, spectralChangeDb: Float, otherEnergyDb: Float?, levels: ChannelLevels
+        energyDb: Float, f0Hz frameF0Hz: Float, spectralChangeDb: Float, otherEnergyDb: Float?, levels: ChannelLevels
     ) {
+        let isVoiced = frameF0Hz > 0
         let i = framesIn
         framesIn += 1
-        voiced.append(isVoiced)
+        f0Hz.append(frameF0Hz)
         energy.append(energyDb)
         change.append(spectralChangeDb)
         let scale = levels.snrScale
@@ -201,13 +221,13 @@ public struct VoiceActivityTracker: Sendable {
 
     private mutating func flow(final: Bool) {
         if heardJoinFrames > 0 {
-            for (i, flag) in a where flag && voiced[i] {
+            for (i, flag) in a where flag && f0Hz[i] > 0 {
                 let from = heardSpeech.flatMap { i - $0.upperBound < heardJoinFrames ? $0.lowerBound : nil }
                 heardSpeech = (from ?? i)..<(i + 1)
             }
         }
         for (i, flag) in a {
-            music.push(i, active: flag, voiced: voiced[i], energyDb: energy[i], changeDb: change[i], into: &b)
+            music.push(i, active: flag, f0Hz: f0Hz[i], energyDb: energy[i], changeDb: change[i], into: &b)
         }
         framesHeard = music.heard
         a.removeAll(keepingCapacity: true)
@@ -218,7 +238,7 @@ public struct VoiceActivityTracker: Sendable {
         for (i, flag) in a { bursts.push(i, flag, into: &b) }
         a.removeAll(keepingCapacity: true)
         if final { bursts.finish(into: &b) }
-        for (i, flag) in b { unvoiced.push(i, flag, voiced: voiced[i], into: &a) }
+        for (i, flag) in b { unvoiced.push(i, flag, voiced: f0Hz[i] > 0, into: &a) }
         b.removeAll(keepingCapacity: true)
         if final { unvoiced.finish(into: &a) }
         for (i, flag) in a {
@@ -247,7 +267,7 @@ public struct VoiceActivityDetector: Sendable {
             let frame = features.frame(i)
             running.observe(frame)
             tracker.push(
-                energyDb: frame.energyDb, voiced: pitch.f0Hz[i] > 0, spectralChangeDb: frame.spectralChangeDb,
+                energyDb: frame.energyDb, f0Hz: pitch.f0Hz[i], spectralChangeDb: frame.spectralChangeDb,
                 otherEnergyDb: other.flatMap { i < $0.frameCount ? $0.energyDb[i] : nil },
                 levels: levels ?? running.levels)
         }

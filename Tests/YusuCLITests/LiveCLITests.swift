@@ -265,6 +265,40 @@ struct LiveCLITests {
         #expect(same(summary, expected, except: ["file"]), "the followed recording's summary differs from score's")
     }
 
+    @Test("hold music starting as the agent's last word ends: the utterance line within 1 s, not after a 2 s window")
+    func toneAfterSpeech() throws {
+        // 12 syllables (pitch wandering, level swinging), then 50 ms on a synthesised note as
+        // steady as a machine's (261.6 Hz, 16 dB under the speech) for 6 s: call_04's hold.
+        let rate = 8000
+        let total = 12.0
+        let train = Synth.syllableTrain(count: 12, f0Hz: 190, leadSeconds: 0)
+        let trainEnd = 0.5 + Double(train.count) / Double(rate) - 0.07
+        var agent = Synth.place(train, atSeconds: 0.5, totalSeconds: total, rateHz: rate)
+        let note = Synth.harmonicTone(seconds: 6, rateHz: rate, amplitude: 0.03) { _ in 261.6 }
+        agent = Synth.mix(agent, Synth.place(note, atSeconds: trainEnd + 0.05, totalSeconds: total, rateHz: rate))
+        agent = Synth.mix(agent, Synth.noise(seconds: total, rateHz: rate, rmsDbov: -62, seed: 5))
+        let customer = Synth.noise(seconds: total, rateHz: rate, rmsDbov: -62, seed: 6)
+        let dir = TemporaryDirectory()
+        let path = try writeRecording(dir.file("hold.wav"), channels: [agent, customer], rateHz: rate)
+        let r = try LiveRun.run(["-"]) { h, _ in
+            try h.write(contentsOf: Data(contentsOf: URL(fileURLWithPath: path)))
+            return true
+        }
+        #expect(r.status == 0, "\(r.stderr)")
+        let utterances = r.of("utterance").filter { $0["party"] as? String == "agent" }
+        #expect(utterances.count == 1, "\(utterances)")
+        guard let u = utterances.first else { return }
+        let end = u["end_s"] as! Double
+        #expect(abs(end - trainEnd) < 0.1, "the utterance ends at \(end) s, the speech at \(trainEnd) s")
+        let late = (u["emitted_at_s"] as! Double) - end
+        #expect(late <= 1.0, "the utterance line came \(late) s after it ended")
+        // The note is no speech: the call holds one utterance, and the rest is silence or music.
+        #expect(
+            (r.summary?["speakers"] as? [String: Any]).map {
+                ($0["agent"] as! [String: Any])["utterance_count"] as? Int
+            } == 1)
+    }
+
     @Test("a stream cut mid-frame: the whole frames are scored, the cut is a warning line and in the summary")
     func cutMidFrame() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: demo))

@@ -11,18 +11,25 @@ struct ActivityAndNucleiTests {
         return (f, PitchTracker.track(f))
     }
 
-    @Test("a tone burst in line noise is speech exactly where it sounds")
+    @Test("a voiced burst in line noise is speech exactly where it sounds; held as steady as a machine's, it is not")
     func burst() {
         let rate = 8000
         let noise = Synth.noise(seconds: 4, rateHz: rate, rmsDbov: -60)
-        let tone = Synth.harmonicTone(seconds: 1.5, rateHz: rate, amplitude: 0.1, f0Hz: { _ in 150 })
-        let x = Synth.mix(noise, Synth.place(tone, atSeconds: 1.0, totalSeconds: 4, rateHz: rate))
-        let (f, p) = analyse(x)
-        let speech = VoiceActivityDetector().detect(f, pitch: p)
-        let truth = (0..<f.frameCount).map { i in (100..<250).contains(i) }
+        func detect(f0Hz: @escaping (Double) -> Double) -> (speech: [Bool], frames: Int) {
+            let tone = Synth.harmonicTone(seconds: 1.5, rateHz: rate, amplitude: 0.1, f0Hz: f0Hz)
+            let x = Synth.mix(noise, Synth.place(tone, atSeconds: 1.0, totalSeconds: 4, rateHz: rate))
+            let (f, p) = analyse(x)
+            return (VoiceActivityDetector().detect(f, pitch: p), f.frameCount)
+        }
+        // A voice's pitch moves (here ±2% at 5 Hz); its level may hold.
+        let (speech, frames) = detect { t in 150 * (1 + 0.02 * sin(2 * .pi * 5 * t)) }
+        let truth = (0..<frames).map { i in (100..<250).contains(i) }
         let agree = zip(speech, truth).filter { $0 == $1 }.count
-        #expect(Double(agree) / Double(f.frameCount) > 0.97)
+        #expect(Double(agree) / Double(frames) > 0.97)
         #expect(speech[175] && !speech[50] && !speech[350])
+        // The same burst at one pitch and one level is a tone (a beep, a note of hold music).
+        let (steady, _) = detect { _ in 150 }
+        #expect(!steady.contains(true), "a machine-steady tone taken for speech")
     }
 
     @Test("echo of the other channel 25 dB down is not speech")

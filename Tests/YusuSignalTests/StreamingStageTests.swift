@@ -169,7 +169,8 @@ enum StageRun {
         var out: [(Int, Bool)] = []
         for i in speech.indices {
             while s.heard < min(energy.count, i + 1 + heardAhead) { s.hear(energyDb: energy[s.heard]) }
-            s.push(i, active: speech[i], voiced: voiced[i], energyDb: energy[i], changeDb: change[i], into: &out)
+            s.push(
+                i, active: speech[i], f0Hz: voiced[i] ? 200 : 0, energyDb: energy[i], changeDb: change[i], into: &out)
         }
         s.finish(into: &out)
         return collect(speech.count, out)
@@ -295,7 +296,7 @@ struct StreamingStageTests {
             var at = [Int](repeating: -1, count: energy.count)
             for i in energy.indices {
                 while s.heard < min(energy.count, i + 1 + ahead) { s.hear(energyDb: energy[s.heard]) }
-                s.push(i, active: active[i], voiced: active[i], energyDb: energy[i], changeDb: 0, into: &out)
+                s.push(i, active: active[i], f0Hz: active[i] ? 200 : 0, energyDb: energy[i], changeDb: 0, into: &out)
                 for (f, _) in out where at[f] < 0 { at[f] = i }
             }
             s.finish(into: &out)
@@ -319,7 +320,7 @@ struct StreamingStageTests {
         // 10 s of steady voiced music.
         for i in 0..<1000 {
             s.push(
-                i, active: true, voiced: true, energyDb: -30 + rng.uniform(), changeDb: 2.5 + rng.uniform() * 0.5,
+                i, active: true, f0Hz: 200, energyDb: -30 + rng.uniform(), changeDb: 2.5 + rng.uniform() * 0.5,
                 into: &out)
             if i >= 200 { worstLag = max(worstLag, i + 1 - out.count) }
         }
@@ -342,7 +343,7 @@ struct StreamingStageTests {
             for i in 0..<1000 {
                 let k = i % 50
                 let energyDb: Float = k < 5 ? -40 : (k < 10 ? -20 : -30)
-                s.push(i, active: true, voiced: true, energyDb: energyDb, changeDb: change, into: &out)
+                s.push(i, active: true, f0Hz: 200, energyDb: energyDb, changeDb: change, into: &out)
                 worstLag = max(worstLag, i + 1 - out.count)
             }
             s.finish(into: &out)
@@ -352,7 +353,7 @@ struct StreamingStageTests {
         // The same level without its swing is music, as before.
         var s = MusicRejection(window: 200, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4)
         var out: [(Int, Bool)] = []
-        for i in 0..<1000 { s.push(i, active: true, voiced: true, energyDb: -30, changeDb: 0, into: &out) }
+        for i in 0..<1000 { s.push(i, active: true, f0Hz: 200, energyDb: -30, changeDb: 0, into: &out) }
         s.finish(into: &out)
         #expect(out.prefix(800).allSatisfy { !$0.1 }, "a steady tone taken for speech")
     }
@@ -366,13 +367,117 @@ struct StreamingStageTests {
         var worstLag = 0
         for i in 0..<1000 {
             let energyDb: Float = i % 2 == 0 ? -33 : -27
-            s.push(i, active: true, voiced: true, energyDb: energyDb, changeDb: 7.5, into: &out)
+            s.push(i, active: true, f0Hz: 200, energyDb: energyDb, changeDb: 7.5, into: &out)
             worstLag = max(worstLag, i + 1 - out.count)
         }
         s.finish(into: &out)
         #expect(out.count == 1000 && out.allSatisfy { $0.1 }, "speech taken for music")
         #expect(worstLag <= 100 + 1, "held \(worstLag) frames")
         #expect(worstLag > 50, "the stretch rule, not the change bound, decided: \(worstLag)")
+    }
+
+    /// Frames of `push`ed input and the frame each was decided at, through a music stage with
+    /// 2 s windows and the tone rule (`tone`: its frames; 0 for none).
+    static func musicDecisions(
+        tone: Int, f0Hz: [Float], energyDb: [Float], active: [Bool]
+    ) -> (speech: [Bool], decidedAt: [Int]) {
+        var s = MusicRejection(
+            window: 200, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4,
+            tone: MusicRejection.Tone(frames: tone, f0Ratio: Float(pow(2, 5.0 / 1200)), rangeDb: 0.4))
+        var out: [(Int, Bool)] = []
+        var speech = [Bool](repeating: false, count: f0Hz.count)
+        var at = [Int](repeating: -1, count: f0Hz.count)
+        for i in f0Hz.indices {
+            s.push(i, active: active[i], f0Hz: f0Hz[i], energyDb: energyDb[i], changeDb: 2, into: &out)
+            for (f, flag) in out where at[f] < 0 {
+                at[f] = i
+                speech[f] = flag
+            }
+        }
+        s.finish(into: &out)
+        for (f, flag) in out where at[f] < 0 {
+            at[f] = f0Hz.count
+            speech[f] = flag
+        }
+        return (speech, at)
+    }
+
+    @Test("a machine-steady tone right after speech is music 0.3 s in, and so are the word's last frames before it")
+    func toneEndsSpeechEarly() {
+        // 3 s of syllables (level swinging 12 dB every 0.2 s, pitch wandering), 6 frames of a
+        // word's decay, then 4 s of a synthesised note: 261.6 Hz, -35 dB, as steady as a machine.
+        var f0: [Float] = [], energy: [Float] = [], active: [Bool] = []
+        for i in 0..<300 {
+            f0.append(180 + 20 * Float(sin(Double(i) * 0.3)))
+            energy.append(i % 20 < 12 ? -20 : -32)
+            active.append(true)
+        }
+        for k in 0..<6 {
+            f0.append(150)
+            energy.append(-24 - 2 * Float(k))
+            active.append(true)
+        }
+        let toneStart = f0.count
+        for _ in 0..<400 {
+            f0.append(261.6)
+            energy.append(-35)
+            active.append(true)
+        }
+        let windows = Self.musicDecisions(tone: 0, f0Hz: f0, energyDb: energy, active: active)
+        let tones = Self.musicDecisions(tone: 30, f0Hz: f0, energyDb: energy, active: active)
+        // Windows alone: the decay and the tone wait for a 2 s window of the tone.
+        #expect(windows.decidedAt[toneStart] >= toneStart + 150, "decided at \(windows.decidedAt[toneStart])")
+        // The tone rule: the decay and the tone's first frames go out once it is 0.3 s long.
+        #expect(tones.decidedAt[toneStart - 6] == toneStart + 29, "decided at \(tones.decidedAt[toneStart - 6])")
+        #expect(tones.decidedAt[toneStart] == toneStart + 29, "decided at \(tones.decidedAt[toneStart])")
+        #expect(!tones.speech[(toneStart - 6)...].contains(true), "the tone or the decay taken for speech")
+        // The speech before is speech, decided as without tones.
+        #expect(tones.speech[..<290].allSatisfy { $0 } && windows.speech[..<290].allSatisfy { $0 })
+        #expect(Array(tones.decidedAt[..<250]) == Array(windows.decidedAt[..<250]))
+    }
+
+    @Test("a voice is never a tone: a pitch that wanders by cents or a level that moves by a decibel is not steady")
+    func voiceIsNotATone() {
+        // Half a second of a held vowel between swinging syllables, four ways: wandering pitch
+        // (±0.5%, about ±9 cents) on a steady level; a steady pitch on a level moving ±0.6 dB;
+        // and two too short to count (0.25 s of a perfectly steady tone).
+        func decisions(held: (Int) -> (Float, Float), heldFrames: Int) -> [Bool] {
+            var f0: [Float] = [], energy: [Float] = [], active: [Bool] = []
+            for i in 0..<(200 + heldFrames + 200) {
+                let inHeld = i >= 200 && i < 200 + heldFrames
+                let (f, e) = inHeld ? held(i - 200) : (180 + 20 * Float(sin(Double(i) * 0.3)), i % 20 < 12 ? -20 : -32)
+                f0.append(f)
+                energy.append(e)
+                active.append(true)
+            }
+            return Self.musicDecisions(tone: 30, f0Hz: f0, energyDb: energy, active: active).speech
+        }
+        let wandering = decisions(held: { (200 * (1 + 0.005 * Float(sin(Double($0) * 0.7))), -25) }, heldFrames: 50)
+        let moving = decisions(held: { (200, -25 + 0.6 * Float(sin(Double($0) * 0.9))) }, heldFrames: 50)
+        let short = decisions(held: { _ in (200, -25) }, heldFrames: 25)
+        #expect(wandering.allSatisfy { $0 }, "a wandering pitch taken for a tone")
+        #expect(moving.allSatisfy { $0 }, "a moving level taken for a tone")
+        #expect(short.allSatisfy { $0 }, "0.25 s of steadiness taken for a tone")
+        // The same half second perfectly steady is a tone.
+        let steady = decisions(held: { _ in (200, -25) }, heldFrames: 50)
+        #expect(!steady[200..<250].contains(true), "a half-second machine tone taken for speech")
+    }
+
+    @Test("a tone whose frames went out already (inactive: under the line's threshold) is followed without harm")
+    func inactiveTone() {
+        // Inactive frames go out at once, so the stretch's start is behind what is out when it
+        // has lasted 0.3 s (a stage that reached back over it trapped on dev-robust's AMR call).
+        var f0: [Float] = [], energy: [Float] = [], active: [Bool] = []
+        for i in 0..<600 {
+            let inTone = i >= 200 && i < 260
+            f0.append(inTone ? 440 : 180 + 20 * Float(sin(Double(i) * 0.3)))
+            energy.append(inTone ? -60 : (i % 20 < 12 ? -20 : -32))
+            active.append(!inTone || i >= 240)
+        }
+        let d = Self.musicDecisions(tone: 30, f0Hz: f0, energyDb: energy, active: active)
+        #expect(d.decidedAt.allSatisfy { $0 >= 0 }, "frames never decided")
+        #expect(!d.speech[200..<260].contains(true), "the tone taken for speech")
+        #expect(d.speech[..<200].allSatisfy { $0 } && d.speech[300...].allSatisfy { $0 })
     }
 
     @Test("peak spacing: the highest-first choice, made as the peaks come")
