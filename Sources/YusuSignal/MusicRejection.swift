@@ -32,10 +32,10 @@
 // music holds 0.31–1.24 s per note (through AMR-NB fewer notes, its level moving by 0.5 dB).
 // Such a stretch is music as soon as it is 0.3 s long, and so is every frame that continues
 // it. A window that holds its first frame and began at most that long before it makes its
-// frames before the tone music then
-// (the last decaying frames of a word, a gap): what a whole window of that tone would have
-// made music at its end. It stays open, so its own verdict still reaches the frames after.
-// So speech that stops where hold music starts is over 0.3 s into the music, not 2 s.
+// frames before the tone music then (the last decaying frames of a word, a gap): what a
+// whole window of that tone would have made music at its end. It stays open, so its own
+// verdict still reaches the frames after. So speech that stops where hold music starts is
+// over 0.3 s into the music, not 2 s.
 import Foundation
 
 /// Music rejection on 2 s windows starting every quarter window from the channel's first
