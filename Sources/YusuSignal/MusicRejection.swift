@@ -60,6 +60,13 @@ struct MusicRejection: Sendable {
         var frames: Int
         var f0Ratio: Float
         var rangeDb: Float
+
+        /// A tone `frames` long whose F0 spans at most `spreadCents` and level `rangeDb`.
+        init(frames: Int, spreadCents: Float, rangeDb: Float) {
+            self.frames = frames
+            f0Ratio = Float(pow(2, Double(spreadCents) / 1200))
+            self.rangeDb = rangeDb
+        }
     }
     let limits: Limits
     let tone: Tone
@@ -102,7 +109,7 @@ struct MusicRejection: Sendable {
 
     init(
         window: Int, voicedShare: Double, rangeDb: Float, changeDb: Float, steadyRangeDb: Float,
-        tone: Tone = Tone(frames: 0, f0Ratio: 1, rangeDb: 0), heardAhead: Int = 0
+        tone: Tone = Tone(frames: 0, spreadCents: 0, rangeDb: 0), heardAhead: Int = 0
     ) {
         self.heardAhead = heardAhead
         self.tone = tone

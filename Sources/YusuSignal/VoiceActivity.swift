@@ -53,8 +53,6 @@
 //                   decided then, by what came before it.
 // Non-speech is therefore final within 0.12 s, and speech within the music window's bound.
 
-import Foundation
-
 /// Tunable thresholds of the detector, in dB over the noise floor and seconds.
 public struct VoiceActivityConfig: Sendable, Equatable {
     /// Frames this far above the floor start speech, dB.
@@ -151,8 +149,7 @@ public struct VoiceActivityTracker: Sendable {
             rangeDb: config.musicEnergyRangeDb, changeDb: config.musicSpectralChangeDb,
             steadyRangeDb: config.musicSteadyRangeDb,
             tone: MusicRejection.Tone(
-                frames: frames(config.toneMinimumSeconds),
-                f0Ratio: Float(pow(2, Double(config.toneF0SpreadCents) / 1200)),
+                frames: frames(config.toneMinimumSeconds), spreadCents: config.toneF0SpreadCents,
                 rangeDb: config.toneLevelRangeDb),
             heardAhead: Self.maximumHeardAhead + frames(config.onsetLookBackSeconds) + 1)
         gaps = ShortRuns.gaps(shorterThan: frames(config.bridgeGapSeconds))

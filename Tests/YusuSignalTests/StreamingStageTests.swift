@@ -159,21 +159,37 @@ enum StageRun {
         return collect(continues.count, out)
     }
 
-    /// `heardAhead`: energies are heard that many frames before their frame is pushed, as the
-    /// voice activity hears them before their pitch.
+    /// The music stage (2 s windows at 100 frames a second unless `window` says otherwise)
+    /// over per-frame input: each frame's decision, and the frame at whose push it came out
+    /// (the frame count for those the end decided). `heardAhead`: energies are heard that
+    /// many frames before their frame is pushed, as the voice activity hears them before
+    /// their pitch. `toneFrames`: the tone rule's length (5 cents, 0.4 dB); 0 for none.
+    static func musicDecisions(
+        active: [Bool], f0Hz: [Float], energy: [Float], change: [Float], window: Int = 200, heardAhead: Int = 0,
+        toneFrames: Int = 0
+    ) -> (speech: [Bool], decidedAt: [Int]) {
+        var s = MusicRejection(
+            window: window, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4,
+            tone: MusicRejection.Tone(frames: toneFrames, spreadCents: 5, rangeDb: 0.4), heardAhead: heardAhead)
+        var out: [(Int, Bool)] = []
+        var decidedAt: [Int] = []
+        for i in active.indices {
+            while s.heard < min(energy.count, i + 1 + heardAhead) { s.hear(energyDb: energy[s.heard]) }
+            s.push(i, active: active[i], f0Hz: f0Hz[i], energyDb: energy[i], changeDb: change[i], into: &out)
+            decidedAt += repeatElement(i, count: out.count - decidedAt.count)
+        }
+        s.finish(into: &out)
+        decidedAt += repeatElement(active.count, count: out.count - decidedAt.count)
+        return (collect(active.count, out), decidedAt)
+    }
+
     static func music(
         _ speech: [Bool], voiced: [Bool], energy: [Float], change: [Float], window: Int, heardAhead: Int = 0
     ) -> [Bool] {
-        var s = MusicRejection(
-            window: window, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4, heardAhead: heardAhead)
-        var out: [(Int, Bool)] = []
-        for i in speech.indices {
-            while s.heard < min(energy.count, i + 1 + heardAhead) { s.hear(energyDb: energy[s.heard]) }
-            s.push(
-                i, active: speech[i], f0Hz: voiced[i] ? 200 : 0, energyDb: energy[i], changeDb: change[i], into: &out)
-        }
-        s.finish(into: &out)
-        return collect(speech.count, out)
+        musicDecisions(
+            active: speech, f0Hz: voiced.map { $0 ? 200 : 0 }, energy: energy, change: change, window: window,
+            heardAhead: heardAhead
+        ).speech
     }
 
     static func peaks(_ x: [Float], spacingFrames: Int) -> [Int] {
@@ -290,17 +306,10 @@ struct StreamingStageTests {
             energy.append(pause ? -70 : (i < 100 ? -30 : (k < 5 ? -40 : (k < 10 ? -20 : -30))))
         }
         func decidedAt(ahead: Int) -> [Int] {
-            var s = MusicRejection(
-                window: 200, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4, heardAhead: ahead)
-            var out: [(Int, Bool)] = []
-            var at = [Int](repeating: -1, count: energy.count)
-            for i in energy.indices {
-                while s.heard < min(energy.count, i + 1 + ahead) { s.hear(energyDb: energy[s.heard]) }
-                s.push(i, active: active[i], f0Hz: active[i] ? 200 : 0, energyDb: energy[i], changeDb: 0, into: &out)
-                for (f, _) in out where at[f] < 0 { at[f] = i }
-            }
-            s.finish(into: &out)
-            return at
+            StageRun.musicDecisions(
+                active: active, f0Hz: active.map { $0 ? 200 : 0 }, energy: energy,
+                change: [Float](repeating: 0, count: energy.count), heardAhead: ahead
+            ).decidedAt
         }
         let now = decidedAt(ahead: 0)
         let ahead = decidedAt(ahead: 25)
@@ -376,30 +385,14 @@ struct StreamingStageTests {
         #expect(worstLag > 50, "the stretch rule, not the change bound, decided: \(worstLag)")
     }
 
-    /// Frames of `push`ed input and the frame each was decided at, through a music stage with
-    /// 2 s windows and the tone rule (`tone`: its frames; 0 for none).
+    /// The music stage with 2 s windows, the tone rule `tone` frames long (0: none), and a
+    /// slowly changing spectrum.
     static func musicDecisions(
         tone: Int, f0Hz: [Float], energyDb: [Float], active: [Bool]
     ) -> (speech: [Bool], decidedAt: [Int]) {
-        var s = MusicRejection(
-            window: 200, voicedShare: 0.85, rangeDb: 8, changeDb: 3.75, steadyRangeDb: 4,
-            tone: MusicRejection.Tone(frames: tone, f0Ratio: Float(pow(2, 5.0 / 1200)), rangeDb: 0.4))
-        var out: [(Int, Bool)] = []
-        var speech = [Bool](repeating: false, count: f0Hz.count)
-        var at = [Int](repeating: -1, count: f0Hz.count)
-        for i in f0Hz.indices {
-            s.push(i, active: active[i], f0Hz: f0Hz[i], energyDb: energyDb[i], changeDb: 2, into: &out)
-            for (f, flag) in out where at[f] < 0 {
-                at[f] = i
-                speech[f] = flag
-            }
-        }
-        s.finish(into: &out)
-        for (f, flag) in out where at[f] < 0 {
-            at[f] = f0Hz.count
-            speech[f] = flag
-        }
-        return (speech, at)
+        StageRun.musicDecisions(
+            active: active, f0Hz: f0Hz, energy: energyDb, change: [Float](repeating: 2, count: f0Hz.count),
+            toneFrames: tone)
     }
 
     @Test("a machine-steady tone right after speech is music 0.3 s in, and so are the word's last frames before it")
