@@ -415,10 +415,10 @@ public final class FrameAnalyzer {
         // sums (one per quarter of the span) joined at the end: a single chain of dependent
         // additions was the frame loop's longest latency.
         let p = s.prefixEnergy
-        Self.prefixSum(w, count: span, into: p + 1) { Double($0) * Double($0) }
+        Self.prefixSum(w, count: span, into: p + 1) { $0 * $0 }
         let e0 = p[integration]
         // Silence (below about -100 dBov) has no pitch worth tracking.
-        guard e0 > Double(integration) * 1e-10 else {
+        guard e0 > Float(integration) * 1e-10 else {
             appendCandidates(k, s, into: &frame)
             return
         }
@@ -442,53 +442,48 @@ public final class FrameAnalyzer {
             spectrum[2 * bin + 1] = ar * bi - ai * br
         }
         fft.inverse()
-        let inverseScale = 1 / Double(size)
+        let twiceInverseScale = 2 / Float(size)
 
         // YIN steps 2–3: difference and cumulative-mean-normalised difference, in three
         // passes so that the two without a carried sum vectorise: the differences, their
-        // running sum, and the normalisation.
+        // running sum, and the normalisation. Float throughout, as the cross term is: the
+        // FFT's rounding (about 1e-7 of the energy) is the precision the difference has.
         let raw = s.rawDifference
         let d = s.normalisedDifference
-        let difference = s.difference
         let cumulative = s.cumulativeDifference
         let cross = fft.real
-        // Four lags at a time, then the rest one by one: each lane does the scalar form's
-        // operations in its order, so the bits are the same.
+        // Eight lags at a time, then the rest one by one.
         var lag = 1
-        let e0s = SIMD4<Double>(repeating: e0)
-        let scales = SIMD4<Double>(repeating: inverseScale)
-        while lag + 3 <= maxLag {
-            let lagged = Self.load4(p + lag + integration) - Self.load4(p + lag)
-            let crossed = SIMD4<Double>(UnsafeRawPointer(cross + lag).loadUnaligned(as: SIMD4<Float>.self))
-            var x = e0s + lagged - 2 * (crossed * scales)
+        let e0s = SIMD8<Float>(repeating: e0)
+        let scales = SIMD8<Float>(repeating: twiceInverseScale)
+        while lag + 7 <= maxLag {
+            let lagged = Self.load8(p + lag + integration) - Self.load8(p + lag)
+            var x = e0s + lagged - Self.load8(cross + lag) * scales
             x.replace(with: 0, where: .!(x .>= 0))
-            UnsafeMutableRawPointer(difference + lag).storeBytes(of: x, as: SIMD4<Double>.self)
-            lag += 4
+            Self.store8(x, raw + lag)
+            lag += 8
         }
         while lag <= maxLag {
             let lagged = p[lag + integration] - p[lag]
-            difference[lag] = max(0, e0 + lagged - 2 * (Double(cross[lag]) * inverseScale))
+            raw[lag] = max(0, e0 + lagged - cross[lag] * twiceInverseScale)
             lag += 1
         }
-        Self.prefixSum(difference + 1, count: maxLag, into: cumulative + 1) { $0 }
+        Self.prefixSum(raw + 1, count: maxLag, into: cumulative + 1) { $0 }
         d[0] = 1
         raw[0] = 0
         lag = 1
-        var lags = SIMD4<Double>(1, 2, 3, 4)
-        while lag + 3 <= maxLag {
-            let sums = Self.load4(cumulative + lag)
-            let differences = Self.load4(difference + lag)
-            var normalised = differences * lags / sums
+        var lags = SIMD8<Float>(1, 2, 3, 4, 5, 6, 7, 8)
+        while lag + 7 <= maxLag {
+            let sums = Self.load8(cumulative + lag)
+            var normalised = Self.load8(raw + lag) * lags / sums
             normalised.replace(with: 1, where: .!(sums .> 0))
-            UnsafeMutableRawPointer(raw + lag).storeBytes(of: SIMD4<Float>(differences), as: SIMD4<Float>.self)
-            UnsafeMutableRawPointer(d + lag).storeBytes(of: SIMD4<Float>(normalised), as: SIMD4<Float>.self)
-            lags += 4
-            lag += 4
+            Self.store8(normalised, d + lag)
+            lags += 8
+            lag += 8
         }
         while lag <= maxLag {
             let sum = cumulative[lag]
-            raw[lag] = Float(difference[lag])
-            d[lag] = sum > 0 ? Float(difference[lag] * Double(lag) / sum) : 1
+            d[lag] = sum > 0 ? raw[lag] * Float(lag) / sum : 1
             lag += 1
         }
         d[maxLag + 1] = d[maxLag]
@@ -559,8 +554,12 @@ public final class FrameAnalyzer {
         }
     }
 
-    @inline(__always) static func load4(_ x: UnsafePointer<Double>) -> SIMD4<Double> {
-        UnsafeRawPointer(x).loadUnaligned(as: SIMD4<Double>.self)
+    @inline(__always) static func load8(_ x: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(x).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always) static func store8(_ v: SIMD8<Float>, _ x: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(x).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
     /// Σ `p[k]` over `bins.0 ..< bins.1`, in four lanes (one running sum was a chain of
@@ -605,20 +604,20 @@ public final class FrameAnalyzer {
         return (here .< before) .& (here .<= after) .& (here .< SIMD8(repeating: limit))
     }
 
-    /// `out[j] = v(x[0]) + ... + v(x[j])`, j < count, in Double: four running sums over the
+    /// `out[j] = v(x[0]) + ... + v(x[j])`, j < count: four running sums over the
     /// quarters of `x`, interleaved so that their additions overlap, each quarter then offset
     /// by the total of those before it. Each `v(x[j])` is taken as the sum needs it (for the
     /// energies, a sample's square: stored first and summed in a second pass it cost a pass).
     /// `out` may be `x`'s own storage (each element is read before it is written).
-    @inline(__always) static func prefixSum<T>(
-        _ x: UnsafePointer<T>, count: Int, into out: UnsafeMutablePointer<Double>, _ v: (T) -> Double
+    @inline(__always) static func prefixSum(
+        _ x: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>, _ v: (Float) -> Float
     ) {
         let quarter = count / 4
         // One pointer per quarter, so that no index is computed (with its overflow check) in
         // the loops, and the offsets' loops vectorise.
         let x1 = x + quarter, x2 = x + 2 * quarter, x3 = x + 3 * quarter
         let out1 = out + quarter, out2 = out + 2 * quarter, out3 = out + 3 * quarter
-        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
         for j in 0..<quarter {
             s0 += v(x[j])
             s1 += v(x1[j])

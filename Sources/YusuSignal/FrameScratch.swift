@@ -18,12 +18,11 @@ final class FrameScratch {
     let window: UnsafeMutablePointer<Float>
     /// The pitch window's energy prefix sums: element j + 1 the sum of the first j + 1
     /// squares; element 0 is 0 from the start and never written.
-    let prefixEnergy: UnsafeMutablePointer<Double>
+    let prefixEnergy: UnsafeMutablePointer<Float>
     let normalisedDifference: UnsafeMutablePointer<Float>
     let rawDifference: UnsafeMutablePointer<Float>
-    /// YIN's difference d(tau) and its running sum, Double, lags 0 ... maxLag.
-    let difference: UnsafeMutablePointer<Double>
-    let cumulativeDifference: UnsafeMutablePointer<Double>
+    /// The running sum of YIN's difference d(tau), lags 0 ... maxLag.
+    let cumulativeDifference: UnsafeMutablePointer<Float>
     let bestLag: UnsafeMutablePointer<Float>
     let bestDip: UnsafeMutablePointer<Float>
     /// The four bands' and the envelope's mean squares, then their levels (`VectorLog`,
@@ -54,12 +53,8 @@ final class FrameScratch {
         }
         hannPowerSum = power
         window = Self.buffer(max(n, span), 0)
-        prefixEnergy = .allocate(capacity: span + 1)
-        prefixEnergy.initialize(repeating: 0, count: span + 1)
-        difference = .allocate(capacity: config.maxLagSamples + 1)
-        difference.initialize(repeating: 0, count: config.maxLagSamples + 1)
-        cumulativeDifference = .allocate(capacity: config.maxLagSamples + 1)
-        cumulativeDifference.initialize(repeating: 0, count: config.maxLagSamples + 1)
+        prefixEnergy = Self.buffer(span + 1, 0)
+        cumulativeDifference = Self.buffer(config.maxLagSamples + 1, 0)
         // Eight lags past the last are read by the vectorised minima search, unmasked: those
         // past maxLag + 1 keep their 1 for good, so none of them is taken for a minimum.
         normalisedDifference = Self.buffer(config.maxLagSamples + 10, 1)
@@ -84,11 +79,12 @@ final class FrameScratch {
 
     deinit {
         for p in [
-            hann, window, normalisedDifference, rawDifference, bestLag, bestDip, levelDb, binPower,
+            hann, window, prefixEnergy, cumulativeDifference, normalisedDifference, rawDifference, bestLag, bestDip,
+            levelDb, binPower,
         ] {
             p.deallocate()
         }
-        for p in [prefixEnergy, difference, cumulativeDifference, levelPowers, flatnessProducts] { p.deallocate() }
+        for p in [levelPowers, flatnessProducts] { p.deallocate() }
     }
 
     /// This thread's set for `config`'s grid, made on first use; kept for the thread's life.
