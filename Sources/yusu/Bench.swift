@@ -273,7 +273,7 @@ struct BenchRunner {
         var fftw = Double.infinity
         for _ in 0..<repeats {
             let start = DispatchTime.now().uptimeNanoseconds
-            Self.fftwAlone(frames: frameCount * info.channelCount, pitchFrames: pitchSearches, config: config)
+            TransformsAlone.run(frames: frameCount * info.channelCount, pitchSearches: pitchSearches, config: config)
             fftw = min(fftw, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         var wall: Double? = nil
@@ -363,20 +363,5 @@ struct BenchRunner {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024
-    }
-
-    /// The transforms the frame loop ran, and nothing else: per frame one 256-point r2c and,
-    /// on each frame whose pitch search ran, two r2c and one c2r of `FrameAnalyzer.pitchFFTSize` points.
-    static func fftwAlone(frames: Int, pitchFrames: Int, config: AnalysisConfig) {
-        let spectral = RealFFT(size: config.spectralWindowSamples)
-        let pitch = RealFFT(size: FrameAnalyzer.pitchFFTSize(config))
-        for i in 0..<spectral.size { spectral.real[i] = Float(i % 7) * 0.01 }
-        for i in 0..<pitch.size { pitch.real[i] = Float(i % 5) * 0.01 }
-        for _ in 0..<frames { spectral.forward() }
-        for _ in 0..<pitchFrames {
-            pitch.forward()
-            pitch.forward()
-            pitch.inverse()
-        }
     }
 }

@@ -45,6 +45,17 @@ struct DSPTests {
         return out
     }
 
+    @Test("FFTW alone (the bench's floor) transforms the same finite values however many rounds it runs")
+    func transformsAloneStayFinite() {
+        // One workspace whose c2r fed its own next r2c grew 320 times a round, to NaN by the
+        // 16th: FFTW is slower on NaN, and the floor read higher than the transforms cost.
+        let config = AnalysisConfig()
+        let once = TransformsAlone.run(frames: 1, pitchSearches: 1, config: config)
+        let often = TransformsAlone.run(frames: 40, pitchSearches: 400, config: config)
+        #expect(once.isFinite && once != 0)
+        #expect(often == once, "\(often) after 400 rounds, \(once) after one")
+    }
+
     @Test("the resampler keeps the telephone band and removes what lies above it")
     func resampler() {
         for rate in [16000, 22050, 48000] {
