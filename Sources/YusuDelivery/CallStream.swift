@@ -340,7 +340,6 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
     // MARK: The call's measures
 
     private func analysis(file: String, formatName: String) -> CallAnalysis {
-        let hop = settings.analysis.hopSeconds
         let duration = frontEnd.durationSeconds
         var speakers: [SpeakerMeasures] = []
         for (k, s) in streams.enumerated() {
@@ -377,7 +376,6 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
         if !two, let voices = TwoVoices.detect(streams[0].stretches, config: settings.twoVoices) {
             measures.warnings.append(TwoVoices.warning(lowHz: voices.lowHz, highHz: voices.highHz))
         }
-        _ = hop
         return CallAnalysis(
             measures: measures, analysisConfig: settings.analysis, agentContour: streams.first?.contour ?? [],
             agentNucleiPerRateWindow: streams.first?.nucleiPerWindow ?? [], hasSpeech: streams.contains { $0.hasSpeech }

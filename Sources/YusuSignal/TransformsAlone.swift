@@ -8,9 +8,8 @@
 // input and returns `size` × its signal: the one workspace the bench used before fed its own
 // inverse's output to its next forward transforms, which grew 320 times a round, to infinity
 // and NaN within 16 rounds. On this project's machine FFTW took as long on NaN (28.9 against
-// 29.1 ms for call_05's 43,136 searches, in C), but a floor measured on NaN is not a floor
-// measured on speech, and processors that trap to microcode on special values would have
-// read it high. Here the inverse has its own workspace and transforms zeros, whose
+// 29.1 ms for call_05's 43,136 searches, in C), but a floor measured on NaN is not one
+// measured on values like speech's. Here the inverse has its own workspace and transforms zeros, whose
 // overwritten input stays zero (7.7 ms for those 43,136 c2r, against 7.8 ms on a spectrum
 // copied in afresh each time, less the copies).
 //

@@ -39,13 +39,12 @@
 // change, in frame order. Look-ahead per stage (the bound; typical in brackets):
 //   region growing  `onsetLookBackSeconds` (0.05 s);
 //   music           up to 2 s for active frames, which may be music (a tone: 0.3 s); a
-//                   window fails as soon
-//                   as what it holds proves it cannot qualify (too many unvoiced or silent
-//                   frames, a 10th–90th range already ≥ 8 dB, a mean spectral change
-//                   already at its limit with a level that is not steady, or a half-second
-//                   stretch that swings 8 dB): in speech typically 0.5 s, after
-//                   speech 0.2 s (20 silent frames), in hold music the whole 2 s. Inactive
-//                   frames go out at once (no verdict changes them);
+//                   window fails as soon as what it holds proves it cannot qualify (too
+//                   many unvoiced or silent frames, a 10th–90th range already ≥ 8 dB, a
+//                   mean spectral change already at its limit with a level that is not
+//                   steady, or a half-second stretch that swings 8 dB): in speech
+//                   typically 0.5 s, after speech 0.2 s (20 silent frames), in hold music
+//                   the whole 2 s. Inactive frames go out at once (no verdict changes them);
 //   gap filling     `bridgeGapSeconds` (0.12 s);
 //   bursts          `minimumBurstSeconds` (0.06 s);
 //   unvoiced runs   until the run has its voicing, or `unvoicedAttachSeconds` past its end

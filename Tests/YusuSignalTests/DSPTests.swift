@@ -48,7 +48,7 @@ struct DSPTests {
     @Test("FFTW alone (the bench's floor) transforms the same finite values however many rounds it runs")
     func transformsAloneStayFinite() {
         // One workspace whose c2r fed its own next r2c grew 320 times a round, to NaN by the
-        // 16th: FFTW is slower on NaN, and the floor read higher than the transforms cost.
+        // 16th: the floor was then measured on NaN, not on values like speech's.
         let config = AnalysisConfig()
         let once = TransformsAlone.run(frames: 1, pitchSearches: 1, config: config)
         let often = TransformsAlone.run(frames: 40, pitchSearches: 400, config: config)
