@@ -495,20 +495,26 @@ public final class FrameAnalyzer {
         var tau = max(minLag, 1)
         // Only a dip below the worst one kept can enter the candidates: 1 while there is room,
         // then the last kept dip, which only falls. Minima at or above it are not refined at
-        // all (insertCandidate would drop them): the candidates are the same, and most minima
-        // of a noisy frame are skipped.
+        // all: the candidates are the same, and most minima of a noisy frame are skipped.
         var worstKept: Float = 1
         while tau <= maxLag {
-            // Lanes past maxLag need no mask: d' there is 1 (never written), or at maxLag + 1
-            // a copy of maxLag's, so none of them is a minimum below 1.
-            // The minima's lanes as bits, taken lowest first (the lags in ascending order).
-            let mask = Self.localMinima(d, at: tau, below: worstKept)
-            // Most blocks hold none: `any` is one test of the lanes' sign bits.
-            guard any(mask) else {
-                tau &+= 8
-                continue
+            // Sixty-four lags' minima below the worst kept, as the bits of one word taken lowest
+            // first (the lags in ascending order): eight blocks of eight lanes, with no branch on
+            // whether a block holds any. A branch per block was taken about one time in three
+            // (220,000 of call_05's 647,000 blocks), unpredictably: the frame analysis about 1.5
+            // ms faster on call_05 (76.1 -> 74.6, medians of four interleaved runs of 40), the
+            // candidates the same. A word's limit is
+            // the one at its start: a minimum no deeper than one kept earlier in the same word
+            // is refined, then dropped by `insertCandidate`. Lanes past maxLag need no mask: d'
+            // there is 1 (never written), or at maxLag + 1 a copy of maxLag's, so none of them
+            // is a minimum below 1.
+            var minima: UInt64 = 0
+            var block = 0
+            while block < 8 && tau &+ 8 &* block <= maxLag {
+                let mask = Self.localMinima(d, at: tau &+ 8 &* block, below: worstKept)
+                minima |= UInt64(Self.laneBits(mask)) &<< UInt64(8 &* block)
+                block &+= 1
             }
-            var minima = Self.laneBits(mask)
             while minima != 0 {
                 let t = tau &+ minima.trailingZeroBitCount
                 minima &= minima &- 1
@@ -523,7 +529,7 @@ public final class FrameAnalyzer {
                 insertCandidate(lag: Float(t) + offset, dip: d[t], capacity: k, s)
                 if bestLag[k - 1] != 0 { worstKept = bestDip[k - 1] }
             }
-            tau &+= 8
+            tau &+= 64
         }
         appendCandidates(k, s, into: &frame)
     }
