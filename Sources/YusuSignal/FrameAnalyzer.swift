@@ -222,7 +222,8 @@ public final class FrameAnalyzer {
     static let stageBlockFrames = 128
 
     /// Analyses the next `count` frames: up to `stageBlockFrames` at a time, first every
-    /// frame's spectrum, then every frame's pitch, so that each stage's FFTW plan, window and
+    /// frame's spectrum, then every frame's pitch (its transforms, then its YIN steps, each a
+    /// pass of its own: `transformPitch`), so that each stage's FFTW plan, window and
     /// buffers stay warm from one frame to the next instead of alternating with the other's
     /// (whole score 153-156 -> 150-151 ms on call_05, A/B on one core). The arithmetic is the
     /// same, frame by frame, in the same order within each stage.
@@ -237,9 +238,22 @@ public final class FrameAnalyzer {
                 analyseSpectrum(centre: frameCentre(index), s, held, into: &frame)
                 frames.append(frame)
             }
+            // The pitch search in two passes: every searched frame's transforms, then every
+            // searched frame's YIN steps (see `transformPitch`).
+            var searched = 0
             for index in first..<(first + block) {
                 var frame = frames[index]
-                analysePitch(centre: frameCentre(index), s, held, into: &frame)
+                if transformPitch(centre: frameCentre(index), s, held, slot: searched, into: &frame) {
+                    s.searchedFrames[searched] = index
+                    searched += 1
+                } else {
+                    frames[index] = frame
+                }
+            }
+            for slot in 0..<searched {
+                let index = s.searchedFrames[slot]
+                var frame = frames[index]
+                searchPitch(slot: slot, s, into: &frame)
                 frames[index] = frame
             }
             nextFrame += block
@@ -378,21 +392,25 @@ public final class FrameAnalyzer {
         frame.flatness = Float(min(1, exp(logSum / count) / (linearSum / count)))
     }
 
-    private func analysePitch(
-        centre: Int, _ s: FrameScratch, _ held: UnsafeBufferPointer<Float>, into frame: inout Frame
-    ) {
-        let bestLag = s.bestLag, bestDip = s.bestDip
+    /// The pitch search's first pass for one frame: the background gate, the window's energy
+    /// prefix sums and the cross term by FFT, both kept in `slot` of the block's buffers.
+    /// - Returns: whether the frame is searched; if not, its candidates are written (none).
+    ///
+    /// The transforms of a block's frames run one search after another with only the window
+    /// copies and the prefix sums between them, and the YIN steps (`searchPitch`) run after
+    /// them all, each loop over the block with its own code and branches warm: the frame
+    /// analysis alone on call_05 2.1 ms faster (75.2 -> 73.1, medians of six interleaved runs
+    /// of 40). In a profile the gain is all in the search's own code (13.7 -> 12.1 ms); FFTW's
+    /// time in the loop is unchanged (44 ms, against about 40 on its own in `TransformsAlone`).
+    /// The transforms and their order are as before; so is the arithmetic of each frame.
+    private func transformPitch(
+        centre: Int, _ s: FrameScratch, _ held: UnsafeBufferPointer<Float>, slot: Int, into frame: inout Frame
+    ) -> Bool {
         let integration = config.pitchIntegrationSamples
         let maxLag = config.maxLagSamples
-        let minLag = max(2, config.minLagSamples)
         let span = pitchSpanSamples
         let fft = s.pitchFFT
         let size = fft.size
-        let k = config.pitchCandidatesPerFrame
-        for c in 0..<k {
-            bestLag[c] = 0
-            bestDip[c] = 0
-        }
         // Background: the quietest level heard so far (digital silence aside). Frames near
         // it have no pitch worth the search. It never rises, so a long steady sound (hold
         // music) is never taken for background and keeps its pitch; nothing is gated in
@@ -405,8 +423,8 @@ public final class FrameAnalyzer {
         framesAnalysed += 1
         if energy < -100 || (framesAnalysed > Self.pitchGateWarmupFrames && energy < runningFloorDb + Self.pitchGateDb)
         {
-            appendCandidates(k, s, into: &frame)
-            return
+            writeNoCandidates(into: &frame)
+            return false
         }
         let w = window(start: centre + pitchStartOffset, count: span, from: held, orInto: s.window)
         pitchSearchCount += 1
@@ -414,13 +432,13 @@ public final class FrameAnalyzer {
         // Energies of every lagged window from one prefix sum, as four interleaved running
         // sums (one per quarter of the span) joined at the end: a single chain of dependent
         // additions was the frame loop's longest latency.
-        let p = s.prefixEnergy
+        let p = s.prefixEnergy(slot)
         Self.prefixSum(w, count: span, into: p + 1) { $0 * $0 }
         let e0 = p[integration]
         // Silence (below about -100 dBov) has no pitch worth tracking.
         guard e0 > Float(integration) * 1e-10 else {
-            appendCandidates(k, s, into: &frame)
-            return
+            writeNoCandidates(into: &frame)
+            return false
         }
 
         // Cross term r(tau) = sum_{j<W} x[j] x[j+tau] as an FFT cross-correlation.
@@ -442,6 +460,25 @@ public final class FrameAnalyzer {
             spectrum[2 * bin + 1] = ar * bi - ai * br
         }
         fft.inverse()
+        s.crossTerm(slot).update(from: fft.real, count: maxLag + 1)
+        return true
+    }
+
+    /// The pitch search's second pass: YIN's steps 2–5 on the energies and cross term kept
+    /// in `slot`, and the frame's candidates.
+    private func searchPitch(slot: Int, _ s: FrameScratch, into frame: inout Frame) {
+        let bestLag = s.bestLag, bestDip = s.bestDip
+        let integration = config.pitchIntegrationSamples
+        let maxLag = config.maxLagSamples
+        let minLag = max(2, config.minLagSamples)
+        let size = s.pitchFFT.size
+        let k = config.pitchCandidatesPerFrame
+        for c in 0..<k {
+            bestLag[c] = 0
+            bestDip[c] = 0
+        }
+        let p = s.prefixEnergy(slot)
+        let e0 = p[integration]
         let twiceInverseScale = 2 / Float(size)
 
         // YIN steps 2–3: difference and cumulative-mean-normalised difference, in three
@@ -451,7 +488,7 @@ public final class FrameAnalyzer {
         let raw = s.rawDifference
         let d = s.normalisedDifference
         let cumulative = s.cumulativeDifference
-        let cross = fft.real
+        let cross = s.crossTerm(slot)
         // Eight lags at a time, then the rest one by one.
         var lag = 1
         let e0s = SIMD8<Float>(repeating: e0)
@@ -551,6 +588,11 @@ public final class FrameAnalyzer {
         }
         bestLag[slot] = lag
         bestDip[slot] = dip
+    }
+
+    /// A frame not searched: its candidates all empty (lag 0, dip 1).
+    @inline(__always) private func writeNoCandidates(into frame: inout Frame) {
+        for c in 0..<min(config.pitchCandidatesPerFrame, Frame.candidateCount) { frame.setCandidate(c, lag: 0, dip: 1) }
     }
 
     @inline(__always) private func appendCandidates(_ k: Int, _ s: FrameScratch, into frame: inout Frame) {

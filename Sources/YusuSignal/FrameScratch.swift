@@ -1,11 +1,12 @@
 import Foundation
 
-/// A FrameAnalyzer's workspaces, which hold nothing from one frame to the next (the pitch
-/// window's FFT keeps only its zero tail): the three FFTs (FFTW plans and aligned buffers),
-/// the Hann window, the analysis window and YIN's buffers. One set per thread and analysis
-/// grid, shared by every analyzer on that thread: a server coaching hundreds of calls on one
-/// core touches one set of these (about 23 KB) instead of one per channel, so they stay in
-/// cache.
+/// A FrameAnalyzer's workspaces, which hold nothing from one block of frames to the next (the
+/// pitch window's FFT keeps only its zero tail): the three FFTs (FFTW plans and aligned
+/// buffers), the Hann window, the analysis window, YIN's buffers and the block's pitch
+/// slots. One set per thread and analysis grid, shared by every analyzer on that thread: a
+/// server coaching hundreds of calls on one core touches one set of these (about 23 KB, and
+/// of the 229 KB of slots the first few: a live piece brings a few frames) instead of one per
+/// channel, so they stay in cache.
 final class FrameScratch {
     let spectralFFT: RealFFT
     let pitchFFT: RealFFT
@@ -16,9 +17,15 @@ final class FrameScratch {
     let hann: UnsafeMutablePointer<Float>
     let hannPowerSum: Float
     let window: UnsafeMutablePointer<Float>
-    /// The pitch window's energy prefix sums: element j + 1 the sum of the first j + 1
-    /// squares; element 0 is 0 from the start and never written.
-    let prefixEnergy: UnsafeMutablePointer<Float>
+    /// Per searched frame of a stage block (`FrameAnalyzer.stageBlockFrames` slots), what
+    /// the pitch search's transforms pass leaves for its YIN pass: the window's energy prefix
+    /// sums (element j + 1 the sum of the first j + 1 squares; element 0 is 0 from the start
+    /// and never written), and the cross term r(tau) for tau = 0 ... maxLag.
+    private let prefixEnergies: UnsafeMutablePointer<Float>
+    private let crossTerms: UnsafeMutablePointer<Float>
+    private let prefixStride: Int, crossStride: Int
+    /// The frame index of each slot.
+    let searchedFrames: UnsafeMutablePointer<Int>
     let normalisedDifference: UnsafeMutablePointer<Float>
     let rawDifference: UnsafeMutablePointer<Float>
     /// The running sum of YIN's difference d(tau), lags 0 ... maxLag.
@@ -33,6 +40,16 @@ final class FrameScratch {
     let flatnessProducts: UnsafeMutablePointer<Double>
     /// |X_k|² of the spectral FFT's bins.
     let binPower: UnsafeMutablePointer<Float>
+
+    /// Slot `slot`'s energy prefix sums (span + 1 elements).
+    @inline(__always) func prefixEnergy(_ slot: Int) -> UnsafeMutablePointer<Float> {
+        prefixEnergies + slot &* prefixStride
+    }
+
+    /// Slot `slot`'s cross term (maxLag + 1 elements).
+    @inline(__always) func crossTerm(_ slot: Int) -> UnsafeMutablePointer<Float> {
+        crossTerms + slot &* crossStride
+    }
 
     static func pitchSpanSamples(_ config: AnalysisConfig) -> Int {
         config.pitchIntegrationSamples + config.maxLagSamples + 1
@@ -53,7 +70,14 @@ final class FrameScratch {
         }
         hannPowerSum = power
         window = Self.buffer(max(n, span), 0)
-        prefixEnergy = Self.buffer(span + 1, 0)
+        let slots = FrameAnalyzer.stageBlockFrames
+        // Strides of whole 64-byte lines (16 floats).
+        prefixStride = (span + 1 + 15) / 16 * 16
+        crossStride = (config.maxLagSamples + 1 + 15) / 16 * 16
+        prefixEnergies = Self.buffer(slots * prefixStride, 0)
+        crossTerms = Self.buffer(slots * crossStride, 0)
+        searchedFrames = .allocate(capacity: slots)
+        searchedFrames.initialize(repeating: 0, count: slots)
         cumulativeDifference = Self.buffer(config.maxLagSamples + 1, 0)
         // Eight lags past the last are read by the vectorised minima search, unmasked: those
         // past maxLag + 1 keep their 1 for good, so none of them is taken for a minimum.
@@ -79,12 +103,13 @@ final class FrameScratch {
 
     deinit {
         for p in [
-            hann, window, prefixEnergy, cumulativeDifference, normalisedDifference, rawDifference, bestLag, bestDip,
-            levelDb, binPower,
+            hann, window, prefixEnergies, crossTerms, cumulativeDifference, normalisedDifference, rawDifference,
+            bestLag, bestDip, levelDb, binPower,
         ] {
             p.deallocate()
         }
         for p in [levelPowers, flatnessProducts] { p.deallocate() }
+        searchedFrames.deallocate()
     }
 
     /// This thread's set for `config`'s grid, made on first use; kept for the thread's life.
