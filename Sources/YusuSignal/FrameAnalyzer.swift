@@ -636,9 +636,14 @@ public final class FrameAnalyzer {
 
     /// A mask's lanes as the bits of a byte, lane 0 lowest.
     @inline(__always) static func laneBits(_ mask: SIMDMask<SIMD8<Int32>>) -> UInt32 {
-        // A mask's lanes are all ones or all zeros: each keeps its own bit of the weights.
+        // A mask's lanes are all ones or all zeros: each keeps its own bit of the weights, and
+        // the bits are joined by halves, three ORs (`wrappedSum` compiled to twice as many
+        // instructions, with lane extracts and inserts: frame analysis alone on call_05 0.75
+        // ms slower, medians of five interleaved runs of 40).
         let lanes = unsafeBitCast(mask, to: SIMD8<Int32>.self) & SIMD8<Int32>(1, 2, 4, 8, 16, 32, 64, 128)
-        return UInt32(truncatingIfNeeded: lanes.wrappedSum())
+        let four = lanes.lowHalf | lanes.highHalf
+        let two = four.lowHalf | four.highHalf
+        return UInt32(truncatingIfNeeded: two[0] | two[1])
     }
 
     /// Lanes `tau ..< tau + 8` of `d` that are local minima below `limit` (at most 1):
