@@ -401,8 +401,8 @@ public final class FrameAnalyzer {
     /// them all, each loop over the block with its own code and branches warm: the frame
     /// analysis alone on call_05 2.1 ms faster (75.2 -> 73.1, medians of six interleaved runs
     /// of 40). In a profile the gain is all in the search's own code (13.7 -> 12.1 ms); FFTW's
-    /// time in the loop is unchanged (44 ms, against about 40 on its own in `TransformsAlone`).
-    /// The transforms and their order are as before; so is the arithmetic of each frame.
+    /// share is unchanged, and as large as `TransformsAlone` takes under the same profiler. The
+    /// transforms and their order are as before; so is the arithmetic of each frame.
     private func transformPitch(
         centre: Int, _ s: FrameScratch, _ held: UnsafeBufferPointer<Float>, slot: Int, into frame: inout Frame
     ) -> Bool {
