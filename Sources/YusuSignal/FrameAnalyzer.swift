@@ -540,11 +540,10 @@ public final class FrameAnalyzer {
             // whether a block holds any. A branch per block was taken about one time in three
             // (220,000 of call_05's 647,000 blocks), unpredictably: the frame analysis about 1.5
             // ms faster on call_05 (76.1 -> 74.6, medians of four interleaved runs of 40), the
-            // candidates the same. A word's limit is
-            // the one at its start: a minimum no deeper than one kept earlier in the same word
-            // is refined, then dropped by `insertCandidate`. Lanes past maxLag need no mask: d'
-            // there is 1 (never written), or at maxLag + 1 a copy of maxLag's, so none of them
-            // is a minimum below 1.
+            // candidates the same. A word's limit is the one at its start: a minimum no deeper
+            // than one kept earlier in the same word is refined, then dropped by
+            // `insertCandidate`. Lanes past maxLag need no mask: d' there is 1 (never written),
+            // or at maxLag + 1 a copy of maxLag's, so none of them is a minimum below 1.
             var minima: UInt64 = 0
             var block = 0
             while block < 8 && tau &+ 8 &* block <= maxLag {
