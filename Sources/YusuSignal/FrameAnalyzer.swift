@@ -49,8 +49,8 @@ public final class FrameAnalyzer {
     private var samplesSeen = 0
     private var nextFrame = 0
 
-    /// The envelope bands' shapes of the last three frames (ring), dB: state, so this
-    /// analyzer's own.
+    /// The envelope bands' shapes of the last two frames analysed (the older first), dB:
+    /// state, so this analyzer's own.
     private let bandShapes: UnsafeMutablePointer<Float>
     private var shapesKept = 0
     /// The quietest frame level so far, dB: frames within `pitchGateDb` of it skip the YIN
@@ -93,8 +93,8 @@ public final class FrameAnalyzer {
             let first = Int((lo / binHz).rounded(.up))
             return (first, max(first + 1, Int((hi / binHz).rounded(.up))))
         }
-        bandShapes = .allocate(capacity: 3 * FrameFeatures.envelopeBandCount)
-        bandShapes.initialize(repeating: 0, count: 3 * FrameFeatures.envelopeBandCount)
+        bandShapes = .allocate(capacity: 2 * FrameFeatures.envelopeBandCount)
+        bandShapes.initialize(repeating: 0, count: 2 * FrameFeatures.envelopeBandCount)
         buffer.reserveCapacity(16_384)
     }
 
@@ -235,9 +235,10 @@ public final class FrameAnalyzer {
             for index in first..<(first + block) {
                 // Filled as a local: writes to a class's stored property pay an exclusivity check each.
                 var frame = Frame()
-                analyseSpectrum(centre: frameCentre(index), s, held, into: &frame)
+                analyseSpectrum(centre: frameCentre(index), s, held, column: index - first, into: &frame)
                 frames.append(frame)
             }
+            envelopeAndChange(first: first, count: block, s)
             // The pitch search in two passes: every searched frame's transforms, then every
             // searched frame's YIN steps (see `transformPitch`).
             var searched = 0
@@ -261,8 +262,10 @@ public final class FrameAnalyzer {
         }
     }
 
+    /// One frame's energy, bands and flatness; its envelope bands' levels go to `column` of
+    /// the block's table, for `envelopeAndChange`.
     private func analyseSpectrum(
-        centre: Int, _ s: FrameScratch, _ held: UnsafeBufferPointer<Float>, into frame: inout Frame
+        centre: Int, _ s: FrameScratch, _ held: UnsafeBufferPointer<Float>, column: Int, into frame: inout Frame
     ) {
         let n = config.spectralWindowSamples
         let w = window(start: centre - n / 2, count: n, from: held, orInto: s.window)
@@ -329,26 +332,8 @@ public final class FrameAnalyzer {
         frame.band1Db = levels[1]
         frame.band2Db = levels[2]
         frame.band3Db = levels[3]
-        var envelopeSum: Float = 0
-        let shape = bandShapes + (shapesKept % 3) * bandCount
-        for b in 0..<bandCount {
-            let db = levels[4 + b]
-            shape[b] = db
-            envelopeSum += db
-        }
-        let envelope = envelopeSum / Float(bandCount)
-        frame.envelopeDb = envelope
-        for b in 0..<bandCount { shape[b] -= envelope }
-        if shapesKept >= 2 {
-            let before = bandShapes + ((shapesKept - 2) % 3) * bandCount
-            var squares: Float = 0
-            for b in 0..<bandCount {
-                let d = shape[b] - before[b]
-                squares += d * d
-            }
-            frame.spectralChangeDb = (squares / Float(bandCount)).squareRoot()
-        }
-        shapesKept += 1
+        let table = s.bandLevels + 2 + column
+        for b in 0..<bandCount { table[b &* s.bandLevelStride] = levels[4 + b] }
         // Geometric mean as one log per 16 bins: the product of 16 powers (each from 1e-12
         // to below 1e5 for a full-scale frame) stays inside Double's range (1e-192 to 1e80).
         // The products' logs are taken eight at a time.
@@ -390,6 +375,54 @@ public final class FrameAnalyzer {
         }
         let count = Double(flatnessBins.1 - flatnessBins.0)
         frame.flatness = Float(min(1, exp(logSum / count) / (linearSum / count)))
+    }
+
+    /// The envelope (the mean of the envelope bands' levels) and the spectral change (the RMS
+    /// difference of the bands' shape, levels less their mean, from two frames before) of a
+    /// block's frames, eight frames to a vector: each lane sums its own frame's bands in band
+    /// order, as one frame at a time did, so every value is the same to the bit, and the
+    /// frames' two chains of twelve dependent additions run side by side (the frame analysis
+    /// alone on call_05 about 0.6 ms faster, the median of six interleaved pairs of runs of 40).
+    private func envelopeAndChange(first: Int, count: Int, _ s: FrameScratch) {
+        let bands = FrameFeatures.envelopeBandCount
+        let stride = s.bandLevelStride
+        let table = s.bandLevels
+        // Columns 0 and 1: the shapes of the two frames before the block.
+        for b in 0..<bands {
+            table[b &* stride] = bandShapes[b]
+            table[b &* stride &+ 1] = bandShapes[bands &+ b]
+        }
+        var j = 0
+        while j < count {
+            var sum = SIMD8<Float>()
+            for b in 0..<bands { sum += Self.load8(table + (b &* stride &+ 2 &+ j)) }
+            let envelope = sum / Float(bands)
+            for b in 0..<bands {
+                let column = table + (b &* stride &+ 2 &+ j)
+                Self.store8(Self.load8(column) - envelope, column)
+            }
+            var squares = SIMD8<Float>()
+            for b in 0..<bands {
+                let d = Self.load8(table + (b &* stride &+ 2 &+ j)) - Self.load8(table + (b &* stride &+ j))
+                squares += d * d
+            }
+            let change = (squares / Float(bands)).squareRoot()
+            for lane in 0..<min(8, count - j) {
+                let index = first + j + lane
+                var frame = frames[index]
+                frame.envelopeDb = envelope[lane]
+                // The stream's first two frames have no frame two before them.
+                if shapesKept >= 2 { frame.spectralChangeDb = change[lane] }
+                shapesKept += 1
+                frames[index] = frame
+            }
+            j += 8
+        }
+        // The block's last two shapes, for the next block.
+        for b in 0..<bands {
+            bandShapes[b] = table[b &* stride &+ count]
+            bandShapes[bands &+ b] = table[b &* stride &+ count &+ 1]
+        }
     }
 
     /// The pitch search's first pass for one frame: the background gate, the window's energy

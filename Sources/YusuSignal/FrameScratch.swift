@@ -26,6 +26,11 @@ final class FrameScratch {
     private let prefixStride: Int, crossStride: Int
     /// The frame index of each slot.
     let searchedFrames: UnsafeMutablePointer<Int>
+    /// A stage block's envelope band levels, band by band (`bandLevelStride` floats a band):
+    /// columns 0 and 1 the two frames before the block, column 2 + j the block's frame j, and
+    /// room for a last vector of eight.
+    let bandLevels: UnsafeMutablePointer<Float>
+    let bandLevelStride: Int
     let normalisedDifference: UnsafeMutablePointer<Float>
     let rawDifference: UnsafeMutablePointer<Float>
     /// The running sum of YIN's difference d(tau), lags 0 ... maxLag.
@@ -78,6 +83,8 @@ final class FrameScratch {
         crossTerms = Self.buffer(slots * crossStride, 0)
         searchedFrames = .allocate(capacity: slots)
         searchedFrames.initialize(repeating: 0, count: slots)
+        bandLevelStride = (2 + slots + 8 + 7) / 8 * 8
+        bandLevels = Self.buffer(FrameFeatures.envelopeBandCount * bandLevelStride, 0)
         cumulativeDifference = Self.buffer(config.maxLagSamples + 1, 0)
         // Eight lags past the last are read by the vectorised minima search, unmasked: those
         // past maxLag + 1 keep their 1 for good, so none of them is taken for a minimum.
@@ -104,7 +111,7 @@ final class FrameScratch {
     deinit {
         for p in [
             hann, window, prefixEnergies, crossTerms, cumulativeDifference, normalisedDifference, rawDifference,
-            bestLag, bestDip, levelDb, binPower,
+            bestLag, bestDip, levelDb, binPower, bandLevels,
         ] {
             p.deallocate()
         }
