@@ -2,11 +2,11 @@ import Foundation
 
 /// A FrameAnalyzer's workspaces, which hold nothing from one block of frames to the next (the
 /// pitch window's FFT keeps only its zero tail): the three FFTs (FFTW plans and aligned
-/// buffers), the Hann window, the analysis window, YIN's buffers and the block's pitch
-/// slots. One set per thread and analysis grid, shared by every analyzer on that thread: a
-/// server coaching hundreds of calls on one core touches one set of these (about 23 KB, and
-/// of the 229 KB of slots the first few: a live piece brings a few frames) instead of one per
-/// channel, so they stay in cache.
+/// buffers), the Hann window, the analysis window, YIN's buffers, and a stage block's pitch
+/// slots and band table. One set per thread and analysis grid, shared by every analyzer on
+/// that thread: a server coaching hundreds of calls on one core touches one set of these
+/// (about 23 KB, and of the 229 KB of slots and 7 KB of table the first few columns: a live
+/// piece brings a few frames) instead of one per channel, so they stay in cache.
 final class FrameScratch {
     let spectralFFT: RealFFT
     let pitchFFT: RealFFT
