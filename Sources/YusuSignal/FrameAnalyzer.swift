@@ -52,7 +52,6 @@ public final class FrameAnalyzer {
     /// The envelope bands' shapes of the last two frames analysed (the older first), dB:
     /// state, so this analyzer's own.
     private let bandShapes: UnsafeMutablePointer<Float>
-    private var shapesKept = 0
     /// The quietest frame level so far, dB: frames within `pitchGateDb` of it skip the YIN
     /// search (the tracker's quiet-frame penalty would never voice them anyway).
     private var runningFloorDb: Float = 0
@@ -412,8 +411,7 @@ public final class FrameAnalyzer {
                 var frame = frames[index]
                 frame.envelopeDb = envelope[lane]
                 // The stream's first two frames have no frame two before them.
-                if shapesKept >= 2 { frame.spectralChangeDb = change[lane] }
-                shapesKept += 1
+                if index >= 2 { frame.spectralChangeDb = change[lane] }
                 frames[index] = frame
             }
             j += 8
