@@ -35,7 +35,8 @@ struct SchemaTests {
 
     /// Validates each document with a real JSON Schema (2020-12) validator; returns its complaints.
     /// The schema is a JSON file, or the part of a YAML file (the API's OpenAPI 3.1 spec) that
-    /// `pointer`'s keys lead to, read with a `python` that imports yaml too (`specPython`).
+    /// `pointer`'s keys lead to, read with a `python` that imports yaml too (`specPython`). The
+    /// part is reached by a reference into the whole file, so its own references resolve.
     func validate(
         _ documents: [String: String], schema: String = SchemaTests.schema, at pointer: [String] = [],
         python: URL? = jsonSchemaPython
@@ -54,9 +55,18 @@ struct SchemaTests {
                 schema = yaml.safe_load(open(sys.argv[1], encoding='utf-8'))
             else:
                 schema = json.load(open(sys.argv[1], encoding='utf-8'))
-            for key in json.loads(sys.argv[2]):
-                schema = schema[key]
-            jsonschema.Draft202012Validator.check_schema(schema)
+            keys = json.loads(sys.argv[2])
+            if keys:
+                # The part as a reference into the whole file, so that its own references
+                # (#/components/...) resolve.
+                part = schema
+                for key in keys:
+                    part = part[key]
+                jsonschema.Draft202012Validator.check_schema(part)
+                pointer = '/'.join(k.replace('~', '~0').replace('/', '~1') for k in keys)
+                schema = dict(schema, **{'$ref': '#/' + pointer})
+            else:
+                jsonschema.Draft202012Validator.check_schema(schema)
             v = jsonschema.Draft202012Validator(schema)
             bad = 0
             for p in sys.argv[3:]:
