@@ -155,21 +155,13 @@ public enum SampleDecoding {
         switch encoding {
         case .pcmU8:
             for i in 0..<count { out.append(Float(Int(bytes[i]) - 128) * (1 / 128)) }
-        case .pcmS16LE:
-            for i in 0..<count {
-                let v = Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))
-                out.append(Float(v) * (1 / 32768))
-            }
+        case .pcmS16LE: appendScaled(Int16.self, bytes, count: count, scale: 1 / 32768, into: &out)
         case .pcmS24LE:
             for i in 0..<count {
                 let raw = UInt32(bytes[3 * i]) << 8 | UInt32(bytes[3 * i + 1]) << 16 | UInt32(bytes[3 * i + 2]) << 24
                 out.append(Float(Int32(bitPattern: raw)) * (1 / 2_147_483_648))
             }
-        case .pcmS32LE:
-            for i in 0..<count {
-                let v = Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))
-                out.append(Float(v) * (1 / 2_147_483_648))
-            }
+        case .pcmS32LE: appendScaled(Int32.self, bytes, count: count, scale: 1 / 2_147_483_648, into: &out)
         case .floatLE:
             for i in 0..<count {
                 let raw = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
@@ -180,14 +172,27 @@ public enum SampleDecoding {
                 let raw = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
                 out.append(Float(Double(bitPattern: raw)))
             }
-        case .muLaw:
-            muLawTable.withUnsafeBufferPointer { table in
-                for i in 0..<count { out.append(Float(table[Int(bytes[i])]) * (1 / 32768)) }
-            }
-        case .aLaw:
-            aLawTable.withUnsafeBufferPointer { table in
-                for i in 0..<count { out.append(Float(table[Int(bytes[i])]) * (1 / 32768)) }
-            }
+        case .muLaw: appendExpanded(bytes, count: count, table: muLawTable, into: &out)
+        case .aLaw: appendExpanded(bytes, count: count, table: aLawTable, into: &out)
+        }
+    }
+
+    /// `count` little-endian integers of type `T`, each appended as `Float(value) * scale`.
+    @inline(__always)
+    static func appendScaled<T: FixedWidthInteger & SignedInteger>(
+        _: T.Type, _ bytes: UnsafeRawBufferPointer, count: Int, scale: Float, into out: inout [Float]
+    ) {
+        let size = MemoryLayout<T>.size
+        for i in 0..<count {
+            out.append(Float(T(littleEndian: bytes.loadUnaligned(fromByteOffset: size * i, as: T.self))) * scale)
+        }
+    }
+
+    /// `count` G.711 codes, each appended as its 16-bit linear value from `table`, scaled to ±1.
+    @inline(__always)
+    static func appendExpanded(_ bytes: UnsafeRawBufferPointer, count: Int, table: [Int16], into out: inout [Float]) {
+        table.withUnsafeBufferPointer { table in
+            for i in 0..<count { out.append(Float(table[Int(bytes[i])]) * (1 / 32768)) }
         }
     }
 }
