@@ -123,13 +123,7 @@ final class FrameScratch {
     /// Allocates nothing once made (a thread-specific slot, a short list of grids).
     static func current(for config: AnalysisConfig) -> FrameScratch {
         let grid = Grid(config)
-        let slots: Slots
-        if let raw = pthread_getspecific(slotKey) {
-            slots = Unmanaged<Slots>.fromOpaque(raw).takeUnretainedValue()
-        } else {
-            slots = Slots()
-            pthread_setspecific(slotKey, Unmanaged.passRetained(slots).toOpaque())
-        }
+        let slots = threadSlots()
         for (g, scratch) in slots.sets where g == grid { return scratch }
         let made = FrameScratch(config: config)
         slots.sets.append((grid, made))
@@ -148,6 +142,32 @@ final class FrameScratch {
 
     private final class Slots {
         var sets: [(Grid, FrameScratch)] = []
+        var block: UnsafeMutablePointer<Float>?
+        var blockCapacity = 0
+        deinit { block?.deallocate() }
+    }
+
+    /// This thread's block of at least `count` samples, for a front end's block of channels:
+    /// it holds nothing from one `push` to the next, so every front end on the thread shares
+    /// it (a coaching server's hundreds of calls touch one block, which stays in cache, not
+    /// one each). Grows, never shrinks; valid until the next call on this thread.
+    static func sampleBlock(count: Int) -> UnsafeMutablePointer<Float> {
+        let slots = threadSlots()
+        if slots.blockCapacity < count {
+            slots.block?.deallocate()
+            let capacity = max(count, 8192)
+            slots.block = .allocate(capacity: capacity)
+            slots.block!.initialize(repeating: 0, count: capacity)
+            slots.blockCapacity = capacity
+        }
+        return slots.block!
+    }
+
+    private static func threadSlots() -> Slots {
+        if let raw = pthread_getspecific(slotKey) { return Unmanaged<Slots>.fromOpaque(raw).takeUnretainedValue() }
+        let slots = Slots()
+        pthread_setspecific(slotKey, Unmanaged.passRetained(slots).toOpaque())
+        return slots
     }
 
     /// The thread-specific slot; a thread's sets are released when it ends.

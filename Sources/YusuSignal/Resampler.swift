@@ -108,7 +108,9 @@ public struct Resampler: Sendable {
                 }
         }
         windowCopy = [Float](repeating: 0, count: phases?.tapCount ?? 0)
-        history.reserveCapacity(4 * halfWidthInputSamples + 8192)
+        // Nothing to hold at the analysis rate (a live server keeps one of these per channel
+        // of every call).
+        if inputRateHz != outputRateHz { history.reserveCapacity(4 * halfWidthInputSamples + 8192) }
     }
 
     /// Converts `input` and appends the output samples that are complete to `output`.

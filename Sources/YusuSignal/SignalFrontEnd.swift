@@ -28,7 +28,8 @@ public final class SignalFrontEnd {
     private var analyzers: [FrameAnalyzer]
     private var resamplers: [Resampler]
     private var levels: [LevelAccumulator]
-    private var channelBlock: [Float]
+    /// True when the recording is at the analysis rate: samples go to the analyzers as they are.
+    private let passthrough: Bool
     private var converted: [Float] = []
     /// Sample frames decoded so far.
     public private(set) var samplesIn: Int64 = 0
@@ -51,8 +52,8 @@ public final class SignalFrontEnd {
             Resampler(inputRateHz: sampleRateHz, outputRateHz: config.analysisRateHz)
         }
         levels = (0..<channelCount).map { _ in LevelAccumulator(sampleRateHz: sampleRateHz, ringHops: ringFrames) }
-        channelBlock = [Float](repeating: 0, count: 8192)
-        converted.reserveCapacity(8192 + 64)
+        passthrough = sampleRateHz == config.analysisRateHz
+        if !passthrough { converted.reserveCapacity(8192 + 64) }
     }
 
     /// Frames whose pitch search ran, all channels.
@@ -95,24 +96,24 @@ public final class SignalFrontEnd {
         // cost a runtime exclusivity check at every access.
         let n = frames * channelCount
         var clipped = 0
-        if channelBlock.count < frames * channelCount {
-            channelBlock = [Float](repeating: 0, count: frames * channelCount)
-        }
+        // The channels' halves go to this thread's block, shared by every front end on the
+        // thread: it holds nothing between pushes (one per call was a cache line missed per
+        // 16 samples with hundreds of live calls on a core).
+        let left = FrameScratch.sampleBlock(count: n)
+        let block = UnsafeMutableBufferPointer(start: left, count: n)
         // Eight samples at a time while all are within full scale (a NaN is not): only a
         // block holding something else takes the sample-by-sample check below. A stereo
         // block's checked samples are split into the two channels' halves in the same pass.
         var k0 = 0
-        channelBlock.withUnsafeMutableBufferPointer { block in
-            let left = block.baseAddress!, right = block.baseAddress! + frames
-            while k0 + 8 <= n {
-                let x = UnsafeRawPointer(interleaved.baseAddress! + k0).loadUnaligned(as: SIMD8<Float>.self)
-                guard all((x .<= 1) .& (x .>= -1)) else { break }
-                if channelCount == 2 {
-                    UnsafeMutableRawPointer(left + k0 / 2).storeBytes(of: x.evenHalf, as: SIMD4<Float>.self)
-                    UnsafeMutableRawPointer(right + k0 / 2).storeBytes(of: x.oddHalf, as: SIMD4<Float>.self)
-                }
-                k0 += 8
+        let right = left + frames
+        while k0 + 8 <= n {
+            let x = UnsafeRawPointer(interleaved.baseAddress! + k0).loadUnaligned(as: SIMD8<Float>.self)
+            guard all((x .<= 1) .& (x .>= -1)) else { break }
+            if channelCount == 2 {
+                UnsafeMutableRawPointer(left + k0 / 2).storeBytes(of: x.evenHalf, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(right + k0 / 2).storeBytes(of: x.oddHalf, as: SIMD4<Float>.self)
             }
+            k0 += 8
         }
         for k in k0..<n {
             let x = interleaved[k]
@@ -127,60 +128,49 @@ public final class SignalFrontEnd {
         }
         clippedSamples += clipped
         samplesIn += Int64(frames)
-        channelBlock.withUnsafeMutableBufferPointer { block in
-            if channelCount == 2 {
-                // The rest of the block, past what the checking pass split.
-                for j in (k0 / 2)..<frames {
-                    block[j] = interleaved[2 * j]
-                    block[frames + j] = interleaved[2 * j + 1]
-                }
-            } else {
-                for j in 0..<frames { block[j] = interleaved[j] }
+        if channelCount == 2 {
+            // The rest of the block, past what the checking pass split.
+            for j in (k0 / 2)..<frames {
+                block[j] = interleaved[2 * j]
+                block[frames + j] = interleaved[2 * j + 1]
             }
+        } else {
+            for j in 0..<frames { block[j] = interleaved[j] }
         }
         if channelCount == 2 && measuresCorrelation {
             // The correlation's sums, over the block's two halves (the warm-up's only).
             var cross = 0.0
             var e0 = 0.0
             var e1 = 0.0
-            channelBlock.withUnsafeBufferPointer { block in
-                for j in 0..<frames {
-                    let a = Double(block[j])
-                    let b = Double(block[frames + j])
-                    cross += a * b
-                    e0 += a * a
-                    e1 += b * b
-                }
+            for j in 0..<frames {
+                let a = Double(block[j])
+                let b = Double(block[frames + j])
+                cross += a * b
+                e0 += a * a
+                e1 += b * b
             }
             crossSum += cross
             energy0 += e0
             energy1 += e1
         }
         // Each channel's P.56 envelope, over its half of the block (a stereo call's two in one loop).
-        channelBlock.withUnsafeBufferPointer { block in
-            levels.withUnsafeMutableBufferPointer { level in
-                let half = { (c: Int) in UnsafeBufferPointer(rebasing: block[(c * frames)..<((c + 1) * frames)]) }
-                if channelCount == 2 {
-                    LevelAccumulator.add(&level[0], &level[1], half(0), half(1))
-                } else {
-                    for c in 0..<channelCount { level[c].add(contentsOf: half(c)) }
-                }
+        let half = { (c: Int) in UnsafeBufferPointer(rebasing: block[(c * frames)..<((c + 1) * frames)]) }
+        levels.withUnsafeMutableBufferPointer { level in
+            if channelCount == 2 {
+                LevelAccumulator.add(&level[0], &level[1], half(0), half(1))
+            } else {
+                for c in 0..<channelCount { level[c].add(contentsOf: half(c)) }
             }
         }
         for c in 0..<channelCount {
             // At the analysis rate already (8 kHz), the channel's half of the block is the
             // analysis signal: handed over as it is, not copied through the resampler first.
-            if resamplers[c].isPassthrough {
-                channelBlock.withUnsafeBufferPointer { block in
-                    analyzers[c].process(UnsafeBufferPointer(rebasing: block[(c * frames)..<((c + 1) * frames)]))
-                }
+            if passthrough {
+                analyzers[c].process(half(c))
                 continue
             }
             converted.removeAll(keepingCapacity: true)
-            channelBlock.withUnsafeBufferPointer { block in
-                let mine = UnsafeBufferPointer(rebasing: block[(c * frames)..<((c + 1) * frames)])
-                resamplers[c].process(mine, into: &converted)
-            }
+            resamplers[c].process(half(c), into: &converted)
             converted.withUnsafeBufferPointer { analyzers[c].process($0) }
         }
     }
