@@ -85,11 +85,7 @@ public struct Frame: Sendable, Equatable {
         @usableFromInline let size: Int
         @usableFromInline init(size: Int, filler: Element) {
             self.size = size
-            // On a cache line: a ring of 16-float rows (the syllable model's) reads and
-            // writes one line a row, not two, which counts with hundreds of calls on a core.
-            base = UnsafeMutableRawPointer.allocate(
-                byteCount: size * MemoryLayout<Element>.stride, alignment: max(64, MemoryLayout<Element>.alignment)
-            ).bindMemory(to: Element.self, capacity: size)
+            base = .allocate(capacity: size)
             base.initialize(repeating: filler, count: size)
         }
         deinit {
