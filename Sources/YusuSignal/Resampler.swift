@@ -110,7 +110,7 @@ public struct Resampler: Sendable {
         windowCopy = [Float](repeating: 0, count: phases?.tapCount ?? 0)
         // Nothing to hold at the analysis rate (a live server keeps one of these per channel
         // of every call).
-        if inputRateHz != outputRateHz { history.reserveCapacity(4 * halfWidthInputSamples + 8192) }
+        if !isPassthrough { history.reserveCapacity(4 * halfWidthInputSamples + 8192) }
     }
 
     /// Converts `input` and appends the output samples that are complete to `output`.

@@ -52,7 +52,8 @@ public final class SignalFrontEnd {
             Resampler(inputRateHz: sampleRateHz, outputRateHz: config.analysisRateHz)
         }
         levels = (0..<channelCount).map { _ in LevelAccumulator(sampleRateHz: sampleRateHz, ringHops: ringFrames) }
-        passthrough = sampleRateHz == config.analysisRateHz
+        // Read once from the resamplers (all at one rate), not through their array at every push.
+        passthrough = resamplers.allSatisfy(\.isPassthrough)
         if !passthrough { converted.reserveCapacity(8192 + 64) }
     }
 
