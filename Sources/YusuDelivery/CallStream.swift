@@ -78,9 +78,18 @@ public struct CallOptions: Sendable, Equatable {
     public var agentChannel: Int = 0
     /// Keep the agent's pitch contour (the HTML call page draws it).
     public var keepContour = false
-    public init(agentChannel: Int = 0, keepContour: Bool = false) {
+    /// Audio gathered before the analysis runs on it, seconds, 0...1 (0: each block as it
+    /// comes). Live calls come in 20 ms packets; analysing them a step at a time costs a
+    /// coaching server less per call (`AnalysisStep`), and delays each line by at most the
+    /// step less a packet. What is decided does not change.
+    public var analysisStepSeconds = 0.0
+    /// The live default: two 20 ms packets a step.
+    public static let liveAnalysisStepSeconds = 0.04
+
+    public init(agentChannel: Int = 0, keepContour: Bool = false, analysisStepSeconds: Double = 0) {
         self.agentChannel = agentChannel
         self.keepContour = keepContour
+        self.analysisStepSeconds = analysisStepSeconds
     }
 }
 
@@ -102,6 +111,8 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
     public var syllableFeatureSink: ((Double, Int, UnsafeBufferPointer<Float>) -> Void)?
 
     private let frontEnd: SignalFrontEnd
+    /// Live packets gathered into steps before the front end sees them.
+    private var step: AnalysisStep
     /// The parties' channel streams (the agent first); one when the call is mono.
     private var streams: [ChannelStream] = []
     private var timeline: CallTimeline!
@@ -135,19 +146,41 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
             warmUp = max(warmUp, expected + 1)
         }
         warmUpFrames = Int((warmUp / settings.analysis.hopSeconds).rounded())
+        precondition(
+            options.analysisStepSeconds >= 0 && options.analysisStepSeconds <= 1,
+            "analysis step \(options.analysisStepSeconds) s is outside 0...1 s")
+        step = AnalysisStep(
+            stepFrames: Int((options.analysisStepSeconds * Double(sampleRateHz)).rounded()), channelCount: channelCount)
     }
 
     /// Frames whose pitch search ran, all channels (the rest were background): for benchmarks.
     public var pitchSearchCount: Int { frontEnd.pitchSearchCount }
 
-    /// Audio heard so far, seconds.
-    public var durationSeconds: Double { frontEnd.durationSeconds }
+    /// Audio heard so far, seconds (a step still being gathered included).
+    public var durationSeconds: Double {
+        Double(frontEnd.samplesIn + Int64(step.gatheredFrames)) / Double(sampleRateHz)
+    }
 
-    /// Adds a block of interleaved samples (`frames` × `channelCount`). The block may be
-    /// changed in place (samples beyond full scale are clipped).
+    /// Audio analysed so far, seconds: `durationSeconds` less the step being gathered.
+    public var analysedSeconds: Double { frontEnd.durationSeconds }
+
+    /// Adds a block of interleaved samples (`frames` × `channelCount`); with an analysis step
+    /// (`CallOptions.analysisStepSeconds`), it is analysed once the step is complete. The
+    /// block may be changed in place (samples beyond full scale are clipped).
     /// - Throws: `SampleError.nonFinite` at a sample that is not a number.
     public func push(_ interleaved: UnsafeMutableBufferPointer<Float>, frames: Int) throws {
         precondition(!finished, "push after finish")
+        if step.passes(frames: frames) { return try analyse(interleaved, frames: frames) }
+        try step.check(interleaved, frames: frames, firstFrame: frontEnd.samplesIn + Int64(step.gatheredFrames))
+        var taken = 0
+        while taken < frames {
+            taken += step.gather(interleaved, from: taken, frames: frames)
+            // Taken out of the step before the analysis runs: a listener may ask what is heard.
+            if step.isComplete, let (samples, count) = step.take() { try analyse(samples, frames: count) }
+        }
+    }
+
+    private func analyse(_ interleaved: UnsafeMutableBufferPointer<Float>, frames: Int) throws {
         let t = clock.start()
         try frontEnd.push(interleaved, frames: frames)
         clock.stop(.frames, t)
@@ -162,6 +195,12 @@ public final class CallStream: ChannelStreamDelegate, CallTimelineListener {
     /// - Returns: the call's measures.
     public func finish(file: String, formatName: String) -> CallAnalysis {
         if !finished {
+            // The last step: its samples were checked as they came, so the front end takes them.
+            if let (samples, count) = step.take() {
+                do { try analyse(samples, frames: count) } catch {
+                    preconditionFailure("a gathered step was refused: \(error)")
+                }
+            }
             let t = clock.start()
             frontEnd.finish()
             clock.stop(.frames, t)

@@ -92,7 +92,7 @@ public struct Backchannel: Sendable, Equatable, Codable {
 }
 
 /// Everything measured of a call.
-public struct CallMeasures: Sendable {
+public struct CallMeasures: Sendable, Equatable {
     public var file: String
     public var durationSeconds: Double
     public var sampleRateHz: Int
