@@ -13,6 +13,8 @@ public struct LiveSession {
     public let standard: Standard
     public let settings: AnalysisSettings
     public let agentChannel: Int
+    /// Audio analysed at a time, seconds (`CallOptions.analysisStepSeconds`).
+    public let analysisStepSeconds: Double
     /// Where the lines go (each ends with a newline; the summary comes in pieces).
     public var write: (String) -> Void = { _ in }
     /// Each line as it is decided, typed (the summary excepted), for whoever shows them
@@ -30,11 +32,15 @@ public struct LiveSession {
     /// The call's measures and verdicts, once `finish` has written the summary.
     public private(set) var scored: CallScorer.Scored?
 
-    public init(label: String, standard: Standard, settings: AnalysisSettings, agentChannel: Int, raw: RawPCMDecoder?) {
+    public init(
+        label: String, standard: Standard, settings: AnalysisSettings, agentChannel: Int, raw: RawPCMDecoder?,
+        analysisStepSeconds: Double = CallOptions.liveAnalysisStepSeconds
+    ) {
         self.label = label
         self.standard = standard
         self.settings = settings
         self.agentChannel = agentChannel
+        self.analysisStepSeconds = analysisStepSeconds
         self.raw = raw
         samples.reserveCapacity(1 << 17)
     }
@@ -92,7 +98,7 @@ public struct LiveSession {
         let expected = f.declaredFrames.map { Double($0) / Double(f.sampleRateHz) }
         let s = CallStream(
             sampleRateHz: f.sampleRateHz, channelCount: f.channelCount,
-            options: CallOptions(agentChannel: agentChannel),
+            options: CallOptions(agentChannel: agentChannel, analysisStepSeconds: analysisStepSeconds),
             settings: settings, expectedDurationSeconds: expected)
         let write = self.write
         let observe = self.observe

@@ -199,7 +199,8 @@ enum LiveSocket {
                 settings.limits = state.configuration.limits
                 var session = LiveSession(
                     label: declared.callId.isEmpty ? "live" : declared.callId, standard: standard, settings: settings,
-                    agentChannel: declared.agentChannel, raw: declared.raw)
+                    agentChannel: declared.agentChannel, raw: declared.raw,
+                    analysisStepSeconds: state.configuration.liveAnalysisStepSeconds)
                 let collector = LineCollector()
                 session.write = { collector.add($0) }
                 session.observe = { collector.observe($0) }

@@ -15,8 +15,10 @@ struct Bench: ParsableCommand {
             syllable nuclei, utterances, the call's timeline, verdicts; then the whole 'score' from the file with no \
             clock read, and FFTW alone on the same transforms (the floor the frame loop can approach). With --jobs N, \
             N whole analyses run at once and the throughput is reported. With --live N, N live calls run at once on \
-            this one thread, each fed the recording in 20 ms pieces as a phone line delivers it, each coached (its \
-            lines rendered) and scored at its end: the aggregate × real time is how many calls one core can coach. \
+            this one thread, each fed the recording in 20 ms pieces as a phone line delivers it and analysed a step at \
+            a time (--analysis-step-ms, as live and serve do), each coached (its lines rendered) and scored at its \
+            end: the aggregate × real time is how many calls one core can coach; the lines' delay past their \
+            emitted_at_s is reported with it. \
             The first line names the processor the analysis was compiled for (haswell, or the default target: see \
             the README's Performance), which the figures depend on.
             """
@@ -40,6 +42,8 @@ struct Bench: ParsableCommand {
             """
     )
     var livePieceMs: Int = 20
+
+    @OptionGroup var step: AnalysisStepOption
 
     @Option(name: .long, help: "Runs per measurement; the best is reported.")
     var `repeat`: Int = 5
@@ -77,7 +81,8 @@ struct Bench: ParsableCommand {
         let result: BenchResult
         do {
             result = try BenchRunner(
-                path: path, repeats: `repeat`, jobs: jobs, liveCalls: live, livePieceMs: livePieceMs
+                path: path, repeats: `repeat`, jobs: jobs, liveCalls: live, livePieceMs: livePieceMs,
+                liveStepSeconds: step.seconds
             ).run()
         } catch let error as AudioError {
             printError(error.description)
@@ -164,12 +169,13 @@ struct BenchResult {
             out += String(
                 format:
                     """
-                    %d live calls on one core, %d ms pieces: %.2f s wall, %.0f × real time in all (%.2f ms of work \
-                    per second of a call's audio), %d lines, peak memory %.0f MiB (%.2f MiB a call)\n
+                    %d live calls on one core, %d ms pieces analysed %@: %.2f s wall, %.0f × real time in all \
+                    (%.2f ms of work per second of a call's audio), %d lines, written at most %.0f ms after their \
+                    emitted_at_s, peak memory %.0f MiB (%.2f MiB a call)\n
                     """,
-                live.calls, live.pieceMs, live.wallSeconds, live.aggregateRealTime, 1000 / live.aggregateRealTime,
-                live.lines,
-                live.peakMebibytes, live.mebibytesPerCall)
+                live.calls, live.pieceMs, live.stepMs == 0 ? "as they come" : "\(live.stepMs) ms at a time",
+                live.wallSeconds, live.aggregateRealTime, 1000 / live.aggregateRealTime, live.lines,
+                live.maximumLineDelaySeconds * 1000, live.peakMebibytes, live.mebibytesPerCall)
         }
         return out
     }
@@ -190,7 +196,8 @@ extension BenchResult: Encodable {
         case file, duration_s, channels, frames_per_channel, analysis_target, stages_ms, stages_sum_ms, instrumented_ms
         case whole_score_ms, whole_score_x_realtime, fftw_alone_ms, frame_loop_over_fftw, pitch_searches
         case parallel_jobs, parallel_wall_s, parallel_x_realtime
-        case live_calls, live_piece_ms, live_wall_s, live_x_realtime, live_lines, live_peak_mib, live_mib_per_call
+        case live_calls, live_piece_ms, live_step_ms, live_wall_s, live_x_realtime, live_lines, live_line_delay_max_ms
+        case live_peak_mib, live_mib_per_call
     }
 
     func encode(to encoder: Encoder) throws {
@@ -216,9 +223,11 @@ extension BenchResult: Encodable {
         if let live {
             try c.encode(live.calls, forKey: .live_calls)
             try c.encode(live.pieceMs, forKey: .live_piece_ms)
+            try c.encode(live.stepMs, forKey: .live_step_ms)
             try c.encode(live.wallSeconds, forKey: .live_wall_s)
             try c.encode(live.aggregateRealTime, forKey: .live_x_realtime)
             try c.encode(live.lines, forKey: .live_lines)
+            try c.encode(live.maximumLineDelaySeconds * 1000, forKey: .live_line_delay_max_ms)
             try c.encode(live.peakMebibytes, forKey: .live_peak_mib)
             try c.encode(live.mebibytesPerCall, forKey: .live_mib_per_call)
         }
@@ -229,9 +238,13 @@ extension BenchResult: Encodable {
 struct LiveBench {
     var calls: Int
     var pieceMs: Int
+    var stepMs: Int
     var wallSeconds: Double
     var aggregateRealTime: Double
     var lines: Int
+    /// The longest a line waited, in audio heard, past its `emitted_at_s`: the frames'
+    /// look-ahead, the piece and the step it was decided in.
+    var maximumLineDelaySeconds: Double
     var peakMebibytes: Double
     var mebibytesPerCall: Double
 }
@@ -242,6 +255,7 @@ struct BenchRunner {
     var jobs: Int
     var liveCalls = 0
     var livePieceMs = 20
+    var liveStepSeconds = CallOptions.liveAnalysisStepSeconds
 
     func run() throws -> BenchResult {
         let config = AnalysisConfig()
@@ -288,7 +302,9 @@ struct BenchRunner {
             group.wait()
             wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
-        let live = liveCalls > 0 ? try Self.live(path: path, calls: liveCalls, pieceMs: livePieceMs) : nil
+        let live =
+            liveCalls > 0
+            ? try Self.live(path: path, calls: liveCalls, pieceMs: livePieceMs, stepSeconds: liveStepSeconds) : nil
         return BenchResult(
             file: path, durationSeconds: info.durationSeconds, channels: info.channelCount, stages: stages,
             instrumentedSeconds: instrumented, wholeSeconds: whole, fftwAloneSeconds: fftw,
@@ -299,7 +315,7 @@ struct BenchRunner {
 
     /// `calls` live calls of the recording at once on this thread: each fed 20 ms at a
     /// time, round robin, coached (lines rendered), finished and scored.
-    static func live(path: String, calls: Int, pieceMs: Int) throws -> LiveBench {
+    static func live(path: String, calls: Int, pieceMs: Int, stepSeconds: Double) throws -> LiveBench {
         let reader = try AudioFileReader(path: path)
         let info = reader.info
         var samples: [Float] = []
@@ -311,12 +327,18 @@ struct BenchRunner {
         }
         let residentBefore = peakResidentMebibytes()
         var lines = 0
+        var delay = 0.0
         let standard = Standard()
         var streams: [CallStream] = []
         var coaches: [LiveCoach] = []
         for _ in 0..<calls {
-            let s = CallStream(sampleRateHz: info.sampleRateHz, channelCount: info.channelCount)
-            let c = LiveCoach(standard: standard) { lines += LiveJSON.render($0).utf8.count > 0 ? 1 : 0 }
+            let s = CallStream(
+                sampleRateHz: info.sampleRateHz, channelCount: info.channelCount,
+                options: CallOptions(analysisStepSeconds: stepSeconds))
+            let c = LiveCoach(standard: standard) { [unowned s] line in
+                lines += LiveJSON.render(line).utf8.count > 0 ? 1 : 0
+                delay = max(delay, s.durationSeconds - line.emittedAtSeconds)
+            }
             s.listener = c
             streams.append(s)
             coaches.append(c)
@@ -353,8 +375,9 @@ struct BenchRunner {
         let peak = peakResidentMebibytes()
         withExtendedLifetime(coaches) {}
         return LiveBench(
-            calls: calls, pieceMs: pieceMs, wallSeconds: wall,
+            calls: calls, pieceMs: pieceMs, stepMs: Int((stepSeconds * 1000).rounded()), wallSeconds: wall,
             aggregateRealTime: Double(calls) * info.durationSeconds / wall, lines: lines,
+            maximumLineDelaySeconds: delay,
             peakMebibytes: peak, mebibytesPerCall: max(0, peak - residentBefore) / Double(calls))
     }
 

@@ -25,8 +25,9 @@ struct Live: ParsableCommand {
             the agent has been talking over the customer for longer than a backchannel (0.6 s); hold_too_long the \
             moment a silence reaches max_hold_s; no_acknowledgement the moment a customer turn reaches \
             listening_turn_s without a sound from the agent); warning; and last, summary, whose document is what \
-            score --format json prints for the same audio. Every line carries emitted_at_s, the audio time it was \
-            written at; event times use score's names (start_s, end_s, at_s).
+            score --format json prints for the same audio. Every line carries emitted_at_s, the audio time the \
+            analysis had reached when it decided the line (the line is written once the analysis step holding that \
+            time has been read: --analysis-step-ms); event times use score's names (start_s, end_s, at_s).
 
             Exit status: 0 the stream ended and the summary was written; 1 the stream cannot be analysed (one line on \
             stderr says why); 2 the standard file is invalid; 130 stopped by Ctrl-C or SIGTERM (the summary of what \
@@ -75,6 +76,8 @@ struct Live: ParsableCommand {
     var name: String?
 
     @OptionGroup var duration: DurationLimitOption
+
+    @OptionGroup var step: AnalysisStepOption
 
     @Option(
         name: .long,
@@ -138,7 +141,8 @@ struct Live: ParsableCommand {
         settings.limits.maximumDurationSeconds = duration.maxDurationS
         var session = LiveSession(
             label: label, standard: rules, settings: settings, agentChannel: agentChannel,
-            raw: rate.map { RawPCMDecoder(sampleRateHz: $0, channelCount: channels!, encoding: encoding!.stream) })
+            raw: rate.map { RawPCMDecoder(sampleRateHz: $0, channelCount: channels!, encoding: encoding!.stream) },
+            analysisStepSeconds: step.seconds)
         session.rateSettings.reminderSeconds = rateReminderS
         let out = FileHandle.standardOutput
         session.write = { out.write(Data($0.utf8)) }

@@ -94,6 +94,29 @@ struct DurationLimitOption: ParsableArguments {
     }
 }
 
+/// How often a live call's audio is analysed: live, serve and bench alike.
+struct AnalysisStepOption: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Analyse a live call's audio this many milliseconds at a time (0: every piece as it comes; at most 1000).",
+            discussion:
+                """
+                A line is written up to one step less one piece later; what is decided, and each line's \
+                emitted_at_s, do not change. Fewer, larger steps cost a server with many calls less per call.
+                """
+        ))
+    var analysisStepMs: Int = Int((CallOptions.liveAnalysisStepSeconds * 1000).rounded())
+
+    func validate() throws {
+        guard (0...1_000).contains(analysisStepMs) else {
+            throw ValidationError("--analysis-step-ms must be from 0 to 1000 (got \(analysisStepMs))")
+        }
+    }
+
+    var seconds: Double { Double(analysisStepMs) / 1000 }
+}
+
 /// The standard the verdicts are judged by: score, batch, live and serve alike.
 struct StandardOption: ParsableArguments {
     @Option(

@@ -97,6 +97,8 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var duration: DurationLimitOption
 
+    @OptionGroup var step: AnalysisStepOption
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -186,6 +188,7 @@ struct Serve: ParsableCommand {
         configuration.scoringQueue = queue
         configuration.requestTimeoutSeconds = requestTimeoutS
         configuration.maxLiveCalls = maxLiveCalls
+        configuration.liveAnalysisStepSeconds = step.seconds
         let handles = Self.raiseFileHandleLimit()
         configuration.connections.maxConnections = maxConnections ?? max(maxLiveCalls + 16, min(10_000, handles - 64))
         configuration.connections.headerTimeoutSeconds = headerTimeoutS

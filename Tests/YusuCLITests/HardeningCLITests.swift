@@ -477,7 +477,12 @@ struct HardeningCLITests {
             try h.write(contentsOf: Data(contentsOf: URL(fileURLWithPath: fixturesDirectory() + "/demo_call.wav")))
             return true
         }
-        #expect(doc["live_calls"] as? Int == 3 && doc["live_piece_ms"] as? Int == 20)
+        #expect(
+            doc["live_calls"] as? Int == 3 && doc["live_piece_ms"] as? Int == 20 && doc["live_step_ms"] as? Int == 40)
+        // Each line was written within its 40 ms step, the frames' look-ahead (about 25 ms) and
+        // the rounding of emitted_at_s (5 ms) of the analysis time it carries.
+        let delay = doc["live_line_delay_max_ms"] as! Double
+        #expect(delay >= 0 && delay <= 40 + 25 + 5 + 1e-6, "lines written up to \(delay) ms late")
         #expect(
             doc["live_lines"] as? Int == 3 * (live.lines.count - 1),
             "\(doc["live_lines"] ?? "-") lines for 3 calls; live wrote \(live.lines.count)")

@@ -119,13 +119,20 @@ struct LiveCLITests {
     func matchesScore() throws {
         let expected = try score(demo)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: demo))
-        for seed: UInt64 in [1, 2, 3] {
-            let r = try LiveRun.run(["-", "--name", "demo_call.wav"]) { h, _ in
+        // Seeds 1–3 with the default analysis step (40 ms), seed 4 a piece at a time, seed 5
+        // a second at a time: the lines are the same whatever the pieces and the steps.
+        var firstLines: [String]? = nil
+        for seed: UInt64 in [1, 2, 3, 4, 5] {
+            let step = seed == 4 ? ["--analysis-step-ms", "0"] : seed == 5 ? ["--analysis-step-ms", "1000"] : []
+            let r = try LiveRun.run(["-", "--name", "demo_call.wav"] + step) { h, _ in
                 try LiveRun.write(bytes, to: h, seed: seed, largest: seed == 1 ? 7 : 30_000)
                 return true
             }
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.lines.count == r.raw.count, "every line is JSON")
+            // Byte for byte, emitted_at_s included.
+            if let firstLines { #expect(r.raw == firstLines, "seed \(seed): the lines differ from seed 1's") }
+            firstLines = firstLines ?? r.raw
             #expect(
                 r.lines.first?["type"] as? String == "started" && r.lines.first?["format"] as? String == "WAV μ-law")
             #expect(same(r.summary, expected), "seed \(seed): the summary differs from score's document")
@@ -385,10 +392,14 @@ struct LiveCLITests {
         for args in [
             ["live"], ["live", demo], ["live", "-", "--rate", "8000"], ["live", "-", "--follow", demo],
             ["live", "-", "--rate", "96000", "--channels", "1", "--encoding", "ulaw"],
+            ["live", "-", "--analysis-step-ms", "1001"], ["live", "-", "--analysis-step-ms", "-1"],
         ] {
             let m = try CLI.run(args)
             #expect(m.status == 64, "\(args): \(m.status) \(m.stderr)")
         }
+        #expect(
+            try CLI.run(["live", "-", "--analysis-step-ms", "1001"]).stderr.contains(
+                "--analysis-step-ms must be from 0 to 1000 (got 1001)"))
         #expect(try CLI.run(["live", demo]).stderr.contains("yusu score"))
         let missing = try CLI.run(["live", "--follow", dir.file("nothing.wav")])
         #expect(missing.status == 1 && missing.stderr.contains("no such file"), "\(missing.stderr)")

@@ -152,8 +152,10 @@ let benchmarks: @Sendable () -> Void = {
     }
     blackHole(customerPitch)
     // The streaming path: a 60 s stereo call pushed in 20 ms pieces, as `yusu live` feeds
-    // it. 12,000 frames (two channels) allocating one block each would be 12,000 mallocs;
-    // what it may allocate is per utterance and per event (a few hundred at most).
+    // it, each piece analysed as it comes (no analysis step: the most runs of the analysis;
+    // live's 40 ms steps add one buffer when the call starts). 12,000 frames (two channels)
+    // allocating one block each would be 12,000 mallocs; what it may allocate is per
+    // utterance and per event (a few hundred at most).
     let interleaved = AudioFileWriter.interleave([agent, customer])
     Benchmark(
         "streaming-call-60s-20ms-pieces",
