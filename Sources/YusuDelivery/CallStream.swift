@@ -80,11 +80,14 @@ public struct CallOptions: Sendable, Equatable {
     public var keepContour = false
     /// Audio gathered before the analysis runs on it, seconds, 0...1 (0: each block as it
     /// comes). Live calls come in 20 ms packets; analysing them a step at a time costs a
-    /// coaching server less per call (`AnalysisStep`), and delays each line by at most the
-    /// step less a packet. What is decided does not change.
+    /// server coaching many calls on a core less per call (`AnalysisStep`), and delays each
+    /// line by at most the step less a packet. What is decided does not change.
     public var analysisStepSeconds = 0.0
-    /// The live default: two 20 ms packets a step.
-    public static let liveAnalysisStepSeconds = 0.04
+    /// The service's default (`yusu serve`, and `bench --live`, which measures it): two 20 ms
+    /// packets a step. One call alone (`yusu live`) gains nothing from steps, and keeps 0:
+    /// its final interruption lines are written up to 0.99 s after the overlap on the dev
+    /// calls, and would be up to 1.01 s with 40 ms steps.
+    public static let serviceAnalysisStepSeconds = 0.04
 
     public init(agentChannel: Int = 0, keepContour: Bool = false, analysisStepSeconds: Double = 0) {
         self.agentChannel = agentChannel

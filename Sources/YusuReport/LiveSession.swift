@@ -34,7 +34,7 @@ public struct LiveSession {
 
     public init(
         label: String, standard: Standard, settings: AnalysisSettings, agentChannel: Int, raw: RawPCMDecoder?,
-        analysisStepSeconds: Double = CallOptions.liveAnalysisStepSeconds
+        analysisStepSeconds: Double = 0
     ) {
         self.label = label
         self.standard = standard

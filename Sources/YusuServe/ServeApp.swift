@@ -29,7 +29,7 @@ public struct ServeConfiguration: Sendable {
     /// Live calls open at once.
     public var maxLiveCalls = 500
     /// A live call's audio analysed at a time, seconds (`CallOptions.analysisStepSeconds`).
-    public var liveAnalysisStepSeconds = CallOptions.liveAnalysisStepSeconds
+    public var liveAnalysisStepSeconds = CallOptions.serviceAnalysisStepSeconds
     /// Connections: how many, and how long a client may take to say what it wants.
     public var connections = ConnectionLimits()
     /// The standard uploads and live calls are judged by (default: the latest run's).

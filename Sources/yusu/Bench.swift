@@ -15,12 +15,11 @@ struct Bench: ParsableCommand {
             syllable nuclei, utterances, the call's timeline, verdicts; then the whole 'score' from the file with no \
             clock read, and FFTW alone on the same transforms (the floor the frame loop can approach). With --jobs N, \
             N whole analyses run at once and the throughput is reported. With --live N, N live calls run at once on \
-            this one thread, each fed the recording in 20 ms pieces as a phone line delivers it and analysed a step at \
-            a time (--analysis-step-ms, as live and serve do), each coached (its lines rendered) and scored at its \
-            end: the aggregate × real time is how many calls one core can coach; the lines' delay past their \
-            emitted_at_s is reported with it. \
-            The first line names the processor the analysis was compiled for (haswell, or the default target: see \
-            the README's Performance), which the figures depend on.
+            this one thread, each fed the recording in 20 ms pieces as a phone line delivers it and analysed a step \
+            at a time (--analysis-step-ms, default 40 ms as serve does), each coached (its lines rendered) and scored \
+            at its end: the aggregate × real time is how many calls one core can coach; the lines' delay past their \
+            emitted_at_s is reported with it. The first line names the processor the analysis was compiled for \
+            (haswell, or the default target: see the README's Performance), which the figures depend on.
             """
     )
 
@@ -82,7 +81,7 @@ struct Bench: ParsableCommand {
         do {
             result = try BenchRunner(
                 path: path, repeats: `repeat`, jobs: jobs, liveCalls: live, livePieceMs: livePieceMs,
-                liveStepSeconds: step.seconds
+                liveStepSeconds: step.seconds(or: CallOptions.serviceAnalysisStepSeconds)
             ).run()
         } catch let error as AudioError {
             printError(error.description)
@@ -255,7 +254,7 @@ struct BenchRunner {
     var jobs: Int
     var liveCalls = 0
     var livePieceMs = 20
-    var liveStepSeconds = CallOptions.liveAnalysisStepSeconds
+    var liveStepSeconds = CallOptions.serviceAnalysisStepSeconds
 
     func run() throws -> BenchResult {
         let config = AnalysisConfig()

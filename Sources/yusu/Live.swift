@@ -142,7 +142,7 @@ struct Live: ParsableCommand {
         var session = LiveSession(
             label: label, standard: rules, settings: settings, agentChannel: agentChannel,
             raw: rate.map { RawPCMDecoder(sampleRateHz: $0, channelCount: channels!, encoding: encoding!.stream) },
-            analysisStepSeconds: step.seconds)
+            analysisStepSeconds: step.seconds(or: 0))
         session.rateSettings.reminderSeconds = rateReminderS
         let out = FileHandle.standardOutput
         session.write = { out.write(Data($0.utf8)) }

@@ -94,27 +94,32 @@ struct DurationLimitOption: ParsableArguments {
     }
 }
 
-/// How often a live call's audio is analysed: live, serve and bench alike.
+/// How often a live call's audio is analysed: live, serve and bench alike, each with its own
+/// default (one call alone: every piece as it comes; a service with many calls: 40 ms).
 struct AnalysisStepOption: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "Analyse a live call's audio this many milliseconds at a time (0: every piece as it comes; at most 1000).",
+            """
+            Analyse a live call's audio this many milliseconds at a time, 0–1000 (0: every piece as it comes; \
+            default: 0 for live, 40 for serve and bench).
+            """,
             discussion:
                 """
                 A line is written up to one step less one piece later; what is decided, and each line's \
-                emitted_at_s, do not change. Fewer, larger steps cost a server with many calls less per call.
+                emitted_at_s, do not change. Larger steps cost a server with many calls on a core less per call.
                 """
         ))
-    var analysisStepMs: Int = Int((CallOptions.liveAnalysisStepSeconds * 1000).rounded())
+    var analysisStepMs: Int?
 
     func validate() throws {
-        guard (0...1_000).contains(analysisStepMs) else {
+        if let analysisStepMs, !(0...1_000).contains(analysisStepMs) {
             throw ValidationError("--analysis-step-ms must be from 0 to 1000 (got \(analysisStepMs))")
         }
     }
 
-    var seconds: Double { Double(analysisStepMs) / 1000 }
+    /// The step asked for, or `fallback`, seconds.
+    func seconds(or fallback: Double) -> Double { analysisStepMs.map { Double($0) / 1000 } ?? fallback }
 }
 
 /// The standard the verdicts are judged by: score, batch, live and serve alike.

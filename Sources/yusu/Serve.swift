@@ -188,7 +188,7 @@ struct Serve: ParsableCommand {
         configuration.scoringQueue = queue
         configuration.requestTimeoutSeconds = requestTimeoutS
         configuration.maxLiveCalls = maxLiveCalls
-        configuration.liveAnalysisStepSeconds = step.seconds
+        configuration.liveAnalysisStepSeconds = step.seconds(or: CallOptions.serviceAnalysisStepSeconds)
         let handles = Self.raiseFileHandleLimit()
         configuration.connections.maxConnections = maxConnections ?? max(maxLiveCalls + 16, min(10_000, handles - 64))
         configuration.connections.headerTimeoutSeconds = headerTimeoutS
