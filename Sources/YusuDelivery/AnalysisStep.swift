@@ -11,7 +11,8 @@
 // frame by frame whatever the blocks. A line is written when the step that completes it
 // has been heard: at most a step less a packet later than without steps.
 //
-// Memory: one step of interleaved samples, allocated at `init`; nothing after.
+// Memory: one step of interleaved samples, allocated at `init` (none without a step); nothing
+// after.
 import YusuSignal
 
 /// Interleaved samples in blocks of any size, out in steps of at least `stepFrames` sample
@@ -23,7 +24,8 @@ struct AnalysisStep {
     let channelCount: Int
     /// Sample frames gathered and not yet handed on.
     private(set) var gatheredFrames = 0
-    private let samples: FixedBuffer<Float>
+    /// nil without a step: no block is ever gathered.
+    private let samples: FixedBuffer<Float>?
 
     /// - Parameters:
     ///   - stepFrames: sample frames per step, at the recording's rate (0 or more).
@@ -32,7 +34,7 @@ struct AnalysisStep {
         precondition(stepFrames >= 0 && channelCount > 0, "a step of \(stepFrames) frames of \(channelCount) channels")
         self.stepFrames = stepFrames
         self.channelCount = channelCount
-        samples = FixedBuffer(count: stepFrames * channelCount, filler: 0)
+        samples = stepFrames > 0 ? FixedBuffer(count: stepFrames * channelCount, filler: 0) : nil
     }
 
     /// Whether a block of `frames` goes to the analysis as it is: nothing is gathered, and it
@@ -54,7 +56,7 @@ struct AnalysisStep {
     /// - Returns: the sample frames taken.
     mutating func gather(_ block: UnsafeMutableBufferPointer<Float>, from offset: Int, frames: Int) -> Int {
         let n = min(frames - offset, stepFrames - gatheredFrames)
-        (samples.pointer + gatheredFrames * channelCount).update(
+        (samples!.pointer + gatheredFrames * channelCount).update(
             from: block.baseAddress! + offset * channelCount, count: n * channelCount)
         gatheredFrames += n
         return n
@@ -68,6 +70,6 @@ struct AnalysisStep {
         guard gatheredFrames > 0 else { return nil }
         let count = gatheredFrames
         gatheredFrames = 0
-        return (UnsafeMutableBufferPointer(start: samples.pointer, count: count * channelCount), count)
+        return (UnsafeMutableBufferPointer(start: samples!.pointer, count: count * channelCount), count)
     }
 }

@@ -61,6 +61,9 @@ struct AnalysisStepTests {
         #expect(Array(last.samples) == Self.numbered(1960, 160) && last.frames == 160 && step.gatheredFrames == 0)
         let none = step.take()
         #expect(none == nil, "an empty step is not handed on")
+        // No step: every block goes through, however small.
+        let noStep = AnalysisStep(stepFrames: 0, channelCount: 2)
+        #expect(noStep.passes(frames: 1) && noStep.passes(frames: 0))
     }
 
     @Test("a sample that is not a number is refused with the packet that brings it, named by its frame in the call")
