@@ -12,54 +12,62 @@ struct AnalysisStepTests {
         (first..<(first + frames)).flatMap { [Float($0), -Float($0)] }
     }
 
-    /// Pushes `frames` numbered sample frames as CallStream does: through whole, or gathered,
-    /// each complete step handed on. - Returns: the block's address (to tell a block passed
-    /// through from a copy).
-    static func push(
-        _ step: inout AnalysisStep, _ heard: inout Int, _ frames: Int,
-        _ handed: inout [(samples: [Float], address: UnsafeMutablePointer<Float>)]
-    ) throws -> UnsafeMutablePointer<Float> {
-        var block = numbered(heard, frames)
-        defer { heard += frames }
-        return try block.withUnsafeMutableBufferPointer { b in
-            if step.passes(frames: frames) {
-                handed.append((Array(b), b.baseAddress!))
+    /// A step fed numbered stereo packets as CallStream feeds it: a block passes through
+    /// whole, or is gathered and each complete step handed on.
+    struct Feed {
+        var step: AnalysisStep
+        var heard = 0
+        /// What was handed on, and where it lay (a block passed through is handed on in place).
+        var handed: [(samples: [Float], address: UnsafeMutablePointer<Float>)] = []
+
+        init(stepFrames: Int) { step = AnalysisStep(stepFrames: stepFrames, channelCount: 2) }
+
+        /// Pushes the next `frames` numbered sample frames. - Returns: the block's address.
+        mutating func push(_ frames: Int) throws -> UnsafeMutablePointer<Float> {
+            var block = AnalysisStepTests.numbered(heard, frames)
+            defer { heard += frames }
+            return try block.withUnsafeMutableBufferPointer { b in
+                if step.passes(frames: frames) {
+                    handed.append((Array(b), b.baseAddress!))
+                    return b.baseAddress!
+                }
+                try step.check(b, frames: frames, firstFrame: Int64(heard))
+                var taken = 0
+                while taken < frames {
+                    taken += step.gather(b, from: taken, frames: frames)
+                    if step.isComplete, let (samples, count) = step.take() {
+                        #expect(samples.count == count * 2)
+                        handed.append((Array(samples), samples.baseAddress!))
+                    }
+                }
                 return b.baseAddress!
             }
-            try step.check(b, frames: frames, firstFrame: Int64(heard))
-            var taken = 0
-            while taken < frames {
-                taken += step.gather(b, from: taken, frames: frames)
-                if step.isComplete, let (samples, count) = step.take() {
-                    #expect(samples.count == count * 2)
-                    handed.append((Array(samples), samples.baseAddress!))
-                }
-            }
-            return b.baseAddress!
         }
     }
 
     @Test("packets are gathered into whole steps, in order; a long block passes as it is; the rest waits for take")
     func gathering() throws {
-        var step = AnalysisStep(stepFrames: 320, channelCount: 2)
-        var handed: [(samples: [Float], address: UnsafeMutablePointer<Float>)] = []
-        var heard = 0
-        _ = try Self.push(&step, &heard, 160, &handed)
-        #expect(handed.isEmpty && step.gatheredFrames == 160)
-        _ = try Self.push(&step, &heard, 160, &handed)
-        #expect(handed.map(\.samples) == [Self.numbered(0, 320)] && step.gatheredFrames == 0)
+        var feed = Feed(stepFrames: 320)
+        _ = try feed.push(160)
+        #expect(feed.handed.isEmpty && feed.step.gatheredFrames == 160)
+        _ = try feed.push(160)
+        #expect(feed.handed.map(\.samples) == [Self.numbered(0, 320)] && feed.step.gatheredFrames == 0)
         // Nothing gathered: a block of a step or more goes through untouched, in place.
-        let address = try Self.push(&step, &heard, 1000, &handed)
-        #expect(handed.count == 2 && handed[1].samples == Self.numbered(320, 1000) && handed[1].address == address)
+        let address = try feed.push(1000)
+        #expect(
+            feed.handed.count == 2 && feed.handed[1].samples == Self.numbered(320, 1000)
+                && feed.handed[1].address == address)
         // Something gathered: a long block completes the step, and is gathered step by step.
-        _ = try Self.push(&step, &heard, 100, &handed)
-        _ = try Self.push(&step, &heard, 700, &handed)
-        #expect(handed.count == 4 && step.gatheredFrames == 800 - 640)
-        #expect(handed[2].samples == Self.numbered(1320, 320) && handed[3].samples == Self.numbered(1640, 320))
-        let rest = step.take()
+        _ = try feed.push(100)
+        _ = try feed.push(700)
+        #expect(feed.handed.count == 4 && feed.step.gatheredFrames == 800 - 640)
+        #expect(
+            feed.handed[2].samples == Self.numbered(1320, 320) && feed.handed[3].samples == Self.numbered(1640, 320))
+        let rest = feed.step.take()
         let last = try #require(rest)
-        #expect(Array(last.samples) == Self.numbered(1960, 160) && last.frames == 160 && step.gatheredFrames == 0)
-        let none = step.take()
+        #expect(
+            Array(last.samples) == Self.numbered(1960, 160) && last.frames == 160 && feed.step.gatheredFrames == 0)
+        let none = feed.step.take()
         #expect(none == nil, "an empty step is not handed on")
         // No step: every block goes through, however small.
         let noStep = AnalysisStep(stepFrames: 0, channelCount: 2)
@@ -68,20 +76,18 @@ struct AnalysisStepTests {
 
     @Test("a sample that is not a number is refused with the packet that brings it, named by its frame in the call")
     func notANumber() throws {
-        var step = AnalysisStep(stepFrames: 320, channelCount: 2)
-        var handed: [(samples: [Float], address: UnsafeMutablePointer<Float>)] = []
-        var heard = 0
-        _ = try Self.push(&step, &heard, 160, &handed)
+        var feed = Feed(stepFrames: 320)
+        _ = try feed.push(160)
         var block = Self.numbered(160, 160)
         block[2 * 37 + 1] = .nan
         do {
-            try block.withUnsafeMutableBufferPointer { try step.check($0, frames: 160, firstFrame: 160) }
+            try block.withUnsafeMutableBufferPointer { try feed.step.check($0, frames: 160, firstFrame: 160) }
             Issue.record("a NaN was taken")
         } catch SampleError.nonFinite(let frame, let channel, let value) {
             #expect(frame == 160 + 37 && channel == 1 && value.isNaN)
         }
         // The first packet is still there, and only it.
-        #expect(handed.isEmpty && step.gatheredFrames == 160)
+        #expect(feed.handed.isEmpty && feed.step.gatheredFrames == 160)
     }
 
     /// The synthetic interrupted call, pushed in 20 ms pieces with analysis steps of
